@@ -1,0 +1,63 @@
+// Bundles QuantLens with esbuild: the extension and its workers (node), the webview (browser), the test suite.
+import * as esbuild from 'esbuild';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+rmSync('dist', { recursive: true, force: true });
+mkdirSync('dist/webview', { recursive: true });
+cpSync('node_modules/@vscode/codicons/dist/codicon.css', 'dist/webview/codicon.css');
+cpSync('node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/webview/codicon.ttf');
+
+const common = {
+  bundle: true,
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+};
+
+/** @type {esbuild.BuildOptions[]} */
+const builds = [
+  {
+    ...common,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    entryPoints: {
+      extension: 'src/extension/extension.ts',
+      overviewWorker: 'src/node/overviewWorker.ts',
+    },
+    outdir: 'dist',
+    external: ['vscode', 'onnxruntime-node'],
+  },
+  {
+    ...common,
+    platform: 'browser',
+    target: 'chrome120',
+    format: 'iife',
+    entryPoints: { main: 'webview/main.ts' },
+    outdir: 'dist/webview',
+  },
+];
+if (!production) {
+  builds.push({
+    ...common,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    entryPoints: { 'test/integration/index': 'test/integration/index.ts' },
+    outdir: 'dist',
+    external: ['vscode', 'mocha', 'onnxruntime-node'],
+  });
+}
+
+if (watch) {
+  const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log('[build] watching for changes');
+} else {
+  const started = performance.now();
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  console.log(`[build] done in ${(performance.now() - started).toFixed(0)} ms${production ? ' (production)' : ''}`);
+}

@@ -1,0 +1,36 @@
+/** The QuantLens log: a LogOutputChannel plus a helper that records how long steps take. */
+import * as vscode from 'vscode';
+
+/** Wraps the LogOutputChannel shared by the whole extension. */
+export class Log implements vscode.Disposable {
+  readonly channel = vscode.window.createOutputChannel('QuantLens', { log: true });
+
+  info(message: string): void {
+    this.channel.info(message);
+  }
+
+  warn(message: string): void {
+    this.channel.warn(message);
+  }
+
+  error(message: string): void {
+    this.channel.error(message);
+  }
+
+  /** Runs `fn`, logging its duration (and failure) under `label`. */
+  async time<T>(label: string, fn: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      const value = await fn();
+      this.channel.info(`${label}: ${(performance.now() - start).toFixed(1)} ms`);
+      return value;
+    } catch (error) {
+      this.channel.warn(`${label}: failed after ${(performance.now() - start).toFixed(1)} ms: ${String(error)}`);
+      throw error;
+    }
+  }
+
+  dispose(): void {
+    this.channel.dispose();
+  }
+}
