@@ -1,6 +1,6 @@
 // Bundles QuantLens with esbuild: the extension and its workers (node), the webview (browser), the test suite.
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -46,8 +46,10 @@ if (!production) {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    entryPoints: { 'test/integration/index': 'test/integration/index.ts' },
-    outdir: 'dist',
+    entryPoints: readdirSync('test/integration')
+      .filter((f) => f === 'index.ts' || f.endsWith('.vscode.test.ts'))
+      .map((f) => `test/integration/${f}`),
+    outdir: 'dist/test/integration',
     external: ['vscode', 'mocha', 'onnxruntime-node'],
   });
 }

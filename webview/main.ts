@@ -64,7 +64,8 @@ function show(state: ModelState): void {
     restoredScroll = true;
     window.scrollTo(0, persisted.scrollY);
   }
-  requestAnimationFrame(() => vscode.postMessage({ type: 'rendered', report: readBack(state.status) }));
+  // lit renders synchronously; a task later the custom elements have upgraded. (rAF would stall while hidden.)
+  window.setTimeout(() => vscode.postMessage({ type: 'rendered', report: readBack(state.status) }), 0);
 }
 
 window.addEventListener('message', (event: MessageEvent<ToWebview>) => {

@@ -32,6 +32,7 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
 
   resolveCustomEditor(document: ModelDocument, panel: vscode.WebviewPanel): void {
     const { webview } = panel;
+    this.deps.log.info(`Inspector editor for ${document.fileName} created`);
     webview.options = { enableScripts: true, localResourceRoots: webviewRoots(this.extensionUri) };
     webview.html = inspectorHtml(webview, this.extensionUri, document.fileName);
     const post = (message: ToWebview): void => {
@@ -48,6 +49,7 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     const { log } = this.deps;
     switch (message.type) {
       case 'request':
+        log.info(`[webview ${document.fileName}] request ${message.method}`);
         this.answer(document, message.method, message.params).then(
           (value) => post({ type: 'response', id: message.id, ok: true, value }),
           (error: unknown) => post({ type: 'response', id: message.id, ok: false, error: String(error) }),

@@ -1,0 +1,36 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { api, EXTENSION_ID } from './helpers';
+
+describe('QuantLens extension', () => {
+  it('activates and exposes its API', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(ext, 'extension not found');
+    const ql = await api();
+    assert.ok(ext.isActive);
+    assert.equal(typeof ql.waitForRender, 'function');
+  });
+
+  it('contributes its commands to the palette under the QuantLens category', async () => {
+    const all = await vscode.commands.getCommands(true);
+    for (const id of ['quantlens.openInspector', 'quantlens.showLog']) {
+      assert.ok(all.includes(id), `${id} is not registered`);
+    }
+    const contributed = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string; title: string; category: string }[];
+    assert.deepEqual(
+      contributed.map((c) => `${c.category}: ${c.title}`).sort(),
+      ['QuantLens: Open Model Inspector', 'QuantLens: Show Log'],
+    );
+  });
+
+  it('registers the inspector as the default editor for *.onnx', () => {
+    const editors = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.customEditors as {
+      viewType: string; priority: string; selector: { filenamePattern: string }[];
+    }[];
+    assert.deepEqual(editors.map((e) => [e.viewType, e.priority, e.selector[0].filenamePattern]), [['quantlens.inspector', 'default', '*.onnx']]);
+  });
+
+  it('Show Log runs', async () => {
+    await vscode.commands.executeCommand('quantlens.showLog');
+  });
+});

@@ -1,0 +1,79 @@
+/** Shared helpers for tests running inside the VS Code extension host. */
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { QuantLensApi } from '../../src/extension/extension';
+import type { RenderReport } from '../../src/protocol';
+import type { Expectation } from '../fixtures/generate';
+
+/** The extension's id (publisher.name). */
+export const EXTENSION_ID = 'quantlens.quantlens';
+
+/** Activates QuantLens and returns its API. */
+export async function api(): Promise<QuantLensApi> {
+  const ext = vscode.extensions.getExtension<QuantLensApi>(EXTENSION_ID);
+  if (!ext) {
+    throw new Error(`${EXTENSION_ID} is not installed in this extension host`);
+  }
+  return ext.activate();
+}
+
+/** The test workspace folder (a temporary copy of test/fixtures/models made by the runner). */
+export function workspaceDir(): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) {
+    throw new Error('the integration tests need a workspace folder');
+  }
+  return folder.uri.fsPath;
+}
+
+/** Every fixture expectation in the workspace. */
+export function expectations(): Expectation[] {
+  const dir = workspaceDir();
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.expected.json'))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Expectation);
+}
+
+/** Opens a file in the QuantLens inspector and waits until it rendered something other than 'loading'. */
+export async function openInInspector(uri: vscode.Uri, predicate: (r: RenderReport) => boolean = (r) => r.status !== 'loading'): Promise<RenderReport> {
+  const ql = await api();
+  await vscode.commands.executeCommand('vscode.openWith', uri, 'quantlens.inspector');
+  return ql.waitForRender(uri, predicate, 30_000);
+}
+
+/** Polls `fn` until it returns a truthy value or the time runs out. */
+export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = fn();
+    if (value) {
+      return value;
+    }
+    if (Date.now() - start > timeoutMs) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** QuantLens diagnostics on a file. */
+export function quantlensDiagnostics(uri: vscode.Uri): vscode.Diagnostic[] {
+  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'QuantLens');
+}
+
+/** Parses the leading integer of a rendered value such as `3,496 bytes`. */
+export function leadingInt(text: string | undefined): number {
+  const match = /^-?[\d,]+/.exec(text ?? '');
+  if (!match) {
+    throw new Error(`not a number: ${JSON.stringify(text)}`);
+  }
+  return Number(match[0].replace(/,/g, ''));
+}
+
+/** Closes every editor and waits until no tab is left (the command resolves before tabs are gone). */
+export async function closeAllEditors(): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  await waitFor('all editors to close', () => vscode.window.tabGroups.all.every((g) => g.tabs.length === 0), 10_000);
+}
