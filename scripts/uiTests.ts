@@ -1,1 +1,190 @@
-export async function runUiTests(_c: string, _o: { vsix?: string; verbose?: boolean }) { return { passed: 0, failed: 0 }; }
+/**
+ * UI tests: drive the real VS Code workbench page like a user (explorer double-click, Problems panel,
+ * command palette) and save screenshots to test-artifacts/. Also installs the packaged VSIX into a fresh
+ * server and opens a model with it.
+ */
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+import {
+  fixWebviewServiceWorkers, launchChromium, ROOT, serverCli, startServer, workbenchUrl, type VscodeServer,
+} from './vscodeServer';
+
+/** Counts of one test stage. */
+export interface UiResult {
+  passed: number;
+  failed: number;
+}
+
+/** Where screenshots go. */
+export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+const TIMEOUT = 30_000;
+
+function workspaceCopy(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'quantlens-ui-'));
+  cpSync(path.join(ROOT, 'test', 'fixtures', 'models'), dir, { recursive: true, filter: (f) => !f.endsWith('.expected.json') });
+  return dir;
+}
+
+/** The content frame of the (single) visible webview. */
+function webview(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+}
+
+async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  await page.locator('.quick-input-widget input').fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: TIMEOUT });
+  await page.keyboard.press('Enter');
+}
+
+/** Waits until QuantLens is active, then opens `file` from the explorer by double-click. */
+async function openFromExplorer(page: Page, file: string): Promise<void> {
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  // Until the extension is registered, a double-click opens the text editor: wait for its command in the
+  // palette. An open palette does not pick up commands registered later, so reopen it until it shows.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input').fill('>QuantLens: Show Log');
+    const found = await page
+      .locator('.quick-input-list .monaco-list-row', { hasText: 'QuantLens: Show Log' })
+      .first()
+      .waitFor({ timeout: 2_000 })
+      .then(() => true, () => false);
+    await page.keyboard.press('Escape');
+    if (found) {
+      break;
+    }
+    if (Date.now() > deadline) {
+      throw new Error('the QuantLens commands never appeared in the command palette');
+    }
+  }
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: file }).first();
+  await row.waitFor({ timeout: TIMEOUT });
+  await row.dblclick();
+}
+
+async function closeEditors(page: Page): Promise<void> {
+  await runCommand(page, 'View: Close All Editors');
+  await page.locator('iframe.webview.ready').first().waitFor({ state: 'detached', timeout: TIMEOUT }).catch(() => undefined);
+}
+
+type UiTest = { name: string; run: (page: Page) => Promise<void> };
+
+const devTests: UiTest[] = [
+  {
+    name: 'double-clicking a model in the explorer opens the overview in the QuantLens inspector',
+    run: async (page) => {
+      await openFromExplorer(page, 'mlp.onnx');
+      const view = webview(page);
+      await view.locator('[data-field="weightCount"]', { hasText: '4' }).waitFor({ timeout: TIMEOUT });
+      const params = await view.locator('[data-field="parameterCount"]').textContent();
+      if (params !== '874') {
+        throw new Error(`parameter count shows ${params}, expected 874`);
+      }
+      await view.locator('table[data-table="ops"] tbody tr').first().waitFor();
+      await page.screenshot({ path: path.join(ARTIFACTS, 'overview-mlp.png') });
+      await closeEditors(page);
+    },
+  },
+  {
+    name: 'a model with subgraphs and several dtypes renders its tables',
+    run: async (page) => {
+      await openFromExplorer(page, 'int8_qdq.onnx');
+      const rows = webview(page).locator('table[data-table="dtypes"] tbody tr');
+      await rows.nth(1).waitFor({ timeout: TIMEOUT });
+      const first = await rows.first().locator('td').allTextContents();
+      if (first.slice(0, 4).join('|') !== 'int8|2|36|36') {
+        throw new Error(`dtype row shows ${first.join('|')}`);
+      }
+      await page.screenshot({ path: path.join(ARTIFACTS, 'overview-int8-qdq.png') });
+      await closeEditors(page);
+    },
+  },
+  {
+    name: 'a truncated model shows the error view and an entry in the Problems panel',
+    run: async (page) => {
+      await openFromExplorer(page, 'broken_truncated.onnx');
+      await webview(page).locator('[data-field="errorMessage"]', { hasText: 'truncated' }).waitFor({ timeout: TIMEOUT });
+      await page.keyboard.press('Control+Shift+M');
+      await page.locator('.markers-panel .monaco-list-row', { hasText: 'truncated' }).first().waitFor({ timeout: TIMEOUT });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'error-truncated.png') });
+      await closeEditors(page);
+    },
+  },
+];
+
+const vsixTests: UiTest[] = [
+  {
+    name: 'the packaged VSIX, installed into VS Code, opens a model in the inspector',
+    run: async (page) => {
+      await openFromExplorer(page, 'convnet.onnx');
+      await webview(page).locator('[data-field="parameterCount"]', { hasText: '408' }).waitFor({ timeout: TIMEOUT });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'vsix-overview-convnet.png') });
+    },
+  },
+];
+
+async function runGroup(server: VscodeServer, folder: string, devPath: string | undefined, tests: UiTest[]): Promise<UiResult> {
+  const browser = await launchChromium();
+  const result: UiResult = { passed: 0, failed: 0 };
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await fixWebviewServiceWorkers(page);
+    await page.goto(workbenchUrl(server.port, { folder, extensionDevelopmentPath: devPath }));
+    for (const test of tests) {
+      const started = Date.now();
+      try {
+        await test.run(page);
+        result.passed += 1;
+        console.log(`  ✔ ${test.name} (${Date.now() - started} ms)`);
+      } catch (error) {
+        result.failed += 1;
+        const shot = path.join(ARTIFACTS, `failed-${test.name.replace(/\W+/g, '-').slice(0, 60)}.png`);
+        await page.screenshot({ path: shot }).catch(() => undefined);
+        console.log(`  ✘ ${test.name}\n    ${error instanceof Error ? error.message : String(error)}\n    screenshot: ${shot}`);
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+  return result;
+}
+
+/** Runs the UI tests (dev mode), and with `vsix` the packaged-extension test; returns the counts. */
+export async function runUiTests(codeServer: string, options: { vsix?: string; verbose?: boolean }): Promise<UiResult> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const total: UiResult = { passed: 0, failed: 0 };
+  const groups: { label: string; tests: UiTest[]; vsix?: string }[] = [{ label: 'UI tests (development build)', tests: devTests }];
+  if (options.vsix) {
+    groups.push({ label: `UI tests (installed ${path.basename(options.vsix)})`, tests: vsixTests, vsix: options.vsix });
+  }
+  for (const group of groups) {
+    console.log(group.label);
+    const folder = workspaceCopy();
+    let extensionsDir: string | undefined;
+    if (group.vsix) {
+      extensionsDir = mkdtempSync(path.join(tmpdir(), 'quantlens-ext-'));
+      serverCli(codeServer, ['--install-extension', group.vsix, '--extensions-dir', extensionsDir], mkdtempSync(path.join(tmpdir(), 'quantlens-cli-')));
+      console.log(`  installed ${path.basename(group.vsix)} into ${extensionsDir}`);
+    }
+    const server = await startServer({ codeServer, verbose: options.verbose, extensionsDir });
+    try {
+      const r = await runGroup(server, folder, group.vsix ? undefined : ROOT, group.tests);
+      total.passed += r.passed;
+      total.failed += r.failed;
+    } catch (error) {
+      console.log(`  ✘ ${group.label} could not run: ${String(error)}`);
+      total.failed += 1;
+    } finally {
+      await server.stop();
+      rmSync(folder, { recursive: true, force: true });
+      if (extensionsDir) {
+        rmSync(extensionsDir, { recursive: true, force: true });
+      }
+    }
+  }
+  return total;
+}

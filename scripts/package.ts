@@ -1,0 +1,60 @@
+/**
+ * Builds a platform-specific VSIX: production bundles plus only that platform's onnxruntime-node binaries.
+ * Usage: npm run package [-- --target linux-x64|linux-arm64|darwin-arm64|darwin-x64|win32-x64|win32-arm64] [--out file.vsix]
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..');
+/** onnxruntime-node's binary folders (bin/napi-v6/<platform>/<arch>) by VS Code target. */
+const ORT_BINARIES: Record<string, string> = {
+  'linux-x64': 'linux/x64',
+  'linux-arm64': 'linux/arm64',
+  'darwin-arm64': 'darwin/arm64',
+  'darwin-x64': 'darwin/x64',
+  'win32-x64': 'win32/x64',
+  'win32-arm64': 'win32/arm64',
+};
+
+function run(command: string, args: string[]): void {
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} failed with exit code ${result.status}`);
+  }
+}
+
+/** Packages the extension for `target`; returns the VSIX path. */
+export function packageVsix(target = `${process.platform}-${process.arch}`, out?: string): string {
+  const binaries = ORT_BINARIES[target];
+  if (!binaries) {
+    throw new Error(`Unsupported target '${target}'. Supported: ${Object.keys(ORT_BINARIES).join(', ')}`);
+  }
+  const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const vsix = out ?? path.join(ROOT, `quantlens-${version}-${target}.vsix`);
+  run(process.execPath, ['scripts/build.mjs', '--production']);
+  const ignoreFile = path.join(tmpdir(), `quantlens-vscodeignore-${target}`);
+  const targetBinaries = `!node_modules/onnxruntime-node/bin/napi-v6/${binaries}/**`;
+  writeFileSync(ignoreFile, `${readFileSync(path.join(ROOT, '.vscodeignore'), 'utf8')}\n${targetBinaries}\n`);
+  run(process.execPath, [
+    path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'),
+    'package', '--target', target, '--ignoreFile', ignoreFile, '--out', vsix, '--allow-missing-repository',
+  ]);
+  console.log(`[package] ${path.relative(process.cwd(), vsix)}: ${(statSync(vsix).size / 2 ** 20).toFixed(1)} MiB`);
+  return vsix;
+}
+
+if (require.main === module) {
+  const args = process.argv.slice(2);
+  const opt = (name: string): string | undefined => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  try {
+    packageVsix(opt('--target'), opt('--out'));
+  } catch (error) {
+    console.error(`[package] ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
+}
