@@ -153,11 +153,14 @@ async function runGroup(server: VscodeServer, folder: string, devPath: string | 
   return result;
 }
 
-/** Runs the UI tests (dev mode), and with `vsix` the packaged-extension test; returns the counts. */
-export async function runUiTests(codeServer: string, options: { vsix?: string; verbose?: boolean }): Promise<UiResult> {
+/** Runs the UI tests on the development build (unless `dev` is false) and, with `vsix`, on the installed VSIX. */
+export async function runUiTests(codeServer: string, options: { dev?: boolean; vsix?: string; verbose?: boolean }): Promise<UiResult> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const total: UiResult = { passed: 0, failed: 0 };
-  const groups: { label: string; tests: UiTest[]; vsix?: string }[] = [{ label: 'UI tests (development build)', tests: devTests }];
+  const groups: { label: string; tests: UiTest[]; vsix?: string }[] = [];
+  if (options.dev !== false) {
+    groups.push({ label: 'UI tests (development build)', tests: devTests });
+  }
   if (options.vsix) {
     groups.push({ label: `UI tests (installed ${path.basename(options.vsix)})`, tests: vsixTests, vsix: options.vsix });
   }

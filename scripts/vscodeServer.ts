@@ -191,21 +191,7 @@ export function launchChromium(headless = true): Promise<Browser> {
  * the bootstrap, so the frame starts uncontrolled and claims its own worker. Our webview code runs unchanged.
  */
 export async function fixWebviewServiceWorkers(page: Page): Promise<void> {
-  await page.addInitScript(() => {
-    if (window.top !== window || !('serviceWorker' in navigator)) {
-      return;
-    }
-    const setAttribute = HTMLIFrameElement.prototype.setAttribute;
-    HTMLIFrameElement.prototype.setAttribute = function (name: string, value: string) {
-      if (name !== 'src' || !/\/webview\/browser\/pre\/index\.html/.test(value)) {
-        return setAttribute.call(this, name, value);
-      }
-      void navigator.serviceWorker
-        .getRegistrations()
-        .then((registrations) => Promise.all(registrations.filter((r) => /\/webview\/browser\/pre\/$/.test(r.scope)).map((r) => r.unregister())))
-        .finally(() => setAttribute.call(this, name, value));
-    };
-  });
+  await page.addInitScript({ path: path.join(__dirname, 'browser', 'webviewServiceWorkerFix.js') });
 }
 
 /** Hooks that VS Code's smoke-test driver calls: the run's exit code and the extension host's console. */
