@@ -39,11 +39,24 @@ async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
-/** Waits until QuantLens is active, then opens `file` from the explorer by double-click. */
+/** Opens `file` from the explorer by double-click (once QuantLens is active). */
+const activated = new WeakSet<Page>();
+
 async function openFromExplorer(page: Page, file: string): Promise<void> {
+  if (!activated.has(page)) {
+    await waitForActivation(page);
+    activated.add(page);
+  }
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: file }).first();
+  await row.waitFor({ timeout: TIMEOUT });
+  await row.dblclick();
+}
+
+/** Waits until the workbench shows and QuantLens is active. */
+async function waitForActivation(page: Page): Promise<void> {
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   // Until the extension is registered, a double-click opens the text editor: wait for its command in the
-  // palette. An open palette does not pick up commands registered later, so reopen it until it shows.
+  // palette (an open palette does not pick up commands registered later, so reopen it until it shows).
   const deadline = Date.now() + 60_000;
   for (;;) {
     await page.keyboard.press('F1');
@@ -53,17 +66,18 @@ async function openFromExplorer(page: Page, file: string): Promise<void> {
       .first()
       .waitFor({ timeout: 2_000 })
       .then(() => true, () => false);
-    await page.keyboard.press('Escape');
     if (found) {
+      // Run it: the log shows once the extension is active, and only then is its editor certain to be used.
+      await page.keyboard.press('Enter');
+      await page.locator('.part.panel .monaco-editor', { hasText: 'activated in' }).first().waitFor({ timeout: TIMEOUT });
+      await page.keyboard.press('Control+J');
       break;
     }
+    await page.keyboard.press('Escape');
     if (Date.now() > deadline) {
       throw new Error('the QuantLens commands never appeared in the command palette');
     }
   }
-  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: file }).first();
-  await row.waitFor({ timeout: TIMEOUT });
-  await row.dblclick();
 }
 
 async function closeEditors(page: Page): Promise<void> {
