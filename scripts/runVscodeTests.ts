@@ -91,6 +91,8 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
+  process.on('SIGINT', () => process.exit(130));
+  process.on('SIGTERM', () => process.exit(143));
   main().catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;

@@ -101,4 +101,7 @@ async function main(): Promise<void> {
   process.exitCode = failed > 0 ? 1 : 0;
 }
 
+// Ctrl+C: exit through process 'exit' so started VS Code servers are killed.
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
 void main();

@@ -56,6 +56,8 @@ export interface ServerOptions {
   extensionsDir?: string;
   /** Print server output as it comes. */
   verbose?: boolean;
+  /** Port to listen on (default: a free one). */
+  port?: number;
 }
 
 /** Runs server-main.js with the given arguments to completion (e.g. --install-extension). */
@@ -87,7 +89,7 @@ function sandboxEnv(sandbox: string, extra: Record<string, string> = {}): NodeJS
 /** Starts VS Code's server on a free loopback port and waits until it listens. */
 export async function startServer(options: ServerOptions): Promise<VscodeServer> {
   const sandbox = mkdtempSync(path.join(tmpdir(), 'quantlens-vscode-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const extensionsDir = options.extensionsDir ?? path.join(sandbox, 'extensions');
   const args = [
     path.join(options.codeServer, 'lib', 'vscode', 'out', 'server-main.js'),
@@ -99,6 +101,15 @@ export async function startServer(options: ServerOptions): Promise<VscodeServer>
     '--extensions-dir', extensionsDir,
   ];
   const child = spawn(process.execPath, args, { env: sandboxEnv(sandbox, options.env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The server runs in its own process group: take it down with us however we exit.
+  const killGroup = (): void => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  };
+  process.once('exit', killGroup);
   let output = '';
   const onData = (chunk: Buffer): void => {
     output += chunk.toString();
@@ -130,6 +141,7 @@ export async function startServer(options: ServerOptions): Promise<VscodeServer>
         });
       });
     }
+    process.removeListener('exit', killGroup);
     rmSync(sandbox, { recursive: true, force: true, maxRetries: 3 });
   };
   await new Promise<void>((resolve, reject) => {
