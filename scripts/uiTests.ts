@@ -146,12 +146,22 @@ async function runGroup(server: VscodeServer, folder: string, devPath: string | 
   const result: UiResult = { passed: 0, failed: 0 };
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    // Our webview must run under its strict CSP without violations.
+    const cspViolations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text()) && /quantlens|vscode-cdn|vscode-resource|webview/i.test(message.text() + (message.location().url ?? ''))) {
+        cspViolations.push(message.text());
+      }
+    });
     await fixWebviewServiceWorkers(page);
     await page.goto(workbenchUrl(server.port, { folder, extensionDevelopmentPath: devPath }));
     for (const test of tests) {
       const started = Date.now();
       try {
         await test.run(page);
+        if (cspViolations.length > 0) {
+          throw new Error(`Content Security Policy violations:\n${cspViolations.splice(0).join('\n')}`);
+        }
         result.passed += 1;
         console.log(`  ✔ ${test.name} (${Date.now() - started} ms)`);
       } catch (error) {

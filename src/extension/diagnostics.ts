@@ -8,12 +8,7 @@ export class ModelDiagnostics implements vscode.Disposable {
 
   /** Reports a model that could not be read, as an Error on the file. */
   setError(uri: vscode.Uri, error: ModelErrorInfo): void {
-    const where = error.offset === undefined ? '' : ` (byte ${error.offset})`;
-    const diagnostic = new vscode.Diagnostic(
-      new vscode.Range(0, 0, 0, 0),
-      `${error.message}${error.offset === undefined || error.message.includes('byte') ? '' : where}`,
-      vscode.DiagnosticSeverity.Error,
-    );
+    const diagnostic = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 0), error.message, vscode.DiagnosticSeverity.Error);
     diagnostic.source = 'QuantLens';
     diagnostic.code = error.code;
     this.collection.set(uri, [diagnostic]);
