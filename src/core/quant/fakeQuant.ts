@@ -1,0 +1,143 @@
+/**
+ * Quantize-dequantize ("fake quantization") of a weight under a scheme, with onnxruntime's arithmetic:
+ * float32 scale, q = saturate(roundHalfEven(x / scale) + zp), x_hat = (q - zp) * scale in float32.
+ */
+import { FP16, FP8_E4M3FN, FP8_E5M2, roundToBfloat16, roundToMiniFloat, roundHalfEven } from './rounding';
+import { intRange, type FloatScheme, type IntScheme, type Scheme } from './schemes';
+
+/**
+ * A weight viewed as a rows x cols matrix (row-major). Channels run along `channelAxis`; blocks run along
+ * the other axis, the reduction axis (MatMul B [K, N]: channelAxis 1; Conv [O, C*kh*kw] and Gemm with
+ * transB [N, K]: channelAxis 0).
+ */
+export interface Layout2D {
+  rows: number;
+  cols: number;
+  channelAxis: 0 | 1;
+}
+
+/** Scales and zero points chosen for an integer scheme: one per (channel, group), channel-major. */
+export interface IntParams {
+  channels: number;
+  groupsPerChannel: number;
+  scales: Float32Array;
+  zeroPoints: Int32Array;
+}
+
+const fround = Math.fround;
+
+/** Number of channels, groups per channel and group size along the reduction axis. */
+function grouping(layout: Layout2D, scheme: IntScheme): { channels: number; reduction: number; groupSize: number } {
+  const channels = layout.channelAxis === 0 ? layout.rows : layout.cols;
+  const reduction = layout.channelAxis === 0 ? layout.cols : layout.rows;
+  const g = scheme.granularity;
+  if (g.kind === 'tensor') {
+    return { channels: 1, reduction: channels * reduction, groupSize: channels * reduction };
+  }
+  return { channels, reduction, groupSize: g.kind === 'block' ? g.size : reduction };
+}
+
+/** Calls fn(index into data, group index) for every element, group = channel * groupsPerChannel + block. */
+function forEachGroup(layout: Layout2D, scheme: IntScheme, fn: (i: number, group: number) => void): number {
+  const { channels, reduction, groupSize } = grouping(layout, scheme);
+  const groupsPerChannel = Math.ceil(reduction / groupSize);
+  if (scheme.granularity.kind === 'tensor') {
+    for (let i = 0; i < layout.rows * layout.cols; i++) fn(i, 0);
+    return 1;
+  }
+  for (let r = 0; r < layout.rows; r++) {
+    for (let c = 0; c < layout.cols; c++) {
+      const channel = layout.channelAxis === 0 ? r : c;
+      const k = layout.channelAxis === 0 ? c : r;
+      fn(r * layout.cols + c, channel * groupsPerChannel + Math.floor(k / groupSize));
+    }
+  }
+  return channels * groupsPerChannel;
+}
+
+/** Chooses scale and zero point per group (symmetric: absmax / qmax; asymmetric: range widened to 0). */
+export function intParams(data: Float32Array, layout: Layout2D, scheme: IntScheme): IntParams {
+  const { channels, reduction, groupSize } = grouping(layout, scheme);
+  const groupsPerChannel = scheme.granularity.kind === 'tensor' ? 1 : Math.ceil(reduction / groupSize);
+  const groups = scheme.granularity.kind === 'tensor' ? 1 : channels * groupsPerChannel;
+  const lo = new Float64Array(groups);
+  const hi = new Float64Array(groups);
+  forEachGroup(layout, scheme, (i, g) => {
+    const v = data[i];
+    if (Number.isFinite(v)) {
+      if (v < lo[g]) lo[g] = v;
+      if (v > hi[g]) hi[g] = v;
+    }
+  });
+  const { qmin, qmax } = intRange(scheme);
+  const scales = new Float32Array(groups);
+  const zeroPoints = new Int32Array(groups);
+  for (let g = 0; g < groups; g++) {
+    if (scheme.symmetric) {
+      scales[g] = fround(Math.max(-lo[g], hi[g]) / qmax);
+    } else {
+      const scale = fround(fround(hi[g] - lo[g]) / (qmax - qmin));
+      scales[g] = scale;
+      zeroPoints[g] = scale === 0 ? 0 : Math.min(qmax, Math.max(qmin, roundHalfEven(qmin - fround(lo[g] / scale))));
+    }
+  }
+  return { channels: scheme.granularity.kind === 'tensor' ? 1 : channels, groupsPerChannel, scales, zeroPoints };
+}
+
+/** Quantizes and dequantizes `data` under an integer scheme into `out`; returns the parameters used. */
+export function fakeQuantizeInt(data: Float32Array, layout: Layout2D, scheme: IntScheme, out: Float32Array): IntParams {
+  const params = intParams(data, layout, scheme);
+  const { qmin, qmax } = intRange(scheme);
+  const { scales, zeroPoints } = params;
+  forEachGroup(layout, scheme, (i, g) => {
+    const scale = scales[g];
+    if (scale === 0) {
+      out[i] = Number.isNaN(data[i]) ? NaN : 0;
+      return;
+    }
+    const zp = zeroPoints[g];
+    const q = Math.min(qmax, Math.max(qmin, roundHalfEven(fround(data[i] / scale)) + zp));
+    out[i] = fround((q - zp) * scale);
+  });
+  return params;
+}
+
+/** The per-tensor scale fp8 uses: absmax / largest finite value of the format. */
+export function fp8Scale(data: Float32Array, format: 'fp8-e4m3' | 'fp8-e5m2'): number {
+  let absmax = 0;
+  for (let i = 0; i < data.length; i++) {
+    const a = Math.abs(data[i]);
+    if (a > absmax && a !== Infinity) absmax = a;
+  }
+  return fround(absmax / (format === 'fp8-e4m3' ? FP8_E4M3FN.max : FP8_E5M2.max));
+}
+
+/** Quantizes and dequantizes `data` under a float scheme into `out`; returns the scale (1 for plain casts). */
+export function fakeQuantizeFloat(data: Float32Array, scheme: FloatScheme, out: Float32Array): number {
+  switch (scheme.format) {
+    case 'fp16':
+      for (let i = 0; i < data.length; i++) out[i] = roundToMiniFloat(data[i], FP16);
+      return 1;
+    case 'bf16':
+      for (let i = 0; i < data.length; i++) out[i] = roundToBfloat16(data[i]);
+      return 1;
+    default: {
+      const format = scheme.format === 'fp8-e4m3' ? FP8_E4M3FN : FP8_E5M2;
+      const scale = fp8Scale(data, scheme.format);
+      for (let i = 0; i < data.length; i++) {
+        out[i] = scale === 0 ? 0 : fround(roundToMiniFloat(fround(data[i] / scale), format) * scale);
+      }
+      return scale;
+    }
+  }
+}
+
+/** Quantizes and dequantizes `data` under any scheme (float schemes ignore the layout). */
+export function fakeQuantize(data: Float32Array, layout: Layout2D, scheme: Scheme, out = new Float32Array(data.length)): Float32Array {
+  if (scheme.kind === 'int') {
+    fakeQuantizeInt(data, layout, scheme, out);
+  } else {
+    fakeQuantizeFloat(data, scheme, out);
+  }
+  return out;
+}

@@ -1,0 +1,86 @@
+/** Quantization scheme ids (shared by UI, CLI, spec files and reports) and their parsed form. */
+
+/** How many values share one scale. */
+export type Granularity =
+  | { kind: 'tensor' }
+  | { kind: 'channel' }
+  /** Blocks of `size` consecutive values along the reduction axis, per channel. */
+  | { kind: 'block'; size: number };
+
+/** An integer scheme: intN, symmetric or asymmetric, at some granularity. */
+export interface IntScheme {
+  kind: 'int';
+  id: string;
+  bits: number;
+  symmetric: boolean;
+  granularity: Granularity;
+}
+
+/** A floating-point scheme: a plain cast (fp16, bf16) or fp8 with one per-tensor scale. */
+export interface FloatScheme {
+  kind: 'float';
+  id: string;
+  format: 'fp16' | 'bf16' | 'fp8-e4m3' | 'fp8-e5m2';
+}
+
+/** A parsed scheme. */
+export type Scheme = IntScheme | FloatScheme;
+
+/** Block sizes accepted in scheme ids. */
+export const BLOCK_SIZES = [16, 32, 64, 128] as const;
+
+/** The schemes compared when the user has not chosen any. */
+export const DEFAULT_SCHEMES = ['fp16', 'fp8-e4m3', 'int8-channel', 'int8-tensor', 'int4-block32', 'int4-block128'] as const;
+
+const FLOAT_FORMATS: readonly FloatScheme['format'][] = ['fp16', 'bf16', 'fp8-e4m3', 'fp8-e5m2'];
+const INT_ID = /^int([2-8])-(tensor|channel|block(\d+))(-asym)?$/;
+
+/** Parses a scheme id such as `int4-block32` or `int8-channel-asym`; throws an Error saying what is wrong. */
+export function parseScheme(id: string): Scheme {
+  const trimmed = id.trim();
+  if ((FLOAT_FORMATS as readonly string[]).includes(trimmed)) {
+    return { kind: 'float', id: trimmed, format: trimmed as FloatScheme['format'] };
+  }
+  const m = INT_ID.exec(trimmed);
+  if (!m) {
+    throw new Error(
+      `Unknown quantization scheme '${id}'. Expected intN-tensor|channel|blockB[-asym] (N = 2..8, B = ${BLOCK_SIZES.join('/')}), ` +
+        `or ${FLOAT_FORMATS.join(', ')}.`,
+    );
+  }
+  let granularity: Granularity;
+  if (m[3] !== undefined) {
+    const size = Number(m[3]);
+    if (!(BLOCK_SIZES as readonly number[]).includes(size)) {
+      throw new Error(`Unsupported block size ${size} in scheme '${id}': use one of ${BLOCK_SIZES.join(', ')}.`);
+    }
+    granularity = { kind: 'block', size };
+  } else {
+    granularity = { kind: m[2] as 'tensor' | 'channel' };
+  }
+  return { kind: 'int', id: trimmed, bits: Number(m[1]), symmetric: m[4] === undefined, granularity };
+}
+
+/** Parses a comma-separated list of scheme ids, rejecting duplicates. */
+export function parseSchemeList(list: string): Scheme[] {
+  const ids = list.split(',').map((s) => s.trim()).filter(Boolean);
+  if (ids.length === 0) {
+    throw new Error('No quantization scheme given.');
+  }
+  const seen = new Set<string>();
+  return ids.map((id) => {
+    const scheme = parseScheme(id);
+    if (seen.has(scheme.id)) {
+      throw new Error(`Scheme '${scheme.id}' is listed twice.`);
+    }
+    seen.add(scheme.id);
+    return scheme;
+  });
+}
+
+/** The integer range of a scheme: symmetric [-(2^(N-1)-1), 2^(N-1)-1], asymmetric [0, 2^N-1]. */
+export function intRange(scheme: IntScheme): { qmin: number; qmax: number } {
+  return scheme.symmetric
+    ? { qmin: -(2 ** (scheme.bits - 1) - 1), qmax: 2 ** (scheme.bits - 1) - 1 }
+    : { qmin: 0, qmax: 2 ** scheme.bits - 1 };
+}
