@@ -1,0 +1,109 @@
+/** Exact decoding of stored tensor bytes (every ONNX numeric dtype) into JavaScript numbers. */
+import { dtypeInfo } from './dtypes';
+
+/** Decoded values: Float32Array where float32 holds every value exactly, else Float64Array. */
+export type NumericArray = Float32Array | Float64Array;
+
+const F16 = new Float32Array(65536);
+for (let h = 0; h < 65536; h++) {
+  const sign = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  F16[h] = e === 0 ? sign * m * 2 ** -24 : e === 31 ? (m ? NaN : sign * Infinity) : sign * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/** Decodes one float8 byte. `bias`, NaN/Inf conventions per format (ONNX float8 types). */
+function float8Table(expBits: 4 | 5, bias: number, kind: 'fn' | 'fnuz' | 'ieee'): Float32Array {
+  const table = new Float32Array(256);
+  const mBits = 7 - expBits;
+  for (let b = 0; b < 256; b++) {
+    const sign = b & 0x80 ? -1 : 1;
+    const e = (b >> mBits) & ((1 << expBits) - 1);
+    const m = b & ((1 << mBits) - 1);
+    let v = e === 0 ? m * 2 ** (1 - bias - mBits) : (1 + m / (1 << mBits)) * 2 ** (e - bias);
+    if (kind === 'fn' && e === 15 && m === 7) v = NaN; // e4m3fn: S.1111.111 is NaN, no infinities
+    if (kind === 'ieee' && e === 31) v = m ? NaN : Infinity; // e5m2
+    if (kind === 'fnuz' && b === 0x80) v = NaN; // fnuz: the negative zero pattern is NaN
+    table[b] = Number.isNaN(v) ? NaN : sign * v;
+  }
+  return table;
+}
+
+const FP8: Record<number, Float32Array> = {
+  17: float8Table(4, 7, 'fn'),
+  18: float8Table(4, 8, 'fnuz'),
+  19: float8Table(5, 15, 'ieee'),
+  20: float8Table(5, 16, 'fnuz'),
+};
+const FP4_E2M1 = Float32Array.from({ length: 16 }, (_, n) => (n & 8 ? -1 : 1) * [0, 0.5, 1, 1.5, 2, 3, 4, 6][n & 7]);
+
+/** Copies `bytes` into a fresh, aligned buffer (raw_data views are often unaligned). */
+function aligned(bytes: Uint8Array): ArrayBuffer {
+  return bytes.slice().buffer;
+}
+
+/** Decodes `count` little-endian values of ONNX dtype `dtype` from raw bytes. Throws for strings. */
+export function decodeRaw(bytes: Uint8Array, dtype: number, count: number): NumericArray {
+  const { name, bits } = dtypeInfo(dtype);
+  const need = Math.ceil((count * bits) / 8);
+  if (bits === 0) {
+    throw new Error(`tensors of type ${name} hold no numbers`);
+  }
+  if (bytes.length < need) {
+    throw new Error(`${count} ${name} values need ${need} bytes, found ${bytes.length}`);
+  }
+  const view = bytes.subarray(0, need);
+  switch (dtype) {
+    case 1: return new Float32Array(aligned(view));
+    case 11: return new Float64Array(aligned(view));
+    case 10: {
+      const h = new Uint16Array(aligned(view));
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = F16[h[i]];
+      return out;
+    }
+    case 16: {
+      const h = new Uint16Array(aligned(view));
+      const u = new Uint32Array(count);
+      for (let i = 0; i < count; i++) u[i] = h[i] << 16;
+      return new Float32Array(u.buffer);
+    }
+    case 17: case 18: case 19: case 20: {
+      const table = FP8[dtype];
+      return Float32Array.from(view, (b) => table[b]);
+    }
+    case 2: case 9: return Float32Array.from(view);
+    case 3: return Float32Array.from(new Int8Array(view.buffer, view.byteOffset, count));
+    case 4: return Float32Array.from(new Uint16Array(aligned(view)));
+    case 5: return Float32Array.from(new Int16Array(aligned(view)));
+    case 6: return Float64Array.from(new Int32Array(aligned(view)));
+    case 12: return Float64Array.from(new Uint32Array(aligned(view)));
+    case 7: return Float64Array.from(new BigInt64Array(aligned(view)), Number);
+    case 13: return Float64Array.from(new BigUint64Array(aligned(view)), Number);
+    case 21: case 22: case 23: {
+      // Two 4-bit values per byte, the first in the low nibble (ONNX spec).
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) {
+        const nibble = (view[i >> 1] >> ((i & 1) * 4)) & 0x0f;
+        out[i] = dtype === 21 ? nibble : dtype === 22 ? (nibble << 28) >> 28 : FP4_E2M1[nibble];
+      }
+      return out;
+    }
+    default:
+      throw new Error(`decoding ${name} tensors is not supported`);
+  }
+}
+
+/**
+ * Decodes values held in TensorProto's typed repeated fields (`float_data`, `int32_data`, ...), where
+ * 16-bit floats, float8 and sub-byte types store their bit patterns (packed bytes for 4-bit types).
+ */
+export function decodeTyped(values: ArrayLike<number | { toNumber(): number }>, dtype: number, count: number): NumericArray {
+  const nums = Array.from(values, (v) => (typeof v === 'number' ? v : v.toNumber()));
+  switch (dtype) {
+    case 10: case 16: return decodeRaw(new Uint8Array(new Uint16Array(nums).buffer), dtype, count);
+    case 17: case 18: case 19: case 20: case 21: case 22: case 23: return decodeRaw(Uint8Array.from(nums), dtype, count);
+    case 1: case 2: case 3: case 4: case 5: case 9: return Float32Array.from(nums.slice(0, count));
+    default: return Float64Array.from(nums.slice(0, count));
+  }
+}
