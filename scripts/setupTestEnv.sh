@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, on demand and idempotently, what the integration tests and `npm start` need:
-# Debian packages (chromium, ripgrep, build deps of code-server), and VS Code's server from the
+# Debian packages (chromium, ripgrep, build deps of code-server, ONNX test models), and VS Code's server from the
 # `code-server` npm package in a cache folder outside the extension's own dependencies.
 set -euo pipefail
 
@@ -13,7 +13,7 @@ RG_CACHE_VERSION="1.15.11"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 # 1. Debian packages.
-DEB_PACKAGES=(build-essential pkg-config libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev ripgrep chromium)
+DEB_PACKAGES=(build-essential pkg-config libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev ripgrep chromium libonnx-testdata)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

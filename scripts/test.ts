@@ -65,12 +65,12 @@ async function main(): Promise<void> {
   await stage('typecheck', () => check(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit']));
   await stage('typecheck (webview)', () => check(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'webview/tsconfig.json', '--noEmit']));
   await stage('lint', () => check(process.execPath, ['node_modules/eslint/bin/eslint.js', '.']));
-  await stage('unit tests', unitTests);
   let codeServer = '';
   await stage('test environment', () => {
     codeServer = ensureTestEnv();
     return { passed: 1, failed: 0 };
   });
+  await stage('unit tests', unitTests);
   if (codeServer) {
     await stage('integration tests in VS Code', () => runIntegrationSuite(codeServer));
     await stage('UI tests in VS Code', () => runUiTests(codeServer, { dev: true }));
