@@ -1,0 +1,56 @@
+/** Which nodes read each tensor: gives weights a useful label (torch names them `onnx::MatMul_257`). */
+import type { onnx } from 'onnx-proto';
+import { int64ToNumber, type Int64 } from './decode';
+import { visitGraphs } from './weights';
+
+/** A node input that reads a tensor. */
+export interface Consumer {
+  /** The node's name, or `<op>_<index>` when it has none. */
+  node: string;
+  op: string;
+  /** Operator domain; '' is ai.onnx. */
+  domain: string;
+  /** Input slot of the node that reads the tensor. */
+  input: number;
+  /** Graph holding the node: `main` or a subgraph path. */
+  graph: string;
+  /** Integer attributes of the node (e.g. Gemm transB, Gather axis). */
+  attrs: Record<string, number>;
+  /** The node's outputs (to follow Cast / DequantizeLinear to the layer that uses the weight). */
+  outputs: string[];
+}
+
+/** Maps every tensor name to the node inputs that read it, across all graphs. */
+export function consumersByTensor(model: onnx.IModelProto): Map<string, Consumer[]> {
+  const map = new Map<string, Consumer[]>();
+  if (!model.graph) {
+    return map;
+  }
+  visitGraphs(model.graph, (graph, path) => {
+    (graph.node ?? []).forEach((n, index) => {
+      const attrs: Record<string, number> = {};
+      for (const a of n.attribute ?? []) {
+        if (a.i !== undefined && a.i !== null && a.type === 2) {
+          attrs[a.name ?? ''] = int64ToNumber(a.i as Int64);
+        }
+      }
+      (n.input ?? []).forEach((name, input) => {
+        if (name === '') {
+          return;
+        }
+        const list = map.get(name) ?? [];
+        list.push({
+          node: n.name || `${n.opType ?? 'node'}_${index}`,
+          op: n.opType ?? '',
+          domain: n.domain === 'ai.onnx' ? '' : (n.domain ?? ''),
+          input,
+          graph: path,
+          attrs,
+          outputs: [...(n.output ?? [])],
+        });
+        map.set(name, list);
+      });
+    });
+  });
+  return map;
+}
