@@ -2,7 +2,7 @@
  * Quantize-dequantize ("fake quantization") of a weight under a scheme, with onnxruntime's arithmetic:
  * float32 scale, q = saturate(roundHalfEven(x / scale) + zp), x_hat = (q - zp) * scale in float32.
  */
-import { FP16, FP8_E4M3FN, FP8_E5M2, roundToBfloat16, roundToMiniFloat, roundHalfEven } from './rounding';
+import { FP16, FP8_E4M3FN, FP8_E5M2, roundHalfEven, roundToBfloat16, roundToMiniFloat, type MiniFloat } from './rounding';
 import { intRange, type FloatScheme, type IntScheme, type Scheme } from './schemes';
 
 /**
@@ -25,6 +25,20 @@ export interface IntParams {
 }
 
 const fround = Math.fround;
+
+/** One value through QuantizeLinear -> DequantizeLinear: (saturate(round(x / s) + zp) - zp) * s in float32. */
+export function quantDequantInt(x: number, scale: number, zeroPoint: number, qmin: number, qmax: number): number {
+  if (scale === 0) {
+    return Number.isNaN(x) ? NaN : 0;
+  }
+  const q = Math.min(qmax, Math.max(qmin, roundHalfEven(fround(x / scale)) + zeroPoint));
+  return fround((q - zeroPoint) * scale);
+}
+
+/** One value through a scaled float8 QuantizeLinear -> DequantizeLinear (saturating). */
+export function quantDequantFp8(x: number, scale: number, format: MiniFloat): number {
+  return scale === 0 ? 0 : fround(roundToMiniFloat(fround(x / scale), format) * scale);
+}
 
 /** Number of channels, groups per channel and group size along the reduction axis. */
 function grouping(layout: Layout2D, scheme: IntScheme): { channels: number; reduction: number; groupSize: number } {
@@ -90,14 +104,7 @@ export function fakeQuantizeInt(data: Float32Array, layout: Layout2D, scheme: In
   const { qmin, qmax } = intRange(scheme);
   const { scales, zeroPoints } = params;
   forEachGroup(layout, scheme, (i, g) => {
-    const scale = scales[g];
-    if (scale === 0) {
-      out[i] = Number.isNaN(data[i]) ? NaN : 0;
-      return;
-    }
-    const zp = zeroPoints[g];
-    const q = Math.min(qmax, Math.max(qmin, roundHalfEven(fround(data[i] / scale)) + zp));
-    out[i] = fround((q - zp) * scale);
+    out[i] = quantDequantInt(data[i], scales[g], zeroPoints[g], qmin, qmax);
   });
   return params;
 }
@@ -124,9 +131,7 @@ export function fakeQuantizeFloat(data: Float32Array, scheme: FloatScheme, out: 
     default: {
       const format = scheme.format === 'fp8-e4m3' ? FP8_E4M3FN : FP8_E5M2;
       const scale = fp8Scale(data, scheme.format);
-      for (let i = 0; i < data.length; i++) {
-        out[i] = scale === 0 ? 0 : fround(roundToMiniFloat(fround(data[i] / scale), format) * scale);
-      }
+      for (let i = 0; i < data.length; i++) out[i] = quantDequantFp8(data[i], scale, format);
       return scale;
     }
   }

@@ -2,7 +2,7 @@
  * Analysis of one weight tensor: statistics, a histogram and every selected scheme's error, computed with
  * one range pass (min/max, per-group scales) and one fused pass over the values for everything else.
  */
-import { intParams, fp8Scale, type IntParams, type Layout2D } from '../quant/fakeQuant';
+import { fp8Scale, intParams, quantDequantFp8, quantDequantInt, type IntParams, type Layout2D } from '../quant/fakeQuant';
 import { FP16, FP8_E4M3FN, FP8_E5M2, roundHalfEven, roundToBfloat16, roundToMiniFloat, type MiniFloat } from '../quant/rounding';
 import { intRange, type Scheme } from '../quant/schemes';
 
@@ -89,12 +89,7 @@ function prepare(scheme: Scheme, data: Float32Array, layout: Layout2D | undefine
     return {
       ...base, blocks, blockSize, perTensor,
       noise: new Float64Array(grid), signal: new Float64Array(grid),
-      reconstruct: (x, g) => {
-        const s = scales[g];
-        if (s === 0) return 0;
-        const zp = zeroPoints[g];
-        return fround((Math.min(qmax, Math.max(qmin, roundHalfEven(fround(x / s)) + zp)) - zp) * s);
-      },
+      reconstruct: (x, g) => quantDequantInt(x, scales[g], zeroPoints[g], qmin, qmax),
       clipped: (x, g) => {
         const s = scales[g];
         if (s === 0) return false;
@@ -115,7 +110,7 @@ function prepare(scheme: Scheme, data: Float32Array, layout: Layout2D | undefine
   const scale = fp8Scale(data, scheme.format);
   return {
     ...common,
-    reconstruct: (x) => (scale === 0 ? 0 : fround(roundToMiniFloat(fround(x / scale), format) * scale)),
+    reconstruct: (x) => quantDequantFp8(x, scale, format),
     clipped: (x) => scale !== 0 && Math.abs(fround(x / scale)) > format.max,
   };
 }
