@@ -33,6 +33,16 @@ const builds = [
   },
   {
     ...common,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    entryPoints: { cli: 'src/cli/main.ts' },
+    outdir: 'dist',
+    banner: { js: '#!/usr/bin/env node' },
+    external: ['onnxruntime-node'],
+  },
+  {
+    ...common,
     platform: 'browser',
     target: 'chrome120',
     format: 'iife',

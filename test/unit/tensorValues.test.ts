@@ -62,6 +62,15 @@ describe('stored dtypes decode exactly (onnxruntime Cast as the oracle)', () => 
     assert.deepEqual([...decodeTyped([0x9f], 22, 2)], [-1, -7]);
   });
 
+  it('decodes views into a larger Node Buffer (raw_data is a view into the model file)', () => {
+    const file = Buffer.alloc(64);
+    file.writeFloatLE(1.5, 13);
+    file.writeFloatLE(-2.25, 17);
+    assert.deepEqual([...decodeRaw(file.subarray(13, 21), 1, 2)], [1.5, -2.25]);
+    file.writeUInt16LE(0x3c00, 31);
+    assert.deepEqual([...decodeRaw(file.subarray(31, 33), 10, 1)], [1]);
+  });
+
   it('says when the bytes are too short', () => {
     assert.throws(() => decodeRaw(new Uint8Array(7), 1, 2), /2 float32 values need 8 bytes, found 7/);
     assert.throws(() => decodeRaw(new Uint8Array(1), 8, 1), /string hold no numbers/);

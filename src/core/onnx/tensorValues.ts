@@ -37,9 +37,14 @@ const FP8: Record<number, Float32Array> = {
 };
 const FP4_E2M1 = Float32Array.from({ length: 16 }, (_, n) => (n & 8 ? -1 : 1) * [0, 0.5, 1, 1.5, 2, 3, 4, 6][n & 7]);
 
-/** Copies `bytes` into a fresh, aligned buffer (raw_data views are often unaligned). */
+/**
+ * Copies `bytes` into a fresh, aligned buffer (raw_data views are often unaligned). Not `bytes.slice()`:
+ * on a Node Buffer that is a view of the whole underlying memory, not a copy.
+ */
 function aligned(bytes: Uint8Array): ArrayBuffer {
-  return bytes.slice().buffer;
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return copy.buffer;
 }
 
 /** Decodes `count` little-endian values of ONNX dtype `dtype` from raw bytes. Throws for strings. */

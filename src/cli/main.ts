@@ -1,0 +1,109 @@
+/** `quantlens`: the headless face of QuantLens, for CI. Exit codes: 0 ok, 2 bad input, 1 internal error. */
+import { Command, InvalidArgumentError } from 'commander';
+import { ModelError } from '../core/onnx/errors';
+import { DEFAULT_SCHEMES, parseSchemeList, type Scheme } from '../core/quant/schemes';
+import { inspectModel, type InspectReport } from '../node/inspectModel';
+
+/** JSON with non-finite numbers spelled out ("Infinity", "-Infinity", "NaN"), which JSON cannot hold. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2);
+}
+
+const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : n > 0 ? 'inf' : n < 0 ? '-inf' : 'nan');
+
+/** The report as Markdown tables (model overview, then one row per weight with SQNR per scheme). */
+export function toMarkdown(report: InspectReport, file: string): string {
+  const m = report.model;
+  const lines = [
+    `# ${file}`,
+    '',
+    `${m.producerName} ${m.producerVersion} · IR ${m.irVersion} · opsets ${m.opsets.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ')} · ` +
+      `${m.nodeCount} nodes · ${m.weightCount} weights · ${m.parameterCount} parameters · ${m.weightBytes} bytes`,
+    '',
+    `| weight | layer | dtype | shape | role | absmax | std | kurtosis | ${report.schemes.map((s) => `${s} SQNR dB`).join(' | ')} |`,
+    `|---|---|---|---|---|---:|---:|---:|${report.schemes.map(() => '---:').join('|')}|`,
+  ];
+  for (const w of report.weights) {
+    const layer = w.layers.map((l) => `${l.node} (${l.op}:${l.input})`).join(', ');
+    const cells = report.schemes.map((s) => (w.schemes[s] ? fmt(w.schemes[s].sqnrDb, 1) : ''));
+    lines.push(`| ${w.name} | ${layer} | ${w.dtype} | [${w.shape.join(', ')}] | ${w.role} | ${fmt(w.stats.absmax, 4)} | ${fmt(w.stats.std, 4)} | ${fmt(w.stats.kurtosis)} | ${cells.join(' | ')} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Plain-text table for terminals. */
+function toText(report: InspectReport, file: string): string {
+  const rows = report.weights.map((w) => [
+    w.name, w.layers[0] ? `${w.layers[0].node}` : '', w.dtype, `[${w.shape.join(',')}]`, w.role,
+    ...report.schemes.map((s) => (w.schemes[s] ? fmt(w.schemes[s].sqnrDb, 1) : '-')),
+  ]);
+  const header = ['weight', 'layer', 'dtype', 'shape', 'role', ...report.schemes];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]): string => r.map((c, i) => (i >= 5 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  const m = report.model;
+  return [
+    `${file}: ${m.producerName} ${m.producerVersion}, IR ${m.irVersion}, ${m.nodeCount} nodes, ${m.weightCount} weights, ${m.parameterCount} parameters`,
+    'SQNR in dB per scheme (higher is better; inf = exact)',
+    '',
+    line(header),
+    ...rows.map(line),
+    '',
+  ].join('\n');
+}
+
+function schemesOption(value: string): Scheme[] {
+  try {
+    return parseSchemeList(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const program = new Command()
+    .name('quantlens')
+    .description('Quantization-aware inspection of ONNX models')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program
+    .command('inspect')
+    .description('overview, every weight with its label, statistics and quantization error per scheme')
+    .argument('<model>', 'path of an .onnx file')
+    .option('--schemes <ids>', 'comma-separated scheme ids', schemesOption, parseSchemeList(DEFAULT_SCHEMES.join(',')))
+    .option('--json', 'print one JSON document')
+    .option('--md', 'print Markdown tables')
+    .action(async (model: string, options: { schemes: Scheme[]; json?: boolean; md?: boolean }) => {
+      const tty = process.stderr.isTTY;
+      const report = await inspectModel(model, options.schemes, (done, total, name) => {
+        if (tty) process.stderr.write(`\r\x1b[2K[${done}/${total}] ${name}`);
+      });
+      if (tty) process.stderr.write('\r\x1b[2K');
+      process.stdout.write(options.json ? `${toJson(report)}\n` : options.md ? toMarkdown(report, model) : toText(report, model));
+    });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof ModelError) {
+      process.stderr.write(`quantlens: ${error.message}\n`);
+      exitCode = 2;
+    } else if (error && typeof error === 'object' && 'exitCode' in error && 'code' in error) {
+      // commander: help/version exit 0, usage errors (already printed) are bad input.
+      exitCode = (error as { exitCode: number }).exitCode === 0 ? 0 : 2;
+    } else if (error instanceof Error && ['ENOENT', 'EISDIR', 'EACCES'].includes(String((error as NodeJS.ErrnoException).code))) {
+      process.stderr.write(`quantlens: ${error.message}\n`);
+      exitCode = 2;
+    } else {
+      process.stderr.write(`quantlens: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      exitCode = 1;
+    }
+  }
+  return exitCode;
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { decodeModel } from '../../src/core/onnx/decode';
+import { decodeRaw } from '../../src/core/onnx/tensorValues';
+import { collectWeights } from '../../src/core/onnx/weights';
+import { fakeQuantize } from '../../src/core/quant/fakeQuant';
+import { parseScheme } from '../../src/core/quant/schemes';
+
+const ROOT = path.join(__dirname, '..', '..');
+const MODELS = path.join(ROOT, 'test', 'fixtures', 'models');
+
+function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], { encoding: 'utf8', cwd: ROOT });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('quantlens inspect', () => {
+  it('--json: the overview and every weight with its label, stats and scheme metrics', () => {
+    const r = cli('inspect', path.join(MODELS, 'gemm_transb.onnx'), '--schemes', 'int8-channel,fp16', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.model.weightCount, 2);
+    assert.deepEqual(report.schemes, ['int8-channel', 'fp16']);
+    const [w, b] = report.weights;
+    assert.deepEqual([w.name, w.layers, w.dtype, w.shape, w.quantizable], ['fc.weight', [{ node: '/fc/Gemm', op: 'Gemm', input: 1 }], 'float32', [4, 8], true]);
+    assert.deepEqual(Object.keys(w.schemes), ['int8-channel', 'fp16']);
+    assert.deepEqual(Object.keys(w.schemes['int8-channel']).sort(), ['clippedFraction', 'cosine', 'maxAbsError', 'mse', 'sqnrDb', 'zeroedFraction']);
+    assert.deepEqual([b.name, b.role, b.quantizable, b.schemes], ['fc.bias', 'bias', false, {}]);
+    assert.equal(w.stats.count, 32);
+  });
+
+  it('reports the same error as quantize-dequantize of the stored values', () => {
+    const r = cli('inspect', path.join(MODELS, 'fp16_weights.onnx'), '--schemes', 'fp16,int4-channel', '--json');
+    const w = JSON.parse(r.stdout).weights[0];
+    // fp16 weights are exact in fp16.
+    assert.equal(w.schemes.fp16.sqnrDb, 'Infinity');
+    // int4 per output column of the MatMul weight [8, 8], recomputed from the stored fp16 bits.
+    const bytes = readFileSync(path.join(MODELS, 'fp16_weights.onnx'));
+    const model = decodeModel(bytes);
+    const ref = collectWeights(model, bytes)[0];
+    const values = Float32Array.from(decodeRaw(bytes.subarray(ref.storage.kind === 'raw' ? ref.storage.offset : 0), 10, 64));
+    const hat = fakeQuantize(values, { rows: 8, cols: 8, channelAxis: 1 }, parseScheme('int4-channel'));
+    const signal = values.reduce((a, v) => a + v * v, 0);
+    const noise = values.reduce((a, v, i) => a + (v - hat[i]) ** 2, 0);
+    assert.ok(Math.abs(w.schemes['int4-channel'].sqnrDb - 10 * Math.log10(signal / noise)) < 1e-9);
+  });
+
+  it('--md prints a table; external data and Constant weights are read', () => {
+    const md = cli('inspect', path.join(MODELS, 'external_data.onnx'), '--md');
+    assert.equal(md.code, 0, md.stderr);
+    assert.match(md.stdout, /\| fc\.weight \| \/fc\/MatMul \(MatMul:1\) \| float32 \| \[16, 8\] \| weight \|/);
+    const c = cli('inspect', path.join(MODELS, 'constant_weights.onnx'), '--json');
+    assert.equal(JSON.parse(c.stdout).weights[0].stats.count, 24);
+  });
+
+  it('bad input: exit code 2 and a message that says what and where', () => {
+    const broken = cli('inspect', path.join(MODELS, 'broken_missing_external.onnx'));
+    assert.equal(broken.code, 2);
+    assert.match(broken.stderr, /missing_weights\.bin.*fc\.weight/);
+    const scheme = cli('inspect', path.join(MODELS, 'mlp.onnx'), '--schemes', 'int4-block48');
+    assert.equal(scheme.code, 2);
+    assert.match(scheme.stderr, /Unsupported block size 48/);
+    assert.equal(cli('inspect', path.join(MODELS, 'nope.onnx')).code, 2);
+    assert.equal(cli('frobnicate').code, 2);
+  });
+});
