@@ -45,11 +45,6 @@ export class ModelDocument implements vscode.CustomDocument {
     return this.currentState;
   }
 
-  /** Resolves with the state once the current load finished. */
-  whenLoaded(): Promise<ModelState> {
-    return this.loaded;
-  }
-
   /** Re-reads the model from disk (cancelling a read in flight). */
   reload(): Promise<ModelState> {
     this.loaded = this.load();

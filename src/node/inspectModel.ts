@@ -1,14 +1,11 @@
 /** The `inspect` report: overview plus every weight with its label, statistics and scheme metrics. */
-import { promises as fs } from 'node:fs';
 import { consumersByTensor } from '../core/onnx/consumers';
-import { decodeModel } from '../core/onnx/decode';
 import { dtypeInfo } from '../core/onnx/dtypes';
-import { buildOverview, type ModelOverview } from '../core/onnx/overview';
-import { collectWeights } from '../core/onnx/weights';
+import type { ModelOverview } from '../core/onnx/overview';
 import { planWeight, type WeightRole } from '../core/quant/roles';
 import type { Scheme } from '../core/quant/schemes';
 import { analyzeTensor, type TensorStats } from '../core/stats/analyze';
-import { readModelOverview } from './modelFile';
+import { loadModelFile } from './modelFile';
 import { readWeightValues } from './weightValues';
 
 /** Metrics of one scheme in the report. */
@@ -42,11 +39,7 @@ export interface InspectReport {
 
 /** Inspects a model file: reads it, then analyses each weight (quantizable ones under every scheme). */
 export async function inspectModel(modelPath: string, schemes: Scheme[], onProgress?: (done: number, total: number, name: string) => void): Promise<InspectReport> {
-  await readModelOverview(modelPath); // validates the file and its external data with clear errors
-  const bytes = await fs.readFile(modelPath);
-  const model = decodeModel(bytes);
-  const weights = collectWeights(model, bytes);
-  const overview = buildOverview(model, bytes, weights);
+  const { bytes, model, weights, overview } = await loadModelFile(modelPath);
   const consumers = consumersByTensor(model);
   const loaded = { path: modelPath, bytes, model };
   const report: ReportWeight[] = [];

@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import { decodeModel, MAX_PROTOBUF_BYTES } from '../core/onnx/decode';
 import { ModelError } from '../core/onnx/errors';
 import { externalLocationProblem } from '../core/onnx/externalData';
+import type { onnx } from 'onnx-proto';
 import { buildOverview, type ExternalFileRef, type ModelOverview } from '../core/onnx/overview';
+import { collectWeights, type WeightRef } from '../core/onnx/weights';
 
 /** Overview of a model file plus how long each step took. */
 export interface OverviewResult {
@@ -61,8 +63,17 @@ export async function checkExternalFile(modelPath: string, ref: ExternalFileRef)
   return real;
 }
 
+/** A model file read, decoded, indexed and checked (external data present and inside the folder). */
+export interface LoadedModelFile {
+  bytes: Uint8Array;
+  model: onnx.ModelProto;
+  weights: WeightRef[];
+  overview: ModelOverview;
+  timings: OverviewResult['timings'];
+}
+
 /** Reads, decodes and indexes a model file. Throws ModelError for anything wrong with the file. */
-export async function readModelOverview(modelPath: string, signal?: AbortSignal): Promise<OverviewResult> {
+export async function loadModelFile(modelPath: string, signal?: AbortSignal): Promise<LoadedModelFile> {
   const t0 = performance.now();
   const stat = await fs.stat(modelPath);
   if (stat.size > MAX_PROTOBUF_BYTES) {
@@ -74,12 +85,19 @@ export async function readModelOverview(modelPath: string, signal?: AbortSignal)
   const bytes = await fs.readFile(modelPath, { signal });
   const t1 = performance.now();
   const model = decodeModel(bytes);
-  const overview = buildOverview(model, bytes);
+  const weights = collectWeights(model, bytes);
+  const overview = buildOverview(model, bytes, weights);
   const t2 = performance.now();
   for (const ref of overview.externalFiles) {
     signal?.throwIfAborted();
     await checkExternalFile(modelPath, ref);
   }
   const t3 = performance.now();
-  return { overview, timings: { readMs: t1 - t0, decodeMs: t2 - t1, checkMs: t3 - t2 } };
+  return { bytes, model, weights, overview, timings: { readMs: t1 - t0, decodeMs: t2 - t1, checkMs: t3 - t2 } };
+}
+
+/** The overview of a model file (what the inspector and the overview worker need). */
+export async function readModelOverview(modelPath: string, signal?: AbortSignal): Promise<OverviewResult> {
+  const { overview, timings } = await loadModelFile(modelPath, signal);
+  return { overview, timings };
 }
