@@ -76,13 +76,18 @@ export function intParams(data: Float32Array, layout: Layout2D, scheme: IntSchem
   const groups = scheme.granularity.kind === 'tensor' ? 1 : channels * groupsPerChannel;
   const lo = new Float64Array(groups);
   const hi = new Float64Array(groups);
-  forEachGroup(layout, scheme, (i, g) => {
-    const v = data[i];
-    if (Number.isFinite(v)) {
+  // Plain loops (no per-element callback): this runs over every weight of a model.
+  const { rows, cols } = layout;
+  const bs = groupSize;
+  for (let r = 0, i = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++, i++) {
+      const v = data[i];
+      if (v - v !== 0) continue; // NaN or +-Infinity
+      const g = groups === 1 ? 0 : layout.channelAxis === 0 ? r * groupsPerChannel + ((c / bs) | 0) : c * groupsPerChannel + ((r / bs) | 0);
       if (v < lo[g]) lo[g] = v;
       if (v > hi[g]) hi[g] = v;
     }
-  });
+  }
   const { qmin, qmax } = intRange(scheme);
   const scales = new Float32Array(groups);
   const zeroPoints = new Int32Array(groups);
