@@ -69,6 +69,26 @@ function forEachGroup(layout: Layout2D, scheme: IntScheme, fn: (i: number, group
   return channels * groupsPerChannel;
 }
 
+/**
+ * Min and max (widened to include 0) per group over data[start, end): the group advances by `step` after
+ * every element and by one after every `run` elements.
+ */
+function groupRange(data: Float32Array, start: number, end: number, group: number, step: number, run: number, lo: Float64Array, hi: Float64Array): void {
+  let left = run;
+  for (let i = start; i < end; i++) {
+    const v = data[i];
+    if (v - v === 0) {
+      lo[group] = Math.min(lo[group], v);
+      hi[group] = Math.max(hi[group], v);
+    }
+    group += step;
+    if (--left === 0) {
+      left = run;
+      group++;
+    }
+  }
+}
+
 /** Chooses scale and zero point per group (symmetric: absmax / qmax; asymmetric: range widened to 0). */
 export function intParams(data: Float32Array, layout: Layout2D, scheme: IntScheme): IntParams {
   const { channels, reduction, groupSize } = grouping(layout, scheme);
@@ -76,16 +96,15 @@ export function intParams(data: Float32Array, layout: Layout2D, scheme: IntSchem
   const groups = scheme.granularity.kind === 'tensor' ? 1 : channels * groupsPerChannel;
   const lo = new Float64Array(groups);
   const hi = new Float64Array(groups);
-  // Plain loops (no per-element callback): this runs over every weight of a model.
+  // Plain loops in a small function (no per-element callback): this runs over every weight of a model.
   const { rows, cols } = layout;
-  const bs = groupSize;
-  for (let r = 0, i = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++, i++) {
-      const v = data[i];
-      if (v - v !== 0) continue; // NaN or +-Infinity
-      const g = groups === 1 ? 0 : layout.channelAxis === 0 ? r * groupsPerChannel + ((c / bs) | 0) : c * groupsPerChannel + ((r / bs) | 0);
-      if (v < lo[g]) lo[g] = v;
-      if (v > hi[g]) hi[g] = v;
+  for (let r = 0; r < rows; r++) {
+    if (groups === 1) {
+      groupRange(data, r * cols, (r + 1) * cols, 0, 0, Infinity, lo, hi);
+    } else if (layout.channelAxis === 0) {
+      groupRange(data, r * cols, (r + 1) * cols, r * groupsPerChannel, 0, groupSize, lo, hi);
+    } else {
+      groupRange(data, r * cols, (r + 1) * cols, (r / groupSize) | 0, groupsPerChannel, Infinity, lo, hi);
     }
   }
   const { qmin, qmax } = intRange(scheme);

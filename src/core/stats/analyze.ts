@@ -80,9 +80,8 @@ function roundMini(y: number, mantissaBits: number, minExponent: number, max: nu
 /** One scheme prepared for the fused pass: its parameters and accumulators (one hidden class for all kinds). */
 class Prepared {
   noise: Float64Array;
-  signal: Float64Array;
-  dot = 0;
-  hatSq = 0;
+  /** Sum of x * e (e = x - x_hat): with signal and noise it gives cosine without two more accumulators. */
+  xe = 0;
   maxAbs = 0;
   clips = 0;
   zeroed = 0;
@@ -103,7 +102,6 @@ class Prepared {
     cells: number,
   ) {
     this.noise = new Float64Array(cells);
-    this.signal = new Float64Array(cells);
   }
 }
 
@@ -133,39 +131,57 @@ function prepare(scheme: Scheme, data: Float32Array, layout: Layout2D | undefine
   }
 }
 
-/**
- * Accumulates one scheme's error over data[start, end). Element i falls in grid cell `cell + (i - start) * step`
- * (step = blocks when channels run along the row, 0 when the whole run is one cell).
- */
-function accumulate(p: Prepared, data: Float32Array, start: number, end: number, cell: number, step: number): void {
-  const { kind, scales, zeroPoints, qmin, qmax, perTensor, noise, signal, mantissaBits, minExponent, fmax, scale } = p;
-  let dot = 0;
-  let hatSq = 0;
+// One loop per scheme kind, so each stays monomorphic and tight. Element i of data[start, end) falls in
+// error-grid cell `cell + (i - start) * step`; integer groups are the cells unless the scheme is per tensor.
+
+function intRun(p: Prepared, data: Float32Array, start: number, end: number, cell: number, step: number): void {
+  const { scales, zeroPoints, qmin, qmax, noise } = p;
+  const grouped = !p.perTensor;
+  let xe = 0;
   let maxAbs = p.maxAbs;
   let clips = 0;
   let zeroed = 0;
   for (let i = start; i < end; i++, cell += step) {
     const x = data[i];
     if (x - x !== 0) continue; // NaN or +-Infinity: counted in the stats, not in the errors
-    let hat: number;
-    if (kind === KIND_INT) {
-      const g = perTensor ? 0 : cell;
-      const s = scales[g];
-      if (s === 0) {
-        hat = 0;
-      } else {
-        const zp = zeroPoints[g];
-        let q = fround(x / s) + RNE - RNE + zp;
-        if (q < qmin) {
-          q = qmin;
-          clips++;
-        } else if (q > qmax) {
-          q = qmax;
-          clips++;
-        }
-        hat = fround((q - zp) * s);
+    const g = grouped ? cell : 0;
+    const s = scales[g];
+    let hat = 0;
+    if (s !== 0) {
+      const zp = zeroPoints[g];
+      let q = fround(x / s) + RNE - RNE + zp;
+      if (q < qmin) {
+        q = qmin;
+        clips++;
+      } else if (q > qmax) {
+        q = qmax;
+        clips++;
       }
-    } else if (kind === KIND_FP16) {
+      hat = fround((q - zp) * s);
+    }
+    const e = x - hat;
+    noise[cell] += e * e;
+    xe += x * e;
+    maxAbs = Math.max(maxAbs, Math.abs(e)); // (a compare-and-branch here is twice as slow in V8)
+    if (hat === 0 && x !== 0) zeroed++;
+  }
+  p.xe += xe;
+  p.maxAbs = maxAbs;
+  p.clips += clips;
+  p.zeroed += zeroed;
+}
+
+function floatRun(p: Prepared, data: Float32Array, start: number, end: number, cell: number, step: number): void {
+  const { kind, noise, mantissaBits, minExponent, fmax, scale } = p;
+  let xe = 0;
+  let maxAbs = p.maxAbs;
+  let clips = 0;
+  let zeroed = 0;
+  for (let i = start; i < end; i++, cell += step) {
+    const x = data[i];
+    if (x - x !== 0) continue;
+    let hat: number;
+    if (kind === KIND_FP16) {
       hat = roundMini(x, mantissaBits, minExponent, fmax, false);
       if (x > fmax || x < -fmax) clips++;
     } else if (kind === KIND_BF16) {
@@ -182,19 +198,91 @@ function accumulate(p: Prepared, data: Float32Array, start: number, end: number,
       hat = fround(roundMini(y, mantissaBits, minExponent, fmax, true) * scale);
     }
     const e = x - hat;
-    const x2 = x * x;
     noise[cell] += e * e;
-    signal[cell] += x2;
-    dot += x * hat;
-    hatSq += hat * hat;
-    maxAbs = Math.max(maxAbs, Math.abs(e)); // (a compare-and-branch here is twice as slow in V8)
+    xe += x * e;
+    maxAbs = Math.max(maxAbs, Math.abs(e));
     if (hat === 0 && x !== 0) zeroed++;
   }
-  p.dot += dot;
-  p.hatSq += hatSq;
+  p.xe += xe;
   p.maxAbs = maxAbs;
   p.clips += clips;
   p.zeroed += zeroed;
+}
+
+function accumulate(p: Prepared, data: Float32Array, start: number, end: number, cell: number, step: number): void {
+  if (p.kind === KIND_INT) {
+    intRun(p, data, start, end, cell, step);
+  } else {
+    floatRun(p, data, start, end, cell, step);
+  }
+}
+
+/** Min, max and sum of the finite values. (Hot loops live in small functions: V8 optimises those best.) */
+function range(data: Float32Array): { min: number; max: number; sum: number; finite: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let finite = 0;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v === 0) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+      sum += v;
+      finite++;
+    }
+  }
+  return { min, max, sum, finite };
+}
+
+/** Moments, zeros, histogram and signal per fine cell of one run of values. */
+class StatsState {
+  m2 = 0;
+  m4 = 0;
+  zeros = 0;
+  signal = 0;
+  constructor(
+    readonly mean: number,
+    readonly min: number,
+    readonly invWidth: number,
+    readonly counts: Uint32Array,
+    readonly fineSignal: Float64Array,
+  ) {}
+}
+
+function statsRun(st: StatsState, data: Float32Array, start: number, end: number, fineCell: number, fineStep: number, fineRun: number): void {
+  const { mean, min, invWidth, counts, fineSignal } = st;
+  const last = counts.length - 1;
+  let m2 = 0;
+  let m4 = 0;
+  let zeros = 0;
+  let signal = 0;
+  // fineCell advances by fineStep after every element, and by one after every fineRun elements.
+  let left = fineRun;
+  for (let i = start; i < end; i++) {
+    const x = data[i];
+    if (x - x === 0) {
+      const d = x - mean;
+      const d2 = d * d;
+      m2 += d2;
+      m4 += d2 * d2;
+      if (x === 0) zeros++;
+      const bin = ((x - min) * invWidth) | 0;
+      counts[bin < last ? bin : last]++;
+      const x2 = x * x;
+      signal += x2;
+      fineSignal[fineCell] += x2;
+    }
+    fineCell += fineStep;
+    if (--left === 0) {
+      left = fineRun;
+      fineCell++;
+    }
+  }
+  st.m2 += m2;
+  st.m4 += m4;
+  st.zeros += zeros;
+  st.signal += signal;
 }
 
 /** Rows of this many values are processed at once when a tensor has no layout (keeps them in cache). */
@@ -208,19 +296,7 @@ const CHUNK = 4096;
  */
 export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, schemes: readonly Scheme[], bins = 256): TensorAnalysis {
   // Range pass: min, max, sum of finite values (integer scales are found by intParams in prepare()).
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  let finite = 0;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (v - v === 0) {
-      if (v < min) min = v;
-      if (v > max) max = v;
-      sum += v;
-      finite++;
-    }
-  }
+  const { min, max, sum, finite } = range(data);
   let nans = 0;
   let infs = 0;
   if (finite < data.length) {
@@ -235,27 +311,24 @@ export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, 
   const prepared = schemes.map((s) => prepare(s, data, layout, channels, reduction));
   const counts = new Uint32Array(bins);
   const invWidth = max > min ? bins / (max - min) : 0;
-  let m2 = 0;
-  let m4 = 0;
-  let zeros = 0;
-  let signalTotal = 0;
   const rows = layout ? layout.rows : Math.ceil(data.length / CHUNK);
   const cols = layout ? layout.cols : CHUNK;
+  // Signal (sum of x^2) per channel and per `fine` values along the reduction axis, once for all schemes:
+  // every scheme's grid cell is a union of fine cells (block sizes are multiples of the smallest one).
+  const fine = layout ? Math.min(reduction, ...prepared.map((p) => p.blockSize)) : reduction;
+  const fineBlocks = Math.ceil(reduction / fine);
+  const fineSignal = new Float64Array(channels * fineBlocks);
+  const st = new StatsState(mean, min, invWidth, counts, fineSignal);
 
   for (let r = 0; r < rows; r++) {
     const start = r * cols;
     const end = Math.min(start + cols, data.length);
-    for (let i = start; i < end; i++) {
-      const x = data[i];
-      if (x - x !== 0) continue;
-      const d = x - mean;
-      const d2 = d * d;
-      m2 += d2;
-      m4 += d2 * d2;
-      if (x === 0) zeros++;
-      const bin = ((x - min) * invWidth) | 0;
-      counts[bin < bins ? bin : bins - 1]++;
-      signalTotal += x * x;
+    if (!layout) {
+      statsRun(st, data, start, end, 0, 0, Infinity);
+    } else if (layout.channelAxis === 1) {
+      statsRun(st, data, start, end, (r / fine) | 0, fineBlocks, Infinity);
+    } else {
+      statsRun(st, data, start, end, r * fineBlocks, 0, fine);
     }
     for (const p of prepared) {
       if (!layout) {
@@ -271,6 +344,7 @@ export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, 
       }
     }
   }
+  const { m2, m4, zeros, signal: signalTotal } = st;
   const variance = finite ? m2 / finite : 0;
   const std = Math.sqrt(variance);
   const absmax = finite ? Math.max(-min, max) : 0;
@@ -280,13 +354,26 @@ export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, 
     let noise = 0;
     for (const n of p.noise) noise += n;
     const sqnrGrid = new Float64Array(p.noise.length);
-    for (let j = 0; j < sqnrGrid.length; j++) sqnrGrid[j] = sqnr(p.signal[j], p.noise[j]);
-    const norms = Math.sqrt(signalTotal) * Math.sqrt(p.hatSq);
+    const perCell = layout ? p.blockSize / fine : 1;
+    for (let j = 0; j < sqnrGrid.length; j++) {
+      let signal = layout ? 0 : signalTotal;
+      if (layout) {
+        const channel = Math.floor(j / p.blocks);
+        const first = channel * fineBlocks + (j % p.blocks) * perCell;
+        const last = Math.min(first + perCell, (channel + 1) * fineBlocks);
+        for (let f = first; f < last; f++) signal += fineSignal[f];
+      }
+      sqnrGrid[j] = sqnr(signal, p.noise[j]);
+    }
+    // x . x_hat = sum x^2 - sum x e;  |x_hat|^2 = sum x^2 - 2 sum x e + sum e^2
+    const dot = signalTotal - p.xe;
+    const hatSq = signalTotal - 2 * p.xe + noise;
+    const norms = Math.sqrt(signalTotal) * Math.sqrt(hatSq);
     result[p.id] = {
       sqnrDb: sqnr(signalTotal, noise),
       mse: finite ? noise / finite : 0,
       maxAbsError: p.maxAbs,
-      cosine: norms === 0 ? (signalTotal === p.hatSq ? 1 : 0) : p.dot / norms,
+      cosine: norms === 0 ? (signalTotal === hatSq ? 1 : 0) : dot / norms,
       relativeL2: signalTotal === 0 ? (noise === 0 ? 0 : Infinity) : Math.sqrt(noise / signalTotal),
       clippedFraction: finite ? p.clips / finite : 0,
       zeroedFraction: nonZero ? p.zeroed / nonZero : 0,
