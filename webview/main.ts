@@ -64,8 +64,8 @@ function show(state: ModelState): void {
     restoredScroll = true;
     window.scrollTo(0, persisted.scrollY);
   }
-  // lit renders synchronously; a task later the custom elements have upgraded. (rAF would stall while hidden.)
-  window.setTimeout(() => vscode.postMessage({ type: 'rendered', report: readBack(state.status) }), 0);
+  // lit renders synchronously: read the DOM back now, so the report cannot pair this state with a later one.
+  vscode.postMessage({ type: 'rendered', report: readBack(state.status) });
 }
 
 window.addEventListener('message', (event: MessageEvent<ToWebview>) => {

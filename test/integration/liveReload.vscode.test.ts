@@ -49,7 +49,7 @@ describe('Diagnostics follow the file on disk', () => {
     copyFileSync(path.join(workspaceDir(), 'broken_missing_external.onnx'), file);
     const uri = vscode.Uri.file(file);
     const first = await openInInspector(uri);
-    assert.equal(first.fields.errorCode, 'external-data');
+    assert.equal(first.fields.errorCode, 'external-data', JSON.stringify(first));
     await waitFor('an error diagnostic', () => quantlensDiagnostics(uri).length === 1);
     copyFileSync(path.join(workspaceDir(), 'external_data.bin'), path.join(scratch, 'missing_weights.bin'));
     const ql = await api();
