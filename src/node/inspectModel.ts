@@ -39,16 +39,17 @@ export interface InspectReport {
 
 /** Inspects a model file: reads it, then analyses each weight (quantizable ones under every scheme). */
 export async function inspectModel(modelPath: string, schemes: Scheme[], onProgress?: (done: number, total: number, name: string) => void): Promise<InspectReport> {
-  const { bytes, model, weights, overview } = await loadModelFile(modelPath);
+  const { bytes, model, weights, overview, externalPaths } = await loadModelFile(modelPath);
   const consumers = consumersByTensor(model);
-  const loaded = { path: modelPath, bytes, model };
+  const loaded = { path: modelPath, bytes, model, externalPaths };
   const report: ReportWeight[] = [];
   for (const [index, ref] of weights.entries()) {
     onProgress?.(index, weights.length, ref.name);
     const plan = planWeight(ref, consumers);
     const numeric = dtypeInfo(ref.dtype).bits > 0 && ref.dtype !== 14 && ref.dtype !== 15;
     const values = numeric ? await readWeightValues(loaded, ref) : new Float32Array(0);
-    const analysis = analyzeTensor(Float32Array.from(values), plan.layout, plan.quantizable ? schemes : []);
+    const floats = values instanceof Float32Array ? values : Float32Array.from(values);
+    const analysis = analyzeTensor(floats, plan.layout, plan.quantizable ? schemes : []);
     report.push({
       name: ref.name,
       layers: plan.layers.map((l) => ({ node: l.node, op: l.domain ? `${l.domain}.${l.op}` : l.op, input: l.input })),

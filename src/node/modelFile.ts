@@ -69,6 +69,8 @@ export interface LoadedModelFile {
   model: onnx.ModelProto;
   weights: WeightRef[];
   overview: ModelOverview;
+  /** Checked real path of each external data file, by its location in the model. */
+  externalPaths: Map<string, string>;
   timings: OverviewResult['timings'];
 }
 
@@ -88,12 +90,13 @@ export async function loadModelFile(modelPath: string, signal?: AbortSignal): Pr
   const weights = collectWeights(model, bytes);
   const overview = buildOverview(model, bytes, weights);
   const t2 = performance.now();
+  const externalPaths = new Map<string, string>();
   for (const ref of overview.externalFiles) {
     signal?.throwIfAborted();
-    await checkExternalFile(modelPath, ref);
+    externalPaths.set(ref.location, await checkExternalFile(modelPath, ref));
   }
   const t3 = performance.now();
-  return { bytes, model, weights, overview, timings: { readMs: t1 - t0, decodeMs: t2 - t1, checkMs: t3 - t2 } };
+  return { bytes, model, weights, overview, externalPaths, timings: { readMs: t1 - t0, decodeMs: t2 - t1, checkMs: t3 - t2 } };
 }
 
 /** The overview of a model file (what the inspector and the overview worker need). */

@@ -5,13 +5,14 @@ import type { onnx } from 'onnx-proto';
 import { ModelError } from '../core/onnx/errors';
 import { decodeRaw, decodeTyped, type NumericArray } from '../core/onnx/tensorValues';
 import { visitGraphs, type WeightRef } from '../core/onnx/weights';
-import { checkExternalFile } from './modelFile';
 
 /** A decoded model and the bytes it was decoded from. */
 export interface LoadedModel {
   path: string;
   bytes: Uint8Array;
   model: onnx.IModelProto;
+  /** Checked real paths of the external data files (from loadModelFile), by location. */
+  externalPaths: Map<string, string>;
 }
 
 type Typed = ArrayLike<number | { toNumber(): number }>;
@@ -48,7 +49,10 @@ export async function readWeightValues(loaded: LoadedModel, ref: WeightRef): Pro
       return decodeRaw(loaded.bytes.subarray(s.offset, s.offset + s.length), ref.dtype, ref.elements);
     }
     if (s.kind === 'external') {
-      const file = await checkExternalFile(loaded.path, { location: s.location, tensors: 1, bytes: s.length, requiredSize: s.offset + s.length, firstTensor: ref.name });
+      const file = loaded.externalPaths.get(s.location);
+      if (!file) {
+        throw new Error(`its external data file '${s.location}' was not checked when the model was loaded`);
+      }
       const handle = await fs.open(file, 'r');
       try {
         const buffer = new Uint8Array(s.length);
