@@ -27,6 +27,7 @@ const builds = [
     entryPoints: {
       extension: 'src/extension/extension.ts',
       overviewWorker: 'src/node/overviewWorker.ts',
+      analysisWorker: 'src/node/analysisWorker.ts',
     },
     outdir: 'dist',
     external: ['vscode', 'onnxruntime-node'],

@@ -59,6 +59,21 @@ function schemesOption(value: string): Scheme[] {
   }
 }
 
+/** Ctrl+C during a run. */
+class Cancelled extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+function threadsOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new InvalidArgumentError('expected a whole number of threads, at least 1');
+  }
+  return n;
+}
+
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -74,18 +89,33 @@ export async function main(argv: string[]): Promise<number> {
     .option('--schemes <ids>', 'comma-separated scheme ids', schemesOption, parseSchemeList(DEFAULT_SCHEMES.join(',')))
     .option('--json', 'print one JSON document')
     .option('--md', 'print Markdown tables')
-    .action(async (model: string, options: { schemes: Scheme[]; json?: boolean; md?: boolean }) => {
+    .option('--threads <n>', 'analysis threads (default: one per core)', threadsOption)
+    .action(async (model: string, options: { schemes: Scheme[]; json?: boolean; md?: boolean; threads?: number }) => {
       const tty = process.stderr.isTTY;
-      const report = await inspectModel(model, options.schemes, (done, total, name) => {
-        if (tty) process.stderr.write(`\r\x1b[2K[${done}/${total}] ${name}`);
-      });
-      if (tty) process.stderr.write('\r\x1b[2K');
-      process.stdout.write(options.json ? `${toJson(report)}\n` : options.md ? toMarkdown(report, model) : toText(report, model));
+      const abort = new AbortController();
+      const onSigint = (): void => abort.abort(new Cancelled());
+      process.once('SIGINT', onSigint);
+      try {
+        const report = await inspectModel(model, options.schemes, {
+          threads: options.threads,
+          signal: abort.signal,
+          onProgress: (done, total, name) => {
+            if (tty) process.stderr.write(`\r\x1b[2K[${done}/${total}] ${name}`);
+          },
+        });
+        if (tty) process.stderr.write('\r\x1b[2K');
+        process.stdout.write(options.json ? `${toJson(report)}\n` : options.md ? toMarkdown(report, model) : toText(report, model));
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
     });
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
-    if (error instanceof ModelError) {
+    if (error instanceof Cancelled) {
+      process.stderr.write('quantlens: cancelled\n');
+      exitCode = 130;
+    } else if (error instanceof ModelError) {
       process.stderr.write(`quantlens: ${error.message}\n`);
       exitCode = 2;
     } else if (error && typeof error === 'object' && 'exitCode' in error && 'code' in error) {

@@ -1,12 +1,13 @@
 /** The `inspect` report: overview plus every weight with its label, statistics and scheme metrics. */
-import { consumersByTensor } from '../core/onnx/consumers';
-import { dtypeInfo } from '../core/onnx/dtypes';
 import type { ModelOverview } from '../core/onnx/overview';
-import { planWeight, type WeightRole } from '../core/quant/roles';
+import type { WeightRole } from '../core/quant/roles';
 import type { Scheme } from '../core/quant/schemes';
-import { analyzeTensor, type TensorStats } from '../core/stats/analyze';
+import type { StoredQuantization } from '../core/quant/storedQuant';
+import type { TensorStats } from '../core/stats/analyze';
+import { planAnalysis, taskFor } from './analysisPlan';
+import { AnalysisPool } from './analysisPool';
+import type { AnalysisTask } from './analysisTask';
 import { loadModelFile } from './modelFile';
-import { readWeightValues } from './weightValues';
 
 /** Metrics of one scheme in the report. */
 export interface ReportSchemeMetrics {
@@ -26,6 +27,8 @@ export interface ReportWeight {
   shape: number[];
   role: WeightRole;
   quantizable: boolean;
+  /** How the model stores the weight quantized (statistics and schemes are of the dequantized values). */
+  stored?: Omit<StoredQuantization, 'layout'>;
   stats: TensorStats;
   schemes: Record<string, ReportSchemeMetrics>;
 }
@@ -37,35 +40,66 @@ export interface InspectReport {
   weights: ReportWeight[];
 }
 
-/** Inspects a model file: reads it, then analyses each weight (quantizable ones under every scheme). */
-export async function inspectModel(modelPath: string, schemes: Scheme[], onProgress?: (done: number, total: number, name: string) => void): Promise<InspectReport> {
-  const { bytes, model, weights, overview, externalPaths } = await loadModelFile(modelPath);
-  const consumers = consumersByTensor(model);
-  const loaded = { path: modelPath, bytes, model, externalPaths };
-  const report: ReportWeight[] = [];
-  for (const [index, ref] of weights.entries()) {
-    onProgress?.(index, weights.length, ref.name);
-    const plan = planWeight(ref, consumers);
-    const numeric = dtypeInfo(ref.dtype).bits > 0 && ref.dtype !== 14 && ref.dtype !== 15;
-    const values = numeric ? await readWeightValues(loaded, ref) : new Float32Array(0);
-    const floats = values instanceof Float32Array ? values : Float32Array.from(values);
-    const analysis = analyzeTensor(floats, plan.layout, plan.quantizable ? schemes : []);
-    report.push({
-      name: ref.name,
-      layers: plan.layers.map((l) => ({ node: l.node, op: l.domain ? `${l.domain}.${l.op}` : l.op, input: l.input })),
-      dtype: dtypeInfo(ref.dtype).name,
-      shape: ref.dims,
-      role: plan.role,
-      quantizable: plan.quantizable,
-      stats: analysis.stats,
-      schemes: Object.fromEntries(
-        Object.entries(analysis.schemes).map(([id, m]) => [id, {
-          sqnrDb: m.sqnrDb, mse: m.mse, maxAbsError: m.maxAbsError, cosine: m.cosine,
-          clippedFraction: m.clippedFraction, zeroedFraction: m.zeroedFraction,
-        }]),
-      ),
+/** Options of inspectModel. */
+export interface InspectOptions {
+  onProgress?: (done: number, total: number, name: string) => void;
+  /** Analysis threads (default: one per core). */
+  threads?: number;
+  signal?: AbortSignal;
+  bins?: number;
+}
+
+/** The stored layout without the analysis view (the report shows the model's own description). */
+function withoutLayout(q: StoredQuantization): Omit<StoredQuantization, 'layout'> {
+  const copy: Partial<StoredQuantization> = { ...q };
+  delete copy.layout;
+  return copy as Omit<StoredQuantization, 'layout'>;
+}
+
+const EMPTY_STATS: TensorStats = { count: 0, min: NaN, max: NaN, mean: 0, std: 0, kurtosis: 0, absmax: 0, outlierRatio: 0, zeros: 0, nans: 0, infs: 0 };
+
+/** Inspects a model file: reads it, then analyses each weight (quantizable ones under every scheme) in a worker pool. */
+export async function inspectModel(modelPath: string, schemes: Scheme[], options: InspectOptions = {}): Promise<InspectReport> {
+  const { bytes, model, weights, overview, externalPaths } = await loadModelFile(modelPath, options.signal);
+  const planned = await planAnalysis({ path: modelPath, bytes, model, externalPaths }, weights);
+  const ids = schemes.map((s) => s.id);
+  const tasks: AnalysisTask[] = [];
+  const taskOf = planned.map((w) => {
+    const task = taskFor(modelPath, w, ids, options.bins ?? 256);
+    if (!task) return -1;
+    tasks.push(task);
+    return tasks.length - 1;
+  });
+  const pool = new AnalysisPool({ threads: options.threads });
+  let done = 0;
+  options.onProgress?.(0, tasks.length, '');
+  try {
+    const results = await pool.run(tasks, {
+      signal: options.signal,
+      onResult: (i) => options.onProgress?.(++done, tasks.length, tasks[i].tensor),
     });
+    const report: ReportWeight[] = planned.map((w, i) => {
+      const analysis = taskOf[i] >= 0 ? results[taskOf[i]].analysis : undefined;
+      const stored = w.stored ? withoutLayout(w.stored) : undefined;
+      return {
+        name: w.name,
+        layers: w.layers,
+        dtype: w.dtype,
+        shape: w.shape,
+        role: w.role,
+        quantizable: w.quantizable,
+        ...(stored ? { stored } : {}),
+        stats: analysis?.stats ?? EMPTY_STATS,
+        schemes: Object.fromEntries(
+          Object.entries(analysis?.schemes ?? {}).map(([id, m]) => [id, {
+            sqnrDb: m.sqnrDb, mse: m.mse, maxAbsError: m.maxAbsError, cosine: m.cosine,
+            clippedFraction: m.clippedFraction, zeroedFraction: m.zeroedFraction,
+          }]),
+        ),
+      };
+    });
+    return { model: overview, schemes: ids, weights: report };
+  } finally {
+    pool.dispose();
   }
-  onProgress?.(weights.length, weights.length, '');
-  return { model: overview, schemes: schemes.map((s) => s.id), weights: report };
 }

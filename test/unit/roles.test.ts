@@ -51,14 +51,15 @@ describe('weight roles, labels and quantization layouts', () => {
   it('fp16 weights are followed through Cast to the layer', () => {
     assert.deepEqual(plans('fp16_weights.onnx')['fc.weight'], ['weight', true, '8x8@1', '/fc/MatMul:MatMul:1']);
   });
-  it('already-quantized weights keep their stored role, labelled with the layer', () => {
+  it('already-quantized weights keep their stored role, labelled with the layer, analysed with its layout', () => {
     assert.deepEqual(plans('int8_qdq.onnx'), {
-      'fc.weight_quantized': ['quantized', false, '-', '/fc/MatMul:MatMul:1'],
+      'fc.weight_quantized': ['quantized', true, '8x4@1', '/fc/MatMul:MatMul:1'],
       'fc.weight_scale': ['scale', false, '-', '/fc/DequantizeLinear:DequantizeLinear:1'],
       'fc.weight_zero_point': ['zero-point', false, '-', '/fc/DequantizeLinear:DequantizeLinear:2'],
     });
     assert.deepEqual(plans('matmulnbits_4bit.onnx'), {
-      'fc.qweight': ['quantized', false, '-', '/fc/MatMulNBits:MatMulNBits:1'],
+      // The packed [N, blocks, blob] bytes have no MatMul layout; the analysis plan takes it from MatMulNBits.
+      'fc.qweight': ['quantized', true, '-', '/fc/MatMulNBits:MatMulNBits:1'],
       'fc.scales': ['scale', false, '-', '/fc/MatMulNBits:MatMulNBits:2'],
     });
   });

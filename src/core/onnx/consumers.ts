@@ -18,6 +18,8 @@ export interface Consumer {
   attrs: Record<string, number>;
   /** The node's outputs (to follow Cast / DequantizeLinear to the layer that uses the weight). */
   outputs: string[];
+  /** The node's inputs ('' for an omitted optional input). */
+  inputs: string[];
 }
 
 /** Maps every tensor name to the node inputs that read it, across all graphs. */
@@ -28,6 +30,7 @@ export function consumersByTensor(model: onnx.IModelProto): Map<string, Consumer
   }
   visitGraphs(model.graph, (graph, path) => {
     (graph.node ?? []).forEach((n, index) => {
+      const inputs = [...(n.input ?? [])];
       const attrs: Record<string, number> = {};
       for (const a of n.attribute ?? []) {
         if (a.i !== undefined && a.i !== null && a.type === 2) {
@@ -47,6 +50,7 @@ export function consumersByTensor(model: onnx.IModelProto): Map<string, Consumer
           graph: path,
           attrs,
           outputs: [...(n.output ?? [])],
+          inputs,
         });
         map.set(name, list);
       });

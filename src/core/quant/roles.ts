@@ -94,6 +94,11 @@ export function planWeight(ref: WeightRef, consumers: Map<string, Consumer[]>): 
   const layers = effectiveConsumers(ref.name, consumers);
   // A stored-quantized weight keeps its role from DequantizeLinear / MatMulNBits / QLinear*, read directly.
   const stored = direct.map((c) => roleFor(c, ref.dims)).find((r) => ['quantized', 'scale', 'zero-point'].includes(r.role));
+  if (stored?.role === 'quantized') {
+    // The quantized values of a layer's weight: analysed (dequantized) like the float weight it stands for.
+    const main = layers.map((c) => roleFor(c, ref.dims)).find((r) => r.role === 'weight' || r.role === 'embedding');
+    return { role: 'quantized', quantizable: true, layout: main?.layout, layers };
+  }
   if (stored) {
     return { role: stored.role, quantizable: false, layers };
   }

@@ -1,0 +1,104 @@
+/**
+ * What analysing a model means, weight by weight: the label, the role, the stored quantization and where
+ * the values are. Built where the model is decoded (the overview worker, the CLI); the plan is plain data,
+ * so it crosses to the extension host and to analysis workers without the model itself.
+ */
+import type { onnx } from 'onnx-proto';
+import { consumersByTensor } from '../core/onnx/consumers';
+import { dtypeInfo } from '../core/onnx/dtypes';
+import type { WeightRef } from '../core/onnx/weights';
+import type { Layout2D } from '../core/quant/fakeQuant';
+import { planWeight, type WeightRole } from '../core/quant/roles';
+import { storedQuantization, type DequantInput, type StoredQuantization } from '../core/quant/storedQuant';
+import type { AnalysisTask, TensorSource } from './analysisTask';
+import { readWeightValues, type LoadedModel } from './weightValues';
+
+/** One weight of the plan. */
+export interface PlannedWeight {
+  name: string;
+  layers: { node: string; op: string; input: number }[];
+  /** Stored element type name. */
+  dtype: string;
+  shape: number[];
+  role: WeightRole;
+  quantizable: boolean;
+  /** Set when the model stores this weight quantized. */
+  stored?: StoredQuantization;
+  layout?: Layout2D;
+  /** Where the values are; undefined for tensors that hold no numbers (strings). */
+  source?: TensorSource;
+  dequant?: DequantInput;
+}
+
+const FLOAT16 = 10;
+/** Tensors that hold numbers (not strings). */
+const NUMERIC = (dtype: number): boolean => dtypeInfo(dtype).bits > 0 && dtype !== 8;
+
+/** Where a weight's values are: a byte range of a file, or its decoded typed values. */
+async function sourceOf(loaded: LoadedModel, ref: WeightRef): Promise<TensorSource> {
+  const s = ref.storage;
+  if (s.kind === 'raw' && ref.origin !== 'sparse-initializer') {
+    return { kind: 'file', file: loaded.path, offset: s.offset, length: s.length, dtype: ref.dtype, elements: ref.elements };
+  }
+  if (s.kind === 'external') {
+    const file = loaded.externalPaths.get(s.location);
+    if (file) {
+      return { kind: 'file', file, offset: s.offset, length: s.length, dtype: ref.dtype, elements: ref.elements };
+    }
+  }
+  return { kind: 'values', values: await readWeightValues(loaded, ref) };
+}
+
+/** Plans the analysis of every weight of a loaded model, in graph order. */
+export async function planAnalysis(loaded: LoadedModel, weights: readonly WeightRef[]): Promise<PlannedWeight[]> {
+  const consumers = consumersByTensor(loaded.model as onnx.IModelProto);
+  const byName = new Map(weights.map((w) => [w.name, w]));
+  const planned: PlannedWeight[] = [];
+  for (const ref of weights) {
+    const plan = planWeight(ref, consumers);
+    const stored = plan.role === 'quantized' ? storedQuantization(ref, consumers.get(ref.name) ?? [], byName) : undefined;
+    let dequant: DequantInput | undefined;
+    if (stored) {
+      const scaleRef = byName.get(stored.scale);
+      const zpRef = stored.zeroPoint ? byName.get(stored.zeroPoint) : undefined;
+      if (scaleRef) {
+        dequant = {
+          q: stored,
+          storedDims: ref.dims,
+          scale: await readWeightValues(loaded, scaleRef),
+          zeroPoint: zpRef ? await readWeightValues(loaded, zpRef) : undefined,
+          toFloat16: scaleRef.dtype === FLOAT16,
+          zeroPointFloat: zpRef ? dtypeInfo(zpRef.dtype).name.startsWith('float') : undefined,
+        };
+      }
+    }
+    planned.push({
+      name: ref.name,
+      layers: plan.layers.map((l) => ({ node: l.node, op: l.domain ? `${l.domain}.${l.op}` : l.op, input: l.input })),
+      dtype: dtypeInfo(ref.dtype).name,
+      shape: ref.dims,
+      role: plan.role,
+      // A stored-quantized weight whose scale cannot be found is listed, not analysed as if it were float.
+      quantizable: plan.quantizable && (!stored || dequant !== undefined),
+      stored,
+      layout: stored?.layout ?? plan.layout,
+      source: NUMERIC(ref.dtype) ? await sourceOf(loaded, ref) : undefined,
+      dequant,
+    });
+  }
+  return planned;
+}
+
+/** The analysis task of a planned weight (schemes only for quantizable weights); undefined without values. */
+export function taskFor(modelPath: string, w: PlannedWeight, schemes: readonly string[], bins: number): AnalysisTask | undefined {
+  if (!w.source) return undefined;
+  return {
+    tensor: w.name,
+    model: modelPath,
+    source: w.source,
+    layout: w.quantizable ? w.layout : undefined,
+    schemes: w.quantizable ? [...schemes] : [],
+    bins,
+    dequant: w.dequant,
+  };
+}
