@@ -10,7 +10,9 @@ import type { WeightRef } from '../core/onnx/weights';
 import type { Layout2D } from '../core/quant/fakeQuant';
 import { planWeight, type WeightRole } from '../core/quant/roles';
 import { storedQuantization, type DequantInput, type StoredQuantization } from '../core/quant/storedQuant';
+import { analysisCacheKey } from './analysisCache';
 import type { AnalysisTask, TensorSource } from './analysisTask';
+import { loadModelFile, type OverviewResult } from './modelFile';
 import { readWeightValues, type LoadedModel } from './weightValues';
 
 /** One weight of the plan. */
@@ -101,4 +103,20 @@ export function taskFor(modelPath: string, w: PlannedWeight, schemes: readonly s
     bins,
     dequant: w.dequant,
   };
+}
+
+/** A model read for the inspector: overview, analysis plan and cache key (what the overview worker returns). */
+export interface ModelReadResult extends OverviewResult {
+  plan: PlannedWeight[];
+  cacheKey: string;
+  planMs: number;
+}
+
+/** Reads a model and plans its analysis (runs in the overview worker: decoding never blocks the host). */
+export async function readModelForAnalysis(modelPath: string, signal?: AbortSignal): Promise<ModelReadResult> {
+  const loaded = await loadModelFile(modelPath, signal);
+  const t0 = performance.now();
+  const plan = await planAnalysis({ path: modelPath, ...loaded }, loaded.weights);
+  const cacheKey = await analysisCacheKey(modelPath, [...loaded.externalPaths.values()], plan);
+  return { overview: loaded.overview, timings: loaded.timings, plan, cacheKey, planMs: performance.now() - t0 };
 }

@@ -4,10 +4,10 @@ import type { WeightRole } from '../core/quant/roles';
 import type { Scheme } from '../core/quant/schemes';
 import type { StoredQuantization } from '../core/quant/storedQuant';
 import type { TensorStats } from '../core/stats/analyze';
-import { planAnalysis, taskFor } from './analysisPlan';
+import { planAnalysis } from './analysisPlan';
 import { AnalysisPool } from './analysisPool';
-import type { AnalysisTask } from './analysisTask';
 import { loadModelFile } from './modelFile';
+import { analyzePlanned } from './modelAnalyzer';
 
 /** Metrics of one scheme in the report. */
 export interface ReportSchemeMetrics {
@@ -63,23 +63,17 @@ export async function inspectModel(modelPath: string, schemes: Scheme[], options
   const { bytes, model, weights, overview, externalPaths } = await loadModelFile(modelPath, options.signal);
   const planned = await planAnalysis({ path: modelPath, bytes, model, externalPaths }, weights);
   const ids = schemes.map((s) => s.id);
-  const tasks: AnalysisTask[] = [];
-  const taskOf = planned.map((w) => {
-    const task = taskFor(modelPath, w, ids, options.bins ?? 256);
-    if (!task) return -1;
-    tasks.push(task);
-    return tasks.length - 1;
-  });
   const pool = new AnalysisPool({ threads: options.threads });
-  let done = 0;
-  options.onProgress?.(0, tasks.length, '');
+  const total = planned.filter((w) => w.source).length;
+  options.onProgress?.(0, total, '');
   try {
-    const results = await pool.run(tasks, {
+    const { analyses } = await analyzePlanned(pool, modelPath, planned, ids, {
+      bins: options.bins,
       signal: options.signal,
-      onResult: (i) => options.onProgress?.(++done, tasks.length, tasks[i].tensor),
+      onWeight: (i, _analysis, done) => options.onProgress?.(done, total, planned[i].name),
     });
     const report: ReportWeight[] = planned.map((w, i) => {
-      const analysis = taskOf[i] >= 0 ? results[taskOf[i]].analysis : undefined;
+      const analysis = analyses[i];
       const stored = w.stored ? withoutLayout(w.stored) : undefined;
       return {
         name: w.name,

@@ -1,7 +1,7 @@
-/** Runs readModelOverview in a worker thread so large files never block the caller's event loop. */
+/** Runs readModelForAnalysis in a worker thread so large files never block the caller's event loop. */
 import { Worker } from 'node:worker_threads';
 import { ModelError, type ModelErrorInfo } from '../core/onnx/errors';
-import type { OverviewResult } from './modelFile';
+import type { ModelReadResult } from './analysisPlan';
 
 /** Data handed to the overview worker. */
 export interface OverviewWorkerRequest {
@@ -9,10 +9,10 @@ export interface OverviewWorkerRequest {
 }
 
 /** What the overview worker posts back. */
-export type OverviewWorkerReply = { ok: true; result: OverviewResult } | { ok: false; error: ModelErrorInfo };
+export type OverviewWorkerReply = { ok: true; result: ModelReadResult } | { ok: false; error: ModelErrorInfo };
 
 /** Reads a model's overview in a fresh worker (script at `workerScript`); aborting terminates the worker. */
-export function readOverviewInWorker(workerScript: string, modelPath: string, signal?: AbortSignal): Promise<OverviewResult> {
+export function readOverviewInWorker(workerScript: string, modelPath: string, signal?: AbortSignal): Promise<ModelReadResult> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);

@@ -1,11 +1,11 @@
-/** Worker thread entry: reads one model's overview off the caller's thread and posts the result back. */
+/** Worker thread entry: reads one model (overview and analysis plan) off the caller's thread and posts it back. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { toModelErrorInfo } from '../core/onnx/errors';
-import { readModelOverview } from './modelFile';
+import { readModelForAnalysis } from './analysisPlan';
 import type { OverviewWorkerReply, OverviewWorkerRequest } from './overviewClient';
 
 const request = workerData as OverviewWorkerRequest;
-readModelOverview(request.modelPath).then(
+readModelForAnalysis(request.modelPath).then(
   (result) => parentPort?.postMessage({ ok: true, result } satisfies OverviewWorkerReply),
   (error: unknown) => parentPort?.postMessage({ ok: false, error: toModelErrorInfo(error) } satisfies OverviewWorkerReply),
 );

@@ -1,0 +1,67 @@
+/**
+ * Analyses a planned model in the worker pool, reusing cached results: only weights and schemes not yet
+ * computed for this model (same files, same graph) become tasks.
+ */
+import type { SchemeMetrics, TensorAnalysis } from '../core/stats/analyze';
+import type { AnalysisCache } from './analysisCache';
+import { taskFor, type PlannedWeight } from './analysisPlan';
+import type { AnalysisPool } from './analysisPool';
+import type { AnalysisTask } from './analysisTask';
+
+/** Options of analyzePlanned. */
+export interface AnalyzeOptions {
+  bins?: number;
+  signal?: AbortSignal;
+  cache?: { store: AnalysisCache; key: string };
+  /** Called for each weight as its results are complete (cached ones first), with the count done. */
+  onWeight?: (index: number, analysis: TensorAnalysis, done: number, total: number) => void;
+}
+
+/** Result of analyzePlanned: per weight (undefined for tensors without numbers) and how many tasks ran. */
+export interface AnalyzeResult {
+  analyses: (TensorAnalysis | undefined)[];
+  computed: number;
+  reused: number;
+}
+
+/** Analyses every planned weight under `schemes` (quantizable weights only), reusing the cache. */
+export async function analyzePlanned(pool: AnalysisPool, modelPath: string, plan: readonly PlannedWeight[], schemes: readonly string[], options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+  const bins = options.bins ?? 256;
+  const { cache } = options;
+  const analyses: (TensorAnalysis | undefined)[] = new Array(plan.length).fill(undefined);
+  const tasks: AnalysisTask[] = [];
+  const weightOf: number[] = [];
+  const pending: number[] = [];
+  const total = plan.filter((w) => w.source).length;
+  let done = 0;
+  for (const [i, w] of plan.entries()) {
+    const task = taskFor(modelPath, w, schemes, bins);
+    if (!task) continue;
+    const hit = cache?.store.get(cache.key, w.name, bins);
+    const missing = task.schemes.filter((id) => !hit?.schemes[id]);
+    if (hit && missing.length === 0) {
+      analyses[i] = select(hit, task.schemes);
+      pending.push(i);
+      continue;
+    }
+    tasks.push({ ...task, schemes: missing });
+    weightOf.push(i);
+  }
+  for (const i of pending) options.onWeight?.(i, analyses[i] as TensorAnalysis, ++done, total);
+  await pool.run(tasks, {
+    signal: options.signal,
+    onResult: (t, result) => {
+      const i = weightOf[t];
+      const wanted = taskFor(modelPath, plan[i], schemes, bins)?.schemes ?? [];
+      const merged = cache ? cache.store.put(cache.key, plan[i].name, result.analysis) : result.analysis;
+      analyses[i] = select(merged, wanted);
+      options.onWeight?.(i, analyses[i] as TensorAnalysis, ++done, total);
+    },
+  });
+  return { analyses, computed: tasks.length, reused: total - tasks.length };
+}
+
+/** The analysis restricted to the schemes asked for, in that order. */
+function select(a: { stats: TensorAnalysis['stats']; histogram: TensorAnalysis['histogram']; schemes: Record<string, SchemeMetrics> }, ids: readonly string[]): TensorAnalysis {
+  return { stats: a.stats, histogram: a.histogram, schemes: Object.fromEntries(ids.map((id) => [id, a.schemes[id]])) };
+}
