@@ -1,5 +1,8 @@
 /** Command palette commands (category "QuantLens"). */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { toJson, toMarkdown } from '../node/reportFormat';
+import { configuredSchemes, type AnalysisService } from './analysisService';
 import { INSPECTOR_VIEW_TYPE } from './inspectorEditor';
 import type { Log } from './log';
 
@@ -14,20 +17,74 @@ function activeOnnx(): vscode.Uri | undefined {
   return undefined;
 }
 
-/** Registers QuantLens commands. */
-export function registerCommands(log: Log): vscode.Disposable[] {
-  return [
-    vscode.commands.registerCommand('quantlens.openInspector', async (arg?: vscode.Uri) => {
-      let uri = isOnnx(arg) ? arg : activeOnnx();
-      if (!uri) {
-        const picked = await vscode.window.showOpenDialog({
-          canSelectMany: false,
-          filters: { [vscode.l10n.t('ONNX models')]: ['onnx'] },
-          openLabel: vscode.l10n.t('Inspect Model'),
-          title: vscode.l10n.t('QuantLens: choose an ONNX model'),
+/** The model a command acts on: its argument, the active editor's model, or one the user picks. */
+async function modelFor(arg: unknown, openLabel: string): Promise<vscode.Uri | undefined> {
+  const uri = isOnnx(arg as vscode.Uri | undefined) ? (arg as vscode.Uri) : activeOnnx();
+  if (uri) return uri;
+  const picked = await vscode.window.showOpenDialog({
+    canSelectMany: false,
+    filters: { [vscode.l10n.t('ONNX models')]: ['onnx'] },
+    openLabel,
+    title: vscode.l10n.t('QuantLens: choose an ONNX model'),
+  });
+  return picked?.[0];
+}
+
+/** Analyses a model with a cancellable progress notification and saves the report where the user chooses. */
+async function exportReport(arg: unknown, service: AnalysisService, log: Log): Promise<void> {
+  const uri = await modelFor(arg, vscode.l10n.t('Analyse Model'));
+  if (!uri) return;
+  const name = path.basename(uri.fsPath);
+  let report;
+  try {
+    const schemes = configuredSchemes();
+    report = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('QuantLens: analysing {0}', name), cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort(new vscode.CancellationError()));
+        let last = 0;
+        return service.inspect(uri, schemes, {
+          signal: abort.signal,
+          onProgress: ({ done, total, weight }) => {
+            const pct = total ? (100 * done) / total : 100;
+            progress.report({ increment: pct - last, message: vscode.l10n.t('{0} of {1} weights {2}', done, total, weight) });
+            last = pct;
+          },
         });
-        uri = picked?.[0];
-      }
+      },
+    );
+  } catch (error) {
+    if (error instanceof vscode.CancellationError) {
+      log.info(`Analysis of ${uri.fsPath} cancelled`);
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    log.error(`Analysis of ${uri.fsPath} failed: ${message}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('QuantLens could not analyse {0}: {1}', name, message));
+    return;
+  }
+  const target = await vscode.window.showSaveDialog({
+    defaultUri: vscode.Uri.file(uri.fsPath.replace(/\.onnx$/i, '.quantlens-report.json')),
+    filters: { JSON: ['json'], Markdown: ['md'] },
+    title: vscode.l10n.t('Save the QuantLens report of {0}', name),
+  });
+  if (!target) return;
+  if (target.fsPath === uri.fsPath) {
+    void vscode.window.showErrorMessage(vscode.l10n.t('QuantLens never overwrites a model: choose another file name.'));
+    return;
+  }
+  const text = target.fsPath.toLowerCase().endsWith('.md') ? toMarkdown(report, name) : `${toJson(report)}\n`;
+  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
+  log.info(`Saved the report of ${uri.fsPath} to ${target.fsPath}`);
+}
+
+/** Registers QuantLens commands. */
+export function registerCommands(log: Log, service: AnalysisService): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand('quantlens.exportReport', (arg?: vscode.Uri) => exportReport(arg, service, log)),
+    vscode.commands.registerCommand('quantlens.openInspector', async (arg?: vscode.Uri) => {
+      const uri = await modelFor(arg, vscode.l10n.t('Inspect Model'));
       if (!uri) {
         return;
       }

@@ -3,8 +3,8 @@ import type { ModelOverview } from '../core/onnx/overview';
 import type { WeightRole } from '../core/quant/roles';
 import type { Scheme } from '../core/quant/schemes';
 import type { StoredQuantization } from '../core/quant/storedQuant';
-import type { TensorStats } from '../core/stats/analyze';
-import { planAnalysis } from './analysisPlan';
+import type { TensorAnalysis, TensorStats } from '../core/stats/analyze';
+import { planAnalysis, type PlannedWeight } from './analysisPlan';
 import { AnalysisPool } from './analysisPool';
 import { loadModelFile } from './modelFile';
 import { analyzePlanned } from './modelAnalyzer';
@@ -58,6 +58,31 @@ function withoutLayout(q: StoredQuantization): Omit<StoredQuantization, 'layout'
 
 const EMPTY_STATS: TensorStats = { count: 0, min: NaN, max: NaN, mean: 0, std: 0, kurtosis: 0, absmax: 0, outlierRatio: 0, zeros: 0, nans: 0, infs: 0 };
 
+/** Assembles the report from a model's overview, plan and analyses (in plan order). */
+export function buildReport(overview: ModelOverview, planned: readonly PlannedWeight[], analyses: readonly (TensorAnalysis | undefined)[], schemes: string[]): InspectReport {
+  const weights: ReportWeight[] = planned.map((w, i) => {
+    const analysis = analyses[i];
+    const stored = w.stored ? withoutLayout(w.stored) : undefined;
+    return {
+      name: w.name,
+      layers: w.layers,
+      dtype: w.dtype,
+      shape: w.shape,
+      role: w.role,
+      quantizable: w.quantizable,
+      ...(stored ? { stored } : {}),
+      stats: analysis?.stats ?? EMPTY_STATS,
+      schemes: Object.fromEntries(
+        Object.entries(analysis?.schemes ?? {}).map(([id, m]) => [id, {
+          sqnrDb: m.sqnrDb, mse: m.mse, maxAbsError: m.maxAbsError, cosine: m.cosine,
+          clippedFraction: m.clippedFraction, zeroedFraction: m.zeroedFraction,
+        }]),
+      ),
+    };
+  });
+  return { model: overview, schemes, weights };
+}
+
 /** Inspects a model file: reads it, then analyses each weight (quantizable ones under every scheme) in a worker pool. */
 export async function inspectModel(modelPath: string, schemes: Scheme[], options: InspectOptions = {}): Promise<InspectReport> {
   const { bytes, model, weights, overview, externalPaths } = await loadModelFile(modelPath, options.signal);
@@ -72,27 +97,7 @@ export async function inspectModel(modelPath: string, schemes: Scheme[], options
       signal: options.signal,
       onWeight: (i, _analysis, done) => options.onProgress?.(done, total, planned[i].name),
     });
-    const report: ReportWeight[] = planned.map((w, i) => {
-      const analysis = analyses[i];
-      const stored = w.stored ? withoutLayout(w.stored) : undefined;
-      return {
-        name: w.name,
-        layers: w.layers,
-        dtype: w.dtype,
-        shape: w.shape,
-        role: w.role,
-        quantizable: w.quantizable,
-        ...(stored ? { stored } : {}),
-        stats: analysis?.stats ?? EMPTY_STATS,
-        schemes: Object.fromEntries(
-          Object.entries(analysis?.schemes ?? {}).map(([id, m]) => [id, {
-            sqnrDb: m.sqnrDb, mse: m.mse, maxAbsError: m.maxAbsError, cosine: m.cosine,
-            clippedFraction: m.clippedFraction, zeroedFraction: m.zeroedFraction,
-          }]),
-        ),
-      };
-    });
-    return { model: overview, schemes: ids, weights: report };
+    return buildReport(overview, planned, analyses, ids);
   } finally {
     pool.dispose();
   }

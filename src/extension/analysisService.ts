@@ -1,0 +1,84 @@
+/**
+ * Weight analysis for the extension: the model is read and planned in the overview worker, weights are
+ * analysed in the worker pool, results are cached per model. The extension host only schedules and
+ * collects results, so its event loop stays free.
+ */
+import * as vscode from 'vscode';
+import { DEFAULT_SCHEMES, parseSchemeList } from '../core/quant/schemes';
+import { AnalysisCache } from '../node/analysisCache';
+import { AnalysisPool } from '../node/analysisPool';
+import { buildReport, type InspectReport } from '../node/inspectModel';
+import { analyzePlanned } from '../node/modelAnalyzer';
+import { readOverviewInWorker } from '../node/overviewClient';
+import type { Log } from './log';
+
+/** Progress of an analysis run. */
+export interface AnalysisProgress {
+  done: number;
+  total: number;
+  weight: string;
+}
+
+/** Scheme ids from the `quantlens.analysis.defaultSchemes` setting; throws naming the setting when invalid. */
+export function configuredSchemes(): string[] {
+  const ids = vscode.workspace.getConfiguration('quantlens.analysis').get<string[]>('defaultSchemes') ?? [...DEFAULT_SCHEMES];
+  try {
+    return parseSchemeList(ids.join(',')).map((s) => s.id);
+  } catch (error) {
+    throw new Error(`Setting quantlens.analysis.defaultSchemes: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Analyses models for the extension, with one pool and one cache for all of them. */
+export class AnalysisService implements vscode.Disposable {
+  private pool: AnalysisPool | undefined;
+  private readonly cache = new AnalysisCache();
+  private readonly configListener: vscode.Disposable;
+
+  constructor(
+    private readonly overviewWorker: string,
+    private readonly workerScript: string,
+    private readonly log: Log,
+  ) {
+    // A new thread count takes effect with the next run.
+    this.configListener = vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('quantlens.analysis.maxThreads')) {
+        this.pool?.dispose();
+        this.pool = undefined;
+      }
+    });
+  }
+
+  private getPool(): AnalysisPool {
+    if (!this.pool) {
+      const setting = vscode.workspace.getConfiguration('quantlens.analysis').get<number>('maxThreads') ?? 0;
+      this.pool = new AnalysisPool({ threads: setting > 0 ? setting : undefined, workerScript: this.workerScript });
+      this.log.info(`Analysis pool: ${this.pool.size} worker thread(s)`);
+    }
+    return this.pool;
+  }
+
+  /** Reads, plans and analyses a model; reuses cached results for unchanged files and known schemes. */
+  async inspect(uri: vscode.Uri, schemes: string[], options: { signal?: AbortSignal; onProgress?: (p: AnalysisProgress) => void } = {}): Promise<InspectReport> {
+    const started = performance.now();
+    const read = await readOverviewInWorker(this.overviewWorker, uri.fsPath, options.signal);
+    const { plan, cacheKey, overview } = read;
+    const total = plan.filter((w) => w.source).length;
+    options.onProgress?.({ done: 0, total, weight: '' });
+    const result = await analyzePlanned(this.getPool(), uri.fsPath, plan, schemes, {
+      signal: options.signal,
+      cache: { store: this.cache, key: cacheKey },
+      onWeight: (i, _a, done) => options.onProgress?.({ done, total, weight: plan[i].name }),
+    });
+    this.log.info(
+      `Analysed ${uri.fsPath}: ${total} weights x ${schemes.length} schemes in ${(performance.now() - started).toFixed(0)} ms ` +
+        `(${result.computed} computed, ${result.reused} from cache; read+plan ${(read.timings.readMs + read.timings.decodeMs + read.planMs).toFixed(0)} ms)`,
+    );
+    return buildReport(overview, plan, result.analyses, schemes);
+  }
+
+  dispose(): void {
+    this.configListener.dispose();
+    this.pool?.dispose();
+  }
+}
