@@ -4,10 +4,10 @@
  * else is running). Aborting terminates the busy workers; idle workers never keep the process alive.
  */
 import { availableParallelism } from 'node:os';
-import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ModelError, type ModelErrorInfo } from '../core/onnx/errors';
 import type { AnalysisResult, AnalysisTask } from './analysisTask';
+import { startWorker, workerScript } from './workers';
 
 /** What a worker posts back for a task. */
 export type WorkerReply = { id: number; ok: true; result: AnalysisResult } | { id: number; ok: false; error: ModelErrorInfo };
@@ -32,11 +32,6 @@ export function taskBytes(task: AnalysisTask): number {
   return task.source.kind === 'file' ? Math.max(task.source.length, 4 * task.source.elements) : task.source.values.byteLength;
 }
 
-/** The worker script next to this module: the bundle's sibling in dist/, or the TypeScript source under tsx. */
-export function defaultWorkerScript(): string {
-  return __filename.endsWith('.ts') ? path.join(__dirname, 'analysisWorker.ts') : path.join(__dirname, 'analysisWorker.js');
-}
-
 interface Slot {
   worker: Worker;
   busy: boolean;
@@ -51,7 +46,7 @@ export class AnalysisPool {
 
   constructor(options: { threads?: number; workerScript?: string } = {}) {
     this.size = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
-    this.workerScript = options.workerScript ?? defaultWorkerScript();
+    this.workerScript = options.workerScript ?? workerScript('analysisWorker');
   }
 
   private readonly workerScript: string;
@@ -157,11 +152,7 @@ export class AnalysisPool {
   private acquire(): Slot {
     let slot = this.slots.find((s) => !s.busy);
     if (!slot) {
-      // Under tsx (tests, bench) the worker is TypeScript source: register tsx's loader in the worker first.
-      const worker = this.workerScript.endsWith('.ts')
-        ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(this.workerScript)});`, { eval: true })
-        : new Worker(this.workerScript);
-      slot = { worker, busy: false };
+      slot = { worker: startWorker(this.workerScript), busy: false };
       this.slots.push(slot);
     }
     slot.busy = true;

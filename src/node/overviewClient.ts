@@ -1,7 +1,7 @@
 /** Runs readModelForAnalysis in a worker thread so large files never block the caller's event loop. */
-import { Worker } from 'node:worker_threads';
 import { ModelError, type ModelErrorInfo } from '../core/onnx/errors';
 import type { ModelReadResult } from './analysisPlan';
+import { startWorker } from './workers';
 
 /** Data handed to the overview worker. */
 export interface OverviewWorkerRequest {
@@ -18,7 +18,7 @@ export function readOverviewInWorker(workerScript: string, modelPath: string, si
       reject(signal.reason);
       return;
     }
-    const worker = new Worker(workerScript, { workerData: { modelPath } satisfies OverviewWorkerRequest });
+    const worker = startWorker(workerScript, { workerData: { modelPath } satisfies OverviewWorkerRequest });
     let settled = false;
     const finish = (fn: () => void): void => {
       if (!settled) {

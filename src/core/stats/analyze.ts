@@ -134,10 +134,79 @@ function prepare(scheme: Scheme, data: Float32Array, layout: Layout2D | undefine
 // One loop per scheme kind, so each stays monomorphic and tight. Element i of data[start, end) falls in
 // error-grid cell `cell + (i - start) * step`; integer groups are the cells unless the scheme is per tensor.
 
+/**
+ * Integer scheme over a run whose values share one error cell and one scale (rows of channel-major
+ * layouts, per-tensor chunks). Two interleaved accumulator sets halve the add-latency chains.
+ */
+function intConst(p: Prepared, data: Float32Array, start: number, end: number, cell: number): void {
+  const g = p.perTensor ? 0 : cell;
+  const s = p.scales[g];
+  if (s === 0) {
+    intRun(p, data, start, end, cell, 0);
+    return;
+  }
+  const zp = p.zeroPoints[g];
+  const { qmin, qmax } = p;
+  let n0 = 0;
+  let n1 = 0;
+  let xe0 = 0;
+  let xe1 = 0;
+  let maxAbs = p.maxAbs;
+  let clips = 0;
+  let zeroed = 0;
+  let i = start;
+  for (; i + 1 < end; i += 2) {
+    const x = data[i];
+    const y = data[i + 1];
+    if (x - x === 0) {
+      let q = fround(x / s) + RNE - RNE + zp;
+      if (q < qmin) {
+        q = qmin;
+        clips++;
+      } else if (q > qmax) {
+        q = qmax;
+        clips++;
+      }
+      const hat = fround((q - zp) * s);
+      const e = x - hat;
+      n0 += e * e;
+      xe0 += x * e;
+      maxAbs = Math.max(maxAbs, Math.abs(e));
+      if (hat === 0 && x !== 0) zeroed++;
+    }
+    if (y - y === 0) {
+      let q = fround(y / s) + RNE - RNE + zp;
+      if (q < qmin) {
+        q = qmin;
+        clips++;
+      } else if (q > qmax) {
+        q = qmax;
+        clips++;
+      }
+      const hat = fround((q - zp) * s);
+      const e = y - hat;
+      n1 += e * e;
+      xe1 += y * e;
+      maxAbs = Math.max(maxAbs, Math.abs(e));
+      if (hat === 0 && y !== 0) zeroed++;
+    }
+  }
+  p.noise[cell] += n0 + n1;
+  p.xe += xe0 + xe1;
+  p.maxAbs = maxAbs;
+  p.clips += clips;
+  p.zeroed += zeroed;
+  if (i < end) intRun(p, data, i, end, cell, 0);
+}
+
+/**
+ * Integer scheme over a run where element k falls in cell `cell + k * step` (rows of MatMul [K, N] weights:
+ * one channel per element). Scales are per cell unless the scheme is per tensor.
+ */
 function intRun(p: Prepared, data: Float32Array, start: number, end: number, cell: number, step: number): void {
   const { scales, zeroPoints, qmin, qmax, noise } = p;
   const grouped = !p.perTensor;
-  let xe = 0;
+  let xe0 = 0;
   let maxAbs = p.maxAbs;
   let clips = 0;
   let zeroed = 0;
@@ -161,11 +230,11 @@ function intRun(p: Prepared, data: Float32Array, start: number, end: number, cel
     }
     const e = x - hat;
     noise[cell] += e * e;
-    xe += x * e;
+    xe0 += x * e;
     maxAbs = Math.max(maxAbs, Math.abs(e)); // (a compare-and-branch here is twice as slow in V8)
     if (hat === 0 && x !== 0) zeroed++;
   }
-  p.xe += xe;
+  p.xe += xe0;
   p.maxAbs = maxAbs;
   p.clips += clips;
   p.zeroed += zeroed;
@@ -211,7 +280,8 @@ function floatRun(p: Prepared, data: Float32Array, start: number, end: number, c
 
 function accumulate(p: Prepared, data: Float32Array, start: number, end: number, cell: number, step: number): void {
   if (p.kind === KIND_INT) {
-    intRun(p, data, start, end, cell, step);
+    if (step === 0) intConst(p, data, start, end, cell);
+    else intRun(p, data, start, end, cell, step);
   } else {
     floatRun(p, data, start, end, cell, step);
   }
@@ -221,26 +291,56 @@ function accumulate(p: Prepared, data: Float32Array, start: number, end: number,
 function range(data: Float32Array): { min: number; max: number; sum: number; finite: number } {
   let min = Infinity;
   let max = -Infinity;
-  let sum = 0;
+  // Two partial sums: halves the add-latency chain.
+  let sum0 = 0;
+  let sum1 = 0;
   let finite = 0;
-  for (let i = 0; i < data.length; i++) {
+  const n = data.length;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const v = data[i];
+    const u = data[i + 1];
+    if (v - v === 0 && u - u === 0) {
+      // Compare-and-branch: the branch is almost never taken, unlike Math.min's NaN/-0 handling.
+      if (v < min) min = v;
+      if (v > max) max = v;
+      if (u < min) min = u;
+      if (u > max) max = u;
+      sum0 += v;
+      sum1 += u;
+      finite += 2;
+    } else {
+      if (v - v === 0) {
+        if (v < min) min = v;
+        if (v > max) max = v;
+        sum0 += v;
+        finite++;
+      }
+      if (u - u === 0) {
+        if (u < min) min = u;
+        if (u > max) max = u;
+        sum1 += u;
+        finite++;
+      }
+    }
+  }
+  for (; i < n; i++) {
     const v = data[i];
     if (v - v === 0) {
-      min = Math.min(min, v);
-      max = Math.max(max, v);
-      sum += v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+      sum0 += v;
       finite++;
     }
   }
-  return { min, max, sum, finite };
+  return { min, max, sum: sum0 + sum1, finite };
 }
 
-/** Moments, zeros, histogram and signal per fine cell of one run of values. */
+/** Moments, zeros, histogram and signal per fine cell of runs of values. */
 class StatsState {
   m2 = 0;
   m4 = 0;
   zeros = 0;
-  signal = 0;
   constructor(
     readonly mean: number,
     readonly min: number,
@@ -250,15 +350,16 @@ class StatsState {
   ) {}
 }
 
-function statsRun(st: StatsState, data: Float32Array, start: number, end: number, fineCell: number, fineStep: number, fineRun: number): void {
-  const { mean, min, invWidth, counts, fineSignal } = st;
+// Statistics over data[start, end): "const" runs add their signal to one fine cell, "strided" runs to cell,
+// cell + step, ... (one per element). The total signal is the sum of the fine cells.
+
+function statsConst(st: StatsState, data: Float32Array, start: number, end: number, cell: number): void {
+  const { mean, min, invWidth, counts } = st;
   const last = counts.length - 1;
   let m2 = 0;
   let m4 = 0;
   let zeros = 0;
   let signal = 0;
-  // fineCell advances by fineStep after every element, and by one after every fineRun elements.
-  let left = fineRun;
   for (let i = start; i < end; i++) {
     const x = data[i];
     if (x - x === 0) {
@@ -269,20 +370,83 @@ function statsRun(st: StatsState, data: Float32Array, start: number, end: number
       if (x === 0) zeros++;
       const bin = ((x - min) * invWidth) | 0;
       counts[bin < last ? bin : last]++;
-      const x2 = x * x;
-      signal += x2;
-      fineSignal[fineCell] += x2;
+      signal += x * x;
     }
-    fineCell += fineStep;
-    if (--left === 0) {
-      left = fineRun;
-      fineCell++;
+  }
+  st.fineSignal[cell] += signal;
+  st.m2 += m2;
+  st.m4 += m4;
+  st.zeros += zeros;
+}
+
+function statsStrided(st: StatsState, data: Float32Array, start: number, end: number, cell: number, step: number): void {
+  const { mean, min, invWidth, counts, fineSignal } = st;
+  const last = counts.length - 1;
+  let m2 = 0;
+  let m4 = 0;
+  let zeros = 0;
+  for (let i = start; i < end; i++, cell += step) {
+    const x = data[i];
+    if (x - x === 0) {
+      const d = x - mean;
+      const d2 = d * d;
+      m2 += d2;
+      m4 += d2 * d2;
+      if (x === 0) zeros++;
+      const bin = ((x - min) * invWidth) | 0;
+      counts[bin < last ? bin : last]++;
+      fineSignal[cell] += x * x;
     }
   }
   st.m2 += m2;
   st.m4 += m4;
   st.zeros += zeros;
-  st.signal += signal;
+}
+
+function signalConst(st: StatsState, data: Float32Array, start: number, end: number, cell: number): void {
+  let s0 = 0;
+  let s1 = 0;
+  let i = start;
+  for (; i + 1 < end; i += 2) {
+    const x = data[i];
+    const y = data[i + 1];
+    if (x - x === 0) s0 += x * x;
+    if (y - y === 0) s1 += y * y;
+  }
+  if (i < end && data[i] - data[i] === 0) s0 += data[i] * data[i];
+  st.fineSignal[cell] += s0 + s1;
+}
+
+function signalStrided(st: StatsState, data: Float32Array, start: number, end: number, cell: number, step: number): void {
+  const { fineSignal } = st;
+  for (let i = start; i < end; i++, cell += step) {
+    const x = data[i];
+    if (x - x === 0) fineSignal[cell] += x * x;
+  }
+}
+
+/** Counts of the finite values in `bins` equal bins over [min, max] (what the histogram view re-bins with). */
+export function histogram(data: Float32Array, bins = 256): Histogram {
+  const { min, max, finite } = range(data);
+  const counts = new Uint32Array(bins);
+  const invWidth = max > min ? bins / (max - min) : 0;
+  const last = bins - 1;
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i];
+    if (x - x === 0) {
+      const bin = ((x - min) * invWidth) | 0;
+      counts[bin < last ? bin : last]++;
+    }
+  }
+  return { min: finite ? min : 0, max: finite ? max : 0, counts };
+}
+
+/** Options of analyzeTensor. */
+export interface AnalyzeOptions {
+  /** Histogram bins (default 256). */
+  bins?: number;
+  /** Compute moments, zeros and the histogram (default true); false gives scheme errors and range only. */
+  statistics?: boolean;
 }
 
 /** Rows of this many values are processed at once when a tensor has no layout (keeps them in cache). */
@@ -294,7 +458,10 @@ const CHUNK = 4096;
  * Memory is read in rows: each row is read once from RAM, then statistics, histogram and every scheme run
  * over it while it is in cache.
  */
-export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, schemes: readonly Scheme[], bins = 256): TensorAnalysis {
+export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, schemes: readonly Scheme[], options: number | AnalyzeOptions = {}): TensorAnalysis {
+  const { bins = 256, statistics = true } = typeof options === 'number' ? { bins: options } : options;
+  const runConst = statistics ? statsConst : signalConst;
+  const runStrided = statistics ? statsStrided : signalStrided;
   // Range pass: min, max, sum of finite values (integer scales are found by intParams in prepare()).
   const { min, max, sum, finite } = range(data);
   let nans = 0;
@@ -324,11 +491,11 @@ export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, 
     const start = r * cols;
     const end = Math.min(start + cols, data.length);
     if (!layout) {
-      statsRun(st, data, start, end, 0, 0, Infinity);
+      runConst(st, data, start, end, 0);
     } else if (layout.channelAxis === 1) {
-      statsRun(st, data, start, end, (r / fine) | 0, fineBlocks, Infinity);
+      runStrided(st, data, start, end, (r / fine) | 0, fineBlocks);
     } else {
-      statsRun(st, data, start, end, r * fineBlocks, 0, fine);
+      for (let s = start, cell = r * fineBlocks; s < end; s += fine, cell++) runConst(st, data, s, Math.min(s + fine, end), cell);
     }
     for (const p of prepared) {
       if (!layout) {
@@ -344,7 +511,9 @@ export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, 
       }
     }
   }
-  const { m2, m4, zeros, signal: signalTotal } = st;
+  const { m2, m4, zeros } = st;
+  let signalTotal = 0;
+  for (const f of fineSignal) signalTotal += f;
   const variance = finite ? m2 / finite : 0;
   const std = Math.sqrt(variance);
   const absmax = finite ? Math.max(-min, max) : 0;
