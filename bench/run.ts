@@ -2,24 +2,20 @@
  * `npm run bench`: QuantLens's analysis engine, measured, next to a NumPy implementation of the same math on
  * the same data in the same run.
  *   1. Kernels, single thread, one 4096 x 4096 float32 tensor (GB/s of weights; ratio to NumPy).
- *   2. The worker pool on a generated 1 GB model (16 such tensors as external data): full report, 1 thread and
- *      one per core, with the extension host's path (model read in a worker) and its event-loop delay.
- *   3. A generated 3 GB external-data model inspected in a child process: peak resident memory against the
- *      bound 1.5 x largest tensor + 300 MB.
+ *   2. The worker pool on a generated 1 GB model (such tensors as external data): full report, 1 thread and one
+ *      per core, with the extension host's path (model read in a worker) and its main-thread event-loop delay.
+ *   3. A generated 3 GB external-data model inspected as the CLI does: peak resident memory (all threads)
+ *      against the bound 1.5 x largest tensor + 300 MB.
+ * Sections 2 and 3 run the shipped bundle (dist/benchEngine.js, built by `npm run bench`) in a child process.
  * Options: --mb N (kernel tensor, default 64), --repeats N (default 5), --pool-gb N (default 1),
- *          --big-gb N (default 3, 0 skips), --big-schemes ids (default int8-channel,int4-block32).
+ *          --big-gb N (default 3, 0 skips), --big-schemes ids (default: the 6 default schemes).
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DEFAULT_SCHEMES, parseScheme, parseSchemeList } from '../src/core/quant/schemes';
 import { analyzeTensor, histogram } from '../src/core/stats/analyze';
-import { AnalysisPool } from '../src/node/analysisPool';
-import { analyzePlanned } from '../src/node/modelAnalyzer';
-import { readOverviewInWorker } from '../src/node/overviewClient';
-import { workerScript } from '../src/node/workers';
 import { DT, externalTensor, gaussian, model, node, rng, value } from '../test/fixtures/onnxBuilder';
 
 const args = process.argv.slice(2);
@@ -35,7 +31,7 @@ const mb = opt('--mb', 64);
 const repeats = opt('--repeats', 5);
 const poolGb = opt('--pool-gb', 1);
 const bigGb = opt('--big-gb', 3);
-const bigSchemes = optString('--big-schemes', 'int8-channel,int4-block32');
+const bigSchemes = optString('--big-schemes', DEFAULT_SCHEMES.join(','));
 const cores = availableParallelism();
 const cols = 4096;
 const rows = Math.max(128, Math.round((mb * 2 ** 20) / 4 / cols / 128) * 128);
@@ -109,17 +105,13 @@ async function main(): Promise<void> {
   const ids = fullSchemes.map((s) => s.id);
   const timings: Record<number, number> = {};
   let maxDelay = 0;
+  const engine = path.join(__dirname, '..', 'dist', 'benchEngine.js');
   for (const threads of [...new Set([1, cores])]) {
-    const pool = new AnalysisPool({ threads });
-    const loop = monitorEventLoopDelay({ resolution: 5 });
-    loop.enable();
-    const started = performance.now();
-    const read = await readOverviewInWorker(workerScript('overviewWorker'), poolModel);
-    await analyzePlanned(pool, poolModel, read.plan, ids);
-    timings[threads] = (performance.now() - started) / 1000;
-    loop.disable();
-    maxDelay = Math.max(maxDelay, loop.max / 1e6);
-    pool.dispose();
+    const child = spawnSync(process.execPath, [engine, 'pool', poolModel, String(threads), ids.join(',')], { encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`pool run failed: ${child.stderr}`);
+    const r = JSON.parse(child.stdout) as { seconds: number; maxDelayMs: number };
+    timings[threads] = r.seconds;
+    maxDelay = Math.max(maxDelay, r.maxDelayMs);
   }
   const numpyFull = numpy ? gb / numpy['full-report'] : NaN;
   console.log(`\n2. Full report (stats + histogram + 6 schemes) of a ${modelGb.toFixed(2)} GB model (${count} x ${rows} x ${cols} float32, external data), read from disk`);
@@ -136,7 +128,7 @@ async function main(): Promise<void> {
     const bigCount = Math.max(1, Math.round((bigGb * 1e9) / (rows * cols * 4)));
     const bigModel = externalModel('big', bigCount);
     const largest = rows * cols * 4;
-    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'inspectMemory.ts'), bigModel, bigSchemes], { encoding: 'utf8' });
+    const child = spawnSync(process.execPath, [path.join(__dirname, '..', 'dist', 'benchEngine.js'), 'inspect', bigModel, bigSchemes], { encoding: 'utf8' });
     rmSync(path.dirname(bigModel), { recursive: true, force: true });
     if (child.status !== 0) {
       console.error(`3 GB run failed: ${child.stderr}`);

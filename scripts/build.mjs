@@ -52,6 +52,16 @@ const builds = [
   },
 ];
 if (!production) {
+  // The bench's child (measures the shipped engine code next to the shipped workers).
+  builds.push({
+    ...common,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    entryPoints: { benchEngine: 'bench/engine.ts' },
+    outdir: 'dist',
+    external: ['onnxruntime-node'],
+  });
   builds.push({
     ...common,
     platform: 'node',

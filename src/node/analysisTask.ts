@@ -32,6 +32,8 @@ export interface AnalysisTask {
   bins: number;
   /** Set for stored-quantized weights: dequantize before analysing. */
   dequant?: DequantInput;
+  /** Return the per-channel x per-block SQNR grids (default true; the CLI's report does not need them). */
+  grids?: boolean;
 }
 
 /** A task's result and how long reading and analysing took. */
@@ -44,9 +46,9 @@ export interface AnalysisResult {
 /** Largest single read; fs reads are limited to 2 GiB each. */
 const READ_CHUNK = 256 * 2 ** 20;
 
-/** Reads `length` bytes at `offset` of a file into a new buffer. */
-export function readRange(file: string, offset: number, length: number): Uint8Array {
-  const buffer = new Uint8Array(length);
+/** Reads `length` bytes at `offset` of a file into `into` (or a new buffer). */
+export function readRange(file: string, offset: number, length: number, into?: Uint8Array): Uint8Array {
+  const buffer = into ?? new Uint8Array(length);
   const fd = openSync(file, 'r');
   try {
     let done = 0;
@@ -63,13 +65,29 @@ export function readRange(file: string, offset: number, length: number): Uint8Ar
   return buffer;
 }
 
-/** The tensor's values as float32 (dequantized for stored-quantized weights). */
-export function taskValues(task: AnalysisTask): Float32Array {
+/**
+ * A read buffer reused from task to task (one per thread): a worker holds at most one tensor's bytes, and
+ * large buffers do not pile up waiting for the garbage collector.
+ */
+let scratch = new ArrayBuffer(0);
+function scratchBytes(length: number): Uint8Array {
+  if (scratch.byteLength < length) {
+    scratch = new ArrayBuffer(0); // release the old one before allocating the larger
+    scratch = new ArrayBuffer(length);
+  }
+  return new Uint8Array(scratch, 0, length);
+}
+
+/**
+ * The tensor's values as float32 (dequantized for stored-quantized weights). With `reuse`, float32 values
+ * are read into this thread's scratch buffer and are only valid until the next call.
+ */
+export function taskValues(task: AnalysisTask, reuse = false): Float32Array {
   const { source } = task;
   let values: NumericArray;
   try {
     if (source.kind === 'file') {
-      const bytes = readRange(source.file, source.offset, source.length);
+      const bytes = readRange(source.file, source.offset, source.length, reuse ? scratchBytes(source.length) : undefined);
       values = decodeRaw(bytes, source.dtype, source.elements, true);
     } else {
       values = source.values;
@@ -87,11 +105,12 @@ export function taskValues(task: AnalysisTask): Float32Array {
   return values instanceof Float32Array ? values : Float32Array.from(values);
 }
 
-/** Runs one task. */
-export function runAnalysisTask(task: AnalysisTask): AnalysisResult {
+/** Runs one task (`reuse`: read into this thread's scratch buffer, as workers do). */
+export function runAnalysisTask(task: AnalysisTask, reuse = false): AnalysisResult {
   const t0 = performance.now();
-  const values = taskValues(task);
+  const values = taskValues(task, reuse);
   const t1 = performance.now();
-  const analysis = analyzeTensor(values, task.layout, task.schemes.map(parseScheme), task.bins);
+  // Without grids (the CLI's report) no heatmap values are made: a 4096 x 4096 weight has 512 Ki block cells per scheme.
+  const analysis = analyzeTensor(values, task.layout, task.schemes.map(parseScheme), { bins: task.bins, grids: task.grids !== false });
   return { analysis, readMs: t1 - t0, analyzeMs: performance.now() - t1 };
 }

@@ -7,7 +7,7 @@ import type { WorkerReply } from './analysisPool';
 
 parentPort?.on('message', ({ id, task }: { id: number; task: AnalysisTask }) => {
   try {
-    const result = runAnalysisTask(task);
+    const result = runAnalysisTask(task, true);
     const { histogram, schemes } = result.analysis;
     // Hand the arrays over instead of copying them.
     const transfer = [histogram.counts.buffer, ...Object.values(schemes).map((m) => m.grid.sqnrDb.buffer)] as ArrayBuffer[];

@@ -95,6 +95,7 @@ export async function inspectModel(modelPath: string, schemes: Scheme[], options
     const { analyses } = await analyzePlanned(pool, modelPath, planned, ids, {
       bins: options.bins,
       signal: options.signal,
+      grids: false, // the report has no heatmaps: do not hold them for every weight
       onWeight: (i, _analysis, done) => options.onProgress?.(done, total, planned[i].name),
     });
     return buildReport(overview, planned, analyses, ids);

@@ -13,6 +13,8 @@ export interface AnalyzeOptions {
   bins?: number;
   signal?: AbortSignal;
   cache?: { store: AnalysisCache; key: string };
+  /** Compute the per-channel x per-block SQNR grids (default true). */
+  grids?: boolean;
   /** Called for each weight as its results are complete (cached ones first), with the count done. */
   onWeight?: (index: number, analysis: TensorAnalysis, done: number, total: number) => void;
 }
@@ -44,7 +46,7 @@ export async function analyzePlanned(pool: AnalysisPool, modelPath: string, plan
       pending.push(i);
       continue;
     }
-    tasks.push({ ...task, schemes: missing });
+    tasks.push({ ...task, schemes: missing, grids: options.grids });
     weightOf.push(i);
   }
   for (const i of pending) options.onWeight?.(i, analyses[i] as TensorAnalysis, ++done, total);
@@ -53,7 +55,8 @@ export async function analyzePlanned(pool: AnalysisPool, modelPath: string, plan
     onResult: (t, result) => {
       const i = weightOf[t];
       const wanted = taskFor(modelPath, plan[i], schemes, bins)?.schemes ?? [];
-      const merged = cache ? cache.store.put(cache.key, plan[i].name, result.analysis) : result.analysis;
+      // Results without grids are not cached: a later request may need the heatmaps.
+      const merged = cache && options.grids !== false ? cache.store.put(cache.key, plan[i].name, result.analysis) : result.analysis;
       analyses[i] = select(merged, wanted);
       options.onWeight?.(i, analyses[i] as TensorAnalysis, ++done, total);
     },

@@ -41,10 +41,7 @@ const FP4_E2M1 = Float32Array.from({ length: 16 }, (_, n) => (n & 8 ? -1 : 1) * 
  * Copies `bytes` into a fresh, aligned buffer (raw_data views are often unaligned). Not `bytes.slice()`:
  * on a Node Buffer that is a view of the whole underlying memory, not a copy.
  */
-function aligned(bytes: Uint8Array, owned = false): ArrayBuffer {
-  if (owned && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
-    return bytes.buffer;
-  }
+function aligned(bytes: Uint8Array): ArrayBuffer {
   const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
   return copy.buffer;
@@ -52,8 +49,8 @@ function aligned(bytes: Uint8Array, owned = false): ArrayBuffer {
 
 /**
  * Decodes `count` little-endian values of ONNX dtype `dtype` from raw bytes. Throws for strings.
- * `owned`: the caller hands over `bytes` (a whole buffer of exactly the tensor's size), so float32 and
- * float64 values may be viewed in place instead of copied.
+ * `owned`: the caller hands over the memory of `bytes`, so aligned float32 and float64 values are viewed in
+ * place instead of copied (the result then shares that memory).
  */
 export function decodeRaw(bytes: Uint8Array, dtype: number, count: number, owned = false): NumericArray {
   const { name, bits } = dtypeInfo(dtype);
@@ -66,8 +63,8 @@ export function decodeRaw(bytes: Uint8Array, dtype: number, count: number, owned
   }
   const view = bytes.subarray(0, need);
   switch (dtype) {
-    case 1: return new Float32Array(aligned(view, owned && view.length === bytes.length));
-    case 11: return new Float64Array(aligned(view, owned && view.length === bytes.length));
+    case 1: return owned && view.byteOffset % 4 === 0 ? new Float32Array(view.buffer, view.byteOffset, count) : new Float32Array(aligned(view));
+    case 11: return owned && view.byteOffset % 8 === 0 ? new Float64Array(view.buffer, view.byteOffset, count) : new Float64Array(aligned(view));
     case 10: {
       const h = new Uint16Array(aligned(view));
       const out = new Float32Array(count);

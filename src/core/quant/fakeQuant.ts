@@ -2,6 +2,7 @@
  * Quantize-dequantize ("fake quantization") of a weight under a scheme, with onnxruntime's arithmetic:
  * float32 scale, q = saturate(roundHalfEven(x / scale) + zp), x_hat = (q - zp) * scale in float32.
  */
+import { scratch } from '../scratch';
 import { FP16, FP8_E4M3FN, FP8_E5M2, roundHalfEven, roundToBfloat16, roundToMiniFloat, type MiniFloat } from './rounding';
 import { intRange, type FloatScheme, type IntScheme, type Scheme } from './schemes';
 
@@ -73,7 +74,7 @@ function forEachGroup(layout: Layout2D, scheme: IntScheme, fn: (i: number, group
  * Min and max (widened to include 0) per group over data[start, end): the group advances by `step` after
  * every element and by one after every `run` elements.
  */
-function groupRange(data: Float32Array, start: number, end: number, group: number, step: number, run: number, lo: Float64Array, hi: Float64Array): void {
+function groupRange(data: Float32Array, start: number, end: number, group: number, step: number, run: number, lo: Float32Array, hi: Float32Array): void {
   let left = run;
   for (let i = start; i < end; i++) {
     const v = data[i];
@@ -94,8 +95,9 @@ export function intParams(data: Float32Array, layout: Layout2D, scheme: IntSchem
   const { channels, reduction, groupSize } = grouping(layout, scheme);
   const groupsPerChannel = scheme.granularity.kind === 'tensor' ? 1 : Math.ceil(reduction / groupSize);
   const groups = scheme.granularity.kind === 'tensor' ? 1 : channels * groupsPerChannel;
-  const lo = new Float64Array(groups);
-  const hi = new Float64Array(groups);
+  // float32 holds every float32 min/max exactly, in half the memory (block schemes have many groups).
+  const lo = scratch.float32(0, groups);
+  const hi = scratch.float32(1, groups);
   // Plain loops in a small function (no per-element callback): this runs over every weight of a model.
   const { rows, cols } = layout;
   for (let r = 0; r < rows; r++) {

@@ -5,6 +5,7 @@
 import { fp8Scale, intParams, type IntParams, type Layout2D } from '../quant/fakeQuant';
 import { FP16, FP8_E4M3FN, FP8_E5M2, type MiniFloat } from '../quant/rounding';
 import { intRange, type Scheme } from '../quant/schemes';
+import { scratch } from '../scratch';
 
 /** Statistics of the finite values of a tensor (NaN and Inf are counted, not used). */
 export interface TensorStats {
@@ -100,14 +101,16 @@ class Prepared {
     readonly fmax: number,
     readonly scale: number,
     cells: number,
+    slot: number,
   ) {
-    this.noise = new Float64Array(cells);
+    // Internal accumulator: reused scratch memory (see core/scratch.ts).
+    this.noise = scratch.float64(1 + slot, cells);
   }
 }
 
 const sqnr = (signal: number, noise: number): number => (noise === 0 ? Infinity : 10 * Math.log10(signal / noise));
 
-function prepare(scheme: Scheme, data: Float32Array, layout: Layout2D | undefined, channels: number, reduction: number): Prepared {
+function prepare(scheme: Scheme, data: Float32Array, layout: Layout2D | undefined, channels: number, reduction: number, slot: number): Prepared {
   const none = new Float32Array(0);
   const noZp = new Int32Array(0);
   if (scheme.kind === 'int') {
@@ -117,10 +120,10 @@ function prepare(scheme: Scheme, data: Float32Array, layout: Layout2D | undefine
     const blockSize = scheme.granularity.kind === 'block' && layout ? scheme.granularity.size : reduction;
     const blocks = Math.ceil(reduction / blockSize);
     const { qmin, qmax } = intRange(scheme);
-    return new Prepared(scheme.id, KIND_INT, blocks, blockSize, perTensor, params.scales, params.zeroPoints, qmin, qmax, 0, 0, 0, 1, channels * blocks);
+    return new Prepared(scheme.id, KIND_INT, blocks, blockSize, perTensor, params.scales, params.zeroPoints, qmin, qmax, 0, 0, 0, 1, channels * blocks, slot);
   }
   const make = (kind: number, mantissaBits: number, minExponent: number, fmax: number, scale: number): Prepared =>
-    new Prepared(scheme.id, kind, 1, reduction, true, none, noZp, 0, 0, mantissaBits, minExponent, fmax, scale, channels);
+    new Prepared(scheme.id, kind, 1, reduction, true, none, noZp, 0, 0, mantissaBits, minExponent, fmax, scale, channels, slot);
   switch (scheme.format) {
     case 'fp16': return make(KIND_FP16, FP16.mantissaBits, FP16.minExponent, FP16.max, 1);
     case 'bf16': return make(KIND_BF16, 7, -126, 0, 1);
@@ -447,6 +450,8 @@ export interface AnalyzeOptions {
   bins?: number;
   /** Compute moments, zeros and the histogram (default true); false gives scheme errors and range only. */
   statistics?: boolean;
+  /** Fill the per-channel x per-block SQNR grids (default true); false leaves them empty (shape kept). */
+  grids?: boolean;
 }
 
 /** Rows of this many values are processed at once when a tensor has no layout (keeps them in cache). */
@@ -459,7 +464,7 @@ const CHUNK = 4096;
  * over it while it is in cache.
  */
 export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, schemes: readonly Scheme[], options: number | AnalyzeOptions = {}): TensorAnalysis {
-  const { bins = 256, statistics = true } = typeof options === 'number' ? { bins: options } : options;
+  const { bins = 256, statistics = true, grids = true } = typeof options === 'number' ? { bins: options } : options;
   const runConst = statistics ? statsConst : signalConst;
   const runStrided = statistics ? statsStrided : signalStrided;
   // Range pass: min, max, sum of finite values (integer scales are found by intParams in prepare()).
@@ -475,7 +480,7 @@ export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, 
   const mean = finite ? sum / finite : 0;
   const channels = layout ? (layout.channelAxis === 0 ? layout.rows : layout.cols) : 1;
   const reduction = layout ? (layout.channelAxis === 0 ? layout.cols : layout.rows) : data.length;
-  const prepared = schemes.map((s) => prepare(s, data, layout, channels, reduction));
+  const prepared = schemes.map((s, i) => prepare(s, data, layout, channels, reduction, i));
   const counts = new Uint32Array(bins);
   const invWidth = max > min ? bins / (max - min) : 0;
   const rows = layout ? layout.rows : Math.ceil(data.length / CHUNK);
@@ -484,7 +489,7 @@ export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, 
   // every scheme's grid cell is a union of fine cells (block sizes are multiples of the smallest one).
   const fine = layout ? Math.min(reduction, ...prepared.map((p) => p.blockSize)) : reduction;
   const fineBlocks = Math.ceil(reduction / fine);
-  const fineSignal = new Float64Array(channels * fineBlocks);
+  const fineSignal = scratch.float64(0, channels * fineBlocks);
   const st = new StatsState(mean, min, invWidth, counts, fineSignal);
 
   for (let r = 0; r < rows; r++) {
@@ -522,7 +527,7 @@ export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, 
   for (const p of prepared) {
     let noise = 0;
     for (const n of p.noise) noise += n;
-    const sqnrGrid = new Float64Array(p.noise.length);
+    const sqnrGrid = new Float64Array(grids ? p.noise.length : 0);
     const perCell = layout ? p.blockSize / fine : 1;
     for (let j = 0; j < sqnrGrid.length; j++) {
       let signal = layout ? 0 : signalTotal;
