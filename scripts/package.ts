@@ -3,7 +3,7 @@
  * Usage: npm run package [-- --target linux-x64|linux-arm64|darwin-arm64|darwin-x64|win32-x64|win32-arm64] [--out file.vsix]
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -37,6 +37,14 @@ export function packageVsix(target = `${process.platform}-${process.arch}`, out?
   const ignoreFile = path.join(tmpdir(), `quantlens-vscodeignore-${target}`);
   const targetBinaries = `!node_modules/onnxruntime-node/bin/napi-v6/${binaries}/**`;
   writeFileSync(ignoreFile, `${readFileSync(path.join(ROOT, '.vscodeignore'), 'utf8')}\n${targetBinaries}\n`);
+  // Every bundle the extension loads must be in the package (a worker missing from .vscodeignore fails only
+  // when that worker starts).
+  const listed = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'ls', '--ignoreFile', ignoreFile], { cwd: ROOT, encoding: 'utf8' });
+  const needed = ['dist/extension.js', ...readdirSync(path.join(ROOT, 'dist')).filter((f) => f.endsWith('Worker.js')).map((f) => `dist/${f}`)];
+  const missing = needed.filter((f) => !listed.stdout.split('\n').map((l) => l.trim()).includes(f));
+  if (listed.status !== 0 || missing.length > 0) {
+    throw new Error(`The VSIX would miss ${missing.join(', ') || '(vsce ls failed)'}: add them to .vscodeignore. ${listed.stderr}`);
+  }
   run(process.execPath, [
     path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'),
     'package', '--target', target, '--ignoreFile', ignoreFile, '--out', vsix, '--allow-missing-repository',
