@@ -8,7 +8,7 @@ import { consumersByTensor } from '../core/onnx/consumers';
 import { dtypeInfo } from '../core/onnx/dtypes';
 import type { WeightRef } from '../core/onnx/weights';
 import type { Layout2D } from '../core/quant/fakeQuant';
-import { planWeight, type WeightRole } from '../core/quant/roles';
+import { planWeight, type ChannelTranspose, type WeightRole } from '../core/quant/roles';
 import { storedQuantization, type DequantInput, type StoredQuantization } from '../core/quant/storedQuant';
 import { analysisCacheKey } from './analysisCache';
 import type { AnalysisTask, TensorSource } from './analysisTask';
@@ -27,6 +27,8 @@ export interface PlannedWeight {
   /** Set when the model stores this weight quantized. */
   stored?: StoredQuantization;
   layout?: Layout2D;
+  /** Channels on a middle axis (ConvTranspose): analysed transposed. */
+  transpose?: ChannelTranspose;
   /** Where the values are; undefined for tensors that hold no numbers (strings). */
   source?: TensorSource;
   dequant?: DequantInput;
@@ -84,6 +86,7 @@ export async function planAnalysis(loaded: LoadedModel, weights: readonly Weight
       quantizable: plan.quantizable && (!stored || dequant !== undefined),
       stored,
       layout: stored?.layout ?? plan.layout,
+      transpose: stored?.layout ? undefined : plan.transpose,
       source: NUMERIC(ref.dtype) ? await sourceOf(loaded, ref) : undefined,
       dequant,
     });
@@ -99,6 +102,7 @@ export function taskFor(modelPath: string, w: PlannedWeight, schemes: readonly s
     model: modelPath,
     source: w.source,
     layout: w.quantizable ? w.layout : undefined,
+    transpose: w.quantizable ? w.transpose : undefined,
     schemes: w.quantizable ? [...schemes] : [],
     bins,
     dequant: w.dequant,

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { ModelError } from '../core/onnx/errors';
 import { decodeRaw, type NumericArray } from '../core/onnx/tensorValues';
 import type { Layout2D } from '../core/quant/fakeQuant';
+import { transposeChannels, type ChannelTranspose } from '../core/quant/roles';
 import { parseScheme } from '../core/quant/schemes';
 import { dequantize, type DequantInput } from '../core/quant/storedQuant';
 import { analyzeTensor, type TensorAnalysis } from '../core/stats/analyze';
@@ -27,6 +28,8 @@ export interface AnalysisTask {
   model: string;
   source: TensorSource;
   layout?: Layout2D;
+  /** Channels on a middle axis: transpose to [channels, rest] before analysing (layout is of that view). */
+  transpose?: ChannelTranspose;
   /** Scheme ids. */
   schemes: string[];
   bins: number;
@@ -99,10 +102,8 @@ export function taskValues(task: AnalysisTask, reuse = false): Float32Array {
       tensor: task.tensor,
     });
   }
-  if (task.dequant) {
-    return dequantize(values, task.dequant);
-  }
-  return values instanceof Float32Array ? values : Float32Array.from(values);
+  const floats = task.dequant ? dequantize(values, task.dequant) : values instanceof Float32Array ? values : Float32Array.from(values);
+  return task.transpose ? transposeChannels(floats, task.transpose) : floats;
 }
 
 /** Runs one task (`reuse`: read into this thread's scratch buffer, as workers do). */

@@ -17,6 +17,31 @@ export interface WeightPlan {
   layout?: Layout2D;
   /** The node inputs that use the weight, looking through Cast and DequantizeLinear. */
   layers: Consumer[];
+  /**
+   * Set when channels are a middle axis (ConvTranspose [C_in, C_out/group, k...]): the values, viewed as
+   * [outer, channels, inner], are analysed transposed to [channels, outer * inner] (`layout` is of that view).
+   */
+  transpose?: ChannelTranspose;
+}
+
+/** A weight viewed as [outer, channels, inner], to be read as [channels, outer, inner]. */
+export interface ChannelTranspose {
+  outer: number;
+  channels: number;
+  inner: number;
+}
+
+/** data[o][c][i] -> out[c][o][i]. */
+export function transposeChannels(data: Float32Array, t: ChannelTranspose): Float32Array {
+  const out = new Float32Array(data.length);
+  const { outer, channels, inner } = t;
+  for (let o = 0; o < outer; o++) {
+    for (let c = 0; c < channels; c++) {
+      const from = (o * channels + c) * inner;
+      out.set(data.subarray(from, from + inner), (c * outer + o) * inner);
+    }
+  }
+  return out;
 }
 
 const FLOAT_DTYPES = new Set([1, 10, 11, 16]);
@@ -35,7 +60,7 @@ export function effectiveConsumers(name: string, consumers: Map<string, Consumer
 }
 
 /** Role of a weight read by a node at an input slot, with the layout for quantizable weights. */
-function roleFor(c: Consumer, dims: readonly number[]): { role: WeightRole; layout?: Layout2D } {
+function roleFor(c: Consumer, dims: readonly number[]): { role: WeightRole; layout?: Layout2D; transpose?: ChannelTranspose } {
   const ms = c.domain === 'com.microsoft';
   if (c.domain === '' || ms) {
     switch (c.op) {
@@ -57,7 +82,12 @@ function roleFor(c: Consumer, dims: readonly number[]): { role: WeightRole; layo
         if (c.input === 2) return { role: 'bias' };
         break;
       case 'ConvTranspose':
-        // Output channels are axis 1 of [C_in, C_out/group, k...]: per-tensor schemes only for now.
+        // Output channels are axis 1 of [C_in, C_out/group, k...] (onnxruntime's per-channel axis for it):
+        // analysed as [C_out/group, C_in * k...], blocks along C_in * k.
+        if (c.input === 1 && dims.length >= 3) {
+          const transpose = { outer: dims[0], channels: dims[1], inner: product(dims.slice(2)) };
+          return { role: 'weight', layout: { rows: dims[1], cols: dims[0] * transpose.inner, channelAxis: 0 }, transpose };
+        }
         if (c.input === 1) return { role: 'weight' };
         if (c.input === 2) return { role: 'bias' };
         break;
@@ -97,7 +127,7 @@ export function planWeight(ref: WeightRef, consumers: Map<string, Consumer[]>): 
   if (stored?.role === 'quantized') {
     // The quantized values of a layer's weight: analysed (dequantized) like the float weight it stands for.
     const main = layers.map((c) => roleFor(c, ref.dims)).find((r) => r.role === 'weight' || r.role === 'embedding');
-    return { role: 'quantized', quantizable: true, layout: main?.layout, layers };
+    return { role: 'quantized', quantizable: true, layout: main?.layout, transpose: main?.transpose, layers };
   }
   if (stored) {
     return { role: stored.role, quantizable: false, layers };
@@ -105,5 +135,5 @@ export function planWeight(ref: WeightRef, consumers: Map<string, Consumer[]>): 
   const roles = layers.map((c) => roleFor(c, ref.dims));
   const main = roles.find((r) => r.role === 'weight' || r.role === 'embedding') ?? roles.find((r) => r.role !== 'other') ?? { role: 'other' as const };
   const quantizable = (main.role === 'weight' || main.role === 'embedding') && FLOAT_DTYPES.has(ref.dtype);
-  return { role: main.role, quantizable, layout: quantizable ? main.layout : undefined, layers };
+  return { role: main.role, quantizable, layout: quantizable ? main.layout : undefined, transpose: quantizable ? main.transpose : undefined, layers };
 }
