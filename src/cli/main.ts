@@ -1,4 +1,5 @@
 /** `quantlens`: the headless face of QuantLens, for CI. Exit codes: 0 ok, 2 bad input, 1 internal error. */
+import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { ModelError } from '../core/onnx/errors';
 import { DEFAULT_SCHEMES, parseSchemeList, type Scheme } from '../core/quant/schemes';
@@ -45,7 +46,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--md', 'print Markdown tables')
     .option('--threads <n>', 'analysis threads (default: one per core)', threadsOption)
     .action(async (model: string, options: { schemes: Scheme[]; json?: boolean; md?: boolean; threads?: number }) => {
-      const tty = process.stderr.isTTY;
+      // Progress on stderr, only for a person watching (stdout stays the report, for pipes and CI logs).
+      const bar = process.stderr.isTTY
+        ? new SingleBar({ format: 'inspect [{bar}] {value}/{total} weights | ETA {eta_formatted} | {weight}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic)
+        : undefined;
       const abort = new AbortController();
       const onSigint = (): void => abort.abort(new Cancelled());
       process.once('SIGINT', onSigint);
@@ -54,12 +58,15 @@ export async function main(argv: string[]): Promise<number> {
           threads: options.threads,
           signal: abort.signal,
           onProgress: (done, total, name) => {
-            if (tty) process.stderr.write(`\r\x1b[2K[${done}/${total}] ${name}`);
+            if (!bar) return;
+            if (done === 0) bar.start(total, 0, { weight: '' });
+            else bar.update(done, { weight: name });
           },
         });
-        if (tty) process.stderr.write('\r\x1b[2K');
+        bar?.stop();
         process.stdout.write(options.json ? `${toJson(report)}\n` : options.md ? toMarkdown(report, model) : toText(report, model));
       } finally {
+        bar?.stop();
         process.off('SIGINT', onSigint);
       }
     });

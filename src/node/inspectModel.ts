@@ -1,6 +1,5 @@
 /** The `inspect` report: overview plus every weight with its label, statistics and scheme metrics. */
 import type { ModelOverview } from '../core/onnx/overview';
-import type { WeightRole } from '../core/quant/roles';
 import type { Scheme } from '../core/quant/schemes';
 import type { StoredQuantization } from '../core/quant/storedQuant';
 import type { TensorAnalysis, TensorStats } from '../core/stats/analyze';
@@ -19,14 +18,8 @@ export interface ReportSchemeMetrics {
   zeroedFraction: number;
 }
 
-/** One weight in the report. */
-export interface ReportWeight {
-  name: string;
-  layers: { node: string; op: string; input: number }[];
-  dtype: string;
-  shape: number[];
-  role: WeightRole;
-  quantizable: boolean;
+/** One weight in the report: its label and role as planned, then what the analysis found. */
+export interface ReportWeight extends Pick<PlannedWeight, 'name' | 'layers' | 'dtype' | 'shape' | 'role' | 'quantizable'> {
   /** How the model stores the weight quantized (statistics and schemes are of the dequantized values). */
   stored?: Omit<StoredQuantization, 'layout'>;
   stats: TensorStats;
