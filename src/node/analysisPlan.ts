@@ -29,8 +29,10 @@ export interface PlannedWeight {
   layout?: Layout2D;
   /** Channels on a middle axis (ConvTranspose): analysed transposed. */
   transpose?: ChannelTranspose;
-  /** Where the values are; undefined for tensors that hold no numbers (strings). */
+  /** Where the values are; undefined for tensors that hold no numbers (strings) or cannot be read. */
   source?: TensorSource;
+  /** Why the weight is listed but not analysed (its values or its scales cannot be read). */
+  problem?: string;
   dequant?: DequantInput;
 }
 
@@ -41,7 +43,7 @@ const NUMERIC = (dtype: number): boolean => dtypeInfo(dtype).bits > 0 && dtype !
 /** Where a weight's values are: a byte range of a file, or its decoded typed values. */
 async function sourceOf(loaded: LoadedModel, ref: WeightRef): Promise<TensorSource> {
   const s = ref.storage;
-  if (s.kind === 'raw' && ref.origin !== 'sparse-initializer') {
+  if (s.kind === 'raw') {
     return { kind: 'file', file: loaded.path, offset: s.offset, length: s.length, dtype: ref.dtype, elements: ref.elements };
   }
   if (s.kind === 'external') {
@@ -62,19 +64,32 @@ export async function planAnalysis(loaded: LoadedModel, weights: readonly Weight
     const plan = planWeight(ref, consumers);
     const stored = plan.role === 'quantized' ? storedQuantization(ref, consumers.get(ref.name) ?? [], byName) : undefined;
     let dequant: DequantInput | undefined;
-    if (stored) {
-      const scaleRef = byName.get(stored.scale);
-      const zpRef = stored.zeroPoint ? byName.get(stored.zeroPoint) : undefined;
-      if (scaleRef) {
-        dequant = {
-          q: stored,
-          storedDims: ref.dims,
-          scale: await readWeightValues(loaded, scaleRef),
-          zeroPoint: zpRef ? await readWeightValues(loaded, zpRef) : undefined,
-          toFloat16: scaleRef.dtype === FLOAT16,
-          zeroPointFloat: zpRef ? dtypeInfo(zpRef.dtype).name.startsWith('float') : undefined,
-        };
+    let source: TensorSource | undefined;
+    let problem: string | undefined;
+    // One unreadable tensor is reported on that weight; it does not make the whole model unreadable.
+    try {
+      if (stored) {
+        const scaleRef = byName.get(stored.scale);
+        const zpRef = stored.zeroPoint ? byName.get(stored.zeroPoint) : undefined;
+        if (scaleRef) {
+          dequant = {
+            q: stored,
+            storedDims: ref.dims,
+            scale: await readWeightValues(loaded, scaleRef),
+            zeroPoint: zpRef ? await readWeightValues(loaded, zpRef) : undefined,
+            toFloat16: scaleRef.dtype === FLOAT16,
+            zeroPointFloat: zpRef ? dtypeInfo(zpRef.dtype).name.startsWith('float') : undefined,
+          };
+        }
       }
+      if (ref.origin === 'sparse-initializer') {
+        problem = 'sparse initializers are listed, not analysed yet';
+      } else if (NUMERIC(ref.dtype)) {
+        source = await sourceOf(loaded, ref);
+      }
+    } catch (error) {
+      problem = error instanceof Error ? error.message : String(error);
+      dequant = undefined;
     }
     planned.push({
       name: ref.name,
@@ -83,12 +98,13 @@ export async function planAnalysis(loaded: LoadedModel, weights: readonly Weight
       shape: ref.dims,
       role: plan.role,
       // A stored-quantized weight whose scale cannot be found is listed, not analysed as if it were float.
-      quantizable: plan.quantizable && (!stored || dequant !== undefined),
+      quantizable: plan.quantizable && source !== undefined && (!stored || dequant !== undefined),
       stored,
       layout: stored?.layout ?? plan.layout,
       transpose: stored?.layout ? undefined : plan.transpose,
-      source: NUMERIC(ref.dtype) ? await sourceOf(loaded, ref) : undefined,
+      source,
       dequant,
+      ...(problem ? { problem } : {}),
     });
   }
   return planned;

@@ -19,7 +19,7 @@ export interface ReportSchemeMetrics {
 }
 
 /** One weight in the report: its label and role as planned, then what the analysis found. */
-export interface ReportWeight extends Pick<PlannedWeight, 'name' | 'layers' | 'dtype' | 'shape' | 'role' | 'quantizable'> {
+export interface ReportWeight extends Pick<PlannedWeight, 'name' | 'layers' | 'dtype' | 'shape' | 'role' | 'quantizable' | 'problem'> {
   /** How the model stores the weight quantized (statistics and schemes are of the dequantized values). */
   stored?: Omit<StoredQuantization, 'layout'>;
   stats: TensorStats;
@@ -64,6 +64,7 @@ export function buildReport(overview: ModelOverview, planned: readonly PlannedWe
       role: w.role,
       quantizable: w.quantizable,
       ...(stored ? { stored } : {}),
+      ...(w.problem ? { problem: w.problem } : {}),
       stats: analysis?.stats ?? EMPTY_STATS,
       schemes: Object.fromEntries(
         Object.entries(analysis?.schemes ?? {}).map(([id, m]) => [id, {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeModel } from '../../src/core/onnx/decode';
@@ -8,6 +9,7 @@ import { decodeRaw } from '../../src/core/onnx/tensorValues';
 import { collectWeights } from '../../src/core/onnx/weights';
 import { fakeQuantize } from '../../src/core/quant/fakeQuant';
 import { parseScheme } from '../../src/core/quant/schemes';
+import * as b from '../fixtures/onnxBuilder';
 
 const ROOT = path.join(__dirname, '..', '..');
 const MODELS = path.join(ROOT, 'test', 'fixtures', 'models');
@@ -65,5 +67,30 @@ describe('quantlens inspect', () => {
     assert.match(scheme.stderr, /Unsupported block size 48/);
     assert.equal(cli('inspect', path.join(MODELS, 'nope.onnx')).code, 2);
     assert.equal(cli('frobnicate').code, 2);
+  });
+});
+
+describe('quantlens inspect: one unreadable weight does not hide the others', () => {
+  it('lists a sparse initializer and a typed tensor shorter than its shape with the reason, analyses the rest', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'quantlens-partial-'));
+    try {
+      const file = path.join(dir, 'partial.onnx');
+      writeFileSync(file, b.model({
+        node: [b.node('MatMul', ['x', 'good'], ['h'], '/a/MatMul'), b.node('MatMul', ['h', 'short'], ['h2'], '/b/MatMul'), b.node('Add', ['h2', 'sp'], ['y'], '/c/Add')],
+        initializer: [b.floatTensor('good', [4, 4], b.gaussian(b.rng(1), 16)), { name: 'short', dataType: b.DT.float32, dims: [4, 4], floatData: [1, 2, 3] }],
+        sparseInitializer: [{ values: { name: 'sp', dataType: b.DT.float32, dims: [2], floatData: [1, 2] }, indices: { name: 'sp_i', dataType: b.DT.int64, dims: [2], int64Data: [0, 3] }, dims: [4] }],
+        input: [b.value('x', b.DT.float32, [1, 4])],
+        output: [b.value('y', b.DT.float32, [1, 4])],
+      }));
+      const r = cli('inspect', file, '--schemes', 'int8-channel', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const byName = Object.fromEntries(JSON.parse(r.stdout).weights.map((w: { name: string }) => [w.name, w]));
+      assert.ok(byName.good.schemes['int8-channel'].sqnrDb > 30);
+      assert.match(byName.short.problem, /Tensor 'short' in partial\.onnx cannot be decoded: its shape needs 16 values, the tensor holds 3/);
+      assert.equal(byName.short.quantizable, false);
+      assert.equal(byName.sp.problem, 'sparse initializers are listed, not analysed yet');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

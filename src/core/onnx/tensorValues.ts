@@ -109,6 +109,10 @@ export function decodeRaw(bytes: Uint8Array, dtype: number, count: number, owned
  */
 export function decodeTyped(values: ArrayLike<number | { toNumber(): number }>, dtype: number, count: number): NumericArray {
   const nums = Array.from(values, (v) => (typeof v === 'number' ? v : v.toNumber()));
+  const packed = [10, 16, 17, 18, 19, 20, 21, 22, 23].includes(dtype);
+  if (!packed && nums.length < count) {
+    throw new Error(`its shape needs ${count} values, the tensor holds ${nums.length}`);
+  }
   switch (dtype) {
     case 10: case 16: return decodeRaw(new Uint8Array(new Uint16Array(nums).buffer), dtype, count);
     case 17: case 18: case 19: case 20: case 21: case 22: case 23: return decodeRaw(Uint8Array.from(nums), dtype, count);
