@@ -11,7 +11,7 @@
  *          --big-gb N (default 3, 0 skips), --big-schemes ids (default: the 6 default schemes).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_SCHEMES, parseScheme, parseSchemeList } from '../src/core/quant/schemes';
@@ -56,7 +56,7 @@ function best(fn: () => void, n = repeats): number {
 function externalModel(name: string, count: number): string {
   const folder = path.join(dir, name);
   const file = path.join(folder, `${name}.onnx`);
-  spawnSync('mkdir', ['-p', folder]);
+  mkdirSync(folder, { recursive: true });
   const fd = openSync(path.join(folder, `${name}.bin`), 'w');
   const bytes = new Uint8Array(w.buffer);
   const inits = [];

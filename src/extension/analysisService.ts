@@ -5,7 +5,8 @@
  */
 import * as vscode from 'vscode';
 import { DEFAULT_SCHEMES, parseSchemeList } from '../core/quant/schemes';
-import { AnalysisCache } from '../node/analysisCache';
+import { AnalysisCache, fileStamps } from '../node/analysisCache';
+import type { ModelReadResult } from '../node/analysisPlan';
 import { AnalysisPool } from '../node/analysisPool';
 import { buildReport, type InspectReport } from '../node/inspectModel';
 import { analyzePlanned } from '../node/modelAnalyzer';
@@ -33,6 +34,8 @@ export function configuredSchemes(): string[] {
 export class AnalysisService implements vscode.Disposable {
   private pool: AnalysisPool | undefined;
   private readonly cache = new AnalysisCache();
+  /** The last read of each model, reused while none of its files changed (no re-decoding to hit the cache). */
+  private readonly reads = new Map<string, ModelReadResult>();
   private readonly configListener: vscode.Disposable;
 
   constructor(
@@ -61,7 +64,8 @@ export class AnalysisService implements vscode.Disposable {
   /** Reads, plans and analyses a model; reuses cached results for unchanged files and known schemes. */
   async inspect(uri: vscode.Uri, schemes: string[], options: { signal?: AbortSignal; onProgress?: (p: AnalysisProgress) => void } = {}): Promise<InspectReport> {
     const started = performance.now();
-    const read = await readOverviewInWorker(this.overviewWorker, uri.fsPath, options.signal);
+    const read = await this.read(uri.fsPath, options.signal);
+    const readMs = performance.now() - started;
     const { plan, cacheKey, overview } = read;
     const total = plan.filter((w) => w.source).length;
     options.onProgress?.({ done: 0, total, weight: '' });
@@ -72,9 +76,22 @@ export class AnalysisService implements vscode.Disposable {
     });
     this.log.info(
       `Analysed ${uri.fsPath}: ${total} weights x ${schemes.length} schemes in ${(performance.now() - started).toFixed(0)} ms ` +
-        `(${result.computed} computed, ${result.reused} from cache; read+plan ${(read.timings.readMs + read.timings.decodeMs + read.planMs).toFixed(0)} ms)`,
+        `(${result.computed} computed, ${result.reused} from cache; reading and planning the model ${readMs.toFixed(0)} ms)`,
     );
     return buildReport(overview, plan, result.analyses, schemes);
+  }
+
+  private async read(file: string, signal?: AbortSignal): Promise<ModelReadResult> {
+    const last = this.reads.get(file);
+    if (last && (await fileStamps(last.files).catch(() => undefined)) === last.stamps) {
+      return last;
+    }
+    const read = await readOverviewInWorker(this.overviewWorker, file, signal);
+    this.reads.delete(file);
+    this.reads.set(file, read);
+    // Plans hold only small values (scales, typed constants): a handful of recent models is plenty.
+    if (this.reads.size > 8) this.reads.delete(this.reads.keys().next().value as string);
+    return read;
   }
 
   dispose(): void {

@@ -8,13 +8,19 @@ import { promises as fs } from 'node:fs';
 import type { Histogram, SchemeMetrics, TensorAnalysis, TensorStats } from '../core/stats/analyze';
 import type { PlannedWeight } from './analysisPlan';
 
-/** The key of a model's analysis: changes when any of its files or its graph changes. */
-export async function analysisCacheKey(modelPath: string, externalFiles: readonly string[], plan: readonly PlannedWeight[]): Promise<string> {
-  const hash = createHash('sha256');
-  for (const file of [modelPath, ...externalFiles]) {
+/** Path, size and mtime of each file: changes when any of them is rewritten. */
+export async function fileStamps(files: readonly string[]): Promise<string> {
+  const stamps = await Promise.all(files.map(async (file) => {
     const s = await fs.stat(file);
-    hash.update(`${file}\0${s.size}\0${s.mtimeMs}\0`);
-  }
+    return `${file}\0${s.size}\0${s.mtimeMs}\0`;
+  }));
+  return stamps.join('');
+}
+
+/** The key of a model's analysis from its files' stamps and its plan: changes when any file or the graph changes. */
+export function analysisCacheKey(stamps: string, plan: readonly PlannedWeight[]): string {
+  const hash = createHash('sha256');
+  hash.update(stamps);
   for (const w of plan) {
     const { source, dequant, ...rest } = w;
     hash.update(JSON.stringify(rest));

@@ -10,7 +10,7 @@ import type { WeightRef } from '../core/onnx/weights';
 import type { Layout2D } from '../core/quant/fakeQuant';
 import { planWeight, type ChannelTranspose, type WeightRole } from '../core/quant/roles';
 import { storedQuantization, type DequantInput, type StoredQuantization } from '../core/quant/storedQuant';
-import { analysisCacheKey } from './analysisCache';
+import { analysisCacheKey, fileStamps } from './analysisCache';
 import type { AnalysisTask, TensorSource } from './analysisTask';
 import { loadModelFile, type OverviewResult } from './modelFile';
 import { readWeightValues, type LoadedModel } from './weightValues';
@@ -129,6 +129,10 @@ export function taskFor(modelPath: string, w: PlannedWeight, schemes: readonly s
 export interface ModelReadResult extends OverviewResult {
   plan: PlannedWeight[];
   cacheKey: string;
+  /** The model file and its checked external data files. */
+  files: string[];
+  /** fileStamps(files) when the model was read (part of the cache key). */
+  stamps: string;
   planMs: number;
 }
 
@@ -137,6 +141,7 @@ export async function readModelForAnalysis(modelPath: string, signal?: AbortSign
   const loaded = await loadModelFile(modelPath, signal);
   const t0 = performance.now();
   const plan = await planAnalysis({ path: modelPath, ...loaded }, loaded.weights);
-  const cacheKey = await analysisCacheKey(modelPath, [...loaded.externalPaths.values()], plan);
-  return { overview: loaded.overview, timings: loaded.timings, plan, cacheKey, planMs: performance.now() - t0 };
+  const files = [modelPath, ...loaded.externalPaths.values()];
+  const stamps = await fileStamps(files);
+  return { overview: loaded.overview, timings: loaded.timings, plan, cacheKey: analysisCacheKey(stamps, plan), files, stamps, planMs: performance.now() - t0 };
 }

@@ -43,13 +43,12 @@ export class AnalysisPool {
   private readonly slots: Slot[] = [];
   private nextId = 1;
   private disposed = false;
+  private readonly workerScript: string;
 
   constructor(options: { threads?: number; workerScript?: string } = {}) {
     this.size = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
     this.workerScript = options.workerScript ?? workerScript('analysisWorker');
   }
-
-  private readonly workerScript: string;
 
   /** Runs tasks and resolves with their results in task order; rejects on the first error or on abort. */
   run(tasks: readonly AnalysisTask[], options: RunOptions = {}): Promise<AnalysisResult[]> {

@@ -3,9 +3,8 @@ import type { ModelOverview } from '../core/onnx/overview';
 import type { Scheme } from '../core/quant/schemes';
 import type { StoredQuantization } from '../core/quant/storedQuant';
 import type { TensorAnalysis, TensorStats } from '../core/stats/analyze';
-import { planAnalysis, type PlannedWeight } from './analysisPlan';
+import { readModelForAnalysis, type PlannedWeight } from './analysisPlan';
 import { AnalysisPool } from './analysisPool';
-import { loadModelFile } from './modelFile';
 import { analyzePlanned } from './modelAnalyzer';
 
 /** Metrics of one scheme in the report. */
@@ -79,8 +78,7 @@ export function buildReport(overview: ModelOverview, planned: readonly PlannedWe
 
 /** Inspects a model file: reads it, then analyses each weight (quantizable ones under every scheme) in a worker pool. */
 export async function inspectModel(modelPath: string, schemes: Scheme[], options: InspectOptions = {}): Promise<InspectReport> {
-  const { bytes, model, weights, overview, externalPaths } = await loadModelFile(modelPath, options.signal);
-  const planned = await planAnalysis({ path: modelPath, bytes, model, externalPaths }, weights);
+  const { overview, plan: planned } = await readModelForAnalysis(modelPath, options.signal);
   const ids = schemes.map((s) => s.id);
   const pool = new AnalysisPool({ threads: options.threads });
   const total = planned.filter((w) => w.source).length;

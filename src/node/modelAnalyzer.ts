@@ -33,6 +33,8 @@ export async function analyzePlanned(pool: AnalysisPool, modelPath: string, plan
   const analyses: (TensorAnalysis | undefined)[] = new Array(plan.length).fill(undefined);
   const tasks: AnalysisTask[] = [];
   const weightOf: number[] = [];
+  /** Scheme ids wanted for each task's weight (the task itself runs only the missing ones). */
+  const wantedOf: string[][] = [];
   const pending: number[] = [];
   const total = plan.filter((w) => w.source).length;
   let done = 0;
@@ -48,16 +50,16 @@ export async function analyzePlanned(pool: AnalysisPool, modelPath: string, plan
     }
     tasks.push({ ...task, schemes: missing, grids: options.grids });
     weightOf.push(i);
+    wantedOf.push(task.schemes);
   }
   for (const i of pending) options.onWeight?.(i, analyses[i] as TensorAnalysis, ++done, total);
   await pool.run(tasks, {
     signal: options.signal,
     onResult: (t, result) => {
       const i = weightOf[t];
-      const wanted = taskFor(modelPath, plan[i], schemes, bins)?.schemes ?? [];
       // Results without grids are not cached: a later request may need the heatmaps.
       const merged = cache && options.grids !== false ? cache.store.put(cache.key, plan[i].name, result.analysis) : result.analysis;
-      analyses[i] = select(merged, wanted);
+      analyses[i] = select(merged, wantedOf[t]);
       options.onWeight?.(i, analyses[i] as TensorAnalysis, ++done, total);
     },
   });

@@ -87,5 +87,10 @@ describe('weight analysis in the extension host', function () {
     await assert.rejects(run, (e: unknown) => e instanceof vscode.CancellationError);
     const after = await ql.inspect(uri, ['int8-tensor']);
     assert.equal(after.weights.length, 16);
+
+    // Rewriting the model invalidates both the remembered read and the cached results.
+    bigModel(file, 4);
+    const rewritten = await ql.inspect(uri, ['int8-tensor']);
+    assert.equal(rewritten.weights.length, 4);
   });
 });
