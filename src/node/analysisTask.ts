@@ -12,6 +12,7 @@ import { transposeChannels, type ChannelTranspose } from '../core/quant/roles';
 import { parseScheme } from '../core/quant/schemes';
 import { dequantize, type DequantInput } from '../core/quant/storedQuant';
 import { analyzeTensor, type TensorAnalysis } from '../core/stats/analyze';
+import { cellRanges, channelSqnr, type CellRanges } from '../core/stats/layerDetail';
 
 /** Where a tensor's values come from. */
 export type TensorSource =
@@ -37,6 +38,14 @@ export interface AnalysisTask {
   dequant?: DequantInput;
   /** Return the per-channel x per-block SQNR grids (default true; the CLI's report does not need them). */
   grids?: boolean;
+  /** Layer detail under this scheme id: cell ranges and per-channel SQNR (`schemes` should then be empty). */
+  detail?: string;
+}
+
+/** The layer detail of a tensor (see core/stats/layerDetail). */
+export interface DetailResult {
+  ranges: CellRanges;
+  channelSqnr: Float64Array;
 }
 
 /** A task's result and how long reading and analysing took. */
@@ -44,6 +53,7 @@ export interface AnalysisResult {
   analysis: TensorAnalysis;
   readMs: number;
   analyzeMs: number;
+  detail?: DetailResult;
 }
 
 /** Largest single read; fs reads are limited to 2 GiB each. */
@@ -113,5 +123,9 @@ export function runAnalysisTask(task: AnalysisTask, reuse = false): AnalysisResu
   const t1 = performance.now();
   // Without grids (the CLI's report) no heatmap values are made: a 4096 x 4096 weight has 512 Ki block cells per scheme.
   const analysis = analyzeTensor(values, task.layout, task.schemes.map(parseScheme), { bins: task.bins, grids: task.grids !== false });
-  return { analysis, readMs: t1 - t0, analyzeMs: performance.now() - t1 };
+  const detail = task.detail === undefined ? undefined : {
+    ranges: cellRanges(values, task.layout),
+    channelSqnr: channelSqnr(values, task.layout, parseScheme(task.detail)),
+  };
+  return { analysis, readMs: t1 - t0, analyzeMs: performance.now() - t1, ...(detail ? { detail } : {}) };
 }

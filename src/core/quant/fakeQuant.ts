@@ -109,6 +109,12 @@ export function intParams(data: Float32Array, layout: Layout2D, scheme: IntSchem
       groupRange(data, r * cols, (r + 1) * cols, (r / groupSize) | 0, groupsPerChannel, Infinity, lo, hi);
     }
   }
+  const { scales, zeroPoints } = scalesFromRanges(lo, hi, groups, scheme);
+  return { channels: scheme.granularity.kind === 'tensor' ? 1 : channels, groupsPerChannel, scales, zeroPoints };
+}
+
+/** Scale and zero point per group from its range (lo <= 0 <= hi): symmetric absmax / qmax, asymmetric (hi - lo) / (qmax - qmin). */
+export function scalesFromRanges(lo: Float32Array, hi: Float32Array, groups: number, scheme: IntScheme): { scales: Float32Array; zeroPoints: Int32Array } {
   const { qmin, qmax } = intRange(scheme);
   const scales = new Float32Array(groups);
   const zeroPoints = new Int32Array(groups);
@@ -121,7 +127,7 @@ export function intParams(data: Float32Array, layout: Layout2D, scheme: IntSchem
       zeroPoints[g] = scale === 0 ? 0 : Math.min(qmax, Math.max(qmin, roundHalfEven(qmin - fround(lo[g] / scale))));
     }
   }
-  return { channels: scheme.granularity.kind === 'tensor' ? 1 : channels, groupsPerChannel, scales, zeroPoints };
+  return { scales, zeroPoints };
 }
 
 /** Quantizes and dequantizes `data` under an integer scheme into `out`; returns the parameters used. */
