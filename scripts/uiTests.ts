@@ -104,6 +104,33 @@ const devTests: UiTest[] = [
     },
   },
   {
+    name: 'the layer table fills in, a row opens its histogram and heatmap, the model heatmap opens a layer (dark theme)',
+    run: async (page) => {
+      await openFromExplorer(page, 'convnet.onnx');
+      const view = webview(page);
+      await view.locator('[data-field="analysisState"][data-state="done"]').waitFor({ timeout: TIMEOUT });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'inspector-overview-dark.png') });
+      await view.locator('button[data-tab="layers"]').click();
+      const rows = view.locator('.table-rows .vrow[data-index]');
+      await rows.first().waitFor({ timeout: TIMEOUT });
+      const count = await rows.count();
+      if (count !== 4) throw new Error(`the layer table shows ${count} rows, expected the model's 4 weights`);
+      await view.locator('.table-rows .vrow[data-index="0"]').click();
+      await view.locator('#chart-histogram canvas').waitFor({ timeout: TIMEOUT });
+      await view.locator('canvas#chart-heatmap').waitFor({ timeout: TIMEOUT });
+      await view.locator('canvas#chart-heatmap').hover({ position: { x: 200, y: 100 } });
+      await view.locator('#heatmap-tip:not([hidden])').waitFor({ timeout: TIMEOUT });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'inspector-layer-detail-dark.png') });
+      await view.locator('button[data-tab="heatmap"]').click();
+      await view.locator('canvas#chart-model').waitFor({ timeout: TIMEOUT });
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'inspector-model-heatmap-dark.png') });
+      await view.locator('canvas#chart-model').click({ position: { x: 200, y: 30 } });
+      await view.locator('button[data-tab="layers"][aria-selected="true"]').waitFor({ timeout: TIMEOUT });
+      await closeEditors(page);
+    },
+  },
+  {
     name: 'a model with subgraphs and several dtypes renders its tables',
     run: async (page) => {
       await openFromExplorer(page, 'int8_qdq.onnx');

@@ -25,3 +25,27 @@ export function formatShape(shape: readonly Dim[] | null): string {
   }
   return `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
 }
+
+/** A decibel value for a cell: one decimal, ∞ for exact reconstruction, — when missing. */
+export function formatDb(v: number | null | undefined): string {
+  if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  if (v === Infinity) return '∞';
+  if (v === -Infinity) return '−∞';
+  return v.toFixed(1);
+}
+
+/** A real number with about 4 significant digits (exponent form for very small or large values). */
+export function formatNum(v: number | null | undefined): string {
+  if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(3);
+  return Number(v.toPrecision(4)).toString();
+}
+
+/** A fraction as a percentage with enough digits to tell small fractions from zero. */
+export function formatPct(v: number): string {
+  if (v === 0) return '0%';
+  const pct = v * 100;
+  return pct < 0.01 ? `${pct.toExponential(1)}%` : `${pct.toFixed(pct < 1 ? 3 : 1)}%`;
+}

@@ -55,15 +55,9 @@ export function loadingView(fileName: string): TemplateResult {
 }
 
 /** The model overview. */
-export function overviewView(fileName: string, o: ModelOverview, loadMs: number, open: OpenSections, actions: ViewActions): TemplateResult {
+export function overviewView(o: ModelOverview, open: OpenSections, actions: ViewActions, sizes: TemplateResult): TemplateResult {
   const producer = [o.producerName, o.producerVersion].filter(Boolean).join(' ') || '(not set)';
   return html`
-    <header class="title">
-      <span class="codicon codicon-graph"></span>
-      <h1 data-field="fileName">${fileName}</h1>
-      <span class="muted">read in ${loadMs.toFixed(0)} ms</span>
-      <vscode-button secondary icon="refresh" @click=${actions.reload} title="Re-read the model from disk">Reload</vscode-button>
-    </header>
     ${section('model', 'Model', undefined, open, actions, html`
       <div class="fields">
         ${field('fileSize', 'File size', `${formatInt(o.fileSize)} bytes`, formatBytes(o.fileSize))}
@@ -88,6 +82,7 @@ export function overviewView(fileName: string, o: ModelOverview, loadMs: number,
       table('dtypes', ['Type', 'Tensors', 'Parameters', 'Bytes', 'Size'],
         o.byDtype.map((d) => [d.dtype, formatInt(d.tensors), formatInt(d.parameters), formatInt(d.bytes), formatBytes(d.bytes)]),
         [1, 2, 3, 4], 'No weight tensors'))}
+    ${section('sizes', 'Size by stored type and by scheme', undefined, open, actions, sizes)}
     ${section('ops', 'Operators', o.opCounts.length, open, actions,
       table('ops', ['Operator', 'Nodes'], o.opCounts.map((c) => [c.domain ? `${c.domain}.${c.opType}` : c.opType, formatInt(c.count)]), [1]))}
     ${o.externalFiles.length === 0 ? nothing : section('external', 'External data', o.externalFiles.length, open, actions,

@@ -6,10 +6,11 @@
 import * as vscode from 'vscode';
 import { DEFAULT_SCHEMES, parseSchemeList } from '../core/quant/schemes';
 import { AnalysisCache, fileStamps } from '../node/analysisCache';
-import type { ModelReadResult } from '../node/analysisPlan';
+import { taskFor, type ModelReadResult, type PlannedWeight } from '../node/analysisPlan';
+import type { AnalysisResult } from '../node/analysisTask';
 import { AnalysisPool } from '../node/analysisPool';
 import { buildReport, type InspectReport } from '../node/inspectModel';
-import { analyzePlanned } from '../node/modelAnalyzer';
+import { analyzePlanned, type AnalyzeOptions, type AnalyzeResult } from '../node/modelAnalyzer';
 import { readOverviewInWorker } from '../node/overviewClient';
 import type { Log } from './log';
 
@@ -66,24 +67,42 @@ export class AnalysisService implements vscode.Disposable {
     const started = performance.now();
     const read = await this.read(uri.fsPath, options.signal);
     const readMs = performance.now() - started;
-    const { plan, cacheKey, overview } = read;
-    const total = plan.filter((w) => w.source).length;
+    const total = read.plan.filter((w) => w.source).length;
     options.onProgress?.({ done: 0, total, weight: '' });
-    const result = await analyzePlanned(this.getPool(), uri.fsPath, plan, schemes, {
+    const result = await this.analyze(uri.fsPath, read, schemes, {
       signal: options.signal,
-      cache: { store: this.cache, key: cacheKey },
-      onWeight: (i, _a, done) => options.onProgress?.({ done, total, weight: plan[i].name }),
+      onWeight: (i, _a, done) => options.onProgress?.({ done, total, weight: read.plan[i].name }),
     });
-    this.log.info(
-      `Analysed ${uri.fsPath}: ${total} weights x ${schemes.length} schemes in ${(performance.now() - started).toFixed(0)} ms ` +
-        `(${result.computed} computed, ${result.reused} from cache; reading and planning the model ${readMs.toFixed(0)} ms)`,
-    );
-    return buildReport(overview, plan, result.analyses, schemes);
+    this.log.info(`(reading and planning ${uri.fsPath} took ${readMs.toFixed(0)} ms)`);
+    return buildReport(read.overview, read.plan, result.analyses, schemes);
   }
 
-  private async read(file: string, signal?: AbortSignal): Promise<ModelReadResult> {
+  /** Analyses a model already read (every weight under `schemes`), reporting each weight as it completes. */
+  async analyze(file: string, read: ModelReadResult, schemes: readonly string[], options: Pick<AnalyzeOptions, 'signal' | 'onWeight'> = {}): Promise<AnalyzeResult> {
+    const started = performance.now();
+    const result = await analyzePlanned(this.getPool(), file, read.plan, schemes, {
+      ...options,
+      cache: { store: this.cache, key: read.cacheKey },
+    });
+    this.log.info(
+      `Analysed ${file}: ${read.plan.filter((w) => w.source).length} weights x ${schemes.length} schemes in ${(performance.now() - started).toFixed(0)} ms ` +
+        `(${result.computed} computed, ${result.reused} from cache)`,
+    );
+    return result;
+  }
+
+  /** Reads one weight again in a worker for its detail under `scheme` (histogram with `bins` bins, cell ranges, per-channel SQNR). */
+  async detail(file: string, weight: PlannedWeight, scheme: string | undefined, bins: number): Promise<AnalysisResult> {
+    const task = taskFor(file, weight, [], bins);
+    if (!task) throw new Error(`Weight '${weight.name}' has no values to show${weight.problem ? `: ${weight.problem}` : ''}.`);
+    const [result] = await this.getPool().run([{ ...task, schemes: [], grids: false, ...(scheme && weight.quantizable ? { detail: scheme } : {}) }]);
+    return result;
+  }
+
+  /** The model's overview and analysis plan; reused while none of its files changed on disk. */
+  async read(file: string, signal?: AbortSignal, fresh = false): Promise<ModelReadResult> {
     const last = this.reads.get(file);
-    if (last && (await fileStamps(last.files).catch(() => undefined)) === last.stamps) {
+    if (!fresh && last && (await fileStamps(last.files).catch(() => undefined)) === last.stamps) {
       return last;
     }
     const read = await readOverviewInWorker(this.overviewWorker, file, signal);

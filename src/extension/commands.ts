@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { toJson, toMarkdown } from '../node/reportFormat';
 import { configuredSchemes, type AnalysisService } from './analysisService';
-import { INSPECTOR_VIEW_TYPE } from './inspectorEditor';
+import { INSPECTOR_VIEW_TYPE, type InspectorEditorProvider } from './inspectorEditor';
 import type { Log } from './log';
 
 const isOnnx = (uri: vscode.Uri | undefined): uri is vscode.Uri => !!uri && uri.path.toLowerCase().endsWith('.onnx');
@@ -79,9 +79,54 @@ async function exportReport(arg: unknown, service: AnalysisService, log: Log): P
   log.info(`Saved the report of ${uri.fsPath} to ${target.fsPath}`);
 }
 
+const SCHEME_CHOICES = [
+  'fp16', 'bf16', 'fp8-e4m3', 'fp8-e5m2',
+  'int8-tensor', 'int8-channel', 'int8-channel-asym', 'int8-block128',
+  'int6-channel', 'int5-channel',
+  'int4-channel', 'int4-block128', 'int4-block64', 'int4-block32', 'int4-block32-asym', 'int4-block16',
+  'int3-block32', 'int2-block32',
+];
+
+/** Lets the user pick the schemes an inspector compares (or applies `ids` directly). */
+async function chooseSchemes(arg: unknown, ids: unknown, inspectors: InspectorEditorProvider): Promise<void> {
+  const uri = isOnnx(arg as vscode.Uri | undefined) ? (arg as vscode.Uri) : activeOnnx();
+  const document = uri && inspectors.document(uri);
+  if (!document) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('Open a model in the QuantLens inspector first.'));
+    return;
+  }
+  let chosen = Array.isArray(ids) ? ids.map(String) : undefined;
+  if (!chosen) {
+    const current = document.session.getStatus().schemes;
+    const items = [...new Set([...current, ...SCHEME_CHOICES])].map((id) => ({ label: id, picked: current.includes(id) }));
+    const picked = await vscode.window.showQuickPick(items, {
+      canPickMany: true,
+      title: vscode.l10n.t('QuantLens: schemes to compare in {0}', path.basename(uri.fsPath)),
+      placeHolder: vscode.l10n.t('Any intN-{tensor|channel|blockB}[-asym] (N = 2..8, B = 16/32/64/128) can also be added in the inspector'),
+    });
+    if (!picked || picked.length === 0) return;
+    chosen = picked.map((p) => p.label);
+  }
+  await document.session.setSchemes(chosen);
+}
+
+/** Opens a model's inspector on one weight (layer), under a scheme if given. */
+async function revealLayer(uri: vscode.Uri, weight: string, scheme: string | undefined, inspectors: InspectorEditorProvider): Promise<void> {
+  await vscode.commands.executeCommand('vscode.openWith', uri, INSPECTOR_VIEW_TYPE);
+  const document = inspectors.document(uri);
+  if (!document) return;
+  const view = document.session.savedView();
+  await document.session.saveView({ ...(view ?? {}), tab: 'layers', weight, ...(scheme ? { scheme } : {}) });
+  inspectors.postTo(uri, { type: 'ui/reveal', weight, ...(scheme ? { scheme } : {}), tab: 'layers' });
+}
+
 /** Registers QuantLens commands. */
-export function registerCommands(log: Log, service: AnalysisService): vscode.Disposable[] {
+export function registerCommands(log: Log, service: AnalysisService, inspectors: InspectorEditorProvider): vscode.Disposable[] {
   return [
+    vscode.commands.registerCommand('quantlens.chooseSchemes', (arg?: vscode.Uri, ids?: string[]) => chooseSchemes(arg, ids, inspectors).catch((error: unknown) => {
+      void vscode.window.showErrorMessage(vscode.l10n.t('QuantLens: {0}', error instanceof Error ? error.message : String(error)));
+    })),
+    vscode.commands.registerCommand('quantlens.revealLayer', (uri: vscode.Uri, weight: string, scheme?: string) => revealLayer(uri, weight, scheme, inspectors)),
     vscode.commands.registerCommand('quantlens.exportReport', (arg?: vscode.Uri) => exportReport(arg, service, log)),
     vscode.commands.registerCommand('quantlens.openInspector', async (arg?: vscode.Uri) => {
       const uri = await modelFor(arg, vscode.l10n.t('Inspect Model'));

@@ -1,7 +1,7 @@
 /** QuantLens extension entry point: wires the inspector, commands, diagnostics and log. */
 import * as vscode from 'vscode';
 import type { InspectReport } from '../node/inspectModel';
-import type { RenderReport } from '../protocol';
+import type { AnalysisStatus, RenderReport } from '../protocol';
 import { AnalysisService, configuredSchemes } from './analysisService';
 import { registerCommands } from './commands';
 import { ModelDiagnostics } from './diagnostics';
@@ -17,6 +17,10 @@ export interface QuantLensApi {
   waitForRender(uri: vscode.Uri, predicate: (r: RenderReport) => boolean, timeoutMs?: number): Promise<RenderReport>;
   /** Analyses a model (schemes default to the quantlens.analysis.defaultSchemes setting), as the export command does. */
   inspect(uri: vscode.Uri, schemes?: string[], onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<InspectReport>;
+  /** The analysis status of a model open in the inspector. */
+  inspectorStatus(uri: vscode.Uri): AnalysisStatus | undefined;
+  /** Asks the inspector of `uri` to scroll its layer table through `rows` rows and report frame times (in its render report). */
+  probeScroll(uri: vscode.Uri, rows: number): boolean;
 }
 
 /** Activates QuantLens. */
@@ -28,19 +32,16 @@ export function activate(context: vscode.ExtensionContext): QuantLensApi {
   const overviewWorker = vscode.Uri.joinPath(context.extensionUri, 'dist', 'overviewWorker.js').fsPath;
   const analysisWorker = vscode.Uri.joinPath(context.extensionUri, 'dist', 'analysisWorker.js').fsPath;
   const analysis = new AnalysisService(overviewWorker, analysisWorker, log);
-  context.subscriptions.push(
-    log,
-    diagnostics,
-    analysis,
-    InspectorEditorProvider.register(context, { log, diagnostics, overviewWorker }, reports),
-    ...registerCommands(log, analysis),
-  );
+  const inspectors = InspectorEditorProvider.register(context, { log, diagnostics, analysis, memento: context.workspaceState }, reports);
+  context.subscriptions.push(log, diagnostics, analysis, inspectors.registration, ...registerCommands(log, analysis, inspectors.provider));
   log.info(`QuantLens ${String(context.extension.packageJSON.version)} activated in ${(performance.now() - started).toFixed(1)} ms`);
   return {
     lastRender: (uri) => reports.get(uri.toString()),
     waitForRender: (uri, predicate, timeoutMs = 20_000) => reports.wait(uri.toString(), predicate, timeoutMs),
     inspect: (uri, schemes, onProgress, signal) =>
       analysis.inspect(uri, schemes ?? configuredSchemes(), { signal, onProgress: (p) => onProgress?.(p.done, p.total) }),
+    inspectorStatus: (uri) => inspectors.provider.document(uri)?.session.getStatus(),
+    probeScroll: (uri, rows) => inspectors.provider.postTo(uri, { type: 'probe/scroll', rows }),
   };
 }
 

@@ -1,6 +1,6 @@
 /** The `quantlens.inspector` custom readonly editor for .onnx files. */
 import * as vscode from 'vscode';
-import type { FromWebview, ModelState, RequestMethod, Requests, ToWebview } from '../protocol';
+import type { FromWebview, InspectorSettings, RequestMethod, Requests, ToWebview } from '../protocol';
 import { ModelDocument, type ModelDocumentDeps } from './modelDocument';
 import type { RenderReports } from './renderReports';
 import { inspectorHtml, webviewRoots } from './webviewHtml';
@@ -8,26 +8,56 @@ import { inspectorHtml, webviewRoots } from './webviewHtml';
 /** View type registered in package.json. */
 export const INSPECTOR_VIEW_TYPE = 'quantlens.inspector';
 
+const COLORMAPS: InspectorSettings['colormap'][] = ['viridis', 'cividis', 'magma', 'inferno'];
+
+/** The quantlens.inspector.* settings, checked. */
+export function inspectorSettings(): InspectorSettings {
+  const config = vscode.workspace.getConfiguration('quantlens.inspector');
+  const bins = config.get<number>('histogramBins') ?? 128;
+  const colormap = config.get<string>('colormap') ?? 'viridis';
+  return {
+    histogramBins: Number.isInteger(bins) && bins >= 8 && bins <= 4096 ? bins : 128,
+    colormap: (COLORMAPS as string[]).includes(colormap) ? (colormap as InspectorSettings['colormap']) : 'viridis',
+  };
+}
+
+type Handler<M extends RequestMethod> = (document: ModelDocument, params: Requests[M]['params']) => Requests[M]['result'] | Promise<Requests[M]['result']>;
+
 /** Provides the model inspector webview for .onnx files. */
 export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvider<ModelDocument> {
+  /** Open inspector panels per model URI string, for reveal requests. */
+  private readonly panels = new Map<string, Set<{ panel: vscode.WebviewPanel; post: (m: ToWebview) => void }>>();
+
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly deps: ModelDocumentDeps,
     private readonly reports: RenderReports,
   ) {}
 
-  /** Registers the provider; returns its registration. */
-  static register(context: vscode.ExtensionContext, deps: ModelDocumentDeps, reports: RenderReports): vscode.Disposable {
-    return vscode.window.registerCustomEditorProvider(
-      INSPECTOR_VIEW_TYPE,
-      new InspectorEditorProvider(context.extensionUri, deps, reports),
-      { supportsMultipleEditorsPerDocument: true },
+  /** Registers the provider; returns it with its registration. */
+  static register(context: vscode.ExtensionContext, deps: ModelDocumentDeps, reports: RenderReports): { provider: InspectorEditorProvider; registration: vscode.Disposable } {
+    const provider = new InspectorEditorProvider(context.extensionUri, deps, reports);
+    const registration = vscode.Disposable.from(
+      vscode.window.registerCustomEditorProvider(INSPECTOR_VIEW_TYPE, provider, { supportsMultipleEditorsPerDocument: true }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('quantlens.inspector')) provider.broadcast({ type: 'settings/changed', settings: inspectorSettings() });
+      }),
     );
+    return { provider, registration };
   }
+
+  private readonly documents = new Map<string, ModelDocument>();
 
   openCustomDocument(uri: vscode.Uri): ModelDocument {
     this.deps.log.info(`Opening ${uri.fsPath}`);
-    return new ModelDocument(uri, this.deps);
+    const document = new ModelDocument(uri, this.deps, () => this.documents.delete(uri.toString()));
+    this.documents.set(uri.toString(), document);
+    return document;
+  }
+
+  /** The open document of a model, if its inspector is open. */
+  document(uri: vscode.Uri): ModelDocument | undefined {
+    return this.documents.get(uri.toString());
   }
 
   resolveCustomEditor(document: ModelDocument, panel: vscode.WebviewPanel): void {
@@ -38,25 +68,62 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     const post = (message: ToWebview): void => {
       void webview.postMessage(message);
     };
+    const key = document.uri.toString();
+    const entry = { panel, post };
+    const set = this.panels.get(key) ?? new Set();
+    set.add(entry);
+    this.panels.set(key, set);
     const listeners = [
       document.onDidChangeState((state) => post({ type: 'model/state', state })),
+      document.session.onDidChangeStatus((status) => post({ type: 'analysis/status', status })),
       webview.onDidReceiveMessage((message: FromWebview) => this.onMessage(document, message, post)),
     ];
-    panel.onDidDispose(() => listeners.forEach((l) => l.dispose()));
+    panel.onDidDispose(() => {
+      listeners.forEach((l) => l.dispose());
+      set.delete(entry);
+    });
+  }
+
+  /** Posts a message to every open inspector. */
+  broadcast(message: ToWebview): void {
+    for (const set of this.panels.values()) for (const { post } of set) post(message);
+  }
+
+  /** Posts a message to the inspectors of one model; false when none is open. */
+  postTo(uri: vscode.Uri, message: ToWebview): boolean {
+    const set = this.panels.get(uri.toString());
+    for (const { post } of set ?? []) post(message);
+    return (set?.size ?? 0) > 0;
   }
 
   private onMessage(document: ModelDocument, message: FromWebview, post: (m: ToWebview) => void): void {
     const { log } = this.deps;
     switch (message.type) {
-      case 'request':
-        log.info(`[webview ${document.fileName}] request ${message.method}`);
-        this.answer(document, message.method, message.params).then(
-          (value) => post({ type: 'response', id: message.id, ok: true, value }),
-          (error: unknown) => post({ type: 'response', id: message.id, ok: false, error: String(error) }),
-        );
+      case 'request': {
+        const handler = this.handlers[message.method] as Handler<RequestMethod> | undefined;
+        const started = performance.now();
+        Promise.resolve()
+          .then(() => {
+            if (!handler) throw new Error(`Unknown request ${String(message.method)}`);
+            return handler(document, message.params);
+          })
+          .then(
+            (value) => {
+              const ms = performance.now() - started;
+              if (ms > 50 || message.method.startsWith('model/') || message.method.startsWith('analysis/')) {
+                log.info(`[webview ${document.fileName}] ${message.method} answered in ${ms.toFixed(0)} ms`);
+              }
+              post({ type: 'response', id: message.id, ok: true, value });
+            },
+            (error: unknown) => {
+              const text = error instanceof Error ? error.message : String(error);
+              log.warn(`[webview ${document.fileName}] ${message.method} failed: ${text}`);
+              post({ type: 'response', id: message.id, ok: false, error: text });
+            },
+          );
         break;
+      }
       case 'rendered':
-        log.info(`Inspector of ${document.fileName} rendered: ${message.report.status}`);
         this.reports.record(document.uri.toString(), message.report);
         break;
       case 'log':
@@ -65,21 +132,28 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     }
   }
 
-  private async answer<M extends RequestMethod>(
-    document: ModelDocument,
-    method: M,
-    _params: Requests[M]['params'],
-  ): Promise<Requests[M]['result'] | ModelState | null> {
-    switch (method) {
-      case 'model/get':
-        return document.state;
-      case 'model/reload':
-        return document.reload();
-      case 'log/show':
-        this.deps.log.channel.show(true);
-        return null;
-      default:
-        throw new Error(`Unknown request ${String(method)}`);
-    }
-  }
+  private readonly handlers: { [M in RequestMethod]: Handler<M> } = {
+    'model/get': (d) => d.state,
+    'model/reload': (d) => d.reload(),
+    'log/show': () => {
+      this.deps.log.channel.show(true);
+      return null;
+    },
+    'analysis/status': (d) => d.session.getStatus(),
+    'analysis/setSchemes': (d, p) => d.session.setSchemes(p.schemes),
+    'analysis/cancel': (d) => d.session.cancel(),
+    'analysis/resume': (d) => d.session.resume(),
+    'table/page': (d, p) => d.session.page(p.query, p.offset, p.limit),
+    'table/export': (d, p) => d.session.exportTable(p.query, p.format),
+    'layer/detail': (d, p) => d.session.detail(p.index, p.scheme, p.bins),
+    'heatmap/tile': (d, p) => d.session.tile(p),
+    'model/heatmap': (d) => d.session.modelHeatmap(),
+    'chart/export': (d, p) => d.session.exportChart(p.name, p.dataUrl),
+    'view/save': async (d, p) => {
+      await d.session.saveView(p);
+      return null;
+    },
+    'view/get': (d) => d.session.savedView(),
+    'settings/get': () => inspectorSettings(),
+  };
 }

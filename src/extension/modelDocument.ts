@@ -2,17 +2,19 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { toModelErrorInfo } from '../core/onnx/errors';
-import { readOverviewInWorker } from '../node/overviewClient';
 import type { ModelState } from '../protocol';
+import type { AnalysisService } from './analysisService';
 import type { ModelDiagnostics } from './diagnostics';
+import { InspectorSession } from './inspectorSession';
 import type { Log } from './log';
 
 /** What a ModelDocument needs from the extension. */
 export interface ModelDocumentDeps {
   log: Log;
   diagnostics: ModelDiagnostics;
-  /** Absolute path of the bundled overview worker script. */
-  overviewWorker: string;
+  analysis: AnalysisService;
+  /** Where per-model choices (schemes, last view) are kept. */
+  memento: vscode.Memento;
 }
 
 const RELOAD_DEBOUNCE_MS = 150;
@@ -27,12 +29,17 @@ export class ModelDocument implements vscode.CustomDocument {
   private loading: AbortController | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private loaded: Promise<ModelState>;
+  /** The weight analysis shown in this model's inspector. */
+  readonly session: InspectorSession;
 
   constructor(
     readonly uri: vscode.Uri,
     private readonly deps: ModelDocumentDeps,
+    private readonly onDispose?: () => void,
   ) {
     this.currentState = { status: 'loading', fileName: this.fileName };
+    this.session = new InspectorSession(uri, deps.analysis, deps.memento, deps.log);
+    this.disposables.push(this.session);
     this.watch();
     this.loaded = this.load();
   }
@@ -70,7 +77,7 @@ export class ModelDocument implements vscode.CustomDocument {
       if (this.uri.scheme !== 'file') {
         throw new Error(`QuantLens reads models from the file system; '${this.uri.scheme}:' resources are not supported yet.`);
       }
-      const result = await readOverviewInWorker(this.deps.overviewWorker, this.uri.fsPath, controller.signal);
+      const result = await this.deps.analysis.read(this.uri.fsPath, controller.signal, true);
       const loadMs = performance.now() - start;
       const t = result.timings;
       log.info(
@@ -80,6 +87,7 @@ export class ModelDocument implements vscode.CustomDocument {
       );
       state = { status: 'ready', fileName: this.fileName, overview: result.overview, loadMs };
       diagnostics.clear(this.uri);
+      if (this.loading === controller) this.session.start(result);
     } catch (error) {
       if (controller.signal.aborted) {
         return this.loaded;
@@ -94,6 +102,7 @@ export class ModelDocument implements vscode.CustomDocument {
       log.warn(`Cannot read ${this.uri.fsPath} (${fileSize ?? '?'} bytes): [${info.code}] ${info.message}`);
       state = { status: 'error', fileName: this.fileName, fileSize, error: info };
       diagnostics.setError(this.uri, info);
+      if (this.loading === controller) this.session.reset();
     }
     if (this.loading === controller) {
       this.loading = undefined;
@@ -134,6 +143,7 @@ export class ModelDocument implements vscode.CustomDocument {
   }
 
   dispose(): void {
+    this.onDispose?.();
     clearTimeout(this.reloadTimer);
     this.loading?.abort();
     this.deps.diagnostics.clear(this.uri);

@@ -26,6 +26,7 @@ export function inspectorHtml(webview: vscode.Webview, extensionUri: vscode.Uri,
   <meta http-equiv="Content-Security-Policy" content="${csp}">
   <meta name="viewport" content="width=device-width, initial-scale=1.0">
   <link rel="stylesheet" href="${asset('dist', 'webview', 'codicon.css').toString()}" id="vscode-codicon-stylesheet" nonce="${nonce}">
+  <link rel="stylesheet" href="${asset('dist', 'webview', 'uPlot.min.css').toString()}" nonce="${nonce}">
   <link rel="stylesheet" href="${asset('media', 'inspector.css').toString()}" nonce="${nonce}">
   <title>${escapedTitle}</title>
 </head>

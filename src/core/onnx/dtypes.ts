@@ -43,6 +43,13 @@ export function dtypeInfo(code: number): DTypeInfo {
   return BY_CODE.get(code) ?? { code, name: `dtype(${code})`, bits: 0 };
 }
 
+const BY_NAME = new Map(TABLE.map((d) => [d.name, d]));
+
+/** Storage bits per element of a dtype by its readable name (0 when unknown or variable-size). */
+export function dtypeBits(name: string): number {
+  return BY_NAME.get(name)?.bits ?? 0;
+}
+
 /** Bytes needed to store `count` elements of a dtype packed densely (sub-byte types round up). */
 export function packedByteLength(code: number, count: number): number {
   const { bits } = dtypeInfo(code);

@@ -1,0 +1,321 @@
+/**
+ * A zoomable, pannable SQNR heatmap on a canvas: rows x columns of cells, fetched as downsampled tiles for
+ * the visible window at screen resolution (so 4096 x 128 cells and up stay cheap), with axes, a legend in
+ * dB and a hover tooltip. Wheel zooms around the pointer, drag pans, double-click resets.
+ */
+import { colorIndex, type Colormap } from './colormap';
+import { formatDb, formatNum } from './format';
+
+/** Cells of a window of the heatmap, as the extension sends them (HeatmapTile) or built locally. */
+export interface Tile {
+  channel0: number;
+  block0: number;
+  rows: number;
+  cols: number;
+  channelStep: number;
+  blockStep: number;
+  sqnr: Float32Array;
+  absmax?: Float32Array;
+}
+
+/** What a heatmap shows and how to get its cells. */
+export interface HeatmapSource {
+  rows: number;
+  cols: number;
+  rowLabel: string;
+  colLabel: string;
+  /** Names per row / column (model heatmap); numbers otherwise. */
+  rowNames?: string[];
+  colNames?: string[];
+  /** Colour domain in dB. */
+  domain: [number, number];
+  /** Whether the column axis zooms too (false: all columns always shown). */
+  zoomCols: boolean;
+  fetch(view: { row0: number; rows: number; col0: number; cols: number }, maxRows: number, maxCols: number): Promise<Tile>;
+  /** Click on a cell. */
+  onClick?(row: number, col: number): void;
+}
+
+const MARGIN = { left: 64, right: 78, top: 10, bottom: 40 };
+
+/** A heatmap drawn into `canvas`, with a tooltip element next to it. */
+export class HeatmapCanvas {
+  private view = { row0: 0, rows: 1, col0: 0, cols: 1 };
+  private tile: Tile | undefined;
+  private drag: { x: number; y: number; row0: number; col0: number; moved: boolean } | undefined;
+  private pending = 0;
+  private drawn = 0;
+  /** Resolves when the last requested window is painted (tests, export). */
+  painted: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly canvas: HTMLCanvasElement,
+    private readonly tooltip: HTMLElement,
+    private source: HeatmapSource,
+    private map: Colormap,
+    private readonly onError: (e: unknown) => void,
+  ) {
+    this.reset();
+    canvas.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
+    canvas.addEventListener('mousedown', (e) => {
+      this.drag = { x: e.offsetX, y: e.offsetY, row0: this.view.row0, col0: this.view.col0, moved: false };
+    });
+    canvas.addEventListener('mousemove', (e) => this.onMove(e));
+    canvas.addEventListener('mouseup', (e) => {
+      const click = this.drag && !this.drag.moved;
+      this.drag = undefined;
+      const cell = click ? this.cellAt(e.offsetX, e.offsetY) : undefined;
+      if (cell) this.source.onClick?.(cell.row, cell.col);
+    });
+    canvas.addEventListener('mouseleave', () => {
+      this.drag = undefined;
+      tooltip.hidden = true;
+    });
+    canvas.addEventListener('dblclick', () => {
+      this.reset();
+      this.refresh();
+    });
+  }
+
+  /** Shows another source (or colormap) from its full extent. */
+  update(source: HeatmapSource, map: Colormap, keepView = false): void {
+    const same = keepView && source.rows === this.source.rows && source.cols === this.source.cols;
+    this.source = source;
+    this.map = map;
+    if (!same) this.reset();
+    this.refresh();
+  }
+
+  private reset(): void {
+    this.view = { row0: 0, rows: this.source.rows, col0: 0, cols: this.source.cols };
+  }
+
+  /** Plot area in CSS pixels. */
+  private plot(): { x: number; y: number; w: number; h: number } {
+    const w = this.canvas.clientWidth || 600;
+    const h = this.canvas.clientHeight || 300;
+    const left = this.source.rowNames ? Math.min(260, Math.round(w * 0.3)) : MARGIN.left;
+    return { x: left, y: MARGIN.top, w: Math.max(10, w - left - MARGIN.right), h: Math.max(10, h - MARGIN.top - MARGIN.bottom) };
+  }
+
+  /** Fetches the visible window at screen resolution and draws it. */
+  refresh(): void {
+    const id = ++this.pending;
+    const { w, h } = this.plot();
+    const v = this.view;
+    this.painted = this.source
+      .fetch({ row0: Math.floor(v.row0), rows: Math.ceil(v.rows), col0: Math.floor(v.col0), cols: Math.ceil(v.cols) }, Math.round(h), Math.round(w))
+      .then((tile) => {
+        if (id !== this.pending) return;
+        this.tile = tile;
+        this.draw();
+        this.drawn = id;
+      })
+      .catch(this.onError);
+  }
+
+  /** True once a window has been painted. */
+  get hasPainted(): boolean {
+    return this.drawn > 0;
+  }
+
+  private draw(): void {
+    const { canvas, tile, map } = this;
+    const dpr = window.devicePixelRatio || 1;
+    const cssW = canvas.clientWidth || 600;
+    const cssH = canvas.clientHeight || 300;
+    canvas.width = Math.round(cssW * dpr);
+    canvas.height = Math.round(cssH * dpr);
+    const ctx = canvas.getContext('2d');
+    if (!ctx || !tile) return;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, cssW, cssH);
+    const style = getComputedStyle(document.body);
+    const fg = style.getPropertyValue('--vscode-foreground').trim() || '#888';
+    const font = style.getPropertyValue('--vscode-font-family').trim() || 'sans-serif';
+    const p = this.plot();
+    // Cells: one pixel per shown cell in an offscreen image, scaled without smoothing.
+    const image = new ImageData(tile.cols, tile.rows);
+    const [lo, hi] = this.source.domain;
+    for (let i = 0; i < tile.rows * tile.cols; i++) {
+      const c = colorIndex(tile.sqnr[i], lo, hi);
+      const o = i * 4;
+      if (c < 0) {
+        image.data[o + 3] = 0;
+        continue;
+      }
+      image.data[o] = map.rgb[c * 3];
+      image.data[o + 1] = map.rgb[c * 3 + 1];
+      image.data[o + 2] = map.rgb[c * 3 + 2];
+      image.data[o + 3] = 255;
+    }
+    const off = new OffscreenCanvas(tile.cols, tile.rows);
+    off.getContext('2d')?.putImageData(image, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    // Shown cells cover [channel0, channel0 + rows * step) which may run past the view's end: scale accordingly.
+    const v = this.view;
+    const rowPx = p.h / v.rows;
+    const colPx = p.w / v.cols;
+    ctx.drawImage(off, p.x + (tile.block0 - v.col0) * colPx, p.y + (tile.channel0 - v.row0) * rowPx, tile.cols * tile.blockStep * colPx, tile.rows * tile.channelStep * rowPx);
+    ctx.clearRect(0, 0, p.x, cssH);
+    ctx.clearRect(p.x + p.w, 0, cssW - p.x - p.w, cssH);
+    ctx.clearRect(0, p.y + p.h, cssW, cssH - p.y - p.h);
+    ctx.strokeStyle = fg;
+    ctx.globalAlpha = 0.4;
+    ctx.strokeRect(p.x - 0.5, p.y - 0.5, p.w + 1, p.h + 1);
+    ctx.globalAlpha = 1;
+    // Axes.
+    ctx.fillStyle = fg;
+    ctx.font = `11px ${font}`;
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'middle';
+    const names = this.source.rowNames;
+    if (names && rowPx >= 11) {
+      for (let r = Math.floor(v.row0); r < Math.min(this.source.rows, v.row0 + v.rows); r++) {
+        ctx.fillText(shorten(names[r], Math.floor((p.x - 8) / 6.2)), p.x - 4, p.y + (r - v.row0 + 0.5) * rowPx);
+      }
+    } else {
+      for (const t of ticks(v.row0, v.row0 + v.rows, Math.max(2, Math.floor(p.h / 40)))) {
+        ctx.fillText(String(t), p.x - 4, p.y + (t - v.row0 + 0.5) * rowPx);
+      }
+    }
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'top';
+    const colNames = this.source.colNames;
+    if (colNames) {
+      for (let c = Math.floor(v.col0); c < Math.min(this.source.cols, v.col0 + v.cols); c++) {
+        ctx.fillText(shorten(colNames[c], Math.max(4, Math.floor(colPx / 6.5))), p.x + (c - v.col0 + 0.5) * colPx, p.y + p.h + 4);
+      }
+    } else {
+      for (const t of ticks(v.col0, v.col0 + v.cols, Math.max(2, Math.floor(p.w / 70)))) {
+        ctx.fillText(String(t), p.x + (t - v.col0 + 0.5) * colPx, p.y + p.h + 4);
+      }
+    }
+    ctx.fillText(this.source.colLabel, p.x + p.w / 2, p.y + p.h + 22);
+    if (!names || rowPx < 11) {
+      ctx.save();
+      ctx.translate(12, p.y + p.h / 2);
+      ctx.rotate(-Math.PI / 2);
+      ctx.fillText(this.source.rowLabel, 0, -6);
+      ctx.restore();
+    }
+    // Values in cells large enough to hold them (one shown cell per heatmap cell).
+    if (tile.channelStep === 1 && tile.blockStep === 1 && rowPx >= 14 && colPx >= 44) {
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      for (let r = 0; r < tile.rows; r++) {
+        for (let c = 0; c < tile.cols; c++) {
+          const val = tile.sqnr[r * tile.cols + c];
+          const ci = colorIndex(val, lo, hi);
+          if (ci < 0) continue;
+          const [cr, cg, cb] = [map.rgb[ci * 3], map.rgb[ci * 3 + 1], map.rgb[ci * 3 + 2]];
+          ctx.fillStyle = 0.2126 * cr + 0.7152 * cg + 0.0722 * cb > 140 ? '#000' : '#fff';
+          ctx.fillText(formatDb(val), p.x + (tile.block0 + c - v.col0 + 0.5) * colPx, p.y + (tile.channel0 + r - v.row0 + 0.5) * rowPx);
+        }
+      }
+    }
+    // Legend: colour bar in dB.
+    const lx = p.x + p.w + 14;
+    for (let i = 0; i < p.h; i++) {
+      ctx.fillStyle = map.css[Math.round((1 - i / p.h) * 255)];
+      ctx.fillRect(lx, p.y + i, 12, 1.5);
+    }
+    ctx.fillStyle = fg;
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'middle';
+    ctx.fillText(`${formatDb(hi)}`, lx + 16, p.y + 5);
+    ctx.fillText(`${formatDb((lo + hi) / 2)}`, lx + 16, p.y + p.h / 2);
+    ctx.fillText(`${formatDb(lo)}`, lx + 16, p.y + p.h - 5);
+    ctx.save();
+    ctx.translate(lx + 58, p.y + p.h / 2);
+    ctx.rotate(-Math.PI / 2);
+    ctx.textAlign = 'center';
+    ctx.fillText('SQNR (dB)', 0, 0);
+    ctx.restore();
+  }
+
+  private cellAt(x: number, y: number): { row: number; col: number } | undefined {
+    const p = this.plot();
+    if (x < p.x || y < p.y || x >= p.x + p.w || y >= p.y + p.h) return undefined;
+    const row = Math.floor(this.view.row0 + ((y - p.y) / p.h) * this.view.rows);
+    const col = Math.floor(this.view.col0 + ((x - p.x) / p.w) * this.view.cols);
+    return row < this.source.rows && col < this.source.cols ? { row, col } : undefined;
+  }
+
+  private onMove(e: MouseEvent): void {
+    const p = this.plot();
+    if (this.drag) {
+      const dx = e.offsetX - this.drag.x;
+      const dy = e.offsetY - this.drag.y;
+      if (Math.abs(dx) + Math.abs(dy) > 3) this.drag.moved = true;
+      if (this.drag.moved) {
+        this.view.row0 = clampStart(this.drag.row0 - (dy / p.h) * this.view.rows, this.view.rows, this.source.rows);
+        if (this.source.zoomCols) this.view.col0 = clampStart(this.drag.col0 - (dx / p.w) * this.view.cols, this.view.cols, this.source.cols);
+        this.refresh();
+      }
+      return;
+    }
+    const cell = this.cellAt(e.offsetX, e.offsetY);
+    const t = this.tile;
+    if (!cell || !t) {
+      this.tooltip.hidden = true;
+      return;
+    }
+    const r = Math.floor((cell.row - t.channel0) / t.channelStep);
+    const c = Math.floor((cell.col - t.block0) / t.blockStep);
+    if (r < 0 || c < 0 || r >= t.rows || c >= t.cols) {
+      this.tooltip.hidden = true;
+      return;
+    }
+    const i = r * t.cols + c;
+    const rowText = this.source.rowNames?.[cell.row] ?? `${this.source.rowLabel} ${rangeText(t.channel0 + r * t.channelStep, t.channelStep, this.source.rows)}`;
+    const colText = this.source.colNames?.[cell.col] ?? `block ${rangeText(t.block0 + c * t.blockStep, t.blockStep, this.source.cols)}`;
+    const merged = t.channelStep > 1 || t.blockStep > 1 ? ' (worst of the cells shown here)' : '';
+    this.tooltip.textContent = `${rowText} · ${colText}\nSQNR ${formatDb(t.sqnr[i])} dB${merged}${t.absmax ? `\nabsmax ${formatNum(t.absmax[i])}` : ''}`;
+    this.tooltip.hidden = false;
+    this.tooltip.style.left = `${Math.min(e.offsetX + 14, (this.canvas.clientWidth || 600) - 220)}px`;
+    this.tooltip.style.top = `${e.offsetY + 14}px`;
+  }
+
+  private onWheel(e: WheelEvent): void {
+    e.preventDefault();
+    const p = this.plot();
+    const factor = e.deltaY > 0 ? 1.25 : 0.8;
+    const fy = Math.min(1, Math.max(0, (e.offsetY - p.y) / p.h));
+    const fx = Math.min(1, Math.max(0, (e.offsetX - p.x) / p.w));
+    const v = this.view;
+    const rows = Math.min(this.source.rows, Math.max(Math.min(4, this.source.rows), v.rows * factor));
+    v.row0 = clampStart(v.row0 + fy * (v.rows - rows), rows, this.source.rows);
+    v.rows = rows;
+    if (this.source.zoomCols) {
+      const cols = Math.min(this.source.cols, Math.max(Math.min(4, this.source.cols), v.cols * factor));
+      v.col0 = clampStart(v.col0 + fx * (v.cols - cols), cols, this.source.cols);
+      v.cols = cols;
+    }
+    this.refresh();
+  }
+}
+
+function clampStart(start: number, size: number, total: number): number {
+  return Math.max(0, Math.min(total - size, start));
+}
+
+function rangeText(start: number, step: number, total: number): string {
+  const end = Math.min(total, start + step) - 1;
+  return end > start ? `${start}–${end}` : String(start);
+}
+
+function shorten(s: string, max: number): string {
+  return s.length <= max ? s : `…${s.slice(s.length - max + 1)}`;
+}
+
+/** About `count` round tick values in [lo, hi). */
+function ticks(lo: number, hi: number, count: number): number[] {
+  const span = Math.max(1, hi - lo);
+  const raw = span / count;
+  const pow = 10 ** Math.floor(Math.log10(raw));
+  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw) ?? raw);
+  const out: number[] = [];
+  for (let t = Math.ceil(lo / step) * step; t < hi; t += step) out.push(Math.round(t));
+  return out;
+}
