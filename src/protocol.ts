@@ -83,6 +83,8 @@ export interface TablePage {
   offset: number;
   rows: LayerRow[];
   schemes: string[];
+  /** Position of the weight named in the request's `find` among the matching rows (-1: not among them). */
+  found?: number;
 }
 
 /** Error metrics of one scheme on one weight. */
@@ -165,7 +167,7 @@ export interface Requests {
   /** Run the analysis again for the missing results (after a cancel or an error). */
   'analysis/resume': { params: Record<string, never>; result: AnalysisStatus };
   /** Rows [offset, offset + limit) of the layer table under a query. */
-  'table/page': { params: { query: TableQuery; offset: number; limit: number }; result: TablePage };
+  'table/page': { params: { query: TableQuery; offset: number; limit: number; find?: string }; result: TablePage };
   /** Save the rows matching a query as CSV or JSON (save dialog); the path written, or null if cancelled. */
   'table/export': { params: { query: TableQuery; format: 'csv' | 'json' }; result: string | null };
   /** Detail of weight `index` under `scheme` (reads the tensor once in a worker). */
@@ -208,7 +210,7 @@ export interface RenderReport {
   /** What the inspector currently shows: tab, selected weight and scheme. */
   view?: { tab: string; weight?: string; scheme?: string };
   /** The last frame-time probe (scrolling the layer table), if one ran. */
-  probe?: { frames: number; maxMs: number; p95Ms: number; meanMs: number; rows: number };
+  probe?: { frames: number; maxMs: number; p95Ms: number; meanMs: number; rows: number; scriptMaxMs: number; scriptP95Ms: number };
 }
 
 /** Messages from the extension to the webview. */
@@ -222,7 +224,7 @@ export type ToWebview =
   /** The analysis made progress, finished, failed or changed schemes. */
   | { type: 'analysis/status'; status: AnalysisStatus }
   /** Show this weight's detail (e.g. from a diagnostic or a command), under a scheme if given. */
-  | { type: 'ui/reveal'; weight: string; scheme?: string; tab?: ViewState['tab'] }
+  | { type: 'ui/reveal'; tab: ViewState['tab']; weight?: string; scheme?: string }
   /** The settings changed. */
   | { type: 'settings/changed'; settings: InspectorSettings }
   /** Measure frame times while scrolling the layer table through `rows` rows (tests, benchmarks). */

@@ -20,6 +20,7 @@ import { colormap, SQNR_DOMAIN } from './colormap';
 import { HeatmapCanvas, type HeatmapSource } from './heatmapCanvas';
 import { gridTemplate, PAGE_SIZE, renderRows, RowCache, ROW_HEIGHT, tableHeader } from './layerTable';
 import { analysisBar, detailView, sizesView } from './panels';
+import { decodeNumbers } from '../src/wire';
 import { handleResponse, request, vscode } from './rpc';
 import { errorView, loadingView, overviewView, type OpenSections, type ViewActions } from './views';
 
@@ -190,6 +191,7 @@ let viewport: HTMLElement | null = null;
 
 function resetTable(): void {
   cache = new RowCache(JSON.stringify(persisted.query));
+  searching = new Set();
   selectedPos = undefined;
 }
 
@@ -239,12 +241,21 @@ const formatCount = (n: number): string => n.toLocaleString('en-US');
 function visibleRange(): [number, number] {
   const top = viewport?.scrollTop ?? 0;
   const height = viewport?.clientHeight ?? 480;
-  const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - 12);
-  return [first, first + Math.ceil(height / ROW_HEIGHT) + 24];
+  const top0 = Math.floor(top / ROW_HEIGHT);
+  return [Math.max(0, top0 - 4), top0 + Math.ceil(height / ROW_HEIGHT) + 4];
 }
 
 /** Renders the visible rows (called on every scroll, without re-rendering the rest). */
 function drawRows(): void {
+  const started = performance.now();
+  drawVisibleRows();
+  probeScript?.push(performance.now() - started);
+}
+
+/** Script time of each drawRows() while a scroll probe runs. */
+let probeScript: number[] | undefined;
+
+function drawVisibleRows(): void {
   viewport = app.querySelector('.table-viewport');
   const rowsEl = app.querySelector<HTMLElement>('.table-rows');
   if (!viewport || !rowsEl || persisted.tab !== 'layers') return;
@@ -257,6 +268,8 @@ function drawRows(): void {
 }
 
 let pagesInFlight = 0;
+/** Weights already looked up under the current query (each only once). */
+let searching = new Set<string>();
 function fetchPages(first: number, last: number): void {
   // Before the first page the total is unknown: ask for page 0.
   const pages = cache.total === 0 && !cache.rows.size ? [0] : cache.missingPages(first, Math.min(last, cache.total));
@@ -280,9 +293,33 @@ function fetchPages(first: number, last: number): void {
   }
 }
 
+/** Finds the remembered weight among the rows of the current query, scrolls to it and selects it. */
+function findWeight(name: string): void {
+  const target = cache;
+  request('table/page', { query: persisted.query, offset: 0, limit: 0, find: name }).then((p) => {
+    if (target !== cache || p.found === undefined || p.found < 0) return;
+    const pos = p.found;
+    return request('table/page', { query: persisted.query, offset: pos, limit: 1 }).then((one) => {
+      if (target !== cache || !one.rows[0]) return;
+      if (viewport) viewport.scrollTop = Math.max(0, (pos - 3) * ROW_HEIGHT);
+      selectRow(pos, one.rows[0], false);
+    });
+  }).catch(reportError);
+}
+
 function locateSelection(): void {
   if (selectedIndex === undefined && persisted.weight) {
-    for (const [pos, r] of cache.rows) if (r.name === persisted.weight) selectRow(pos, r, false);
+    let found = false;
+    for (const [pos, r] of cache.rows) {
+      if (r.name === persisted.weight) {
+        selectRow(pos, r, false);
+        found = true;
+      }
+    }
+    if (!found && cache.total > 0 && !searching.has(persisted.weight)) {
+      searching.add(persisted.weight);
+      findWeight(persisted.weight);
+    }
   } else if (selectedIndex !== undefined && selectedPos === undefined) {
     for (const [pos, r] of cache.rows) if (r.index === selectedIndex) selectedPos = pos;
   }
@@ -574,6 +611,7 @@ function runScrollProbe(rows: number): void {
     const frames = 240;
     const step = (Math.min(rows, cache.total) * ROW_HEIGHT) / frames;
     const times: number[] = [];
+    probeScript = [];
     let last = performance.now();
     let i = 0;
     el.scrollTop = 0;
@@ -582,12 +620,16 @@ function runScrollProbe(rows: number): void {
       last = now;
       if (++i > frames) {
         const sorted = times.slice(1).sort((a, b) => a - b);
+        const script = (probeScript ?? []).sort((a, b) => a - b);
+        probeScript = undefined;
         probe = {
           frames: sorted.length,
           maxMs: sorted[sorted.length - 1],
           p95Ms: sorted[Math.floor(sorted.length * 0.95)],
           meanMs: sorted.reduce((a, b) => a + b, 0) / sorted.length,
           rows: Math.min(rows, cache.total),
+          scriptMaxMs: script[script.length - 1] ?? 0,
+          scriptP95Ms: script[Math.floor(script.length * 0.95)] ?? 0,
         };
         vscode.postMessage({ type: 'rendered', report: readBack() });
         return;
@@ -619,8 +661,8 @@ function showModel(state: ModelState): void {
   }
 }
 
-window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
-  const message = event.data;
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const message = decodeNumbers(event.data) as ToWebview;
   if (handleResponse(message)) return;
   switch (message.type) {
     case 'model/state':
@@ -636,11 +678,16 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       update();
       break;
     case 'ui/reveal':
-      persisted.weight = message.weight;
       if (message.scheme) persisted.scheme = message.scheme;
-      selectedIndex = undefined;
-      locateSelection();
-      setTab(message.tab ?? 'layers');
+      if (message.weight && message.weight !== detail?.row.name) {
+        persisted.weight = message.weight;
+        selectedIndex = undefined;
+        selectedPos = undefined;
+        locateSelection();
+      } else if (message.scheme && detail) {
+        loadDetail();
+      }
+      setTab(message.tab);
       break;
     case 'probe/scroll':
       runScrollProbe(message.rows);

@@ -110,14 +110,15 @@ async function chooseSchemes(arg: unknown, ids: unknown, inspectors: InspectorEd
   await document.session.setSchemes(chosen);
 }
 
-/** Opens a model's inspector on one weight (layer), under a scheme if given. */
-async function revealLayer(uri: vscode.Uri, weight: string, scheme: string | undefined, inspectors: InspectorEditorProvider): Promise<void> {
+/** Opens a model's inspector on a tab, with one weight (layer) selected under a scheme if given. */
+async function reveal(uri: vscode.Uri, tab: 'layers' | 'heatmap', weight: string | undefined, scheme: string | undefined, inspectors: InspectorEditorProvider): Promise<void> {
   await vscode.commands.executeCommand('vscode.openWith', uri, INSPECTOR_VIEW_TYPE);
   const document = inspectors.document(uri);
   if (!document) return;
   const view = document.session.savedView();
-  await document.session.saveView({ ...(view ?? {}), tab: 'layers', weight, ...(scheme ? { scheme } : {}) });
-  inspectors.postTo(uri, { type: 'ui/reveal', weight, ...(scheme ? { scheme } : {}), tab: 'layers' });
+  const selection = { ...(weight ? { weight } : {}), ...(scheme ? { scheme } : {}) };
+  await document.session.saveView({ ...(view ?? {}), tab, ...selection });
+  inspectors.postTo(uri, { type: 'ui/reveal', tab, ...selection });
 }
 
 /** Registers QuantLens commands. */
@@ -126,7 +127,11 @@ export function registerCommands(log: Log, service: AnalysisService, inspectors:
     vscode.commands.registerCommand('quantlens.chooseSchemes', (arg?: vscode.Uri, ids?: string[]) => chooseSchemes(arg, ids, inspectors).catch((error: unknown) => {
       void vscode.window.showErrorMessage(vscode.l10n.t('QuantLens: {0}', error instanceof Error ? error.message : String(error)));
     })),
-    vscode.commands.registerCommand('quantlens.revealLayer', (uri: vscode.Uri, weight: string, scheme?: string) => revealLayer(uri, weight, scheme, inspectors)),
+    vscode.commands.registerCommand('quantlens.revealLayer', (uri: vscode.Uri, weight: string, scheme?: string) => reveal(uri, 'layers', weight, scheme, inspectors)),
+    vscode.commands.registerCommand('quantlens.showModelHeatmap', async (arg?: vscode.Uri) => {
+      const uri = await modelFor(arg, vscode.l10n.t('Inspect Model'));
+      if (uri) await reveal(uri, 'heatmap', undefined, undefined, inspectors);
+    }),
     vscode.commands.registerCommand('quantlens.exportReport', (arg?: vscode.Uri) => exportReport(arg, service, log)),
     vscode.commands.registerCommand('quantlens.openInspector', async (arg?: vscode.Uri) => {
       const uri = await modelFor(arg, vscode.l10n.t('Inspect Model'));

@@ -1,6 +1,7 @@
 /** The `quantlens.inspector` custom readonly editor for .onnx files. */
 import * as vscode from 'vscode';
 import type { FromWebview, InspectorSettings, RequestMethod, Requests, ToWebview } from '../protocol';
+import { encodeNumbers } from '../wire';
 import { ModelDocument, type ModelDocumentDeps } from './modelDocument';
 import type { RenderReports } from './renderReports';
 import { inspectorHtml, webviewRoots } from './webviewHtml';
@@ -66,7 +67,7 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     webview.options = { enableScripts: true, localResourceRoots: webviewRoots(this.extensionUri) };
     webview.html = inspectorHtml(webview, this.extensionUri, document.fileName);
     const post = (message: ToWebview): void => {
-      void webview.postMessage(message);
+      void webview.postMessage(encodeNumbers(message));
     };
     const key = document.uri.toString();
     const entry = { panel, post };
@@ -143,7 +144,7 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     'analysis/setSchemes': (d, p) => d.session.setSchemes(p.schemes),
     'analysis/cancel': (d) => d.session.cancel(),
     'analysis/resume': (d) => d.session.resume(),
-    'table/page': (d, p) => d.session.page(p.query, p.offset, p.limit),
+    'table/page': (d, p) => d.session.page(p.query, p.offset, p.limit, p.find),
     'table/export': (d, p) => d.session.exportTable(p.query, p.format),
     'layer/detail': (d, p) => d.session.detail(p.index, p.scheme, p.bins),
     'heatmap/tile': (d, p) => d.session.tile(p),

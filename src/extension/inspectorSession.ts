@@ -213,10 +213,11 @@ export class InspectorSession implements vscode.Disposable {
   }
 
   /** A page of the layer table. */
-  page(query: TableQuery, offset: number, limit: number): TablePage {
+  page(query: TableQuery, offset: number, limit: number, find?: string): TablePage {
     const rows = this.queried(query);
     const start = Math.max(0, Math.min(offset, rows.length));
-    return { total: rows.length, offset: start, rows: rows.slice(start, start + Math.max(0, Math.min(limit, 1000))), schemes: this.schemes };
+    const page: TablePage = { total: rows.length, offset: start, rows: rows.slice(start, start + Math.max(0, Math.min(limit, 1000))), schemes: this.schemes };
+    return find === undefined ? page : { ...page, found: rows.findIndex((r) => r.name === find) };
   }
 
   /** Writes the rows matching a query as CSV or JSON where the user chooses; returns the path or null. */

@@ -90,7 +90,8 @@ export class ModelDocument implements vscode.CustomDocument {
       if (this.loading === controller) this.session.start(result);
     } catch (error) {
       if (controller.signal.aborted) {
-        return this.loaded;
+        // Superseded by a newer read (or the document closed): that read sets the state.
+        return this.currentState;
       }
       const info = toModelErrorInfo(error);
       let fileSize: number | null = null;
