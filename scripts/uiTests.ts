@@ -24,6 +24,7 @@ const TIMEOUT = 30_000;
 function workspaceCopy(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'quantlens-ui-'));
   cpSync(path.join(ROOT, 'test', 'fixtures', 'models'), dir, { recursive: true, filter: (f) => !f.endsWith('.expected.json') });
+  cpSync(path.join(ROOT, 'demo', 'models', 'mnist_mlp_fp32.onnx'), path.join(dir, 'mnist_mlp_fp32.onnx'));
   return dir;
 }
 
@@ -104,30 +105,48 @@ const devTests: UiTest[] = [
     },
   },
   {
-    name: 'the layer table fills in, a row opens its histogram and heatmap, the model heatmap opens a layer (dark theme)',
+    name: 'the layer table fills in, a row opens its histogram and heatmap, the model heatmap opens a layer (light and dark themes)',
     run: async (page) => {
-      await openFromExplorer(page, 'convnet.onnx');
-      const view = webview(page);
-      await view.locator('[data-field="analysisState"][data-state="done"]').waitFor({ timeout: TIMEOUT });
-      await page.screenshot({ path: path.join(ARTIFACTS, 'inspector-overview-dark.png') });
-      await view.locator('button[data-tab="layers"]').click();
-      const rows = view.locator('.table-rows .vrow[data-index]');
-      await rows.first().waitFor({ timeout: TIMEOUT });
-      const count = await rows.count();
-      if (count !== 4) throw new Error(`the layer table shows ${count} rows, expected the model's 4 weights`);
-      await view.locator('.table-rows .vrow[data-index="0"]').click();
-      await view.locator('#chart-histogram canvas').waitFor({ timeout: TIMEOUT });
-      await view.locator('canvas#chart-heatmap').waitFor({ timeout: TIMEOUT });
-      await view.locator('canvas#chart-heatmap').hover({ position: { x: 200, y: 100 } });
-      await view.locator('#heatmap-tip:not([hidden])').waitFor({ timeout: TIMEOUT });
-      await page.screenshot({ path: path.join(ARTIFACTS, 'inspector-layer-detail-dark.png') });
-      await view.locator('button[data-tab="heatmap"]').click();
-      await view.locator('canvas#chart-model').waitFor({ timeout: TIMEOUT });
-      await page.waitForTimeout(300);
-      await page.screenshot({ path: path.join(ARTIFACTS, 'inspector-model-heatmap-dark.png') });
-      await view.locator('canvas#chart-model').click({ position: { x: 200, y: 30 } });
-      await view.locator('button[data-tab="layers"][aria-selected="true"]').waitFor({ timeout: TIMEOUT });
-      await closeEditors(page);
+      for (const theme of ['light', 'dark']) {
+        if (theme === 'dark') await runCommand(page, 'Preferences: Toggle between Light/Dark Themes');
+        await openFromExplorer(page, 'mnist_mlp_fp32.onnx');
+        const view = webview(page);
+        await view.locator('[data-field="analysisState"][data-state="done"]').waitFor({ timeout: TIMEOUT });
+        await view.locator('button[data-tab="overview"]').click();
+        await view.locator('table[data-table="sizes"]').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: path.join(ARTIFACTS, `inspector-overview-${theme}.png`) });
+        await view.locator('button[data-tab="layers"]').click();
+        const rows = view.locator('.table-rows .vrow[data-index]');
+        await rows.first().waitFor({ timeout: TIMEOUT });
+        const count = await rows.count();
+        if (count !== 6) throw new Error(`the layer table shows ${count} rows, expected the model's 6 weights`);
+        // Sort by int4-block32 SQNR (worst first), then open the worst layer with the keyboard.
+        const header = view.locator('.vhead [role="columnheader"]', { hasText: 'int4-block32' });
+        await header.click();
+        // The sort is remembered per model: a second pass may start from it and turn it around.
+        await view.locator('.vhead [aria-sort$="scending"]', { hasText: 'int4-block32' }).waitFor({ timeout: TIMEOUT });
+        if ((await header.getAttribute('aria-sort')) === 'descending') await header.click();
+        await view.locator('.vhead [aria-sort="ascending"]', { hasText: 'int4-block32' }).waitFor({ timeout: TIMEOUT });
+        await view.locator('.table-viewport').focus();
+        await page.keyboard.press('Home');
+        await view.locator('.table-viewport').evaluate((el) => el.scrollTo({ left: 0 }));
+        await view.locator('#chart-histogram canvas').waitFor({ timeout: TIMEOUT });
+        await view.locator('canvas#chart-heatmap').waitFor({ timeout: TIMEOUT });
+        await page.waitForTimeout(300);
+        await page.screenshot({ path: path.join(ARTIFACTS, `inspector-table-${theme}.png`) });
+        await view.locator('canvas#chart-heatmap').scrollIntoViewIfNeeded();
+        await view.locator('canvas#chart-heatmap').hover({ position: { x: 300, y: 120 } });
+        await view.locator('#heatmap-tip:not([hidden])').waitFor({ timeout: TIMEOUT });
+        await page.screenshot({ path: path.join(ARTIFACTS, `inspector-layer-detail-${theme}.png`) });
+        await view.locator('button[data-tab="heatmap"]').click();
+        await view.locator('canvas#chart-model').waitFor({ timeout: TIMEOUT });
+        await page.waitForTimeout(300);
+        await page.screenshot({ path: path.join(ARTIFACTS, `inspector-model-heatmap-${theme}.png`) });
+        await view.locator('canvas#chart-model').click({ position: { x: 400, y: 30 } });
+        await view.locator('button[data-tab="layers"][aria-selected="true"]').waitFor({ timeout: TIMEOUT });
+        await closeEditors(page);
+      }
+      await runCommand(page, 'Preferences: Toggle between Light/Dark Themes');
     },
   },
   {

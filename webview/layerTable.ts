@@ -35,7 +35,7 @@ const BASE_COLUMNS: Column[] = [
 
 /** Grid template of a row for `schemes` SQNR columns. */
 export function gridTemplate(schemes: readonly string[]): string {
-  return [...BASE_COLUMNS.map((c) => c.width), ...schemes.map(() => '84px')].join(' ');
+  return [...BASE_COLUMNS.map((c) => c.width), ...schemes.map(() => '108px')].join(' ');
 }
 
 /** Rows fetched for one query, by position. */
@@ -84,7 +84,7 @@ export const PAGE_SIZE = PAGE;
 
 /** The header row with sort buttons. */
 export function tableHeader(schemes: readonly string[], query: TableQuery, sortBy: (key: SortKey) => void): TemplateResult {
-  const cols: Column[] = [...BASE_COLUMNS, ...schemes.map((s) => ({ key: `sqnr:${s}` as SortKey, title: s, width: '84px', numeric: true, tip: `SQNR under ${s} (dB)` }))];
+  const cols: Column[] = [...BASE_COLUMNS, ...schemes.map((s) => ({ key: `sqnr:${s}` as SortKey, title: s, width: '108px', numeric: true, tip: `SQNR under ${s} (dB)` }))];
   return html`<div class="vrow vhead" role="row">
     ${cols.map((c) => {
       const sorted = c.key !== null && query.sort === c.key;
