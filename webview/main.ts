@@ -284,8 +284,9 @@ function fetchPages(first: number, last: number): void {
         const totalChanged = cache.total !== p.total;
         cache.fill(p.offset, p.rows, p.total, p.schemes);
         locateSelection();
+        const [first, last] = visibleRange();
         if (totalChanged) update();
-        else drawRows();
+        else if (p.offset < last && p.offset + p.rows.length > first) drawRows();
       }, reportError)
       .finally(() => {
         pagesInFlight--;
