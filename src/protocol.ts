@@ -2,7 +2,7 @@
 import type { ModelErrorInfo } from './core/onnx/errors';
 import type { ModelOverview } from './core/onnx/overview';
 import type { StoredQuantization } from './core/quant/storedQuant';
-import type { TensorStats } from './core/stats/analyze';
+import type { SchemeMetrics, TensorStats } from './core/stats/analyze';
 import type { QuantGrid } from './core/stats/layerDetail';
 
 /** What the inspector shows for one model file. */
@@ -87,15 +87,8 @@ export interface TablePage {
   found?: number;
 }
 
-/** Error metrics of one scheme on one weight. */
-export interface DetailMetrics {
-  sqnrDb: number;
-  mse: number;
-  maxAbsError: number;
-  cosine: number;
-  clippedFraction: number;
-  zeroedFraction: number;
-}
+/** Error metrics of one scheme on one weight (without the heatmap grid, which comes as tiles). */
+export type DetailMetrics = Pick<SchemeMetrics, 'sqnrDb' | 'mse' | 'maxAbsError' | 'cosine' | 'clippedFraction' | 'zeroedFraction'>;
 
 /** Everything the layer detail draws, except heatmap cells (requested as tiles). */
 export interface LayerDetail {

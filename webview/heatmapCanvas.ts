@@ -3,20 +3,12 @@
  * the visible window at screen resolution (so 4096 x 128 cells and up stay cheap), with axes, a legend in
  * dB and a hover tooltip. Wheel zooms around the pointer, drag pans, double-click resets.
  */
+import type { HeatmapTile } from '../src/protocol';
 import { colorIndex, type Colormap } from './colormap';
 import { formatDb, formatNum } from './format';
 
-/** Cells of a window of the heatmap, as the extension sends them (HeatmapTile) or built locally. */
-export interface Tile {
-  channel0: number;
-  block0: number;
-  rows: number;
-  cols: number;
-  channelStep: number;
-  blockStep: number;
-  sqnr: Float32Array;
-  absmax?: Float32Array;
-}
+/** Cells of a window of the heatmap, as the extension sends them or built locally (absmax optional). */
+export type Tile = Omit<HeatmapTile, 'absmax'> & { absmax?: Float32Array };
 
 /** What a heatmap shows and how to get its cells. */
 export interface HeatmapSource {

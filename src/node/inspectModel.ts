@@ -2,20 +2,13 @@
 import type { ModelOverview } from '../core/onnx/overview';
 import type { Scheme } from '../core/quant/schemes';
 import type { StoredQuantization } from '../core/quant/storedQuant';
-import type { TensorAnalysis, TensorStats } from '../core/stats/analyze';
+import type { SchemeMetrics, TensorAnalysis, TensorStats } from '../core/stats/analyze';
 import { readModelForAnalysis, type PlannedWeight } from './analysisPlan';
 import { AnalysisPool } from './analysisPool';
 import { analyzePlanned } from './modelAnalyzer';
 
-/** Metrics of one scheme in the report. */
-export interface ReportSchemeMetrics {
-  sqnrDb: number;
-  mse: number;
-  maxAbsError: number;
-  cosine: number;
-  clippedFraction: number;
-  zeroedFraction: number;
-}
+/** Metrics of one scheme in the report (the per-cell grid stays out). */
+export type ReportSchemeMetrics = Pick<SchemeMetrics, 'sqnrDb' | 'mse' | 'maxAbsError' | 'cosine' | 'clippedFraction' | 'zeroedFraction'>;
 
 /** One weight in the report: its label and role as planned, then what the analysis found. */
 export interface ReportWeight extends Pick<PlannedWeight, 'name' | 'layers' | 'dtype' | 'shape' | 'role' | 'quantizable' | 'problem'> {

@@ -159,6 +159,13 @@ describe('Inspector performance figures', function () {
     await waitFor('the analysis to finish', () => ql.inspectorStatus(uri)?.state === 'done', 240_000);
     const tableMs = performance.now() - started;
     figures.model100MB = { fileBytes: (await vscode.workspace.fs.stat(uri)).size, overviewMs: Math.round(overviewMs), tableDoneMs: Math.round(tableMs), engineMs: Math.round(ql.inspectorStatus(uri)?.ms ?? NaN) };
+    // A large heatmap (1024 channels x 32 blocks) is drawn from tiles downsampled to the canvas.
+    const detailStarted = performance.now();
+    await vscode.commands.executeCommand('quantlens.revealLayer', uri, 'w3', 'int4-block32');
+    const detail = await rendered(uri, 'the heatmap of w3', (r) => r.view?.weight === 'w3' && r.charts?.heatmap !== undefined && (r.charts.histogram?.painted ?? 0) > 0, 60_000);
+    assert.equal(detail.charts!.heatmap.cells, '1024x32');
+    assert.ok(detail.charts!.heatmap.painted > 0.3 * detail.charts!.heatmap.width * detail.charts!.heatmap.height, JSON.stringify(detail.charts!.heatmap));
+    (figures.model100MB as Record<string, number>).layerDetailMs = Math.round(performance.now() - detailStarted);
   });
 
   it('a 10,000-row table scrolls through every row (frame times recorded)', async () => {
