@@ -128,7 +128,7 @@ export interface HeatmapTile {
 
 /** The model heatmap: quantizable weights (graph order) x schemes. */
 export interface ModelHeatmap {
-  rows: { index: number; label: string }[];
+  rows: { index: number; name: string; label: string }[];
   schemes: string[];
   /** Row-major rows x schemes; NaN where not yet analysed. */
   sqnr: Float32Array;

@@ -10,7 +10,8 @@ import { formatDb, formatInt, formatNum, formatShape } from './format';
 
 /** Row height in CSS pixels (also in inspector.css). */
 export const ROW_HEIGHT = 24;
-const PAGE = 100;
+/** Rows per table request. */
+export const PAGE_SIZE = 100;
 
 interface Column {
   key: SortKey | null;
@@ -47,14 +48,15 @@ export class RowCache {
   /** Rows from before the last refresh are shown until their page arrives again. */
   stale = false;
 
-  constructor(readonly queryKey: string) {}
+  /** False until the first page arrived (the total is unknown before). */
+  loaded = false;
 
   /** Pages (start offsets) covering [first, last) that are missing or stale and not yet requested. */
   missingPages(first: number, last: number): number[] {
     const pages: number[] = [];
-    for (let p = Math.floor(Math.max(0, first) / PAGE) * PAGE; p < last; p += PAGE) {
+    for (let p = Math.floor(Math.max(0, first) / PAGE_SIZE) * PAGE_SIZE; p < last; p += PAGE_SIZE) {
       if (this.requested.has(p)) continue;
-      if (!this.stale && this.rows.has(p) && this.rows.has(Math.min(this.total, p + PAGE) - 1)) continue;
+      if (!this.stale && this.rows.has(p) && this.rows.has(Math.min(this.total, p + PAGE_SIZE) - 1)) continue;
       pages.push(p);
     }
     return pages;
@@ -71,6 +73,7 @@ export class RowCache {
   }
 
   fill(offset: number, rows: LayerRow[], total: number, schemes: string[]): void {
+    this.loaded = true;
     this.total = total;
     this.schemes = schemes;
     rows.forEach((r, i) => this.rows.set(offset + i, r));
@@ -79,8 +82,6 @@ export class RowCache {
   }
 }
 
-/** Page size of table requests. */
-export const PAGE_SIZE = PAGE;
 
 /** The header row with sort buttons. */
 export function tableHeader(schemes: readonly string[], query: TableQuery, sortBy: (key: SortKey) => void): TemplateResult {

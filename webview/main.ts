@@ -49,7 +49,7 @@ let model: ModelState | undefined;
 let status: AnalysisStatus | undefined;
 let settings: InspectorSettings = { histogramBins: 128, colormap: 'viridis' };
 let pickerOpen = false;
-let cache = new RowCache(JSON.stringify(persisted.query));
+let cache = new RowCache();
 let selectedIndex: number | undefined;
 let selectedPos: number | undefined;
 let detail: LayerDetail | undefined;
@@ -190,7 +190,7 @@ function setStatus(next: AnalysisStatus): void {
 let viewport: HTMLElement | null = null;
 
 function resetTable(): void {
-  cache = new RowCache(JSON.stringify(persisted.query));
+  cache = new RowCache();
   searching = new Set();
   selectedPos = undefined;
 }
@@ -271,8 +271,8 @@ let pagesInFlight = 0;
 /** Weights already looked up under the current query (each only once). */
 let searching = new Set<string>();
 function fetchPages(first: number, last: number): void {
-  // Before the first page the total is unknown: ask for page 0.
-  const pages = cache.total === 0 && !cache.rows.size ? [0] : cache.missingPages(first, Math.min(last, cache.total));
+  // Before the first page the total is unknown: ask for page 0 (once).
+  const pages = cache.missingPages(first, cache.loaded ? Math.min(last, cache.total) : 1);
   const target = cache;
   for (const page of pages) {
     if (pagesInFlight > 2) break;
@@ -305,7 +305,7 @@ function findWeight(name: string): void {
       if (viewport) viewport.scrollTop = Math.max(0, (pos - 3) * ROW_HEIGHT);
       selectRow(pos, one.rows[0], false);
     });
-  }).catch(reportError);
+  }).catch(reportError).finally(() => searching.delete(name));
 }
 
 function locateSelection(): void {
@@ -324,6 +324,20 @@ function locateSelection(): void {
   } else if (selectedIndex !== undefined && selectedPos === undefined) {
     for (const [pos, r] of cache.rows) if (r.index === selectedIndex) selectedPos = pos;
   }
+}
+
+/** Shows a tab with a weight selected (found anywhere in the table) under a scheme, as commands and heatmap clicks ask. */
+function revealWeight(weight: string | undefined, scheme: string | undefined, tab: Tab = 'layers'): void {
+  if (scheme) persisted.scheme = scheme;
+  if (weight && weight !== detail?.row.name) {
+    persisted.weight = weight;
+    selectedIndex = undefined;
+    selectedPos = undefined;
+    locateSelection();
+  } else if (scheme && detail) {
+    loadDetail();
+  }
+  setTab(tab);
 }
 
 function onTableScroll(): void {
@@ -529,16 +543,7 @@ function mountModelHeatmap(map: ReturnType<typeof colormap>): void {
       }
       return Promise.resolve({ channel0: v.row0, block0: 0, rows, cols: n, channelStep: step, blockStep: 1, sqnr });
     },
-    onClick: (row, col) => {
-      const r = data.rows[row];
-      persisted.scheme = data.schemes[col];
-      persisted.weight = undefined;
-      selectedIndex = r.index;
-      selectedPos = undefined;
-      loadDetail();
-      setTab('layers');
-      scrollToIndex(r.index);
-    },
+    onClick: (row, col) => revealWeight(data.rows[row].name, data.schemes[col]),
   };
   if (charts.model?.canvas === canvas) charts.model.update(source, map, true);
   else {
@@ -546,20 +551,6 @@ function mountModelHeatmap(map: ReturnType<typeof colormap>): void {
     charts.model.refresh();
   }
   void charts.model.painted.then(() => vscode.postMessage({ type: 'rendered', report: readBack() }));
-}
-
-/** Scrolls the table to a weight (finds its position under the current query). */
-function scrollToIndex(index: number): void {
-  const found = [...cache.rows].find(([, r]) => r.index === index);
-  if (found && viewport) {
-    selectedPos = found[0];
-    viewport.scrollTop = Math.max(0, found[0] * ROW_HEIGHT - 3 * ROW_HEIGHT);
-    return;
-  }
-  // Graph order without filters: position = index.
-  if (viewport && persisted.query.sort === 'index' && !persisted.query.descending && !persisted.query.text && !persisted.query.op && !persisted.query.quantizableOnly) {
-    viewport.scrollTop = Math.max(0, index * ROW_HEIGHT - 3 * ROW_HEIGHT);
-  }
 }
 
 // ---------------------------------------------------------------- read-back and probe
@@ -679,16 +670,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       update();
       break;
     case 'ui/reveal':
-      if (message.scheme) persisted.scheme = message.scheme;
-      if (message.weight && message.weight !== detail?.row.name) {
-        persisted.weight = message.weight;
-        selectedIndex = undefined;
-        selectedPos = undefined;
-        locateSelection();
-      } else if (message.scheme && detail) {
-        loadDetail();
-      }
-      setTab(message.tab);
+      revealWeight(message.weight, message.scheme, message.tab);
       break;
     case 'probe/scroll':
       runScrollProbe(message.rows);
@@ -727,7 +709,7 @@ async function start(): Promise<void> {
       if (view.query) persisted.query = { ...DEFAULT_QUERY, ...view.query };
       persisted.weight = view.weight;
       persisted.scheme = view.scheme;
-      cache = new RowCache(JSON.stringify(persisted.query));
+      cache = new RowCache();
     }
   }
   showModel(await request('model/get', {}));

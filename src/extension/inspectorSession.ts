@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseScheme, parseSchemeList } from '../core/quant/schemes';
+import { DEFAULT_SCHEMES, parseScheme, parseSchemeList } from '../core/quant/schemes';
 import type { TensorAnalysis } from '../core/stats/analyze';
 import { quantGrid, schemeCells } from '../core/stats/layerDetail';
 import type { ModelReadResult } from '../node/analysisPlan';
@@ -263,9 +263,8 @@ export class InspectorSession implements vscode.Disposable {
   /** The detail of one weight under one scheme. */
   async detail(index: number, scheme: string, bins: number): Promise<LayerDetail> {
     const w = this.weightAt(index);
-    parseScheme(scheme);
-    const entry = await this.loadDetail(index, scheme, bins);
     const parsed = parseScheme(scheme);
+    const entry = await this.loadDetail(index, scheme, bins);
     const metrics = this.analyses[index]?.schemes[scheme];
     const ranges = entry.result?.ranges;
     const grid = ranges && w.quantizable ? quantGrid(parsed, ranges, !!w.layout) : null;
@@ -343,7 +342,7 @@ export class InspectorSession implements vscode.Disposable {
   /** SQNR of every quantizable weight under every scheme (NaN where not analysed yet). */
   modelHeatmap(): ModelHeatmap {
     const plan = this.read?.plan ?? [];
-    const rows = plan.flatMap((w, index) => (w.quantizable && w.source ? [{ index, label: `${w.layers[0]?.node ?? w.name} · ${w.name}` }] : []));
+    const rows = plan.flatMap((w, index) => (w.quantizable && w.source ? [{ index, name: w.name, label: `${w.layers[0]?.node ?? w.name} · ${w.name}` }] : []));
     const sqnr = new Float32Array(rows.length * this.schemes.length).fill(NaN);
     rows.forEach((r, i) => this.schemes.forEach((s, j) => {
       const v = this.analyses[r.index]?.schemes[s]?.sqnrDb;
@@ -381,7 +380,7 @@ function safeConfiguredSchemes(log: Log): string[] {
     return configuredSchemes();
   } catch (error) {
     log.warn(`${message(error)}; using the default schemes.`);
-    return ['fp16', 'fp8-e4m3', 'int8-channel', 'int8-tensor', 'int4-block32', 'int4-block128'];
+    return [...DEFAULT_SCHEMES];
   }
 }
 
