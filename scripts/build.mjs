@@ -1,6 +1,6 @@
 // Bundles QuantLens with esbuild: the extension and its workers (node), the webview (browser), the test suite.
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -11,8 +11,12 @@ cpSync('node_modules/@vscode/codicons/dist/codicon.css', 'dist/webview/codicon.c
 cpSync('node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/webview/codicon.ttf');
 cpSync('node_modules/uplot/dist/uPlot.min.css', 'dist/webview/uPlot.min.css');
 
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const common = {
   bundle: true,
+  define: { QUANTLENS_VERSION: JSON.stringify(version) },
+  // jsonc-parser's UMD "main" requires files esbuild cannot see; its ESM "module" entry bundles cleanly.
+  mainFields: ['module', 'main'],
   sourcemap: production ? false : 'linked',
   minify: production,
   logLevel: 'warning',
@@ -29,6 +33,7 @@ const builds = [
       extension: 'src/extension/extension.ts',
       overviewWorker: 'src/node/overviewWorker.ts',
       analysisWorker: 'src/node/analysisWorker.ts',
+      evalProcess: 'src/node/eval/evalProcess.ts',
     },
     outdir: 'dist',
     external: ['vscode', 'onnxruntime-node'],

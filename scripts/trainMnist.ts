@@ -70,7 +70,7 @@ function train(samples: Sample[], random: () => number): Dense[] {
       const batch = order.slice(start, start + BATCH);
       for (const index of batch) {
         const s = samples[index];
-        const acts = [Float32Array.from(s.pixels, (p) => p / 255)];
+        const acts: Float32Array[] = [Float32Array.from(s.pixels, (p) => p / 255)];
         layers.forEach((l, k) => acts.push(forward(l, acts[k], k < layers.length - 1)));
         const logits = acts[acts.length - 1];
         const max = Math.max(...logits);
@@ -109,7 +109,7 @@ function train(samples: Sample[], random: () => number): Dense[] {
 function accuracy(layers: Dense[], samples: Sample[]): number {
   let right = 0;
   for (const s of samples) {
-    let x = Float32Array.from(s.pixels, (p) => p / 255);
+    let x: Float32Array = Float32Array.from(s.pixels, (p) => p / 255);
     layers.forEach((l, k) => { x = forward(l, x, k < layers.length - 1); });
     right += x.indexOf(Math.max(...x)) === s.label ? 1 : 0;
   }

@@ -5,6 +5,16 @@ import { ModelError } from '../core/onnx/errors';
 import { DEFAULT_SCHEMES, parseSchemeList, type Scheme } from '../core/quant/schemes';
 import { inspectModel } from '../node/inspectModel';
 import { toJson, toMarkdown, toText } from '../node/reportFormat';
+import { finiteReplacer, resultsFileName } from '../core/eval/results';
+import { SpecError } from '../core/eval/spec';
+import { evaluate } from '../node/eval/evaluate';
+import { evalSummary } from '../node/eval/evalFormat';
+import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+
+declare const QUANTLENS_VERSION: string | undefined;
+/** The package version (injected by the bundler; tests running from source see 0.0.0-dev). */
+const VERSION = typeof QUANTLENS_VERSION === 'string' ? QUANTLENS_VERSION : '0.0.0-dev';
 
 function schemesOption(value: string): Scheme[] {
   try {
@@ -27,6 +37,43 @@ function threadsOption(value: string): number {
     throw new InvalidArgumentError('expected a whole number of threads, at least 1');
   }
   return n;
+}
+
+/** `quantlens eval`: runs in this process (a crash ends the CLI only), writes the results next to the spec. */
+async function runEval(spec: string, options: { json?: boolean; write: boolean; threads?: number }): Promise<number> {
+  const bar = process.stderr.isTTY
+    ? new SingleBar({ format: 'eval [{bar}] {value}/{total} runs | ETA {eta_formatted} | {message}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic)
+    : undefined;
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort(new Cancelled());
+  process.once('SIGINT', onSigint);
+  try {
+    let started = false;
+    const results = await evaluate(spec, {
+      signal: abort.signal,
+      threads: options.threads,
+      version: VERSION,
+      onProgress: (p) => {
+        if (!bar || p.phase !== 'running') return;
+        if (!started) bar.start(p.total, p.done, { message: p.message });
+        started = true;
+        bar.update(p.done, { message: p.message });
+      },
+    });
+    bar?.stop();
+    const file = path.join(path.dirname(path.resolve(spec)), resultsFileName(path.basename(spec)));
+    if (options.write) await writeFile(file, `${JSON.stringify(results, finiteReplacer, 2)}\n`);
+    process.stdout.write(options.json ? `${JSON.stringify(results, finiteReplacer, 2)}\n` : evalSummary(results, options.write ? file : undefined));
+    return results.budgetViolated ? 1 : 0;
+  } catch (error) {
+    if (error instanceof SpecError || error instanceof ModelError || error instanceof Cancelled) throw error;
+    // Exit code 1 means "budget violated" for eval: an internal failure must not look like one.
+    process.stderr.write(`quantlens: evaluation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 3;
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSigint);
+  }
 }
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
@@ -70,12 +117,25 @@ export async function main(argv: string[]): Promise<number> {
         process.off('SIGINT', onSigint);
       }
     });
+  program
+    .command('eval')
+    .description('slice evaluation: fp32 against quantized variants on your data, per slice; sweep and layer sensitivity. Exit 1 when a budget is violated, 2 for bad input')
+    .argument('<spec>', 'a *.quantlens.json evaluation spec')
+    .option('--json', 'print the full results as one JSON document')
+    .option('--no-write', 'do not write <spec>.results.json next to the spec')
+    .option('--threads <n>', 'onnxruntime threads', threadsOption)
+    .action(async (spec: string, options: { json?: boolean; write: boolean; threads?: number }) => {
+      exitCode = await runEval(spec, options);
+    });
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
     if (error instanceof Cancelled) {
       process.stderr.write('quantlens: cancelled\n');
       exitCode = 130;
+    } else if (error instanceof SpecError) {
+      process.stderr.write(`quantlens: the spec is not usable:\n${error.message}\n`);
+      exitCode = 2;
     } else if (error instanceof ModelError) {
       process.stderr.write(`quantlens: ${error.message}\n`);
       exitCode = 2;

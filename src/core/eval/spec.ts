@@ -1,0 +1,202 @@
+/**
+ * The evaluation spec (`*.quantlens.json`): its types, validation against the JSON schema the editor uses
+ * (schemas/evaluation.schema.json) and the defaults. Pure: paths stay as written (the node side resolves
+ * them against the spec's folder).
+ */
+import Ajv, { type ErrorObject } from 'ajv';
+import schema from '../../../schemas/evaluation.schema.json';
+import { parseScheme } from '../quant/schemes';
+import { JsonText, type JsonProblem } from './jsonLocation';
+import type { TaskKind } from './metrics';
+
+/** One data source (a file or a folder). */
+export interface DataSource {
+  path: string;
+  format?: 'jsonl' | 'csv' | 'npy' | 'npz' | 'idx' | 'images';
+  as?: string;
+  image?: ImageOptions;
+}
+
+/** Preprocessing of a folder of images. */
+export interface ImageOptions {
+  size?: [number, number];
+  channels?: 'gray' | 'rgb';
+  scale?: number;
+  mean?: number[];
+  std?: number[];
+  layout?: 'NCHW' | 'NHWC';
+}
+
+/** Which field feeds a model input, and how. */
+export interface InputMapping {
+  field: string;
+  shape?: number[];
+  scale?: number;
+  offset?: number;
+}
+
+/** A slice definition. */
+export type SliceDef =
+  | { by: 'label'; name?: string; classNames?: string[] }
+  | { by: 'field'; field: string; name?: string }
+  | { by: 'buckets'; field: string; name?: string; edges?: number[]; quantiles?: number }
+  | { by: 'ids'; name: string; ids: (number | string)[]; field?: string };
+
+/** A variant: a scheme for every quantizable weight, or a plan file. */
+export type VariantDef = { scheme: string } | { plan: string; name?: string };
+
+/** Limits a variant must meet on every slice. */
+export interface Budget {
+  accuracyDrop?: number;
+  kl?: number;
+  perplexityIncrease?: number;
+  mseIncrease?: number;
+}
+
+/** A validated spec with defaults applied. */
+export interface EvalSpec {
+  model: string;
+  task: { type: TaskKind; output?: string; probabilities: boolean; tokens?: string };
+  data: DataSource[];
+  inputs: Record<string, InputMapping>;
+  label: string;
+  slices: SliceDef[];
+  variants: VariantDef[];
+  budget: Budget;
+  sweep: false | { granularity: string; asymmetric: boolean; bits: number[] };
+  sensitivity: false | { schemes?: string[]; leaveOneOut: boolean };
+  batchSize: number;
+  limit?: number;
+  seed: number;
+}
+
+/** The default variants. */
+export const DEFAULT_VARIANTS = ['fp16', 'int8-channel', 'int4-block32'];
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validate = ajv.compile(schema);
+
+/** Thrown when a spec (or its data) is wrong; carries every problem with where it is. */
+export class SpecError extends Error {
+  constructor(readonly file: string, readonly problems: JsonProblem[]) {
+    super(problems.map((p) => `${file}:${p.range.line + 1}:${p.range.character + 1}: ${p.message}`).join('\n'));
+    this.name = 'SpecError';
+  }
+}
+
+/** One readable line per schema error; oneOf noise is collapsed to the most specific branch's errors. */
+function schemaProblems(json: JsonText, errors: ErrorObject[]): JsonProblem[] {
+  const specific = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'if');
+  // Inside a oneOf, errors of every branch are reported; keep those of the deepest paths, then dedupe.
+  const byPath = new Map<string, ErrorObject[]>();
+  for (const e of specific) byPath.set(e.instancePath, [...(byPath.get(e.instancePath) ?? []), e]);
+  const problems: JsonProblem[] = [];
+  const seen = new Set<string>();
+  for (const [pointer, list] of byPath) {
+    const deeper = [...byPath.keys()].some((p) => p !== pointer && p.startsWith(`${pointer}/`));
+    if (deeper && list.every((e) => e.keyword === 'type' || e.keyword === 'const' || e.keyword === 'enum')) continue;
+    const consts = list.filter((e) => e.keyword === 'const' || e.keyword === 'enum');
+    for (const e of list) {
+      let message: string;
+      const where = pointer === '' ? 'The spec' : `'${pointer.slice(1).replace(/\//g, '.')}'`;
+      if (e.keyword === 'additionalProperties') {
+        const extra = (e.params as { additionalProperty: string }).additionalProperty;
+        const key = `${pointer}/${extra}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        problems.push(json.problem(key, `Unknown property '${extra}' in ${where === 'The spec' ? 'the spec' : where}.`, true));
+        continue;
+      } else if (e.keyword === 'required') {
+        message = `${where} needs '${(e.params as { missingProperty: string }).missingProperty}'.`;
+      } else if (e.keyword === 'enum' || e.keyword === 'const') {
+        if (e !== consts[0]) continue;
+        const allowed = consts.flatMap((c) => (c.keyword === 'enum' ? (c.params as { allowedValues: unknown[] }).allowedValues : [(c.params as { allowedValue: unknown }).allowedValue]));
+        message = `${where} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}.`;
+      } else if (e.keyword === 'pattern' && pointer.match(/variants|schemes/)) {
+        message = `${where}: unknown quantization scheme. Use ids like int8-channel, int4-block32, int4-block128-asym, fp16, bf16, fp8-e4m3.`;
+      } else {
+        message = `${where} ${e.message ?? 'is invalid'}.`;
+      }
+      if (seen.has(pointer + message)) continue;
+      seen.add(pointer + message);
+      problems.push(json.problem(pointer, message));
+    }
+  }
+  return problems;
+}
+
+interface RawSpec {
+  model: string;
+  task: TaskKind | { type: TaskKind; output?: string; outputKind?: 'logits' | 'probabilities'; tokens?: string };
+  data: DataSource | DataSource[];
+  inputs?: Record<string, string | InputMapping>;
+  label?: string;
+  slices?: SliceDef[];
+  variants?: (string | { plan: string; name?: string })[];
+  budget?: Budget;
+  sweep?: false | { granularity?: string; asymmetric?: boolean; bits?: number[] };
+  sensitivity?: false | { schemes?: string[]; leaveOneOut?: boolean };
+  batchSize?: number;
+  limit?: number;
+  seed?: number;
+}
+
+/** Parses and validates a spec's text. Throws SpecError listing every problem with its line. */
+export function parseSpec(text: string, file: string): { spec: EvalSpec; json: JsonText } {
+  const json = new JsonText(text);
+  if (json.syntaxErrors.length > 0) throw new SpecError(file, json.syntaxErrors);
+  let raw: RawSpec;
+  try {
+    raw = JSON.parse(text) as RawSpec;
+  } catch (error) {
+    throw new SpecError(file, [json.problem('', `The spec is not valid JSON: ${error instanceof Error ? error.message : String(error)}`)]);
+  }
+  if (!validate(raw)) throw new SpecError(file, schemaProblems(json, validate.errors ?? []));
+  const task = typeof raw.task === 'string' ? { type: raw.task } : raw.task;
+  const problems: JsonProblem[] = [];
+  if (task.type === 'language-model' && !(typeof raw.task === 'object' && raw.task.tokens)) {
+    problems.push(json.problem('/task', "A language-model task needs 'tokens': the field with token-id windows."));
+  }
+  const variants: VariantDef[] = (raw.variants ?? DEFAULT_VARIANTS).map((v) => (typeof v === 'string' ? { scheme: v } : v));
+  const seenVariant = new Set<string>();
+  variants.forEach((v, i) => {
+    const key = 'scheme' in v ? v.scheme : `plan:${v.plan}`;
+    if (seenVariant.has(key)) problems.push(json.problem(`/variants/${i}`, `Variant '${key}' is listed twice.`));
+    seenVariant.add(key);
+  });
+  for (const [i, s] of (raw.slices ?? []).entries()) {
+    if (s.by === 'buckets' && (s.edges === undefined) === (s.quantiles === undefined)) {
+      problems.push(json.problem(`/slices/${i}`, "A buckets slice needs either 'edges' or 'quantiles'."));
+    }
+    if (s.by === 'buckets' && s.edges && s.edges.some((e, k) => k > 0 && e <= s.edges![k - 1])) {
+      problems.push(json.problem(`/slices/${i}/edges`, 'Bucket edges must increase.'));
+    }
+  }
+  if (problems.length > 0) throw new SpecError(file, problems);
+  const sweep = raw.sweep === false ? false : {
+    granularity: raw.sweep?.granularity ?? 'channel',
+    asymmetric: raw.sweep?.asymmetric ?? false,
+    bits: [...new Set(raw.sweep?.bits ?? [8, 7, 6, 5, 4, 3, 2])].sort((a, b) => b - a),
+  };
+  const spec: EvalSpec = {
+    model: raw.model,
+    task: { type: task.type, output: task.output, probabilities: 'outputKind' in task && task.outputKind === 'probabilities', tokens: 'tokens' in task ? task.tokens : undefined },
+    data: Array.isArray(raw.data) ? raw.data : [raw.data],
+    inputs: Object.fromEntries(Object.entries(raw.inputs ?? {}).map(([k, v]) => [k, typeof v === 'string' ? { field: v } : v])),
+    label: raw.label ?? 'label',
+    slices: raw.slices ?? [],
+    variants,
+    budget: raw.budget ?? {},
+    sweep,
+    sensitivity: raw.sensitivity === false ? false : { schemes: raw.sensitivity?.schemes, leaveOneOut: raw.sensitivity?.leaveOneOut ?? true },
+    batchSize: raw.batchSize ?? 64,
+    limit: raw.limit,
+    seed: raw.seed ?? 0,
+  };
+  return { spec, json };
+}
+
+/** Scheme ids of a sweep, most bits first (`int8-channel` .. `int2-channel`). */
+export function sweepSchemes(sweep: Exclude<EvalSpec['sweep'], false>): string[] {
+  return sweep.bits.map((b) => parseScheme(`int${b}-${sweep.granularity}${sweep.asymmetric ? '-asym' : ''}`).id);
+}

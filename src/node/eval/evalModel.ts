@@ -1,0 +1,124 @@
+/**
+ * The model as the evaluation runs it: every quantizable float32 weight of the main graph becomes a graph
+ * input, so one onnxruntime session serves fp32 and every variant (fp32, a scheme, a plan, one layer
+ * quantized, all but one...) by feeding different weights. Quantized-dequantized weights are computed
+ * once per (weight, scheme) and reused.
+ */
+import { onnx } from 'onnx-proto';
+import type { ValueInfo } from '../../core/onnx/overview';
+import { fakeQuantize, type Layout2D } from '../../core/quant/fakeQuant';
+import { transposeChannels, untransposeChannels, type ChannelTranspose } from '../../core/quant/roles';
+import { parseScheme } from '../../core/quant/schemes';
+import { schemeBytes } from '../../core/stats/layerDetail';
+import { KEEP_FLOAT } from '../../core/eval/plan';
+import { planAnalysis } from '../analysisPlan';
+import { loadModelFile } from '../modelFile';
+import { readWeightValues } from '../weightValues';
+
+/** A weight the variants quantize. */
+export interface EvalWeight {
+  name: string;
+  /** The first layer (node) using it: how diagnostics and plans name it. */
+  layer: string;
+  layers: string[];
+  op: string;
+  dims: number[];
+  values: Float32Array;
+  layout?: Layout2D;
+  transpose?: ChannelTranspose;
+}
+
+/** A model prepared for evaluation. */
+export interface EvalModel {
+  /** The rewritten model (weights as inputs), encoded. */
+  bytes: Uint8Array;
+  weights: EvalWeight[];
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  /** Quantizable weights left as they are, and why. */
+  skipped: { name: string; reason: string }[];
+}
+
+const FLOAT32 = 1;
+
+/** Reads a model and rewrites it so its quantizable float32 weights are fed at run time. */
+export async function prepareEvalModel(modelPath: string, signal?: AbortSignal): Promise<EvalModel> {
+  const loaded = await loadModelFile(modelPath, signal);
+  const plan = await planAnalysis({ path: modelPath, ...loaded }, loaded.weights);
+  const refs = new Map(loaded.weights.map((w) => [w.name, w]));
+  const graph = loaded.model.graph!;
+  const weights: EvalWeight[] = [];
+  const skipped: EvalModel['skipped'] = [];
+  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+  for (const w of plan) {
+    if (!w.quantizable) continue;
+    const ref = refs.get(w.name)!;
+    const why = ref.graph !== 'main' ? `it is inside a subgraph (${ref.graph})`
+      : ref.origin !== 'initializer' ? `it is stored in a ${ref.origin} node, not an initializer`
+      : ref.dtype !== FLOAT32 || w.stored ? `it is stored as ${w.dtype}${w.stored ? ' (already quantized)' : ''}; variants quantize float32 weights`
+      : !initializers.has(w.name) ? 'its initializer was not found' : undefined;
+    if (why) {
+      skipped.push({ name: w.name, reason: why });
+      continue;
+    }
+    const values = await readWeightValues({ path: modelPath, ...loaded }, ref) as Float32Array;
+    weights.push({
+      name: w.name, layer: w.layers[0]?.node ?? w.name, layers: w.layers.map((l) => l.node), op: w.layers[0]?.op ?? '',
+      dims: w.shape, values, layout: w.layout, transpose: w.transpose,
+    });
+  }
+  const fed = new Set(weights.map((w) => w.name));
+  const model = onnx.ModelProto.create({ ...loaded.model });
+  const declared = new Set((graph.input ?? []).map((v) => v.name));
+  model.graph = onnx.GraphProto.create({
+    ...graph,
+    initializer: (graph.initializer ?? []).filter((t) => !fed.has(t.name ?? '')),
+    input: [
+      ...(graph.input ?? []),
+      ...weights.filter((w) => !declared.has(w.name)).map((w) => ({
+        name: w.name,
+        type: { tensorType: { elemType: FLOAT32, shape: { dim: w.dims.map((d) => ({ dimValue: d })) } } },
+      })),
+    ],
+  });
+  return {
+    bytes: onnx.ModelProto.encode(model).finish(),
+    weights,
+    inputs: loaded.overview.inputs,
+    outputs: loaded.overview.outputs,
+    skipped,
+  };
+}
+
+/** Quantized-dequantized weights per (weight, scheme), computed on first use. */
+export class WeightVariants {
+  private readonly cache = new Map<string, Float32Array>();
+
+  constructor(readonly weights: readonly EvalWeight[]) {}
+
+  /** The values of `weight` under `scheme` (`fp32`: as stored). */
+  get(weight: EvalWeight, scheme: string): Float32Array {
+    if (scheme === KEEP_FLOAT) return weight.values;
+    const key = `${weight.name}\u0000${scheme}`;
+    let values = this.cache.get(key);
+    if (!values) {
+      const parsed = parseScheme(scheme);
+      const layout = weight.layout ?? { rows: 1, cols: weight.values.length, channelAxis: 0 as const };
+      // Schemes that need a layout (channel, block) fall back to per-tensor on weights without one, as the analysis does.
+      const effective = parsed.kind === 'int' && !weight.layout && parsed.granularity.kind !== 'tensor'
+        ? { ...parsed, granularity: { kind: 'tensor' as const } } : parsed;
+      if (weight.transpose) {
+        values = untransposeChannels(fakeQuantize(transposeChannels(weight.values, weight.transpose), layout, effective), weight.transpose);
+      } else {
+        values = fakeQuantize(weight.values, layout, effective);
+      }
+      this.cache.set(key, values);
+    }
+    return values;
+  }
+
+  /** Stored bytes of a weight under a scheme (fp32: 4 per value). */
+  bytes(weight: EvalWeight, scheme: string): number {
+    return scheme === KEEP_FLOAT ? 4 * weight.values.length : schemeBytes(parseScheme(scheme), weight.values.length, weight.layout);
+  }
+}
