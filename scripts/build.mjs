@@ -53,7 +53,7 @@ const builds = [
     platform: 'browser',
     target: 'chrome120',
     format: 'iife',
-    entryPoints: { main: 'webview/main.ts' },
+    entryPoints: { main: 'webview/main.ts', results: 'webview/results.ts' },
     outdir: 'dist/webview',
   },
 ];

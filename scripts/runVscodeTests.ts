@@ -23,6 +23,8 @@ const SUITE_TIMEOUT_MS = 10 * 60_000;
 export function fixtureWorkspace(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'quantlens-ws-'));
   cpSync(path.join(ROOT, 'test', 'fixtures', 'models'), dir, { recursive: true });
+  // The demo's trained classifier and its evaluation spec (the evaluation tests run it).
+  cpSync(path.join(ROOT, 'demo', 'mnist'), path.join(dir, 'mnist'), { recursive: true, filter: (f) => !f.endsWith('.results.json') && !f.endsWith('.qplan.json') });
   return dir;
 }
 

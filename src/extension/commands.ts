@@ -115,6 +115,11 @@ async function reveal(uri: vscode.Uri, tab: 'layers' | 'heatmap', weight: string
   await vscode.commands.executeCommand('vscode.openWith', uri, INSPECTOR_VIEW_TYPE);
   const document = inspectors.document(uri);
   if (!document) return;
+  // A layer flagged under a scheme the inspector does not compare yet (int3-block32...): add it, so the detail shows it.
+  const status = document.session.getStatus();
+  if (scheme && !status.schemes.includes(scheme)) {
+    await document.session.setSchemes([...status.schemes, scheme]);
+  }
   const view = document.session.savedView();
   const selection = { ...(weight ? { weight } : {}), ...(scheme ? { scheme } : {}) };
   await document.session.saveView({ ...(view ?? {}), tab, ...selection });
@@ -127,7 +132,9 @@ export function registerCommands(log: Log, service: AnalysisService, inspectors:
     vscode.commands.registerCommand('quantlens.chooseSchemes', (arg?: vscode.Uri, ids?: string[]) => chooseSchemes(arg, ids, inspectors).catch((error: unknown) => {
       void vscode.window.showErrorMessage(vscode.l10n.t('QuantLens: {0}', error instanceof Error ? error.message : String(error)));
     })),
-    vscode.commands.registerCommand('quantlens.revealLayer', (uri: vscode.Uri, weight: string, scheme?: string) => reveal(uri, 'layers', weight, scheme, inspectors)),
+    // From a diagnostic's code link the model arrives as a string.
+    vscode.commands.registerCommand('quantlens.revealLayer', (uri: vscode.Uri | string, weight: string, scheme?: string) =>
+      reveal(typeof uri === 'string' ? vscode.Uri.parse(uri) : uri, 'layers', weight, scheme, inspectors)),
     vscode.commands.registerCommand('quantlens.showModelHeatmap', async (arg?: vscode.Uri) => {
       const uri = await modelFor(arg, vscode.l10n.t('Inspect Model'));
       if (uri) await reveal(uri, 'heatmap', undefined, undefined, inspectors);

@@ -8,6 +8,12 @@ import { ModelDiagnostics } from './diagnostics';
 import { InspectorEditorProvider } from './inspectorEditor';
 import { Log } from './log';
 import { RenderReports } from './renderReports';
+import type { EvalResults } from '../core/eval/results';
+import type { ResultsRender } from '../resultsProtocol';
+import { EvaluationRunner } from './evaluation';
+import { EvaluationStore } from './evaluationStore';
+import { PlanFiles } from './planFiles';
+import { ResultsViews } from './resultsView';
 
 /** What `activate` returns: lets tests and other extensions observe what the inspector rendered. */
 export interface QuantLensApi {
@@ -21,6 +27,12 @@ export interface QuantLensApi {
   inspectorStatus(uri: vscode.Uri): AnalysisStatus | undefined;
   /** Asks the inspector of `uri` to scroll its layer table through `rows` rows and report frame times (in its render report). */
   probeScroll(uri: vscode.Uri, rows: number): boolean;
+  /** Runs the evaluation a spec describes, as the command does (rejects with the spec's problems). */
+  evaluate(spec: vscode.Uri, options?: { crashForTest?: boolean }): Promise<EvalResults | undefined>;
+  /** The latest evaluation results of a model. */
+  results(model: vscode.Uri): EvalResults | undefined;
+  /** What the results view of a model last drew. */
+  resultsView(model: vscode.Uri): ResultsRender | undefined;
 }
 
 /** Activates QuantLens. */
@@ -33,7 +45,21 @@ export function activate(context: vscode.ExtensionContext): QuantLensApi {
   const analysisWorker = vscode.Uri.joinPath(context.extensionUri, 'dist', 'analysisWorker.js').fsPath;
   const analysis = new AnalysisService(overviewWorker, analysisWorker, log);
   const inspectors = InspectorEditorProvider.register(context, { log, diagnostics, analysis, memento: context.workspaceState }, reports);
-  context.subscriptions.push(log, diagnostics, analysis, inspectors.registration, ...registerCommands(log, analysis, inspectors.provider));
+  const store = new EvaluationStore(log);
+  const plans = new PlanFiles(store);
+  const resultsViews = new ResultsViews(context.extensionUri, store);
+  const version = String(context.extension.packageJSON.version);
+  const runner = new EvaluationRunner(vscode.Uri.joinPath(context.extensionUri, 'dist', 'evalProcess.js').fsPath, version, store, log, async (stored) => {
+    await plans.updateFromResults(stored);
+  });
+  context.subscriptions.push(
+    log, diagnostics, analysis, inspectors.registration, ...registerCommands(log, analysis, inspectors.provider),
+    store, plans, resultsViews, runner,
+    vscode.commands.registerCommand('quantlens.runEvaluation', (arg?: vscode.Uri) => runner.command(arg).catch(() => undefined)),
+    vscode.commands.registerCommand('quantlens.showResults', (arg?: vscode.Uri) => resultsViews.show(arg instanceof vscode.Uri ? arg : undefined)),
+  );
+  // Flags of earlier runs come back into the Problems panel.
+  void store.loadWorkspace();
   log.info(`QuantLens ${String(context.extension.packageJSON.version)} activated in ${(performance.now() - started).toFixed(1)} ms`);
   return {
     lastRender: (uri) => reports.get(uri.toString()),
@@ -42,6 +68,9 @@ export function activate(context: vscode.ExtensionContext): QuantLensApi {
       analysis.inspect(uri, schemes ?? configuredSchemes(), { signal, onProgress: (p) => onProgress?.(p.done, p.total) }),
     inspectorStatus: (uri) => inspectors.provider.document(uri)?.session.getStatus(),
     probeScroll: (uri, rows) => inspectors.provider.postTo(uri, { type: 'probe/scroll', rows }),
+    evaluate: async (spec, options) => (await runner.run(spec, options?.crashForTest))?.results,
+    results: (model) => store.get(model)?.results,
+    resultsView: (model) => resultsViews.report(model),
   };
 }
 

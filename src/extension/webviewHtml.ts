@@ -8,7 +8,7 @@ export function webviewRoots(extensionUri: vscode.Uri): vscode.Uri[] {
 }
 
 /** Builds the HTML page hosting the inspector UI. */
-export function inspectorHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
+export function inspectorHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string, script = 'main.js'): string {
   const nonce = randomBytes(16).toString('base64');
   const asset = (...parts: string[]): vscode.Uri => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...parts));
   const csp = [
@@ -32,7 +32,7 @@ export function inspectorHtml(webview: vscode.Webview, extensionUri: vscode.Uri,
 </head>
 <body>
   <main id="app" aria-live="polite"></main>
-  <script nonce="${nonce}" src="${asset('dist', 'webview', 'main.js').toString()}"></script>
+  <script nonce="${nonce}" src="${asset('dist', 'webview', script).toString()}"></script>
 </body>
 </html>`;
 }

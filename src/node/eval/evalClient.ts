@@ -33,18 +33,20 @@ export class EvalProcessError extends Error {
 /** Options of a child run. */
 export interface ChildRunOptions extends Omit<EvalChildRequest, 'specPath'> {
   signal?: AbortSignal;
+  /** Node options of the child (tests from source pass ['--import', 'tsx']). */
+  execArgv?: string[];
   onProgress?: (p: EvalProgress) => void;
 }
 
 /** Runs `specPath` in a fresh child process; aborting kills the child. */
 export function evaluateInChild(entry: string, specPath: string, options: ChildRunOptions = {}): Promise<EvalResults> {
-  const { signal, onProgress, ...request } = options;
+  const { signal, onProgress, execArgv, ...request } = options;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);
       return;
     }
-    const child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [] });
+    const child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: execArgv ?? [] });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-2000);

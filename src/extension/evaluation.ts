@@ -1,0 +1,223 @@
+/**
+ * `QuantLens: Run Slice Evaluation`: finds the spec, checks workspace trust, runs it in the inference child
+ * process with a cancellable progress notification, writes the results next to the spec, and hands them to
+ * diagnostics, the plan file and the results view. Bad specs become diagnostics on the spec's lines.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { finiteReplacer, resultsFileName, type EvalResults } from '../core/eval/results';
+import { SpecError } from '../core/eval/spec';
+import { DEFAULT_THRESHOLDS, type Thresholds } from '../core/eval/verdict';
+import { evaluateInChild } from '../node/eval/evalClient';
+import type { EvaluationStore, StoredResults } from './evaluationStore';
+import type { Log } from './log';
+
+/** Files of evaluation specs. */
+export const SPEC_GLOB = '**/*.quantlens.json';
+
+/** The sensitivity thresholds from the settings. */
+export function configuredThresholds(): Thresholds {
+  const c = vscode.workspace.getConfiguration('quantlens.sensitivity');
+  return {
+    accuracyDrop: c.get('accuracyDrop', DEFAULT_THRESHOLDS.accuracyDrop),
+    kl: c.get('kl', DEFAULT_THRESHOLDS.kl),
+    increase: c.get('increase', DEFAULT_THRESHOLDS.increase),
+    minSliceSize: c.get('minSliceSize', DEFAULT_THRESHOLDS.minSliceSize),
+  };
+}
+
+const isSpec = (uri: vscode.Uri): boolean => uri.path.toLowerCase().endsWith('.quantlens.json');
+
+/** The spec to run: the argument, the active spec editor, or a spec naming the model given/shown; asks when several. */
+async function findSpec(arg: vscode.Uri | undefined): Promise<vscode.Uri | undefined> {
+  const active = vscode.window.activeTextEditor?.document.uri;
+  const tabInput = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  const activeCustom = tabInput instanceof vscode.TabInputCustom ? tabInput.uri : undefined;
+  const target = arg ?? (active && isSpec(active) ? active : activeCustom ?? active);
+  if (target && isSpec(target)) return target;
+  const specs = await vscode.workspace.findFiles(SPEC_GLOB, '**/node_modules/**', 500);
+  let candidates = specs;
+  if (target?.path.toLowerCase().endsWith('.onnx')) {
+    const naming: vscode.Uri[] = [];
+    for (const spec of specs) {
+      try {
+        const model = (JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(spec))) as { model?: string }).model;
+        if (model && path.resolve(path.dirname(spec.fsPath), model) === target.fsPath) naming.push(spec);
+      } catch {
+        // A spec that does not parse is not a candidate; running it directly shows its errors.
+      }
+    }
+    if (naming.length === 0) {
+      const create = vscode.l10n.t('Create Spec');
+      const choice = await vscode.window.showInformationMessage(
+        vscode.l10n.t('No evaluation spec (*.quantlens.json) names {0}. Create one next to the model?', path.basename(target.fsPath)), create);
+      if (choice === create) await createSpec(target);
+      return undefined;
+    }
+    candidates = naming;
+  }
+  if (candidates.length === 0) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('No evaluation spec (*.quantlens.json) in this workspace. Open a model and run the command to create one.'));
+    return undefined;
+  }
+  if (candidates.length === 1) return candidates[0];
+  const pick = await vscode.window.showQuickPick(candidates.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })), {
+    placeHolder: vscode.l10n.t('Which evaluation spec?'),
+  });
+  return pick?.uri;
+}
+
+/** Writes a starter spec for a model and opens it. Never overwrites a file. */
+async function createSpec(model: vscode.Uri): Promise<void> {
+  const stem = path.basename(model.fsPath).replace(/\.onnx$/i, '');
+  const uri = vscode.Uri.file(path.join(path.dirname(model.fsPath), `${stem}.quantlens.json`));
+  try {
+    await vscode.workspace.fs.stat(uri);
+  } catch {
+    const text = `${JSON.stringify({
+      model: path.basename(model.fsPath),
+      task: 'classification',
+      data: { path: 'data.jsonl' },
+      label: 'label',
+      slices: [{ by: 'label' }],
+      variants: ['fp16', 'int8-channel', 'int4-block32'],
+      budget: { accuracyDrop: 1 },
+    }, null, 2)}\n`;
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+  }
+  await vscode.window.showTextDocument(uri);
+}
+
+/** Runs evaluations and reports their outcome. */
+export class EvaluationRunner implements vscode.Disposable {
+  private readonly specDiagnostics = vscode.languages.createDiagnosticCollection('quantlens-spec');
+  private readonly running = new Map<string, Promise<StoredResults | undefined>>();
+
+  constructor(
+    private readonly childEntry: string,
+    private readonly version: string,
+    private readonly store: EvaluationStore,
+    private readonly log: Log,
+    private readonly onResults: (stored: StoredResults) => Promise<void>,
+  ) {}
+
+  /** The command: find the spec, check trust, run. Resolves with the stored results (undefined when not run). */
+  async command(arg?: vscode.Uri): Promise<StoredResults | undefined> {
+    if (!vscode.workspace.isTrusted) {
+      const manage = vscode.l10n.t('Manage Workspace Trust');
+      const choice = await vscode.window.showWarningMessage(
+        vscode.l10n.t('Slice evaluation runs the model and reads the data its spec names, so it needs a trusted workspace. The inspector works without trust.'),
+        manage,
+      );
+      if (choice === manage) await vscode.commands.executeCommand('workbench.trust.manage');
+      return undefined;
+    }
+    const spec = await findSpec(arg instanceof vscode.Uri ? arg : undefined);
+    return spec ? this.run(spec) : undefined;
+  }
+
+  /** Runs one spec (a second request for a running spec joins the running one). `crashForTest`: tests only. */
+  run(spec: vscode.Uri, crashForTest = false): Promise<StoredResults | undefined> {
+    const key = spec.toString();
+    let pending = this.running.get(key);
+    if (!pending) {
+      pending = this.runOnce(spec, crashForTest).finally(() => this.running.delete(key));
+      this.running.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async runOnce(spec: vscode.Uri, crashForTest: boolean): Promise<StoredResults | undefined> {
+    // Unsaved edits of the spec are what the user means to run.
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === spec.toString());
+    if (open?.isDirty) await open.save();
+    const name = path.basename(spec.fsPath);
+    this.log.info(`Evaluation of ${spec.fsPath} started`);
+    try {
+      const results = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('QuantLens: evaluating {0}', name), cancellable: true },
+        async (progress, token) => {
+          const abort = new AbortController();
+          token.onCancellationRequested(() => abort.abort(new vscode.CancellationError()));
+          let reported = 0;
+          const started = Date.now();
+          return evaluateInChild(this.childEntry, spec.fsPath, {
+            signal: abort.signal,
+            thresholds: configuredThresholds(),
+            threads: vscode.workspace.getConfiguration('quantlens.evaluation').get<number>('threads') || undefined,
+            version: this.version,
+            crashForTest,
+            onProgress: (p) => {
+              if (p.phase !== 'running' || p.total === 0) {
+                progress.report({ message: p.message });
+                return;
+              }
+              const fraction = p.done / p.total;
+              const elapsed = (Date.now() - started) / 1000;
+              const eta = fraction > 0.02 ? Math.max(0, (elapsed / fraction) * (1 - fraction)) : undefined;
+              progress.report({
+                increment: (fraction - reported) * 100,
+                message: `${p.done}/${p.total} runs · ${p.message}${eta !== undefined ? ` · ${vscode.l10n.t('about {0} s left', Math.ceil(eta))}` : ''}`,
+              });
+              reported = fraction;
+            },
+          });
+        },
+      );
+      this.specDiagnostics.delete(spec);
+      const file = vscode.Uri.file(path.join(path.dirname(spec.fsPath), resultsFileName(name)));
+      await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(`${JSON.stringify(results, finiteReplacer, 2)}\n`));
+      const stored: StoredResults = { results, file, spec, model: vscode.Uri.file(path.resolve(path.dirname(spec.fsPath), results.model.file)) };
+      this.store.set(stored);
+      this.log.info(`Evaluation of ${name}: ${results.timings.runs} runs in ${(results.timings.totalMs / 1000).toFixed(2)} s; ${results.flags.length} sensitive layer(s); budget ${results.budgetViolated ? 'violated' : 'met'}`);
+      await this.onResults(stored);
+      void this.announce(stored);
+      return stored;
+    } catch (error) {
+      if (error instanceof vscode.CancellationError || (error instanceof Error && error.name === 'Canceled')) {
+        this.log.info(`Evaluation of ${name} cancelled`);
+        return undefined;
+      }
+      if (error instanceof SpecError) {
+        this.specDiagnostics.set(spec, error.problems.map((p) => {
+          const d = new vscode.Diagnostic(new vscode.Range(p.range.line, p.range.character, p.range.endLine, p.range.endCharacter), p.message, vscode.DiagnosticSeverity.Error);
+          d.source = 'QuantLens';
+          d.code = 'spec';
+          return d;
+        }));
+        this.log.error(`Evaluation of ${name} not started: ${error.message}`);
+        const show = vscode.l10n.t('Show Problem');
+        const first = error.problems[0];
+        void vscode.window.showErrorMessage(vscode.l10n.t('{0}, line {1}: {2}', name, first.range.line + 1, first.message), show).then(async (choice) => {
+          if (choice !== show) return;
+          const editor = await vscode.window.showTextDocument(spec);
+          const range = new vscode.Range(first.range.line, first.range.character, first.range.endLine, first.range.endCharacter);
+          editor.selection = new vscode.Selection(range.start, range.end);
+          editor.revealRange(range);
+        });
+        throw error;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      this.log.error(`Evaluation of ${name} failed: ${message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('QuantLens evaluation of {0} failed: {1}', name, message));
+      throw error;
+    }
+  }
+
+  private async announce(stored: StoredResults): Promise<void> {
+    const r: EvalResults = stored.results;
+    const violated = r.variants.filter((v) => v.violations.length > 0).map((v) => v.label);
+    const text = [
+      vscode.l10n.t('Evaluated {0} samples in {1} s.', r.data.evaluated, (r.timings.totalMs / 1000).toFixed(1)),
+      r.flags.length > 0 ? vscode.l10n.t('{0} sensitive layer(s) in Problems.', r.flags.length) : vscode.l10n.t('No sensitive layer.'),
+      violated.length > 0 ? vscode.l10n.t('Budget violated by {0}.', violated.join(', ')) : vscode.l10n.t('Every variant meets the budget.'),
+    ].join(' ');
+    const show = vscode.l10n.t('Show Results');
+    const choice = await vscode.window.showInformationMessage(text, show);
+    if (choice === show) await vscode.commands.executeCommand('quantlens.showResults', stored.model);
+  }
+
+  dispose(): void {
+    this.specDiagnostics.dispose();
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Quantization plan files (`*.qplan.json`): created or extended from an evaluation, validated as they are
+ * edited (schema, unknown layers), a Warning on each layer set to a scheme that broke the budget when
+ * measured alone, with Quick Fixes to the cheapest measured scheme that met it, or to fp16.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { KEEP_FLOAT, layerPointer, newPlanText, parsePlan, planEntry, setLayerSchemeEdits, unknownLayers } from '../core/eval/plan';
+import type { LayerResult } from '../core/eval/results';
+import { describeViolation, budgetViolations, layerBudget } from '../core/eval/verdict';
+import type { EvaluationStore, StoredResults } from './evaluationStore';
+
+/** Plan files. */
+export const PLAN_SELECTOR: vscode.DocumentSelector = { pattern: '**/*.qplan.json' };
+const isPlan = (uri: vscode.Uri): boolean => uri.path.toLowerCase().endsWith('.qplan.json');
+
+/** A quick fix offered on a diagnostic: set `layer` to `scheme`. */
+interface Fix {
+  layer: string;
+  scheme: string;
+  title: string;
+  preferred: boolean;
+}
+
+/** The plan file an evaluation creates or extends: `<spec stem>.qplan.json` next to the spec. */
+export function planFileFor(spec: vscode.Uri): vscode.Uri {
+  return vscode.Uri.file(path.join(path.dirname(spec.fsPath), `${path.basename(spec.fsPath).replace(/\.quantlens\.json$/i, '')}.qplan.json`));
+}
+
+/** Schemes a layer met the budget with, alone, cheapest first. */
+function passingSchemes(layer: LayerResult): string[] {
+  return Object.entries(layer.oneAtATime).filter(([, r]) => r.meetsBudget).map(([s]) => s).sort((a, b) => (layer.bytes[a] ?? Infinity) - (layer.bytes[b] ?? Infinity));
+}
+
+/** Validates plan documents against the latest results and offers the quick fixes. */
+export class PlanFiles implements vscode.Disposable, vscode.CodeActionProvider {
+  static readonly providedCodeActionKinds = [vscode.CodeActionKind.QuickFix];
+  private readonly collection = vscode.languages.createDiagnosticCollection('quantlens-plan');
+  private readonly fixes = new Map<string, { range: vscode.Range; fixes: Fix[] }[]>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly store: EvaluationStore) {
+    this.disposables.push(
+      vscode.languages.registerCodeActionsProvider(PLAN_SELECTOR, this, { providedCodeActionKinds: PlanFiles.providedCodeActionKinds }),
+      vscode.workspace.onDidOpenTextDocument((d) => this.validate(d)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.validate(e.document)),
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        if (isPlan(d.uri)) {
+          this.collection.delete(d.uri);
+          this.fixes.delete(d.uri.toString());
+        }
+      }),
+      store.onDidChange(() => vscode.workspace.textDocuments.forEach((d) => this.validate(d))),
+    );
+    vscode.workspace.textDocuments.forEach((d) => this.validate(d));
+  }
+
+  /** Creates the plan next to the spec (every layer at the most aggressive measured scheme) or adds missing layers. */
+  async updateFromResults(stored: StoredResults): Promise<vscode.Uri | undefined> {
+    const sensitivity = stored.results.sensitivity;
+    if (!sensitivity || sensitivity.schemes.length === 0) return undefined;
+    const uri = planFileFor(stored.spec);
+    const aggressive = sensitivity.leaveOneOutScheme ?? sensitivity.schemes[sensitivity.schemes.length - 1];
+    let text: string | undefined;
+    try {
+      text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+    } catch {
+      text = undefined;
+    }
+    if (text === undefined) {
+      const model = path.relative(path.dirname(uri.fsPath), stored.model.fsPath).split(path.sep).join('/');
+      const layers = Object.fromEntries(sensitivity.layers.map((l) => [l.layer, aggressive]));
+      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(newPlanText(model, aggressive, layers)));
+      return uri;
+    }
+    const parsed = parsePlan(text);
+    if (!parsed.plan) return uri; // the user's file has problems: leave it as it is (its diagnostics say what)
+    const plan = parsed.plan;
+    const missing = sensitivity.layers.filter((l) => planEntry(plan, { name: l.weight, layers: l.layers }).key === undefined);
+    if (missing.length > 0) {
+      const document = await vscode.workspace.openTextDocument(uri);
+      const edit = new vscode.WorkspaceEdit();
+      let current = document.getText();
+      for (const l of missing) {
+        for (const e of setLayerSchemeEdits(current, l.layer, plan.default)) {
+          current = current.slice(0, e.offset) + e.content + current.slice(e.offset + e.length);
+        }
+      }
+      edit.replace(uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), current);
+      await vscode.workspace.applyEdit(edit);
+      await document.save();
+    }
+    return uri;
+  }
+
+  /** The results of the model a plan names (its `model`, relative to the plan). */
+  private resultsFor(document: vscode.TextDocument, model: string | undefined): StoredResults | undefined {
+    if (model) return this.store.get(vscode.Uri.file(path.resolve(path.dirname(document.uri.fsPath), model)));
+    return this.store.all().find((s) => planFileFor(s.spec).toString() === document.uri.toString());
+  }
+
+  /** Re-validates one plan document. */
+  validate(document: vscode.TextDocument): void {
+    if (!isPlan(document.uri)) return;
+    const parsed = parsePlan(document.getText());
+    const toRange = (r: { line: number; character: number; endLine: number; endCharacter: number }): vscode.Range => new vscode.Range(r.line, r.character, r.endLine, r.endCharacter);
+    const diagnostics: vscode.Diagnostic[] = parsed.problems.map((p) => {
+      const d = new vscode.Diagnostic(toRange(p.range), p.message, vscode.DiagnosticSeverity.Error);
+      d.source = 'QuantLens';
+      return d;
+    });
+    const fixes: { range: vscode.Range; fixes: Fix[] }[] = [];
+    const plan = parsed.plan;
+    const stored = plan ? this.resultsFor(document, plan.model) : undefined;
+    const layers = stored?.results.sensitivity?.layers;
+    if (plan && stored && layers) {
+      for (const key of unknownLayers(plan, layers.map((l) => ({ name: l.weight, layers: l.layers })))) {
+        const d = new vscode.Diagnostic(toRange(parsed.json.rangeOf(layerPointer(key), true)),
+          vscode.l10n.t("'{0}' is neither a quantizable weight nor a layer of {1}.", key, path.basename(stored.model.fsPath)), vscode.DiagnosticSeverity.Error);
+        d.source = 'QuantLens';
+        diagnostics.push(d);
+      }
+      const budget = layerBudget(stored.results.budget, stored.results.thresholds);
+      for (const layer of layers) {
+        const entry = planEntry(plan, { name: layer.weight, layers: layer.layers });
+        if (entry.scheme === KEEP_FLOAT) continue;
+        const measured = layer.oneAtATime[entry.scheme];
+        if (!measured || measured.meetsBudget) continue;
+        const bigEnough = stored.results.slices.filter((s) => s.n >= stored.results.thresholds.minSliceSize || s.name === 'all').map((s) => s.name);
+        const violation = bigEnough.flatMap((s) => budgetViolations(s, measured.metrics[s], budget)).sort((a, b) => b.value / b.limit - a.value / a.limit)[0];
+        const range = toRange(entry.key !== undefined ? parsed.json.rangeOf(layerPointer(entry.key), true) : parsed.json.rangeOf('/default', true));
+        const where = entry.key !== undefined ? '' : vscode.l10n.t(' (through the default)');
+        const d = new vscode.Diagnostic(range, vscode.l10n.t('{0} on {1}{2} breaks the budget: {3} on slice {4} (measured with only this layer quantized, {5}).',
+          entry.scheme, layer.layer, where, violation ? describeViolation(violation) : '', violation?.slice ?? measured.worst.slice, path.basename(stored.file.fsPath)), vscode.DiagnosticSeverity.Warning);
+        d.source = 'QuantLens';
+        d.code = 'sensitive-layer';
+        diagnostics.push(d);
+        const target = entry.key ?? layer.layer;
+        const cheapest = passingSchemes(layer).filter((s) => s !== entry.scheme)[0];
+        const list: Fix[] = [];
+        if (cheapest) list.push({ layer: target, scheme: cheapest, preferred: true, title: vscode.l10n.t('Use {0} for {1} (cheapest scheme that met the budget)', cheapest, target) });
+        if (cheapest !== 'fp16') list.push({ layer: target, scheme: 'fp16', preferred: !cheapest, title: vscode.l10n.t('Use fp16 for {0}', target) });
+        fixes.push({ range, fixes: list });
+      }
+    }
+    this.collection.set(document.uri, diagnostics);
+    this.fixes.set(document.uri.toString(), fixes);
+  }
+
+  provideCodeActions(document: vscode.TextDocument, range: vscode.Range | vscode.Selection): vscode.CodeAction[] {
+    const actions: vscode.CodeAction[] = [];
+    const diagnostics = this.collection.get(document.uri) ?? [];
+    for (const entry of this.fixes.get(document.uri.toString()) ?? []) {
+      if (!entry.range.intersection(range) && !entry.range.contains(range.start)) continue;
+      const diagnostic = diagnostics.find((d) => d.range.isEqual(entry.range) && d.code === 'sensitive-layer');
+      for (const fix of entry.fixes) {
+        const action = new vscode.CodeAction(fix.title, vscode.CodeActionKind.QuickFix);
+        action.isPreferred = fix.preferred;
+        if (diagnostic) action.diagnostics = [diagnostic];
+        const edit = new vscode.WorkspaceEdit();
+        for (const e of setLayerSchemeEdits(document.getText(), fix.layer, fix.scheme)) {
+          edit.replace(document.uri, new vscode.Range(document.positionAt(e.offset), document.positionAt(e.offset + e.length)), e.content);
+        }
+        action.edit = edit;
+        actions.push(action);
+      }
+    }
+    return actions;
+  }
+
+  dispose(): void {
+    this.collection.dispose();
+    this.disposables.forEach((d) => d.dispose());
+  }
+}
