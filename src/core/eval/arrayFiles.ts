@@ -41,7 +41,8 @@ export function parseNpy(bytes: Uint8Array): NdArray {
   const n = shape.reduce((a, b) => a * b, 1);
   const offset = start + headerLength;
   if (bytes.length - offset < n * type[0]) throw new Error(`the .npy data is short: ${bytes.length - offset} bytes for ${n} values of ${type[0]} bytes`);
-  const copy = bytes.slice(offset, offset + n * type[0]);
+  // A real copy (Buffer.slice would return a view into Node's shared pool), aligned for the typed view.
+  const copy = new Uint8Array(bytes.subarray(offset, offset + n * type[0]));
   return { shape, data: type[1](copy.buffer, 0, n) };
 }
 
@@ -72,7 +73,7 @@ export function parseIdx(bytes: Uint8Array): NdArray {
       default: return view.getFloat64(o, false);
     }
   };
-  if (kind === 'u8') return { shape, data: bytes.slice(offset, offset + n) };
+  if (kind === 'u8') return { shape, data: new Uint8Array(bytes.subarray(offset, offset + n)) };
   const data = kind === 'f32' ? new Float32Array(n) : kind === 'f64' ? new Float64Array(n) : new Int32Array(n);
   for (let i = 0; i < n; i++) data[i] = read(i);
   return { shape, data };

@@ -96,7 +96,10 @@ function schemaProblems(json: JsonText, errors: ErrorObject[]): JsonProblem[] {
     const deeper = [...byPath.keys()].some((p) => p !== pointer && p.startsWith(`${pointer}/`));
     if (deeper && list.every((e) => e.keyword === 'type' || e.keyword === 'const' || e.keyword === 'enum')) continue;
     const consts = list.filter((e) => e.keyword === 'const' || e.keyword === 'enum');
+    // oneOf branches each report why they fail; a 'type' complaint next to a more specific one is noise.
+    const specificHere = list.some((e) => e.keyword !== 'type');
     for (const e of list) {
+      if (specificHere && e.keyword === 'type') continue;
       let message: string;
       const where = pointer === '' ? 'The spec' : `'${pointer.slice(1).replace(/\//g, '.')}'`;
       if (e.keyword === 'additionalProperties') {

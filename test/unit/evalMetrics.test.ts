@@ -1,0 +1,100 @@
+/** Evaluation metrics on hand-computed cases. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { expectedCalibrationError, klDivergence, logSoftmax, meanEstimate, scoreSample, SliceAccumulator } from '../../src/core/eval/metrics';
+import { budgetViolations, effectOf } from '../../src/core/eval/verdict';
+
+const close = (a: number, b: number, tol = 1e-12): void => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} != ${b}`);
+
+describe('evaluation metrics', () => {
+  it('log-softmax and KL match the closed forms', () => {
+    const lp = logSoftmax([0, Math.log(3)], 0, 2, new Float64Array(2));
+    close(Math.exp(lp[0]), 0.25);
+    close(Math.exp(lp[1]), 0.75);
+    const lq = logSoftmax([0, 0], 0, 2, new Float64Array(2));
+    // KL([.25,.75] || [.5,.5]) = .25 ln .5 + .75 ln 1.5
+    close(klDivergence(lp, lq, 2), 0.25 * Math.log(0.5) + 0.75 * Math.log(1.5));
+    close(klDivergence(lp, lp, 2), 0);
+    // probabilities are taken as given
+    const lpp = logSoftmax([0.25, 0.75], 0, 2, new Float64Array(2), true);
+    close(lpp[1], Math.log(0.75));
+  });
+
+  it('scores a classification sample against fp32 and the label', () => {
+    const ref = [2, 1, 0];
+    const out = [1, 2, 0];
+    const s = scoreSample(out, ref, 0, 1, { task: 'classification', width: 3 }, [1]);
+    assert.equal(s.correct, 1);
+    assert.equal(s.refCorrect, 0);
+    assert.equal(s.agree, 0);
+    const z = Math.exp(2) + Math.exp(1) + 1;
+    close(s.confidence, Math.exp(2) / z);
+    close(s.signal, 4 + 1);
+    close(s.noise, 1 + 1);
+    // KL(p || q) with q a permutation of p: (p0 - p1)(ln p0 - ln p1)
+    const p0 = Math.exp(2) / z;
+    const p1 = Math.exp(1) / z;
+    close(s.kl, (p0 - p1) * (Math.log(p0) - Math.log(p1)));
+  });
+
+  it('accumulates accuracy, its paired change with a 95% CI, ECE, SQNR and variance ratio', () => {
+    const acc = new SliceAccumulator('classification');
+    // Four samples: fp32 right on all; the variant wrong on one.
+    const rows: [number[], number[], number][] = [
+      [[3, 0], [3, 0], 0],
+      [[0, 3], [0, 3], 1],
+      [[3, 0], [3, 0], 0],
+      [[3, 0], [0, 3], 0],
+    ];
+    for (const [ref, out, label] of rows) acc.add(scoreSample(out, ref, 0, 1, { task: 'classification', width: 2 }, [label]));
+    const m = acc.result();
+    assert.equal(m.n, 4);
+    assert.equal(m.accuracy, 0.75);
+    assert.equal(m.refAccuracy, 1);
+    // d = [0, 0, 0, -1]: mean -0.25, sample sd 0.5, half-width 1.96 * 0.5 / 2
+    close(m.accuracyChange!.value, -25);
+    close(m.accuracyChange!.high - m.accuracyChange!.value, 1.959963984540054 * 0.25 * 100);
+    assert.equal(m.agreement, 0.75);
+    // all confidences are sigmoid(3) = c; variant: 3 right, 1 wrong in one bin -> |0.75 - c|
+    const c = 1 / (1 + Math.exp(-3));
+    close(m.ece!, Math.abs(0.75 - c));
+    close(m.refEce!, Math.abs(1 - c));
+    // outputs: the variant swaps one row: noise = 9 + 9, signal = 4 * 9
+    close(m.outputSqnrDb, 10 * Math.log10(36 / 18));
+    close(m.varianceRatio, 1);
+    assert.deepEqual(effectOf(m).accuracyDrop, 25);
+    assert.deepEqual(budgetViolations('all', m, { accuracyDrop: 1 }).map((v) => v.metric), ['accuracyDrop']);
+  });
+
+  it('computes perplexity and its change for a language model', () => {
+    const acc = new SliceAccumulator('language-model');
+    // Two positions, vocabulary 2: fp32 uniform, the variant confident in token 0. Targets [0, 1].
+    const ref = [0, 0, 0, 0];
+    const out = [Math.log(3), 0, Math.log(3), 0];
+    acc.add(scoreSample(out, ref, 0, 2, { task: 'language-model', width: 2 }, [0, 1]));
+    const m = acc.result();
+    close(m.refPerplexity!, 2);
+    // NLL = -ln .75 - ln .25 over 2 tokens
+    close(m.perplexity!, Math.exp((-Math.log(0.75) - Math.log(0.25)) / 2));
+    close(m.perplexityChange!.value, (m.perplexity! / 2 - 1) * 100);
+    assert.equal(m.agreement, 1); // argmax ties resolve to the first token in both
+  });
+
+  it('computes MSE, MAE and the paired MSE change for regression', () => {
+    const acc = new SliceAccumulator('regression');
+    acc.add(scoreSample([1.5], [1], 0, 1, { task: 'regression', width: 1 }, [1]));
+    acc.add(scoreSample([2], [3], 0, 1, { task: 'regression', width: 1 }, [2]));
+    const m = acc.result();
+    close(m.mse!, (0.25 + 0) / 2);
+    close(m.refMse!, (0 + 1) / 2);
+    close(m.mae!, 0.25);
+    close(m.mseChange!.value, (0.25 - 1) / 2);
+    close(effectOf(m).mseIncrease!, -75);
+  });
+
+  it('mean estimates and ECE on edge cases', () => {
+    assert.deepEqual(meanEstimate(0, 0, 0), { value: 0, low: 0, high: 0 });
+    assert.deepEqual(meanEstimate(1, 2, 4), { value: 2, low: 2, high: 2 });
+    assert.equal(expectedCalibrationError(new Float64Array(3), new Float64Array(3), new Float64Array(3)), 0);
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * The evaluation engine on models and data built here: sensitivity ranking on a model with one fragile
+ * layer, checks that fail before inference naming field and sample, the data formats, limit/seed, and the
+ * child process (same numbers; a crash is an error).
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { zipSync } from 'fflate';
+import { PNG } from 'pngjs';
+import { SpecError } from '../../src/core/eval/spec';
+import { readDataset } from '../../src/node/eval/data';
+import { EvalProcessError, evaluateInChild } from '../../src/node/eval/evalClient';
+import { evaluate } from '../../src/node/eval/evaluate';
+import { DT, floatTensor, gaussian, model, node, rng, value } from '../fixtures/onnxBuilder';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'quantlens-eval-'));
+const write = (name: string, content: string | Uint8Array): string => {
+  const file = path.join(dir, name);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, content);
+  return file;
+};
+const spec = (name: string, body: object): string => write(name, `${JSON.stringify(body, null, 2)}\n`);
+
+/** A .npy file (v1, C order). */
+function npy(descr: string, shape: number[], data: ArrayBufferView): Uint8Array {
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+  const out = new Uint8Array(10 + header.length + data.byteLength);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
+  return out;
+}
+
+// Two-layer classifier: fc1 [16, 16] carries one huge weight on input 0, which the data always sets to 0:
+// it does not change the output, but forces a per-channel scale so large that int4 zeroes fc1's real weights.
+const r = rng(11);
+const N = 256;
+const w1 = gaussian(r, 256, 0.3);
+for (let j = 0; j < 16; j++) w1[j] = 400;
+const w2 = gaussian(r, 64, 0.4);
+const xs = Array.from({ length: N }, () => Array.from(gaussian(r, 16, 1), (v, i) => (i === 0 ? 0 : Number(v.toFixed(4)))));
+const forward = (x: number[]): number[] => {
+  const h = Array.from({ length: 16 }, (_, j) => Math.max(0, x.reduce((s, xi, i) => s + xi * w1[i * 16 + j], 0)));
+  return Array.from({ length: 4 }, (_, k) => h.reduce((s, hj, j) => s + hj * w2[j * 4 + k], 0));
+};
+const labels = xs.map((x) => {
+  const y = forward(x);
+  return y.indexOf(Math.max(...y));
+});
+
+before(() => {
+  write('fragile.onnx', model({
+    name: 'fragile',
+    node: [
+      node('MatMul', ['x', 'fc1.weight'], ['h'], '/fc1/MatMul'),
+      node('Relu', ['h'], ['a'], '/act/Relu'),
+      node('MatMul', ['a', 'fc2.weight'], ['logits'], '/fc2/MatMul'),
+    ],
+    initializer: [floatTensor('fc1.weight', [16, 16], w1), floatTensor('fc2.weight', [16, 4], w2)],
+    input: [value('x', DT.float32, ['batch', 16])],
+    output: [value('logits', DT.float32, ['batch', 4])],
+  }));
+  write('data.jsonl', xs.map((x, i) => JSON.stringify({ x, label: labels[i], group: i % 2 ? 'odd' : 'even' })).join('\n'));
+  write('arrays.npz', zipSync({
+    'x.npy': npy('<f4', [N, 16], Float32Array.from(xs.flat())),
+    'label.npy': npy('<i8', [N], BigInt64Array.from(labels.map(BigInt))),
+  }));
+});
+
+describe('slice evaluation engine', () => {
+  it('ranks the fragile layer first and flags it; fp32 agrees with itself', async () => {
+    const results = await evaluate(spec('fragile.quantlens.json', {
+      model: 'fragile.onnx', task: 'classification', data: { path: 'data.jsonl' },
+      slices: [{ by: 'field', field: 'group' }], variants: ['int8-channel', 'int4-channel'], sweep: false,
+    }), { thresholds: { minSliceSize: 10 } });
+    assert.equal(results.variants[0].metrics.all.accuracy, 1, 'labels are the fp32 predictions');
+    const layers = results.sensitivity!.layers;
+    const fc1 = layers.find((l) => l.layer === '/fc1/MatMul')!;
+    const fc2 = layers.find((l) => l.layer === '/fc2/MatMul')!;
+    assert.equal(fc1.rank, 1);
+    const kl = (l: typeof fc1): number => l.oneAtATime['int4-channel'].metrics.all.kl!;
+    assert.ok(kl(fc1) > 10 * kl(fc2), `fc1 KL ${kl(fc1)} vs fc2 ${kl(fc2)}`);
+    assert.ok(fc1.oneAtATime['int4-channel'].worst.effect.accuracyDrop! > 20);
+    const flag = results.flags.find((f) => f.layer === '/fc1/MatMul')!;
+    assert.ok(flag, 'fc1 is flagged');
+    assert.ok(fc1.oneAtATime['int4-channel'].worst.effect.accuracyDrop! > 3 * fc2.oneAtATime['int4-channel'].worst.effect.accuracyDrop!);
+    assert.match(flag.message, /^int[48]-channel on \/fc1\/MatMul: -\d+\.\d% accuracy on slice (all|group=\w+)$/);
+    // Leave-one-out: everything at int4 except fc1 is nearly lossless; except fc2 is broken.
+    assert.ok(fc1.leaveOneOut!.metrics.all.kl! < fc2.leaveOneOut!.metrics.all.kl!);
+    assert.equal(results.slices.map((s) => s.n).join(), `${N},${N / 2},${N / 2}`);
+    assert.ok(results.budgetViolated === false, 'no budget in the spec');
+  });
+
+  it('reads the same samples from npz as from jsonl', async () => {
+    const a = await evaluate(spec('npz.quantlens.json', { model: 'fragile.onnx', task: 'classification', data: { path: 'arrays.npz' }, variants: ['int4-channel'], sweep: false, sensitivity: false }));
+    const b = await evaluate(spec('jsonl.quantlens.json', { model: 'fragile.onnx', task: 'classification', data: { path: 'data.jsonl' }, variants: ['int4-channel'], sweep: false, sensitivity: false }));
+    assert.deepEqual(a.variants[1].metrics.all, b.variants[1].metrics.all);
+  });
+
+  it('limit and seed draw the same subset every time', async () => {
+    const body = { model: 'fragile.onnx', task: 'classification', data: { path: 'data.jsonl' }, variants: ['int4-channel'], sweep: false, sensitivity: false, limit: 50, seed: 3 };
+    const a = await evaluate(spec('limit.quantlens.json', body));
+    const b = await evaluate(spec('limit.quantlens.json', body));
+    assert.equal(a.data.evaluated, 50);
+    assert.deepEqual(a.variants[1].metrics.all, b.variants[1].metrics.all);
+  });
+
+  const failure = async (name: string, body: object, pattern: RegExp): Promise<SpecError> => {
+    const error = await evaluate(spec(name, body)).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof SpecError, `expected a SpecError, got ${String(error)}`);
+    assert.match(error.message, pattern);
+    return error;
+  };
+
+  it('fails before inference naming the field and the sample', async () => {
+    write('bad-label.jsonl', xs.slice(0, 5).map((x, i) => JSON.stringify({ x, label: i === 2 ? 12 : 0 })).join('\n'));
+    await failure('a.quantlens.json', { model: 'fragile.onnx', task: 'classification', data: { path: 'bad-label.jsonl' } },
+      /Label 12 of sample 2 \(line 3 of bad-label.jsonl\) is not a class index in 0..3/);
+    write('bad-shape.jsonl', xs.slice(0, 3).map((x, i) => JSON.stringify({ x: i === 1 ? x.slice(1) : x, label: 0 })).join('\n'));
+    await failure('b.quantlens.json', { model: 'fragile.onnx', task: 'classification', data: { path: 'bad-shape.jsonl' } },
+      /Field 'x' of sample 1 \(line 2 of bad-shape.jsonl\) has 15 values; model input 'x' needs 16/);
+    const e = await failure('c.quantlens.json', { model: 'fragile.onnx', task: 'classification', data: { path: 'data.jsonl' }, inputs: { pixels: 'x' } },
+      /no input 'pixels'; its inputs are 'x'/);
+    assert.equal(e.problems[0].pointer, '/inputs/pixels');
+    await failure('d.quantlens.json', { model: 'fragile.onnx', task: 'classification', data: { path: 'missing.jsonl' } }, /Data file 'missing.jsonl' does not exist/);
+    await failure('e.quantlens.json', { model: 'nope.onnx', task: 'outputs', data: { path: 'data.jsonl' } }, /Model 'nope.onnx' does not exist/);
+    await failure('f.quantlens.json', { model: 'fragile.onnx', task: 'classification', data: { path: 'data.jsonl' }, label: 'y' }, /No label field 'y'; the data has x, label, group/);
+    await failure('g.quantlens.json', { model: 'fragile.onnx', task: 'classification', data: { path: 'data.jsonl' }, variants: [{ plan: 'p.qplan.json' }] }, /Plan file 'p.qplan.json' does not exist/);
+  });
+
+  it('evaluates a plan as a variant', async () => {
+    write('p.qplan.json', JSON.stringify({ default: 'int4-channel', layers: { '/fc1/MatMul': 'fp32' } }));
+    const results = await evaluate(spec('plan.quantlens.json', { model: 'fragile.onnx', task: 'classification', data: { path: 'data.jsonl' }, variants: [{ plan: 'p.qplan.json' }, 'int4-channel'], sweep: false, sensitivity: false }));
+    const plan = results.variants.find((v) => v.kind === 'plan')!;
+    assert.equal(plan.id, 'plan:p.qplan.json');
+    // Keeping fc1 at fp32 (the fragile layer) is far better than int4 everywhere.
+    assert.ok(plan.metrics.all.kl! < results.variants[2].metrics.all.kl! / 10);
+  });
+
+  it('reads csv, npy, idx and image folders', async () => {
+    write('table.csv', 'id,x,y\n0,1.5,3\n1,2,4.5\n');
+    write('ids.npy', npy('<i4', [2], Int32Array.of(7, 9)));
+    write('images/cat/a.png', PNG.sync.write(Object.assign(new PNG({ width: 2, height: 2 }), { data: Buffer.from([255, 255, 255, 255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255, 255]) })));
+    write('images/dog/b.png', PNG.sync.write(Object.assign(new PNG({ width: 2, height: 2 }), { data: Buffer.alloc(16, 255) })));
+    const data = await readDataset([{ path: 'table.csv' }, { path: 'ids.npy', as: 'ids' }, { path: 'images', image: { channels: 'gray', size: [2, 2] } }], dir, false);
+    assert.equal(data.count, 2);
+    assert.deepEqual(Array.from(data.fields.get('x')!.values(1)), [2]);
+    assert.equal(data.fields.get('ids')!.scalar(1), 9);
+    assert.equal(data.fields.get('class')!.scalar(1), 'dog');
+    assert.equal(data.fields.get('label')!.scalar(0), 0);
+    assert.deepEqual(data.fields.get('image')!.shape, [1, 2, 2]);
+    assert.deepEqual(Array.from(data.fields.get('image')!.values(0), (v) => Math.round(v * 1000) / 1000), [1, 0, 0, 1]);
+    await assert.rejects(readDataset([{ path: 'table.csv' }, { path: 'arrays.npz' }], dir, false), /has 256 samples but 'table.csv' has 2/);
+  });
+
+  it('runs in a child process with the same numbers; a crash is an error', async () => {
+    const file = path.join(dir, 'fragile.quantlens.json');
+    const entry = path.join(__dirname, '..', '..', 'src', 'node', 'eval', 'evalProcess.ts');
+    const child = await evaluateInChild(entry, file, { execArgv: ['--import', 'tsx'], thresholds: { minSliceSize: 10 } });
+    const here = await evaluate(file, { thresholds: { minSliceSize: 10 } });
+    assert.deepEqual(child.variants.map((v) => v.metrics), here.variants.map((v) => v.metrics));
+    await assert.rejects(evaluateInChild(entry, file, { execArgv: ['--import', 'tsx'], crashForTest: true }), (e: unknown) => e instanceof EvalProcessError && /stopped unexpectedly \(signal SIGABRT\)/.test(e.message));
+    const bad = evaluateInChild(entry, path.join(dir, 'a.quantlens.json'), { execArgv: ['--import', 'tsx'] });
+    await assert.rejects(bad, (e: unknown) => e instanceof SpecError && e.problems[0].pointer === '/label');
+  });
+});
