@@ -37,10 +37,12 @@ export interface AnalysisStatus {
   sizes: SchemeSize[];
   /** Op types of the weights' consumers, for the table filter. */
   ops: string[];
+  /** Which evaluation the rows' sensitivity comes from (changes when a new one arrives). */
+  sensitivity?: string;
 }
 
 /** Layer table columns that can be sorted (`sqnr:<scheme id>` sorts by that scheme's SQNR). */
-export type SortKey = 'index' | 'layer' | 'name' | 'params' | 'dtype' | 'absmax' | 'std' | 'kurtosis' | 'outlierRatio' | `sqnr:${string}`;
+export type SortKey = 'index' | 'layer' | 'name' | 'params' | 'dtype' | 'absmax' | 'std' | 'kurtosis' | 'outlierRatio' | 'sensitivity' | `sqnr:${string}`;
 
 /** Which rows of the layer table, in which order. */
 export interface TableQuery {
@@ -74,6 +76,19 @@ export interface LayerRow {
   stats?: Pick<TensorStats, 'absmax' | 'std' | 'kurtosis' | 'outlierRatio'>;
   /** SQNR (dB) per scheme of AnalysisStatus.schemes; null when not (yet) analysed or not quantizable. */
   sqnr: (number | null)[];
+  /** Measured by the latest slice evaluation of this model, when there is one. */
+  sensitivity?: RowSensitivity;
+}
+
+/** A layer's measured sensitivity: rank, effect (accuracy drop pp, perplexity %, ...) and the flag, if flagged. */
+export interface RowSensitivity {
+  rank: number;
+  /** The ranking's effect (larger is more sensitive). */
+  effect: number;
+  /** "-1.5 pp on digit=2 (int3-block32 alone)". */
+  text: string;
+  /** The diagnostic's message when the layer is flagged. */
+  flag?: string;
 }
 
 /** A page of the layer table. */

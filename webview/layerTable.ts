@@ -28,6 +28,7 @@ const BASE_COLUMNS: Column[] = [
   { key: null, title: 'Shape', width: '110px' },
   { key: 'params', title: 'Params', width: '84px', numeric: true },
   { key: 'dtype', title: 'Stored', width: '72px' },
+  { key: 'sensitivity', title: 'Sensitivity', width: '150px', tip: 'Measured by the latest slice evaluation: effect of quantizing only this layer (worst slice), rank; ⚠ = flagged' },
   { key: 'absmax', title: 'absmax', width: '72px', numeric: true },
   { key: 'std', title: 'std', width: '72px', numeric: true },
   { key: 'kurtosis', title: 'kurt.', width: '64px', numeric: true, tip: 'Excess kurtosis (0 for a Gaussian): heavy tails mean outliers' },
@@ -113,6 +114,7 @@ export function renderRows(el: HTMLElement, cache: RowCache, first: number, last
       <div class="cell">${formatShape(r.shape)}</div>
       <div class="cell num">${formatInt(r.params)}</div>
       <div class="cell">${r.dtype}</div>
+      ${sensitivityCell(r)}
       <div class="cell num">${formatNum(s?.absmax)}</div>
       <div class="cell num">${formatNum(s?.std)}</div>
       <div class="cell num">${formatNum(s?.kurtosis)}</div>
@@ -121,6 +123,13 @@ export function renderRows(el: HTMLElement, cache: RowCache, first: number, last
     </div>`);
   }
   render(html`${items}`, el);
+}
+
+/** The sensitivity cell: rank and effect from the latest evaluation, a warning badge when flagged. */
+function sensitivityCell(r: LayerRow): TemplateResult {
+  const s = r.sensitivity;
+  if (!s) return html`<div class="cell muted">${r.quantizable ? '' : '—'}</div>`;
+  return html`<div class="cell ${s.flag ? 'flagged' : ''}" title=${s.flag ?? s.text} data-sensitivity=${s.flag ? 'flagged' : 'measured'}>${s.flag ? html`<span class="codicon codicon-warning"></span>` : nothing}#${s.rank} ${s.text}</div>`;
 }
 
 /** A coloured SQNR cell with its value. */

@@ -170,7 +170,7 @@ function showNotice(e: unknown): void {
 let lastHeatmapLoad = 0;
 function setStatus(next: AnalysisStatus): void {
   const schemesChanged = !status || status.schemes.join() !== next.schemes.join();
-  const progressed = !status || status.done !== next.done || status.state !== next.state;
+  const progressed = !status || status.done !== next.done || status.state !== next.state || status.sensitivity !== next.sensitivity;
   status = next;
   if (schemesChanged) {
     resetTable();

@@ -1,7 +1,7 @@
 /** QuantLens extension entry point: wires the inspector, commands, diagnostics and log. */
 import * as vscode from 'vscode';
 import type { InspectReport } from '../node/inspectModel';
-import type { AnalysisStatus, RenderReport } from '../protocol';
+import type { AnalysisStatus, RenderReport, RowSensitivity } from '../protocol';
 import { AnalysisService, configuredSchemes } from './analysisService';
 import { registerCommands } from './commands';
 import { ModelDiagnostics } from './diagnostics';
@@ -11,7 +11,8 @@ import { RenderReports } from './renderReports';
 import type { EvalResults } from '../core/eval/results';
 import type { ResultsRender } from '../resultsProtocol';
 import { EvaluationRunner } from './evaluation';
-import { EvaluationStore } from './evaluationStore';
+import { EvaluationStore, type StoredResults } from './evaluationStore';
+import { rowSensitivity } from './sensitivityRows';
 import { PlanFiles } from './planFiles';
 import { ResultsViews } from './resultsView';
 
@@ -44,8 +45,19 @@ export function activate(context: vscode.ExtensionContext): QuantLensApi {
   const overviewWorker = vscode.Uri.joinPath(context.extensionUri, 'dist', 'overviewWorker.js').fsPath;
   const analysisWorker = vscode.Uri.joinPath(context.extensionUri, 'dist', 'analysisWorker.js').fsPath;
   const analysis = new AnalysisService(overviewWorker, analysisWorker, log);
-  const inspectors = InspectorEditorProvider.register(context, { log, diagnostics, analysis, memento: context.workspaceState }, reports);
   const store = new EvaluationStore(log);
+  const sensitivityOf = (stored: StoredResults): { rows: Map<string, RowSensitivity>; source: string } => ({ rows: rowSensitivity(stored.results), source: `${stored.file.toString()}@${stored.results.createdAt}` });
+  const inspectors = InspectorEditorProvider.register(context, {
+    log, diagnostics, analysis, memento: context.workspaceState,
+    sensitivity: (uri) => {
+      const stored = store.get(uri);
+      return stored ? sensitivityOf(stored) : undefined;
+    },
+  }, reports);
+  store.onDidChange((stored) => {
+    const measured = sensitivityOf(stored);
+    inspectors.provider.document(stored.model)?.session.setSensitivity(measured.rows, measured.source);
+  });
   const plans = new PlanFiles(store);
   const resultsViews = new ResultsViews(context.extensionUri, store);
   const version = String(context.extension.packageJSON.version);

@@ -11,7 +11,7 @@ import { quantGrid, schemeCells } from '../core/stats/layerDetail';
 import type { ModelReadResult } from '../node/analysisPlan';
 import type { DetailResult } from '../node/analysisTask';
 import { layerRow, modelSizes, queryRows, tableCsv, tableJson } from '../node/layerTable';
-import type { AnalysisStatus, HeatmapTile, LayerDetail, LayerRow, ModelHeatmap, TablePage, TableQuery, ViewState } from '../protocol';
+import type { AnalysisStatus, HeatmapTile, LayerDetail, LayerRow, ModelHeatmap, RowSensitivity, TablePage, TableQuery, ViewState } from '../protocol';
 import { configuredSchemes, type AnalysisService } from './analysisService';
 import type { Log } from './log';
 
@@ -33,6 +33,8 @@ export class InspectorSession implements vscode.Disposable {
   readonly onDidChangeStatus = this.statusEmitter.event;
   private read: ModelReadResult | undefined;
   private schemes: string[];
+  private sensitivity = new Map<string, RowSensitivity>();
+  private sensitivitySource: string | undefined;
   private analyses: (TensorAnalysis | undefined)[] = [];
   private rows: LayerRow[] = [];
   private status: AnalysisStatus;
@@ -72,7 +74,7 @@ export class InspectorSession implements vscode.Disposable {
 
   /** The current status. */
   getStatus(): AnalysisStatus {
-    return this.status;
+    return this.sensitivitySource ? { ...this.status, sensitivity: this.sensitivitySource } : this.status;
   }
 
   /** Starts over on a (re)read model: drops results of the previous read and analyses the current schemes. */
@@ -81,7 +83,7 @@ export class InspectorSession implements vscode.Disposable {
     this.read = read;
     this.details.clear();
     this.analyses = new Array(read.plan.length).fill(undefined);
-    this.rows = read.plan.map((w, i) => layerRow(i, w, undefined, this.schemes));
+    this.rows = read.plan.map((w, i) => this.withSensitivity(layerRow(i, w, undefined, this.schemes)));
     this.sorted = undefined;
     void this.run();
   }
@@ -106,7 +108,7 @@ export class InspectorSession implements vscode.Disposable {
     await this.memento.update(`quantlens.schemes:${this.uri.toString()}`, this.schemes);
     if (this.read) {
       this.stop();
-      this.rows = this.read.plan.map((w, i) => layerRow(i, w, undefined, this.schemes));
+      this.rows = this.read.plan.map((w, i) => this.withSensitivity(layerRow(i, w, undefined, this.schemes)));
       this.analyses.fill(undefined);
       this.sorted = undefined;
       void this.run();
@@ -154,7 +156,7 @@ export class InspectorSession implements vscode.Disposable {
         onWeight: (i, analysis, done) => {
           if (this.running !== controller) return;
           this.analyses[i] = analysis;
-          this.rows[i] = layerRow(i, read.plan[i], analysis, schemes);
+          this.rows[i] = this.withSensitivity(layerRow(i, read.plan[i], analysis, schemes));
           this.sorted = undefined;
           this.status = { ...this.status, done };
           this.progress?.report(done);
@@ -200,7 +202,7 @@ export class InspectorSession implements vscode.Disposable {
       clearTimeout(this.fireTimer);
       this.fireTimer = undefined;
       this.lastFired = Date.now();
-      this.statusEmitter.fire(this.status);
+      this.statusEmitter.fire(this.getStatus());
     } else if (!this.fireTimer) {
       this.fireTimer = setTimeout(() => this.fire(true), STATUS_INTERVAL_MS - elapsed);
     }
@@ -210,6 +212,23 @@ export class InspectorSession implements vscode.Disposable {
     const key = JSON.stringify(query);
     if (this.sorted?.key !== key) this.sorted = { key, rows: queryRows(this.rows, query, this.schemes) };
     return this.sorted.rows;
+  }
+
+  /** Shows the sensitivity measured by an evaluation in the rows (by weight name); `source` identifies the evaluation. */
+  setSensitivity(byWeight: Map<string, RowSensitivity>, source: string): void {
+    this.sensitivity = byWeight;
+    this.sensitivitySource = source;
+    this.rows = this.rows.map((r) => this.withSensitivity(r));
+    this.sorted = undefined;
+    this.fire(true);
+  }
+
+  private withSensitivity(row: LayerRow): LayerRow {
+    const s = this.sensitivity.get(row.name);
+    if (s) return { ...row, sensitivity: s };
+    if (!row.sensitivity) return row;
+    const { sensitivity: _dropped, ...rest } = row;
+    return rest;
   }
 
   /** A page of the layer table. */

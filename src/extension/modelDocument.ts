@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { toModelErrorInfo } from '../core/onnx/errors';
-import type { ModelState } from '../protocol';
+import type { ModelState, RowSensitivity } from '../protocol';
 import type { AnalysisService } from './analysisService';
 import type { ModelDiagnostics } from './diagnostics';
 import { InspectorSession } from './inspectorSession';
@@ -15,6 +15,8 @@ export interface ModelDocumentDeps {
   analysis: AnalysisService;
   /** Where per-model choices (schemes, last view) are kept. */
   memento: vscode.Memento;
+  /** Sensitivity rows of the latest evaluation of a model, if any. */
+  sensitivity?: (uri: vscode.Uri) => { rows: Map<string, RowSensitivity>; source: string } | undefined;
 }
 
 const RELOAD_DEBOUNCE_MS = 150;
@@ -40,6 +42,8 @@ export class ModelDocument implements vscode.CustomDocument {
     this.currentState = { status: 'loading', fileName: this.fileName };
     this.session = new InspectorSession(uri, deps.analysis, deps.memento, deps.log);
     this.disposables.push(this.session);
+    const measured = deps.sensitivity?.(uri);
+    if (measured) this.session.setSensitivity(measured.rows, measured.source);
     this.watch();
     this.loaded = this.load();
   }

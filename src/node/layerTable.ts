@@ -40,6 +40,7 @@ function sortValue(row: LayerRow, key: TableQuery['sort'], schemes: readonly str
     case 'name': return row.name.toLowerCase();
     case 'params': return row.params;
     case 'dtype': return row.dtype;
+    case 'sensitivity': return row.sensitivity?.effect ?? null;
     case 'absmax': case 'std': case 'kurtosis': case 'outlierRatio': {
       const v = row.stats?.[key];
       return v === undefined || Number.isNaN(v) ? null : v;

@@ -75,6 +75,12 @@ describe('Slice evaluation', function () {
     const ql = await api();
     const report = await ql.waitForRender(modelUri(), (rep) => rep.view?.weight === weight && rep.view?.scheme === scheme, 60_000);
     assert.equal(report.view?.tab, 'layers');
+    // The layer table shows the measured sensitivity, with the flag on flagged layers.
+    const flagged = r.flags.find((f) => f.weight === weight)!;
+    const layer = r.sensitivity!.layers.find((l) => l.weight === weight)!;
+    const table = await ql.waitForRender(modelUri(), (rep) => (rep.tables.layers ?? []).some((row) => row.includes(weight) && row.some((c) => c.startsWith(`#${layer.rank} `))), 30_000);
+    const row = table.tables.layers.find((cells) => cells.includes(weight))!;
+    assert.ok(row.some((c) => c.includes(flagged.slice) && c.includes(r.sensitivity!.leaveOneOutScheme!)), row.join(' | '));
   });
 
   it('the plan file gets a warning per layer over budget, and the quick fix moves it', async () => {
