@@ -227,7 +227,8 @@ export class InspectorSession implements vscode.Disposable {
     const s = this.sensitivity.get(row.name);
     if (s) return { ...row, sensitivity: s };
     if (!row.sensitivity) return row;
-    const { sensitivity: _dropped, ...rest } = row;
+    const rest = { ...row };
+    delete rest.sensitivity;
     return rest;
   }
 

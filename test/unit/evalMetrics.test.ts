@@ -1,7 +1,7 @@
 /** Evaluation metrics on hand-computed cases. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { expectedCalibrationError, klDivergence, logSoftmax, meanEstimate, scoreSample, SliceAccumulator } from '../../src/core/eval/metrics';
+import { expectedCalibrationError, klDivergence, logSoftmax, meanEstimate, referenceCache, scoreSample, SliceAccumulator } from '../../src/core/eval/metrics';
 import { budgetViolations, effectOf } from '../../src/core/eval/verdict';
 
 const close = (a: number, b: number, tol = 1e-12): void => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} != ${b}`);
@@ -90,6 +90,24 @@ describe('evaluation metrics', () => {
     close(m.mae!, 0.25);
     close(m.mseChange!.value, (0.25 - 1) / 2);
     close(effectOf(m).mseIncrease!, -75);
+  });
+
+  it('the fused scoring with fp32 cached gives the same numbers as the plain one', () => {
+    let seed = 5;
+    const random = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 8 - 4;
+    for (const [task, positions, width] of [['classification', 1, 10], ['language-model', 7, 13]] as const) {
+      const rows = 3;
+      const ref = Float32Array.from({ length: rows * positions * width }, random);
+      const out = Float32Array.from(ref, (v) => v + random() * 0.05);
+      const options = { task, width };
+      const cache = referenceCache(ref, rows, positions, options)!;
+      for (let r = 0; r < rows; r++) {
+        const label = task === 'classification' ? [r] : Array.from({ length: positions }, (_, k) => (k * 3 + r) % width);
+        const plain = scoreSample(out, ref, r * positions * width, positions, options, label);
+        const fused = scoreSample(out, ref, r * positions * width, positions, options, label, undefined, cache);
+        for (const key of Object.keys(plain) as (keyof typeof plain)[]) close(fused[key], plain[key], 1e-9);
+      }
+    }
   });
 
   it('mean estimates and ECE on edge cases', () => {

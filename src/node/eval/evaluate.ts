@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelError } from '../../core/onnx/errors';
 import type { JsonProblem } from '../../core/eval/jsonLocation';
-import { scoreSample, SliceAccumulator, type ScoreOptions } from '../../core/eval/metrics';
+import { referenceCache, scoreSample, SliceAccumulator, type ScoreOptions } from '../../core/eval/metrics';
 import { KEEP_FLOAT, parsePlan, planEntry, unknownLayers } from '../../core/eval/plan';
 import type { EvalResults, Flag, LayerResult, LayerSchemeResult, MetricsBySlice, VariantResult } from '../../core/eval/results';
 import { buildSlices, SAMPLE_INDEX, SliceProblem, type Slices } from '../../core/eval/slices';
@@ -373,9 +373,10 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
       });
       const run = async (config: Config | undefined): Promise<Float32Array> => {
         signal?.throwIfAborted();
-        weights.forEach((w, k) => { feeds[w.name] = weightTensor(w, config ? config.schemes[k] : KEEP_FLOAT); });
+        const runFeeds: Record<string, ort.Tensor> = { ...feeds };
+        weights.forEach((w, k) => { runFeeds[w.name] = weightTensor(w, config ? config.schemes[k] : KEEP_FLOAT); });
         const t = performance.now();
-        const out = await session.run(feeds, [output!.name]);
+        const out = await session.run(runFeeds, [output!.name]);
         inferenceMs += performance.now() - t;
         done++;
         return out[output!.name].data as Float32Array;
@@ -383,22 +384,27 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
       const ref = await run(undefined);
       const perSample = ref.length / rows;
       const positions = task === 'language-model' || task === 'outputs' ? perSample / (width ?? perSample) : 1;
-      const scoreOptions: ScoreOptions = { task, width: task === 'regression' ? perSample : task === 'outputs' ? width ?? perSample : width ?? perSample, probabilities };
+      const scoreOptions: ScoreOptions = { task, width: task === 'regression' ? perSample : width ?? perSample, probabilities };
       if (scratch.p.length < scoreOptions.width) {
         scratch.p = new Float64Array(scoreOptions.width);
         scratch.q = new Float64Array(scoreOptions.width);
       }
+      const refCache = referenceCache(ref, chunk.length, positions, scoreOptions);
       const score = (out: Float32Array, into: SliceAccumulator[]): void => {
         const t = performance.now();
         chunk.forEach((_, r) => {
-          const s = scoreSample(out, ref, r * perSample, positions, scoreOptions, labels[r], scratch);
+          const s = scoreSample(out, ref, r * perSample, positions, scoreOptions, labels[r], scratch, refCache);
           for (const k of slices!.of[b * batchSize + r]) into[k].add(s);
         });
         scoringMs += performance.now() - t;
       };
       score(ref, reference);
-      for (const [c, config] of configs.entries()) {
-        score(await run(config), accumulators[c]);
+      // onnxruntime computes on its own threads: score one configuration while the next one runs.
+      let next = configs.length > 0 ? run(configs[0]) : undefined;
+      for (let c = 0; c < configs.length; c++) {
+        const out = await next!;
+        next = c + 1 < configs.length ? run(configs[c + 1]) : undefined;
+        score(out, accumulators[c]);
         if (c % 8 === 7) report(`batch ${b + 1} of ${batches}`);
       }
       report(`batch ${b + 1} of ${batches}`);

@@ -1,0 +1,66 @@
+/**
+ * `npm run bench` (second part) / `npm run bench:eval`: the slice evaluation harness against raw onnxruntime.
+ * For each demo spec: a full evaluation (variants, sweep, one-at-a-time and leave-one-out sensitivity) timed
+ * end to end, and the same number of inference runs of the same batch shapes on the original model in a
+ * plain onnxruntime loop (no data reading, no weight swapping, no scoring). Overhead = harness / raw - 1.
+ * Options: --repeats N (default 3).
+ */
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { evaluate } from '../src/node/eval/evaluate';
+
+const args = process.argv.slice(2);
+const repeats = Number(args[args.indexOf('--repeats') + 1] || 3) || 3;
+const ROOT = path.join(__dirname, '..');
+
+interface Case { name: string; spec: string; model: string; input: string; batch: number; make: (rows: number) => ort.Tensor }
+
+const cases: Case[] = [
+  {
+    name: 'MNIST MLP (1,996 digits)', spec: 'demo/mnist/mnist.quantlens.json', model: 'demo/mnist/mnist_mlp.onnx', input: 'image', batch: 64,
+    make: (rows) => new ort.Tensor('float32', Float32Array.from({ length: rows * 784 }, (_, i) => ((i * 2654435761) % 256) / 255), [rows, 1, 28, 28]),
+  },
+  {
+    name: 'char GPT (267 windows of 64 tokens)', spec: 'demo/lm/char_gpt.quantlens.json', model: 'demo/lm/char_gpt.onnx', input: 'tokens', batch: 32,
+    make: (rows) => new ort.Tensor('int64', BigInt64Array.from({ length: rows * 64 }, (_, i) => BigInt((i * 7919) % 83)), [rows, 64]),
+  },
+];
+
+async function raw(c: Case, samples: number, runsPerBatch: number): Promise<number> {
+  const session = await ort.InferenceSession.create(path.join(ROOT, c.model), { graphOptimizationLevel: 'all' });
+  const batches: ort.Tensor[] = [];
+  for (let start = 0; start < samples; start += c.batch) batches.push(c.make(Math.min(c.batch, samples - start)));
+  await session.run({ [c.input]: batches[0] }); // warm-up, as the harness's first run is
+  const t = performance.now();
+  for (const feed of batches) for (let k = 0; k < runsPerBatch; k++) await session.run({ [c.input]: feed });
+  const ms = performance.now() - t;
+  await session.release();
+  return ms;
+}
+
+async function main(): Promise<void> {
+  console.log(`\nSlice evaluation harness vs raw onnxruntime ${ort.env.versions.common} (best of ${repeats})\n`);
+  const rows: string[][] = [['spec', 'runs', 'evaluation (s)', 'raw ORT (s)', 'overhead', 'prepare (s)', 'scoring (s)']];
+  for (const c of cases) {
+    let best = Infinity;
+    let timings: Awaited<ReturnType<typeof evaluate>>['timings'] | undefined;
+    let rawBest = Infinity;
+    for (let i = 0; i < repeats; i++) {
+      const t = performance.now();
+      const results = await evaluate(path.join(ROOT, c.spec));
+      const ms = performance.now() - t;
+      if (ms < best) {
+        best = ms;
+        timings = results.timings;
+      }
+      const batches = Math.ceil(results.timings.samplesPerRun / c.batch);
+      rawBest = Math.min(rawBest, await raw(c, results.timings.samplesPerRun, results.timings.runs / batches));
+    }
+    rows.push([c.name, String(timings!.runs), (best / 1000).toFixed(2), (rawBest / 1000).toFixed(2), `${((best / rawBest - 1) * 100).toFixed(1)}%`, (timings!.prepareMs / 1000).toFixed(2), (timings!.scoringMs / 1000).toFixed(2)]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
+  console.log('\nOverhead: the whole evaluation (spec and data checks, weight variants, scoring every sample into every slice) over the same inference runs alone.');
+}
+
+void main();
