@@ -13,7 +13,7 @@ describe('QuantLens extension', () => {
 
   it('contributes its commands to the palette under the QuantLens category', async () => {
     const all = await vscode.commands.getCommands(true);
-    for (const id of ['quantlens.openInspector', 'quantlens.showLog', 'quantlens.exportReport', 'quantlens.chooseSchemes', 'quantlens.showModelHeatmap', 'quantlens.revealLayer']) {
+    for (const id of ['quantlens.openInspector', 'quantlens.showLog', 'quantlens.exportReport', 'quantlens.chooseSchemes', 'quantlens.showModelHeatmap', 'quantlens.revealLayer', 'quantlens.runEvaluation', 'quantlens.showResults']) {
       assert.ok(all.includes(id), `${id} is not registered`);
     }
     const contributed = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string; title: string; category: string }[];
@@ -21,6 +21,7 @@ describe('QuantLens extension', () => {
       contributed.map((c) => `${c.category}: ${c.title}`).sort(),
       [
         'QuantLens: Analyse Model and Export Report…', 'QuantLens: Choose Schemes to Compare…', 'QuantLens: Open Model Inspector',
+        'QuantLens: Run Slice Evaluation', 'QuantLens: Show Evaluation Results',
         'QuantLens: Show Layer in Inspector', 'QuantLens: Show Log', 'QuantLens: Show Model Heatmap',
       ],
     );

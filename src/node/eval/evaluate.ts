@@ -393,7 +393,7 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
       const score = (out: Float32Array, into: SliceAccumulator[]): void => {
         const t = performance.now();
         chunk.forEach((_, r) => {
-          const s = scoreSample(out, ref, r * perSample, positions, scoreOptions, labels[r], scratch, refCache);
+          const s = scoreSample(out, ref, r * perSample, positions, scoreOptions, labels[r], scratch, out === ref ? undefined : refCache); // fp32 against itself: exactly 0 KL
           for (const k of slices!.of[b * batchSize + r]) into[k].add(s);
         });
         scoringMs += performance.now() - t;
