@@ -21,7 +21,7 @@ function db(v: number | null | undefined): string {
   return v.toFixed(1);
 }
 
-const SQNR_COLUMN = 10; // index of the first SQNR column in a rendered row
+const SQNR_COLUMN = 11; // index of the first SQNR column in a rendered row (after #, layer, tensor, shape, params, stored, sensitivity, 4 stats)
 
 async function analysed(uri: vscode.Uri): Promise<void> {
   const ql = await api();
