@@ -17,7 +17,9 @@ export class ResultsViews implements vscode.Disposable {
 
   /** Shows the results of a model (the active or only one when not given). */
   async show(model?: vscode.Uri): Promise<boolean> {
-    const stored = model ? this.store.get(model) : this.store.all()[0];
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    const active = tab instanceof vscode.TabInputCustom ? tab.uri : vscode.window.activeTextEditor?.document.uri;
+    const stored = model ? this.store.get(model) : (active && this.store.get(active)) || this.store.all().find((s) => s.spec.toString() === active?.toString()) || this.store.all()[0];
     if (!stored) {
       void vscode.window.showInformationMessage(vscode.l10n.t('No evaluation results yet: run "QuantLens: Run Slice Evaluation" first.'));
       return false;

@@ -5,6 +5,7 @@ import { parseIdx, parseNpy } from '../../src/core/eval/arrayFiles';
 import { parsePlan, planEntry, setLayerScheme, unknownLayers } from '../../src/core/eval/plan';
 import { bucketNames, buildSlices, quantileEdges, SAMPLE_INDEX } from '../../src/core/eval/slices';
 import { parseSpec, SpecError, sweepSchemes } from '../../src/core/eval/spec';
+import { npy } from '../fixtures/npy';
 
 const problemsOf = (text: string): { line: number; message: string }[] => {
   try {
@@ -99,21 +100,12 @@ describe('quantization plans', () => {
 
 describe('array files', () => {
   it('parses .npy (v1, little-endian float32 and int64)', () => {
-    const npy = (descr: string, shape: string, data: ArrayBufferView): Uint8Array => {
-      let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
-      header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
-      const out = new Uint8Array(10 + header.length + data.byteLength);
-      out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
-      out.set(new TextEncoder().encode(header), 10);
-      out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
-      return out;
-    };
-    const f = parseNpy(npy('<f4', '(2, 3)', Float32Array.of(1, 2, 3, 4, 5, 6)));
+    const f = parseNpy(npy('<f4', [2, 3], Float32Array.of(1, 2, 3, 4, 5, 6)));
     assert.deepEqual(f.shape, [2, 3]);
     assert.deepEqual([...f.data], [1, 2, 3, 4, 5, 6]);
-    const i = parseNpy(npy('<i8', '(2,)', BigInt64Array.of(7n, -1n)));
+    const i = parseNpy(npy('<i8', [2], BigInt64Array.of(7n, -1n)));
     assert.deepEqual([...i.data], [7n, -1n]);
-    assert.throws(() => parseNpy(npy('>f4', '(1,)', Float32Array.of(1))), /big-endian/);
+    assert.throws(() => parseNpy(npy('>f4', [1], Float32Array.of(1))), /big-endian/);
     assert.throws(() => parseNpy(new Uint8Array(12)), /not a .npy file/);
   });
 

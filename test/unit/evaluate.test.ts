@@ -14,6 +14,7 @@ import { SpecError } from '../../src/core/eval/spec';
 import { readDataset } from '../../src/node/eval/data';
 import { EvalProcessError, evaluateInChild } from '../../src/node/eval/evalClient';
 import { evaluate } from '../../src/node/eval/evaluate';
+import { npy } from '../fixtures/npy';
 import { DT, floatTensor, gaussian, model, node, rng, value } from '../fixtures/onnxBuilder';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'quantlens-eval-'));
@@ -24,17 +25,6 @@ const write = (name: string, content: string | Uint8Array): string => {
   return file;
 };
 const spec = (name: string, body: object): string => write(name, `${JSON.stringify(body, null, 2)}\n`);
-
-/** A .npy file (v1, C order). */
-function npy(descr: string, shape: number[], data: ArrayBufferView): Uint8Array {
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
-  const out = new Uint8Array(10 + header.length + data.byteLength);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
-  out.set(new TextEncoder().encode(header), 10);
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
-  return out;
-}
 
 // Two-layer classifier: fc1 [16, 16] carries one huge weight on input 0, which the data always sets to 0:
 // it does not change the output, but forces a per-channel scale so large that int4 zeroes fc1's real weights.

@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelError } from '../../core/onnx/errors';
+import { mulberry32 } from '../../core/random';
 import type { JsonProblem } from '../../core/eval/jsonLocation';
 import { referenceCache, scoreSample, SliceAccumulator, type ScoreOptions } from '../../core/eval/metrics';
 import { KEEP_FLOAT, parsePlan, planEntry, unknownLayers } from '../../core/eval/plan';
@@ -63,23 +64,11 @@ interface InputPlan {
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const product = (d: readonly number[]): number => d.reduce((a, b) => a * b, 1);
 
-/** mulberry32: the seeded sample draw of `limit`. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Indices of the samples evaluated: all, or `limit` drawn with `seed` (kept in data order). */
 export function pickSamples(count: number, limit: number | undefined, seed: number): number[] {
   const all = Array.from({ length: count }, (_, i) => i);
   if (limit === undefined || limit >= count) return all;
-  const random = seeded(seed);
+  const random = mulberry32(seed);
   for (let i = count - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [all[i], all[j]] = [all[j], all[i]];
@@ -405,9 +394,9 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
         const out = await next!;
         next = c + 1 < configs.length ? run(configs[c + 1]) : undefined;
         score(out, accumulators[c]);
-        if (c % 8 === 7) report(`batch ${b + 1} of ${batches}`);
+        if (c % 8 === 7) report(`${b * batchSize} of ${samples.length} samples, configuration ${c + 2} of ${configs.length + 1}`);
       }
-      report(`batch ${b + 1} of ${batches}`);
+      report(`${Math.min(samples.length, (b + 1) * batchSize)} of ${samples.length} samples`);
     }
   } finally {
     await session.release();
