@@ -133,8 +133,10 @@ function planInputs(spec: EvalSpec, model: EvalModel, data: Dataset, check: Chec
   }
   const plans: InputPlan[] = [];
   for (const [k, input] of model.inputs.entries()) {
-    const lm = spec.task.type === 'language-model' && k === 0 && !spec.inputs[input.name];
-    const mapping = spec.inputs[input.name] ?? { field: lm ? spec.task.tokens! : input.name };
+    const isLm = spec.task.type === 'language-model';
+    const mapping = spec.inputs[input.name] ?? { field: isLm && k === 0 ? spec.task.tokens! : input.name };
+    // The token windows (T + 1 ids) feed the first T; mapped explicitly or by default.
+    const lm = isLm && mapping.field === spec.task.tokens;
     const pointer = spec.inputs[input.name] ? `/inputs/${input.name}` : lm ? '/task/tokens' : '/inputs';
     const field = data.fields.get(mapping.field);
     if (!field) {
