@@ -5,7 +5,8 @@
 import uPlot from 'uplot';
 import type { SliceMetrics } from '../src/core/eval/metrics';
 import type { EvalResults, LayerResult } from '../src/core/eval/results';
-import type { Effect } from '../src/core/eval/verdict';
+import { changeText, effectText, mainValue } from '../src/core/eval/describe';
+import { primaryEffect } from '../src/core/eval/verdict';
 import type { ResultsFromView, ResultsRender, ResultsToView } from '../src/resultsProtocol';
 import { decodeNumbers } from '../src/wire';
 
@@ -19,32 +20,9 @@ const el = <K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: 
   if (text !== undefined) e.textContent = text;
   return e;
 };
-const signed = (x: number, d = 1): string => `${x >= 0 ? '+' : ''}${x.toFixed(d)}`;
-
-function main(m: SliceMetrics | undefined): string {
-  if (!m) return '–';
-  if (m.accuracy !== undefined) return `${(m.accuracy * 100).toFixed(1)}%`;
-  if (m.perplexity !== undefined) return m.perplexity.toFixed(3);
-  if (m.mse !== undefined) return m.mse.toPrecision(3);
-  return m.kl !== undefined ? m.kl.toPrecision(2) : `${m.outputSqnrDb.toFixed(1)} dB`;
-}
-function change(m: SliceMetrics | undefined): string {
-  if (!m) return '';
-  if (m.accuracyChange) return `${signed(m.accuracyChange.value)} pp [${signed(m.accuracyChange.low)}, ${signed(m.accuracyChange.high)}]`;
-  if (m.perplexityChange) return `${signed(m.perplexityChange.value)}% [${signed(m.perplexityChange.low)}, ${signed(m.perplexityChange.high)}]`;
-  if (m.mseChange) return `${signed(m.mseChange.value, 4)}`;
-  return `KL ${(m.kl ?? 0).toPrecision(2)}`;
-}
 function sweepValue(m: SliceMetrics): number {
   return m.accuracy !== undefined ? m.accuracy * 100 : m.perplexity ?? m.mse ?? m.kl ?? 0;
 }
-function effectValue(task: EvalResults['task'], e: Effect): number {
-  return task === 'classification' ? e.accuracyDrop ?? 0 : task === 'language-model' ? e.perplexityIncrease ?? 0 : task === 'regression' ? e.mseIncrease ?? 0 : e.kl ?? 0;
-}
-function effectText(task: EvalResults['task'], e: Effect): string {
-  return task === 'classification' ? `${signed(-(e.accuracyDrop ?? 0))} pp` : task === 'language-model' ? `${signed(e.perplexityIncrease ?? 0)}% ppl` : task === 'regression' ? `${signed(e.mseIncrease ?? 0)}% mse` : `KL ${(e.kl ?? 0).toPrecision(2)}`;
-}
-
 function theme(): { fg: string; grid: string; font: string; palette: string[] } {
   const s = getComputedStyle(document.body);
   const v = (n: string, f: string): string => s.getPropertyValue(n).trim() || f;
@@ -84,8 +62,8 @@ function render(r: EvalResults, resultsFile: string): ResultsRender {
       const bad = v.violations.some((x) => x.slice === s.name);
       badCells += bad ? 1 : 0;
       const td = el('td', `num ${v.kind === 'reference' ? '' : bad ? 'bad' : 'ok'}`);
-      td.append(el('div', undefined, main(m)));
-      if (v.kind !== 'reference') td.append(el('div', 'muted small', change(m)));
+      td.append(el('div', undefined, mainValue(m) || '–'));
+      if (v.kind !== 'reference') td.append(el('div', 'muted small', changeText(m)));
       td.title = v.violations.filter((x) => x.slice === s.name).map((x) => `${x.metric} ${x.value.toFixed(3)} > ${x.limit}`).join('\n');
       tr.append(td);
     }
@@ -139,20 +117,19 @@ function render(r: EvalResults, resultsFile: string): ResultsRender {
     app.append(el('p', 'muted', `Only one layer quantized (worst slice of ≥ ${r.thresholds.minSliceSize} samples)${sens.leaveOneOutScheme ? `; leave-one-out: everything at ${sens.leaveOneOutScheme} except the layer` : ''}. Click a layer to inspect it.`));
     const layers: LayerResult[] = [...sens.layers].sort((a, b) => a.rank - b.rank);
     const schemes = [...sens.schemes];
-    const max = Math.max(1e-9, ...layers.flatMap((l) => schemes.map((s) => Math.abs(effectValue(r.task, l.oneAtATime[s].worst.effect)))));
+    const max = Math.max(1e-9, ...layers.flatMap((l) => schemes.map((s) => Math.abs(primaryEffect(r.task, l.oneAtATime[s].worst.effect)))));
     const grid = el('div', 'bars');
     const flagged = new Set(r.flags.map((f) => f.weight));
     for (const l of layers) {
       const name = el('button', `layer ${flagged.has(l.weight) ? 'flagged' : ''}`, `${l.rank}. ${l.layer}`);
       name.title = `${l.weight} (${l.op})${flagged.has(l.weight) ? `\n${r.flags.find((f) => f.weight === l.weight)!.message}` : ''}`;
-      const worstScheme = schemes[schemes.length - 1];
-      name.addEventListener('click', () => vscode.postMessage({ type: 'reveal', weight: l.weight, scheme: worstScheme }));
+      name.addEventListener('click', () => vscode.postMessage({ type: 'reveal', weight: l.weight, scheme: sens.rankScheme }));
       const cell = el('div', 'barcell');
       for (const [i, s] of schemes.entries()) {
         const w = l.oneAtATime[s].worst;
         const row = el('div', 'barrow');
         const bar = el('div', `bar c${i % 6} ${l.oneAtATime[s].meetsBudget ? '' : 'over'}`);
-        bar.style.width = `${Math.max(0.5, (Math.max(0, effectValue(r.task, w.effect)) / max) * 100)}%`;
+        bar.style.width = `${Math.max(0.5, (Math.max(0, primaryEffect(r.task, w.effect)) / max) * 100)}%`;
         row.append(el('span', 'scheme', s), bar, el('span', 'value', `${effectText(r.task, w.effect)} · ${w.slice}`));
         cell.append(row);
         bars++;

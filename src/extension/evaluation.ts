@@ -9,7 +9,7 @@ import { finiteReplacer, resultsFileName, type EvalResults } from '../core/eval/
 import { SpecError } from '../core/eval/spec';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../core/eval/verdict';
 import { evaluateInChild } from '../node/eval/evalClient';
-import type { EvaluationStore, StoredResults } from './evaluationStore';
+import { modelOf, type EvaluationStore, type StoredResults } from './evaluationStore';
 import type { Log } from './log';
 
 /** Files of evaluation specs. */
@@ -167,7 +167,7 @@ export class EvaluationRunner implements vscode.Disposable {
       this.specDiagnostics.delete(spec);
       const file = vscode.Uri.file(path.join(path.dirname(spec.fsPath), resultsFileName(name)));
       await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(`${JSON.stringify(results, finiteReplacer, 2)}\n`));
-      const stored: StoredResults = { results, file, spec, model: vscode.Uri.file(path.resolve(path.dirname(spec.fsPath), results.model.file)) };
+      const stored: StoredResults = { results, file, spec, model: modelOf(file, results) };
       this.store.set(stored);
       this.log.info(`Evaluation of ${name}: ${results.timings.runs} runs in ${(results.timings.totalMs / 1000).toFixed(2)} s; ${results.flags.length} sensitive layer(s); budget ${results.budgetViolated ? 'violated' : 'met'}`);
       await this.onResults(stored);

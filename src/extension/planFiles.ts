@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { KEEP_FLOAT, layerPointer, newPlanText, parsePlan, planEntry, setLayerSchemeEdits, unknownLayers } from '../core/eval/plan';
+import { KEEP_FLOAT, layerPointer, newPlanText, parsePlan, planEntry, setLayerScheme, setLayerSchemeEdits, unknownLayers } from '../core/eval/plan';
 import type { LayerResult } from '../core/eval/results';
 import { describeViolation, budgetViolations, layerBudget } from '../core/eval/verdict';
 import type { EvaluationStore, StoredResults } from './evaluationStore';
@@ -60,7 +60,7 @@ export class PlanFiles implements vscode.Disposable, vscode.CodeActionProvider {
     const sensitivity = stored.results.sensitivity;
     if (!sensitivity || sensitivity.schemes.length === 0) return undefined;
     const uri = planFileFor(stored.spec);
-    const aggressive = sensitivity.leaveOneOutScheme ?? sensitivity.schemes[sensitivity.schemes.length - 1];
+    const aggressive = sensitivity.rankScheme;
     let text: string | undefined;
     try {
       text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
@@ -80,12 +80,7 @@ export class PlanFiles implements vscode.Disposable, vscode.CodeActionProvider {
     if (missing.length > 0) {
       const document = await vscode.workspace.openTextDocument(uri);
       const edit = new vscode.WorkspaceEdit();
-      let current = document.getText();
-      for (const l of missing) {
-        for (const e of setLayerSchemeEdits(current, l.layer, plan.default)) {
-          current = current.slice(0, e.offset) + e.content + current.slice(e.offset + e.length);
-        }
-      }
+      const current = missing.reduce((t, l) => setLayerScheme(t, l.layer, plan.default), document.getText());
       edit.replace(uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), current);
       await vscode.workspace.applyEdit(edit);
       await document.save();

@@ -84,8 +84,7 @@ export function unknownLayers(plan: QuantPlan, weights: readonly PlanWeight[]): 
 
 /** The plan text with `layer` set to `scheme` (added to `layers` when absent), formatting preserved. */
 export function setLayerScheme(text: string, layer: string, scheme: string): string {
-  const eol = text.includes('\r\n') ? '\r\n' : '\n';
-  return applyEdits(text, modify(text, ['layers', layer], scheme, { formattingOptions: { insertSpaces: true, tabSize: 2, eol } }));
+  return applyEdits(text, setLayerSchemeEdits(text, layer, scheme));
 }
 
 /** Edits (offset, length, content) setting `layer` to `scheme`. */

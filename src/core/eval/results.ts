@@ -70,7 +70,8 @@ export interface EvalResults {
   slices: { name: string; n: number }[];
   variants: VariantResult[];
   sweep?: { granularity: string; asymmetric: boolean; bits: number[]; schemes: string[]; metrics: MetricsBySlice[] };
-  sensitivity?: { schemes: string[]; leaveOneOutScheme?: string; layers: LayerResult[] };
+  /** `rankScheme`: the most aggressive (fewest bytes) one-at-a-time scheme, which ranks the layers (and leave-one-out uses). */
+  sensitivity?: { schemes: string[]; rankScheme: string; leaveOneOutScheme?: string; layers: LayerResult[] };
   flags: Flag[];
   /** Quantizable weights the variants leave as they are, and why. */
   skippedWeights: { name: string; reason: string }[];

@@ -138,16 +138,7 @@ export function planWeight(ref: WeightRef, consumers: Map<string, Consumer[]>): 
   return { role: main.role, quantizable, layout: quantizable ? main.layout : undefined, transpose: quantizable ? main.transpose : undefined, layers };
 }
 
-/** out[o][c][i] <- data[c][o][i]: undoes transposeChannels. */
+/** out[o][c][i] <- data[c][o][i]: undoes transposeChannels (the same move with outer and channels swapped). */
 export function untransposeChannels(data: Float32Array, t: ChannelTranspose): Float32Array {
-  const out = new Float32Array(data.length);
-  const { outer, channels, inner } = t;
-  for (let o = 0; o < outer; o++) {
-    for (let c = 0; c < channels; c++) {
-      const to = (o * channels + c) * inner;
-      const from = (c * outer + o) * inner;
-      out.set(data.subarray(from, from + inner), to);
-    }
-  }
-  return out;
+  return transposeChannels(data, { outer: t.channels, channels: t.outer, inner: t.inner });
 }

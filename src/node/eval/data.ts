@@ -3,6 +3,7 @@
  * into fields (one value or array per sample). Several sources are joined row by row. Every error names
  * the file and, where it is about one sample, the sample and its line.
  */
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -39,8 +40,8 @@ export interface Field {
 export interface Dataset {
   count: number;
   fields: Map<string, Field>;
-  /** Data files read (absolute), for the results' hashes. */
-  files: string[];
+  /** Data sources read (absolute paths) with the SHA-256 of their bytes ('folder' for image folders). */
+  files: { file: string; sha256: string }[];
 }
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -254,7 +255,7 @@ async function imageFields(folder: string, file: string, options: ImageOptions):
 }
 
 /** Reads one source into fields. `specDir` resolves its path; `pointer` is its place in the spec. */
-async function readSource(source: DataSource, specDir: string, pointer: string): Promise<{ count: number; fields: Field[]; file: string }> {
+async function readSource(source: DataSource, specDir: string, pointer: string): Promise<{ count: number; fields: Field[]; file: string; sha256: string }> {
   const file = path.resolve(specDir, source.path);
   const shown = source.path;
   try {
@@ -267,18 +268,22 @@ async function readSource(source: DataSource, specDir: string, pointer: string):
     if ((format === 'npy' || format === 'idx') && !source.as) {
       throw new DataProblem(`${pointer}`, `'${shown}' holds one array: name its field with "as" (e.g. "as": "image").`);
     }
+    if (format === 'images') return { ...(await imageFields(file, shown, source.image ?? {})), file, sha256: 'folder' };
+    // Each file is read once: parsed, and hashed for the results.
+    const raw = await fs.readFile(file);
+    const sha256 = createHash('sha256').update(raw).digest('hex');
     switch (format) {
-      case 'jsonl': return { ...jsonlFields(maybeGunzip(await fs.readFile(file)).toString(), shown), file };
-      case 'csv': return { ...csvFields(maybeGunzip(await fs.readFile(file)).toString(), shown), file };
+      case 'jsonl': return { ...jsonlFields(maybeGunzip(raw).toString(), shown), file, sha256 };
+      case 'csv': return { ...csvFields(maybeGunzip(raw).toString(), shown), file, sha256 };
       case 'npy':
       case 'idx': {
-        const bytes = maybeGunzip(await fs.readFile(file));
+        const bytes = maybeGunzip(raw);
         const array = format === 'npy' ? parseNpy(bytes) : parseIdx(bytes);
         if (array.shape.length === 0) throw new Error('it holds a scalar, not one value per sample');
-        return { count: array.shape[0], fields: [arrayField(source.as!, shown, array)], file };
+        return { count: array.shape[0], fields: [arrayField(source.as!, shown, array)], file, sha256 };
       }
       case 'npz': {
-        const members = unzipSync(await fs.readFile(file));
+        const members = unzipSync(raw);
         const arrays = Object.entries(members).filter(([n]) => n.endsWith('.npy')).map(([n, bytes]) => {
           try {
             return { name: n.replace(/\.npy$/, ''), array: parseNpy(bytes) };
@@ -292,9 +297,8 @@ async function readSource(source: DataSource, specDir: string, pointer: string):
           if (array.shape[0] !== first) throw new Error(`its arrays differ in length: '${arrays[0].name}' has ${first} samples, '${name}' has ${array.shape[0]}`);
         }
         const fields = arrays.map(({ name, array }) => arrayField(name, shown, array));
-        return { count: first, fields, file };
+        return { count: first, fields, file, sha256 };
       }
-      case 'images': return { ...(await imageFields(file, shown, source.image ?? {})), file };
     }
   } catch (error) {
     if (error instanceof DataProblem) throw error;
@@ -305,13 +309,13 @@ async function readSource(source: DataSource, specDir: string, pointer: string):
 /** Reads every source and joins them row by row. */
 export async function readDataset(sources: readonly DataSource[], specDir: string, single: boolean): Promise<Dataset> {
   const fields = new Map<string, Field>();
-  const files: string[] = [];
+  const files: Dataset['files'] = [];
   let count = -1;
   let first = '';
   for (const [i, source] of sources.entries()) {
     const pointer = single ? '/data' : `/data/${i}`;
     const read = await readSource(source, specDir, pointer);
-    files.push(read.file);
+    files.push({ file: read.file, sha256: read.sha256 });
     if (count >= 0 && read.count !== count) {
       throw new DataProblem(pointer, `'${source.path}' has ${read.count} samples but '${first}' has ${count}: joined sources need the same number of rows.`);
     }

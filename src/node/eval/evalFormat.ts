@@ -1,27 +1,7 @@
 /** Plain-text summary of evaluation results (the CLI's default output; the JSON is the full record). */
-import type { SliceMetrics } from '../../core/eval/metrics';
+import { changeText, effectText, mainValue } from '../../core/eval/describe';
 import type { EvalResults } from '../../core/eval/results';
 import { describeViolation } from '../../core/eval/verdict';
-
-const signed = (x: number, digits = 1): string => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
-
-/** The main number of a slice's metrics, as shown in tables: "96.4%", "ppl 5.21", "mse 0.013". */
-export function mainValue(m: SliceMetrics | undefined): string {
-  if (!m) return '';
-  if (m.accuracy !== undefined) return `${(m.accuracy * 100).toFixed(1)}%`;
-  if (m.perplexity !== undefined) return `ppl ${m.perplexity.toFixed(3)}`;
-  if (m.mse !== undefined) return `mse ${m.mse.toPrecision(3)}`;
-  return `kl ${(m.kl ?? 0).toPrecision(2)}`;
-}
-
-/** The change vs fp32 with its CI: "-1.2 [-2.0, -0.4] pp", "+3.1% ppl". */
-export function changeText(m: SliceMetrics | undefined): string {
-  if (!m) return '';
-  if (m.accuracyChange) return `${signed(m.accuracyChange.value)} [${signed(m.accuracyChange.low)}, ${signed(m.accuracyChange.high)}] pp`;
-  if (m.perplexityChange) return `${signed(m.perplexityChange.value)}% [${signed(m.perplexityChange.low)}, ${signed(m.perplexityChange.high)}]`;
-  if (m.mseChange) return `${signed(m.mseChange.value, 4)} mse`;
-  return `sqnr ${m.outputSqnrDb.toFixed(1)} dB`;
-}
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -57,8 +37,7 @@ export function evalSummary(r: EvalResults, resultsFile?: string): string {
   if (r.sensitivity) {
     out.push('');
     out.push(`Layer sensitivity, one at a time (worst slice of at least ${r.thresholds.minSliceSize} samples)${r.sensitivity.leaveOneOutScheme ? `; leave-one-out under ${r.sensitivity.leaveOneOutScheme}` : ''}:`);
-    const effect = (e: { accuracyDrop?: number; perplexityIncrease?: number; mseIncrease?: number; kl?: number }): string =>
-      e.accuracyDrop !== undefined ? `${signed(-e.accuracyDrop)} pp` : e.perplexityIncrease !== undefined ? `${signed(e.perplexityIncrease)}% ppl` : e.mseIncrease !== undefined ? `${signed(e.mseIncrease)}% mse` : `kl ${(e.kl ?? 0).toPrecision(2)}`;
+    const effect = (e: Parameters<typeof effectText>[1]): string => effectText(r.task, e);
     out.push(table([
       ['rank', 'layer', ...r.sensitivity.schemes.map((s) => `${s} (worst slice)`), ...(r.sensitivity.leaveOneOutScheme ? ['leave-one-out'] : [])],
       ...[...r.sensitivity.layers].sort((a, b) => a.rank - b.rank).map((l) => [

@@ -4,6 +4,7 @@
  * quantized, all but one...) by feeding different weights. Quantized-dequantized weights are computed
  * once per (weight, scheme) and reused.
  */
+import { createHash } from 'node:crypto';
 import { onnx } from 'onnx-proto';
 import type { ValueInfo } from '../../core/onnx/overview';
 import { fakeQuantize, type Layout2D } from '../../core/quant/fakeQuant';
@@ -37,6 +38,9 @@ export interface EvalModel {
   outputs: ValueInfo[];
   /** Quantizable weights left as they are, and why. */
   skipped: { name: string; reason: string }[];
+  /** SHA-256 and size of the model file as read. */
+  sha256: string;
+  fileBytes: number;
 }
 
 const FLOAT32 = 1;
@@ -87,6 +91,8 @@ export async function prepareEvalModel(modelPath: string, signal?: AbortSignal):
     inputs: loaded.overview.inputs,
     outputs: loaded.overview.outputs,
     skipped,
+    sha256: createHash('sha256').update(loaded.bytes).digest('hex'),
+    fileBytes: loaded.bytes.length,
   };
 }
 

@@ -112,7 +112,7 @@ async function prepare(specPath: string, signal?: AbortSignal) {
   }
   let data: Dataset;
   try {
-    data = await readDataset(spec.data, dir, !Array.isArray(JSON.parse(text).data));
+    data = await readDataset(spec.data, dir, !Array.isArray((JSON.parse(text) as { data: unknown }).data));
   } catch (error) {
     if (error instanceof DataProblem) {
       check.add(error.pointer, error.message);
@@ -120,7 +120,7 @@ async function prepare(specPath: string, signal?: AbortSignal) {
     }
     throw error;
   }
-  return { text, spec, json, check, dir, modelPath, model, data };
+  return { text, spec, check, dir, model, data };
 }
 
 /** Maps model inputs to fields and checks every selected sample's inputs and label. */
@@ -230,7 +230,7 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
   const { signal } = options;
   const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
   options.onProgress?.({ phase: 'checking', done: 0, total: 0, message: 'Checking the spec, model and data' });
-  const { text, spec, check, dir, modelPath, model, data } = await prepare(path.resolve(specPath), signal);
+  const { text, spec, check, dir, model, data } = await prepare(path.resolve(specPath), signal);
   const task = spec.task.type;
 
   const output = model.outputs.find((o) => o.name === (spec.task.output ?? model.outputs[0]?.name));
@@ -469,11 +469,7 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
   }
 
   const specContent = JSON.parse(text) as unknown;
-  const modelBytes = await fs.readFile(modelPath);
-  const dataFiles = await Promise.all(data.files.map(async (f) => {
-    const stat = await fs.stat(f);
-    return { file: path.relative(dir, f) || '.', sha256: stat.isFile() ? sha256(await fs.readFile(f)) : 'folder' };
-  }));
+  const dataFiles = data.files.map((f) => ({ file: path.relative(dir, f.file) || '.', sha256: f.sha256 }));
   const ortVersion = (ort.env as { versions?: { common?: string } }).versions?.common ?? 'unknown';
   return {
     format: 'quantlens-eval-results',
@@ -481,7 +477,7 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
     createdAt: new Date().toISOString(),
     tool: { quantlens: options.version ?? '0.0.0', onnxruntime: ortVersion, node: process.version, platform: `${process.platform}-${process.arch}` },
     spec: { file: path.basename(specPath), sha256: sha256(Buffer.from(text)), content: specContent },
-    model: { file: spec.model, sha256: sha256(modelBytes), bytes: modelBytes.length },
+    model: { file: spec.model, sha256: model.sha256, bytes: model.fileBytes },
     data: { files: dataFiles, samples: data.count, evaluated: samples.length, limit: spec.limit, seed: spec.seed },
     task,
     output: output!.name,
@@ -490,7 +486,7 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
     slices: names.map((name, k) => ({ name, n: slices!.sizes[k] })),
     variants: variantResults,
     ...(spec.sweep ? { sweep: { granularity: spec.sweep.granularity, asymmetric: spec.sweep.asymmetric, bits: spec.sweep.bits, schemes: sweep, metrics: sweepMetrics } } : {}),
-    ...(spec.sensitivity ? { sensitivity: { schemes: oatSchemes, leaveOneOutScheme: looScheme, layers } } : {}),
+    ...(spec.sensitivity ? { sensitivity: { schemes: oatSchemes, rankScheme: aggressive, leaveOneOutScheme: looScheme, layers } } : {}),
     flags,
     skippedWeights: model.skipped,
     budgetViolated: variantResults.some((v) => v.violations.length > 0),

@@ -1,0 +1,34 @@
+/** Metrics and effects as text, the same in the CLI, the results view and the inspector's table. */
+import type { SliceMetrics, TaskKind } from './metrics';
+import type { Effect } from './verdict';
+
+/** A number with its sign: "+1.2", "-0.5". */
+export const signed = (x: number, digits = 1): string => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+
+/** The main number of a slice's metrics: "96.4%", "ppl 6.365", "mse 0.013", "kl 0.0024". */
+export function mainValue(m: SliceMetrics | undefined): string {
+  if (!m) return '';
+  if (m.accuracy !== undefined) return `${(m.accuracy * 100).toFixed(1)}%`;
+  if (m.perplexity !== undefined) return `ppl ${m.perplexity.toFixed(3)}`;
+  if (m.mse !== undefined) return `mse ${m.mse.toPrecision(3)}`;
+  return `kl ${(m.kl ?? 0).toPrecision(2)}`;
+}
+
+/** The change vs fp32 with its 95% CI: "-1.2 pp [-2.0, -0.4]", "+3.1% [+2.0, +4.2]". */
+export function changeText(m: SliceMetrics | undefined): string {
+  if (!m) return '';
+  if (m.accuracyChange) return `${signed(m.accuracyChange.value)} pp [${signed(m.accuracyChange.low)}, ${signed(m.accuracyChange.high)}]`;
+  if (m.perplexityChange) return `${signed(m.perplexityChange.value)}% [${signed(m.perplexityChange.low)}, ${signed(m.perplexityChange.high)}]`;
+  if (m.mseChange) return `${signed(m.mseChange.value, 4)} mse`;
+  return `sqnr ${m.outputSqnrDb.toFixed(1)} dB`;
+}
+
+/** An effect as the task reads it: "-1.5 pp", "+16.1% ppl", "+3.0% mse", "KL 0.21". */
+export function effectText(task: TaskKind, e: Effect): string {
+  switch (task) {
+    case 'classification': return `${signed(-(e.accuracyDrop ?? 0))} pp`;
+    case 'language-model': return `${signed(e.perplexityIncrease ?? 0)}% ppl`;
+    case 'regression': return `${signed(e.mseIncrease ?? 0)}% mse`;
+    default: return `KL ${(e.kl ?? 0).toPrecision(2)}`;
+  }
+}
