@@ -14,7 +14,7 @@ const noNodeBuiltins = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'out/**', '.vscode-test/**', 'test/fixtures/**/*.onnx', '*.vsix'] },
+  { ignores: ['dist/**', 'node_modules/**', 'out/**', '.vscode-test/**', 'test/fixtures/**/*.onnx', '*.vsix', 'assembly/**', 'src/core/wasm/*.generated.ts'] },
   ...tseslint.configs.recommended,
   {
     rules: {

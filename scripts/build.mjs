@@ -1,6 +1,7 @@
 // Bundles QuantLens with esbuild: the extension and its workers (node), the webview (browser), the test suite.
 import * as esbuild from 'esbuild';
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import './buildWasm.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');

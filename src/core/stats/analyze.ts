@@ -2,10 +2,10 @@
  * Analysis of one weight tensor: statistics, a histogram and every selected scheme's error, computed with
  * one range pass (min/max, per-group scales) and one fused pass over the values for everything else.
  */
-import { fp8Scale, intParams, type IntParams, type Layout2D } from '../quant/fakeQuant';
-import { FP16, FP8_E4M3FN, FP8_E5M2, type MiniFloat } from '../quant/rounding';
+import { scalesFromRanges, type Layout2D } from '../quant/fakeQuant';
+import { FP8_E4M3FN, FP8_E5M2 } from '../quant/rounding';
 import { intRange, type Scheme } from '../quant/schemes';
-import { scratch } from '../scratch';
+import { kernels, type KernelExports, type Kernels, type Views } from '../wasm/kernels';
 
 /** Statistics of the finite values of a tensor (NaN and Inf are counted, not used). */
 export interface TensorStats {
@@ -54,394 +54,220 @@ export interface TensorAnalysis {
   schemes: Record<string, SchemeMetrics>;
 }
 
-const KIND_INT = 0;
-const KIND_FP16 = 1;
-const KIND_BF16 = 2;
-const KIND_FP8 = 3;
-/** 1.5 * 2^52: in float64, (v + RNE) - RNE rounds v to an integer with ties to even (|v| < 2^51). */
-const RNE = 6755399441055744;
-const POW2 = Float64Array.from({ length: 300 }, (_, k) => 2 ** (k - 150));
-const scratchF32 = new Float32Array(1);
-const scratchU32 = new Uint32Array(scratchF32.buffer);
-const fround = Math.fround;
-
-/** Rounds a finite float32 value to a narrower binary float (ties to even); overflow saturates or gives Infinity. */
-function roundMini(y: number, mantissaBits: number, minExponent: number, max: number, saturate: boolean): number {
-  const a = y < 0 ? -y : y;
-  if (a === 0) return y;
-  scratchF32[0] = a;
-  let e = ((scratchU32[0] >>> 23) & 0xff) - 127;
-  if (e < minExponent) e = minExponent;
-  const c = POW2[e - mantissaBits + 150] * RNE;
-  let r = a + c - c;
-  if (r > max) r = saturate ? max : Infinity;
-  return y < 0 ? -r : r;
-}
-
-/** One scheme prepared for the fused pass: its parameters and accumulators (one hidden class for all kinds). */
-class Prepared {
-  noise: Float64Array;
-  /** Sum of x * e (e = x - x_hat): with signal and noise it gives cosine without two more accumulators. */
-  xe = 0;
-  maxAbs = 0;
-  clips = 0;
-  zeroed = 0;
-  constructor(
-    readonly id: string,
-    readonly kind: number,
-    readonly blocks: number,
-    readonly blockSize: number,
-    readonly perTensor: boolean,
-    readonly scales: Float32Array,
-    readonly zeroPoints: Int32Array,
-    readonly qmin: number,
-    readonly qmax: number,
-    readonly mantissaBits: number,
-    readonly minExponent: number,
-    readonly fmax: number,
-    readonly scale: number,
-    cells: number,
-    slot: number,
-  ) {
-    // Internal accumulator: reused scratch memory (see core/scratch.ts).
-    this.noise = scratch.float64(1 + slot, cells);
-  }
-}
+/** Values copied into the kernels' memory at a time (whole rows): 128 KB stays in cache for every pass. */
+const CHUNK_VALUES = 32768;
+/** Rows of this many values when a tensor has no layout. */
+const FLAT_ROW = 4096;
+const KIND = { fp16: 1, bf16: 2, fp8: 3 } as const;
+/** fp8 formats: parameters and the exponent clamp of the kernels' rounding (one past the largest exponent). */
+const FP8 = { 'fp8-e4m3': { f: FP8_E4M3FN, maxE: 9 }, 'fp8-e5m2': { f: FP8_E5M2, maxE: 16 } } as const;
 
 const sqnr = (signal: number, noise: number): number => (noise === 0 ? Infinity : 10 * Math.log10(signal / noise));
+const pad4 = (n: number): number => Math.ceil(n / 4) * 4;
 
-function prepare(scheme: Scheme, data: Float32Array, layout: Layout2D | undefined, channels: number, reduction: number, slot: number): Prepared {
-  const none = new Float32Array(0);
-  const noZp = new Int32Array(0);
-  if (scheme.kind === 'int') {
-    const perTensor = scheme.granularity.kind === 'tensor' || !layout;
-    const effective = layout ?? { rows: 1, cols: data.length, channelAxis: 0 as const };
-    const params: IntParams = intParams(data, effective, perTensor ? { ...scheme, granularity: { kind: 'tensor' } } : scheme);
-    const blockSize = scheme.granularity.kind === 'block' && layout ? scheme.granularity.size : reduction;
-    const blocks = Math.ceil(reduction / blockSize);
+/**
+ * How the kernels see a tensor: `strided` rows hold one value per channel (MatMul [K, N]: channels along
+ * the row), `runs` rows are one channel each with blocks along the row (Conv, Gemm with transB), `flat` rows
+ * are pieces of a tensor without a layout. In kernel memory rows are `stride` values apart (padded with
+ * zeros to a multiple of 4). Per-cell arrays of strided tensors are block-major with rows of `pad`
+ * (channels rounded up to 4), so a row's cells are contiguous; runs tensors are channel-major.
+ */
+interface Geometry {
+  shape: 'strided' | 'runs' | 'flat';
+  rows: number;
+  cols: number;
+  stride: number;
+  channels: number;
+  reduction: number;
+  pad: number;
+}
+
+/** Index of cell (channel c, block b) in a per-cell array of `blocks` blocks per channel. */
+function cellIndex(g: Geometry, c: number, b: number, blocks: number): number {
+  if (g.shape === 'strided') return b * g.pad + c;
+  return g.shape === 'runs' ? c * blocks + b : 0;
+}
+
+/** Cells of a per-cell array of `blocks` blocks per channel. */
+function cellCount(g: Geometry, blocks: number): number {
+  if (g.shape === 'strided') return blocks * g.pad;
+  return g.shape === 'runs' ? g.channels * blocks : 1;
+}
+
+/** A chunk of rows [r0, r1) in kernel memory at x, `values` of the tensor's values in all. */
+interface Chunk {
+  r0: number;
+  r1: number;
+  x: number;
+  values: number;
+}
+
+/**
+ * Calls fn for the rows [r0, r1) of a chunk split where a block of `size` rows ends (strided tensors' rows
+ * are one reduction step each, so rows of one block share cells); fn(block, pointer, rows).
+ */
+function forEachBlock(g: Geometry, c: Chunk, size: number, fn: (block: number, x: number, rows: number) => void): void {
+  for (let r = c.r0; r < c.r1;) {
+    const b = (r / size) | 0;
+    const end = Math.min(c.r1, (b + 1) * size);
+    fn(b, c.x + 4 * (r - c.r0) * g.stride, end - r);
+    r = end;
+  }
+}
+
+/** One scheme laid out in kernel memory. */
+class SchemeRun {
+  readonly blockSize: number;
+  readonly blocks: number;
+  /** Integer schemes: one scale per group (channel x block) rather than per tensor. */
+  readonly grouped: boolean;
+  readonly groups: number;
+  readonly noise: number;
+  readonly acc: number;
+  readonly lo: number;
+  readonly hi: number;
+  readonly scales: number;
+  readonly zps: number;
+  /** fp8's per-tensor scale (1 in place of 0, see assembly/kernels.ts). */
+  fp8Scale = 1;
+
+  constructor(readonly scheme: Scheme, g: Geometry, kern: Kernels) {
+    const block = scheme.kind === 'int' && scheme.granularity.kind === 'block' && g.shape !== 'flat' ? scheme.granularity.size : g.reduction;
+    this.blockSize = Math.min(block, g.reduction);
+    this.blocks = Math.ceil(g.reduction / this.blockSize);
+    this.grouped = scheme.kind === 'int' && scheme.granularity.kind !== 'tensor' && g.shape !== 'flat';
+    this.noise = kern.alloc(8 * cellCount(g, this.blocks));
+    this.acc = kern.alloc(8 * 4);
+    // Scales: per group when grouped; per tensor, repeated on every channel lane (strided) or one value.
+    this.groups = scheme.kind !== 'int' ? 0 : this.grouped ? cellCount(g, this.blocks) : g.shape === 'strided' ? g.pad : 1;
+    this.lo = this.grouped ? kern.alloc(4 * this.groups) : 0;
+    this.hi = this.grouped ? kern.alloc(4 * this.groups) : 0;
+    this.scales = this.groups ? kern.alloc(4 * this.groups) : 0;
+    this.zps = this.groups ? kern.alloc(4 * this.groups) : 0;
+  }
+
+  /** Pass 1: widens the group ranges with a chunk. */
+  groupRange(k: KernelExports, g: Geometry, c: Chunk): void {
+    if (g.shape === 'strided') {
+      forEachBlock(g, c, this.blockSize, (b, x, rows) => k.groupRangeStrided(x, g.cols, rows, g.stride, this.lo + 4 * b * g.pad, this.hi + 4 * b * g.pad));
+    } else {
+      const offset = 4 * c.r0 * this.blocks;
+      k.groupRangeRuns(c.x, g.cols, c.r1 - c.r0, g.stride, this.blockSize, this.lo + offset, this.hi + offset);
+    }
+  }
+
+  /** Between the passes: scales and zero points from the group ranges (or the tensor's range), fp8's scale. */
+  choose(k: KernelExports, v: Views, min: number, max: number, finite: number): void {
+    const { scheme } = this;
+    if (scheme.kind === 'float') {
+      if (scheme.format === 'fp8-e4m3' || scheme.format === 'fp8-e5m2') {
+        this.fp8Scale = Math.fround((finite ? Math.max(-min, max) : 0) / FP8[scheme.format].f.max) || 1;
+      }
+      return;
+    }
     const { qmin, qmax } = intRange(scheme);
-    return new Prepared(scheme.id, KIND_INT, blocks, blockSize, perTensor, params.scales, params.zeroPoints, qmin, qmax, 0, 0, 0, 1, channels * blocks, slot);
-  }
-  const make = (kind: number, mantissaBits: number, minExponent: number, fmax: number, scale: number): Prepared =>
-    new Prepared(scheme.id, kind, 1, reduction, true, none, noZp, 0, 0, mantissaBits, minExponent, fmax, scale, channels, slot);
-  switch (scheme.format) {
-    case 'fp16': return make(KIND_FP16, FP16.mantissaBits, FP16.minExponent, FP16.max, 1);
-    case 'bf16': return make(KIND_BF16, 7, -126, 0, 1);
-    default: {
-      const f: MiniFloat = scheme.format === 'fp8-e4m3' ? FP8_E4M3FN : FP8_E5M2;
-      return make(KIND_FP8, f.mantissaBits, f.minExponent, f.max, fp8Scale(data, scheme.format));
+    if (this.grouped) {
+      k.chooseScales(scheme.symmetric, this.lo, this.hi, this.groups, qmin, qmax, this.scales, this.zps);
+      return;
     }
+    const { scales, zeroPoints } = scalesFromRanges(Float32Array.of(finite ? Math.min(0, min) : 0), Float32Array.of(finite ? Math.max(0, max) : 0), 1, scheme);
+    v.float32(this.scales, this.groups).fill(scales[0] || 1);
+    v.float32(this.zps, this.groups).fill(zeroPoints[0]);
   }
-}
 
-// One loop per scheme kind, so each stays monomorphic and tight. Element i of data[start, end) falls in
-// error-grid cell `cell + (i - start) * step`; integer groups are the cells unless the scheme is per tensor.
-
-/**
- * Integer scheme over a run whose values share one error cell and one scale (rows of channel-major
- * layouts, per-tensor chunks). Two interleaved accumulator sets halve the add-latency chains.
- */
-function intConst(p: Prepared, data: Float32Array, start: number, end: number, cell: number): void {
-  const g = p.perTensor ? 0 : cell;
-  const s = p.scales[g];
-  if (s === 0) {
-    intRun(p, data, start, end, cell, 0);
-    return;
-  }
-  const zp = p.zeroPoints[g];
-  const { qmin, qmax } = p;
-  let n0 = 0;
-  let n1 = 0;
-  let xe0 = 0;
-  let xe1 = 0;
-  let maxAbs = p.maxAbs;
-  let clips = 0;
-  let zeroed = 0;
-  let i = start;
-  for (; i + 1 < end; i += 2) {
-    const x = data[i];
-    const y = data[i + 1];
-    if (x - x === 0) {
-      let q = fround(x / s) + RNE - RNE + zp;
-      if (q < qmin) {
-        q = qmin;
-        clips++;
-      } else if (q > qmax) {
-        q = qmax;
-        clips++;
+  /** Pass 2: errors of a chunk (`checked`: the tensor has non-finite values to leave out). */
+  accumulate(k: KernelExports, g: Geometry, c: Chunk, checked: boolean): void {
+    const { scheme, acc } = this;
+    const rows = c.r1 - c.r0;
+    if (scheme.kind === 'int') {
+      const { qmin, qmax } = intRange(scheme);
+      if (g.shape === 'strided') {
+        forEachBlock(g, c, this.blockSize, (b, x, n) => {
+          const group = this.grouped ? 4 * b * g.pad : 0;
+          k.intStrided(checked, x, g.cols, n, g.stride, this.scales + group, this.zps + group, this.noise + 8 * b * g.pad, qmin, qmax, acc);
+        });
+      } else if (g.shape === 'runs') {
+        const group = this.grouped ? 4 * c.r0 * this.blocks : 0;
+        k.intRuns(checked, c.x, g.cols, rows, g.stride, this.blockSize, this.scales + group, this.zps + group, this.grouped ? 4 : 0, this.noise + 8 * c.r0 * this.blocks, qmin, qmax, acc);
+      } else {
+        k.intRuns(checked, c.x, c.values, 1, c.values, c.values, this.scales, this.zps, 0, this.noise, qmin, qmax, acc);
       }
-      const hat = fround((q - zp) * s);
-      const e = x - hat;
-      n0 += e * e;
-      xe0 += x * e;
-      maxAbs = Math.max(maxAbs, Math.abs(e));
-      if (hat === 0 && x !== 0) zeroed++;
+      return;
     }
-    if (y - y === 0) {
-      let q = fround(y / s) + RNE - RNE + zp;
-      if (q < qmin) {
-        q = qmin;
-        clips++;
-      } else if (q > qmax) {
-        q = qmax;
-        clips++;
-      }
-      const hat = fround((q - zp) * s);
-      const e = y - hat;
-      n1 += e * e;
-      xe1 += y * e;
-      maxAbs = Math.max(maxAbs, Math.abs(e));
-      if (hat === 0 && y !== 0) zeroed++;
+    const kind = scheme.format === 'fp16' ? KIND.fp16 : scheme.format === 'bf16' ? KIND.bf16 : KIND.fp8;
+    const fp8 = scheme.format === 'fp8-e4m3' || scheme.format === 'fp8-e5m2' ? FP8[scheme.format] : undefined;
+    const [mb, minE, maxE, fmax] = fp8 ? [fp8.f.mantissaBits, fp8.f.minExponent, fp8.maxE, fp8.f.max] : [0, 0, 0, 0];
+    if (g.shape === 'strided') {
+      k.floatStrided(checked, kind, c.x, g.cols, rows, g.stride, mb, minE, maxE, fmax, this.fp8Scale, this.noise, acc);
+    } else if (g.shape === 'runs') {
+      k.floatRuns(checked, kind, c.x, g.cols, rows, g.stride, g.cols, mb, minE, maxE, fmax, this.fp8Scale, this.noise + 8 * c.r0, acc);
+    } else {
+      k.floatRuns(checked, kind, c.x, c.values, 1, c.values, c.values, mb, minE, maxE, fmax, this.fp8Scale, this.noise, acc);
     }
   }
-  p.noise[cell] += n0 + n1;
-  p.xe += xe0 + xe1;
-  p.maxAbs = maxAbs;
-  p.clips += clips;
-  p.zeroed += zeroed;
-  if (i < end) intRun(p, data, i, end, cell, 0);
 }
 
 /**
- * Integer scheme over a run where element k falls in cell `cell + k * step` (rows of MatMul [K, N] weights:
- * one channel per element). Scales are per cell unless the scheme is per tensor.
+ * Copies the tensor into the kernels' memory a chunk of whole rows at a time (each row padded with zeros to
+ * `stride`) and calls fn for each chunk.
  */
-function intRun(p: Prepared, data: Float32Array, start: number, end: number, cell: number, step: number): void {
-  const { scales, zeroPoints, qmin, qmax, noise } = p;
-  const grouped = !p.perTensor;
-  let xe0 = 0;
-  let maxAbs = p.maxAbs;
-  let clips = 0;
-  let zeroed = 0;
-  for (let i = start; i < end; i++, cell += step) {
-    const x = data[i];
-    if (x - x !== 0) continue; // NaN or +-Infinity: counted in the stats, not in the errors
-    const g = grouped ? cell : 0;
-    const s = scales[g];
-    let hat = 0;
-    if (s !== 0) {
-      const zp = zeroPoints[g];
-      let q = fround(x / s) + RNE - RNE + zp;
-      if (q < qmin) {
-        q = qmin;
-        clips++;
-      } else if (q > qmax) {
-        q = qmax;
-        clips++;
-      }
-      hat = fround((q - zp) * s);
-    }
-    const e = x - hat;
-    noise[cell] += e * e;
-    xe0 += x * e;
-    maxAbs = Math.max(maxAbs, Math.abs(e)); // (a compare-and-branch here is twice as slow in V8)
-    if (hat === 0 && x !== 0) zeroed++;
-  }
-  p.xe += xe0;
-  p.maxAbs = maxAbs;
-  p.clips += clips;
-  p.zeroed += zeroed;
-}
-
-function floatRun(p: Prepared, data: Float32Array, start: number, end: number, cell: number, step: number): void {
-  const { kind, noise, mantissaBits, minExponent, fmax, scale } = p;
-  let xe = 0;
-  let maxAbs = p.maxAbs;
-  let clips = 0;
-  let zeroed = 0;
-  for (let i = start; i < end; i++, cell += step) {
-    const x = data[i];
-    if (x - x !== 0) continue;
-    let hat: number;
-    if (kind === KIND_FP16) {
-      hat = roundMini(x, mantissaBits, minExponent, fmax, false);
-      if (x > fmax || x < -fmax) clips++;
-    } else if (kind === KIND_BF16) {
-      scratchF32[0] = x;
-      const u = scratchU32[0];
-      scratchU32[0] = ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) << 16;
-      hat = scratchF32[0];
-      if (hat - hat !== 0) clips++;
-    } else if (scale === 0) {
-      hat = 0;
+function forEachChunk(data: Float32Array, g: Geometry, v: Views, at: number, fn: (c: Chunk) => void): void {
+  const rowsPerChunk = Math.max(1, Math.floor(CHUNK_VALUES / g.stride));
+  const base = at / 4;
+  for (let r0 = 0; r0 < g.rows; r0 += rowsPerChunk) {
+    const r1 = Math.min(g.rows, r0 + rowsPerChunk);
+    const start = r0 * g.cols;
+    const end = Math.min(r1 * g.cols, data.length);
+    if (g.stride === g.cols) {
+      v.f32.set(data.subarray(start, end), base);
+      v.f32.fill(0, base + end - start, base + pad4(end - start)); // a short last row
     } else {
-      const y = fround(x / scale);
-      if (y > fmax || y < -fmax) clips++;
-      hat = fround(roundMini(y, mantissaBits, minExponent, fmax, true) * scale);
+      for (let r = r0; r < r1; r++) v.f32.set(data.subarray(r * g.cols, (r + 1) * g.cols), base + (r - r0) * g.stride);
     }
-    const e = x - hat;
-    noise[cell] += e * e;
-    xe += x * e;
-    maxAbs = Math.max(maxAbs, Math.abs(e));
-    if (hat === 0 && x !== 0) zeroed++;
-  }
-  p.xe += xe;
-  p.maxAbs = maxAbs;
-  p.clips += clips;
-  p.zeroed += zeroed;
-}
-
-function accumulate(p: Prepared, data: Float32Array, start: number, end: number, cell: number, step: number): void {
-  if (p.kind === KIND_INT) {
-    if (step === 0) intConst(p, data, start, end, cell);
-    else intRun(p, data, start, end, cell, step);
-  } else {
-    floatRun(p, data, start, end, cell, step);
+    fn({ r0, r1, x: at, values: end - start });
   }
 }
 
-/** Min, max and sum of the finite values. (Hot loops live in small functions: V8 optimises those best.) */
-function range(data: Float32Array): { min: number; max: number; sum: number; finite: number } {
-  let min = Infinity;
-  let max = -Infinity;
-  // Two partial sums: halves the add-latency chain.
-  let sum0 = 0;
-  let sum1 = 0;
-  let finite = 0;
-  const n = data.length;
-  let i = 0;
-  for (; i + 1 < n; i += 2) {
-    const v = data[i];
-    const u = data[i + 1];
-    if (v - v === 0 && u - u === 0) {
-      // Compare-and-branch: the branch is almost never taken, unlike Math.min's NaN/-0 handling.
-      if (v < min) min = v;
-      if (v > max) max = v;
-      if (u < min) min = u;
-      if (u > max) max = u;
-      sum0 += v;
-      sum1 += u;
-      finite += 2;
-    } else {
-      if (v - v === 0) {
-        if (v < min) min = v;
-        if (v > max) max = v;
-        sum0 += v;
-        finite++;
-      }
-      if (u - u === 0) {
-        if (u < min) min = u;
-        if (u > max) max = u;
-        sum1 += u;
-        finite++;
-      }
-    }
-  }
-  for (; i < n; i++) {
-    const v = data[i];
-    if (v - v === 0) {
-      if (v < min) min = v;
-      if (v > max) max = v;
-      sum0 += v;
-      finite++;
-    }
-  }
-  return { min, max, sum: sum0 + sum1, finite };
+/** Calls fn(pointer, values) over the values of a chunk without row padding (all at once when rows have none). */
+function forEachRun(g: Geometry, c: Chunk, fn: (x: number, n: number) => void): void {
+  if (g.stride === g.cols) fn(c.x, c.values);
+  else for (let r = c.r0; r < c.r1; r++) fn(c.x + 4 * (r - c.r0) * g.stride, g.cols);
 }
 
-/** Moments, zeros, histogram and signal per fine cell of runs of values. */
-class StatsState {
-  m2 = 0;
-  m4 = 0;
-  zeros = 0;
-  constructor(
-    readonly mean: number,
-    readonly min: number,
-    readonly invWidth: number,
-    readonly counts: Uint32Array,
-    readonly fineSignal: Float64Array,
-  ) {}
-}
+/** Geometry of a tensor without a layout: rows of FLAT_ROW values. */
+const flat = (n: number): Geometry => ({ shape: 'flat', rows: Math.ceil(n / FLAT_ROW), cols: FLAT_ROW, stride: FLAT_ROW, channels: 1, reduction: n, pad: 4 });
 
-// Statistics over data[start, end): "const" runs add their signal to one fine cell, "strided" runs to cell,
-// cell + step, ... (one per element). The total signal is the sum of the fine cells.
-
-function statsConst(st: StatsState, data: Float32Array, start: number, end: number, cell: number): void {
-  const { mean, min, invWidth, counts } = st;
-  const last = counts.length - 1;
-  let m2 = 0;
-  let m4 = 0;
-  let zeros = 0;
-  let signal = 0;
-  for (let i = start; i < end; i++) {
-    const x = data[i];
-    if (x - x === 0) {
-      const d = x - mean;
-      const d2 = d * d;
-      m2 += d2;
-      m4 += d2 * d2;
-      if (x === 0) zeros++;
-      const bin = ((x - min) * invWidth) | 0;
-      counts[bin < last ? bin : last]++;
-      signal += x * x;
-    }
-  }
-  st.fineSignal[cell] += signal;
-  st.m2 += m2;
-  st.m4 += m4;
-  st.zeros += zeros;
-}
-
-function statsStrided(st: StatsState, data: Float32Array, start: number, end: number, cell: number, step: number): void {
-  const { mean, min, invWidth, counts, fineSignal } = st;
-  const last = counts.length - 1;
-  let m2 = 0;
-  let m4 = 0;
-  let zeros = 0;
-  for (let i = start; i < end; i++, cell += step) {
-    const x = data[i];
-    if (x - x === 0) {
-      const d = x - mean;
-      const d2 = d * d;
-      m2 += d2;
-      m4 += d2 * d2;
-      if (x === 0) zeros++;
-      const bin = ((x - min) * invWidth) | 0;
-      counts[bin < last ? bin : last]++;
-      fineSignal[cell] += x * x;
-    }
-  }
-  st.m2 += m2;
-  st.m4 += m4;
-  st.zeros += zeros;
-}
-
-function signalConst(st: StatsState, data: Float32Array, start: number, end: number, cell: number): void {
-  let s0 = 0;
-  let s1 = 0;
-  let i = start;
-  for (; i + 1 < end; i += 2) {
-    const x = data[i];
-    const y = data[i + 1];
-    if (x - x === 0) s0 += x * x;
-    if (y - y === 0) s1 += y * y;
-  }
-  if (i < end && data[i] - data[i] === 0) s0 += data[i] * data[i];
-  st.fineSignal[cell] += s0 + s1;
-}
-
-function signalStrided(st: StatsState, data: Float32Array, start: number, end: number, cell: number, step: number): void {
-  const { fineSignal } = st;
-  for (let i = start; i < end; i++, cell += step) {
-    const x = data[i];
-    if (x - x === 0) fineSignal[cell] += x * x;
-  }
-}
+/** Kernel memory for a chunk of `g`'s rows. */
+const chunkBytes = (g: Geometry): number => 4 * Math.min(g.rows, Math.max(1, Math.floor(CHUNK_VALUES / g.stride))) * g.stride;
 
 /** Counts of the finite values in `bins` equal bins over [min, max] (what the histogram view re-bins with). */
 export function histogram(data: Float32Array, bins = 256): Histogram {
-  const { min, max, finite } = range(data);
-  const counts = new Uint32Array(bins);
+  const kern = kernels();
+  const { k } = kern;
+  const g = flat(data.length);
+  kern.reset();
+  const chunk = kern.alloc(chunkBytes(g));
+  const acc = kern.alloc(8 * 7);
+  const counts = kern.alloc(4 * 4 * (bins + 1));
+  const v = kern.commit();
+  const a = v.float64(acc, 7);
+  a[0] = Infinity;
+  a[1] = -Infinity;
+  forEachChunk(data, g, v, chunk, (c) => k.range(c.x, c.values, acc));
+  const [min, max, , finite] = a;
   const invWidth = max > min ? bins / (max - min) : 0;
-  const last = bins - 1;
-  for (let i = 0; i < data.length; i++) {
-    const x = data[i];
-    if (x - x === 0) {
-      const bin = ((x - min) * invWidth) | 0;
-      counts[bin < last ? bin : last]++;
-    }
+  forEachChunk(data, g, v, chunk, (c) => k.histogram(c.x, c.values, min, invWidth, counts, bins));
+  return { min: finite ? min : 0, max: finite ? max : 0, counts: sumCounts(v, counts, bins) };
+}
+
+/** The four interleaved histograms of the kernels, added up. */
+function sumCounts(v: Views, counts: number, bins: number): Uint32Array {
+  const out = new Uint32Array(bins);
+  const base = counts / 4;
+  for (let h = 0; h < 4; h++) {
+    for (let b = 0; b < bins; b++) out[b] += v.u32[base + h * (bins + 1) + b];
   }
-  return { min: finite ? min : 0, max: finite ? max : 0, counts };
+  return out;
 }
 
 /** Options of analyzeTensor. */
@@ -454,103 +280,101 @@ export interface AnalyzeOptions {
   grids?: boolean;
 }
 
-/** Rows of this many values are processed at once when a tensor has no layout (keeps them in cache). */
-const CHUNK = 4096;
-
 /**
  * Analyses a tensor. `layout` (rows x cols with channels on one axis) enables per-channel and block schemes
  * and the per-channel error grid; without it integer schemes fall back to per-tensor scaling.
- * Memory is read in rows: each row is read once from RAM, then statistics, histogram and every scheme run
- * over it while it is in cache.
+ * Two passes over the values, each copying a chunk of rows at a time into the kernels' memory: range and
+ * integer group ranges, then statistics, histogram and every scheme's error while the chunk is in cache
+ * (WebAssembly SIMD kernels: assembly/kernels.ts).
  */
 export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, schemes: readonly Scheme[], options: number | AnalyzeOptions = {}): TensorAnalysis {
   const { bins = 256, statistics = true, grids = true } = typeof options === 'number' ? { bins: options } : options;
-  const runConst = statistics ? statsConst : signalConst;
-  const runStrided = statistics ? statsStrided : signalStrided;
-  // Range pass: min, max, sum of finite values (integer scales are found by intParams in prepare()).
-  const { min, max, sum, finite } = range(data);
-  let nans = 0;
-  let infs = 0;
-  if (finite < data.length) {
-    for (let i = 0; i < data.length; i++) {
-      if (Number.isNaN(data[i])) nans++;
-      else if (!Number.isFinite(data[i])) infs++;
-    }
-  }
-  const mean = finite ? sum / finite : 0;
   const channels = layout ? (layout.channelAxis === 0 ? layout.rows : layout.cols) : 1;
-  const reduction = layout ? (layout.channelAxis === 0 ? layout.cols : layout.rows) : data.length;
-  const prepared = schemes.map((s, i) => prepare(s, data, layout, channels, reduction, i));
-  const counts = new Uint32Array(bins);
-  const invWidth = max > min ? bins / (max - min) : 0;
-  const rows = layout ? layout.rows : Math.ceil(data.length / CHUNK);
-  const cols = layout ? layout.cols : CHUNK;
+  const g: Geometry = layout
+    ? {
+        shape: layout.channelAxis === 1 ? 'strided' : 'runs',
+        rows: layout.rows,
+        cols: layout.cols,
+        stride: pad4(layout.cols),
+        channels,
+        reduction: layout.channelAxis === 0 ? layout.cols : layout.rows,
+        pad: pad4(channels),
+      }
+    : flat(data.length);
+  const kern = kernels();
+  const { k } = kern;
+  kern.reset();
+  const chunk = kern.alloc(chunkBytes(g));
+  const rangeAcc = kern.alloc(8 * 7);
+  const momentAcc = kern.alloc(8 * 2);
+  const counts = kern.alloc(4 * 4 * (bins + 1));
+  const runs = schemes.map((s) => new SchemeRun(s, g, kern));
   // Signal (sum of x^2) per channel and per `fine` values along the reduction axis, once for all schemes:
   // every scheme's grid cell is a union of fine cells (block sizes are multiples of the smallest one).
-  const fine = layout ? Math.min(reduction, ...prepared.map((p) => p.blockSize)) : reduction;
-  const fineBlocks = Math.ceil(reduction / fine);
-  const fineSignal = scratch.float64(0, channels * fineBlocks);
-  const st = new StatsState(mean, min, invWidth, counts, fineSignal);
+  const fine = Math.min(g.reduction, ...runs.map((p) => p.blockSize));
+  const fineBlocks = Math.ceil(g.reduction / fine);
+  const signal = kern.alloc(8 * cellCount(g, fineBlocks));
+  const v = kern.commit();
+  const ra = v.float64(rangeAcc, 7);
+  ra[0] = Infinity;
+  ra[1] = -Infinity;
 
-  for (let r = 0; r < rows; r++) {
-    const start = r * cols;
-    const end = Math.min(start + cols, data.length);
-    if (!layout) {
-      runConst(st, data, start, end, 0);
-    } else if (layout.channelAxis === 1) {
-      runStrided(st, data, start, end, (r / fine) | 0, fineBlocks);
-    } else {
-      for (let s = start, cell = r * fineBlocks; s < end; s += fine, cell++) runConst(st, data, s, Math.min(s + fine, end), cell);
-    }
-    for (const p of prepared) {
-      if (!layout) {
-        accumulate(p, data, start, end, 0, 0);
-      } else if (layout.channelAxis === 1) {
-        // Row r is one step of the reduction axis: element c is channel c, block r / blockSize.
-        accumulate(p, data, start, end, p.blocks === 1 ? 0 : (r / p.blockSize) | 0, p.blocks);
-      } else {
-        // Row r is channel r: runs of blockSize values share one cell.
-        for (let b = 0, s = start; s < end; b++, s += p.blockSize) {
-          accumulate(p, data, s, Math.min(s + p.blockSize, end), r * p.blocks + b, 0);
-        }
-      }
-    }
-  }
-  const { m2, m4, zeros } = st;
+  const grouped = runs.filter((p) => p.grouped);
+  forEachChunk(data, g, v, chunk, (c) => {
+    forEachRun(g, c, (x, n) => k.range(x, n, rangeAcc));
+    for (const p of grouped) p.groupRange(k, g, c);
+  });
+  const [min, max, sum, finite, nans, infs, zeros] = ra;
+  for (const p of runs) p.choose(k, v, min, max, finite);
+
+  const mean = finite ? sum / finite : 0;
+  const invWidth = max > min ? bins / (max - min) : 0;
+  const checked = finite < data.length;
+  forEachChunk(data, g, v, chunk, (c) => {
+    if (statistics) forEachRun(g, c, (x, n) => k.moments(x, n, mean, min, invWidth, counts, bins, momentAcc));
+    if (g.shape === 'strided') forEachBlock(g, c, fine, (b, x, rows) => k.signalStrided(x, g.cols, rows, g.stride, signal + 8 * b * g.pad));
+    else if (g.shape === 'runs') k.signalRuns(c.x, g.cols, c.r1 - c.r0, g.stride, fine, signal + 8 * c.r0 * fineBlocks);
+    else k.signalRuns(c.x, c.values, 1, c.values, c.values, signal);
+    for (const p of runs) p.accumulate(k, g, c, checked);
+  });
+
+  const fineSignal = v.float64(signal, cellCount(g, fineBlocks));
   let signalTotal = 0;
   for (const f of fineSignal) signalTotal += f;
+  const [m2, m4] = v.float64(momentAcc, 2);
   const variance = finite ? m2 / finite : 0;
   const std = Math.sqrt(variance);
   const absmax = finite ? Math.max(-min, max) : 0;
   const nonZero = finite - zeros;
   const result: Record<string, SchemeMetrics> = {};
-  for (const p of prepared) {
+  for (const p of runs) {
+    const cells = v.float64(p.noise, cellCount(g, p.blocks));
     let noise = 0;
-    for (const n of p.noise) noise += n;
-    const sqnrGrid = new Float64Array(grids ? p.noise.length : 0);
-    const perCell = layout ? p.blockSize / fine : 1;
+    for (const c of cells) noise += c;
+    const sqnrGrid = new Float64Array(grids ? channels * p.blocks : 0);
+    const perCell = p.blockSize / fine;
     for (let j = 0; j < sqnrGrid.length; j++) {
-      let signal = layout ? 0 : signalTotal;
-      if (layout) {
-        const channel = Math.floor(j / p.blocks);
-        const first = channel * fineBlocks + (j % p.blocks) * perCell;
-        const last = Math.min(first + perCell, (channel + 1) * fineBlocks);
-        for (let f = first; f < last; f++) signal += fineSignal[f];
+      const c = Math.floor(j / p.blocks);
+      const b = j % p.blocks;
+      let cellSignal = g.shape === 'flat' ? signalTotal : 0;
+      if (g.shape !== 'flat') {
+        for (let f = b * perCell; f < Math.min((b + 1) * perCell, fineBlocks); f++) cellSignal += fineSignal[cellIndex(g, c, f, fineBlocks)];
       }
-      sqnrGrid[j] = sqnr(signal, p.noise[j]);
+      sqnrGrid[j] = sqnr(cellSignal, cells[cellIndex(g, c, b, p.blocks)]);
     }
+    const [xe, maxAbs, clips, zeroed] = v.float64(p.acc, 4);
     // x . x_hat = sum x^2 - sum x e;  |x_hat|^2 = sum x^2 - 2 sum x e + sum e^2
-    const dot = signalTotal - p.xe;
-    const hatSq = signalTotal - 2 * p.xe + noise;
+    const dot = signalTotal - xe;
+    const hatSq = signalTotal - 2 * xe + noise;
     const norms = Math.sqrt(signalTotal) * Math.sqrt(hatSq);
-    result[p.id] = {
+    result[p.scheme.id] = {
       sqnrDb: sqnr(signalTotal, noise),
       mse: finite ? noise / finite : 0,
-      maxAbsError: p.maxAbs,
+      maxAbsError: maxAbs,
       cosine: norms === 0 ? (signalTotal === hatSq ? 1 : 0) : dot / norms,
       relativeL2: signalTotal === 0 ? (noise === 0 ? 0 : Infinity) : Math.sqrt(noise / signalTotal),
-      clippedFraction: finite ? p.clips / finite : 0,
-      zeroedFraction: nonZero ? p.zeroed / nonZero : 0,
+      clippedFraction: finite ? clips / finite : 0,
+      zeroedFraction: nonZero ? zeroed / nonZero : 0,
       grid: { channels, blocks: p.blocks, sqnrDb: sqnrGrid },
     };
   }
@@ -560,7 +384,7 @@ export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, 
       kurtosis: variance > 0 ? m4 / finite / (variance * variance) - 3 : 0,
       absmax, outlierRatio: std > 0 ? absmax / std : 0, zeros, nans, infs,
     },
-    histogram: { min: finite ? min : 0, max: finite ? max : 0, counts },
+    histogram: { min: finite ? min : 0, max: finite ? max : 0, counts: statistics ? sumCounts(v, counts, bins) : new Uint32Array(bins) },
     schemes: result,
   };
 }

@@ -1,0 +1,523 @@
+/**
+ * QuantLens's analysis kernels in WebAssembly SIMD (AssemblyScript, compiled by `node scripts/buildWasm.mjs`).
+ *
+ * The float32 values are processed four at a time with exactly the arithmetic of onnxruntime's
+ * QuantizeLinear -> DequantizeLinear and of the casts (see src/core/quant): division, round half to even,
+ * saturation and the rescale in float32; errors, moments and signal in float64, as in the scalar reference.
+ * Memory is laid out by the caller (src/core/wasm/kernels.ts); every pointer is a byte offset into this
+ * module's memory. Arrays read four lanes at a time may be read up to 12 bytes past their end, so the
+ * caller pads them. Lanes past `n` and non-finite values take no part in any error, moment or count.
+ *
+ * Shapes: "strided" kernels see one row whose element c has its own cell c (channels along the row:
+ * MatMul [K, N]); "runs" kernels see a row cut into runs of `runLen` values that share cell k (blocks along
+ * the row: Conv / Gemm-transB rows, or whole rows).
+ *
+ * Scheme accumulators (float64 at `acc`): [0] sum x * e, [1] max |e|, [2] clipped count, [3] zeroed count,
+ * with e = x - x_hat.
+ */
+
+const IOTA: v128 = i32x4(0, 1, 2, 3);
+const SIGN: v128 = i32x4.splat(0x80000000);
+const INF: v128 = f32x4.splat(Infinity);
+
+const KIND_FP16: i32 = 1;
+const KIND_BF16: i32 = 2;
+const KIND_FP8: i32 = 3;
+
+/** Start of the memory the caller may use. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Lanes that are finite and before `n`. */
+@inline function liveLanes(v: v128, i: i32, n: i32): v128 {
+  return v128.and(f32x4.eq(f32x4.sub(v, v), f32x4.splat(0)), i32x4.lt_s(i32x4.add(IOTA, i32x4.splat(i)), i32x4.splat(n)));
+}
+
+@inline function low64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
+}
+
+@inline function high64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+}
+
+@inline function sum64(v: v128): f64 {
+  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+}
+
+@inline function max64(v: v128): f64 {
+  return Math.max(f64x2.extract_lane(v, 0), f64x2.extract_lane(v, 1));
+}
+
+@inline function count32(v: v128): f64 {
+  return <f64>(i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3));
+}
+
+@inline function addAcc(acc: usize, xe: v128, maxAbs: v128, clips: v128, zeroed: v128): void {
+  store<f64>(acc, load<f64>(acc) + sum64(xe));
+  store<f64>(acc, Math.max(load<f64>(acc, 8), max64(maxAbs)), 8);
+  store<f64>(acc, load<f64>(acc, 16) + count32(clips), 16);
+  store<f64>(acc, load<f64>(acc, 24) + count32(zeroed), 24);
+}
+
+/**
+ * Integer quantize-dequantize: x_hat = (clamp(round(x / s) + zp) - zp) * s. Scales are never 0 here: a group
+ * whose scale is 0 (all its values zero or below 2^-140) gets scale 1 from the caller, which reconstructs those
+ * values as 0 exactly as a zero scale would, without a mask.
+ */
+@inline function intHat(x: v128, s: v128, zp: v128, qmin: v128, qmax: v128): v128 {
+  const q = f32x4.pmin(f32x4.pmax(f32x4.add(f32x4.nearest(f32x4.div(x, s)), zp), qmin), qmax);
+  return f32x4.mul(f32x4.sub(q, zp), s);
+}
+
+/** Lanes whose round(x / s) + zp fell outside [qmin, qmax]. */
+@inline function intClip(x: v128, s: v128, zp: v128, qmin: v128, qmax: v128): v128 {
+  const q = f32x4.add(f32x4.nearest(f32x4.div(x, s)), zp);
+  return v128.or(f32x4.lt(q, qmin), f32x4.gt(q, qmax));
+}
+
+/**
+ * Rounds float32 lanes to a binary float with `mb` mantissa bits (ties to even): adding and subtracting
+ * 1.5 * 2^(e - mb + 23) leaves a multiple of 2^(e - mb), the format's quantum at exponent e (clamped to the
+ * subnormal range below and just past the largest exponent above). Overflow saturates or gives Infinity.
+ */
+@inline function roundMini(y: v128, mb: i32, minE: i32, maxE: i32, fmax: v128, saturate: bool): v128 {
+  const a = f32x4.abs(y);
+  const e = i32x4.min_s(i32x4.max_s(i32x4.sub(i32x4.shr_u(a, 23), i32x4.splat(127)), i32x4.splat(minE)), i32x4.splat(maxE));
+  const c = v128.or(i32x4.shl(i32x4.add(e, i32x4.splat(150 - mb)), 23), i32x4.splat(0x400000));
+  const r = f32x4.sub(f32x4.add(a, c), c);
+  const over = v128.bitselect(saturate ? fmax : INF, r, f32x4.gt(r, fmax));
+  return v128.or(over, v128.and(y, SIGN));
+}
+
+/** Float-format reconstruction: fp16 and bf16 casts, fp8 with a per-tensor scale (1 when the tensor's is 0). */
+@inline function floatHat(kind: i32, x: v128, mb: i32, minE: i32, maxE: i32, fmax: v128, scale: v128): v128 {
+  if (kind == KIND_FP16) return roundMini(x, mb, minE, maxE, fmax, false);
+  if (kind == KIND_BF16) {
+    const u = i32x4.add(i32x4.add(x, i32x4.splat(0x7fff)), v128.and(i32x4.shr_u(x, 16), i32x4.splat(1)));
+    return i32x4.shl(i32x4.shr_u(u, 16), 16);
+  }
+  return f32x4.mul(roundMini(f32x4.div(x, scale), mb, minE, maxE, fmax, true), scale);
+}
+
+/** Lanes clipped by a float format: beyond its largest value (fp16, fp8 after scaling) or overflowed (bf16). */
+@inline function floatClip(kind: i32, x: v128, hat: v128, fmax: v128, scale: v128): v128 {
+  if (kind == KIND_FP16) return f32x4.gt(f32x4.abs(x), fmax);
+  if (kind == KIND_BF16) return f32x4.ne(f32x4.sub(hat, hat), f32x4.splat(0));
+  return f32x4.gt(f32x4.abs(f32x4.div(x, scale)), fmax);
+}
+
+/** The value lanes, non-finite ones replaced by 0 when `checked` (0 takes no part in any error or count). */
+@inline function valueAt(checked: bool, p: usize): v128 {
+  const v = v128.load(p);
+  return checked ? v128.and(v, f32x4.eq(f32x4.sub(v, v), f32x4.splat(0))) : v;
+}
+
+// Scheme kernels. x points at `rows` rows of `n` values, `stride` values apart (rows are padded with zeros to
+// a multiple of 4). `checked` variants mask non-finite values; the others are for tensors that have none.
+// An error term e = x - x_hat is formed in float64 from the two float32 values, as in the scalar reference.
+
+/** e = x - hat in float64, low and high lane pairs. */
+@inline function errorLow(x: v128, hat: v128): v128 {
+  return f64x2.sub(low64(x), low64(hat));
+}
+
+@inline function errorHigh(x: v128, hat: v128): v128 {
+  return f64x2.sub(high64(x), high64(hat));
+}
+
+/**
+ * Strided: all rows lie in one block, so element c of every row has scale scales[c], zero point zps[c]
+ * (float32) and cell noise[c]; each column of four is carried down the rows in registers.
+ */
+@inline function intStridedImpl(checked: bool, x: usize, n: i32, rows: i32, stride: i32, scales: usize, zps: usize, noise: usize, qmin: f32, qmax: f32, acc: usize): void {
+  const vqmin = f32x4.splat(qmin);
+  const vqmax = f32x4.splat(qmax);
+  const zero = f32x4.splat(0);
+  const rowBytes = <usize>stride << 2;
+  let xe = f64x2.splat(0);
+  let maxAbs = f64x2.splat(0);
+  let clips = i32x4.splat(0);
+  let zeroed = i32x4.splat(0);
+  for (let c = 0; c < n; c += 4) {
+    const o = <usize>c << 2;
+    const s = v128.load(scales + o);
+    const zp = v128.load(zps + o);
+    let n0 = f64x2.splat(0);
+    let n1 = f64x2.splat(0);
+    let p = x + o;
+    for (let r = 0; r < rows; r++, p += rowBytes) {
+      const v = valueAt(checked, p);
+      const hat = intHat(v, s, zp, vqmin, vqmax);
+      clips = i32x4.sub(clips, intClip(v, s, zp, vqmin, vqmax));
+      zeroed = i32x4.sub(zeroed, v128.and(f32x4.eq(hat, zero), f32x4.ne(v, zero)));
+      const elo = errorLow(v, hat);
+      const ehi = errorHigh(v, hat);
+      n0 = f64x2.add(n0, f64x2.mul(elo, elo));
+      n1 = f64x2.add(n1, f64x2.mul(ehi, ehi));
+      xe = f64x2.add(xe, f64x2.add(f64x2.mul(low64(v), elo), f64x2.mul(high64(v), ehi)));
+      maxAbs = f64x2.pmax(maxAbs, f64x2.pmax(f64x2.abs(elo), f64x2.abs(ehi)));
+    }
+    const q = noise + (o << 1);
+    v128.store(q, f64x2.add(v128.load(q), n0));
+    v128.store(q, f64x2.add(v128.load(q, 16), n1), 16);
+  }
+  addAcc(acc, xe, maxAbs, clips, zeroed);
+}
+
+/**
+ * Runs: each row is cut into runs of runLen values (a multiple of 4, or the whole row); the runs of all rows,
+ * in order, have scales and zero points at scales/zps + k * step bytes and cells noise[k].
+ */
+@inline function intRunsImpl(checked: bool, x: usize, n: i32, rows: i32, stride: i32, runLen: i32, scales: usize, zps: usize, step: i32, noise: usize, qmin: f32, qmax: f32, acc: usize): void {
+  const vqmin = f32x4.splat(qmin);
+  const vqmax = f32x4.splat(qmax);
+  const zero = f32x4.splat(0);
+  let xe = f64x2.splat(0);
+  let maxAbs = f64x2.splat(0);
+  let clips = i32x4.splat(0);
+  let zeroed = i32x4.splat(0);
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    const row = x + ((<usize>r * stride) << 2);
+    for (let start = 0; start < n; start += runLen, k++) {
+      const end = min(start + runLen, n);
+      const s = f32x4.splat(load<f32>(scales + <usize>(k * step)));
+      const zp = f32x4.splat(load<f32>(zps + <usize>(k * step)));
+      let n0 = f64x2.splat(0);
+      for (let i = start; i < end; i += 4) {
+        const v = valueAt(checked, row + (<usize>i << 2));
+        const hat = intHat(v, s, zp, vqmin, vqmax);
+        clips = i32x4.sub(clips, intClip(v, s, zp, vqmin, vqmax));
+        zeroed = i32x4.sub(zeroed, v128.and(f32x4.eq(hat, zero), f32x4.ne(v, zero)));
+        const elo = errorLow(v, hat);
+        const ehi = errorHigh(v, hat);
+        n0 = f64x2.add(n0, f64x2.add(f64x2.mul(elo, elo), f64x2.mul(ehi, ehi)));
+        xe = f64x2.add(xe, f64x2.add(f64x2.mul(low64(v), elo), f64x2.mul(high64(v), ehi)));
+        maxAbs = f64x2.pmax(maxAbs, f64x2.pmax(f64x2.abs(elo), f64x2.abs(ehi)));
+      }
+      const q = noise + (<usize>k << 3);
+      store<f64>(q, load<f64>(q) + sum64(n0));
+    }
+  }
+  addAcc(acc, xe, maxAbs, clips, zeroed);
+}
+
+@inline function floatStridedImpl(checked: bool, kind: i32, x: usize, n: i32, rows: i32, stride: i32, mb: i32, minE: i32, maxE: i32, fmax: f32, scale: f32, noise: usize, acc: usize): void {
+  const vmax = f32x4.splat(fmax);
+  const vs = f32x4.splat(scale);
+  const zero = f32x4.splat(0);
+  const rowBytes = <usize>stride << 2;
+  let xe = f64x2.splat(0);
+  let maxAbs = f64x2.splat(0);
+  let clips = i32x4.splat(0);
+  let zeroed = i32x4.splat(0);
+  for (let c = 0; c < n; c += 4) {
+    const o = <usize>c << 2;
+    let n0 = f64x2.splat(0);
+    let n1 = f64x2.splat(0);
+    let p = x + o;
+    for (let r = 0; r < rows; r++, p += rowBytes) {
+      const v = valueAt(checked, p);
+      const hat = floatHat(kind, v, mb, minE, maxE, vmax, vs);
+      clips = i32x4.sub(clips, floatClip(kind, v, hat, vmax, vs));
+      zeroed = i32x4.sub(zeroed, v128.and(f32x4.eq(hat, zero), f32x4.ne(v, zero)));
+      const elo = errorLow(v, hat);
+      const ehi = errorHigh(v, hat);
+      n0 = f64x2.add(n0, f64x2.mul(elo, elo));
+      n1 = f64x2.add(n1, f64x2.mul(ehi, ehi));
+      xe = f64x2.add(xe, f64x2.add(f64x2.mul(low64(v), elo), f64x2.mul(high64(v), ehi)));
+      maxAbs = f64x2.pmax(maxAbs, f64x2.pmax(f64x2.abs(elo), f64x2.abs(ehi)));
+    }
+    const q = noise + (o << 1);
+    v128.store(q, f64x2.add(v128.load(q), n0));
+    v128.store(q, f64x2.add(v128.load(q, 16), n1), 16);
+  }
+  addAcc(acc, xe, maxAbs, clips, zeroed);
+}
+
+@inline function floatRunsImpl(checked: bool, kind: i32, x: usize, n: i32, rows: i32, stride: i32, runLen: i32, mb: i32, minE: i32, maxE: i32, fmax: f32, scale: f32, noise: usize, acc: usize): void {
+  const vmax = f32x4.splat(fmax);
+  const vs = f32x4.splat(scale);
+  const zero = f32x4.splat(0);
+  let xe = f64x2.splat(0);
+  let maxAbs = f64x2.splat(0);
+  let clips = i32x4.splat(0);
+  let zeroed = i32x4.splat(0);
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    const row = x + ((<usize>r * stride) << 2);
+    for (let start = 0; start < n; start += runLen, k++) {
+      const end = min(start + runLen, n);
+      let n0 = f64x2.splat(0);
+      for (let i = start; i < end; i += 4) {
+        const v = valueAt(checked, row + (<usize>i << 2));
+        const hat = floatHat(kind, v, mb, minE, maxE, vmax, vs);
+        clips = i32x4.sub(clips, floatClip(kind, v, hat, vmax, vs));
+        zeroed = i32x4.sub(zeroed, v128.and(f32x4.eq(hat, zero), f32x4.ne(v, zero)));
+        const elo = errorLow(v, hat);
+        const ehi = errorHigh(v, hat);
+        n0 = f64x2.add(n0, f64x2.add(f64x2.mul(elo, elo), f64x2.mul(ehi, ehi)));
+        xe = f64x2.add(xe, f64x2.add(f64x2.mul(low64(v), elo), f64x2.mul(high64(v), ehi)));
+        maxAbs = f64x2.pmax(maxAbs, f64x2.pmax(f64x2.abs(elo), f64x2.abs(ehi)));
+      }
+      const q = noise + (<usize>k << 3);
+      store<f64>(q, load<f64>(q) + sum64(n0));
+    }
+  }
+  addAcc(acc, xe, maxAbs, clips, zeroed);
+}
+
+/** Integer scheme, strided (see intStridedImpl). */
+export function intStrided(checked: bool, x: usize, n: i32, rows: i32, stride: i32, scales: usize, zps: usize, noise: usize, qmin: f32, qmax: f32, acc: usize): void {
+  if (checked) intStridedImpl(true, x, n, rows, stride, scales, zps, noise, qmin, qmax, acc);
+  else intStridedImpl(false, x, n, rows, stride, scales, zps, noise, qmin, qmax, acc);
+}
+
+/** Integer scheme, runs (see intRunsImpl). */
+export function intRuns(checked: bool, x: usize, n: i32, rows: i32, stride: i32, runLen: i32, scales: usize, zps: usize, step: i32, noise: usize, qmin: f32, qmax: f32, acc: usize): void {
+  if (checked) intRunsImpl(true, x, n, rows, stride, runLen, scales, zps, step, noise, qmin, qmax, acc);
+  else intRunsImpl(false, x, n, rows, stride, runLen, scales, zps, step, noise, qmin, qmax, acc);
+}
+
+/**
+ * Float format, strided: kind 1 fp16 cast, 2 bf16 cast, 3 scaled saturating fp8 (mantissa bits mb, smallest
+ * normal exponent minE, exponent clamp maxE, largest value fmax, scale).
+ */
+export function floatStrided(checked: bool, kind: i32, x: usize, n: i32, rows: i32, stride: i32, mb: i32, minE: i32, maxE: i32, fmax: f32, scale: f32, noise: usize, acc: usize): void {
+  if (kind == KIND_FP16) {
+    if (checked) floatStridedImpl(true, KIND_FP16, x, n, rows, stride, 10, -14, 16, 65504, 1, noise, acc);
+    else floatStridedImpl(false, KIND_FP16, x, n, rows, stride, 10, -14, 16, 65504, 1, noise, acc);
+  } else if (kind == KIND_BF16) {
+    if (checked) floatStridedImpl(true, KIND_BF16, x, n, rows, stride, 7, -126, 128, 0, 1, noise, acc);
+    else floatStridedImpl(false, KIND_BF16, x, n, rows, stride, 7, -126, 128, 0, 1, noise, acc);
+  } else if (checked) {
+    floatStridedImpl(true, KIND_FP8, x, n, rows, stride, mb, minE, maxE, fmax, scale, noise, acc);
+  } else {
+    floatStridedImpl(false, KIND_FP8, x, n, rows, stride, mb, minE, maxE, fmax, scale, noise, acc);
+  }
+}
+
+/** Float format, runs (kinds as floatStrided). */
+export function floatRuns(checked: bool, kind: i32, x: usize, n: i32, rows: i32, stride: i32, runLen: i32, mb: i32, minE: i32, maxE: i32, fmax: f32, scale: f32, noise: usize, acc: usize): void {
+  if (kind == KIND_FP16) {
+    if (checked) floatRunsImpl(true, KIND_FP16, x, n, rows, stride, runLen, 10, -14, 16, 65504, 1, noise, acc);
+    else floatRunsImpl(false, KIND_FP16, x, n, rows, stride, runLen, 10, -14, 16, 65504, 1, noise, acc);
+  } else if (kind == KIND_BF16) {
+    if (checked) floatRunsImpl(true, KIND_BF16, x, n, rows, stride, runLen, 7, -126, 128, 0, 1, noise, acc);
+    else floatRunsImpl(false, KIND_BF16, x, n, rows, stride, runLen, 7, -126, 128, 0, 1, noise, acc);
+  } else if (checked) {
+    floatRunsImpl(true, KIND_FP8, x, n, rows, stride, runLen, mb, minE, maxE, fmax, scale, noise, acc);
+  } else {
+    floatRunsImpl(false, KIND_FP8, x, n, rows, stride, runLen, mb, minE, maxE, fmax, scale, noise, acc);
+  }
+}
+
+/**
+ * Scales and zero points from group ranges (lo <= 0 <= hi), in float32 as onnxruntime's quantizers compute
+ * them: symmetric absmax / qmax; asymmetric (hi - lo) / (qmax - qmin) with zp = clamp(round(qmin - lo / s)).
+ * Scales of 0 are stored as 1, which the scheme kernels take in their place (see intHat).
+ */
+export function chooseScales(symmetric: bool, lo: usize, hi: usize, n: i32, qmin: f32, qmax: f32, scales: usize, zps: usize): void {
+  const vqmin = f32x4.splat(qmin);
+  const vqmax = f32x4.splat(qmax);
+  const zero = f32x4.splat(0);
+  for (let i = 0; i < n; i += 4) {
+    const o = <usize>i << 2;
+    const l = v128.load(lo + o);
+    const h = v128.load(hi + o);
+    let s: v128;
+    let zp = zero;
+    if (symmetric) {
+      s = f32x4.div(f32x4.pmax(f32x4.neg(l), h), vqmax);
+    } else {
+      s = f32x4.div(f32x4.sub(h, l), f32x4.sub(vqmax, vqmin));
+      const z = f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.sub(vqmin, f32x4.div(l, s))), vqmin), vqmax);
+      zp = v128.and(z, f32x4.ne(s, zero));
+    }
+    v128.store(scales + o, v128.bitselect(f32x4.splat(1), s, f32x4.eq(s, zero)));
+    v128.store(zps + o, zp);
+  }
+}
+
+/**
+ * Range pass. acc (float64): [0] min, [1] max, [2] sum, [3] finite count, [4] NaN count, [5] Infinity count,
+ * [6] zeros
+ * (min/max of the finite values; the caller starts them at +-Infinity).
+ */
+export function range(x: usize, n: i32, acc: usize): void {
+  let lo = f32x4.splat(Infinity);
+  let hi = f32x4.splat(-Infinity);
+  let sum = f64x2.splat(0);
+  let finite = i32x4.splat(0);
+  let nans = i32x4.splat(0);
+  let inRange = i32x4.splat(0);
+  let zeros = i32x4.splat(0);
+  for (let i = 0; i < n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    const lanes = i32x4.lt_s(i32x4.add(IOTA, i32x4.splat(i)), i32x4.splat(n));
+    const live = v128.and(f32x4.eq(f32x4.sub(v, v), f32x4.splat(0)), lanes);
+    lo = f32x4.pmin(lo, v128.bitselect(v, f32x4.splat(Infinity), live));
+    hi = f32x4.pmax(hi, v128.bitselect(v, f32x4.splat(-Infinity), live));
+    const xl = v128.and(v, live);
+    sum = f64x2.add(sum, f64x2.add(low64(xl), high64(xl)));
+    finite = i32x4.sub(finite, live);
+    nans = i32x4.sub(nans, v128.and(f32x4.ne(v, v), lanes));
+    inRange = i32x4.sub(inRange, lanes);
+    zeros = i32x4.sub(zeros, v128.and(f32x4.eq(xl, f32x4.splat(0)), live));
+  }
+  const mn = min<f32>(min<f32>(f32x4.extract_lane(lo, 0), f32x4.extract_lane(lo, 1)), min<f32>(f32x4.extract_lane(lo, 2), f32x4.extract_lane(lo, 3)));
+  const mx = max<f32>(max<f32>(f32x4.extract_lane(hi, 0), f32x4.extract_lane(hi, 1)), max<f32>(f32x4.extract_lane(hi, 2), f32x4.extract_lane(hi, 3)));
+  store<f64>(acc, Math.min(load<f64>(acc), <f64>mn));
+  store<f64>(acc, Math.max(load<f64>(acc, 8), <f64>mx), 8);
+  store<f64>(acc, load<f64>(acc, 16) + sum64(sum), 16);
+  const f = count32(finite);
+  const nan = count32(nans);
+  store<f64>(acc, load<f64>(acc, 24) + f, 24);
+  store<f64>(acc, load<f64>(acc, 32) + nan, 32);
+  store<f64>(acc, load<f64>(acc, 40) + (count32(inRange) - f - nan), 40);
+  store<f64>(acc, load<f64>(acc, 48) + count32(zeros), 48);
+}
+
+/**
+ * Group ranges, strided (rows as in the scheme kernels, all in one block): lo[c] = min(lo[c], x[c]),
+ * hi[c] = max(hi[c], x[c]) in float32. Non-finite values count as 0, which every range already holds.
+ */
+export function groupRangeStrided(x: usize, n: i32, rows: i32, stride: i32, lo: usize, hi: usize): void {
+  const rowBytes = <usize>stride << 2;
+  for (let c = 0; c < n; c += 4) {
+    const o = <usize>c << 2;
+    let a = v128.load(lo + o);
+    let b = v128.load(hi + o);
+    let p = x + o;
+    for (let r = 0; r < rows; r++, p += rowBytes) {
+      const v = valueAt(true, p);
+      a = f32x4.pmin(a, v);
+      b = f32x4.pmax(b, v);
+    }
+    v128.store(lo + o, a);
+    v128.store(hi + o, b);
+  }
+}
+
+/** Group ranges, runs: the k-th run of the rows widens lo[k], hi[k] (float32). */
+export function groupRangeRuns(x: usize, n: i32, rows: i32, stride: i32, runLen: i32, lo: usize, hi: usize): void {
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    const row = x + ((<usize>r * stride) << 2);
+    for (let start = 0; start < n; start += runLen, k++) {
+      const end = min(start + runLen, n);
+      let a = f32x4.splat(0);
+      let b = f32x4.splat(0);
+      for (let i = start; i < end; i += 4) {
+        const v = valueAt(true, row + (<usize>i << 2));
+        a = f32x4.pmin(a, v);
+        b = f32x4.pmax(b, v);
+      }
+      const p = <usize>k << 2;
+      const mn = min<f32>(min<f32>(f32x4.extract_lane(a, 0), f32x4.extract_lane(a, 1)), min<f32>(f32x4.extract_lane(a, 2), f32x4.extract_lane(a, 3)));
+      const mx = max<f32>(max<f32>(f32x4.extract_lane(b, 0), f32x4.extract_lane(b, 1)), max<f32>(f32x4.extract_lane(b, 2), f32x4.extract_lane(b, 3)));
+      store<f32>(lo + p, min<f32>(load<f32>(lo + p), mn));
+      store<f32>(hi + p, max<f32>(load<f32>(hi + p), mx));
+    }
+  }
+}
+
+/**
+ * Histogram of the finite values, and with `withMoments` their central moments. acc (float64):
+ * [0] sum (x - mean)^2, [1] sum (x - mean)^4. counts: four interleaved histograms of bins + 1
+ * uint32 each (the last bin of each takes the lanes out of play; four copies keep repeated bins from waiting
+ * on each other), bin = trunc((x - min) * invWidth) in float64, capped at bins - 1.
+ */
+@inline function histogramImpl(withMoments: bool, x: usize, n: i32, mean: f64, min: f64, invWidth: f64, counts: usize, bins: i32, acc: usize): void {
+  const vmean = f64x2.splat(mean);
+  const vmin = f64x2.splat(min);
+  const vinv = f64x2.splat(invWidth);
+  const last = i32x4.splat(bins - 1);
+  const trash = i32x4.splat(bins);
+  const stride = <usize>(bins + 1) << 2;
+  let m2 = f64x2.splat(0);
+  let m4 = f64x2.splat(0);
+  for (let i = 0; i < n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    const live = liveLanes(v, i, n);
+    const xl = v128.and(v, live);
+    const xlo = low64(xl);
+    const xhi = high64(xl);
+    if (withMoments) {
+      const dlo = v128.and(f64x2.sub(xlo, vmean), i64x2.extend_low_i32x4_s(live));
+      const dhi = v128.and(f64x2.sub(xhi, vmean), i64x2.extend_high_i32x4_s(live));
+      const d2lo = f64x2.mul(dlo, dlo);
+      const d2hi = f64x2.mul(dhi, dhi);
+      m2 = f64x2.add(m2, f64x2.add(d2lo, d2hi));
+      m4 = f64x2.add(m4, f64x2.add(f64x2.mul(d2lo, d2lo), f64x2.mul(d2hi, d2hi)));
+    }
+    const blo = i32x4.trunc_sat_f64x2_s_zero(f64x2.mul(f64x2.sub(xlo, vmin), vinv));
+    const bhi = i32x4.trunc_sat_f64x2_s_zero(f64x2.mul(f64x2.sub(xhi, vmin), vinv));
+    const bin = v128.bitselect(i32x4.min_s(v128.shuffle<i32>(blo, bhi, 0, 1, 4, 5), last), trash, live);
+    const p0 = counts + (<usize>i32x4.extract_lane(bin, 0) << 2);
+    const p1 = counts + stride + (<usize>i32x4.extract_lane(bin, 1) << 2);
+    const p2 = counts + 2 * stride + (<usize>i32x4.extract_lane(bin, 2) << 2);
+    const p3 = counts + 3 * stride + (<usize>i32x4.extract_lane(bin, 3) << 2);
+    store<u32>(p0, load<u32>(p0) + 1);
+    store<u32>(p1, load<u32>(p1) + 1);
+    store<u32>(p2, load<u32>(p2) + 1);
+    store<u32>(p3, load<u32>(p3) + 1);
+  }
+  if (withMoments) {
+    store<f64>(acc, load<f64>(acc) + sum64(m2));
+    store<f64>(acc, load<f64>(acc, 8) + sum64(m4), 8);
+  }
+}
+
+/** Histogram and moments (see histogramImpl). */
+export function moments(x: usize, n: i32, mean: f64, min: f64, invWidth: f64, counts: usize, bins: i32, acc: usize): void {
+  histogramImpl(true, x, n, mean, min, invWidth, counts, bins, acc);
+}
+
+/** Histogram only (see histogramImpl). */
+export function histogram(x: usize, n: i32, min: f64, invWidth: f64, counts: usize, bins: i32): void {
+  histogramImpl(false, x, n, 0, min, invWidth, counts, bins, 0);
+}
+
+/** Signal, strided (rows in one fine block): sig[c] += x[c]^2 in float64 over the finite values. */
+export function signalStrided(x: usize, n: i32, rows: i32, stride: i32, sig: usize): void {
+  const rowBytes = <usize>stride << 2;
+  for (let c = 0; c < n; c += 4) {
+    const o = <usize>c << 2;
+    let s0 = f64x2.splat(0);
+    let s1 = f64x2.splat(0);
+    let p = x + o;
+    for (let r = 0; r < rows; r++, p += rowBytes) {
+      const v = valueAt(true, p);
+      const lo = low64(v);
+      const hi = high64(v);
+      s0 = f64x2.add(s0, f64x2.mul(lo, lo));
+      s1 = f64x2.add(s1, f64x2.mul(hi, hi));
+    }
+    const q = sig + (o << 1);
+    v128.store(q, f64x2.add(v128.load(q), s0));
+    v128.store(q, f64x2.add(v128.load(q, 16), s1), 16);
+  }
+}
+
+/** Signal, runs: sig[k] += sum of the k-th run's x^2 (float64) over the finite values. */
+export function signalRuns(x: usize, n: i32, rows: i32, stride: i32, runLen: i32, sig: usize): void {
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    const row = x + ((<usize>r * stride) << 2);
+    for (let start = 0; start < n; start += runLen, k++) {
+      const end = min(start + runLen, n);
+      let s = f64x2.splat(0);
+      for (let i = start; i < end; i += 4) {
+        const v = valueAt(true, row + (<usize>i << 2));
+        const lo = low64(v);
+        const hi = high64(v);
+        s = f64x2.add(s, f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi)));
+      }
+      const p = sig + (<usize>k << 3);
+      store<f64>(p, load<f64>(p) + sum64(s));
+    }
+  }
+}
