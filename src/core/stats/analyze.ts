@@ -82,10 +82,38 @@ interface Geometry {
   pad: number;
 }
 
-/** Index of cell (channel c, block b) in a per-cell array of `blocks` blocks per channel. */
-function cellIndex(g: Geometry, c: number, b: number, blocks: number): number {
-  if (g.shape === 'strided') return b * g.pad + c;
-  return g.shape === 'runs' ? c * blocks + b : 0;
+/** Strides of channel and block in a per-cell array of `blocks` blocks per channel: index c * [0] + b * [1]. */
+function cellStrides(g: Geometry, blocks: number): [number, number] {
+  if (g.shape === 'strided') return [1, g.pad];
+  return g.shape === 'runs' ? [blocks, 1] : [0, 0];
+}
+
+/** Adds up a float64 array (indexed: `for of` over a large view is several times slower). */
+function total(a: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i];
+  return sum;
+}
+
+/**
+ * SQNR (dB) per channel x block, channel-major, from a scheme's noise cells and the fine signal cells
+ * (`perCell` fine cells make one of the scheme's blocks; a flat tensor has the one cell, signal `signalTotal`).
+ */
+function sqnrGrid(g: Geometry, noise: Float64Array, blocks: number, fineSignal: Float64Array, fineBlocks: number, perCell: number, signalTotal: number): Float64Array {
+  const out = new Float64Array(g.channels * blocks);
+  const [nc, nb] = cellStrides(g, blocks);
+  const [fc, fb] = cellStrides(g, fineBlocks);
+  for (let c = 0; c < g.channels; c++) {
+    for (let b = 0; b < blocks; b++) {
+      let signal = g.shape === 'flat' ? signalTotal : 0;
+      if (g.shape !== 'flat') {
+        const last = Math.min((b + 1) * perCell, fineBlocks);
+        for (let f = b * perCell; f < last; f++) signal += fineSignal[c * fc + f * fb];
+      }
+      out[c * blocks + b] = sqnr(signal, noise[c * nc + b * nb]);
+    }
+  }
+  return out;
 }
 
 /** Cells of a per-cell array of `blocks` blocks per channel. */
@@ -339,8 +367,7 @@ export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, 
   });
 
   const fineSignal = v.float64(signal, cellCount(g, fineBlocks));
-  let signalTotal = 0;
-  for (const f of fineSignal) signalTotal += f;
+  const signalTotal = total(fineSignal);
   const [m2, m4] = v.float64(momentAcc, 2);
   const variance = finite ? m2 / finite : 0;
   const std = Math.sqrt(variance);
@@ -349,19 +376,8 @@ export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, 
   const result: Record<string, SchemeMetrics> = {};
   for (const p of runs) {
     const cells = v.float64(p.noise, cellCount(g, p.blocks));
-    let noise = 0;
-    for (const c of cells) noise += c;
-    const sqnrGrid = new Float64Array(grids ? channels * p.blocks : 0);
-    const perCell = p.blockSize / fine;
-    for (let j = 0; j < sqnrGrid.length; j++) {
-      const c = Math.floor(j / p.blocks);
-      const b = j % p.blocks;
-      let cellSignal = g.shape === 'flat' ? signalTotal : 0;
-      if (g.shape !== 'flat') {
-        for (let f = b * perCell; f < Math.min((b + 1) * perCell, fineBlocks); f++) cellSignal += fineSignal[cellIndex(g, c, f, fineBlocks)];
-      }
-      sqnrGrid[j] = sqnr(cellSignal, cells[cellIndex(g, c, b, p.blocks)]);
-    }
+    const noise = total(cells);
+    const grid = grids ? sqnrGrid(g, cells, p.blocks, fineSignal, fineBlocks, p.blockSize / fine, signalTotal) : new Float64Array(0);
     const [xe, maxAbs, clips, zeroed] = v.float64(p.acc, 4);
     // x . x_hat = sum x^2 - sum x e;  |x_hat|^2 = sum x^2 - 2 sum x e + sum e^2
     const dot = signalTotal - xe;
@@ -375,7 +391,7 @@ export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, 
       relativeL2: signalTotal === 0 ? (noise === 0 ? 0 : Infinity) : Math.sqrt(noise / signalTotal),
       clippedFraction: finite ? clips / finite : 0,
       zeroedFraction: nonZero ? zeroed / nonZero : 0,
-      grid: { channels, blocks: p.blocks, sqnrDb: sqnrGrid },
+      grid: { channels, blocks: p.blocks, sqnrDb: grid },
     };
   }
   return {
