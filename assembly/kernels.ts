@@ -16,9 +16,9 @@
  * with e = x - x_hat.
  */
 
-const IOTA: v128 = i32x4(0, 1, 2, 3);
 const SIGN: v128 = i32x4.splat(0x80000000);
 const INF: v128 = f32x4.splat(Infinity);
+const MAGIC: v128 = f64x2.splat(4503599627370496);
 
 const KIND_FP16: i32 = 1;
 const KIND_BF16: i32 = 2;
@@ -27,11 +27,6 @@ const KIND_FP8: i32 = 3;
 /** Start of the memory the caller may use. */
 export function heapBase(): usize {
   return __heap_base;
-}
-
-/** Lanes that are finite and before `n`. */
-@inline function liveLanes(v: v128, i: i32, n: i32): v128 {
-  return v128.and(f32x4.eq(f32x4.sub(v, v), f32x4.splat(0)), i32x4.lt_s(i32x4.add(IOTA, i32x4.splat(i)), i32x4.splat(n)));
 }
 
 @inline function low64(v: v128): v128 {
@@ -62,19 +57,12 @@ export function heapBase(): usize {
 }
 
 /**
- * Integer quantize-dequantize: x_hat = (clamp(round(x / s) + zp) - zp) * s. Scales are never 0 here: a group
- * whose scale is 0 (all its values zero or below 2^-140) gets scale 1 from the caller, which reconstructs those
- * values as 0 exactly as a zero scale would, without a mask.
+ * Integer quantization before saturation: round(x / s) + zp (x_hat = (clamp(q) - zp) * s). Scales are never
+ * 0 here: a group whose scale is 0 (all its values zero or below 2^-140) gets scale 1 from the caller, which
+ * reconstructs those values as 0 exactly as a zero scale would, without a mask.
  */
-@inline function intHat(x: v128, s: v128, zp: v128, qmin: v128, qmax: v128): v128 {
-  const q = f32x4.pmin(f32x4.pmax(f32x4.add(f32x4.nearest(f32x4.div(x, s)), zp), qmin), qmax);
-  return f32x4.mul(f32x4.sub(q, zp), s);
-}
-
-/** Lanes whose round(x / s) + zp fell outside [qmin, qmax]. */
-@inline function intClip(x: v128, s: v128, zp: v128, qmin: v128, qmax: v128): v128 {
-  const q = f32x4.add(f32x4.nearest(f32x4.div(x, s)), zp);
-  return v128.or(f32x4.lt(q, qmin), f32x4.gt(q, qmax));
+@inline function intQ(x: v128, s: v128, zp: v128): v128 {
+  return f32x4.add(f32x4.nearest(f32x4.div(x, s)), zp);
 }
 
 /**
@@ -118,15 +106,6 @@ export function heapBase(): usize {
 // a multiple of 4). `checked` variants mask non-finite values; the others are for tensors that have none.
 // An error term e = x - x_hat is formed in float64 from the two float32 values, as in the scalar reference.
 
-/** e = x - hat in float64, low and high lane pairs. */
-@inline function errorLow(x: v128, hat: v128): v128 {
-  return f64x2.sub(low64(x), low64(hat));
-}
-
-@inline function errorHigh(x: v128, hat: v128): v128 {
-  return f64x2.sub(high64(x), high64(hat));
-}
-
 /**
  * Strided: all rows lie in one block, so element c of every row has scale scales[c], zero point zps[c]
  * (float32) and cell noise[c]; each column of four is carried down the rows in registers.
@@ -149,14 +128,18 @@ export function heapBase(): usize {
     let p = x + o;
     for (let r = 0; r < rows; r++, p += rowBytes) {
       const v = valueAt(checked, p);
-      const hat = intHat(v, s, zp, vqmin, vqmax);
-      clips = i32x4.sub(clips, intClip(v, s, zp, vqmin, vqmax));
+      const q0 = intQ(v, s, zp);
+      const q = f32x4.pmin(f32x4.pmax(q0, vqmin), vqmax);
+      const hat = f32x4.mul(f32x4.sub(q, zp), s);
+      clips = i32x4.sub(clips, f32x4.ne(q, q0));
       zeroed = i32x4.sub(zeroed, v128.and(f32x4.eq(hat, zero), f32x4.ne(v, zero)));
-      const elo = errorLow(v, hat);
-      const ehi = errorHigh(v, hat);
+      const xlo = low64(v);
+      const xhi = high64(v);
+      const elo = f64x2.sub(xlo, low64(hat));
+      const ehi = f64x2.sub(xhi, high64(hat));
       n0 = f64x2.add(n0, f64x2.mul(elo, elo));
       n1 = f64x2.add(n1, f64x2.mul(ehi, ehi));
-      xe = f64x2.add(xe, f64x2.add(f64x2.mul(low64(v), elo), f64x2.mul(high64(v), ehi)));
+      xe = f64x2.add(xe, f64x2.add(f64x2.mul(xlo, elo), f64x2.mul(xhi, ehi)));
       maxAbs = f64x2.pmax(maxAbs, f64x2.pmax(f64x2.abs(elo), f64x2.abs(ehi)));
     }
     const q = noise + (o << 1);
@@ -188,13 +171,17 @@ export function heapBase(): usize {
       let n0 = f64x2.splat(0);
       for (let i = start; i < end; i += 4) {
         const v = valueAt(checked, row + (<usize>i << 2));
-        const hat = intHat(v, s, zp, vqmin, vqmax);
-        clips = i32x4.sub(clips, intClip(v, s, zp, vqmin, vqmax));
+        const q0 = intQ(v, s, zp);
+        const q = f32x4.pmin(f32x4.pmax(q0, vqmin), vqmax);
+        const hat = f32x4.mul(f32x4.sub(q, zp), s);
+        clips = i32x4.sub(clips, f32x4.ne(q, q0));
         zeroed = i32x4.sub(zeroed, v128.and(f32x4.eq(hat, zero), f32x4.ne(v, zero)));
-        const elo = errorLow(v, hat);
-        const ehi = errorHigh(v, hat);
+        const xlo = low64(v);
+        const xhi = high64(v);
+        const elo = f64x2.sub(xlo, low64(hat));
+        const ehi = f64x2.sub(xhi, high64(hat));
         n0 = f64x2.add(n0, f64x2.add(f64x2.mul(elo, elo), f64x2.mul(ehi, ehi)));
-        xe = f64x2.add(xe, f64x2.add(f64x2.mul(low64(v), elo), f64x2.mul(high64(v), ehi)));
+        xe = f64x2.add(xe, f64x2.add(f64x2.mul(xlo, elo), f64x2.mul(xhi, ehi)));
         maxAbs = f64x2.pmax(maxAbs, f64x2.pmax(f64x2.abs(elo), f64x2.abs(ehi)));
       }
       const q = noise + (<usize>k << 3);
@@ -223,11 +210,13 @@ export function heapBase(): usize {
       const hat = floatHat(kind, v, mb, minE, maxE, vmax, vs);
       clips = i32x4.sub(clips, floatClip(kind, v, hat, vmax, vs));
       zeroed = i32x4.sub(zeroed, v128.and(f32x4.eq(hat, zero), f32x4.ne(v, zero)));
-      const elo = errorLow(v, hat);
-      const ehi = errorHigh(v, hat);
+      const xlo = low64(v);
+      const xhi = high64(v);
+      const elo = f64x2.sub(xlo, low64(hat));
+      const ehi = f64x2.sub(xhi, high64(hat));
       n0 = f64x2.add(n0, f64x2.mul(elo, elo));
       n1 = f64x2.add(n1, f64x2.mul(ehi, ehi));
-      xe = f64x2.add(xe, f64x2.add(f64x2.mul(low64(v), elo), f64x2.mul(high64(v), ehi)));
+      xe = f64x2.add(xe, f64x2.add(f64x2.mul(xlo, elo), f64x2.mul(xhi, ehi)));
       maxAbs = f64x2.pmax(maxAbs, f64x2.pmax(f64x2.abs(elo), f64x2.abs(ehi)));
     }
     const q = noise + (o << 1);
@@ -256,10 +245,12 @@ export function heapBase(): usize {
         const hat = floatHat(kind, v, mb, minE, maxE, vmax, vs);
         clips = i32x4.sub(clips, floatClip(kind, v, hat, vmax, vs));
         zeroed = i32x4.sub(zeroed, v128.and(f32x4.eq(hat, zero), f32x4.ne(v, zero)));
-        const elo = errorLow(v, hat);
-        const ehi = errorHigh(v, hat);
+        const xlo = low64(v);
+        const xhi = high64(v);
+        const elo = f64x2.sub(xlo, low64(hat));
+        const ehi = f64x2.sub(xhi, high64(hat));
         n0 = f64x2.add(n0, f64x2.add(f64x2.mul(elo, elo), f64x2.mul(ehi, ehi)));
-        xe = f64x2.add(xe, f64x2.add(f64x2.mul(low64(v), elo), f64x2.mul(high64(v), ehi)));
+        xe = f64x2.add(xe, f64x2.add(f64x2.mul(xlo, elo), f64x2.mul(xhi, ehi)));
         maxAbs = f64x2.pmax(maxAbs, f64x2.pmax(f64x2.abs(elo), f64x2.abs(ehi)));
       }
       const q = noise + (<usize>k << 3);
@@ -317,7 +308,7 @@ export function floatRuns(checked: bool, kind: i32, x: usize, n: i32, rows: i32,
 /**
  * Scales and zero points from group ranges (lo <= 0 <= hi), in float32 as onnxruntime's quantizers compute
  * them: symmetric absmax / qmax; asymmetric (hi - lo) / (qmax - qmin) with zp = clamp(round(qmin - lo / s)).
- * Scales of 0 are stored as 1, which the scheme kernels take in their place (see intHat).
+ * Scales of 0 are stored as 1, which the scheme kernels take in their place (see intQ).
  */
 export function chooseScales(symmetric: bool, lo: usize, hi: usize, n: i32, qmin: f32, qmax: f32, scales: usize, zps: usize): void {
   const vqmin = f32x4.splat(qmin);
@@ -342,42 +333,49 @@ export function chooseScales(symmetric: bool, lo: usize, hi: usize, n: i32, qmin
 }
 
 /**
- * Range pass. acc (float64): [0] min, [1] max, [2] sum, [3] finite count, [4] NaN count, [5] Infinity count,
- * [6] zeros
- * (min/max of the finite values; the caller starts them at +-Infinity).
+ * Range pass over n values (n a multiple of 4; the caller pads with NaN, which counts as no value).
+ * acc (float64): [0] min, [1] max, [2] sum of the finite values (with `withSum`), [3] finite count,
+ * [4] NaN count (padding included), [5] zeros. min/max start at +-Infinity (the caller's).
  */
-export function range(x: usize, n: i32, acc: usize): void {
+@inline function rangeImpl(withSum: bool, x: usize, n: i32, acc: usize): void {
+  const zero = f32x4.splat(0);
   let lo = f32x4.splat(Infinity);
   let hi = f32x4.splat(-Infinity);
   let sum = f64x2.splat(0);
   let finite = i32x4.splat(0);
   let nans = i32x4.splat(0);
-  let inRange = i32x4.splat(0);
   let zeros = i32x4.splat(0);
   for (let i = 0; i < n; i += 4) {
     const v = v128.load(x + (<usize>i << 2));
-    const lanes = i32x4.lt_s(i32x4.add(IOTA, i32x4.splat(i)), i32x4.splat(n));
-    const live = v128.and(f32x4.eq(f32x4.sub(v, v), f32x4.splat(0)), lanes);
+    const live = f32x4.eq(f32x4.sub(v, v), zero);
     lo = f32x4.pmin(lo, v128.bitselect(v, f32x4.splat(Infinity), live));
     hi = f32x4.pmax(hi, v128.bitselect(v, f32x4.splat(-Infinity), live));
-    const xl = v128.and(v, live);
-    sum = f64x2.add(sum, f64x2.add(low64(xl), high64(xl)));
+    if (withSum) {
+      const xl = v128.and(v, live);
+      sum = f64x2.add(sum, f64x2.add(low64(xl), high64(xl)));
+      zeros = i32x4.sub(zeros, f32x4.eq(v, zero));
+    }
     finite = i32x4.sub(finite, live);
-    nans = i32x4.sub(nans, v128.and(f32x4.ne(v, v), lanes));
-    inRange = i32x4.sub(inRange, lanes);
-    zeros = i32x4.sub(zeros, v128.and(f32x4.eq(xl, f32x4.splat(0)), live));
+    nans = i32x4.sub(nans, f32x4.ne(v, v));
   }
   const mn = min<f32>(min<f32>(f32x4.extract_lane(lo, 0), f32x4.extract_lane(lo, 1)), min<f32>(f32x4.extract_lane(lo, 2), f32x4.extract_lane(lo, 3)));
   const mx = max<f32>(max<f32>(f32x4.extract_lane(hi, 0), f32x4.extract_lane(hi, 1)), max<f32>(f32x4.extract_lane(hi, 2), f32x4.extract_lane(hi, 3)));
   store<f64>(acc, Math.min(load<f64>(acc), <f64>mn));
   store<f64>(acc, Math.max(load<f64>(acc, 8), <f64>mx), 8);
   store<f64>(acc, load<f64>(acc, 16) + sum64(sum), 16);
-  const f = count32(finite);
-  const nan = count32(nans);
-  store<f64>(acc, load<f64>(acc, 24) + f, 24);
-  store<f64>(acc, load<f64>(acc, 32) + nan, 32);
-  store<f64>(acc, load<f64>(acc, 40) + (count32(inRange) - f - nan), 40);
-  store<f64>(acc, load<f64>(acc, 48) + count32(zeros), 48);
+  store<f64>(acc, load<f64>(acc, 24) + count32(finite), 24);
+  store<f64>(acc, load<f64>(acc, 32) + count32(nans), 32);
+  store<f64>(acc, load<f64>(acc, 40) + count32(zeros), 40);
+}
+
+/** Range, sum, counts (see rangeImpl). */
+export function range(x: usize, n: i32, acc: usize): void {
+  rangeImpl(true, x, n, acc);
+}
+
+/** Range and counts without the sum and zeros (what a histogram needs). */
+export function minMax(x: usize, n: i32, acc: usize): void {
+  rangeImpl(false, x, n, acc);
 }
 
 /**
@@ -425,7 +423,8 @@ export function groupRangeRuns(x: usize, n: i32, rows: i32, stride: i32, runLen:
 }
 
 /**
- * Histogram of the finite values, and with `withMoments` their central moments. acc (float64):
+ * Histogram of the finite values among n (a multiple of 4; NaN padding counts as no value), and with
+ * `withMoments` their central moments. acc (float64):
  * [0] sum (x - mean)^2, [1] sum (x - mean)^4. counts: four interleaved histograms of bins + 1
  * uint32 each (the last bin of each takes the lanes out of play; four copies keep repeated bins from waiting
  * on each other), bin = trunc((x - min) * invWidth) in float64, capped at bins - 1.
@@ -441,7 +440,7 @@ export function groupRangeRuns(x: usize, n: i32, rows: i32, stride: i32, runLen:
   let m4 = f64x2.splat(0);
   for (let i = 0; i < n; i += 4) {
     const v = v128.load(x + (<usize>i << 2));
-    const live = liveLanes(v, i, n);
+    const live = f32x4.eq(f32x4.sub(v, v), f32x4.splat(0));
     const xl = v128.and(v, live);
     const xlo = low64(xl);
     const xhi = high64(xl);
@@ -453,9 +452,10 @@ export function groupRangeRuns(x: usize, n: i32, rows: i32, stride: i32, runLen:
       m2 = f64x2.add(m2, f64x2.add(d2lo, d2hi));
       m4 = f64x2.add(m4, f64x2.add(f64x2.mul(d2lo, d2lo), f64x2.mul(d2hi, d2hi)));
     }
-    const blo = i32x4.trunc_sat_f64x2_s_zero(f64x2.mul(f64x2.sub(xlo, vmin), vinv));
-    const bhi = i32x4.trunc_sat_f64x2_s_zero(f64x2.mul(f64x2.sub(xhi, vmin), vinv));
-    const bin = v128.bitselect(i32x4.min_s(v128.shuffle<i32>(blo, bhi, 0, 1, 4, 5), last), trash, live);
+    // floor(y) + 2^52 holds the integer floor(y) in its low 32 bits (0 <= y <= bins for the finite lanes).
+    const blo = f64x2.add(f64x2.floor(f64x2.mul(f64x2.sub(xlo, vmin), vinv)), MAGIC);
+    const bhi = f64x2.add(f64x2.floor(f64x2.mul(f64x2.sub(xhi, vmin), vinv)), MAGIC);
+    const bin = v128.bitselect(i32x4.min_s(v128.shuffle<i32>(blo, bhi, 0, 2, 4, 6), last), trash, live);
     const p0 = counts + (<usize>i32x4.extract_lane(bin, 0) << 2);
     const p1 = counts + stride + (<usize>i32x4.extract_lane(bin, 1) << 2);
     const p2 = counts + 2 * stride + (<usize>i32x4.extract_lane(bin, 2) << 2);

@@ -62,7 +62,9 @@ const KIND = { fp16: 1, bf16: 2, fp8: 3 } as const;
 /** fp8 formats: parameters and the exponent clamp of the kernels' rounding (one past the largest exponent). */
 const FP8 = { 'fp8-e4m3': { f: FP8_E4M3FN, maxE: 9 }, 'fp8-e5m2': { f: FP8_E5M2, maxE: 16 } } as const;
 
-const sqnr = (signal: number, noise: number): number => (noise === 0 ? Infinity : 10 * Math.log10(signal / noise));
+/** 10 / ln 10: dB from a natural log (Math.log is twice as fast as Math.log10; both are within an ulp or so). */
+const DB_PER_NEPER = 10 / Math.LN10;
+const sqnr = (signal: number, noise: number): number => (noise === 0 ? Infinity : DB_PER_NEPER * Math.log(signal / noise));
 const pad4 = (n: number): number => Math.ceil(n / 4) * 4;
 
 /**
@@ -122,12 +124,16 @@ function cellCount(g: Geometry, blocks: number): number {
   return g.shape === 'runs' ? g.channels * blocks : 1;
 }
 
-/** A chunk of rows [r0, r1) in kernel memory at x, `values` of the tensor's values in all. */
+/**
+ * A chunk of rows [r0, r1) in kernel memory at x: `values` of the tensor's values in `lanes` lanes (rows
+ * padded to `stride`, the last to a multiple of 4, with NaN, which every kernel leaves out).
+ */
 interface Chunk {
   r0: number;
   r1: number;
   x: number;
   values: number;
+  lanes: number;
 }
 
 /**
@@ -236,37 +242,37 @@ class SchemeRun {
 }
 
 /**
- * Copies the tensor into the kernels' memory a chunk of whole rows at a time (each row padded with zeros to
- * `stride`) and calls fn for each chunk.
+ * Copies the tensor into the kernels' memory a chunk of whole rows at a time (rows `stride` apart, padded
+ * with NaN) and calls fn for each chunk.
  */
 function forEachChunk(data: Float32Array, g: Geometry, v: Views, at: number, fn: (c: Chunk) => void): void {
-  const rowsPerChunk = Math.max(1, Math.floor(CHUNK_VALUES / g.stride));
+  const rowsPerChunk = chunkRows(g);
   const base = at / 4;
+  if (g.stride !== g.cols) v.f32.fill(NaN, base, base + rowsPerChunk * g.stride);
   for (let r0 = 0; r0 < g.rows; r0 += rowsPerChunk) {
     const r1 = Math.min(g.rows, r0 + rowsPerChunk);
     const start = r0 * g.cols;
     const end = Math.min(r1 * g.cols, data.length);
+    let lanes: number;
     if (g.stride === g.cols) {
       v.f32.set(data.subarray(start, end), base);
-      v.f32.fill(0, base + end - start, base + pad4(end - start)); // a short last row
+      lanes = pad4(end - start);
+      v.f32.fill(NaN, base + end - start, base + lanes);
     } else {
       for (let r = r0; r < r1; r++) v.f32.set(data.subarray(r * g.cols, (r + 1) * g.cols), base + (r - r0) * g.stride);
+      lanes = (r1 - r0) * g.stride;
     }
-    fn({ r0, r1, x: at, values: end - start });
+    fn({ r0, r1, x: at, values: end - start, lanes });
   }
 }
 
-/** Calls fn(pointer, values) over the values of a chunk without row padding (all at once when rows have none). */
-function forEachRun(g: Geometry, c: Chunk, fn: (x: number, n: number) => void): void {
-  if (g.stride === g.cols) fn(c.x, c.values);
-  else for (let r = c.r0; r < c.r1; r++) fn(c.x + 4 * (r - c.r0) * g.stride, g.cols);
-}
+const chunkRows = (g: Geometry): number => Math.min(g.rows, Math.max(1, Math.floor(CHUNK_VALUES / g.stride)));
 
 /** Geometry of a tensor without a layout: rows of FLAT_ROW values. */
 const flat = (n: number): Geometry => ({ shape: 'flat', rows: Math.ceil(n / FLAT_ROW), cols: FLAT_ROW, stride: FLAT_ROW, channels: 1, reduction: n, pad: 4 });
 
 /** Kernel memory for a chunk of `g`'s rows. */
-const chunkBytes = (g: Geometry): number => 4 * Math.min(g.rows, Math.max(1, Math.floor(CHUNK_VALUES / g.stride))) * g.stride;
+const chunkBytes = (g: Geometry): number => 4 * chunkRows(g) * g.stride;
 
 /** Counts of the finite values in `bins` equal bins over [min, max] (what the histogram view re-bins with). */
 export function histogram(data: Float32Array, bins = 256): Histogram {
@@ -275,16 +281,16 @@ export function histogram(data: Float32Array, bins = 256): Histogram {
   const g = flat(data.length);
   kern.reset();
   const chunk = kern.alloc(chunkBytes(g));
-  const acc = kern.alloc(8 * 7);
+  const acc = kern.alloc(8 * 6);
   const counts = kern.alloc(4 * 4 * (bins + 1));
   const v = kern.commit();
-  const a = v.float64(acc, 7);
+  const a = v.float64(acc, 6);
   a[0] = Infinity;
   a[1] = -Infinity;
-  forEachChunk(data, g, v, chunk, (c) => k.range(c.x, c.values, acc));
+  forEachChunk(data, g, v, chunk, (c) => k.minMax(c.x, c.lanes, acc));
   const [min, max, , finite] = a;
   const invWidth = max > min ? bins / (max - min) : 0;
-  forEachChunk(data, g, v, chunk, (c) => k.histogram(c.x, c.values, min, invWidth, counts, bins));
+  forEachChunk(data, g, v, chunk, (c) => k.histogram(c.x, c.lanes, min, invWidth, counts, bins));
   return { min: finite ? min : 0, max: finite ? max : 0, counts: sumCounts(v, counts, bins) };
 }
 
@@ -333,7 +339,7 @@ export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, 
   const { k } = kern;
   kern.reset();
   const chunk = kern.alloc(chunkBytes(g));
-  const rangeAcc = kern.alloc(8 * 7);
+  const rangeAcc = kern.alloc(8 * 6);
   const momentAcc = kern.alloc(8 * 2);
   const counts = kern.alloc(4 * 4 * (bins + 1));
   const runs = schemes.map((s) => new SchemeRun(s, g, kern));
@@ -343,23 +349,28 @@ export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, 
   const fineBlocks = Math.ceil(g.reduction / fine);
   const signal = kern.alloc(8 * cellCount(g, fineBlocks));
   const v = kern.commit();
-  const ra = v.float64(rangeAcc, 7);
+  const ra = v.float64(rangeAcc, 6);
   ra[0] = Infinity;
   ra[1] = -Infinity;
 
   const grouped = runs.filter((p) => p.grouped);
+  let lanes = 0;
   forEachChunk(data, g, v, chunk, (c) => {
-    forEachRun(g, c, (x, n) => k.range(x, n, rangeAcc));
+    k.range(c.x, c.lanes, rangeAcc);
+    lanes += c.lanes;
     for (const p of grouped) p.groupRange(k, g, c);
   });
-  const [min, max, sum, finite, nans, infs, zeros] = ra;
+  const [min, max, sum, finite, nanLanes, zeros] = ra;
+  const nans = nanLanes - (lanes - data.length);
+  const infs = data.length - finite - nans;
   for (const p of runs) p.choose(k, v, min, max, finite);
 
   const mean = finite ? sum / finite : 0;
   const invWidth = max > min ? bins / (max - min) : 0;
-  const checked = finite < data.length;
   forEachChunk(data, g, v, chunk, (c) => {
-    if (statistics) forEachRun(g, c, (x, n) => k.moments(x, n, mean, min, invWidth, counts, bins, momentAcc));
+    // Kernels without checks need every lane a finite value (padding is NaN).
+    const checked = finite < data.length || c.lanes !== c.values;
+    if (statistics) k.moments(c.x, c.lanes, mean, min, invWidth, counts, bins, momentAcc);
     if (g.shape === 'strided') forEachBlock(g, c, fine, (b, x, rows) => k.signalStrided(x, g.cols, rows, g.stride, signal + 8 * b * g.pad));
     else if (g.shape === 'runs') k.signalRuns(c.x, g.cols, c.r1 - c.r0, g.stride, fine, signal + 8 * c.r0 * fineBlocks);
     else k.signalRuns(c.x, c.values, 1, c.values, c.values, signal);

@@ -29,6 +29,7 @@ export interface KernelExports {
   floatRuns(checked: boolean, kind: number, x: Ptr, n: number, rows: number, stride: number, runLen: number, mb: number, minE: number, maxE: number, fmax: number, scale: number, noise: Ptr, acc: Ptr): void;
   chooseScales(symmetric: boolean, lo: Ptr, hi: Ptr, n: number, qmin: number, qmax: number, scales: Ptr, zps: Ptr): void;
   range(x: Ptr, n: number, acc: Ptr): void;
+  minMax(x: Ptr, n: number, acc: Ptr): void;
   groupRangeStrided(x: Ptr, n: number, rows: number, stride: number, lo: Ptr, hi: Ptr): void;
   groupRangeRuns(x: Ptr, n: number, rows: number, stride: number, runLen: number, lo: Ptr, hi: Ptr): void;
   moments(x: Ptr, n: number, mean: number, min: number, invWidth: number, counts: Ptr, bins: number, acc: Ptr): void;
