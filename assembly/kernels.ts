@@ -12,8 +12,9 @@
  * MatMul [K, N]); "runs" kernels see a row cut into runs of `runLen` values that share cell k (blocks along
  * the row: Conv / Gemm-transB rows, or whole rows).
  *
- * Scheme accumulators (float64 at `acc`): [0] sum x * e, [1] max |e|, [2] clipped count, [3] zeroed count,
- * with e = x - x_hat.
+ * Scheme accumulators (float64 at `acc`): [0] sum x * e with e = x - x_hat, [1] max |e|, [2] clipped count,
+ * [3] lanes reconstructed as 0. Every lane that holds 0 (zeros, padding and non-finite values masked to 0)
+ * reconstructs as 0, so the caller subtracts those to count the non-zero values zeroed.
  */
 
 const SIGN: v128 = i32x4.splat(0x80000000);
@@ -132,7 +133,7 @@ export function heapBase(): usize {
       const q = f32x4.pmin(f32x4.pmax(q0, vqmin), vqmax);
       const hat = f32x4.mul(f32x4.sub(q, zp), s);
       clips = i32x4.sub(clips, f32x4.ne(q, q0));
-      zeroed = i32x4.sub(zeroed, v128.and(f32x4.eq(hat, zero), f32x4.ne(v, zero)));
+      zeroed = i32x4.sub(zeroed, f32x4.eq(hat, zero));
       const xlo = low64(v);
       const xhi = high64(v);
       const elo = f64x2.sub(xlo, low64(hat));
@@ -175,7 +176,7 @@ export function heapBase(): usize {
         const q = f32x4.pmin(f32x4.pmax(q0, vqmin), vqmax);
         const hat = f32x4.mul(f32x4.sub(q, zp), s);
         clips = i32x4.sub(clips, f32x4.ne(q, q0));
-        zeroed = i32x4.sub(zeroed, v128.and(f32x4.eq(hat, zero), f32x4.ne(v, zero)));
+        zeroed = i32x4.sub(zeroed, f32x4.eq(hat, zero));
         const xlo = low64(v);
         const xhi = high64(v);
         const elo = f64x2.sub(xlo, low64(hat));
@@ -209,7 +210,7 @@ export function heapBase(): usize {
       const v = valueAt(checked, p);
       const hat = floatHat(kind, v, mb, minE, maxE, vmax, vs);
       clips = i32x4.sub(clips, floatClip(kind, v, hat, vmax, vs));
-      zeroed = i32x4.sub(zeroed, v128.and(f32x4.eq(hat, zero), f32x4.ne(v, zero)));
+      zeroed = i32x4.sub(zeroed, f32x4.eq(hat, zero));
       const xlo = low64(v);
       const xhi = high64(v);
       const elo = f64x2.sub(xlo, low64(hat));
@@ -244,7 +245,7 @@ export function heapBase(): usize {
         const v = valueAt(checked, row + (<usize>i << 2));
         const hat = floatHat(kind, v, mb, minE, maxE, vmax, vs);
         clips = i32x4.sub(clips, floatClip(kind, v, hat, vmax, vs));
-        zeroed = i32x4.sub(zeroed, v128.and(f32x4.eq(hat, zero), f32x4.ne(v, zero)));
+        zeroed = i32x4.sub(zeroed, f32x4.eq(hat, zero));
         const xlo = low64(v);
         const xhi = high64(v);
         const elo = f64x2.sub(xlo, low64(hat));
@@ -429,7 +430,7 @@ export function groupRangeRuns(x: usize, n: i32, rows: i32, stride: i32, runLen:
  * uint32 each (the last bin of each takes the lanes out of play; four copies keep repeated bins from waiting
  * on each other), bin = trunc((x - min) * invWidth) in float64, capped at bins - 1.
  */
-@inline function histogramImpl(withMoments: bool, x: usize, n: i32, mean: f64, min: f64, invWidth: f64, counts: usize, bins: i32, acc: usize): void {
+@inline function histogramImpl(checked: bool, withMoments: bool, x: usize, n: i32, mean: f64, min: f64, invWidth: f64, counts: usize, bins: i32, acc: usize): void {
   const vmean = f64x2.splat(mean);
   const vmin = f64x2.splat(min);
   const vinv = f64x2.splat(invWidth);
@@ -440,13 +441,17 @@ export function groupRangeRuns(x: usize, n: i32, rows: i32, stride: i32, runLen:
   let m4 = f64x2.splat(0);
   for (let i = 0; i < n; i += 4) {
     const v = v128.load(x + (<usize>i << 2));
-    const live = f32x4.eq(f32x4.sub(v, v), f32x4.splat(0));
-    const xl = v128.and(v, live);
+    const live = checked ? f32x4.eq(f32x4.sub(v, v), f32x4.splat(0)) : i32x4.splat(-1);
+    const xl = checked ? v128.and(v, live) : v;
     const xlo = low64(xl);
     const xhi = high64(xl);
     if (withMoments) {
-      const dlo = v128.and(f64x2.sub(xlo, vmean), i64x2.extend_low_i32x4_s(live));
-      const dhi = v128.and(f64x2.sub(xhi, vmean), i64x2.extend_high_i32x4_s(live));
+      let dlo = f64x2.sub(xlo, vmean);
+      let dhi = f64x2.sub(xhi, vmean);
+      if (checked) {
+        dlo = v128.and(dlo, i64x2.extend_low_i32x4_s(live));
+        dhi = v128.and(dhi, i64x2.extend_high_i32x4_s(live));
+      }
       const d2lo = f64x2.mul(dlo, dlo);
       const d2hi = f64x2.mul(dhi, dhi);
       m2 = f64x2.add(m2, f64x2.add(d2lo, d2hi));
@@ -455,7 +460,8 @@ export function groupRangeRuns(x: usize, n: i32, rows: i32, stride: i32, runLen:
     // floor(y) + 2^52 holds the integer floor(y) in its low 32 bits (0 <= y <= bins for the finite lanes).
     const blo = f64x2.add(f64x2.floor(f64x2.mul(f64x2.sub(xlo, vmin), vinv)), MAGIC);
     const bhi = f64x2.add(f64x2.floor(f64x2.mul(f64x2.sub(xhi, vmin), vinv)), MAGIC);
-    const bin = v128.bitselect(i32x4.min_s(v128.shuffle<i32>(blo, bhi, 0, 2, 4, 6), last), trash, live);
+    let bin = i32x4.min_s(v128.shuffle<i32>(blo, bhi, 0, 2, 4, 6), last);
+    if (checked) bin = v128.bitselect(bin, trash, live);
     const p0 = counts + (<usize>i32x4.extract_lane(bin, 0) << 2);
     const p1 = counts + stride + (<usize>i32x4.extract_lane(bin, 1) << 2);
     const p2 = counts + 2 * stride + (<usize>i32x4.extract_lane(bin, 2) << 2);
@@ -471,14 +477,16 @@ export function groupRangeRuns(x: usize, n: i32, rows: i32, stride: i32, runLen:
   }
 }
 
-/** Histogram and moments (see histogramImpl). */
-export function moments(x: usize, n: i32, mean: f64, min: f64, invWidth: f64, counts: usize, bins: i32, acc: usize): void {
-  histogramImpl(true, x, n, mean, min, invWidth, counts, bins, acc);
+/** Histogram and moments (see histogramImpl; `checked` when some lanes are not finite). */
+export function moments(checked: bool, x: usize, n: i32, mean: f64, min: f64, invWidth: f64, counts: usize, bins: i32, acc: usize): void {
+  if (checked) histogramImpl(true, true, x, n, mean, min, invWidth, counts, bins, acc);
+  else histogramImpl(false, true, x, n, mean, min, invWidth, counts, bins, acc);
 }
 
 /** Histogram only (see histogramImpl). */
-export function histogram(x: usize, n: i32, min: f64, invWidth: f64, counts: usize, bins: i32): void {
-  histogramImpl(false, x, n, 0, min, invWidth, counts, bins, 0);
+export function histogram(checked: bool, x: usize, n: i32, min: f64, invWidth: f64, counts: usize, bins: i32): void {
+  if (checked) histogramImpl(true, false, x, n, 0, min, invWidth, counts, bins, 0);
+  else histogramImpl(false, false, x, n, 0, min, invWidth, counts, bins, 0);
 }
 
 /** Signal, strided (rows in one fine block): sig[c] += x[c]^2 in float64 over the finite values. */

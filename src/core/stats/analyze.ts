@@ -290,7 +290,7 @@ export function histogram(data: Float32Array, bins = 256): Histogram {
   forEachChunk(data, g, v, chunk, (c) => k.minMax(c.x, c.lanes, acc));
   const [min, max, , finite] = a;
   const invWidth = max > min ? bins / (max - min) : 0;
-  forEachChunk(data, g, v, chunk, (c) => k.histogram(c.x, c.lanes, min, invWidth, counts, bins));
+  forEachChunk(data, g, v, chunk, (c) => k.histogram(finite < data.length || c.lanes !== c.values, c.x, c.lanes, min, invWidth, counts, bins));
   return { min: finite ? min : 0, max: finite ? max : 0, counts: sumCounts(v, counts, bins) };
 }
 
@@ -370,7 +370,7 @@ export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, 
   forEachChunk(data, g, v, chunk, (c) => {
     // Kernels without checks need every lane a finite value (padding is NaN).
     const checked = finite < data.length || c.lanes !== c.values;
-    if (statistics) k.moments(c.x, c.lanes, mean, min, invWidth, counts, bins, momentAcc);
+    if (statistics) k.moments(checked, c.x, c.lanes, mean, min, invWidth, counts, bins, momentAcc);
     if (g.shape === 'strided') forEachBlock(g, c, fine, (b, x, rows) => k.signalStrided(x, g.cols, rows, g.stride, signal + 8 * b * g.pad));
     else if (g.shape === 'runs') k.signalRuns(c.x, g.cols, c.r1 - c.r0, g.stride, fine, signal + 8 * c.r0 * fineBlocks);
     else k.signalRuns(c.x, c.values, 1, c.values, c.values, signal);
@@ -389,7 +389,8 @@ export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, 
     const cells = v.float64(p.noise, cellCount(g, p.blocks));
     const noise = total(cells);
     const grid = grids ? sqnrGrid(g, cells, p.blocks, fineSignal, fineBlocks, p.blockSize / fine, signalTotal) : new Float64Array(0);
-    const [xe, maxAbs, clips, zeroed] = v.float64(p.acc, 4);
+    const [xe, maxAbs, clips, zeroLanes] = v.float64(p.acc, 4);
+    const zeroed = zeroLanes - (lanes - finite) - zeros;
     // x . x_hat = sum x^2 - sum x e;  |x_hat|^2 = sum x^2 - 2 sum x e + sum e^2
     const dot = signalTotal - xe;
     const hatSq = signalTotal - 2 * xe + noise;

@@ -32,8 +32,8 @@ export interface KernelExports {
   minMax(x: Ptr, n: number, acc: Ptr): void;
   groupRangeStrided(x: Ptr, n: number, rows: number, stride: number, lo: Ptr, hi: Ptr): void;
   groupRangeRuns(x: Ptr, n: number, rows: number, stride: number, runLen: number, lo: Ptr, hi: Ptr): void;
-  moments(x: Ptr, n: number, mean: number, min: number, invWidth: number, counts: Ptr, bins: number, acc: Ptr): void;
-  histogram(x: Ptr, n: number, min: number, invWidth: number, counts: Ptr, bins: number): void;
+  moments(checked: boolean, x: Ptr, n: number, mean: number, min: number, invWidth: number, counts: Ptr, bins: number, acc: Ptr): void;
+  histogram(checked: boolean, x: Ptr, n: number, min: number, invWidth: number, counts: Ptr, bins: number): void;
   signalStrided(x: Ptr, n: number, rows: number, stride: number, sig: Ptr): void;
   signalRuns(x: Ptr, n: number, rows: number, stride: number, runLen: number, sig: Ptr): void;
 }
