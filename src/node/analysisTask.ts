@@ -3,7 +3,8 @@
  * optionally dequantized, analysed under the selected schemes. Runs in an analysis worker; the same code
  * runs in-thread for tests.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { endianness } from 'node:os';
 import * as path from 'node:path';
 import { ModelError } from '../core/onnx/errors';
 import { decodeRaw, type NumericArray } from '../core/onnx/tensorValues';
@@ -11,7 +12,7 @@ import type { Layout2D } from '../core/quant/fakeQuant';
 import { transposeChannels, type ChannelTranspose } from '../core/quant/roles';
 import { parseScheme } from '../core/quant/schemes';
 import { dequantize, type DequantInput } from '../core/quant/storedQuant';
-import { analyzeTensor, type TensorAnalysis } from '../core/stats/analyze';
+import { analyzeTensor, type TensorAnalysis, type ValueSource } from '../core/stats/analyze';
 import { cellRanges, channelSqnr, type CellRanges } from '../core/stats/layerDetail';
 
 /** Where a tensor's values come from. */
@@ -106,23 +107,76 @@ export function taskValues(task: AnalysisTask, reuse = false): Float32Array {
       values = source.values;
     }
   } catch (error) {
-    throw new ModelError({
-      code: 'decode-failed',
-      message: `Tensor '${task.tensor}' in ${path.basename(task.model)} cannot be read: ${error instanceof Error ? error.message : String(error)}.`,
-      tensor: task.tensor,
-    });
+    throw decodeFailed(task, error);
   }
   const floats = task.dequant ? dequantize(values, task.dequant) : values instanceof Float32Array ? values : Float32Array.from(values);
   return task.transpose ? transposeChannels(floats, task.transpose) : floats;
 }
 
+const decodeFailed = (task: AnalysisTask, error: unknown): ModelError => new ModelError({
+  code: 'decode-failed',
+  message: `Tensor '${task.tensor}' in ${path.basename(task.model)} cannot be read: ${error instanceof Error ? error.message : String(error)}.`,
+  tensor: task.tensor,
+});
+
+/**
+ * Plain float32 values in a file, analysed without a layer detail, go to the kernels a chunk at a time
+ * straight from the file: no buffer of the whole tensor. (Rows must be a multiple of 4 values, and the host
+ * little-endian like ONNX's raw data.)
+ */
+function streamable(task: AnalysisTask): task is AnalysisTask & { source: { kind: 'file' } } {
+  return task.source.kind === 'file' && task.source.dtype === 1 && !task.dequant && !task.transpose && task.detail === undefined &&
+    (!task.layout || task.layout.cols % 4 === 0) && endianness() === 'LE';
+}
+
+/** Reads a float32 file range piecewise; errors name the tensor. Close it when done. */
+function fileValues(task: AnalysisTask, source: Extract<TensorSource, { kind: 'file' }>): ValueSource & { close(): void } {
+  if (source.length < source.elements * 4) {
+    throw decodeFailed(task, new Error(`${source.elements} float32 values need ${source.elements * 4} bytes, found ${source.length}`));
+  }
+  let fd: number;
+  try {
+    fd = openSync(source.file, 'r');
+  } catch (error) {
+    throw decodeFailed(task, error);
+  }
+  const size = fstatSync(fd).size;
+  if (size < source.offset + source.length) {
+    closeSync(fd);
+    throw decodeFailed(task, new Error(`the file ends at byte ${size}, ${source.offset + source.length - size} bytes before the tensor's end`));
+  }
+  return {
+    length: source.elements,
+    read(start: number, end: number, into: Float32Array): void {
+      const bytes = new Uint8Array(into.buffer, into.byteOffset, (end - start) * 4);
+      const at = source.offset + start * 4;
+      for (let done = 0; done < bytes.length;) {
+        const n = readSync(fd, bytes, done, bytes.length - done, at + done);
+        if (n === 0) throw decodeFailed(task, new Error(`the file ends at byte ${at + done}, ${bytes.length - done} bytes before the tensor's end`));
+        done += n;
+      }
+    },
+    close: () => closeSync(fd),
+  };
+}
+
 /** Runs one task (`reuse`: read into this thread's scratch buffer, as workers do). */
 export function runAnalysisTask(task: AnalysisTask, reuse = false): AnalysisResult {
   const t0 = performance.now();
+  const schemes = task.schemes.map(parseScheme);
+  // Without grids (the CLI's report) no heatmap values are made: a 4096 x 4096 weight has 512 Ki block cells per scheme.
+  const options = { bins: task.bins, grids: task.grids !== false };
+  if (streamable(task)) {
+    const source = fileValues(task, task.source);
+    try {
+      return { analysis: analyzeTensor(source, task.layout, schemes, options), readMs: 0, analyzeMs: performance.now() - t0 };
+    } finally {
+      source.close();
+    }
+  }
   const values = taskValues(task, reuse);
   const t1 = performance.now();
-  // Without grids (the CLI's report) no heatmap values are made: a 4096 x 4096 weight has 512 Ki block cells per scheme.
-  const analysis = analyzeTensor(values, task.layout, task.schemes.map(parseScheme), { bins: task.bins, grids: task.grids !== false });
+  const analysis = analyzeTensor(values, task.layout, schemes, options);
   const detail = task.detail === undefined ? undefined : {
     ranges: cellRanges(values, task.layout),
     channelSqnr: channelSqnr(values, task.layout, parseScheme(task.detail)),

@@ -98,21 +98,36 @@ function total(a: Float64Array): number {
 }
 
 /**
- * SQNR (dB) per channel x block, channel-major, from a scheme's noise cells and the fine signal cells
- * (`perCell` fine cells make one of the scheme's blocks; a flat tensor has the one cell, signal `signalTotal`).
+ * Signal per cell of `blocks` blocks per channel (in the per-cell layout, like a scheme's noise) from the fine
+ * cells, `perCell` fine cells a block; read and written in memory order.
  */
-function sqnrGrid(g: Geometry, noise: Float64Array, blocks: number, fineSignal: Float64Array, fineBlocks: number, perCell: number, signalTotal: number): Float64Array {
+function coarseSignal(g: Geometry, fine: Float64Array, fineBlocks: number, blocks: number, perCell: number): Float64Array {
+  if (blocks === fineBlocks) return fine;
+  const out = new Float64Array(cellCount(g, blocks));
+  if (g.shape === 'strided') {
+    for (let f = 0; f < fineBlocks; f++) {
+      const from = f * g.pad;
+      const to = Math.floor(f / perCell) * g.pad;
+      for (let c = 0; c < g.pad; c++) out[to + c] += fine[from + c];
+    }
+  } else if (g.shape === 'runs') {
+    for (let c = 0; c < g.channels; c++) {
+      for (let f = 0; f < fineBlocks; f++) out[c * blocks + Math.floor(f / perCell)] += fine[c * fineBlocks + f];
+    }
+  } else {
+    out[0] = total(fine);
+  }
+  return out;
+}
+
+/** SQNR (dB) per channel x block, channel-major, from noise and signal cells in the per-cell layout. */
+function sqnrGrid(g: Geometry, noise: Float64Array, signal: Float64Array, blocks: number): Float64Array {
   const out = new Float64Array(g.channels * blocks);
   const [nc, nb] = cellStrides(g, blocks);
-  const [fc, fb] = cellStrides(g, fineBlocks);
-  for (let c = 0; c < g.channels; c++) {
-    for (let b = 0; b < blocks; b++) {
-      let signal = g.shape === 'flat' ? signalTotal : 0;
-      if (g.shape !== 'flat') {
-        const last = Math.min((b + 1) * perCell, fineBlocks);
-        for (let f = b * perCell; f < last; f++) signal += fineSignal[c * fc + f * fb];
-      }
-      out[c * blocks + b] = sqnr(signal, noise[c * nc + b * nb]);
+  for (let b = 0; b < blocks; b++) {
+    for (let c = 0; c < g.channels; c++) {
+      const i = c * nc + b * nb;
+      out[c * blocks + b] = sqnr(signal[i], noise[i]);
     }
   }
   return out;
@@ -245,7 +260,7 @@ class SchemeRun {
  * Copies the tensor into the kernels' memory a chunk of whole rows at a time (rows `stride` apart, padded
  * with NaN) and calls fn for each chunk.
  */
-function forEachChunk(data: Float32Array, g: Geometry, v: Views, at: number, fn: (c: Chunk) => void): void {
+function forEachChunk(data: Float32Array | ValueSource, g: Geometry, v: Views, at: number, fn: (c: Chunk) => void): void {
   const rowsPerChunk = chunkRows(g);
   const base = at / 4;
   if (g.stride !== g.cols) v.f32.fill(NaN, base, base + rowsPerChunk * g.stride);
@@ -254,7 +269,12 @@ function forEachChunk(data: Float32Array, g: Geometry, v: Views, at: number, fn:
     const start = r0 * g.cols;
     const end = Math.min(r1 * g.cols, data.length);
     let lanes: number;
-    if (g.stride === g.cols) {
+    if (!(data instanceof Float32Array)) {
+      if (g.stride !== g.cols) throw new Error('a value source needs rows of a multiple of 4 values');
+      data.read(start, end, v.f32.subarray(base, base + end - start));
+      lanes = pad4(end - start);
+      v.f32.fill(NaN, base + end - start, base + lanes);
+    } else if (g.stride === g.cols) {
       v.f32.set(data.subarray(start, end), base);
       lanes = pad4(end - start);
       v.f32.fill(NaN, base + end - start, base + lanes);
@@ -275,7 +295,7 @@ const flat = (n: number): Geometry => ({ shape: 'flat', rows: Math.ceil(n / FLAT
 const chunkBytes = (g: Geometry): number => 4 * chunkRows(g) * g.stride;
 
 /** Counts of the finite values in `bins` equal bins over [min, max] (what the histogram view re-bins with). */
-export function histogram(data: Float32Array, bins = 256): Histogram {
+export function histogram(data: Float32Array | ValueSource, bins = 256): Histogram {
   const kern = kernels();
   const { k } = kern;
   const g = flat(data.length);
@@ -304,6 +324,16 @@ function sumCounts(v: Views, counts: number, bins: number): Uint32Array {
   return out;
 }
 
+/**
+ * A tensor's float32 values read a piece at a time (a file range, from src/node): analysing it never holds
+ * the whole tensor in memory, and each piece goes straight into the kernels' memory.
+ */
+export interface ValueSource {
+  readonly length: number;
+  /** Copies values [start, end) into `into` (of length end - start); throws when they cannot be read. */
+  read(start: number, end: number, into: Float32Array): void;
+}
+
 /** Options of analyzeTensor. */
 export interface AnalyzeOptions {
   /** Histogram bins (default 256). */
@@ -319,9 +349,10 @@ export interface AnalyzeOptions {
  * and the per-channel error grid; without it integer schemes fall back to per-tensor scaling.
  * Two passes over the values, each copying a chunk of rows at a time into the kernels' memory: range and
  * integer group ranges, then statistics, histogram and every scheme's error while the chunk is in cache
- * (WebAssembly SIMD kernels: assembly/kernels.ts).
+ * (WebAssembly SIMD kernels: assembly/kernels.ts). `data` may be a ValueSource when rows (layout.cols) are a
+ * multiple of 4 values: it is then read a chunk at a time, twice.
  */
-export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, schemes: readonly Scheme[], options: number | AnalyzeOptions = {}): TensorAnalysis {
+export function analyzeTensor(data: Float32Array | ValueSource, layout: Layout2D | undefined, schemes: readonly Scheme[], options: number | AnalyzeOptions = {}): TensorAnalysis {
   const { bins = 256, statistics = true, grids = true } = typeof options === 'number' ? { bins: options } : options;
   const channels = layout ? (layout.channelAxis === 0 ? layout.rows : layout.cols) : 1;
   const g: Geometry = layout
@@ -385,10 +416,17 @@ export function analyzeTensor(data: Float32Array, layout: Layout2D | undefined, 
   const absmax = finite ? Math.max(-min, max) : 0;
   const nonZero = finite - zeros;
   const result: Record<string, SchemeMetrics> = {};
+  // Signal per cell, by blocks per channel (schemes of one block size share it).
+  const coarse = new Map<number, Float64Array>();
   for (const p of runs) {
     const cells = v.float64(p.noise, cellCount(g, p.blocks));
     const noise = total(cells);
-    const grid = grids ? sqnrGrid(g, cells, p.blocks, fineSignal, fineBlocks, p.blockSize / fine, signalTotal) : new Float64Array(0);
+    let signalCells = coarse.get(p.blocks);
+    if (grids && !signalCells) {
+      signalCells = coarseSignal(g, fineSignal, fineBlocks, p.blocks, p.blockSize / fine);
+      coarse.set(p.blocks, signalCells);
+    }
+    const grid = signalCells ? sqnrGrid(g, cells, signalCells, p.blocks) : new Float64Array(0);
     const [xe, maxAbs, clips, zeroLanes] = v.float64(p.acc, 4);
     const zeroed = zeroLanes - (lanes - finite) - zeros;
     // x . x_hat = sum x^2 - sum x e;  |x_hat|^2 = sum x^2 - 2 sum x e + sum e^2
