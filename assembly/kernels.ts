@@ -4,12 +4,13 @@
  * The float32 values are processed four at a time with exactly the arithmetic of onnxruntime's
  * QuantizeLinear -> DequantizeLinear and of the casts (see src/core/quant): division, round half to even,
  * saturation and the rescale in float32; errors, moments and signal in float64, as in the scalar reference.
- * Memory is laid out by the caller (src/core/wasm/kernels.ts); every pointer is a byte offset into this
- * module's memory. Arrays read four lanes at a time may be read up to 12 bytes past their end, so the
- * caller pads them. Lanes past `n` and non-finite values take no part in any error, moment or count.
+ * Memory is laid out by the caller (src/core/stats/analyze.ts through src/core/wasm/kernels.ts); every
+ * pointer is a byte offset into this module's memory. Values come in rows padded with NaN to a multiple of
+ * 4 lanes; non-finite values (and so the padding) take no part in any error, moment or count. Per-cell arrays
+ * read four lanes at a time are padded by the caller too.
  *
- * Shapes: "strided" kernels see one row whose element c has its own cell c (channels along the row:
- * MatMul [K, N]); "runs" kernels see a row cut into runs of `runLen` values that share cell k (blocks along
+ * Shapes: "strided" kernels see rows whose element c has its own cell c (channels along the row:
+ * MatMul [K, N]); "runs" kernels see rows cut into runs of `runLen` values that share a cell (blocks along
  * the row: Conv / Gemm-transB rows, or whole rows).
  *
  * Scheme accumulators (float64 at `acc`): [0] sum x * e with e = x - x_hat, [1] max |e|, [2] clipped count,

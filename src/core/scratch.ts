@@ -25,5 +25,5 @@ class Scratch {
   }
 }
 
-/** This thread's scratch arrays. Slots: float32 0-1 intParams; float64 0 signal grid, 1+ per-scheme noise. */
+/** This thread's scratch arrays. Slots: float32 0-1 intParams (the analysis kernels have memory of their own). */
 export const scratch = new Scratch();

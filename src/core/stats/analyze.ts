@@ -1,6 +1,7 @@
 /**
- * Analysis of one weight tensor: statistics, a histogram and every selected scheme's error, computed with
- * one range pass (min/max, per-group scales) and one fused pass over the values for everything else.
+ * Analysis of one weight tensor: statistics, a histogram and every selected scheme's error, computed by the
+ * WebAssembly SIMD kernels (assembly/kernels.ts) in one range pass (min/max, per-group ranges) and one fused
+ * pass over the values for everything else.
  */
 import { scalesFromRanges, type Layout2D } from '../quant/fakeQuant';
 import { FP8_E4M3FN, FP8_E5M2 } from '../quant/rounding';
