@@ -22,6 +22,7 @@ const SIGN: v128 = i32x4.splat(0x80000000);
 const INF: v128 = f32x4.splat(Infinity);
 const MAGIC: v128 = f64x2.splat(4503599627370496);
 
+const KIND_INT: i32 = 0;
 const KIND_FP16: i32 = 1;
 const KIND_BF16: i32 = 2;
 const KIND_FP8: i32 = 3;
@@ -108,13 +109,30 @@ export function heapBase(): usize {
 // a multiple of 4). `checked` variants mask non-finite values; the others are for tensors that have none.
 // An error term e = x - x_hat is formed in float64 from the two float32 values, as in the scalar reference.
 
+/** Reconstruction of one vector: integer (kind 0, scale s and zero point zp) or a float format. */
+@inline function hatOf(kind: i32, v: v128, s: v128, zp: v128, qmin: v128, qmax: v128, mb: i32, minE: i32, maxE: i32, fmax: v128): v128 {
+  if (kind == KIND_INT) return f32x4.mul(f32x4.sub(f32x4.pmin(f32x4.pmax(intQ(v, s, zp), qmin), qmax), zp), s);
+  return floatHat(kind, v, mb, minE, maxE, fmax, s);
+}
+
+/** Lanes of one vector that saturate (the same rounding as hatOf, shared once inlined). */
+@inline function clipOf(kind: i32, v: v128, hat: v128, s: v128, zp: v128, qmin: v128, qmax: v128, fmax: v128): v128 {
+  if (kind == KIND_INT) {
+    const q0 = intQ(v, s, zp);
+    return f32x4.ne(f32x4.pmin(f32x4.pmax(q0, qmin), qmax), q0);
+  }
+  return floatClip(kind, v, hat, fmax, s);
+}
+
 /**
- * Strided: all rows lie in one block, so element c of every row has scale scales[c], zero point zps[c]
- * (float32) and cell noise[c]; each column of four is carried down the rows in registers.
+ * Strided: all rows lie in one block, so element c of every row has cell noise[c] and, for integer schemes,
+ * scale scales[c] and zero point zps[c] (float32); each column of four is carried down the rows in registers.
+ * Float formats take `scale` (fp8's, else 1) and the format (mb, minE, maxE, fmax; see roundMini).
  */
-@inline function intStridedImpl(checked: bool, x: usize, n: i32, rows: i32, stride: i32, scales: usize, zps: usize, noise: usize, qmin: f32, qmax: f32, acc: usize): void {
+@inline function stridedImpl(checked: bool, kind: i32, x: usize, n: i32, rows: i32, stride: i32, scales: usize, zps: usize, qmin: f32, qmax: f32, mb: i32, minE: i32, maxE: i32, fmax: f32, scale: f32, noise: usize, acc: usize): void {
   const vqmin = f32x4.splat(qmin);
   const vqmax = f32x4.splat(qmax);
+  const vmax = f32x4.splat(fmax);
   const zero = f32x4.splat(0);
   const rowBytes = <usize>stride << 2;
   let xe = f64x2.splat(0);
@@ -123,17 +141,15 @@ export function heapBase(): usize {
   let zeroed = i32x4.splat(0);
   for (let c = 0; c < n; c += 4) {
     const o = <usize>c << 2;
-    const s = v128.load(scales + o);
-    const zp = v128.load(zps + o);
+    const s = kind == KIND_INT ? v128.load(scales + o) : f32x4.splat(scale);
+    const zp = kind == KIND_INT ? v128.load(zps + o) : zero;
     let n0 = f64x2.splat(0);
     let n1 = f64x2.splat(0);
     let p = x + o;
     for (let r = 0; r < rows; r++, p += rowBytes) {
       const v = valueAt(checked, p);
-      const q0 = intQ(v, s, zp);
-      const q = f32x4.pmin(f32x4.pmax(q0, vqmin), vqmax);
-      const hat = f32x4.mul(f32x4.sub(q, zp), s);
-      clips = i32x4.sub(clips, f32x4.ne(q, q0));
+      const hat = hatOf(kind, v, s, zp, vqmin, vqmax, mb, minE, maxE, vmax);
+      clips = i32x4.sub(clips, clipOf(kind, v, hat, s, zp, vqmin, vqmax, vmax));
       zeroed = i32x4.sub(zeroed, f32x4.eq(hat, zero));
       const xlo = low64(v);
       const xhi = high64(v);
@@ -153,11 +169,12 @@ export function heapBase(): usize {
 
 /**
  * Runs: each row is cut into runs of runLen values (a multiple of 4, or the whole row); the runs of all rows,
- * in order, have scales and zero points at scales/zps + k * step bytes and cells noise[k].
+ * in order, have cells noise[k] and, for integer schemes, scales and zero points at scales/zps + k * step bytes.
  */
-@inline function intRunsImpl(checked: bool, x: usize, n: i32, rows: i32, stride: i32, runLen: i32, scales: usize, zps: usize, step: i32, noise: usize, qmin: f32, qmax: f32, acc: usize): void {
+@inline function runsImpl(checked: bool, kind: i32, x: usize, n: i32, rows: i32, stride: i32, runLen: i32, scales: usize, zps: usize, step: i32, qmin: f32, qmax: f32, mb: i32, minE: i32, maxE: i32, fmax: f32, scale: f32, noise: usize, acc: usize): void {
   const vqmin = f32x4.splat(qmin);
   const vqmax = f32x4.splat(qmax);
+  const vmax = f32x4.splat(fmax);
   const zero = f32x4.splat(0);
   let xe = f64x2.splat(0);
   let maxAbs = f64x2.splat(0);
@@ -168,15 +185,13 @@ export function heapBase(): usize {
     const row = x + ((<usize>r * stride) << 2);
     for (let start = 0; start < n; start += runLen, k++) {
       const end = min(start + runLen, n);
-      const s = f32x4.splat(load<f32>(scales + <usize>(k * step)));
-      const zp = f32x4.splat(load<f32>(zps + <usize>(k * step)));
+      const s = kind == KIND_INT ? f32x4.splat(load<f32>(scales + <usize>(k * step))) : f32x4.splat(scale);
+      const zp = kind == KIND_INT ? f32x4.splat(load<f32>(zps + <usize>(k * step))) : zero;
       let n0 = f64x2.splat(0);
       for (let i = start; i < end; i += 4) {
         const v = valueAt(checked, row + (<usize>i << 2));
-        const q0 = intQ(v, s, zp);
-        const q = f32x4.pmin(f32x4.pmax(q0, vqmin), vqmax);
-        const hat = f32x4.mul(f32x4.sub(q, zp), s);
-        clips = i32x4.sub(clips, f32x4.ne(q, q0));
+        const hat = hatOf(kind, v, s, zp, vqmin, vqmax, mb, minE, maxE, vmax);
+        clips = i32x4.sub(clips, clipOf(kind, v, hat, s, zp, vqmin, vqmax, vmax));
         zeroed = i32x4.sub(zeroed, f32x4.eq(hat, zero));
         const xlo = low64(v);
         const xhi = high64(v);
@@ -193,85 +208,16 @@ export function heapBase(): usize {
   addAcc(acc, xe, maxAbs, clips, zeroed);
 }
 
-@inline function floatStridedImpl(checked: bool, kind: i32, x: usize, n: i32, rows: i32, stride: i32, mb: i32, minE: i32, maxE: i32, fmax: f32, scale: f32, noise: usize, acc: usize): void {
-  const vmax = f32x4.splat(fmax);
-  const vs = f32x4.splat(scale);
-  const zero = f32x4.splat(0);
-  const rowBytes = <usize>stride << 2;
-  let xe = f64x2.splat(0);
-  let maxAbs = f64x2.splat(0);
-  let clips = i32x4.splat(0);
-  let zeroed = i32x4.splat(0);
-  for (let c = 0; c < n; c += 4) {
-    const o = <usize>c << 2;
-    let n0 = f64x2.splat(0);
-    let n1 = f64x2.splat(0);
-    let p = x + o;
-    for (let r = 0; r < rows; r++, p += rowBytes) {
-      const v = valueAt(checked, p);
-      const hat = floatHat(kind, v, mb, minE, maxE, vmax, vs);
-      clips = i32x4.sub(clips, floatClip(kind, v, hat, vmax, vs));
-      zeroed = i32x4.sub(zeroed, f32x4.eq(hat, zero));
-      const xlo = low64(v);
-      const xhi = high64(v);
-      const elo = f64x2.sub(xlo, low64(hat));
-      const ehi = f64x2.sub(xhi, high64(hat));
-      n0 = f64x2.add(n0, f64x2.mul(elo, elo));
-      n1 = f64x2.add(n1, f64x2.mul(ehi, ehi));
-      xe = f64x2.add(xe, f64x2.add(f64x2.mul(xlo, elo), f64x2.mul(xhi, ehi)));
-      maxAbs = f64x2.pmax(maxAbs, f64x2.pmax(f64x2.abs(elo), f64x2.abs(ehi)));
-    }
-    const q = noise + (o << 1);
-    v128.store(q, f64x2.add(v128.load(q), n0));
-    v128.store(q, f64x2.add(v128.load(q, 16), n1), 16);
-  }
-  addAcc(acc, xe, maxAbs, clips, zeroed);
-}
-
-@inline function floatRunsImpl(checked: bool, kind: i32, x: usize, n: i32, rows: i32, stride: i32, runLen: i32, mb: i32, minE: i32, maxE: i32, fmax: f32, scale: f32, noise: usize, acc: usize): void {
-  const vmax = f32x4.splat(fmax);
-  const vs = f32x4.splat(scale);
-  const zero = f32x4.splat(0);
-  let xe = f64x2.splat(0);
-  let maxAbs = f64x2.splat(0);
-  let clips = i32x4.splat(0);
-  let zeroed = i32x4.splat(0);
-  let k = 0;
-  for (let r = 0; r < rows; r++) {
-    const row = x + ((<usize>r * stride) << 2);
-    for (let start = 0; start < n; start += runLen, k++) {
-      const end = min(start + runLen, n);
-      let n0 = f64x2.splat(0);
-      for (let i = start; i < end; i += 4) {
-        const v = valueAt(checked, row + (<usize>i << 2));
-        const hat = floatHat(kind, v, mb, minE, maxE, vmax, vs);
-        clips = i32x4.sub(clips, floatClip(kind, v, hat, vmax, vs));
-        zeroed = i32x4.sub(zeroed, f32x4.eq(hat, zero));
-        const xlo = low64(v);
-        const xhi = high64(v);
-        const elo = f64x2.sub(xlo, low64(hat));
-        const ehi = f64x2.sub(xhi, high64(hat));
-        n0 = f64x2.add(n0, f64x2.add(f64x2.mul(elo, elo), f64x2.mul(ehi, ehi)));
-        xe = f64x2.add(xe, f64x2.add(f64x2.mul(xlo, elo), f64x2.mul(xhi, ehi)));
-        maxAbs = f64x2.pmax(maxAbs, f64x2.pmax(f64x2.abs(elo), f64x2.abs(ehi)));
-      }
-      const q = noise + (<usize>k << 3);
-      store<f64>(q, load<f64>(q) + sum64(n0));
-    }
-  }
-  addAcc(acc, xe, maxAbs, clips, zeroed);
-}
-
-/** Integer scheme, strided (see intStridedImpl). */
+/** Integer scheme, strided (see stridedImpl). */
 export function intStrided(checked: bool, x: usize, n: i32, rows: i32, stride: i32, scales: usize, zps: usize, noise: usize, qmin: f32, qmax: f32, acc: usize): void {
-  if (checked) intStridedImpl(true, x, n, rows, stride, scales, zps, noise, qmin, qmax, acc);
-  else intStridedImpl(false, x, n, rows, stride, scales, zps, noise, qmin, qmax, acc);
+  if (checked) stridedImpl(true, KIND_INT, x, n, rows, stride, scales, zps, qmin, qmax, 0, 0, 0, 0, 1, noise, acc);
+  else stridedImpl(false, KIND_INT, x, n, rows, stride, scales, zps, qmin, qmax, 0, 0, 0, 0, 1, noise, acc);
 }
 
-/** Integer scheme, runs (see intRunsImpl). */
+/** Integer scheme, runs (see runsImpl). */
 export function intRuns(checked: bool, x: usize, n: i32, rows: i32, stride: i32, runLen: i32, scales: usize, zps: usize, step: i32, noise: usize, qmin: f32, qmax: f32, acc: usize): void {
-  if (checked) intRunsImpl(true, x, n, rows, stride, runLen, scales, zps, step, noise, qmin, qmax, acc);
-  else intRunsImpl(false, x, n, rows, stride, runLen, scales, zps, step, noise, qmin, qmax, acc);
+  if (checked) runsImpl(true, KIND_INT, x, n, rows, stride, runLen, scales, zps, step, qmin, qmax, 0, 0, 0, 0, 1, noise, acc);
+  else runsImpl(false, KIND_INT, x, n, rows, stride, runLen, scales, zps, step, qmin, qmax, 0, 0, 0, 0, 1, noise, acc);
 }
 
 /**
@@ -280,30 +226,30 @@ export function intRuns(checked: bool, x: usize, n: i32, rows: i32, stride: i32,
  */
 export function floatStrided(checked: bool, kind: i32, x: usize, n: i32, rows: i32, stride: i32, mb: i32, minE: i32, maxE: i32, fmax: f32, scale: f32, noise: usize, acc: usize): void {
   if (kind == KIND_FP16) {
-    if (checked) floatStridedImpl(true, KIND_FP16, x, n, rows, stride, 10, -14, 16, 65504, 1, noise, acc);
-    else floatStridedImpl(false, KIND_FP16, x, n, rows, stride, 10, -14, 16, 65504, 1, noise, acc);
+    if (checked) stridedImpl(true, KIND_FP16, x, n, rows, stride, 0, 0, 0, 0, 10, -14, 16, 65504, 1, noise, acc);
+    else stridedImpl(false, KIND_FP16, x, n, rows, stride, 0, 0, 0, 0, 10, -14, 16, 65504, 1, noise, acc);
   } else if (kind == KIND_BF16) {
-    if (checked) floatStridedImpl(true, KIND_BF16, x, n, rows, stride, 7, -126, 128, 0, 1, noise, acc);
-    else floatStridedImpl(false, KIND_BF16, x, n, rows, stride, 7, -126, 128, 0, 1, noise, acc);
+    if (checked) stridedImpl(true, KIND_BF16, x, n, rows, stride, 0, 0, 0, 0, 7, -126, 128, 0, 1, noise, acc);
+    else stridedImpl(false, KIND_BF16, x, n, rows, stride, 0, 0, 0, 0, 7, -126, 128, 0, 1, noise, acc);
   } else if (checked) {
-    floatStridedImpl(true, KIND_FP8, x, n, rows, stride, mb, minE, maxE, fmax, scale, noise, acc);
+    stridedImpl(true, KIND_FP8, x, n, rows, stride, 0, 0, 0, 0, mb, minE, maxE, fmax, scale, noise, acc);
   } else {
-    floatStridedImpl(false, KIND_FP8, x, n, rows, stride, mb, minE, maxE, fmax, scale, noise, acc);
+    stridedImpl(false, KIND_FP8, x, n, rows, stride, 0, 0, 0, 0, mb, minE, maxE, fmax, scale, noise, acc);
   }
 }
 
 /** Float format, runs (kinds as floatStrided). */
 export function floatRuns(checked: bool, kind: i32, x: usize, n: i32, rows: i32, stride: i32, runLen: i32, mb: i32, minE: i32, maxE: i32, fmax: f32, scale: f32, noise: usize, acc: usize): void {
   if (kind == KIND_FP16) {
-    if (checked) floatRunsImpl(true, KIND_FP16, x, n, rows, stride, runLen, 10, -14, 16, 65504, 1, noise, acc);
-    else floatRunsImpl(false, KIND_FP16, x, n, rows, stride, runLen, 10, -14, 16, 65504, 1, noise, acc);
+    if (checked) runsImpl(true, KIND_FP16, x, n, rows, stride, runLen, 0, 0, 0, 0, 0, 10, -14, 16, 65504, 1, noise, acc);
+    else runsImpl(false, KIND_FP16, x, n, rows, stride, runLen, 0, 0, 0, 0, 0, 10, -14, 16, 65504, 1, noise, acc);
   } else if (kind == KIND_BF16) {
-    if (checked) floatRunsImpl(true, KIND_BF16, x, n, rows, stride, runLen, 7, -126, 128, 0, 1, noise, acc);
-    else floatRunsImpl(false, KIND_BF16, x, n, rows, stride, runLen, 7, -126, 128, 0, 1, noise, acc);
+    if (checked) runsImpl(true, KIND_BF16, x, n, rows, stride, runLen, 0, 0, 0, 0, 0, 7, -126, 128, 0, 1, noise, acc);
+    else runsImpl(false, KIND_BF16, x, n, rows, stride, runLen, 0, 0, 0, 0, 0, 7, -126, 128, 0, 1, noise, acc);
   } else if (checked) {
-    floatRunsImpl(true, KIND_FP8, x, n, rows, stride, runLen, mb, minE, maxE, fmax, scale, noise, acc);
+    runsImpl(true, KIND_FP8, x, n, rows, stride, runLen, 0, 0, 0, 0, 0, mb, minE, maxE, fmax, scale, noise, acc);
   } else {
-    floatRunsImpl(false, KIND_FP8, x, n, rows, stride, runLen, mb, minE, maxE, fmax, scale, noise, acc);
+    runsImpl(false, KIND_FP8, x, n, rows, stride, runLen, 0, 0, 0, 0, 0, mb, minE, maxE, fmax, scale, noise, acc);
   }
 }
 
