@@ -138,6 +138,14 @@ describe('analysis kernels (WebAssembly SIMD) equal a plain scalar computation',
   check('Conv [200, 300]: several chunks', weights(4, 200 * 300), { rows: 200, cols: 300, channelAxis: 0 });
   check('no layout, 10001 values', weights(5, 10001), undefined);
   check('no layout, 3 values', Float32Array.of(0.5, -1.25, 3), undefined);
+  it('an empty tensor: counts of 0, no cells, nothing NaN', () => {
+    const a = analyzeTensor(new Float32Array(0), { rows: 0, cols: 8, channelAxis: 1 }, SCHEMES);
+    assert.equal(a.stats.count, 0);
+    for (const scheme of SCHEMES) {
+      const m = a.schemes[scheme.id];
+      assert.deepEqual([m.grid.channels, m.grid.blocks, m.grid.sqnrDb.length, m.mse, m.clippedFraction], [8, 0, 0, 0, 0], scheme.id);
+    }
+  });
   {
     // An all-zero channel and one of subnormal values (scales of 0), NaN and +-Infinity, fp16 overflow.
     const layout: Layout2D = { rows: 64, cols: 12, channelAxis: 1 };

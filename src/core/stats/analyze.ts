@@ -183,7 +183,7 @@ class SchemeRun {
 
   constructor(readonly scheme: Scheme, g: Geometry, kern: Kernels) {
     const block = scheme.kind === 'int' && scheme.granularity.kind === 'block' && g.shape !== 'flat' ? scheme.granularity.size : g.reduction;
-    this.blockSize = Math.min(block, g.reduction);
+    this.blockSize = Math.max(1, Math.min(block, g.reduction)); // (1 for an empty tensor: no blocks)
     this.blocks = Math.ceil(g.reduction / this.blockSize);
     this.grouped = scheme.kind === 'int' && scheme.granularity.kind !== 'tensor' && g.shape !== 'flat';
     this.noise = kern.alloc(8 * cellCount(g, this.blocks));
@@ -377,7 +377,7 @@ export function analyzeTensor(data: Float32Array | ValueSource, layout: Layout2D
   const runs = schemes.map((s) => new SchemeRun(s, g, kern));
   // Signal (sum of x^2) per channel and per `fine` values along the reduction axis, once for all schemes:
   // every scheme's grid cell is a union of fine cells (block sizes are multiples of the smallest one).
-  const fine = Math.min(g.reduction, ...runs.map((p) => p.blockSize));
+  const fine = Math.max(1, Math.min(g.reduction, ...runs.map((p) => p.blockSize)));
   const fineBlocks = Math.ceil(g.reduction / fine);
   const signal = kern.alloc(8 * cellCount(g, fineBlocks));
   const v = kern.commit();
