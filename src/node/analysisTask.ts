@@ -65,18 +65,22 @@ export function readRange(file: string, offset: number, length: number, into?: U
   const buffer = into ?? new Uint8Array(length);
   const fd = openSync(file, 'r');
   try {
-    let done = 0;
-    while (done < length) {
-      const n = readSync(fd, buffer, done, Math.min(READ_CHUNK, length - done), offset + done);
-      if (n === 0) {
-        throw new Error(`the file ends at byte ${offset + done}, ${length - done} bytes before the tensor's end`);
-      }
-      done += n;
-    }
+    readFully(fd, buffer, offset);
   } finally {
     closeSync(fd);
   }
   return buffer;
+}
+
+/** Fills `buffer` from an open file at `position` (in reads of at most READ_CHUNK); throws when the file ends first. */
+function readFully(fd: number, buffer: Uint8Array, position: number): void {
+  for (let done = 0; done < buffer.length;) {
+    const n = readSync(fd, buffer, done, Math.min(READ_CHUNK, buffer.length - done), position + done);
+    if (n === 0) {
+      throw new Error(`the file ends at byte ${position + done}, ${buffer.length - done} bytes before the tensor's end`);
+    }
+    done += n;
+  }
 }
 
 /**
@@ -148,12 +152,10 @@ function fileValues(task: AnalysisTask, source: Extract<TensorSource, { kind: 'f
   return {
     length: source.elements,
     read(start: number, end: number, into: Float32Array): void {
-      const bytes = new Uint8Array(into.buffer, into.byteOffset, (end - start) * 4);
-      const at = source.offset + start * 4;
-      for (let done = 0; done < bytes.length;) {
-        const n = readSync(fd, bytes, done, bytes.length - done, at + done);
-        if (n === 0) throw decodeFailed(task, new Error(`the file ends at byte ${at + done}, ${bytes.length - done} bytes before the tensor's end`));
-        done += n;
+      try {
+        readFully(fd, new Uint8Array(into.buffer, into.byteOffset, (end - start) * 4), source.offset + start * 4);
+      } catch (error) {
+        throw decodeFailed(task, error);
       }
     },
     close: () => closeSync(fd),

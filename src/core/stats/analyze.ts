@@ -3,7 +3,7 @@
  * WebAssembly SIMD kernels (assembly/kernels.ts) in one range pass (min/max, per-group ranges) and one fused
  * pass over the values for everything else.
  */
-import { scalesFromRanges, type Layout2D } from '../quant/fakeQuant';
+import type { Layout2D } from '../quant/fakeQuant';
 import { FP8_E4M3FN, FP8_E5M2 } from '../quant/rounding';
 import { intRange, type Scheme } from '../quant/schemes';
 import { kernels, type KernelExports, type Kernels, type Views } from '../wasm/kernels';
@@ -190,8 +190,9 @@ class SchemeRun {
     this.acc = kern.alloc(8 * 4);
     // Scales: per group when grouped; per tensor, repeated on every channel lane (strided) or one value.
     this.groups = scheme.kind !== 'int' ? 0 : this.grouped ? cellCount(g, this.blocks) : g.shape === 'strided' ? g.pad : 1;
-    this.lo = this.grouped ? kern.alloc(4 * this.groups) : 0;
-    this.hi = this.grouped ? kern.alloc(4 * this.groups) : 0;
+    // Group ranges (per tensor: the one range, filled from the range pass).
+    this.lo = this.groups ? kern.alloc(4 * (this.grouped ? this.groups : 1)) : 0;
+    this.hi = this.groups ? kern.alloc(4 * (this.grouped ? this.groups : 1)) : 0;
     this.scales = this.groups ? kern.alloc(4 * this.groups) : 0;
     this.zps = this.groups ? kern.alloc(4 * this.groups) : 0;
   }
@@ -220,9 +221,14 @@ class SchemeRun {
       k.chooseScales(scheme.symmetric, this.lo, this.hi, this.groups, qmin, qmax, this.scales, this.zps);
       return;
     }
-    const { scales, zeroPoints } = scalesFromRanges(Float32Array.of(finite ? Math.min(0, min) : 0), Float32Array.of(finite ? Math.max(0, max) : 0), 1, scheme);
-    v.float32(this.scales, this.groups).fill(scales[0] || 1);
-    v.float32(this.zps, this.groups).fill(zeroPoints[0]);
+    // Per tensor: the tensor's range (widened to 0) is the one group; its scale goes on every lane.
+    v.float32(this.lo, 1)[0] = finite ? Math.min(0, min) : 0;
+    v.float32(this.hi, 1)[0] = finite ? Math.max(0, max) : 0;
+    k.chooseScales(scheme.symmetric, this.lo, this.hi, 1, qmin, qmax, this.scales, this.zps);
+    const scales = v.float32(this.scales, this.groups);
+    const zps = v.float32(this.zps, this.groups);
+    scales.fill(scales[0]);
+    zps.fill(zps[0]);
   }
 
   /** Pass 2: errors of a chunk (`checked`: the tensor has non-finite values to leave out). */
