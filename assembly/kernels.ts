@@ -18,6 +18,10 @@
  * reconstructs as 0, so the caller subtracts those to count the non-zero values zeroed.
  */
 
+import { high64, low64, sum64 } from './simd';
+
+export { expArray, referenceRows, scoreRows } from './scoring';
+
 const SIGN: v128 = i32x4.splat(0x80000000);
 const INF: v128 = f32x4.splat(Infinity);
 const MAGIC: v128 = f64x2.splat(4503599627370496);
@@ -32,17 +36,6 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
-@inline function low64(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v);
-}
-
-@inline function high64(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
-}
-
-@inline function sum64(v: v128): f64 {
-  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
-}
 
 @inline function max64(v: v128): f64 {
   return Math.max(f64x2.extract_lane(v, 0), f64x2.extract_lane(v, 1));

@@ -1,7 +1,9 @@
 /** Evaluation metrics on hand-computed cases. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { expectedCalibrationError, klDivergence, logSoftmax, meanEstimate, referenceCache, scoreSample, SliceAccumulator } from '../../src/core/eval/metrics';
+import { LogitScorer } from '../../src/core/eval/logitScorer';
+import { expectedCalibrationError, klDivergence, logSoftmax, meanEstimate, scoreSample, SliceAccumulator } from '../../src/core/eval/metrics';
+import { createKernels } from '../../src/core/wasm/kernels';
 import { budgetViolations, effectOf } from '../../src/core/eval/verdict';
 
 const close = (a: number, b: number, tol = 1e-12): void => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} != ${b}`);
@@ -92,20 +94,79 @@ describe('evaluation metrics', () => {
     close(effectOf(m).mseIncrease!, -75);
   });
 
-  it('the fused scoring with fp32 cached gives the same numbers as the plain one', () => {
+  it('batch scoring (WebAssembly kernel) gives the numbers of the reference scoreSample', () => {
     let seed = 5;
     const random = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 8 - 4;
-    for (const [task, positions, width] of [['classification', 1, 10], ['language-model', 7, 13]] as const) {
-      const rows = 3;
-      const ref = Float32Array.from({ length: rows * positions * width }, random);
-      const out = Float32Array.from(ref, (v) => v + random() * 0.05);
-      const options = { task, width };
-      const cache = referenceCache(ref, rows, positions, options)!;
-      for (let r = 0; r < rows; r++) {
-        const label = task === 'classification' ? [r] : Array.from({ length: positions }, (_, k) => (k * 3 + r) % width);
-        const plain = scoreSample(out, ref, r * positions * width, positions, options, label);
-        const fused = scoreSample(out, ref, r * positions * width, positions, options, label, undefined, cache);
-        for (const key of Object.keys(plain) as (keyof typeof plain)[]) close(fused[key], plain[key], 1e-9);
+    const scorer = new LogitScorer();
+    // Widths below, at and past the four-lane vectors, with a remainder; ties, -Infinity logits (masked), large
+    // logits (exp of very negative differences underflows), identical rows (KL 0), NaN (propagates as in JS).
+    const cases = [
+      ['classification', 1, 10], ['classification', 1, 2], ['classification', 1, 3], ['classification', 1, 4],
+      ['language-model', 7, 13], ['language-model', 3, 83], ['outputs', 5, 8], ['outputs', 2, 1],
+    ] as const;
+    for (const [task, positions, width] of cases) {
+      for (const variant of ['noise', 'ties', 'masked', 'huge', 'same', 'nan']) {
+        const rows = 4;
+        const ref = Float32Array.from({ length: rows * positions * width }, random);
+        const out = Float32Array.from(ref, (v) => v + random() * 0.05);
+        if (variant === 'ties') out.fill(1.5, 0, width);
+        if (variant === 'masked') for (let i = 0; i < out.length; i += 3) { out[i] = -Infinity; ref[i] = -Infinity; }
+        if (variant === 'huge') for (let i = 0; i < out.length; i += 2) out[i] = ref[i] = i % 4 === 0 ? 1000 : -1000;
+        if (variant === 'same') out.set(ref);
+        if (variant === 'nan') out[width > 1 ? 1 : 0] = NaN;
+        const options = { task, width };
+        const labels = Array.from({ length: rows }, (_, r) => (task === 'classification' ? [r % width] : Array.from({ length: positions }, (__, k) => (k * 3 + r) % width)));
+        scorer.setReference(ref, rows, positions, options, labels);
+        const seen: number[] = [];
+        scorer.scoreBatch(out, (r, fused) => {
+          seen.push(r);
+          const plain = scoreSample(out, ref, r * positions * width, positions, options, labels[r]);
+          for (const key of Object.keys(plain) as (keyof typeof plain)[]) {
+            const what = `${task} width ${width} ${variant} row ${r} ${key}`;
+            if (fused[key] === plain[key]) continue; // also infinities (masked logits)
+            if (Number.isNaN(plain[key])) assert.ok(Number.isNaN(fused[key]), `${what}: ${fused[key]} is not NaN`);
+            else if (key === 'kl') assert.ok(Math.abs(fused.kl - plain.kl) <= 1e-12 + 1e-9 * plain.kl, `${what}: ${fused.kl} vs ${plain.kl}`);
+            else close(fused[key], plain[key], 1e-12);
+          }
+        });
+        assert.deepEqual(seen, [0, 1, 2, 3]);
+        if (variant === 'nan') continue;
+        scorer.scoreReference((r, self) => {
+          const plain = scoreSample(ref, ref, r * positions * width, positions, options, labels[r]);
+          for (const key of Object.keys(plain) as (keyof typeof plain)[]) {
+            if (self[key] !== plain[key] && !(Number.isNaN(self[key]) && Number.isNaN(plain[key]))) assert.ok(Math.abs(self[key] - plain[key]) <= 1e-12 * Math.max(1, Math.abs(plain[key])), `${task} width ${width} ${variant} fp32 row ${r} ${key}: ${self[key]} vs ${plain[key]}`);
+          }
+          if (variant !== 'masked' || width > 1) assert.equal(self.kl, 0);
+          assert.equal(self.agree, 1);
+        });
+      }
+    }
+  });
+
+  it('the kernel exp is within 2 ulp of Math.exp, 0 below -708, and keeps NaN', () => {
+    const k = createKernels();
+    const n = 1 << 16;
+    k.reset();
+    const x = k.alloc(8 * n);
+    const y = k.alloc(8 * n);
+    const views = k.commit();
+    const xs = views.float64(x, n);
+    let seed = 11;
+    const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const special = [0, -0, -1e-300, -5e-324, -708, -708.0000001, -745.2, -800, -Infinity, NaN, -Math.LN2 / 2, Math.LN2 / 2, -Math.LN2, -1e-17, 1, 88.7, 700, 709];
+    for (let i = 0; i < n; i++) xs[i] = i < special.length ? special[i] : -random() * [1, 40, 760][i % 3];
+    k.k.expArray(x, n, y);
+    const ys = views.float64(y, n);
+    const bits = new BigInt64Array(2);
+    const f = new Float64Array(bits.buffer);
+    for (let i = 0; i < n; i++) {
+      const expected = Math.exp(xs[i]);
+      if (Number.isNaN(expected)) assert.ok(Number.isNaN(ys[i]), `exp(${xs[i]})`);
+      else if (xs[i] < -708) assert.ok(ys[i] === 0 && expected < 3.4e-308, `exp(${xs[i]}) = ${ys[i]}`);
+      else {
+        f[0] = ys[i];
+        f[1] = expected;
+        assert.ok(bits[0] - bits[1] <= 2n && bits[1] - bits[0] <= 2n, `exp(${xs[i]}) = ${ys[i]}, Math.exp ${expected}`);
       }
     }
   });

@@ -54,12 +54,12 @@ export function logSoftmax(row: ArrayLike<number>, offset: number, n: number, ou
   return out;
 }
 
-/** KL(p || q) from log-probabilities, in nats (terms with p = 0 contribute 0). */
+/** KL(p || q) from log-probabilities, in nats (terms with p = 0 contribute 0; NaN, as in a row of -Infinity, gives NaN). */
 export function klDivergence(logP: Float64Array, logQ: Float64Array, n: number): number {
   let kl = 0;
   for (let i = 0; i < n; i++) {
     const p = Math.exp(logP[i]);
-    if (p > 0) kl += p * (logP[i] - logQ[i]);
+    if (p !== 0) kl += p * (logP[i] - logQ[i]);
   }
   return Math.max(0, kl);
 }
@@ -71,7 +71,8 @@ export function argmax(row: ArrayLike<number>, offset: number, n: number): numbe
   return best;
 }
 
-function emptyScore(): SampleScore {
+/** A SampleScore of zeros. */
+export function emptyScore(): SampleScore {
   return {
     correct: 0, refCorrect: 0, agree: 0, kl: 0, confidence: 0, refConfidence: 0, se: 0, refSe: 0, ae: 0, refAe: 0,
     nll: 0, refNll: 0, tokens: 0, signal: 0, noise: 0, count: 0, sum: 0, sumSq: 0, refSum: 0, refSumSq: 0,
@@ -83,7 +84,7 @@ function addMoments(score: SampleScore, out: ArrayLike<number>, ref: ArrayLike<n
     const v = out[i];
     const r = ref[i];
     score.signal += r * r;
-    score.noise += (v - r) * (v - r);
+    if (v !== r) score.noise += (v - r) * (v - r); // equal values, also equal infinities (masked logits), add no noise
     score.sum += v;
     score.sumSq += v * v;
     score.refSum += r;
@@ -101,122 +102,17 @@ export interface ScoreOptions {
   probabilities?: boolean;
 }
 
-/** fp32's log-probabilities, probabilities and top index per position of a batch, computed once for every variant. */
-export interface ReferenceCache {
-  logP: Float64Array;
-  p: Float64Array;
-  /** Index of the largest value per position. */
-  top: Int32Array;
-  /** Σ p log p per position (minus the entropy): KL(p || q) = this - Σ p log q. */
-  negEntropy: Float64Array;
-}
-
-/** The ReferenceCache of a batch (rows x positions x width); undefined for regression. */
-export function referenceCache(ref: ArrayLike<number>, rows: number, positions: number, options: ScoreOptions): ReferenceCache | undefined {
-  if (options.task === 'regression') return undefined;
-  const { width } = options;
-  const logP = new Float64Array(rows * positions * width);
-  const p = new Float64Array(logP.length);
-  const top = new Int32Array(rows * positions);
-  const negEntropy = new Float64Array(rows * positions);
-  const row = new Float64Array(width);
-  for (let at = 0, k = 0; at < logP.length; at += width, k++) {
-    logSoftmax(ref, at, width, row, options.probabilities === true);
-    logP.set(row, at);
-    let h = 0;
-    for (let i = 0; i < width; i++) {
-      const pi = Math.exp(row[i]);
-      p[at + i] = pi;
-      if (pi > 0) h += pi * row[i];
-    }
-    negEntropy[k] = h;
-    top[k] = argmax(ref, at, width);
-  }
-  return { logP, p, top, negEntropy };
-}
-
-/**
- * Scores logits against the cache in two passes per position (max, argmax, moments and Σ p·x; then the
- * log-sum-exp), with log q_i = x_i - lse never stored: KL = Σ p log p - Σ p x + lse (Σ p = 1).
- */
-function scoreLogitsCached(score: SampleScore, out: ArrayLike<number>, ref: ArrayLike<number>, offset: number, positions: number, options: ScoreOptions, label: ArrayLike<number> | undefined, cache: ReferenceCache): void {
-  const { width, task } = options;
-  const { p, top: refTops, negEntropy } = cache;
-  let signal = 0;
-  let noise = 0;
-  let sum = 0;
-  let sumSq = 0;
-  let refSum = 0;
-  let refSumSq = 0;
-  for (let pos = 0; pos < positions; pos++) {
-    const at = offset + pos * width;
-    let max = -Infinity;
-    let top = 0;
-    let dot = 0;
-    for (let i = 0; i < width; i++) {
-      const v = out[at + i];
-      const r = ref[at + i];
-      if (v > max) {
-        max = v;
-        top = i;
-      }
-      dot += p[at + i] * v;
-      const d = v - r;
-      signal += r * r;
-      noise += d * d;
-      sum += v;
-      sumSq += v * v;
-      refSum += r;
-      refSumSq += r * r;
-    }
-    let z = 0;
-    for (let i = 0; i < width; i++) z += Math.exp(out[at + i] - max);
-    const lse = max + Math.log(z);
-    const k = at / width;
-    score.kl += Math.max(0, negEntropy[k] - dot + lse);
-    const refTop = refTops[k];
-    score.agree += top === refTop ? 1 : 0;
-    if (task === 'classification') {
-      score.correct = top === label![0] ? 1 : 0;
-      score.refCorrect = refTop === label![0] ? 1 : 0;
-      score.confidence = Math.exp(max - lse);
-      score.refConfidence = p[at + refTop];
-    } else if (task === 'language-model') {
-      const target = label![pos];
-      score.nll -= out[at + target] - lse;
-      score.refNll -= cache.logP[at + target];
-      score.tokens++;
-    }
-  }
-  score.signal += signal;
-  score.noise += noise;
-  score.sum += sum;
-  score.sumSq += sumSq;
-  score.refSum += refSum;
-  score.refSumSq += refSumSq;
-  score.count += positions * width;
-  score.kl /= positions;
-  score.agree /= positions;
-}
-
-
-
 /**
  * Scores one sample: `out` and `ref` hold the variant's and fp32's output for it at `offset` (length
  * `positions * width`); `label` is the class index, the regression targets or the language model's next tokens.
- * `refLogP` (from referenceLogProbs, same offsets) saves recomputing fp32's log-probabilities per variant.
+ * The reference implementation of every task; logits of whole batches go through LogitScorer (same numbers).
  */
 export function scoreSample(
   out: ArrayLike<number>, ref: ArrayLike<number>, offset: number, positions: number, options: ScoreOptions,
   label?: ArrayLike<number>, scratch = { p: new Float64Array(options.width), q: new Float64Array(options.width) },
-  cache?: ReferenceCache,
 ): SampleScore {
   const score = emptyScore();
   const { width, task } = options;
-  if (cache && task !== 'regression' && options.probabilities !== true) {
-    scoreLogitsCached(score, out, ref, offset, positions, options, label, cache);
-    return score;
-  }
   addMoments(score, out, ref, offset, positions * width);
   if (task === 'regression') {
     const n = positions * width;

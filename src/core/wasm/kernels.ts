@@ -36,6 +36,9 @@ export interface KernelExports {
   histogram(checked: boolean, x: Ptr, n: number, min: number, invWidth: number, counts: Ptr, bins: number): void;
   signalStrided(x: Ptr, n: number, rows: number, stride: number, sig: Ptr): void;
   signalRuns(x: Ptr, n: number, rows: number, stride: number, runLen: number, sig: Ptr): void;
+  scoreRows(out: Ptr, ref: Ptr, p: Ptr, positions: number, width: number, res: Ptr): void;
+  referenceRows(ref: Ptr, positions: number, width: number, p: Ptr, res: Ptr): void;
+  expArray(x: Ptr, n: number, y: Ptr): void;
 }
 
 const PAGE = 65536;
@@ -99,15 +102,21 @@ export class Views {
   }
 }
 
+let module: Uint8Array | undefined;
 let instance: Kernels | undefined;
+
+/** A new instance of the kernels with its own memory (for a computation that must not share this thread's). */
+export function createKernels(): Kernels {
+  if (!module) {
+    const binary = atob(KERNELS_WASM_BASE64);
+    module = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) module[i] = binary.charCodeAt(i);
+  }
+  return new Kernels(module);
+}
 
 /** This thread's kernels (compiled on first use). */
 export function kernels(): Kernels {
-  if (!instance) {
-    const binary = atob(KERNELS_WASM_BASE64);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    instance = new Kernels(bytes);
-  }
+  instance ??= createKernels();
   return instance;
 }

@@ -12,7 +12,8 @@ import * as ort from 'onnxruntime-node';
 import { ModelError } from '../../core/onnx/errors';
 import { mulberry32 } from '../../core/random';
 import type { JsonProblem } from '../../core/eval/jsonLocation';
-import { referenceCache, scoreSample, SliceAccumulator, type ScoreOptions } from '../../core/eval/metrics';
+import { LogitScorer } from '../../core/eval/logitScorer';
+import { scoreSample, SliceAccumulator, type SampleScore, type ScoreOptions } from '../../core/eval/metrics';
 import { KEEP_FLOAT, parsePlan, planEntry, unknownLayers } from '../../core/eval/plan';
 import type { EvalResults, Flag, LayerResult, LayerSchemeResult, MetricsBySlice, VariantResult } from '../../core/eval/results';
 import { buildSlices, SAMPLE_INDEX, SliceProblem, type Slices } from '../../core/eval/slices';
@@ -339,6 +340,7 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
   const report = (message: string): void => options.onProgress?.({ phase: 'running', done, total, message });
   report(`${samples.length} samples, ${configs.length + 1} configurations`);
   const scratch = { p: new Float64Array(scoreWidth ?? 1), q: new Float64Array(scoreWidth ?? 1) };
+  const scorer = new LogitScorer();
   try {
     for (let b = 0; b < batches; b++) {
       const chunk = samples.slice(b * batchSize, (b + 1) * batchSize);
@@ -380,22 +382,28 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
         scratch.p = new Float64Array(scoreOptions.width);
         scratch.q = new Float64Array(scoreOptions.width);
       }
-      const refCache = referenceCache(ref, chunk.length, positions, scoreOptions);
+      const fast = LogitScorer.handles(scoreOptions);
+      if (fast) scorer.setReference(ref, chunk.length, positions, scoreOptions, labels);
       const score = (out: Float32Array, into: SliceAccumulator[]): void => {
         const t = performance.now();
-        chunk.forEach((_, r) => {
-          const s = scoreSample(out, ref, r * perSample, positions, scoreOptions, labels[r], scratch, out === ref ? undefined : refCache); // fp32 against itself: exactly 0 KL
+        const add = (r: number, s: SampleScore): void => {
           for (const k of slices!.of[b * batchSize + r]) into[k].add(s);
-        });
+        };
+        if (fast && out === ref) {
+          scorer.scoreReference(add);
+        } else if (fast) {
+          scorer.scoreBatch(out, add);
+        } else {
+          // Regression and probabilities: the reference implementation.
+          for (let r = 0; r < chunk.length; r++) add(r, scoreSample(out, ref, r * perSample, positions, scoreOptions, labels[r], scratch));
+        }
         scoringMs += performance.now() - t;
       };
       score(ref, reference);
-      // onnxruntime computes on its own threads: score one configuration while the next one runs.
-      let next = configs.length > 0 ? run(configs[0]) : undefined;
+      // onnxruntime-node runs a session synchronously on this thread (its intra-op threads do the parallel
+      // work), so there is nothing to overlap: run, then score.
       for (let c = 0; c < configs.length; c++) {
-        const out = await next!;
-        next = c + 1 < configs.length ? run(configs[c + 1]) : undefined;
-        score(out, accumulators[c]);
+        score(await run(configs[c]), accumulators[c]);
         if (c % 8 === 7) report(`${b * batchSize} of ${samples.length} samples, configuration ${c + 2} of ${configs.length + 1}`);
       }
       report(`${Math.min(samples.length, (b + 1) * batchSize)} of ${samples.length} samples`);
