@@ -52,24 +52,6 @@ function grouping(layout: Layout2D, scheme: IntScheme): { channels: number; redu
   return { channels, reduction, groupSize: g.kind === 'block' ? g.size : reduction };
 }
 
-/** Calls fn(index into data, group index) for every element, group = channel * groupsPerChannel + block. */
-function forEachGroup(layout: Layout2D, scheme: IntScheme, fn: (i: number, group: number) => void): number {
-  const { channels, reduction, groupSize } = grouping(layout, scheme);
-  const groupsPerChannel = Math.ceil(reduction / groupSize);
-  if (scheme.granularity.kind === 'tensor') {
-    for (let i = 0; i < layout.rows * layout.cols; i++) fn(i, 0);
-    return 1;
-  }
-  for (let r = 0; r < layout.rows; r++) {
-    for (let c = 0; c < layout.cols; c++) {
-      const channel = layout.channelAxis === 0 ? r : c;
-      const k = layout.channelAxis === 0 ? c : r;
-      fn(r * layout.cols + c, channel * groupsPerChannel + Math.floor(k / groupSize));
-    }
-  }
-  return channels * groupsPerChannel;
-}
-
 /**
  * Min and max (widened to include 0) per group over data[start, end): the group advances by `step` after
  * every element and by one after every `run` elements.
@@ -130,14 +112,46 @@ export function scalesFromRanges(lo: Float32Array, hi: Float32Array, groups: num
   return { scales, zeroPoints };
 }
 
+/**
+ * quantDequantInt over data[start, end) into out, the group advancing as in groupRange (a plain loop: this
+ * runs over every value of every variant of a model).
+ */
+function quantDequantRange(data: Float32Array, out: Float32Array, start: number, end: number, group: number, step: number, run: number, params: IntParams, qmin: number, qmax: number): void {
+  const { scales, zeroPoints } = params;
+  let left = run;
+  for (let i = start; i < end; i++) {
+    const scale = scales[group];
+    const x = data[i];
+    if (scale === 0) {
+      out[i] = Number.isNaN(x) ? NaN : 0;
+    } else {
+      const zp = zeroPoints[group];
+      out[i] = (Math.min(qmax, Math.max(qmin, roundHalfEven(fround(x / scale)) + zp)) - zp) * scale; // the store rounds to float32
+    }
+    group += step;
+    if (--left === 0) {
+      left = run;
+      group++;
+    }
+  }
+}
+
 /** Quantizes and dequantizes `data` under an integer scheme into `out`; returns the parameters used. */
 export function fakeQuantizeInt(data: Float32Array, layout: Layout2D, scheme: IntScheme, out: Float32Array): IntParams {
   const params = intParams(data, layout, scheme);
   const { qmin, qmax } = intRange(scheme);
-  const { scales, zeroPoints } = params;
-  forEachGroup(layout, scheme, (i, g) => {
-    out[i] = quantDequantInt(data[i], scales[g], zeroPoints[g], qmin, qmax);
-  });
+  const { rows, cols } = layout;
+  const { groupsPerChannel } = params;
+  const groupSize = grouping(layout, scheme).groupSize;
+  for (let r = 0; r < rows; r++) {
+    if (scheme.granularity.kind === 'tensor') {
+      quantDequantRange(data, out, r * cols, (r + 1) * cols, 0, 0, Infinity, params, qmin, qmax);
+    } else if (layout.channelAxis === 0) {
+      quantDequantRange(data, out, r * cols, (r + 1) * cols, r * groupsPerChannel, 0, groupSize, params, qmin, qmax);
+    } else {
+      quantDequantRange(data, out, r * cols, (r + 1) * cols, (r / groupSize) | 0, groupsPerChannel, Infinity, params, qmin, qmax);
+    }
+  }
   return params;
 }
 

@@ -44,6 +44,10 @@ function exponentOf(x: number): number {
   return e - 127;
 }
 
+/** Powers of two 2^(k - POW2_BIAS), exact, for every quantum a format here can have. */
+const POW2_BIAS = 200;
+const POW2 = Float64Array.from({ length: 2 * POW2_BIAS }, (_, k) => 2 ** (k - POW2_BIAS));
+
 /** Rounds a float32 value to the nearest value of `format` (ties to even), as a cast would. */
 export function roundToMiniFloat(x: number, format: MiniFloat): number {
   if (Number.isNaN(x)) {
@@ -57,7 +61,7 @@ export function roundToMiniFloat(x: number, format: MiniFloat): number {
     return format.overflow === 'inf' ? x : Math.sign(x) * format.max;
   }
   const e = Math.max(exponentOf(a), format.minExponent);
-  const quantum = 2 ** (e - format.mantissaBits);
+  const quantum = POW2[e - format.mantissaBits + POW2_BIAS]; // 2 ** (e - mantissaBits), without Math.pow per value
   const r = roundHalfEven(a / quantum) * quantum;
   if (r > format.max) {
     return format.overflow === 'inf' ? Math.sign(x) * Infinity : Math.sign(x) * format.max;

@@ -225,6 +225,19 @@ function checkSamples(spec: EvalSpec, inputs: InputPlan[], data: Dataset, sample
   return labelField;
 }
 
+/** Writes one sample's values (times scale, plus offset) into a feed at `at`; integer inputs are rounded. */
+function fillRow(buffer: Float32Array | Int32Array | BigInt64Array, at: number, values: ArrayLike<number>, size: number, scale: number, offset: number): void {
+  if (buffer instanceof BigInt64Array) {
+    for (let k = 0; k < size; k++) buffer[at + k] = BigInt(Math.round(values[k] * scale + offset));
+  } else if (scale === 1 && offset === 0 && ArrayBuffer.isView(values)) {
+    buffer.set((values as Float32Array).subarray(0, size), at); // typed to typed, converted natively (integer inputs hold integers: checked up front)
+  } else if (buffer instanceof Int32Array) {
+    for (let k = 0; k < size; k++) buffer[at + k] = Math.round(values[k] * scale + offset);
+  } else {
+    for (let k = 0; k < size; k++) buffer[at + k] = values[k] * scale + offset;
+  }
+}
+
 /** Runs the evaluation a spec describes. Throws SpecError (bad spec or data, before inference) or the run's error. */
 export async function evaluate(specPath: string, options: EvalOptions = {}): Promise<EvalResults> {
   const t0 = performance.now();
@@ -350,11 +363,7 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
         const buffer = input.dtype === 'float32' ? new Float32Array(rows * input.size) : input.dtype === 'int32' ? new Int32Array(rows * input.size) : new BigInt64Array(rows * input.size);
         for (let r = 0; r < rows; r++) {
           const values = input.field.values(chunk[Math.min(r, chunk.length - 1)]); // a fixed batch is padded with the last sample
-          for (let k = 0; k < input.size; k++) {
-            const v = values[k] * input.scale + input.offset;
-            if (buffer instanceof BigInt64Array) buffer[r * input.size + k] = BigInt(Math.round(v));
-            else buffer[r * input.size + k] = v;
-          }
+          fillRow(buffer, r * input.size, values, input.size, input.scale, input.offset);
         }
         feeds[input.name] = new ort.Tensor(input.dtype, buffer, [rows, ...input.dims]);
       }
