@@ -35,7 +35,7 @@ store<i64>(CONSTANTS + BIAS_AT, 1023);
 
 /**
  * exp of two float64 lanes, x <= 709: exp(x) = 2^k * exp(r) with k = round(x / ln 2) and |r| <= ln 2 / 2,
- * exp(r) by its Taylor series to r^13 (truncation under 5e-18 relative); within 1 ulp or so of
+ * exp(r) by its Taylor series to r^13 (truncation under 5e-18 relative); within 2 ulp of
  * Math.exp. exp(x) for x < -708 is 0 (Math.exp gives at most 3.3e-308 there); NaN gives NaN.
  */
 @inline export function exp64(x: v128): v128 {
