@@ -53,6 +53,16 @@ function grouping(layout: Layout2D, scheme: IntScheme): { channels: number; redu
 }
 
 /**
+ * How the groups run along row r (for groupRange and quantDequantRange): the first element's group, the
+ * step after every element, and the run of elements after which the group advances by one.
+ */
+function rowGroups(r: number, layout: Layout2D, groups: number, groupsPerChannel: number, groupSize: number): [group: number, step: number, run: number] {
+  if (groups === 1) return [0, 0, Infinity];
+  if (layout.channelAxis === 0) return [r * groupsPerChannel, 0, groupSize];
+  return [(r / groupSize) | 0, groupsPerChannel, Infinity];
+}
+
+/**
  * Min and max (widened to include 0) per group over data[start, end): the group advances by `step` after
  * every element and by one after every `run` elements.
  */
@@ -83,13 +93,8 @@ export function intParams(data: Float32Array, layout: Layout2D, scheme: IntSchem
   // Plain loops in a small function (no per-element callback): this runs over every weight of a model.
   const { rows, cols } = layout;
   for (let r = 0; r < rows; r++) {
-    if (groups === 1) {
-      groupRange(data, r * cols, (r + 1) * cols, 0, 0, Infinity, lo, hi);
-    } else if (layout.channelAxis === 0) {
-      groupRange(data, r * cols, (r + 1) * cols, r * groupsPerChannel, 0, groupSize, lo, hi);
-    } else {
-      groupRange(data, r * cols, (r + 1) * cols, (r / groupSize) | 0, groupsPerChannel, Infinity, lo, hi);
-    }
+    const [group, step, run] = rowGroups(r, layout, groups, groupsPerChannel, groupSize);
+    groupRange(data, r * cols, (r + 1) * cols, group, step, run, lo, hi);
   }
   const { scales, zeroPoints } = scalesFromRanges(lo, hi, groups, scheme);
   return { channels: scheme.granularity.kind === 'tensor' ? 1 : channels, groupsPerChannel, scales, zeroPoints };
@@ -144,13 +149,8 @@ export function fakeQuantizeInt(data: Float32Array, layout: Layout2D, scheme: In
   const { groupsPerChannel } = params;
   const groupSize = grouping(layout, scheme).groupSize;
   for (let r = 0; r < rows; r++) {
-    if (scheme.granularity.kind === 'tensor') {
-      quantDequantRange(data, out, r * cols, (r + 1) * cols, 0, 0, Infinity, params, qmin, qmax);
-    } else if (layout.channelAxis === 0) {
-      quantDequantRange(data, out, r * cols, (r + 1) * cols, r * groupsPerChannel, 0, groupSize, params, qmin, qmax);
-    } else {
-      quantDequantRange(data, out, r * cols, (r + 1) * cols, (r / groupSize) | 0, groupsPerChannel, Infinity, params, qmin, qmax);
-    }
+    const [group, step, run] = rowGroups(r, layout, params.scales.length, groupsPerChannel, groupSize);
+    quantDequantRange(data, out, r * cols, (r + 1) * cols, group, step, run, params, qmin, qmax);
   }
   return params;
 }
