@@ -246,6 +246,70 @@ export function floatRuns(checked: bool, kind: i32, x: usize, n: i32, rows: i32,
   }
 }
 
+// Reconstruction kernels: write each value's quantize-dequantize result to `out` (laid out as x), for the
+// evaluation's weight variants and the layer detail. NaN stays NaN (bf16's rounding would otherwise carry a
+// low NaN payload into Infinity); Infinity saturates as in hatOf.
+
+@inline function hatKept(kind: i32, v: v128, s: v128, zp: v128, qmin: v128, qmax: v128, mb: i32, minE: i32, maxE: i32, fmax: v128): v128 {
+  const hat = hatOf(kind, v, s, zp, qmin, qmax, mb, minE, maxE, fmax);
+  return kind == KIND_BF16 ? v128.bitselect(v, hat, f32x4.ne(v, v)) : hat;
+}
+
+/** Strided reconstruction (cells as in stridedImpl: element c of every row has scale scales[c]). */
+@inline function hatStridedImpl(kind: i32, x: usize, out: usize, n: i32, rows: i32, stride: i32, scales: usize, zps: usize, qmin: f32, qmax: f32, mb: i32, minE: i32, maxE: i32, fmax: f32, scale: f32): void {
+  const vqmin = f32x4.splat(qmin);
+  const vqmax = f32x4.splat(qmax);
+  const vmax = f32x4.splat(fmax);
+  const vscale = f32x4.splat(scale);
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const row = <usize>(r * stride) << 2;
+    for (let c = 0; c < n; c += 4) {
+      const o = <usize>c << 2;
+      const s = kind == KIND_INT ? v128.load(scales + o) : vscale;
+      const zp = kind == KIND_INT ? v128.load(zps + o) : zero;
+      v128.store(out + row + o, hatKept(kind, v128.load(x + row + o), s, zp, vqmin, vqmax, mb, minE, maxE, vmax));
+    }
+  }
+}
+
+/** Runs reconstruction (cells as in runsImpl: the k-th run has the scale at scales + k * step bytes). */
+@inline function hatRunsImpl(kind: i32, x: usize, out: usize, n: i32, rows: i32, stride: i32, runLen: i32, scales: usize, zps: usize, step: i32, qmin: f32, qmax: f32, mb: i32, minE: i32, maxE: i32, fmax: f32, scale: f32): void {
+  const vqmin = f32x4.splat(qmin);
+  const vqmax = f32x4.splat(qmax);
+  const vmax = f32x4.splat(fmax);
+  const zero = f32x4.splat(0);
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    const row = <usize>(r * stride) << 2;
+    for (let start = 0; start < n; start += runLen, k++) {
+      const end = min(start + runLen, n);
+      const s = kind == KIND_INT ? f32x4.splat(load<f32>(scales + <usize>(k * step))) : f32x4.splat(scale);
+      const zp = kind == KIND_INT ? f32x4.splat(load<f32>(zps + <usize>(k * step))) : zero;
+      for (let i = start; i < end; i += 4) {
+        const o = row + (<usize>i << 2);
+        v128.store(out + o, hatKept(kind, v128.load(x + o), s, zp, vqmin, vqmax, mb, minE, maxE, vmax));
+      }
+    }
+  }
+}
+
+/** Reconstruction, strided: kind 0 integer (scales, zps, qmin, qmax), else a float format as floatStrided. */
+export function hatStrided(kind: i32, x: usize, out: usize, n: i32, rows: i32, stride: i32, scales: usize, zps: usize, qmin: f32, qmax: f32, mb: i32, minE: i32, maxE: i32, fmax: f32, scale: f32): void {
+  if (kind == KIND_INT) hatStridedImpl(KIND_INT, x, out, n, rows, stride, scales, zps, qmin, qmax, 0, 0, 0, 0, 1);
+  else if (kind == KIND_FP16) hatStridedImpl(KIND_FP16, x, out, n, rows, stride, 0, 0, 0, 0, 10, -14, 16, 65504, 1);
+  else if (kind == KIND_BF16) hatStridedImpl(KIND_BF16, x, out, n, rows, stride, 0, 0, 0, 0, 7, -126, 128, 0, 1);
+  else hatStridedImpl(KIND_FP8, x, out, n, rows, stride, 0, 0, 0, 0, mb, minE, maxE, fmax, scale);
+}
+
+/** Reconstruction, runs (kinds as hatStrided). */
+export function hatRuns(kind: i32, x: usize, out: usize, n: i32, rows: i32, stride: i32, runLen: i32, scales: usize, zps: usize, step: i32, qmin: f32, qmax: f32, mb: i32, minE: i32, maxE: i32, fmax: f32, scale: f32): void {
+  if (kind == KIND_INT) hatRunsImpl(KIND_INT, x, out, n, rows, stride, runLen, scales, zps, step, qmin, qmax, 0, 0, 0, 0, 1);
+  else if (kind == KIND_FP16) hatRunsImpl(KIND_FP16, x, out, n, rows, stride, runLen, 0, 0, 0, 0, 0, 10, -14, 16, 65504, 1);
+  else if (kind == KIND_BF16) hatRunsImpl(KIND_BF16, x, out, n, rows, stride, runLen, 0, 0, 0, 0, 0, 7, -126, 128, 0, 1);
+  else hatRunsImpl(KIND_FP8, x, out, n, rows, stride, runLen, 0, 0, 0, 0, 0, mb, minE, maxE, fmax, scale);
+}
+
 /**
  * Scales and zero points from group ranges (lo <= 0 <= hi), in float32 as onnxruntime's quantizers compute
  * them: symmetric absmax / qmax; asymmetric (hi - lo) / (qmax - qmin) with zp = clamp(round(qmin - lo / s)).

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { fakeQuantize, fp8Scale, intParams, type Layout2D } from '../../src/core/quant/fakeQuant';
+import { reconstruct } from '../../src/core/stats/analyze';
 import { parseScheme, type IntScheme } from '../../src/core/quant/schemes';
 import { DT, floatTensor, gaussian, model, node, rawTensor, rng, value } from '../fixtures/onnxBuilder';
 
@@ -108,6 +109,7 @@ describe('quantize-dequantize equals onnxruntime bit for bit', () => {
       const ours = fakeQuantize(w, layout, scheme);
       const theirs = await runOrt(qdqModel(scheme, layout, w), w);
       assertBitEqual(ours, theirs, id);
+      assertBitEqual(reconstruct(w, layout, scheme), theirs, `${id} (kernels)`);
       // And quantization did something: not every value survives.
       assert.ok(ours.some((v, i) => v !== w[i]));
     });
@@ -124,7 +126,9 @@ describe('quantize-dequantize equals onnxruntime bit for bit', () => {
         input: [value('x', DT.float32, [R, C])],
         output: [value('y', DT.float32, [R, C])],
       });
-      assertBitEqual(fakeQuantize(w, { rows: R, cols: C, channelAxis: 0 }, parseScheme(id)), await runOrt(bytes, w), id);
+      const theirs = await runOrt(bytes, w);
+      assertBitEqual(fakeQuantize(w, { rows: R, cols: C, channelAxis: 0 }, parseScheme(id)), theirs, id);
+      assertBitEqual(reconstruct(w, { rows: R, cols: C, channelAxis: 0 }, parseScheme(id)), theirs, `${id} (kernels)`);
     });
   }
 
@@ -138,7 +142,9 @@ describe('quantize-dequantize equals onnxruntime bit for bit', () => {
         input: [value('x', DT.float32, [R, C])],
         output: [value('y', DT.float32, [R, C])],
       }, { irVersion: 9, opsets: [['', 19]] });
-      assertBitEqual(fakeQuantize(w, { rows: R, cols: C, channelAxis: 0 }, parseScheme(id)), await runOrt(bytes, w), id);
+      const theirs = await runOrt(bytes, w);
+      assertBitEqual(fakeQuantize(w, { rows: R, cols: C, channelAxis: 0 }, parseScheme(id)), theirs, id);
+      assertBitEqual(reconstruct(w, { rows: R, cols: C, channelAxis: 0 }, parseScheme(id)), theirs, `${id} (kernels)`);
     });
   }
 });

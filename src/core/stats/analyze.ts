@@ -3,7 +3,7 @@
  * WebAssembly SIMD kernels (assembly/kernels.ts) in one range pass (min/max, per-group ranges) and one fused
  * pass over the values for everything else.
  */
-import type { Layout2D } from '../quant/fakeQuant';
+import { fakeQuantize, type Layout2D } from '../quant/fakeQuant';
 import { FP8_E4M3FN, FP8_E5M2 } from '../quant/rounding';
 import { intRange, type Scheme } from '../quant/schemes';
 import { kernels, type KernelExports, type Kernels, type Views } from '../wasm/kernels';
@@ -250,9 +250,7 @@ class SchemeRun {
       }
       return;
     }
-    const kind = scheme.format === 'fp16' ? KIND.fp16 : scheme.format === 'bf16' ? KIND.bf16 : KIND.fp8;
-    const fp8 = scheme.format === 'fp8-e4m3' || scheme.format === 'fp8-e5m2' ? FP8[scheme.format] : undefined;
-    const [mb, minE, maxE, fmax] = fp8 ? [fp8.f.mantissaBits, fp8.f.minExponent, fp8.maxE, fp8.f.max] : [0, 0, 0, 0];
+    const [kind, mb, minE, maxE, fmax] = floatKernel(scheme);
     if (g.shape === 'strided') {
       k.floatStrided(checked, kind, c.x, g.cols, rows, g.stride, mb, minE, maxE, fmax, this.fp8Scale, this.noise, acc);
     } else if (g.shape === 'runs') {
@@ -261,6 +259,37 @@ class SchemeRun {
       k.floatRuns(checked, kind, c.x, c.values, 1, c.values, c.values, mb, minE, maxE, fmax, this.fp8Scale, this.noise, acc);
     }
   }
+
+  /** Pass 2 of a reconstruction: writes the chunk's quantized-dequantized values at `hat` (laid out as the chunk). */
+  reconstruct(k: KernelExports, g: Geometry, c: Chunk, hat: number): void {
+    const { scheme } = this;
+    const rows = c.r1 - c.r0;
+    const out = (x: number): number => hat + (x - c.x);
+    if (scheme.kind === 'int') {
+      const { qmin, qmax } = intRange(scheme);
+      if (g.shape === 'strided') {
+        forEachBlock(g, c, this.blockSize, (b, x, n) => {
+          const group = this.grouped ? 4 * b * g.pad : 0;
+          k.hatStrided(0, x, out(x), g.cols, n, g.stride, this.scales + group, this.zps + group, qmin, qmax, 0, 0, 0, 0, 1);
+        });
+      } else if (g.shape === 'runs') {
+        const group = this.grouped ? 4 * c.r0 * this.blocks : 0;
+        k.hatRuns(0, c.x, hat, g.cols, rows, g.stride, this.blockSize, this.scales + group, this.zps + group, this.grouped ? 4 : 0, qmin, qmax, 0, 0, 0, 0, 1);
+      } else {
+        k.hatRuns(0, c.x, hat, c.values, 1, c.values, c.values, this.scales, this.zps, 0, qmin, qmax, 0, 0, 0, 0, 1);
+      }
+      return;
+    }
+    const [kind, mb, minE, maxE, fmax] = floatKernel(scheme);
+    k.hatRuns(kind, c.x, hat, c.lanes, 1, c.lanes, c.lanes, 0, 0, 0, 0, 0, mb, minE, maxE, fmax, this.fp8Scale); // elementwise: layout aside
+  }
+}
+
+/** A float format's kernel kind and parameters (see assembly/kernels.ts floatStrided). */
+function floatKernel(scheme: Scheme & { kind: 'float' }): [kind: number, mb: number, minE: number, maxE: number, fmax: number] {
+  const kind = scheme.format === 'fp16' ? KIND.fp16 : scheme.format === 'bf16' ? KIND.bf16 : KIND.fp8;
+  const fp8 = scheme.format === 'fp8-e4m3' || scheme.format === 'fp8-e5m2' ? FP8[scheme.format] : undefined;
+  return fp8 ? [kind, fp8.f.mantissaBits, fp8.f.minExponent, fp8.maxE, fp8.f.max] : [kind, 0, 0, 0, 0];
 }
 
 /**
@@ -298,8 +327,70 @@ const chunkRows = (g: Geometry): number => Math.min(g.rows, Math.max(1, Math.flo
 /** Geometry of a tensor without a layout: rows of FLAT_ROW values. */
 const flat = (n: number): Geometry => ({ shape: 'flat', rows: Math.ceil(n / FLAT_ROW), cols: FLAT_ROW, stride: FLAT_ROW, channels: 1, reduction: n, pad: 4 });
 
+/** Geometry of a tensor of n values with a layout (or without: flat). */
+function geometry(n: number, layout: Layout2D | undefined): Geometry {
+  if (!layout) return flat(n);
+  const channels = layout.channelAxis === 0 ? layout.rows : layout.cols;
+  return {
+    shape: layout.channelAxis === 1 ? 'strided' : 'runs',
+    rows: layout.rows,
+    cols: layout.cols,
+    stride: pad4(layout.cols),
+    channels,
+    reduction: layout.channelAxis === 0 ? layout.cols : layout.rows,
+    pad: pad4(channels),
+  };
+}
+
 /** Kernel memory for a chunk of `g`'s rows. */
 const chunkBytes = (g: Geometry): number => 4 * chunkRows(g) * g.stride;
+
+/**
+ * Quantizes and dequantizes `data` under a scheme into `out` with the kernels, in the analysis's two passes
+ * (ranges and group ranges, then the reconstruction a chunk of rows at a time). Bit-equal to fakeQuantize
+ * (src/core/quant/fakeQuant.ts, the scalar reference); the two cases where a stored scale of 1 in place of 0
+ * would differ (±Infinity under an integer scheme, fp8 of a tensor without a non-zero finite value) take the
+ * scalar path. Without a layout, integer schemes are per tensor, as in the analysis.
+ */
+export function reconstruct(data: Float32Array, layout: Layout2D | undefined, scheme: Scheme, out = new Float32Array(data.length)): Float32Array {
+  if (data.length === 0) return out;
+  const g = geometry(data.length, layout);
+  const kern = kernels();
+  const { k } = kern;
+  kern.reset();
+  const chunk = kern.alloc(chunkBytes(g));
+  const hat = kern.alloc(chunkBytes(g));
+  const rangeAcc = kern.alloc(8 * 6);
+  const run = new SchemeRun(scheme, g, kern);
+  const v = kern.commit();
+  const ra = v.float64(rangeAcc, 6);
+  ra[0] = Infinity;
+  ra[1] = -Infinity;
+  let lanes = 0;
+  forEachChunk(data, g, v, chunk, (c) => {
+    k.minMax(c.x, c.lanes, rangeAcc);
+    lanes += c.lanes;
+    if (run.grouped) run.groupRange(k, g, c);
+  });
+  const [min, max, , finite, nanLanes] = ra;
+  const infs = data.length - finite - (nanLanes - (lanes - data.length));
+  const absmax = finite ? Math.max(-min, max) : 0;
+  if ((scheme.kind === 'int' && infs > 0) || ((scheme.kind === 'float' && (scheme.format === 'fp8-e4m3' || scheme.format === 'fp8-e5m2')) && Math.fround(absmax / FP8[scheme.format].f.max) === 0)) {
+    return fakeQuantize(data, layout ?? { rows: 1, cols: data.length, channelAxis: 0 }, scheme.kind === 'int' && !layout ? { ...scheme, granularity: { kind: 'tensor' } } : scheme, out);
+  }
+  run.choose(k, v, min, max, finite);
+  const base = hat / 4;
+  forEachChunk(data, g, v, chunk, (c) => {
+    run.reconstruct(k, g, c, hat);
+    const start = c.r0 * g.cols;
+    if (g.stride === g.cols) {
+      out.set(v.f32.subarray(base, base + c.values), start);
+    } else {
+      for (let r = c.r0; r < c.r1; r++) out.set(v.f32.subarray(base + (r - c.r0) * g.stride, base + (r - c.r0) * g.stride + g.cols), r * g.cols);
+    }
+  });
+  return out;
+}
 
 /** Counts of the finite values in `bins` equal bins over [min, max] (what the histogram view re-bins with). */
 export function histogram(data: Float32Array | ValueSource, bins = 256): Histogram {
@@ -361,18 +452,8 @@ export interface AnalyzeOptions {
  */
 export function analyzeTensor(data: Float32Array | ValueSource, layout: Layout2D | undefined, schemes: readonly Scheme[], options: number | AnalyzeOptions = {}): TensorAnalysis {
   const { bins = 256, statistics = true, grids = true } = typeof options === 'number' ? { bins: options } : options;
-  const channels = layout ? (layout.channelAxis === 0 ? layout.rows : layout.cols) : 1;
-  const g: Geometry = layout
-    ? {
-        shape: layout.channelAxis === 1 ? 'strided' : 'runs',
-        rows: layout.rows,
-        cols: layout.cols,
-        stride: pad4(layout.cols),
-        channels,
-        reduction: layout.channelAxis === 0 ? layout.cols : layout.rows,
-        pad: pad4(channels),
-      }
-    : flat(data.length);
+  const g = geometry(data.length, layout);
+  const { channels } = g;
   const kern = kernels();
   const { k } = kern;
   kern.reset();

@@ -3,7 +3,8 @@
  * (heatmap tooltips, the quantization grid of a group), per-channel SQNR under one scheme, and the
  * grid of levels a scheme puts over the histogram. Computed on demand for one tensor.
  */
-import { fakeQuantize, fp8Scale, scalesFromRanges, type Layout2D } from '../quant/fakeQuant';
+import { fp8Scale, scalesFromRanges, type Layout2D } from '../quant/fakeQuant';
+import { reconstruct } from './analyze';
 import { FP16, FP8_E4M3FN, FP8_E5M2, type MiniFloat } from '../quant/rounding';
 import { intRange, type Scheme } from '../quant/schemes';
 
@@ -156,8 +157,7 @@ function minMax(a: Float32Array): [number, number] {
 /** SQNR (dB) of each channel under `scheme` (one value without a layout); +Infinity for exact channels, NaN for all-zero ones. */
 export function channelSqnr(data: Float32Array, layout: Layout2D | undefined, scheme: Scheme): Float64Array {
   const effective = layout ?? { rows: 1, cols: data.length, channelAxis: 0 as const };
-  const asScheme: Scheme = !layout && scheme.kind === 'int' ? { ...scheme, granularity: { kind: 'tensor' } } : scheme;
-  const hat = fakeQuantize(data, effective, asScheme);
+  const hat = reconstruct(data, layout, scheme);
   const { channels } = channelGeometry(data.length, layout);
   const signal = new Float64Array(channels);
   const noise = new Float64Array(channels);

@@ -27,6 +27,8 @@ export interface KernelExports {
   intRuns(checked: boolean, x: Ptr, n: number, rows: number, stride: number, runLen: number, scales: Ptr, zps: Ptr, step: number, noise: Ptr, qmin: number, qmax: number, acc: Ptr): void;
   floatStrided(checked: boolean, kind: number, x: Ptr, n: number, rows: number, stride: number, mb: number, minE: number, maxE: number, fmax: number, scale: number, noise: Ptr, acc: Ptr): void;
   floatRuns(checked: boolean, kind: number, x: Ptr, n: number, rows: number, stride: number, runLen: number, mb: number, minE: number, maxE: number, fmax: number, scale: number, noise: Ptr, acc: Ptr): void;
+  hatStrided(kind: number, x: Ptr, out: Ptr, n: number, rows: number, stride: number, scales: Ptr, zps: Ptr, qmin: number, qmax: number, mb: number, minE: number, maxE: number, fmax: number, scale: number): void;
+  hatRuns(kind: number, x: Ptr, out: Ptr, n: number, rows: number, stride: number, runLen: number, scales: Ptr, zps: Ptr, step: number, qmin: number, qmax: number, mb: number, minE: number, maxE: number, fmax: number, scale: number): void;
   chooseScales(symmetric: boolean, lo: Ptr, hi: Ptr, n: number, qmin: number, qmax: number, scales: Ptr, zps: Ptr): void;
   range(x: Ptr, n: number, acc: Ptr): void;
   minMax(x: Ptr, n: number, acc: Ptr): void;

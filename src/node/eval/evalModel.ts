@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { onnx } from 'onnx-proto';
 import type { ValueInfo } from '../../core/onnx/overview';
-import { fakeQuantize, type Layout2D } from '../../core/quant/fakeQuant';
+import type { Layout2D } from '../../core/quant/fakeQuant';
+import { reconstruct } from '../../core/stats/analyze';
 import { transposeChannels, untransposeChannels, type ChannelTranspose } from '../../core/quant/roles';
 import { parseScheme } from '../../core/quant/schemes';
 import { schemeBytes } from '../../core/stats/layerDetail';
@@ -108,16 +109,12 @@ export class WeightVariants {
     const key = `${weight.name}\u0000${scheme}`;
     let values = this.cache.get(key);
     if (!values) {
+      // The analysis kernels (bit-equal to fakeQuantize); schemes that need a layout (channel, block) are per
+      // tensor on weights without one, as in the analysis.
       const parsed = parseScheme(scheme);
-      const layout = weight.layout ?? { rows: 1, cols: weight.values.length, channelAxis: 0 as const };
-      // Schemes that need a layout (channel, block) fall back to per-tensor on weights without one, as the analysis does.
-      const effective = parsed.kind === 'int' && !weight.layout && parsed.granularity.kind !== 'tensor'
-        ? { ...parsed, granularity: { kind: 'tensor' as const } } : parsed;
-      if (weight.transpose) {
-        values = untransposeChannels(fakeQuantize(transposeChannels(weight.values, weight.transpose), layout, effective), weight.transpose);
-      } else {
-        values = fakeQuantize(weight.values, layout, effective);
-      }
+      values = weight.transpose
+        ? untransposeChannels(reconstruct(transposeChannels(weight.values, weight.transpose), weight.layout, parsed), weight.transpose)
+        : reconstruct(weight.values, weight.layout, parsed);
       this.cache.set(key, values);
     }
     return values;
