@@ -35,6 +35,7 @@ const builds = [
       overviewWorker: 'src/node/overviewWorker.ts',
       analysisWorker: 'src/node/analysisWorker.ts',
       evalProcess: 'src/node/eval/evalProcess.ts',
+      scoringWorker: 'src/node/scoringWorker.ts',
     },
     outdir: 'dist',
     external: ['vscode', 'onnxruntime-node'],

@@ -1,6 +1,6 @@
 /** `quantlens`: the headless face of QuantLens, for CI. Exit codes: 0 ok, 2 bad input, 1 internal error. */
 import { Presets, SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ModelError } from '../core/onnx/errors';
 import { DEFAULT_SCHEMES, parseSchemeList, type Scheme } from '../core/quant/schemes';
 import { inspectModel } from '../node/inspectModel';
@@ -31,6 +31,13 @@ class Cancelled extends Error {
   }
 }
 
+interface EvalCliOptions {
+  json?: boolean;
+  write: boolean;
+  threads?: number;
+  scoring: 'auto' | 'worker' | 'main';
+}
+
 function threadsOption(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) {
@@ -40,7 +47,7 @@ function threadsOption(value: string): number {
 }
 
 /** `quantlens eval`: runs in this process (a crash ends the CLI only), writes the results next to the spec. */
-async function runEval(spec: string, options: { json?: boolean; write: boolean; threads?: number }): Promise<number> {
+async function runEval(spec: string, options: EvalCliOptions): Promise<number> {
   const bar = process.stderr.isTTY
     ? new SingleBar({ format: 'eval [{bar}] {value}/{total} runs | ETA {eta_formatted} | {message}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic)
     : undefined;
@@ -52,6 +59,7 @@ async function runEval(spec: string, options: { json?: boolean; write: boolean; 
     const results = await evaluate(spec, {
       signal: abort.signal,
       threads: options.threads,
+      scoringWorker: options.scoring === 'auto' ? undefined : options.scoring === 'worker',
       version: VERSION,
       onProgress: (p) => {
         if (!bar || p.phase !== 'running') return;
@@ -124,7 +132,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the full results as one JSON document')
     .option('--no-write', 'do not write <spec>.results.json next to the spec')
     .option('--threads <n>', 'onnxruntime threads', threadsOption)
-    .action(async (spec: string, options: { json?: boolean; write: boolean; threads?: number }) => {
+    .addOption(new Option('--scoring <where>', 'where outputs are scored: a worker thread beside onnxruntime, the main thread, or auto (a worker when onnxruntime leaves a core free and there is much to score)').choices(['auto', 'worker', 'main']).default('auto'))
+    .action(async (spec: string, options: EvalCliOptions) => {
       exitCode = await runEval(spec, options);
     });
   try {

@@ -126,8 +126,8 @@ describe('Slice evaluation', function () {
     assert.equal(report.bars, r.sensitivity!.layers.length * r.sensitivity!.schemes.length);
   });
 
-  it('the CLI gives the same numbers as the extension', () => {
-    const run = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'cli.js'), 'eval', specUri().fsPath, '--json', '--no-write'], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  it('the CLI gives the same numbers as the extension (scoring in its worker thread, the extension on its main thread)', () => {
+    const run = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'cli.js'), 'eval', specUri().fsPath, '--json', '--no-write', '--scoring', 'worker'], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
     const r = stored!.results;
     assert.equal(run.status, r.budgetViolated ? 1 : 0, run.stderr);
     const cli = JSON.parse(run.stdout, finiteReviver) as EvalResults;
@@ -139,6 +139,8 @@ describe('Slice evaluation', function () {
       }
     }
     assert.deepEqual(cli.flags.map((f) => f.message), r.flags.map((f) => f.message));
+    assert.equal(cli.timings.scoringInWorker, true);
+    assert.equal(r.timings.scoringInWorker, false, 'the demo has too few outputs for a worker to pay');
   });
 
   it('a bad spec fails before inference with diagnostics on its lines', async () => {

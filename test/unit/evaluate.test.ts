@@ -13,7 +13,7 @@ import { PNG } from 'pngjs';
 import { SpecError } from '../../src/core/eval/spec';
 import { readDataset } from '../../src/node/eval/data';
 import { EvalProcessError, evaluateInChild } from '../../src/node/eval/evalClient';
-import { evaluate } from '../../src/node/eval/evaluate';
+import { evaluate, scoringWorkerPays } from '../../src/node/eval/evaluate';
 import { npy } from '../fixtures/npy';
 import { DT, floatTensor, gaussian, model, node, rng, value } from '../fixtures/onnxBuilder';
 
@@ -55,7 +55,7 @@ before(() => {
     input: [value('x', DT.float32, ['batch', 16])],
     output: [value('logits', DT.float32, ['batch', 4])],
   }));
-  write('data.jsonl', xs.map((x, i) => JSON.stringify({ x, label: labels[i], group: i % 2 ? 'odd' : 'even' })).join('\n'));
+  write('data.jsonl', xs.map((x, i) => JSON.stringify({ x, label: labels[i], group: i % 2 ? 'odd' : 'even', target: forward(x).map((v) => Number(v.toFixed(3))) })).join('\n'));
   write('arrays.npz', zipSync({
     'x.npy': npy('<f4', [N, 16], Float32Array.from(xs.flat())),
     'label.npy': npy('<i8', [N], BigInt64Array.from(labels.map(BigInt))),
@@ -84,6 +84,40 @@ describe('slice evaluation engine', () => {
     assert.ok(fc1.leaveOneOut!.metrics.all.kl! < fc2.leaveOneOut!.metrics.all.kl!);
     assert.equal(results.slices.map((s) => s.n).join(), `${N},${N / 2},${N / 2}`);
     assert.ok(results.budgetViolated === false, 'no budget in the spec');
+  });
+
+  it('scores the same in a worker thread as on the main thread (classification and regression)', async () => {
+    const body = { model: 'fragile.onnx', data: { path: 'data.jsonl' }, slices: [{ by: 'field', field: 'group' }], variants: ['int8-channel', 'int4-channel'], sweep: { bits: [8, 4, 2] } };
+    for (const task of ['classification', 'regression'] as const) {
+      const file = spec(`${task}-worker.quantlens.json`, { ...body, task, ...(task === 'regression' ? { label: 'target' } : {}) });
+      const inThread = await evaluate(file, { scoringWorker: false });
+      const inWorker = await evaluate(file, { scoringWorker: true });
+      assert.equal(inWorker.timings.scoringInWorker, true);
+      assert.equal(inThread.timings.scoringInWorker, false);
+      const numbers = (r: typeof inThread): unknown => ({ variants: r.variants, sweep: r.sweep, sensitivity: r.sensitivity, flags: r.flags });
+      assert.deepEqual(numbers(inWorker), numbers(inThread), task);
+    }
+  });
+
+  it('scores a language model the same in a worker thread as on the main thread', async () => {
+    const lm = path.join(__dirname, '..', '..', 'demo', 'lm');
+    const file = spec('lm-worker.quantlens.json', {
+      model: path.join(lm, 'char_gpt.onnx'), task: { type: 'language-model', tokens: 'tokens' }, data: { path: path.join(lm, 'heldout.jsonl') },
+      slices: [{ by: 'field', field: 'source' }], variants: ['int8-channel', 'int4-block32'], sweep: false, sensitivity: false, limit: 20, batchSize: 8,
+    });
+    const inThread = await evaluate(file, { scoringWorker: false });
+    const inWorker = await evaluate(file, { scoringWorker: true });
+    assert.equal(inWorker.timings.scoringInWorker, true);
+    assert.deepEqual(inWorker.variants, inThread.variants);
+    assert.ok(inThread.variants[2].metrics.all.kl! > inThread.variants[1].metrics.all.kl! && inThread.variants[1].metrics.all.kl! > 0);
+  });
+
+  it('scores in a worker only where a core is left to it and there is enough to score', () => {
+    assert.equal(scoringWorkerPays(64e6, undefined, 2), false, '2 cores: onnxruntime takes both');
+    assert.equal(scoringWorkerPays(64e6, undefined, 8), true);
+    assert.equal(scoringWorkerPays(64e6, 1, 2), true, 'onnxruntime on 1 of 2 cores');
+    assert.equal(scoringWorkerPays(64e6, 8, 8), false);
+    assert.equal(scoringWorkerPays(1e6, undefined, 16), false, 'too little to score');
   });
 
   it('reads the same samples from npz as from jsonl', async () => {

@@ -7,13 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelError } from '../../core/onnx/errors';
 import { mulberry32 } from '../../core/random';
 import type { JsonProblem } from '../../core/eval/jsonLocation';
-import { LogitScorer } from '../../core/eval/logitScorer';
-import { scoreSample, SliceAccumulator, type SampleScore, type ScoreOptions } from '../../core/eval/metrics';
+import type { SliceMetrics } from '../../core/eval/metrics';
 import { KEEP_FLOAT, parsePlan, planEntry, unknownLayers } from '../../core/eval/plan';
 import type { EvalResults, Flag, LayerResult, LayerSchemeResult, MetricsBySlice, VariantResult } from '../../core/eval/results';
 import { buildSlices, SAMPLE_INDEX, SliceProblem, type Slices } from '../../core/eval/slices';
@@ -23,6 +23,7 @@ import {
 } from '../../core/eval/verdict';
 import { DataProblem, readDataset, type Dataset, type Field } from './data';
 import { prepareEvalModel, WeightVariants, type EvalModel, type EvalWeight } from './evalModel';
+import { Scoring, ScoringWorker, type ScoringResults, type ScoringSetup } from './scoring';
 
 /** Progress of a run. */
 export interface EvalProgress {
@@ -42,6 +43,21 @@ export interface EvalOptions {
   threads?: number;
   /** The QuantLens version written into the results. */
   version?: string;
+  /** Score in a worker thread beside onnxruntime (default: scoringWorkerPays). */
+  scoringWorker?: boolean;
+}
+
+/** Output values to score (all configurations) from which a worker pays for its start (about 20-70 ms). */
+const WORKER_MIN_VALUES = 4_000_000;
+
+/**
+ * Whether scoring in a worker thread should pay: enough values to score, and a core that onnxruntime leaves
+ * free. onnxruntime's intra-op pool takes the physical cores by default (half the logical ones with SMT);
+ * where it takes them all (2 cores here), a worker only competes with it (measured: no gain), so scoring
+ * stays on the main thread, between runs.
+ */
+export function scoringWorkerPays(outputValues: number, threads: number | undefined, cores = availableParallelism()): boolean {
+  return outputValues >= WORKER_MIN_VALUES && (threads !== undefined ? threads < cores : cores >= 4);
 }
 
 /** A configuration: a scheme per fed weight. */
@@ -321,40 +337,42 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
     ...(looScheme ? weights.map((_, k) => ({ schemes: weights.map((__, j) => (j === k ? KEEP_FLOAT : looScheme)) })) : []),
   ];
 
-  // Scoring setup.
-  const probabilities = spec.task.probabilities;
-  const scoreWidth = task === 'regression' ? outSize ?? 1 : width;
-  const reference = slices!.names.map(() => new SliceAccumulator(task));
-  const accumulators = configs.map(() => slices!.names.map(() => new SliceAccumulator(task)));
+  // Scoring: in a worker thread when there is enough of it to gain from running beside onnxruntime.
+  const setup: ScoringSetup = {
+    task, width: task === 'regression' ? outSize ?? 1 : width, probabilities: spec.task.probabilities,
+    configs: configs.length, slices: slices!.names.length, sliceOf: slices!.of,
+  };
+  const outputValues = samples.length * (outSize ?? width ?? 1) * (configs.length + 1);
+  const inWorker = options.scoringWorker ?? scoringWorkerPays(outputValues, options.threads);
+  const scoring: Scoring | ScoringWorker = inWorker ? new ScoringWorker(setup) : new Scoring(setup);
 
   // Inference.
-  const session = await ort.InferenceSession.create(model.bytes, {
-    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-    graphOptimizationLevel: 'all',
-  });
-  const tensors = new Map<string, ort.Tensor>();
-  const weightTensor = (w: EvalWeight, scheme: string): ort.Tensor => {
-    const key = `${w.name}\u0000${scheme}`;
-    let t = tensors.get(key);
-    if (!t) {
-      t = new ort.Tensor('float32', variants.get(w, scheme), w.dims);
-      tensors.set(key, t);
-    }
-    return t;
-  };
-  const fixedBatch = inputs.map((i) => model.inputs.find((m) => m.name === i.name)!.shape?.[0]).find((d) => typeof d === 'number') as number | undefined;
-  const batchSize = fixedBatch ?? spec.batchSize;
-  const batches = Math.ceil(samples.length / batchSize);
-  const total = batches * (configs.length + 1);
+  let session: ort.InferenceSession | undefined;
   let done = 0;
   let inferenceMs = 0;
-  let scoringMs = 0;
+  let results: ScoringResults;
   const tPrepared = performance.now();
-  const report = (message: string): void => options.onProgress?.({ phase: 'running', done, total, message });
-  report(`${samples.length} samples, ${configs.length + 1} configurations`);
-  const scratch = { p: new Float64Array(scoreWidth ?? 1), q: new Float64Array(scoreWidth ?? 1) };
-  const scorer = new LogitScorer();
   try {
+    session = await ort.InferenceSession.create(model.bytes, {
+      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+      graphOptimizationLevel: 'all',
+    });
+    const tensors = new Map<string, ort.Tensor>();
+    const weightTensor = (w: EvalWeight, scheme: string): ort.Tensor => {
+      const key = `${w.name}\u0000${scheme}`;
+      let t = tensors.get(key);
+      if (!t) {
+        t = new ort.Tensor('float32', variants.get(w, scheme), w.dims);
+        tensors.set(key, t);
+      }
+      return t;
+    };
+    const fixedBatch = inputs.map((i) => model.inputs.find((m) => m.name === i.name)!.shape?.[0]).find((d) => typeof d === 'number') as number | undefined;
+    const batchSize = fixedBatch ?? spec.batchSize;
+    const batches = Math.ceil(samples.length / batchSize);
+    const total = batches * (configs.length + 1);
+    const report = (message: string): void => options.onProgress?.({ phase: 'running', done, total, message });
+    report(`${samples.length} samples, ${configs.length + 1} configurations`);
     for (let b = 0; b < batches; b++) {
       const chunk = samples.slice(b * batchSize, (b + 1) * batchSize);
       const rows = fixedBatch ?? chunk.length;
@@ -378,52 +396,29 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
         const runFeeds: Record<string, ort.Tensor> = { ...feeds };
         weights.forEach((w, k) => { runFeeds[w.name] = weightTensor(w, config ? config.schemes[k] : KEEP_FLOAT); });
         const t = performance.now();
-        const out = await session.run(runFeeds, [output!.name]);
+        const out = await session!.run(runFeeds, [output!.name]);
         inferenceMs += performance.now() - t;
         done++;
         return out[output!.name].data as Float32Array;
       };
-      const ref = await run(undefined);
-      const perSample = ref.length / rows;
-      const positions = task === 'language-model' || task === 'outputs' ? perSample / (width ?? perSample) : 1;
-      const scoreOptions: ScoreOptions = { task, width: task === 'regression' ? perSample : width ?? perSample, probabilities };
-      if (scratch.p.length < scoreOptions.width) {
-        scratch.p = new Float64Array(scoreOptions.width);
-        scratch.q = new Float64Array(scoreOptions.width);
-      }
-      const fast = LogitScorer.handles(scoreOptions);
-      if (fast) scorer.setReference(ref, chunk.length, positions, scoreOptions, labels);
-      const score = (out: Float32Array, into: SliceAccumulator[]): void => {
-        const t = performance.now();
-        const add = (r: number, s: SampleScore): void => {
-          for (const k of slices!.of[b * batchSize + r]) into[k].add(s);
-        };
-        if (fast && out === ref) {
-          scorer.scoreReference(add);
-        } else if (fast) {
-          scorer.scoreBatch(out, add);
-        } else {
-          // Regression and probabilities: the reference implementation.
-          for (let r = 0; r < chunk.length; r++) add(r, scoreSample(out, ref, r * perSample, positions, scoreOptions, labels[r], scratch));
-        }
-        scoringMs += performance.now() - t;
-      };
-      score(ref, reference);
-      // onnxruntime-node runs a session synchronously on this thread (its intra-op threads do the parallel
-      // work), so there is nothing to overlap: run, then score.
+      // onnxruntime-node runs a session synchronously on this thread; a scoring worker scores one
+      // configuration while the next runs (in-thread scoring: run, then score).
+      await scoring.setReference({ first: b * batchSize, count: chunk.length, rows, labels }, await run(undefined));
       for (let c = 0; c < configs.length; c++) {
-        score(await run(configs[c]), accumulators[c]);
+        await scoring.score(c, await run(configs[c]));
         if (c % 8 === 7) report(`${b * batchSize} of ${samples.length} samples, configuration ${c + 2} of ${configs.length + 1}`);
       }
       report(`${Math.min(samples.length, (b + 1) * batchSize)} of ${samples.length} samples`);
     }
+    results = await scoring.results();
   } finally {
-    await session.release();
+    await session?.release();
+    if (scoring instanceof ScoringWorker) await scoring.close();
   }
 
   // Results.
   const names = slices!.names;
-  const metricsOf = (accs: SliceAccumulator[]): MetricsBySlice => Object.fromEntries(names.map((n, k) => [n, accs[k].result()]));
+  const metricsOf = (metrics: SliceMetrics[]): MetricsBySlice => Object.fromEntries(names.map((n, k) => [n, metrics[k]]));
   const bigEnough = (name: string): boolean => slices!.sizes[names.indexOf(name)] >= thresholds.minSliceSize || name === 'all';
   const worstOf = (metrics: MetricsBySlice): LayerSchemeResult['worst'] => {
     let worst = { slice: 'all', effect: effectOf(metrics.all) };
@@ -435,7 +430,7 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
     return worst;
   };
   const budgetForLayers = layerBudget(spec.budget, thresholds);
-  const schemeResult = (accs: SliceAccumulator[]): LayerSchemeResult => {
+  const schemeResult = (accs: SliceMetrics[]): LayerSchemeResult => {
     const metrics = metricsOf(accs);
     return {
       metrics,
@@ -444,21 +439,21 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
     };
   };
   const variantResults: VariantResult[] = [
-    { id: 'fp32', label: 'fp32', kind: 'reference', weightBytes: totalBytes(all(KEEP_FLOAT)), metrics: metricsOf(reference), violations: [] },
+    { id: 'fp32', label: 'fp32', kind: 'reference', weightBytes: totalBytes(all(KEEP_FLOAT)), metrics: metricsOf(results.reference), violations: [] },
     ...variantDefs.map((v, i) => {
-      const metrics = metricsOf(accumulators[i]);
+      const metrics = metricsOf(results.configs[i]);
       return { id: v.id, label: v.label, kind: v.kind, weightBytes: totalBytes(v.config), metrics, violations: names.flatMap((n) => budgetViolations(n, metrics[n], spec.budget)) };
     }),
   ];
   let c = variantDefs.length;
-  const sweepMetrics = sweep.map(() => metricsOf(accumulators[c++]));
+  const sweepMetrics = sweep.map(() => metricsOf(results.configs[c++]));
   const layers: LayerResult[] = weights.map((w) => ({
     weight: w.name, layer: w.layer, layers: w.layers, op: w.op,
     bytes: Object.fromEntries([KEEP_FLOAT, 'fp16', ...oatSchemes].map((s) => [s, variants.bytes(w, s)])),
     oneAtATime: {}, rank: 0,
   }));
-  for (const s of oatSchemes) for (const layer of layers) layer.oneAtATime[s] = schemeResult(accumulators[c++]);
-  if (looScheme) for (const layer of layers) layer.leaveOneOut = schemeResult(accumulators[c++]);
+  for (const s of oatSchemes) for (const layer of layers) layer.oneAtATime[s] = schemeResult(results.configs[c++]);
+  if (looScheme) for (const layer of layers) layer.leaveOneOut = schemeResult(results.configs[c++]);
   if (aggressive) {
     const order = [...layers].sort((a, b) => primaryEffect(task, b.oneAtATime[aggressive].worst.effect) - primaryEffect(task, a.oneAtATime[aggressive].worst.effect)
       || (b.oneAtATime[aggressive].worst.effect.kl ?? 0) - (a.oneAtATime[aggressive].worst.effect.kl ?? 0));
@@ -507,6 +502,6 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
     flags,
     skippedWeights: model.skipped,
     budgetViolated: variantResults.some((v) => v.violations.length > 0),
-    timings: { totalMs: performance.now() - t0, prepareMs: tPrepared - t0, inferenceMs, scoringMs, runs: done, samplesPerRun: samples.length },
+    timings: { totalMs: performance.now() - t0, prepareMs: tPrepared - t0, inferenceMs, scoringMs: results.busyMs, scoringInWorker: inWorker, runs: done, samplesPerRun: samples.length },
   };
 }
