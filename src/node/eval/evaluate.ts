@@ -342,7 +342,10 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
     task, width: task === 'regression' ? outSize ?? 1 : width, probabilities: spec.task.probabilities,
     configs: configs.length, slices: slices!.names.length, sliceOf: slices!.of,
   };
-  const outputValues = samples.length * (outSize ?? width ?? 1) * (configs.length + 1);
+  // Output values per sample: from the output's shape, or for a language model with a symbolic sequence axis,
+  // one row of logits per token fed.
+  const tokensFed = inputs.find((i) => i.window)?.size ?? 1;
+  const outputValues = samples.length * (outSize ?? (width ?? 1) * (task === 'language-model' ? tokensFed : 1)) * (configs.length + 1);
   const inWorker = options.scoringWorker ?? scoringWorkerPays(outputValues, options.threads);
   const scoring: Scoring | ScoringWorker = inWorker ? new ScoringWorker(setup) : new Scoring(setup);
 
