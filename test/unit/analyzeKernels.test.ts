@@ -10,7 +10,7 @@ import { fakeQuantize, intParams, type Layout2D } from '../../src/core/quant/fak
 import { roundHalfEven } from '../../src/core/quant/rounding';
 import { intRange, parseScheme, type Scheme } from '../../src/core/quant/schemes';
 import { analyzeTensor, histogram } from '../../src/core/stats/analyze';
-import { gaussian, rng } from '../fixtures/onnxBuilder';
+import { outlierWeights } from '../fixtures/onnxBuilder';
 
 const SCHEMES = [
   'int8-channel', 'int8-tensor', 'int4-block32', 'int4-block16-asym', 'int3-channel-asym', 'int2-tensor-asym', 'int5-block64',
@@ -124,19 +124,12 @@ function check(name: string, data: Float32Array, layout: Layout2D | undefined): 
   });
 }
 
-function weights(seed: number, n: number): Float32Array {
-  const w = gaussian(rng(seed), n, 0.05);
-  for (let i = 0; i < n; i += 37) w[i] *= 12; // outliers
-  for (let i = 5; i < n; i += 53) w[i] = 0;
-  return w;
-}
-
 describe('analysis kernels (WebAssembly SIMD) equal a plain scalar computation', () => {
-  check('MatMul [70, 45]: odd channel count, partial blocks', weights(1, 70 * 45), { rows: 70, cols: 45, channelAxis: 1 });
-  check('Conv [45, 70]: channels along rows, partial blocks', weights(2, 45 * 70), { rows: 45, cols: 70, channelAxis: 0 });
-  check('MatMul [300, 200]: several chunks, blocks across chunk edges', weights(3, 300 * 200), { rows: 300, cols: 200, channelAxis: 1 });
-  check('Conv [200, 300]: several chunks', weights(4, 200 * 300), { rows: 200, cols: 300, channelAxis: 0 });
-  check('no layout, 10001 values', weights(5, 10001), undefined);
+  check('MatMul [70, 45]: odd channel count, partial blocks', outlierWeights(1, 70 * 45), { rows: 70, cols: 45, channelAxis: 1 });
+  check('Conv [45, 70]: channels along rows, partial blocks', outlierWeights(2, 45 * 70), { rows: 45, cols: 70, channelAxis: 0 });
+  check('MatMul [300, 200]: several chunks, blocks across chunk edges', outlierWeights(3, 300 * 200), { rows: 300, cols: 200, channelAxis: 1 });
+  check('Conv [200, 300]: several chunks', outlierWeights(4, 200 * 300), { rows: 200, cols: 300, channelAxis: 0 });
+  check('no layout, 10001 values', outlierWeights(5, 10001), undefined);
   check('no layout, 3 values', Float32Array.of(0.5, -1.25, 3), undefined);
   it('an empty tensor: counts of 0, no cells, nothing NaN', () => {
     const a = analyzeTensor(new Float32Array(0), { rows: 0, cols: 8, channelAxis: 1 }, SCHEMES);
@@ -149,7 +142,7 @@ describe('analysis kernels (WebAssembly SIMD) equal a plain scalar computation',
   {
     // An all-zero channel and one of subnormal values (scales of 0), NaN and +-Infinity, fp16 overflow.
     const layout: Layout2D = { rows: 64, cols: 12, channelAxis: 1 };
-    const w = weights(6, 64 * 12);
+    const w = outlierWeights(6, 64 * 12);
     for (let r = 0; r < 64; r++) {
       w[r * 12 + 3] = 0;
       w[r * 12 + 4] = (r % 3 - 1) * 1e-44;

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { fakeQuantize, type Layout2D } from '../../src/core/quant/fakeQuant';
 import { parseScheme, type Scheme } from '../../src/core/quant/schemes';
 import { reconstruct } from '../../src/core/stats/analyze';
-import { gaussian, rng } from '../fixtures/onnxBuilder';
+import { outlierWeights } from '../fixtures/onnxBuilder';
 
 const SCHEMES = [
   'int8-channel', 'int8-tensor', 'int4-block32', 'int4-block16-asym', 'int3-channel-asym', 'int2-tensor-asym', 'int5-block64',
@@ -35,9 +35,7 @@ function check(name: string, data: Float32Array, layout: Layout2D | undefined, s
 }
 
 function weights(seed: number, n: number): Float32Array {
-  const w = gaussian(rng(seed), n, 0.05);
-  for (let i = 0; i < n; i += 37) w[i] *= 12; // outliers
-  for (let i = 5; i < n; i += 53) w[i] = 0;
+  const w = outlierWeights(seed, n);
   for (let i = 11; i < n; i += 71) w[i] = -w[i] * 1e-6; // values that round to -0 under some schemes
   return w;
 }
