@@ -20,7 +20,7 @@
 
 import { high64, low64, sum64 } from './simd';
 
-export { expArray, referenceRows, scoreRows } from './scoring';
+export { expArray, referenceRows, sampleScores, scoreRows } from './scoring';
 
 const SIGN: v128 = i32x4.splat(0x80000000);
 const INF: v128 = f32x4.splat(Infinity);

@@ -318,3 +318,56 @@ export function scoreRows(out: usize, ref: usize, p: usize, positions: i32, widt
     store<f64>(at, sumSqS, 48);
   }
 }
+
+/** Per-sample results written by sampleScores (float64 each). */
+const ROW = 9;
+
+/**
+ * Sums scoreRows' per-position results (at `res`) into per-sample results, `positions` positions a sample:
+ * for each of `rows` samples, at rowRes + 8 * ROW * row (float64): [0] sum of the positions' KL(p || q) =
+ * max(0, Σ p log p - Σ p (x - max) + log z), [1] positions whose argmax is fp32's, [2] noise, [3] Σ x, [4] Σ x²,
+ * [5] fp32's Σ r, [6] fp32's Σ r², and with `targets` (an int32 token index per position; 0: none) [7] the
+ * summed negative log-likelihood of the targets, [8] fp32's. fp32's per-position results are at `refRes`
+ * (referenceRows' layout). The positions of a sample are summed in order, as the reference (metrics.ts) does.
+ */
+export function sampleScores(out: usize, ref: usize, refRes: usize, res: usize, targets: usize, rows: i32, positions: i32, width: i32, rowRes: usize): void {
+  for (let r = 0; r < rows; r++) {
+    let kl: f64 = 0;
+    let agree: f64 = 0;
+    let noise: f64 = 0;
+    let sum: f64 = 0;
+    let sumSq: f64 = 0;
+    let refSum: f64 = 0;
+    let refSumSq: f64 = 0;
+    let nll: f64 = 0;
+    let refNll: f64 = 0;
+    for (let pos = 0; pos < positions; pos++) {
+      const k = r * positions + pos;
+      const at = res + (<usize>k * RES << 3);
+      const rat = refRes + (<usize>k * RES << 3);
+      const logZ = Math.log(load<f64>(at, 24));
+      kl += Math.max(0, load<f64>(rat, 24) - load<f64>(at, 16) + logZ);
+      if (load<f64>(at, 8) == load<f64>(rat, 8)) agree += 1;
+      noise += load<f64>(at, 32);
+      sum += load<f64>(at, 40);
+      sumSq += load<f64>(at, 48);
+      refSum += load<f64>(rat, 32);
+      refSumSq += load<f64>(rat, 40);
+      if (targets != 0) {
+        const t = <usize>k * <usize>width + <usize>load<i32>(targets + (<usize>k << 2));
+        nll -= <f64>load<f32>(out + (t << 2)) - (load<f64>(at) + logZ);
+        refNll -= <f64>load<f32>(ref + (t << 2)) - load<f64>(rat, 16);
+      }
+    }
+    const o = rowRes + (<usize>r * ROW << 3);
+    store<f64>(o, kl);
+    store<f64>(o, agree, 8);
+    store<f64>(o, noise, 16);
+    store<f64>(o, sum, 24);
+    store<f64>(o, sumSq, 32);
+    store<f64>(o, refSum, 40);
+    store<f64>(o, refSumSq, 48);
+    store<f64>(o, nll, 56);
+    store<f64>(o, refNll, 64);
+  }
+}

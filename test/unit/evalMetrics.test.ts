@@ -6,7 +6,7 @@ import { expectedCalibrationError, klDivergence, logSoftmax, meanEstimate, score
 import { createKernels } from '../../src/core/wasm/kernels';
 import { budgetViolations, effectOf } from '../../src/core/eval/verdict';
 
-const close = (a: number, b: number, tol = 1e-12): void => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} != ${b}`);
+const close = (a: number, b: number, tol = 1e-12, what = ""): void => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what} ${a} != ${b}`.trim());
 
 describe('evaluation metrics', () => {
   it('log-softmax and KL match the closed forms', () => {
@@ -126,7 +126,7 @@ describe('evaluation metrics', () => {
             if (fused[key] === plain[key]) continue; // also infinities (masked logits)
             if (Number.isNaN(plain[key])) assert.ok(Number.isNaN(fused[key]), `${what}: ${fused[key]} is not NaN`);
             else if (key === 'kl') assert.ok(Math.abs(fused.kl - plain.kl) <= 1e-12 + 1e-9 * plain.kl, `${what}: ${fused.kl} vs ${plain.kl}`);
-            else close(fused[key], plain[key], 1e-12);
+            else close(fused[key], plain[key], 1e-12, what);
           }
         });
         assert.deepEqual(seen, [0, 1, 2, 3]);

@@ -14,6 +14,8 @@ import { emptyScore, type SampleScore, type ScoreOptions } from './metrics';
 
 /** float64 results per position written by the kernels. */
 const RES = 7;
+/** float64 results per sample written by sampleScores. */
+const ROW = 9;
 
 /** fp32's outputs of the current batch. */
 interface Batch {
@@ -35,8 +37,9 @@ interface Batch {
 /** Scores the variants' logits of one batch at a time against fp32's (kernel memory of its own). */
 export class LogitScorer {
   private readonly kernels: Kernels = createKernels();
-  private capacity = -1;
-  private ptr = { out: 0, ref: 0, p: 0, res: 0 };
+  /** Values and positions the kernel memory holds. */
+  private capacity = { values: -1, positions: -1 };
+  private ptr = { out: 0, ref: 0, p: 0, res: 0, refRes: 0, targets: 0, rowRes: 0 };
   private views?: Views;
   private batch?: Batch;
   private readonly score: SampleScore = emptyScore();
@@ -53,17 +56,27 @@ export class LogitScorer {
   setReference(ref: Float32Array, rows: number, positions: number, options: ScoreOptions, labels: (ArrayLike<number> | undefined)[]): void {
     const count = rows * positions;
     const n = count * options.width;
-    if (n > this.capacity) {
+    if (n > this.capacity.values || count > this.capacity.positions) {
       const k = this.kernels;
       k.reset();
-      this.ptr = { out: k.alloc(4 * n), ref: k.alloc(4 * n), p: k.alloc(8 * n), res: k.alloc(8 * RES * count) };
+      this.ptr = {
+        out: k.alloc(4 * n), ref: k.alloc(4 * n), p: k.alloc(8 * n), res: k.alloc(8 * RES * count), refRes: k.alloc(8 * RES * count),
+        targets: k.alloc(4 * count), rowRes: k.alloc(8 * ROW * count),
+      };
       this.views = k.commit();
-      this.capacity = n;
+      this.capacity = { values: n, positions: count };
     }
     const views = this.views!;
     views.float32(this.ptr.ref, n).set(ref.subarray(0, n));
-    this.kernels.k.referenceRows(this.ptr.ref, count, options.width, this.ptr.p, this.ptr.res);
-    const res = views.float64(this.ptr.res, RES * count);
+    this.kernels.k.referenceRows(this.ptr.ref, count, options.width, this.ptr.p, this.ptr.refRes);
+    const res = views.float64(this.ptr.refRes, RES * count);
+    if (options.task === 'language-model') {
+      const targets = views.int32(this.ptr.targets, count);
+      for (let r = 0; r < rows; r++) {
+        const label = labels[r]!;
+        for (let pos = 0; pos < positions; pos++) targets[r * positions + pos] = label[pos];
+      }
+    }
     const batch: Batch = {
       ref, rows, positions, options, labels,
       top: new Int32Array(count), lse: new Float64Array(count), negEntropy: new Float64Array(count), sum: new Float64Array(count), sumSq: new Float64Array(count),
@@ -111,51 +124,43 @@ export class LogitScorer {
 
   /** Scores a variant's outputs of the batch; `each` gets every row's score (one object, reused: add or copy it). */
   scoreBatch(out: Float32Array, each: (row: number, score: SampleScore) => void): void {
-    const { ref, rows, positions, options, labels, top: refTops, lse: refLse, negEntropy, sum: refSum, sumSq: refSumSq, p } = this.batch!;
+    const { rows, positions, options, labels, top: refTops, p } = this.batch!;
     const { width, task } = options;
     const count = rows * positions;
     const views = this.views!;
-    views.float32(this.ptr.out, count * width).set(out.subarray(0, count * width));
-    this.kernels.k.scoreRows(this.ptr.out, this.ptr.ref, this.ptr.p, count, width, this.ptr.res);
-    const res = views.float64(this.ptr.res, RES * count);
+    const { k } = this.kernels;
+    const ptr = this.ptr;
+    views.float32(ptr.out, count * width).set(out.subarray(0, count * width));
+    k.scoreRows(ptr.out, ptr.ref, ptr.p, count, width, ptr.res);
+    k.sampleScores(ptr.out, ptr.ref, ptr.refRes, ptr.res, task === 'language-model' ? ptr.targets : 0, rows, positions, width, ptr.rowRes);
+    const res = views.float64(ptr.res, RES * count);
+    const sums = views.float64(ptr.rowRes, ROW * rows);
     const score = this.score;
     for (let r = 0; r < rows; r++) {
       Object.assign(score, EMPTY);
-      const label = labels[r];
-      let kl = 0;
-      let agree = 0;
-      for (let pos = 0; pos < positions; pos++) {
-        const k = r * positions + pos;
-        const at = k * width;
-        const j = k * RES;
-        const max = res[j];
-        const top = res[j + 1];
-        const logZ = Math.log(res[j + 3]);
-        const lse = max + logZ;
-        kl += Math.max(0, negEntropy[k] - res[j + 2] + logZ);
-        const refTop = refTops[k];
-        agree += top === refTop ? 1 : 0;
-        score.noise += res[j + 4];
-        score.sum += res[j + 5];
-        score.sumSq += res[j + 6];
-        score.refSum += refSum[k];
-        score.refSumSq += refSumSq[k];
-        if (task === 'classification') {
-          score.correct = top === label![0] ? 1 : 0;
-          score.refCorrect = refTop === label![0] ? 1 : 0;
-          score.confidence = Math.exp(max - lse);
-          score.refConfidence = p[at + refTop];
-        } else if (task === 'language-model') {
-          const target = label![pos];
-          score.nll -= out[at + target] - lse;
-          score.refNll -= ref[at + target] - refLse[k];
-          score.tokens++;
-        }
-      }
-      score.signal = score.refSumSq;
+      const j = r * ROW;
+      score.kl = sums[j] / positions;
+      score.agree = sums[j + 1] / positions;
+      score.noise = sums[j + 2];
+      score.sum = sums[j + 3];
+      score.sumSq = sums[j + 4];
+      score.refSum = sums[j + 5];
+      score.refSumSq = score.signal = sums[j + 6];
       score.count = positions * width;
-      score.kl = kl / positions;
-      score.agree = agree / positions;
+      if (task === 'classification') {
+        // One position a sample.
+        const label = labels[r]![0];
+        const at = r * RES;
+        const top = res[at + 1];
+        score.correct = top === label ? 1 : 0;
+        score.refCorrect = refTops[r] === label ? 1 : 0;
+        score.confidence = Math.exp(res[at] - (res[at] + Math.log(res[at + 3])));
+        score.refConfidence = p[r * width + refTops[r]];
+      } else if (task === 'language-model') {
+        score.nll = sums[j + 7];
+        score.refNll = sums[j + 8];
+        score.tokens = positions;
+      }
       each(r, score);
     }
   }

@@ -40,6 +40,7 @@ export interface KernelExports {
   signalRuns(x: Ptr, n: number, rows: number, stride: number, runLen: number, sig: Ptr): void;
   scoreRows(out: Ptr, ref: Ptr, p: Ptr, positions: number, width: number, res: Ptr): void;
   referenceRows(ref: Ptr, positions: number, width: number, p: Ptr, res: Ptr): void;
+  sampleScores(out: Ptr, ref: Ptr, refRes: Ptr, res: Ptr, targets: Ptr, rows: number, positions: number, width: number, rowRes: Ptr): void;
   expArray(x: Ptr, n: number, y: Ptr): void;
 }
 
@@ -89,10 +90,16 @@ export class Views {
   readonly f32: Float32Array;
   readonly f64: Float64Array;
   readonly u32: Uint32Array;
+  readonly i32: Int32Array;
   constructor(buffer: ArrayBuffer) {
     this.f32 = new Float32Array(buffer);
     this.f64 = new Float64Array(buffer);
     this.u32 = new Uint32Array(buffer);
+    this.i32 = new Int32Array(buffer);
+  }
+
+  int32(ptr: Ptr, n: number): Int32Array {
+    return this.i32.subarray(ptr / 4, ptr / 4 + n);
   }
 
   float32(ptr: Ptr, n: number): Float32Array {
