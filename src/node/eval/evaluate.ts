@@ -359,8 +359,7 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
     session = await ort.InferenceSession.create(model.bytes, {
       ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
       graphOptimizationLevel: 'all',
-      ...(process.env.QL_NOSPIN ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
-    } as ort.InferenceSession.SessionOptions);
+    });
     const tensors = new Map<string, ort.Tensor>();
     const weightTensor = (w: EvalWeight, scheme: string): ort.Tensor => {
       const key = `${w.name}\u0000${scheme}`;
