@@ -1,13 +1,15 @@
 /**
  * Scores whole batches of logits against fp32 (classification, language models, outputs) with the WebAssembly
  * SIMD kernels of assembly/scoring.ts, giving the SampleScores `scoreSample` (the reference implementation,
- * metrics.ts) gives, to rounding: the kernels' exp is within 2 ulp of Math.exp and their sums run in another
- * order.
+ * metrics.ts) gives, to rounding: the kernels' exp is within 1 ulp of Math.exp, their log is AssemblyScript's
+ * (a port of musl's, not V8's), and their sums over a row run in another order.
  * - Per batch, `referenceRows` computes fp32's probabilities p = exp(x - lse), Σ p log p, its argmax and
  *   moments, once for every variant.
  * - Per variant, `scoreRows` computes the max and its index, Σ p·(x - max), z = Σ exp(x - max) and the output
  *   moments; log q = x - max - log z is never stored: KL(p || q) = Σ p log p - Σ p (x - max) + log z
  *   (Σ p = 1; the shift keeps large logits from cancelling).
+ * - Per variant, `sampleScores` then sums each sample's positions in order (KL, agreement, NLL of the next
+ *   tokens, moments), so that JavaScript only sees one row of results a sample.
  */
 import { createKernels, type Kernels, type Views } from '../wasm/kernels';
 import { emptyScore, type SampleScore, type ScoreOptions } from './metrics';
