@@ -26,10 +26,9 @@ interface Batch {
   positions: number;
   options: ScoreOptions;
   labels: (ArrayLike<number> | undefined)[];
-  /** Per position (from referenceRows): argmax, lse, Σ p log p, Σ r, Σ r². */
+  /** Per position (from referenceRows; the kernels read Σ p log p from its results): argmax, lse, Σ r, Σ r². */
   top: Int32Array;
   lse: Float64Array;
-  negEntropy: Float64Array;
   sum: Float64Array;
   sumSq: Float64Array;
   /** fp32's probabilities (a view of the kernel memory). */
@@ -81,13 +80,12 @@ export class LogitScorer {
     }
     const batch: Batch = {
       ref, rows, positions, options, labels,
-      top: new Int32Array(count), lse: new Float64Array(count), negEntropy: new Float64Array(count), sum: new Float64Array(count), sumSq: new Float64Array(count),
+      top: new Int32Array(count), lse: new Float64Array(count), sum: new Float64Array(count), sumSq: new Float64Array(count),
       p: views.float64(this.ptr.p, n),
     };
     for (let k = 0, j = 0; k < count; k++, j += RES) {
       batch.top[k] = res[j + 1];
       batch.lse[k] = res[j + 2];
-      batch.negEntropy[k] = res[j + 3];
       batch.sum[k] = res[j + 4];
       batch.sumSq[k] = res[j + 5];
     }
