@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LogitScorer } from '../../src/core/eval/logitScorer';
-import { expectedCalibrationError, klDivergence, logSoftmax, meanEstimate, scoreSample, SliceAccumulator } from '../../src/core/eval/metrics';
+import { expectedCalibrationError, klDivergence, logSoftmax, meanEstimate, scoreSample, SliceAccumulator, type SampleScore } from '../../src/core/eval/metrics';
 import { createKernels } from '../../src/core/wasm/kernels';
 import { budgetViolations, effectOf } from '../../src/core/eval/verdict';
 
@@ -98,6 +98,7 @@ describe('evaluation metrics', () => {
     let seed = 5;
     const random = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 8 - 4;
     const scorer = new LogitScorer();
+    assert.equal(scorer.outputView(4), undefined, 'no output view before a reference');
     // Widths below, at and past the four-lane vectors, with a remainder; ties, -Infinity logits (masked), large
     // logits (exp of very negative differences underflows), identical rows (KL 0), NaN (propagates as in JS).
     const cases = [
@@ -118,8 +119,10 @@ describe('evaluation metrics', () => {
         const labels = Array.from({ length: rows }, (_, r) => (task === 'classification' ? [r % width] : Array.from({ length: positions }, (__, k) => (k * 3 + r) % width)));
         scorer.setReference(ref, rows, positions, options, labels);
         const seen: number[] = [];
+        const scores: SampleScore[] = [];
         scorer.scoreBatch(out, (r, fused) => {
           seen.push(r);
+          scores.push({ ...fused });
           const plain = scoreSample(out, ref, r * positions * width, positions, options, labels[r]);
           for (const key of Object.keys(plain) as (keyof typeof plain)[]) {
             const what = `${task} width ${width} ${variant} row ${r} ${key}`;
@@ -130,6 +133,12 @@ describe('evaluation metrics', () => {
           }
         });
         assert.deepEqual(seen, [0, 1, 2, 3]);
+        // Outputs written straight into the scorer's memory (as onnxruntime does in an evaluation) score the same.
+        const view = scorer.outputView(ref.length)!;
+        view.set(out);
+        scorer.scoreBatch(view, (r, inPlace) => {
+          for (const key of Object.keys(inPlace) as (keyof SampleScore)[]) assert.ok(Object.is(inPlace[key], scores[r][key]), `${task} width ${width} ${variant} row ${r} ${key} in place`);
+        });
         if (variant === 'nan') continue;
         scorer.scoreReference((r, self) => {
           const plain = scoreSample(ref, ref, r * positions * width, positions, options, labels[r]);

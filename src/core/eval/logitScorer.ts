@@ -57,15 +57,17 @@ export class LogitScorer {
   setReference(ref: Float32Array, rows: number, positions: number, options: ScoreOptions, labels: (ArrayLike<number> | undefined)[]): void {
     const count = rows * positions;
     const n = count * options.width;
-    if (n > this.capacity.values || count > this.capacity.positions) {
+    // The variants' outputs may be written straight into kernel memory (outputView): room for all of fp32's.
+    const values = Math.max(n, ref.length);
+    if (values > this.capacity.values || count > this.capacity.positions) {
       const k = this.kernels;
       k.reset();
       this.ptr = {
-        out: k.alloc(4 * n), ref: k.alloc(4 * n), p: k.alloc(8 * n), res: k.alloc(8 * RES * count), refRes: k.alloc(8 * RES * count),
+        out: k.alloc(4 * values), ref: k.alloc(4 * values), p: k.alloc(8 * values), res: k.alloc(8 * RES * count), refRes: k.alloc(8 * RES * count),
         targets: k.alloc(4 * count), rowRes: k.alloc(8 * ROW * count),
       };
       this.views = k.commit();
-      this.capacity = { values: n, positions: count };
+      this.capacity = { values, positions: count };
     }
     const views = this.views!;
     views.float32(this.ptr.ref, n).set(ref.subarray(0, n));
@@ -122,6 +124,14 @@ export class LogitScorer {
     }
   }
 
+  /**
+   * Where a variant's outputs of the current batch (as many values as fp32's) can be written so that
+   * scoreBatch need not copy them: a view of the kernel memory, valid until the next setReference.
+   */
+  outputView(length: number): Float32Array | undefined {
+    return this.batch && length <= this.capacity.values ? this.views!.float32(this.ptr.out, length) : undefined;
+  }
+
   /** Scores a variant's outputs of the batch; `each` gets every row's score (one object, reused: add or copy it). */
   scoreBatch(out: Float32Array, each: (row: number, score: SampleScore) => void): void {
     const { rows, positions, options, labels, top: refTops, p } = this.batch!;
@@ -130,7 +140,7 @@ export class LogitScorer {
     const views = this.views!;
     const { k } = this.kernels;
     const ptr = this.ptr;
-    views.float32(ptr.out, count * width).set(out.subarray(0, count * width));
+    if (out.buffer !== views.f32.buffer || out.byteOffset !== ptr.out) views.float32(ptr.out, count * width).set(out.subarray(0, count * width));
     k.scoreRows(ptr.out, ptr.ref, ptr.p, count, width, ptr.res);
     k.sampleScores(ptr.out, ptr.ref, ptr.refRes, ptr.res, task === 'language-model' ? ptr.targets : 0, rows, positions, width, ptr.rowRes);
     const res = views.float64(ptr.res, RES * count);

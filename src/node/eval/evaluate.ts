@@ -394,21 +394,27 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
         if (task === 'language-model') return Array.from(labelField!.values(s)).slice(1);
         return undefined;
       });
-      const run = async (config: Config | undefined): Promise<Float32Array> => {
+      const run = async (config: Config | undefined, into?: ort.Tensor): Promise<ort.Tensor> => {
         signal?.throwIfAborted();
         const runFeeds: Record<string, ort.Tensor> = { ...feeds };
         weights.forEach((w, k) => { runFeeds[w.name] = weightTensor(w, config ? config.schemes[k] : KEEP_FLOAT); });
         const t = performance.now();
-        const out = await session!.run(runFeeds, [output!.name]);
+        const out = await session!.run(runFeeds, into ? { [output!.name]: into } : [output!.name]);
         inferenceMs += performance.now() - t;
         done++;
-        return out[output!.name].data as Float32Array;
+        return out[output!.name];
       };
       // onnxruntime-node runs a session synchronously on this thread; a scoring worker scores one
-      // configuration while the next runs (in-thread scoring: run, then score).
-      await scoring.setReference({ first: b * batchSize, count: chunk.length, rows, labels }, await run(undefined));
+      // configuration while the next runs (in-thread scoring: run, then score). fp32's outputs stay with the
+      // scorer for the batch; the configurations' are written where the scorer reads them, if it offers that.
+      const ref = await run(undefined);
+      const refData = ref.data as Float32Array;
+      await scoring.setReference({ first: b * batchSize, count: chunk.length, rows, labels }, refData);
+      const buffer = scoring.outputBuffer(refData.length);
+      const into = buffer && new ort.Tensor('float32', buffer, ref.dims);
       for (let c = 0; c < configs.length; c++) {
-        await scoring.score(c, await run(configs[c]));
+        const out = await run(configs[c], into); // given `into`, onnxruntime writes there (and returns a copy)
+        await scoring.score(c, buffer ?? (out.data as Float32Array));
         if (c % 8 === 7) report(`${b * batchSize} of ${samples.length} samples, configuration ${c + 2} of ${configs.length + 1}`);
       }
       report(`${Math.min(samples.length, (b + 1) * batchSize)} of ${samples.length} samples`);

@@ -69,6 +69,15 @@ export class Scoring {
     this.add(ref, this.reference);
   }
 
+  /**
+   * Where to write a configuration's outputs of the current batch (`length` values, as many as fp32's) before
+   * `score`, so that scoring need not copy them: the scorer's kernel memory, valid until the next setReference
+   * (undefined where outputs are scored by the reference implementation).
+   */
+  outputBuffer(length: number): Float32Array | undefined {
+    return this.batch?.fast ? this.scorer.outputView(length) : undefined;
+  }
+
   /** Scores configuration c's outputs of the current batch against fp32's. */
   score(c: number, out: Float32Array): void {
     this.add(out, this.accumulators[c]);
@@ -158,6 +167,11 @@ export class ScoringWorker {
   async setReference(info: BatchInfo, ref: Float32Array): Promise<void> {
     const output = await this.share(ref);
     this.worker.postMessage({ kind: 'reference', info, output } satisfies ScoringRequest);
+  }
+
+  /** None: outputs are copied into the ring (onnxruntime does not write into shared memory). */
+  outputBuffer(): Float32Array | undefined {
+    return undefined;
   }
 
   async score(c: number, out: Float32Array): Promise<void> {
