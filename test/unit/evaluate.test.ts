@@ -182,6 +182,52 @@ describe('slice evaluation engine', () => {
     await assert.rejects(readDataset([{ path: 'table.csv' }, { path: 'arrays.npz' }], dir, false), /has 256 samples but 'table.csv' has 2/);
   });
 
+  it('reads a .npy larger than the cache a block of rows at a time: same values, hash and numbers', async () => {
+    write('x.npy', npy('<f4', [N, 16], Float32Array.from(xs.flat())));
+    write('label.npy', npy('<i8', [N], BigInt64Array.from(labels.map(BigInt))));
+    const sources = [{ path: 'x.npy', as: 'x' }, { path: 'label.npy', as: 'label' }];
+    const whole = await readDataset(sources, dir, false);
+    // 16 KB of cache: blocks of 1 KB, 16 rows of x and 128 labels; read in order, out of order and backwards.
+    const lazy = await readDataset(sources, dir, false, { cacheBytes: 16 * 1024 });
+    assert.deepEqual(lazy.files, whole.files, 'same hashes');
+    for (const i of [0, 1, 15, 16, 17, 200, 255, 3, 128, 127, 0]) {
+      assert.deepEqual(Array.from(lazy.fields.get('x')!.values(i)), Array.from(whole.fields.get('x')!.values(i)), `x of sample ${i}`);
+      assert.equal(lazy.fields.get('label')!.scalar(i), labels[i], `label of sample ${i}`);
+    }
+    const body = { model: 'fragile.onnx', task: 'classification', data: sources, variants: ['int4-channel'], sweep: false, sensitivity: false };
+    const a = await evaluate(spec('npy.quantlens.json', body));
+    const b = await evaluate(spec('npy.quantlens.json', body), { dataCacheBytes: 4096 });
+    assert.deepEqual(b.variants.map((v) => v.metrics), a.variants.map((v) => v.metrics));
+    // A file cut short fails before inference, at the source.
+    write('short.npy', npy('<f4', [N, 16], Float32Array.from(xs.flat())).subarray(0, 2000));
+    const e = await failure('short.quantlens.json', { ...body, data: [{ path: 'short.npy', as: 'x' }, { path: 'label.npy', as: 'label' }] }, /Data file 'short.npy': the .npy data is short/);
+    assert.equal(e.problems[0].pointer, '/data/0/path');
+    // Rows are read when used: a file cut after the checks fails naming the sample and the file.
+    write('x.npy', npy('<f4', [N, 16], Float32Array.from(xs.flat())).subarray(0, 4096));
+    assert.throws(() => lazy.fields.get('x')!.values(200), /Data file 'x.npy': reading sample 200: the file ends at byte \d+/);
+  });
+
+  it('decodes images when used, keeping what fits in the cache; a broken one is named before inference', async () => {
+    const png = (values: number[]): Uint8Array => PNG.sync.write(Object.assign(new PNG({ width: 2, height: 2 }), { data: Buffer.from(values.flatMap((v) => [v, v, v, 255])) }));
+    for (let i = 0; i < 6; i++) write(`digits/${i % 2 ? 'odd' : 'even'}/${i}.png`, png([i * 40, 255 - i * 40, 7 * i, 128]));
+    const source = [{ path: 'digits', image: { channels: 'gray' as const, size: [2, 2] as [number, number] } }];
+    const kept = await readDataset(source, dir, false);
+    const decoded = await readDataset(source, dir, false, { cacheBytes: 0 });
+    for (let i = 0; i < 6; i++) assert.deepEqual(Array.from(decoded.fields.get('image')!.values(i)), Array.from(kept.fields.get('image')!.values(i)), `image ${i}`);
+    assert.equal(kept.fields.get('file')!.scalar(3), path.join('odd', '1.png'), 'sorted by class folder, then name');
+    assert.deepEqual(Array.from(kept.fields.get('image')!.values(3), (v) => Math.round(v * 255)), [40, 215, 7, 128]);
+    write('digits/odd/5.png', 'not an image');
+    const broken = await readDataset(source, dir, false);
+    assert.throws(() => broken.fields.get('image')!.values(5), (e: unknown) => e instanceof Error && /Data folder 'digits': image odd\/5.png: odd\/5.png is neither PNG nor JPEG/.test(e.message));
+    write('digit-model.onnx', model({
+      name: 'digits', node: [node('Flatten', ['image'], ['flat'], '/flatten'), node('MatMul', ['flat', 'w'], ['logits'], '/fc/MatMul')],
+      initializer: [floatTensor('w', [4, 2], gaussian(rng(3), 8, 1))],
+      input: [value('image', DT.float32, ['batch', 1, 2, 2])], output: [value('logits', DT.float32, ['batch', 2])],
+    }));
+    const e = await failure('digits.quantlens.json', { model: 'digit-model.onnx', task: 'classification', data: source }, /image odd\/5.png: odd\/5.png is neither PNG nor JPEG/);
+    assert.equal(e.problems[0].pointer, '/data/0/path');
+  });
+
   it('runs in a child process with the same numbers; a crash is an error', async () => {
     const file = path.join(dir, 'fragile.quantlens.json');
     const entry = path.join(__dirname, '..', '..', 'src', 'node', 'eval', 'evalProcess.ts');

@@ -20,8 +20,23 @@ const NPY_TYPES: Record<string, [number, (b: ArrayBuffer, o: number, n: number) 
   u8: [8, (b, o, n) => new BigUint64Array(b, o, n)],
 };
 
-/** Parses a `.npy` file (versions 1-3, little-endian or single-byte dtypes, C order). Throws saying what is wrong. */
-export function parseNpy(bytes: Uint8Array): NdArray {
+/** The header of a `.npy` file: shape, bytes per value, where the values start, and a typed view maker. */
+export interface NpyHeader {
+  shape: number[];
+  itemBytes: number;
+  offset: number;
+  view: (buffer: ArrayBuffer, byteOffset: number, length: number) => NdArray['data'];
+}
+
+/** Bytes of a `.npy` file's start that hold its whole header (`bytes` holds at least the first 12). */
+export function npyHeaderBytes(bytes: Uint8Array): number {
+  if (bytes.length < 10) return 10;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return bytes[6] === 1 ? 10 + view.getUint16(8, true) : 12 + (bytes.length >= 12 ? view.getUint32(8, true) : 0);
+}
+
+/** Reads a `.npy` header (versions 1-3, little-endian or single-byte dtypes, C order). Throws saying what is wrong. */
+export function parseNpyHeader(bytes: Uint8Array): NpyHeader {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
   if (bytes.length < 10 || magic.some((m, i) => bytes[i] !== m)) throw new Error('not a .npy file (no \\x93NUMPY magic)');
   const major = bytes[6];
@@ -38,12 +53,23 @@ export function parseNpy(bytes: Uint8Array): NdArray {
   const type = NPY_TYPES[descr[2]];
   if (!type) throw new Error(`unsupported .npy dtype '${descr[2]}' (float32/64, int8-64, uint8-64, bool are read)`);
   const shape = shapeMatch[1].split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  const n = shape.reduce((a, b) => a * b, 1);
-  const offset = start + headerLength;
-  if (bytes.length - offset < n * type[0]) throw new Error(`the .npy data is short: ${bytes.length - offset} bytes for ${n} values of ${type[0]} bytes`);
+  return { shape, itemBytes: type[0], offset: start + headerLength, view: type[1] };
+}
+
+/** Checks that a `.npy` file of `fileBytes` bytes holds all the values its header promises. */
+export function checkNpySize(header: NpyHeader, fileBytes: number): void {
+  const n = header.shape.reduce((a, b) => a * b, 1);
+  if (fileBytes - header.offset < n * header.itemBytes) throw new Error(`the .npy data is short: ${fileBytes - header.offset} bytes for ${n} values of ${header.itemBytes} bytes`);
+}
+
+/** Parses a whole `.npy` file. Throws saying what is wrong. */
+export function parseNpy(bytes: Uint8Array): NdArray {
+  const header = parseNpyHeader(bytes);
+  checkNpySize(header, bytes.length);
+  const n = header.shape.reduce((a, b) => a * b, 1);
   // A real copy (Buffer.slice would return a view into Node's shared pool), aligned for the typed view.
-  const copy = new Uint8Array(bytes.subarray(offset, offset + n * type[0]));
-  return { shape, data: type[1](copy.buffer, 0, n) };
+  const copy = new Uint8Array(bytes.subarray(header.offset, header.offset + n * header.itemBytes));
+  return { shape: header.shape, data: header.view(copy.buffer, 0, n) };
 }
 
 const IDX_TYPES: Record<number, [number, string]> = {

@@ -2,16 +2,20 @@
  * Evaluation data: jsonl, csv, npy, npz, idx (optionally gzipped) and folders of PNG/JPEG images, read
  * into fields (one value or array per sample). Several sources are joined row by row. Every error names
  * the file and, where it is about one sample, the sample and its line.
+ * Memory stays bounded for the sources that hold the bulk of large datasets: a `.npy` file larger than the
+ * cache is read a block of rows at a time when its samples are used, and a folder's images are decoded when
+ * used, keeping as many as fit in the cache (the rest are decoded again when fed). The other formats are
+ * read whole.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { createReadStream, closeSync, openSync, readFileSync, readSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { unzipSync } from 'fflate';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { parseIdx, parseNpy, type NdArray } from '../../core/eval/arrayFiles';
+import { checkNpySize, npyHeaderBytes, parseIdx, parseNpy, parseNpyHeader, type NdArray } from '../../core/eval/arrayFiles';
 import type { DataSource, ImageOptions } from '../../core/eval/spec';
 
 /** A problem with the data, at a JSON pointer of the spec. */
@@ -44,18 +48,30 @@ export interface Dataset {
   files: { file: string; sha256: string }[];
 }
 
+/** Options of readDataset. */
+export interface ReadOptions {
+  /** Bytes of decoded or read data a large source keeps in memory (default 256 MB). */
+  cacheBytes?: number;
+}
+
+const CACHE_BYTES = 256 * 2 ** 20;
+
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
-/** A field backed by one n-d array whose first axis is the sample. */
-function arrayField(name: string, file: string, array: NdArray): Field {
+/**
+ * A field backed by one n-d array whose first axis is the sample: in memory, or read a row at a time by
+ * `row` (then `array.data` only gives the type).
+ */
+function arrayField(name: string, file: string, array: NdArray, row?: (i: number) => NdArray['data']): Field {
   const shape = array.shape.slice(1);
   const n = size(shape);
   const { data } = array;
   const big = data instanceof BigInt64Array || data instanceof BigUint64Array;
+  const values = row ?? ((i: number): NdArray['data'] => data.subarray(i * n, (i + 1) * n));
   return {
     name, file, shape,
-    scalar: (i) => (n === 1 ? Number(data[i]) : undefined),
-    values: (i) => (big ? Array.from((data as BigInt64Array).subarray(i * n, (i + 1) * n), Number) : (data as Float32Array).subarray(i * n, (i + 1) * n)),
+    scalar: (i) => (n === 1 ? Number(values(i)[0]) : undefined),
+    values: (i) => (big ? Array.from(values(i) as BigInt64Array, Number) : (values(i) as Float32Array)),
     where: (i) => `sample ${i} of ${file}`,
   };
 }
@@ -66,8 +82,8 @@ function shapeOf(v: Json): number[] {
   return Array.isArray(v) ? [v.length, ...(v.length > 0 ? shapeOf(v[0]) : [])] : [];
 }
 
-/** A field backed by one value per sample (jsonl/csv rows). */
-function listField(name: string, file: string, rows: Json[], where: (i: number) => string): Field {
+/** A field backed by one value per sample (jsonl/csv rows); `pointer` is its source's place in the spec. */
+function listField(name: string, file: string, rows: Json[], where: (i: number) => string, pointer: string): Field {
   const shape = shapeOf(rows[0]);
   return {
     name, file, shape,
@@ -80,7 +96,7 @@ function listField(name: string, file: string, rows: Json[], where: (i: number) 
       const flat = Array.isArray(v) ? (v as Json[]).flat(Infinity as 1) : [v];
       for (let k = 0; k < flat.length; k++) {
         if (typeof flat[k] !== 'number') {
-          throw new DataProblem('/data', `Field '${name}' of ${where(i)} holds ${JSON.stringify(flat[k])} where a number is expected.`);
+          throw new DataProblem(pointer, `Field '${name}' of ${where(i)} holds ${JSON.stringify(flat[k])} where a number is expected.`);
         }
       }
       return flat as number[];
@@ -105,7 +121,7 @@ async function formatOf(source: DataSource, file: string): Promise<NonNullable<D
 
 const maybeGunzip = (bytes: Uint8Array): Uint8Array => (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes);
 
-function jsonlFields(text: string, file: string): { count: number; fields: Field[] } {
+function jsonlFields(text: string, file: string, pointer: string): { count: number; fields: Field[] } {
   const lines = text.split(/\r?\n/);
   const records: { [k: string]: Json }[] = [];
   const lineOf: number[] = [];
@@ -129,12 +145,12 @@ function jsonlFields(text: string, file: string): { count: number; fields: Field
       if (!(name in r)) throw new Error(`${where(i)} has no field '${name}' (the first sample has it)`);
       return r[name];
     });
-    return listField(name, file, rows, where);
+    return listField(name, file, rows, where, pointer);
   });
   return { count: records.length, fields };
 }
 
-function csvFields(text: string, file: string): { count: number; fields: Field[] } {
+function csvFields(text: string, file: string, pointer: string): { count: number; fields: Field[] } {
   const records = parseCsv(text, { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
   if (records.length === 0) throw new Error('it holds no rows');
   const where = (i: number): string => `sample ${i} (line ${i + 2} of ${file})`;
@@ -144,7 +160,7 @@ function csvFields(text: string, file: string): { count: number; fields: Field[]
       const n = Number(v);
       return v !== '' && Number.isFinite(n) ? n : v;
     });
-    return listField(name, file, rows, where);
+    return listField(name, file, rows, where, pointer);
   });
   return { count: records.length, fields };
 }
@@ -213,7 +229,49 @@ export function preprocessImage(bytes: Uint8Array, file: string, options: ImageO
   return { data: out, shape: nchw ? [c, oh, ow] : [oh, ow, c] };
 }
 
-async function imageFields(folder: string, file: string, options: ImageOptions): Promise<{ count: number; fields: Field[] }> {
+/**
+ * A folder of images: PNG/JPEG files, or one subfolder of them per class (fields 'label' and 'class'). Images
+ * are decoded when a sample is used (the spec's checks use every selected one before inference), and kept
+ * while they fit in `cacheBytes`; the first is decoded here for the shape.
+ */
+async function imageFields(folder: string, file: string, options: ImageOptions, pointer: string, cacheBytes: number): Promise<{ count: number; fields: Field[] }> {
+  const { items, classes } = await listImages(folder);
+  const decode = (i: number): { data: Float32Array; shape: number[] } => {
+    try {
+      return preprocessImage(readFileSync(path.join(folder, items[i].file)), items[i].file, options);
+    } catch (error) {
+      throw new DataProblem(`${pointer}/path`, `Data folder '${file}': image ${items[i].file}: ${error instanceof Error ? error.message : String(error)}.`);
+    }
+  };
+  const first = decode(0);
+  const { shape } = first;
+  const kept = new Map<number, Float32Array>([[0, first.data]]);
+  let keptBytes = first.data.byteLength;
+  const image = (i: number): Float32Array => {
+    const known = kept.get(i);
+    if (known) return known;
+    const decoded = decode(i);
+    if (decoded.shape.join() !== shape.join()) {
+      throw new DataProblem(`${pointer}/path`, `Data folder '${file}': image ${items[i].file} is ${decoded.shape.join('x')} after preprocessing, the first was ${shape.join('x')}; set image.size to resize them all.`);
+    }
+    if (keptBytes + decoded.data.byteLength <= cacheBytes) {
+      kept.set(i, decoded.data);
+      keptBytes += decoded.data.byteLength;
+    }
+    return decoded.data;
+  };
+  const where = (i: number): string => `sample ${i} (${items[i].file} in ${file})`;
+  const fields: Field[] = [{ name: 'image', file, shape, scalar: (i) => (size(shape) === 1 ? image(i)[0] : undefined), values: image, where }];
+  fields.push(listField('file', file, items.map((it) => it.file), where, pointer));
+  if (classes.length > 0) {
+    fields.push(listField('label', file, items.map((it) => it.label!), where, pointer));
+    fields.push(listField('class', file, items.map((it) => it.cls!), where, pointer));
+  }
+  return { count: items.length, fields };
+}
+
+/** The images of a folder, sorted: its own, or those of its subfolders (one per class, label = index). */
+async function listImages(folder: string): Promise<{ items: { file: string; label?: number; cls?: string }[]; classes: string[] }> {
   const isImage = (n: string): boolean => /\.(png|jpe?g)$/i.test(n);
   const entries = await fs.readdir(folder, { withFileTypes: true });
   const classes = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
@@ -226,36 +284,62 @@ async function imageFields(folder: string, file: string, options: ImageOptions):
     for (const name of entries.filter((e) => e.isFile() && isImage(e.name)).map((e) => e.name).sort()) items.push({ file: name });
   }
   if (items.length === 0) throw new Error('it holds no PNG or JPEG images');
-  const images: Float32Array[] = [];
-  let shape: number[] = [];
-  for (const item of items) {
-    let decoded;
-    try {
-      decoded = preprocessImage(await fs.readFile(path.join(folder, item.file)), item.file, options);
-    } catch (error) {
-      throw new Error(`image ${item.file}: ${error instanceof Error ? error.message : String(error)}`);
+  return { items, classes };
+}
+
+/** Reads `length` bytes of a file at `position` (synchronously: fields are read when a sample is used). */
+function readAt(file: string, position: number, length: number): Uint8Array {
+  const buffer = new Uint8Array(length);
+  const fd = openSync(file, 'r');
+  try {
+    for (let done = 0; done < length;) {
+      const n = readSync(fd, buffer, done, length - done, position + done);
+      if (n === 0) throw new Error(`the file ends at byte ${position + done} (was it changed while in use?)`);
+      done += n;
     }
-    if (images.length > 0 && decoded.shape.join() !== shape.join()) {
-      throw new Error(`image ${item.file} is ${decoded.shape.join('x')} after preprocessing, the first was ${shape.join('x')}; set image.size to resize them all`);
+  } finally {
+    closeSync(fd);
+  }
+  return buffer;
+}
+
+/**
+ * A `.npy` file larger than the cache (undefined when it is gzipped: that one is read whole). Its header is
+ * read here and the file hashed as a stream; a sample's values are read with the block of rows that starts
+ * at it (about `cacheBytes` / 16, at least one row), so that samples used in order, as the evaluation uses
+ * them, are read once.
+ */
+async function lazyNpyField(file: string, name: string, shown: string, pointer: string, fileBytes: number, cacheBytes: number): Promise<{ count: number; field: Field; sha256: string } | undefined> {
+  const start = readAt(file, 0, Math.min(12, fileBytes));
+  if (start[0] === 0x1f && start[1] === 0x8b) return undefined;
+  const header = parseNpyHeader(readAt(file, 0, Math.min(npyHeaderBytes(start), fileBytes)));
+  checkNpySize(header, fileBytes);
+  if (header.shape.length === 0) throw new Error('it holds a scalar, not one value per sample');
+  const count = header.shape[0];
+  const n = size(header.shape.slice(1));
+  const rowBytes = n * header.itemBytes;
+  const blockRows = Math.max(1, Math.floor(cacheBytes / 16 / Math.max(1, rowBytes)));
+  let block = { first: 0, rows: 0, data: header.view(new ArrayBuffer(0), 0, 0) };
+  const row = (i: number): NdArray['data'] => {
+    if (i < block.first || i >= block.first + block.rows) {
+      const rows = Math.min(blockRows, count - i);
+      let bytes: Uint8Array;
+      try {
+        bytes = readAt(file, header.offset + i * rowBytes, rows * rowBytes);
+      } catch (error) {
+        throw new DataProblem(`${pointer}/path`, `Data file '${shown}': reading sample ${i}: ${error instanceof Error ? error.message : String(error)}.`);
+      }
+      block = { first: i, rows, data: header.view(bytes.buffer as ArrayBuffer, 0, rows * n) };
     }
-    shape = decoded.shape;
-    images.push(decoded.data);
-  }
-  const n = size(shape);
-  const all = new Float32Array(items.length * n);
-  images.forEach((img, i) => all.set(img, i * n));
-  const where = (i: number): string => `sample ${i} (${items[i].file} in ${file})`;
-  const fields: Field[] = [{ ...arrayField('image', file, { shape: [items.length, ...shape], data: all }), where }];
-  fields.push(listField('file', file, items.map((it) => it.file), where));
-  if (classes.length > 0) {
-    fields.push(listField('label', file, items.map((it) => it.label!), where));
-    fields.push(listField('class', file, items.map((it) => it.cls!), where));
-  }
-  return { count: items.length, fields };
+    return block.data.subarray((i - block.first) * n, (i - block.first + 1) * n);
+  };
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return { count, field: arrayField(name, shown, { shape: header.shape, data: block.data }, row), sha256: hash.digest('hex') };
 }
 
 /** Reads one source into fields. `specDir` resolves its path; `pointer` is its place in the spec. */
-async function readSource(source: DataSource, specDir: string, pointer: string): Promise<{ count: number; fields: Field[]; file: string; sha256: string }> {
+async function readSource(source: DataSource, specDir: string, pointer: string, cacheBytes: number): Promise<{ count: number; fields: Field[]; file: string; sha256: string }> {
   const file = path.resolve(specDir, source.path);
   const shown = source.path;
   try {
@@ -268,13 +352,18 @@ async function readSource(source: DataSource, specDir: string, pointer: string):
     if ((format === 'npy' || format === 'idx') && !source.as) {
       throw new DataProblem(`${pointer}`, `'${shown}' holds one array: name its field with "as" (e.g. "as": "image").`);
     }
-    if (format === 'images') return { ...(await imageFields(file, shown, source.image ?? {})), file, sha256: 'folder' };
+    if (format === 'images') return { ...(await imageFields(file, shown, source.image ?? {}, pointer, cacheBytes)), file, sha256: 'folder' };
+    if (format === 'npy') {
+      const { size: fileBytes } = await fs.stat(file);
+      const lazy = fileBytes > cacheBytes ? await lazyNpyField(file, source.as!, shown, pointer, fileBytes, cacheBytes) : undefined;
+      if (lazy) return { count: lazy.count, fields: [lazy.field], file, sha256: lazy.sha256 };
+    }
     // Each file is read once: parsed, and hashed for the results.
     const raw = await fs.readFile(file);
     const sha256 = createHash('sha256').update(raw).digest('hex');
     switch (format) {
-      case 'jsonl': return { ...jsonlFields(maybeGunzip(raw).toString(), shown), file, sha256 };
-      case 'csv': return { ...csvFields(maybeGunzip(raw).toString(), shown), file, sha256 };
+      case 'jsonl': return { ...jsonlFields(maybeGunzip(raw).toString(), shown, pointer), file, sha256 };
+      case 'csv': return { ...csvFields(maybeGunzip(raw).toString(), shown, pointer), file, sha256 };
       case 'npy':
       case 'idx': {
         const bytes = maybeGunzip(raw);
@@ -307,14 +396,14 @@ async function readSource(source: DataSource, specDir: string, pointer: string):
 }
 
 /** Reads every source and joins them row by row. */
-export async function readDataset(sources: readonly DataSource[], specDir: string, single: boolean): Promise<Dataset> {
+export async function readDataset(sources: readonly DataSource[], specDir: string, single: boolean, options: ReadOptions = {}): Promise<Dataset> {
   const fields = new Map<string, Field>();
   const files: Dataset['files'] = [];
   let count = -1;
   let first = '';
   for (const [i, source] of sources.entries()) {
     const pointer = single ? '/data' : `/data/${i}`;
-    const read = await readSource(source, specDir, pointer);
+    const read = await readSource(source, specDir, pointer, options.cacheBytes ?? CACHE_BYTES);
     files.push({ file: read.file, sha256: read.sha256 });
     if (count >= 0 && read.count !== count) {
       throw new DataProblem(pointer, `'${source.path}' has ${read.count} samples but '${first}' has ${count}: joined sources need the same number of rows.`);

@@ -45,6 +45,8 @@ export interface EvalOptions {
   version?: string;
   /** Score in a worker thread beside onnxruntime (default: scoringWorkerPays). */
   scoringWorker?: boolean;
+  /** Bytes of data a large source keeps in memory (readDataset's default: 256 MB). */
+  dataCacheBytes?: number;
 }
 
 /** Output values to score (all configurations) from which a worker pays for its start (about 20-70 ms). */
@@ -108,7 +110,7 @@ class Checker {
 const dimsText = (shape: readonly (number | string | null)[] | null): string => (shape ? `[${shape.map((d) => d ?? '?').join(', ')}]` : '[?]');
 
 /** Reads and checks a spec, its model and data; throws SpecError before any inference. */
-async function prepare(specPath: string, signal?: AbortSignal) {
+async function prepare(specPath: string, signal?: AbortSignal, dataCacheBytes?: number) {
   const text = await fs.readFile(specPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new SpecError(specPath, [{ pointer: '', message: `Cannot read the spec: ${error.message}`, range: { line: 0, character: 0, endLine: 0, endCharacter: 0 } }]);
   });
@@ -129,7 +131,7 @@ async function prepare(specPath: string, signal?: AbortSignal) {
   }
   let data: Dataset;
   try {
-    data = await readDataset(spec.data, dir, !Array.isArray((JSON.parse(text) as { data: unknown }).data));
+    data = await readDataset(spec.data, dir, !Array.isArray((JSON.parse(text) as { data: unknown }).data), { cacheBytes: dataCacheBytes });
   } catch (error) {
     if (error instanceof DataProblem) {
       check.add(error.pointer, error.message);
@@ -197,7 +199,8 @@ function checkSamples(spec: EvalSpec, inputs: InputPlan[], data: Dataset, sample
       try {
         values = input.field.values(s);
       } catch (error) {
-        if (bad(`/inputs/${input.name}`, (error as Error).message)) return labelField;
+        // A sample the data cannot give (not numbers, an image that does not decode): at its source in the spec.
+        if (bad(error instanceof DataProblem ? error.pointer : `/inputs/${input.name}`, (error as Error).message)) return labelField;
         continue;
       }
       const expected = input.size + (input.window ? 1 : 0);
@@ -231,7 +234,7 @@ function checkSamples(spec: EvalSpec, inputs: InputPlan[], data: Dataset, sample
       try {
         values = labelField.values(s);
       } catch (error) {
-        if (bad('/label', (error as Error).message)) return labelField;
+        if (bad(error instanceof DataProblem ? error.pointer : '/label', (error as Error).message)) return labelField;
       }
       if (outSize !== undefined && values.length !== outSize) {
         if (bad('/label', `Target of ${labelField.where(s)} has ${values.length} value(s); the model's output has ${outSize} per sample.`)) return labelField;
@@ -260,7 +263,7 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
   const { signal } = options;
   const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
   options.onProgress?.({ phase: 'checking', done: 0, total: 0, message: 'Checking the spec, model and data' });
-  const { text, spec, check, dir, model, data } = await prepare(path.resolve(specPath), signal);
+  const { text, spec, check, dir, model, data } = await prepare(path.resolve(specPath), signal, options.dataCacheBytes);
   const task = spec.task.type;
 
   const output = model.outputs.find((o) => o.name === (spec.task.output ?? model.outputs[0]?.name));
