@@ -28,7 +28,7 @@ import { Scoring, ScoringWorker, type ScoringResults, type ScoringSetup } from '
 /** Progress of a run. */
 export interface EvalProgress {
   phase: 'checking' | 'running';
-  /** Inference runs done and planned. */
+  /** Inference runs (running) or samples checked (checking): done and planned. */
   done: number;
   total: number;
   message: string;
@@ -181,8 +181,11 @@ function planInputs(spec: EvalSpec, model: EvalModel, data: Dataset, check: Chec
   return plans;
 }
 
-/** Checks every selected sample's values (numbers, size) and label against the task; problems name the sample. */
-function checkSamples(spec: EvalSpec, inputs: InputPlan[], data: Dataset, samples: number[], width: number | undefined, outSize: number | undefined, check: Checker): Field | undefined {
+/**
+ * Checks every selected sample's values (numbers, size) and label against the task; problems name the sample.
+ * Images are decoded here (and large files read), so it reports progress and yields every 100 ms or so.
+ */
+async function checkSamples(spec: EvalSpec, inputs: InputPlan[], data: Dataset, samples: number[], width: number | undefined, outSize: number | undefined, check: Checker, options: EvalOptions): Promise<Field | undefined> {
   const labelField = spec.task.type === 'language-model' ? data.fields.get(spec.task.tokens!) : data.fields.get(spec.label);
   const needsLabel = spec.task.type === 'classification' || spec.task.type === 'regression';
   if (needsLabel && !labelField) {
@@ -193,7 +196,14 @@ function checkSamples(spec: EvalSpec, inputs: InputPlan[], data: Dataset, sample
     check.add(pointer, message);
     return check.problems.length >= 20;
   };
-  for (const s of samples) {
+  let yielded = performance.now();
+  for (const [k, s] of samples.entries()) {
+    if ((k & 63) === 63 && performance.now() - yielded > 100) {
+      options.onProgress?.({ phase: 'checking', done: k, total: samples.length, message: `Checking the data: sample ${k} of ${samples.length}` });
+      await new Promise(setImmediate);
+      options.signal?.throwIfAborted();
+      yielded = performance.now();
+    }
     for (const input of inputs) {
       let values: ArrayLike<number>;
       try {
@@ -283,7 +293,7 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
   const samples = pickSamples(data.count, spec.limit, spec.seed);
   const inputs = planInputs(spec, model, data, check);
   check.throwIfAny();
-  const labelField = checkSamples(spec, inputs, data, samples, width, outSize, check);
+  const labelField = await checkSamples(spec, inputs, data, samples, width, outSize, check, options);
   let slices: Slices | undefined;
   try {
     slices = buildSlices(spec.slices, samples.length, (field, k) => (field === SAMPLE_INDEX ? samples[k] : data.fields.get(field)?.scalar(samples[k])), spec.label);
