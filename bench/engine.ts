@@ -22,18 +22,25 @@ async function main(): Promise<void> {
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
     const read = await readOverviewInWorker(workerScript('overviewWorker'), modelPath);
-    await analyzePlanned(pool, modelPath, read.plan, parseSchemeList(schemes).map((s) => s.id));
+    await analyzePlanned(
+      pool,
+      modelPath,
+      read.plan,
+      parseSchemeList(schemes).map((s) => s.id),
+    );
     loop.disable();
     pool.dispose();
     process.stdout.write(JSON.stringify({ seconds: (performance.now() - started) / 1000, maxDelayMs: loop.max / 1e6 }));
   } else if (command === 'inspect') {
     const report = await inspectModel(modelPath, parseSchemeList(rest[0]));
-    process.stdout.write(JSON.stringify({
-      maxRssBytes: process.resourceUsage().maxRSS * 1024,
-      seconds: (performance.now() - started) / 1000,
-      weights: report.weights.length,
-      threads: availableParallelism(),
-    }));
+    process.stdout.write(
+      JSON.stringify({
+        maxRssBytes: process.resourceUsage().maxRSS * 1024,
+        seconds: (performance.now() - started) / 1000,
+        weights: report.weights.length,
+        threads: availableParallelism(),
+      }),
+    );
   } else {
     throw new Error(`unknown bench command ${command}`);
   }

@@ -64,10 +64,20 @@ function externalModel(name: string, count: number): string {
   for (let i = 0; i < count; i++) {
     writeSync(fd, bytes);
     inits.push(externalTensor(`w${i}`, DT.float32, [rows, cols], `${name}.bin`, i * bytes.length, bytes.length));
-    nodes.push(node('MatMul', [i === 0 ? 'x' : `h${i}`, `w${i}`], [i === count - 1 ? 'y' : `h${i + 1}`], `/layers.${i}/MatMul`));
+    nodes.push(
+      node('MatMul', [i === 0 ? 'x' : `h${i}`, `w${i}`], [i === count - 1 ? 'y' : `h${i + 1}`], `/layers.${i}/MatMul`),
+    );
   }
   closeSync(fd);
-  writeFileSync(file, model({ node: nodes, initializer: inits, input: [value('x', DT.float32, ['batch', rows])], output: [value('y', DT.float32, ['batch', cols])] }));
+  writeFileSync(
+    file,
+    model({
+      node: nodes,
+      initializer: inits,
+      input: [value('x', DT.float32, ['batch', rows])],
+      output: [value('y', DT.float32, ['batch', cols])],
+    }),
+  );
   return file;
 }
 
@@ -83,20 +93,32 @@ async function main(): Promise<void> {
   for (const [name, fn] of Object.entries(kernels)) ours[name] = best(fn);
   const raw = path.join(dir, 'w.f32');
   writeFileSync(raw, new Uint8Array(w.buffer));
-  const py = spawnSync('python3', [path.join(__dirname, 'numpyReference.py'), raw, String(rows), String(cols), String(repeats)], { encoding: 'utf8' });
+  const py = spawnSync(
+    'python3',
+    [path.join(__dirname, 'numpyReference.py'), raw, String(rows), String(cols), String(repeats)],
+    { encoding: 'utf8' },
+  );
   rmSync(raw);
   const numpy: Record<string, number> | undefined = py.status === 0 ? JSON.parse(py.stdout) : undefined;
   if (!numpy) console.error(`NumPy reference did not run (python3 with numpy needed): ${py.stderr || py.error}`);
 
-  console.log(`\n1. Kernels, single thread, ${rows} x ${cols} float32 (${(gb * 1000).toFixed(0)} MB), best of ${repeats}`);
+  console.log(
+    `\n1. Kernels, single thread, ${rows} x ${cols} float32 (${(gb * 1000).toFixed(0)} MB), best of ${repeats}`,
+  );
   console.log('kernel           QuantLens GB/s   NumPy GB/s   ratio');
   for (const name of Object.keys(kernels)) {
     const q = gb / ours[name];
     const n = numpy ? gb / numpy[name] : NaN;
-    console.log(`${name.padEnd(16)} ${q.toFixed(3).padStart(14)} ${n.toFixed(3).padStart(12)} ${(q / n).toFixed(2).padStart(7)}x`);
+    console.log(
+      `${name.padEnd(16)} ${q.toFixed(3).padStart(14)} ${n.toFixed(3).padStart(12)} ${(q / n).toFixed(2).padStart(7)}x`,
+    );
   }
-  console.log('(int8-channel, int4-block32: scales + error metrics + per-cell SQNR. histogram-256: range + 256 bins. full-report: stats +');
-  console.log(' 256-bin histogram + fp16, fp8-e4m3, int8-channel, int8-tensor, int4-block32, int4-block128; NumPy does fp16 in place of fp8.)');
+  console.log(
+    '(int8-channel, int4-block32: scales + error metrics + per-cell SQNR. histogram-256: range + 256 bins. full-report: stats +',
+  );
+  console.log(
+    ' 256-bin histogram + fp16, fp8-e4m3, int8-channel, int8-tensor, int4-block32, int4-block128; NumPy does fp16 in place of fp8.)',
+  );
 
   // 2. The pool on a 1 GB model, with the extension's path: read + plan in a worker, analysis in the pool.
   const count = Math.max(1, Math.round((poolGb * 1e9) / (rows * cols * 4)));
@@ -107,18 +129,24 @@ async function main(): Promise<void> {
   let maxDelay = 0;
   const engine = path.join(__dirname, '..', 'dist', 'benchEngine.js');
   for (const threads of [...new Set([1, cores])]) {
-    const child = spawnSync(process.execPath, [engine, 'pool', poolModel, String(threads), ids.join(',')], { encoding: 'utf8' });
+    const child = spawnSync(process.execPath, [engine, 'pool', poolModel, String(threads), ids.join(',')], {
+      encoding: 'utf8',
+    });
     if (child.status !== 0) throw new Error(`pool run failed: ${child.stderr}`);
     const r = JSON.parse(child.stdout) as { seconds: number; maxDelayMs: number };
     timings[threads] = r.seconds;
     maxDelay = Math.max(maxDelay, r.maxDelayMs);
   }
   const numpyFull = numpy ? gb / numpy['full-report'] : NaN;
-  console.log(`\n2. Full report (stats + histogram + 6 schemes) of a ${modelGb.toFixed(2)} GB model (${count} x ${rows} x ${cols} float32, external data), read from disk`);
+  console.log(
+    `\n2. Full report (stats + histogram + 6 schemes) of a ${modelGb.toFixed(2)} GB model (${count} x ${rows} x ${cols} float32, external data), read from disk`,
+  );
   console.log('threads   seconds   GB/s    GB/s per thread vs NumPy single thread');
   for (const [threads, s] of Object.entries(timings)) {
     const rate = modelGb / s;
-    console.log(`${threads.padStart(7)} ${s.toFixed(2).padStart(9)} ${rate.toFixed(3).padStart(7)}    ${(rate / Number(threads) / numpyFull).toFixed(2)}x`);
+    console.log(
+      `${threads.padStart(7)} ${s.toFixed(2).padStart(9)} ${rate.toFixed(3).padStart(7)}    ${(rate / Number(threads) / numpyFull).toFixed(2)}x`,
+    );
   }
   console.log(`main-thread event loop, max delay during analysis: ${maxDelay.toFixed(1)} ms (bound: 50 ms)`);
   rmSync(path.dirname(poolModel), { recursive: true, force: true });
@@ -128,7 +156,11 @@ async function main(): Promise<void> {
     const bigCount = Math.max(1, Math.round((bigGb * 1e9) / (rows * cols * 4)));
     const bigModel = externalModel('big', bigCount);
     const largest = rows * cols * 4;
-    const child = spawnSync(process.execPath, [path.join(__dirname, '..', 'dist', 'benchEngine.js'), 'inspect', bigModel, bigSchemes], { encoding: 'utf8' });
+    const child = spawnSync(
+      process.execPath,
+      [path.join(__dirname, '..', 'dist', 'benchEngine.js'), 'inspect', bigModel, bigSchemes],
+      { encoding: 'utf8' },
+    );
     rmSync(path.dirname(bigModel), { recursive: true, force: true });
     if (child.status !== 0) {
       console.error(`3 GB run failed: ${child.stderr}`);
@@ -136,8 +168,12 @@ async function main(): Promise<void> {
     } else {
       const m = JSON.parse(child.stdout) as { maxRssBytes: number; seconds: number; weights: number; threads: number };
       const bound = 1.5 * largest + 300e6;
-      console.log(`\n3. ${((bigCount * largest) / 1e9).toFixed(2)} GB external-data model (${m.weights} weights of ${(largest / 1e6).toFixed(0)} MB), inspect --schemes ${bigSchemes}, ${m.threads} threads`);
-      console.log(`peak RSS ${(m.maxRssBytes / 1e6).toFixed(0)} MB; bound 1.5 x largest tensor + 300 MB = ${(bound / 1e6).toFixed(0)} MB: ${m.maxRssBytes <= bound ? 'within' : 'EXCEEDED'}; ${m.seconds.toFixed(1)} s`);
+      console.log(
+        `\n3. ${((bigCount * largest) / 1e9).toFixed(2)} GB external-data model (${m.weights} weights of ${(largest / 1e6).toFixed(0)} MB), inspect --schemes ${bigSchemes}, ${m.threads} threads`,
+      );
+      console.log(
+        `peak RSS ${(m.maxRssBytes / 1e6).toFixed(0)} MB; bound 1.5 x largest tensor + 300 MB = ${(bound / 1e6).toFixed(0)} MB: ${m.maxRssBytes <= bound ? 'within' : 'EXCEEDED'}; ${m.seconds.toFixed(1)} s`,
+      );
       if (m.maxRssBytes > bound) process.exitCode = 1;
     }
   }

@@ -12,7 +12,14 @@ const dir = mkdtempSync(path.join(tmpdir(), 'quantlens-wasm-'));
 const out = path.join(dir, 'kernels.wasm');
 const { error, stderr } = await asc.main([
   path.join(root, 'assembly', 'kernels.ts'),
-  '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd', '--outFile', out,
+  '-O3',
+  '--runtime',
+  'stub',
+  '--noAssert',
+  '--enable',
+  'simd',
+  '--outFile',
+  out,
 ]);
 if (error) {
   console.error(stderr.toString());

@@ -39,15 +39,39 @@ export function packageVsix(target = `${process.platform}-${process.arch}`, out?
   writeFileSync(ignoreFile, `${readFileSync(path.join(ROOT, '.vscodeignore'), 'utf8')}\n${targetBinaries}\n`);
   // Every bundle the extension loads must be in the package (a worker missing from .vscodeignore fails only
   // when that worker starts).
-  const listed = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'ls', '--ignoreFile', ignoreFile], { cwd: ROOT, encoding: 'utf8' });
-  const needed = ['dist/extension.js', ...readdirSync(path.join(ROOT, 'dist')).filter((f) => f.endsWith('Worker.js')).map((f) => `dist/${f}`)];
-  const missing = needed.filter((f) => !listed.stdout.split('\n').map((l) => l.trim()).includes(f));
+  const listed = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'ls', '--ignoreFile', ignoreFile],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
+  const needed = [
+    'dist/extension.js',
+    ...readdirSync(path.join(ROOT, 'dist'))
+      .filter((f) => f.endsWith('Worker.js'))
+      .map((f) => `dist/${f}`),
+  ];
+  const missing = needed.filter(
+    (f) =>
+      !listed.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .includes(f),
+  );
   if (listed.status !== 0 || missing.length > 0) {
-    throw new Error(`The VSIX would miss ${missing.join(', ') || '(vsce ls failed)'}: add them to .vscodeignore. ${listed.stderr}`);
+    throw new Error(
+      `The VSIX would miss ${missing.join(', ') || '(vsce ls failed)'}: add them to .vscodeignore. ${listed.stderr}`,
+    );
   }
   run(process.execPath, [
     path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'),
-    'package', '--target', target, '--ignoreFile', ignoreFile, '--out', vsix, '--allow-missing-repository',
+    'package',
+    '--target',
+    target,
+    '--ignoreFile',
+    ignoreFile,
+    '--out',
+    vsix,
+    '--allow-missing-repository',
   ]);
   console.log(`[package] ${path.relative(process.cwd(), vsix)}: ${(statSync(vsix).size / 2 ** 20).toFixed(1)} MiB`);
   return vsix;

@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { runUiTests } from './uiTests';
-import { ensureTestEnv, exposeAutomation, fixWebviewServiceWorkers, launchChromium, ROOT, startServer, workbenchUrl } from './vscodeServer';
+import {
+  ensureTestEnv,
+  exposeAutomation,
+  fixWebviewServiceWorkers,
+  launchChromium,
+  ROOT,
+  startServer,
+  workbenchUrl,
+} from './vscodeServer';
 
 /** Counts of one test stage. */
 export interface StageResult {
@@ -24,14 +32,24 @@ export function fixtureWorkspace(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'quantlens-ws-'));
   cpSync(path.join(ROOT, 'test', 'fixtures', 'models'), dir, { recursive: true });
   // The demo's trained classifier and its evaluation spec (the evaluation tests run it).
-  cpSync(path.join(ROOT, 'demo', 'mnist'), path.join(dir, 'mnist'), { recursive: true, filter: (f) => !f.endsWith('.results.json') && !f.endsWith('.qplan.json') });
+  cpSync(path.join(ROOT, 'demo', 'mnist'), path.join(dir, 'mnist'), {
+    recursive: true,
+    filter: (f) => !f.endsWith('.results.json') && !f.endsWith('.qplan.json'),
+  });
   return dir;
 }
 
 /** Runs the mocha suite in the extension host; returns its counts as reported by the suite. */
 export async function runIntegrationSuite(codeServer: string, verbose = false): Promise<StageResult> {
   const workspace = fixtureWorkspace();
-  const server = await startServer({ codeServer, verbose, env: { QUANTLENS_LOG_TO_CONSOLE: process.env.QUANTLENS_LOG_TO_CONSOLE ?? '0', QUANTLENS_TEST_GREP: process.env.QUANTLENS_TEST_GREP ?? '' } });
+  const server = await startServer({
+    codeServer,
+    verbose,
+    env: {
+      QUANTLENS_LOG_TO_CONSOLE: process.env.QUANTLENS_LOG_TO_CONSOLE ?? '0',
+      QUANTLENS_TEST_GREP: process.env.QUANTLENS_TEST_GREP ?? '',
+    },
+  });
   const browser = await launchChromium();
   let summary: StageResult | undefined;
   try {
@@ -45,11 +63,13 @@ export async function runIntegrationSuite(codeServer: string, verbose = false): 
       }
     });
     await fixWebviewServiceWorkers(page);
-    await page.goto(workbenchUrl(server.port, {
-      folder: workspace,
-      extensionDevelopmentPath: ROOT,
-      extensionTestsPath: path.join(ROOT, 'dist', 'test', 'integration', 'index.js'),
-    }));
+    await page.goto(
+      workbenchUrl(server.port, {
+        folder: workspace,
+        extensionDevelopmentPath: ROOT,
+        extensionTestsPath: path.join(ROOT, 'dist', 'test', 'integration', 'index.js'),
+      }),
+    );
     const code = await Promise.race([
       exited,
       new Promise<number>((resolve) => setTimeout(() => resolve(-1), SUITE_TIMEOUT_MS).unref()),

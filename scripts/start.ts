@@ -6,7 +6,14 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { ensureTestEnv, fixWebviewServiceWorkers, launchChromium, ROOT, startServer, workbenchUrl } from './vscodeServer';
+import {
+  ensureTestEnv,
+  fixWebviewServiceWorkers,
+  launchChromium,
+  ROOT,
+  startServer,
+  workbenchUrl,
+} from './vscodeServer';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -44,8 +51,10 @@ async function main(): Promise<void> {
     }
   });
   console.log(`\nQuantLens (development build) in VS Code on ${folder}:\n\n  ${url}\n`);
-  console.log('Open it in a browser on this machine (over SSH: forward the port, e.g. ssh -L ' +
-    `${server.port}:127.0.0.1:${server.port}). Press Ctrl+C to stop.`);
+  console.log(
+    'Open it in a browser on this machine (over SSH: forward the port, e.g. ssh -L ' +
+      `${server.port}:127.0.0.1:${server.port}). Press Ctrl+C to stop.`,
+  );
   if (args.includes('--open')) {
     if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
       console.error('--open needs a display (DISPLAY is not set); open the URL above in your browser instead.');

@@ -23,7 +23,10 @@ interface Row {
 const rows: Row[] = [];
 const MAX_VSIX_BYTES = 30 * 1024 * 1024;
 
-async function stage(name: string, fn: () => Promise<{ passed: number; failed: number }> | { passed: number; failed: number }): Promise<void> {
+async function stage(
+  name: string,
+  fn: () => Promise<{ passed: number; failed: number }> | { passed: number; failed: number },
+): Promise<void> {
   console.log(`\n=== ${name} ===`);
   const started = Date.now();
   let result: { passed: number; failed: number };
@@ -44,13 +47,23 @@ function check(command: string, args: string[]): { passed: number; failed: numbe
 
 function unitTests(): { passed: number; failed: number } {
   const tap = path.join(mkdtempSync(path.join(tmpdir(), 'quantlens-unit-')), 'unit.tap');
-  const files = readdirSync(path.join(ROOT, 'test', 'unit')).filter((f) => f.endsWith('.test.ts')).map((f) => `test/unit/${f}`);
-  spawnSync(process.execPath, [
-    '--import', 'tsx', '--test',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
-    ...files,
-  ], { cwd: ROOT, stdio: 'inherit' });
+  const files = readdirSync(path.join(ROOT, 'test', 'unit'))
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => `test/unit/${f}`);
+  spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      ...files,
+    ],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
   const text = readFileSync(tap, 'utf8');
   const count = (key: string): number => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
   rmSync(path.dirname(tap), { recursive: true, force: true });
@@ -62,9 +75,14 @@ function unitTests(): { passed: number; failed: number } {
 async function main(): Promise<void> {
   const started = Date.now();
   await stage('build', () => check(process.execPath, ['scripts/build.mjs']));
-  await stage('typecheck', () => check(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit']));
-  await stage('typecheck (webview)', () => check(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'webview/tsconfig.json', '--noEmit']));
+  await stage('typecheck', () =>
+    check(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit']),
+  );
+  await stage('typecheck (webview)', () =>
+    check(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'webview/tsconfig.json', '--noEmit']),
+  );
   await stage('lint', () => check(process.execPath, ['node_modules/eslint/bin/eslint.js', '.']));
+  await stage('format', () => check(process.execPath, ['node_modules/prettier/bin/prettier.cjs', '--check', '.']));
   let codeServer = '';
   await stage('test environment', () => {
     codeServer = ensureTestEnv();
@@ -80,7 +98,9 @@ async function main(): Promise<void> {
       vsix = packageVsix(undefined, path.join(outDir, 'quantlens-test.vsix'));
       const size = statSync(vsix).size;
       const ok = size <= MAX_VSIX_BYTES;
-      console.log(`VSIX size ${(size / 2 ** 20).toFixed(1)} MiB (limit ${MAX_VSIX_BYTES / 2 ** 20} MiB): ${ok ? 'ok' : 'TOO LARGE'}`);
+      console.log(
+        `VSIX size ${(size / 2 ** 20).toFixed(1)} MiB (limit ${MAX_VSIX_BYTES / 2 ** 20} MiB): ${ok ? 'ok' : 'TOO LARGE'}`,
+      );
       return ok ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
     });
     if (vsix) {
@@ -92,7 +112,9 @@ async function main(): Promise<void> {
   }
   console.log('\n=== summary ===');
   for (const r of rows) {
-    console.log(`${r.failed ? '✘' : '✔'} ${r.stage.padEnd(30)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed ${r.seconds.toFixed(1).padStart(7)} s`);
+    console.log(
+      `${r.failed ? '✘' : '✔'} ${r.stage.padEnd(30)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed ${r.seconds.toFixed(1).padStart(7)} s`,
+    );
   }
   const passed = rows.reduce((s, r) => s + r.passed, 0);
   const failed = rows.reduce((s, r) => s + r.failed, 0);

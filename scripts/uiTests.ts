@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import {
-  fixWebviewServiceWorkers, launchChromium, ROOT, serverCli, startServer, workbenchUrl, type VscodeServer,
+  fixWebviewServiceWorkers,
+  launchChromium,
+  ROOT,
+  serverCli,
+  startServer,
+  workbenchUrl,
+  type VscodeServer,
 } from './vscodeServer';
 
 /** Counts of one test stage. */
@@ -23,10 +29,14 @@ const TIMEOUT = 30_000;
 
 function workspaceCopy(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'quantlens-ui-'));
-  cpSync(path.join(ROOT, 'test', 'fixtures', 'models'), dir, { recursive: true, filter: (f) => !f.endsWith('.expected.json') });
+  cpSync(path.join(ROOT, 'test', 'fixtures', 'models'), dir, {
+    recursive: true,
+    filter: (f) => !f.endsWith('.expected.json'),
+  });
   cpSync(path.join(ROOT, 'demo', 'models', 'mnist_mlp_fp32.onnx'), path.join(dir, 'mnist_mlp_fp32.onnx'));
   // The trained demo classifier with its data and evaluation spec (paths in the spec are relative).
-  for (const f of ['mnist_mlp.onnx', 'images.idx.gz', 'labels.idx.gz', 'fields.csv', 'mnist.quantlens.json']) cpSync(path.join(ROOT, 'demo', 'mnist', f), path.join(dir, f));
+  for (const f of ['mnist_mlp.onnx', 'images.idx.gz', 'labels.idx.gz', 'fields.csv', 'mnist.quantlens.json'])
+    cpSync(path.join(ROOT, 'demo', 'mnist', f), path.join(dir, f));
   return dir;
 }
 
@@ -68,11 +78,17 @@ async function waitForActivation(page: Page): Promise<void> {
       .locator('.quick-input-list .monaco-list-row', { hasText: 'QuantLens: Show Log' })
       .first()
       .waitFor({ timeout: 2_000 })
-      .then(() => true, () => false);
+      .then(
+        () => true,
+        () => false,
+      );
     if (found) {
       // Run it: the log shows once the extension is active, and only then is its editor certain to be used.
       await page.keyboard.press('Enter');
-      await page.locator('.part.panel .monaco-editor', { hasText: 'activated in' }).first().waitFor({ timeout: TIMEOUT });
+      await page
+        .locator('.part.panel .monaco-editor', { hasText: 'activated in' })
+        .first()
+        .waitFor({ timeout: TIMEOUT });
       await page.keyboard.press('Control+J');
       break;
     }
@@ -85,7 +101,11 @@ async function waitForActivation(page: Page): Promise<void> {
 
 async function closeEditors(page: Page): Promise<void> {
   await runCommand(page, 'View: Close All Editors');
-  await page.locator('iframe.webview.ready').first().waitFor({ state: 'detached', timeout: TIMEOUT }).catch(() => undefined);
+  await page
+    .locator('iframe.webview.ready')
+    .first()
+    .waitFor({ state: 'detached', timeout: TIMEOUT })
+    .catch(() => undefined);
 }
 
 type UiTest = { name: string; run: (page: Page) => Promise<void> };
@@ -155,7 +175,10 @@ const devTests: UiTest[] = [
     name: 'a slice evaluation runs from the command palette: results view, Problems entries, plan warning with its quick fix',
     run: async (page) => {
       await openFromExplorer(page, 'mnist.quantlens.json');
-      await page.locator('.monaco-editor .view-line', { hasText: 'mnist_mlp.onnx' }).first().waitFor({ timeout: TIMEOUT });
+      await page
+        .locator('.monaco-editor .view-line', { hasText: 'mnist_mlp.onnx' })
+        .first()
+        .waitFor({ timeout: TIMEOUT });
       await runCommand(page, 'QuantLens: Run Slice Evaluation');
       const done = page.locator('.notifications-toasts .notification-toast', { hasText: 'Evaluated 1996 samples' });
       await done.waitFor({ timeout: 120_000 });
@@ -172,7 +195,10 @@ const devTests: UiTest[] = [
       await page.waitForTimeout(200);
       await page.screenshot({ path: path.join(ARTIFACTS, 'results-sweep-sensitivity.png') });
       await runCommand(page, 'View: Focus Problems (Errors, Warnings, Infos)');
-      await page.locator('.markers-panel .monaco-list-row', { hasText: 'accuracy on slice' }).first().waitFor({ timeout: TIMEOUT });
+      await page
+        .locator('.markers-panel .monaco-list-row', { hasText: 'accuracy on slice' })
+        .first()
+        .waitFor({ timeout: TIMEOUT });
       await page.screenshot({ path: path.join(ARTIFACTS, 'problems-sensitive-layers.png') });
       await closeEditors(page);
       await openFromExplorer(page, 'mnist.qplan.json');
@@ -180,7 +206,9 @@ const devTests: UiTest[] = [
       await squiggle.waitFor({ timeout: TIMEOUT });
       await squiggle.click({ force: true });
       await page.keyboard.press('Control+.');
-      const fix = page.locator('.action-widget .monaco-list-row', { hasText: 'cheapest scheme that met the budget' }).first();
+      const fix = page
+        .locator('.action-widget .monaco-list-row', { hasText: 'cheapest scheme that met the budget' })
+        .first();
       await fix.waitFor({ timeout: TIMEOUT });
       await page.screenshot({ path: path.join(ARTIFACTS, 'plan-quick-fix.png') });
       await page.keyboard.press('Escape');
@@ -205,9 +233,14 @@ const devTests: UiTest[] = [
     name: 'a truncated model shows the error view and an entry in the Problems panel',
     run: async (page) => {
       await openFromExplorer(page, 'broken_truncated.onnx');
-      await webview(page).locator('[data-field="errorMessage"]', { hasText: 'truncated' }).waitFor({ timeout: TIMEOUT });
+      await webview(page)
+        .locator('[data-field="errorMessage"]', { hasText: 'truncated' })
+        .waitFor({ timeout: TIMEOUT });
       await page.keyboard.press('Control+Shift+M');
-      await page.locator('.markers-panel .monaco-list-row', { hasText: 'truncated' }).first().waitFor({ timeout: TIMEOUT });
+      await page
+        .locator('.markers-panel .monaco-list-row', { hasText: 'truncated' })
+        .first()
+        .waitFor({ timeout: TIMEOUT });
       await page.screenshot({ path: path.join(ARTIFACTS, 'error-truncated.png') });
       await closeEditors(page);
     },
@@ -225,7 +258,12 @@ const vsixTests: UiTest[] = [
   },
 ];
 
-async function runGroup(server: VscodeServer, folder: string, devPath: string | undefined, tests: UiTest[]): Promise<UiResult> {
+async function runGroup(
+  server: VscodeServer,
+  folder: string,
+  devPath: string | undefined,
+  tests: UiTest[],
+): Promise<UiResult> {
   const browser = await launchChromium();
   const result: UiResult = { passed: 0, failed: 0 };
   try {
@@ -233,7 +271,10 @@ async function runGroup(server: VscodeServer, folder: string, devPath: string | 
     // Our webview must run under its strict CSP without violations.
     const cspViolations: string[] = [];
     page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text()) && /quantlens|vscode-cdn|vscode-resource|webview/i.test(message.text() + (message.location().url ?? ''))) {
+      if (
+        /Content Security Policy/i.test(message.text()) &&
+        /quantlens|vscode-cdn|vscode-resource|webview/i.test(message.text() + (message.location().url ?? ''))
+      ) {
         cspViolations.push(message.text());
       }
     });
@@ -252,7 +293,9 @@ async function runGroup(server: VscodeServer, folder: string, devPath: string | 
         result.failed += 1;
         const shot = path.join(ARTIFACTS, `failed-${test.name.replace(/\W+/g, '-').slice(0, 60)}.png`);
         await page.screenshot({ path: shot }).catch(() => undefined);
-        console.log(`  ✘ ${test.name}\n    ${error instanceof Error ? error.message : String(error)}\n    screenshot: ${shot}`);
+        console.log(
+          `  ✘ ${test.name}\n    ${error instanceof Error ? error.message : String(error)}\n    screenshot: ${shot}`,
+        );
       }
     }
   } finally {
@@ -262,7 +305,10 @@ async function runGroup(server: VscodeServer, folder: string, devPath: string | 
 }
 
 /** Runs the UI tests on the development build (unless `dev` is false) and, with `vsix`, on the installed VSIX. */
-export async function runUiTests(codeServer: string, options: { dev?: boolean; vsix?: string; verbose?: boolean }): Promise<UiResult> {
+export async function runUiTests(
+  codeServer: string,
+  options: { dev?: boolean; vsix?: string; verbose?: boolean },
+): Promise<UiResult> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const total: UiResult = { passed: 0, failed: 0 };
   const groups: { label: string; tests: UiTest[]; vsix?: string }[] = [];
@@ -278,7 +324,11 @@ export async function runUiTests(codeServer: string, options: { dev?: boolean; v
     let extensionsDir: string | undefined;
     if (group.vsix) {
       extensionsDir = mkdtempSync(path.join(tmpdir(), 'quantlens-ext-'));
-      serverCli(codeServer, ['--install-extension', group.vsix, '--extensions-dir', extensionsDir], mkdtempSync(path.join(tmpdir(), 'quantlens-cli-')));
+      serverCli(
+        codeServer,
+        ['--install-extension', group.vsix, '--extensions-dir', extensionsDir],
+        mkdtempSync(path.join(tmpdir(), 'quantlens-cli-')),
+      );
       console.log(`  installed ${path.basename(group.vsix)} into ${extensionsDir}`);
     }
     const server = await startServer({ codeServer, verbose: options.verbose, extensionsDir });

@@ -16,7 +16,10 @@ const CHROMIUM = process.env.QUANTLENS_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Installs (if needed) Debian packages and code-server; returns the code-server package folder. */
 export function ensureTestEnv(): string {
-  const result = spawnSync('bash', [path.join(ROOT, 'scripts', 'setupTestEnv.sh')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const result = spawnSync('bash', [path.join(ROOT, 'scripts', 'setupTestEnv.sh')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
   if (result.status !== 0) {
     throw new Error(`scripts/setupTestEnv.sh failed with exit code ${result.status}`);
   }
@@ -62,10 +65,14 @@ export interface ServerOptions {
 
 /** Runs server-main.js with the given arguments to completion (e.g. --install-extension). */
 export function serverCli(codeServer: string, args: string[], sandbox: string): void {
-  const result = spawnSync(process.execPath, [path.join(codeServer, 'lib', 'vscode', 'out', 'server-main.js'), ...args], {
-    env: sandboxEnv(sandbox),
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    process.execPath,
+    [path.join(codeServer, 'lib', 'vscode', 'out', 'server-main.js'), ...args],
+    {
+      env: sandboxEnv(sandbox),
+      encoding: 'utf8',
+    },
+  );
   if (result.status !== 0) {
     throw new Error(`server-main.js ${args.join(' ')} failed (${result.status}): ${result.stdout}\n${result.stderr}`);
   }
@@ -93,14 +100,27 @@ export async function startServer(options: ServerOptions): Promise<VscodeServer>
   const extensionsDir = options.extensionsDir ?? path.join(sandbox, 'extensions');
   const args = [
     path.join(options.codeServer, 'lib', 'vscode', 'out', 'server-main.js'),
-    '--host', '127.0.0.1', '--port', String(port),
-    '--without-connection-token', '--accept-server-license-terms', '--enable-smoke-test-driver',
-    '--disable-telemetry', '--disable-workspace-trust',
-    '--server-data-dir', path.join(sandbox, 'server-data'),
-    '--user-data-dir', path.join(sandbox, 'user-data'),
-    '--extensions-dir', extensionsDir,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--without-connection-token',
+    '--accept-server-license-terms',
+    '--enable-smoke-test-driver',
+    '--disable-telemetry',
+    '--disable-workspace-trust',
+    '--server-data-dir',
+    path.join(sandbox, 'server-data'),
+    '--user-data-dir',
+    path.join(sandbox, 'user-data'),
+    '--extensions-dir',
+    extensionsDir,
   ];
-  const child = spawn(process.execPath, args, { env: sandboxEnv(sandbox, options.env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    env: sandboxEnv(sandbox, options.env),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   // The server runs in its own process group: take it down with us however we exit.
   const killGroup = (): void => {
     try {
@@ -187,8 +207,14 @@ export function launchChromium(headless = true): Promise<Browser> {
     executablePath: CHROMIUM,
     headless,
     args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
     ],
   });
 }
@@ -207,7 +233,10 @@ export async function fixWebviewServiceWorkers(page: Page): Promise<void> {
 }
 
 /** Hooks that VS Code's smoke-test driver calls: the run's exit code and the extension host's console. */
-export async function exposeAutomation(page: Page, onLog: (type: string, args: unknown[]) => void): Promise<{ exited: Promise<number> }> {
+export async function exposeAutomation(
+  page: Page,
+  onLog: (type: string, args: unknown[]) => void,
+): Promise<{ exited: Promise<number> }> {
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((resolve) => (resolveExit = resolve));
   await page.exposeFunction('codeAutomationExit', (code: number) => resolveExit(code));

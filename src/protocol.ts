@@ -42,7 +42,18 @@ export interface AnalysisStatus {
 }
 
 /** Layer table columns that can be sorted (`sqnr:<scheme id>` sorts by that scheme's SQNR). */
-export type SortKey = 'index' | 'layer' | 'name' | 'params' | 'dtype' | 'absmax' | 'std' | 'kurtosis' | 'outlierRatio' | 'sensitivity' | `sqnr:${string}`;
+export type SortKey =
+  | 'index'
+  | 'layer'
+  | 'name'
+  | 'params'
+  | 'dtype'
+  | 'absmax'
+  | 'std'
+  | 'kurtosis'
+  | 'outlierRatio'
+  | 'sensitivity'
+  | `sqnr:${string}`;
 
 /** Which rows of the layer table, in which order. */
 export interface TableQuery {
@@ -103,7 +114,10 @@ export interface TablePage {
 }
 
 /** Error metrics of one scheme on one weight (without the heatmap grid, which comes as tiles). */
-export type DetailMetrics = Pick<SchemeMetrics, 'sqnrDb' | 'mse' | 'maxAbsError' | 'cosine' | 'clippedFraction' | 'zeroedFraction'>;
+export type DetailMetrics = Pick<
+  SchemeMetrics,
+  'sqnrDb' | 'mse' | 'maxAbsError' | 'cosine' | 'clippedFraction' | 'zeroedFraction'
+>;
 
 /** Everything the layer detail draws, except heatmap cells (requested as tiles). */
 export interface LayerDetail {
@@ -182,7 +196,16 @@ export interface Requests {
   'layer/detail': { params: { index: number; scheme: string; bins: number }; result: LayerDetail };
   /** Heatmap cells of weight `index` under `scheme`, at most maxRows x maxCols shown cells. */
   'heatmap/tile': {
-    params: { index: number; scheme: string; channel0: number; channels: number; block0: number; blocks: number; maxRows: number; maxCols: number };
+    params: {
+      index: number;
+      scheme: string;
+      channel0: number;
+      channels: number;
+      block0: number;
+      blocks: number;
+      maxRows: number;
+      maxCols: number;
+    };
     result: HeatmapTile;
   };
   /** SQNR of every quantizable weight under every scheme. */
@@ -218,7 +241,15 @@ export interface RenderReport {
   /** What the inspector currently shows: tab, selected weight and scheme. */
   view?: { tab: string; weight?: string; scheme?: string };
   /** The last frame-time probe (scrolling the layer table), if one ran. */
-  probe?: { frames: number; maxMs: number; p95Ms: number; meanMs: number; rows: number; scriptMaxMs: number; scriptP95Ms: number };
+  probe?: {
+    frames: number;
+    maxMs: number;
+    p95Ms: number;
+    meanMs: number;
+    rows: number;
+    scriptMaxMs: number;
+    scriptP95Ms: number;
+  };
 }
 
 /** Messages from the extension to the webview. */

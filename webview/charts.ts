@@ -20,7 +20,15 @@ function theme(): { fg: string; grid: string; accent: string; warn: string; font
 }
 
 function axis(label: string, t: ReturnType<typeof theme>, values?: uPlot.Axis['values']): uPlot.Axis {
-  return { label, stroke: t.fg, font: t.font, labelFont: t.font, grid: { stroke: t.grid, width: 1 }, ticks: { stroke: t.grid, width: 1 }, ...(values ? { values } : {}) };
+  return {
+    label,
+    stroke: t.fg,
+    font: t.font,
+    labelFont: t.font,
+    grid: { stroke: t.grid, width: 1 },
+    ticks: { stroke: t.grid, width: 1 },
+    ...(values ? { values } : {}),
+  };
 }
 
 /** What the histogram shows. */
@@ -39,7 +47,8 @@ export function histogramChart(el: HTMLElement, d: HistogramData, previous?: uPl
   const n = d.counts.length;
   const width = d.max > d.min ? (d.max - d.min) / n : 1;
   const x = Float64Array.from({ length: n }, (_, i) => d.min + (i + 0.5) * width);
-  const outside = (i: number): boolean => !!d.grid && (d.min + (i + 1) * width < d.grid.clipMin || d.min + i * width > d.grid.clipMax);
+  const outside = (i: number): boolean =>
+    !!d.grid && (d.min + (i + 1) * width < d.grid.clipMin || d.min + i * width > d.grid.clipMax);
   const inRange = Array.from(d.counts, (c, i) => (outside(i) || (d.log && c === 0) ? null : c));
   const beyond = Array.from(d.counts, (c, i) => (!outside(i) || (d.log && c === 0) ? null : c));
   const bars = uPlot.paths.bars?.({ size: [1, Infinity], gap: 0 });
@@ -48,59 +57,84 @@ export function histogramChart(el: HTMLElement, d: HistogramData, previous?: uPl
     width: el.clientWidth || 640,
     height: 260,
     scales: { x: { time: false }, y: d.log ? { distr: 3 } : { range: (_u, _lo, hi) => [0, Math.max(1, hi) * 1.05] } },
-    axes: [axis('weight value', t, (_u, vals) => vals.map((v) => formatNum(v))), axis(d.log ? 'values per bin (log)' : 'values per bin', t)],
+    axes: [
+      axis('weight value', t, (_u, vals) => vals.map((v) => formatNum(v))),
+      axis(d.log ? 'values per bin (log)' : 'values per bin', t),
+    ],
     legend: { show: true, live: true },
     series: [
       { label: 'value', value: (_u, v) => (v === null ? '—' : formatNum(v)) },
-      { label: 'count', stroke: t.accent, fill: `${t.accent}99`, paths: bars, points: { show: false }, value: (_u, v) => (v === null ? '—' : formatInt(v)) },
-      { label: 'beyond the grid', stroke: t.warn, fill: `${t.warn}cc`, paths: bars, points: { show: false }, value: (_u, v) => (v === null ? '—' : formatInt(v)) },
+      {
+        label: 'count',
+        stroke: t.accent,
+        fill: `${t.accent}99`,
+        paths: bars,
+        points: { show: false },
+        value: (_u, v) => (v === null ? '—' : formatInt(v)),
+      },
+      {
+        label: 'beyond the grid',
+        stroke: t.warn,
+        fill: `${t.warn}cc`,
+        paths: bars,
+        points: { show: false },
+        value: (_u, v) => (v === null ? '—' : formatInt(v)),
+      },
     ],
     hooks: {
-      draw: [(u) => {
-        if (!grid) return;
-        const ctx = u.ctx;
-        const { left, top, width: w, height: h } = u.bbox;
-        ctx.save();
-        ctx.beginPath();
-        ctx.rect(left, top, w, h);
-        ctx.clip();
-        const xmin = u.scales.x.min ?? d.min;
-        const xmax = u.scales.x.max ?? d.max;
-        const visible = grid.levels.filter((v) => v >= xmin && v <= xmax);
-        // Levels as ticks along the top when they are far enough apart to be told apart.
-        if (visible.length > 0 && visible.length <= w / (3 * devicePixelRatio)) {
-          ctx.strokeStyle = t.fg;
-          ctx.globalAlpha = 0.35;
-          ctx.lineWidth = devicePixelRatio;
-          for (const v of visible) {
-            const px = Math.round(u.valToPos(v, 'x', true)) + 0.5;
+      draw: [
+        (u) => {
+          if (!grid) return;
+          const ctx = u.ctx;
+          const { left, top, width: w, height: h } = u.bbox;
+          ctx.save();
+          ctx.beginPath();
+          ctx.rect(left, top, w, h);
+          ctx.clip();
+          const xmin = u.scales.x.min ?? d.min;
+          const xmax = u.scales.x.max ?? d.max;
+          const visible = grid.levels.filter((v) => v >= xmin && v <= xmax);
+          // Levels as ticks along the top when they are far enough apart to be told apart.
+          if (visible.length > 0 && visible.length <= w / (3 * devicePixelRatio)) {
+            ctx.strokeStyle = t.fg;
+            ctx.globalAlpha = 0.35;
+            ctx.lineWidth = devicePixelRatio;
+            for (const v of visible) {
+              const px = Math.round(u.valToPos(v, 'x', true)) + 0.5;
+              ctx.beginPath();
+              ctx.moveTo(px, top);
+              ctx.lineTo(px, top + h);
+              ctx.stroke();
+            }
+          }
+          ctx.globalAlpha = 1;
+          ctx.strokeStyle = t.warn;
+          ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+          ctx.lineWidth = 1.5 * devicePixelRatio;
+          for (const v of [grid.clipMin, grid.clipMax]) {
+            if (v < xmin || v > xmax) continue;
+            const px = u.valToPos(v, 'x', true);
             ctx.beginPath();
             ctx.moveTo(px, top);
             ctx.lineTo(px, top + h);
             ctx.stroke();
           }
-        }
-        ctx.globalAlpha = 1;
-        ctx.strokeStyle = t.warn;
-        ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
-        ctx.lineWidth = 1.5 * devicePixelRatio;
-        for (const v of [grid.clipMin, grid.clipMax]) {
-          if (v < xmin || v > xmax) continue;
-          const px = u.valToPos(v, 'x', true);
-          ctx.beginPath();
-          ctx.moveTo(px, top);
-          ctx.lineTo(px, top + h);
-          ctx.stroke();
-        }
-        ctx.restore();
-      }],
+          ctx.restore();
+        },
+      ],
     },
   };
   return new uPlot(opts, [Array.from(x), inRange, beyond], el);
 }
 
 /** Creates or replaces the sorted per-channel SQNR line in `el`. */
-export function channelLineChart(el: HTMLElement, sqnr: Float64Array, order: Int32Array, label: string, previous?: uPlot): uPlot {
+export function channelLineChart(
+  el: HTMLElement,
+  sqnr: Float64Array,
+  order: Int32Array,
+  label: string,
+  previous?: uPlot,
+): uPlot {
   previous?.destroy();
   const t = theme();
   const finite = Array.from(sqnr, (v) => (Number.isFinite(v) ? v : null));
@@ -111,7 +145,13 @@ export function channelLineChart(el: HTMLElement, sqnr: Float64Array, order: Int
     axes: [axis(`${label}s, worst first (rank)`, t), axis('SQNR (dB)', t)],
     series: [
       { label: 'rank', value: (_u, v) => (v === null ? '—' : `${formatInt(v)} (${label} ${order[v] ?? '?'})`) },
-      { label: 'SQNR (dB)', stroke: t.accent, width: 1.5, points: { show: sqnr.length <= 64 }, value: (_u, v) => formatDb(v) },
+      {
+        label: 'SQNR (dB)',
+        stroke: t.accent,
+        width: 1.5,
+        points: { show: sqnr.length <= 64 },
+        value: (_u, v) => formatDb(v),
+      },
     ],
   };
   return new uPlot(opts, [Array.from({ length: sqnr.length }, (_, i) => i), finite], el);

@@ -23,7 +23,11 @@ export interface HeatmapSource {
   domain: [number, number];
   /** Whether the column axis zooms too (false: all columns always shown). */
   zoomCols: boolean;
-  fetch(view: { row0: number; rows: number; col0: number; cols: number }, maxRows: number, maxCols: number): Promise<Tile>;
+  fetch(
+    view: { row0: number; rows: number; col0: number; cols: number },
+    maxRows: number,
+    maxCols: number,
+  ): Promise<Tile>;
   /** Click on a cell. */
   onClick?(row: number, col: number): void;
 }
@@ -87,7 +91,12 @@ export class HeatmapCanvas {
     const w = this.canvas.clientWidth || 600;
     const h = this.canvas.clientHeight || 300;
     const left = this.source.rowNames ? Math.min(260, Math.round(w * 0.3)) : MARGIN.left;
-    return { x: left, y: MARGIN.top, w: Math.max(10, w - left - MARGIN.right), h: Math.max(10, h - MARGIN.top - MARGIN.bottom) };
+    return {
+      x: left,
+      y: MARGIN.top,
+      w: Math.max(10, w - left - MARGIN.right),
+      h: Math.max(10, h - MARGIN.top - MARGIN.bottom),
+    };
   }
 
   /** Fetches the visible window at screen resolution and draws it. */
@@ -96,7 +105,11 @@ export class HeatmapCanvas {
     const { w, h } = this.plot();
     const v = this.view;
     this.painted = this.source
-      .fetch({ row0: Math.floor(v.row0), rows: Math.ceil(v.rows), col0: Math.floor(v.col0), cols: Math.ceil(v.cols) }, Math.round(h), Math.round(w))
+      .fetch(
+        { row0: Math.floor(v.row0), rows: Math.ceil(v.rows), col0: Math.floor(v.col0), cols: Math.ceil(v.cols) },
+        Math.round(h),
+        Math.round(w),
+      )
       .then((tile) => {
         if (id !== this.pending) return;
         this.tile = tile;
@@ -148,7 +161,13 @@ export class HeatmapCanvas {
     const v = this.view;
     const rowPx = p.h / v.rows;
     const colPx = p.w / v.cols;
-    ctx.drawImage(off, p.x + (tile.block0 - v.col0) * colPx, p.y + (tile.channel0 - v.row0) * rowPx, tile.cols * tile.blockStep * colPx, tile.rows * tile.channelStep * rowPx);
+    ctx.drawImage(
+      off,
+      p.x + (tile.block0 - v.col0) * colPx,
+      p.y + (tile.channel0 - v.row0) * rowPx,
+      tile.cols * tile.blockStep * colPx,
+      tile.rows * tile.channelStep * rowPx,
+    );
     ctx.clearRect(0, 0, p.x, cssH);
     ctx.clearRect(p.x + p.w, 0, cssW - p.x - p.w, cssH);
     ctx.clearRect(0, p.y + p.h, cssW, cssH - p.y - p.h);
@@ -176,7 +195,11 @@ export class HeatmapCanvas {
     const colNames = this.source.colNames;
     if (colNames) {
       for (let c = Math.floor(v.col0); c < Math.min(this.source.cols, v.col0 + v.cols); c++) {
-        ctx.fillText(shorten(colNames[c], Math.max(4, Math.floor(colPx / 6.5))), p.x + (c - v.col0 + 0.5) * colPx, p.y + p.h + 4);
+        ctx.fillText(
+          shorten(colNames[c], Math.max(4, Math.floor(colPx / 6.5))),
+          p.x + (c - v.col0 + 0.5) * colPx,
+          p.y + p.h + 4,
+        );
       }
     } else {
       for (const t of ticks(v.col0, v.col0 + v.cols, Math.max(2, Math.floor(p.w / 70)))) {
@@ -202,7 +225,11 @@ export class HeatmapCanvas {
           if (ci < 0) continue;
           const [cr, cg, cb] = [map.rgb[ci * 3], map.rgb[ci * 3 + 1], map.rgb[ci * 3 + 2]];
           ctx.fillStyle = 0.2126 * cr + 0.7152 * cg + 0.0722 * cb > 140 ? '#000' : '#fff';
-          ctx.fillText(formatDb(val), p.x + (tile.block0 + c - v.col0 + 0.5) * colPx, p.y + (tile.channel0 + r - v.row0 + 0.5) * rowPx);
+          ctx.fillText(
+            formatDb(val),
+            p.x + (tile.block0 + c - v.col0 + 0.5) * colPx,
+            p.y + (tile.channel0 + r - v.row0 + 0.5) * rowPx,
+          );
         }
       }
     }
@@ -242,7 +269,8 @@ export class HeatmapCanvas {
       if (Math.abs(dx) + Math.abs(dy) > 3) this.drag.moved = true;
       if (this.drag.moved) {
         this.view.row0 = clampStart(this.drag.row0 - (dy / p.h) * this.view.rows, this.view.rows, this.source.rows);
-        if (this.source.zoomCols) this.view.col0 = clampStart(this.drag.col0 - (dx / p.w) * this.view.cols, this.view.cols, this.source.cols);
+        if (this.source.zoomCols)
+          this.view.col0 = clampStart(this.drag.col0 - (dx / p.w) * this.view.cols, this.view.cols, this.source.cols);
         this.refresh();
       }
       return;
@@ -260,8 +288,12 @@ export class HeatmapCanvas {
       return;
     }
     const i = r * t.cols + c;
-    const rowText = this.source.rowNames?.[cell.row] ?? `${this.source.rowLabel} ${rangeText(t.channel0 + r * t.channelStep, t.channelStep, this.source.rows)}`;
-    const colText = this.source.colNames?.[cell.col] ?? `block ${rangeText(t.block0 + c * t.blockStep, t.blockStep, this.source.cols)}`;
+    const rowText =
+      this.source.rowNames?.[cell.row] ??
+      `${this.source.rowLabel} ${rangeText(t.channel0 + r * t.channelStep, t.channelStep, this.source.rows)}`;
+    const colText =
+      this.source.colNames?.[cell.col] ??
+      `block ${rangeText(t.block0 + c * t.blockStep, t.blockStep, this.source.cols)}`;
     const merged = t.channelStep > 1 || t.blockStep > 1 ? ' (worst of the cells shown here)' : '';
     this.tooltip.textContent = `${rowText} · ${colText}\nSQNR ${formatDb(t.sqnr[i])} dB${merged}${t.absmax ? `\nabsmax ${formatNum(t.absmax[i])}` : ''}`;
     this.tooltip.hidden = false;

@@ -28,11 +28,28 @@ const BASE_COLUMNS: Column[] = [
   { key: null, title: 'Shape', width: '110px' },
   { key: 'params', title: 'Params', width: '84px', numeric: true },
   { key: 'dtype', title: 'Stored', width: '72px' },
-  { key: 'sensitivity', title: 'Sensitivity', width: '150px', tip: 'Measured by the latest slice evaluation: effect of quantizing only this layer (worst slice), rank; ⚠ = flagged' },
+  {
+    key: 'sensitivity',
+    title: 'Sensitivity',
+    width: '150px',
+    tip: 'Measured by the latest slice evaluation: effect of quantizing only this layer (worst slice), rank; ⚠ = flagged',
+  },
   { key: 'absmax', title: 'absmax', width: '72px', numeric: true },
   { key: 'std', title: 'std', width: '72px', numeric: true },
-  { key: 'kurtosis', title: 'kurt.', width: '64px', numeric: true, tip: 'Excess kurtosis (0 for a Gaussian): heavy tails mean outliers' },
-  { key: 'outlierRatio', title: 'absmax/std', width: '78px', numeric: true, tip: 'Outlier ratio: how far the largest value is from the bulk' },
+  {
+    key: 'kurtosis',
+    title: 'kurt.',
+    width: '64px',
+    numeric: true,
+    tip: 'Excess kurtosis (0 for a Gaussian): heavy tails mean outliers',
+  },
+  {
+    key: 'outlierRatio',
+    title: 'absmax/std',
+    width: '78px',
+    numeric: true,
+    tip: 'Outlier ratio: how far the largest value is from the bulk',
+  },
 ];
 
 /** Grid template of a row for `schemes` SQNR columns. */
@@ -83,44 +100,85 @@ export class RowCache {
   }
 }
 
-
 /** The header row with sort buttons. */
-export function tableHeader(schemes: readonly string[], query: TableQuery, sortBy: (key: SortKey) => void): TemplateResult {
-  const cols: Column[] = [...BASE_COLUMNS, ...schemes.map((s) => ({ key: `sqnr:${s}` as SortKey, title: s, width: '108px', numeric: true, tip: `SQNR under ${s} (dB)` }))];
+export function tableHeader(
+  schemes: readonly string[],
+  query: TableQuery,
+  sortBy: (key: SortKey) => void,
+): TemplateResult {
+  const cols: Column[] = [
+    ...BASE_COLUMNS,
+    ...schemes.map((s) => ({
+      key: `sqnr:${s}` as SortKey,
+      title: s,
+      width: '108px',
+      numeric: true,
+      tip: `SQNR under ${s} (dB)`,
+    })),
+  ];
   return html`<div class="vrow vhead" role="row">
     ${cols.map((c) => {
       const sorted = c.key !== null && query.sort === c.key;
-      return html`<div role="columnheader" class="cell ${c.numeric ? 'num' : ''} ${c.key ? 'sortable' : ''}" title=${c.tip ?? c.title}
+      return html`<div
+        role="columnheader"
+        class="cell ${c.numeric ? 'num' : ''} ${c.key ? 'sortable' : ''}"
+        title=${c.tip ?? c.title}
         aria-sort=${sorted ? (query.descending ? 'descending' : 'ascending') : 'none'}
-        @click=${c.key ? () => sortBy(c.key as SortKey) : nothing}>${c.title}${sorted ? html`<span class="codicon codicon-arrow-${query.descending ? 'down' : 'up'}"></span>` : nothing}</div>`;
+        @click=${c.key ? () => sortBy(c.key as SortKey) : nothing}
+      >
+        ${c.title}${sorted ? html`<span class="codicon codicon-arrow-${query.descending ? 'down' : 'up'}"></span>` : nothing}
+      </div>`;
     })}
   </div>`;
 }
 
 /** Renders the visible rows of the table into `el` (positions first..last of the query's rows). */
-export function renderRows(el: HTMLElement, cache: RowCache, first: number, last: number, selected: number | undefined, map: Colormap, select: (pos: number, row: LayerRow) => void): void {
+export function renderRows(
+  el: HTMLElement,
+  cache: RowCache,
+  first: number,
+  last: number,
+  selected: number | undefined,
+  map: Colormap,
+  select: (pos: number, row: LayerRow) => void,
+): void {
   const items: TemplateResult[] = [];
   for (let pos = first; pos < Math.min(last, cache.total); pos++) {
     const r = cache.rows.get(pos);
     if (!r) {
-      items.push(html`<div class="vrow placeholder"><div class="cell muted">${pos + 1}</div><div class="cell muted">…</div></div>`);
+      items.push(
+        html`<div class="vrow placeholder">
+          <div class="cell muted">${pos + 1}</div>
+          <div class="cell muted">…</div>
+        </div>`,
+      );
       continue;
     }
     const s = r.stats;
-    items.push(html`<div role="row" class="vrow ${r.index === selected ? 'selected' : ''} ${r.quantizable ? '' : 'dim'}" data-index=${r.index} aria-selected=${r.index === selected} @click=${() => select(pos, r)}>
-      <div class="cell num">${r.index}</div>
-      <div class="cell" title=${`${r.layer} (${r.op})`}>${r.layer} <span class="muted">${r.op}</span></div>
-      <div class="cell" title=${r.problem ?? r.stored ?? r.name}>${r.problem ? html`<span class="codicon codicon-warning"></span>` : nothing}${r.stored ? html`<span class="codicon codicon-package" title=${r.stored}></span>` : nothing}${r.name}</div>
-      <div class="cell">${formatShape(r.shape)}</div>
-      <div class="cell num">${formatInt(r.params)}</div>
-      <div class="cell">${r.dtype}</div>
-      ${sensitivityCell(r)}
-      <div class="cell num">${formatNum(s?.absmax)}</div>
-      <div class="cell num">${formatNum(s?.std)}</div>
-      <div class="cell num">${formatNum(s?.kurtosis)}</div>
-      <div class="cell num">${formatNum(s?.outlierRatio)}</div>
-      ${r.sqnr.map((v) => sqnrCell(v, map, r.quantizable))}
-    </div>`);
+    items.push(
+      html`<div
+        role="row"
+        class="vrow ${r.index === selected ? 'selected' : ''} ${r.quantizable ? '' : 'dim'}"
+        data-index=${r.index}
+        aria-selected=${r.index === selected}
+        @click=${() => select(pos, r)}
+      >
+        <div class="cell num">${r.index}</div>
+        <div class="cell" title=${`${r.layer} (${r.op})`}>${r.layer} <span class="muted">${r.op}</span></div>
+        <div class="cell" title=${r.problem ?? r.stored ?? r.name}>
+          ${r.problem ? html`<span class="codicon codicon-warning"></span>` : nothing}${r.stored ? html`<span class="codicon codicon-package" title=${r.stored}></span>` : nothing}${r.name}
+        </div>
+        <div class="cell">${formatShape(r.shape)}</div>
+        <div class="cell num">${formatInt(r.params)}</div>
+        <div class="cell">${r.dtype}</div>
+        ${sensitivityCell(r)}
+        <div class="cell num">${formatNum(s?.absmax)}</div>
+        <div class="cell num">${formatNum(s?.std)}</div>
+        <div class="cell num">${formatNum(s?.kurtosis)}</div>
+        <div class="cell num">${formatNum(s?.outlierRatio)}</div>
+        ${r.sqnr.map((v) => sqnrCell(v, map, r.quantizable))}
+      </div>`,
+    );
   }
   render(html`${items}`, el);
 }
@@ -129,7 +187,13 @@ export function renderRows(el: HTMLElement, cache: RowCache, first: number, last
 function sensitivityCell(r: LayerRow): TemplateResult {
   const s = r.sensitivity;
   if (!s) return html`<div class="cell muted">${r.quantizable ? '' : '—'}</div>`;
-  return html`<div class="cell ${s.flag ? 'flagged' : ''}" title=${s.flag ?? s.text} data-sensitivity=${s.flag ? 'flagged' : 'measured'}>${s.flag ? html`<span class="codicon codicon-warning"></span>` : nothing}#${s.rank} ${s.text}</div>`;
+  return html`<div
+    class="cell ${s.flag ? 'flagged' : ''}"
+    title=${s.flag ?? s.text}
+    data-sensitivity=${s.flag ? 'flagged' : 'measured'}
+  >
+    ${s.flag ? html`<span class="codicon codicon-warning"></span>` : nothing}#${s.rank} ${s.text}
+  </div>`;
 }
 
 /** A coloured SQNR cell with its value. */

@@ -13,7 +13,17 @@ import { cssom } from './cssom';
 import type uPlot from 'uplot';
 import { DEFAULT_SCHEMES } from '../src/core/quant/schemes';
 import type {
-  AnalysisStatus, InspectorSettings, LayerDetail, LayerRow, ModelHeatmap, ModelState, RenderReport, SortKey, TableQuery, ToWebview, ViewState,
+  AnalysisStatus,
+  InspectorSettings,
+  LayerDetail,
+  LayerRow,
+  ModelHeatmap,
+  ModelState,
+  RenderReport,
+  SortKey,
+  TableQuery,
+  ToWebview,
+  ViewState,
 } from '../src/protocol';
 import { channelLineChart, histogramChart } from './charts';
 import { colormap, SQNR_DOMAIN } from './colormap';
@@ -40,7 +50,12 @@ interface Persisted {
 const DEFAULT_QUERY: TableQuery = { sort: 'index', descending: false, text: '', op: '', quantizableOnly: false };
 const app = document.getElementById('app')!;
 const persisted: Persisted = {
-  open: {}, scrollY: 0, tab: 'overview', query: DEFAULT_QUERY, log: false, tableScroll: 0,
+  open: {},
+  scrollY: 0,
+  tab: 'overview',
+  query: DEFAULT_QUERY,
+  log: false,
+  tableScroll: 0,
   ...((vscode.getState() as Partial<Persisted> | undefined) ?? {}),
 };
 const restoredFromWebviewState = vscode.getState() !== undefined;
@@ -57,7 +72,14 @@ let detailLoading = false;
 let detailError: string | undefined;
 let modelHeatmap: ModelHeatmap | undefined;
 let probe: RenderReport['probe'];
-const charts: { histogram?: uPlot; channels?: uPlot; heatmap?: HeatmapCanvas; model?: HeatmapCanvas; shownDetail?: LayerDetail; shownLog?: boolean } = {};
+const charts: {
+  histogram?: uPlot;
+  channels?: uPlot;
+  heatmap?: HeatmapCanvas;
+  model?: HeatmapCanvas;
+  shownDetail?: LayerDetail;
+  shownLog?: boolean;
+} = {};
 
 function reportError(error: unknown): void {
   vscode.postMessage({ type: 'log', level: 'error', message: error instanceof Error ? error.message : String(error) });
@@ -68,7 +90,12 @@ function save(): void {
   vscode.setState(persisted);
   window.clearTimeout(saveTimer);
   saveTimer = window.setTimeout(() => {
-    const view: ViewState = { tab: persisted.tab, query: persisted.query, ...(persisted.weight ? { weight: persisted.weight } : {}), ...(persisted.scheme ? { scheme: persisted.scheme } : {}) };
+    const view: ViewState = {
+      tab: persisted.tab,
+      query: persisted.query,
+      ...(persisted.weight ? { weight: persisted.weight } : {}),
+      ...(persisted.scheme ? { scheme: persisted.scheme } : {}),
+    };
     request('view/save', view).catch(reportError);
   }, 300);
 }
@@ -78,10 +105,11 @@ function save(): void {
 let frame = 0;
 /** Schedules one render in the next animation frame. */
 function update(): void {
-  if (!frame) frame = requestAnimationFrame(() => {
-    frame = 0;
-    draw();
-  });
+  if (!frame)
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      draw();
+    });
 }
 
 const viewActions: ViewActions = {
@@ -107,20 +135,36 @@ function draw(): void {
   } else if (model.status === 'error') {
     render(errorView(model, viewActions), app);
   } else {
-    const tabs: [Tab, string, string][] = [['overview', 'Overview', 'info'], ['layers', 'Layers', 'list-flat'], ['heatmap', 'Model heatmap', 'symbol-color']];
-    render(html`
-      ${overviewHeader(model)}
-      ${analysisBar(status, pickerOpen, barActions)}
-      <nav class="tabs" role="tablist">
-        ${tabs.map(([id, label, icon]) => html`<button role="tab" class="tab ${persisted.tab === id ? 'active' : ''}" aria-selected=${persisted.tab === id}
-          data-tab=${id} @click=${() => setTab(id)}><span class="codicon codicon-${icon}"></span> ${label}</button>`)}
-      </nav>
-      <div class="tab-body" ?hidden=${persisted.tab !== 'overview'}>
-        ${overviewView(model.overview, persisted.open, viewActions, sizesView(model.overview, status))}
-      </div>
-      <div class="tab-body" ?hidden=${persisted.tab !== 'layers'}>${layersTab()}</div>
-      <div class="tab-body" ?hidden=${persisted.tab !== 'heatmap'}>${heatmapTab()}</div>
-    `, app);
+    const tabs: [Tab, string, string][] = [
+      ['overview', 'Overview', 'info'],
+      ['layers', 'Layers', 'list-flat'],
+      ['heatmap', 'Model heatmap', 'symbol-color'],
+    ];
+    render(
+      html`
+        ${overviewHeader(model)} ${analysisBar(status, pickerOpen, barActions)}
+        <nav class="tabs" role="tablist">
+          ${tabs.map(
+            ([id, label, icon]) =>
+              html`<button
+                role="tab"
+                class="tab ${persisted.tab === id ? 'active' : ''}"
+                aria-selected=${persisted.tab === id}
+                data-tab=${id}
+                @click=${() => setTab(id)}
+              >
+                <span class="codicon codicon-${icon}"></span> ${label}
+              </button>`,
+          )}
+        </nav>
+        <div class="tab-body" ?hidden=${persisted.tab !== 'overview'}>
+          ${overviewView(model.overview, persisted.open, viewActions, sizesView(model.overview, status))}
+        </div>
+        <div class="tab-body" ?hidden=${persisted.tab !== 'layers'}>${layersTab()}</div>
+        <div class="tab-body" ?hidden=${persisted.tab !== 'heatmap'}>${heatmapTab()}</div>
+      `,
+      app,
+    );
     drawRows();
     mountCharts();
   }
@@ -132,7 +176,9 @@ function overviewHeader(state: Extract<ModelState, { status: 'ready' }>): Return
     <span class="codicon codicon-graph"></span>
     <h1 data-field="fileName">${state.fileName}</h1>
     <span class="muted">read in ${state.loadMs.toFixed(0)} ms</span>
-    <vscode-button secondary icon="refresh" @click=${viewActions.reload} title="Re-read the model from disk">Reload</vscode-button>
+    <vscode-button secondary icon="refresh" @click=${viewActions.reload} title="Re-read the model from disk"
+      >Reload</vscode-button
+    >
   </header>`;
 }
 
@@ -170,7 +216,8 @@ function showNotice(e: unknown): void {
 let lastHeatmapLoad = 0;
 function setStatus(next: AnalysisStatus): void {
   const schemesChanged = !status || status.schemes.join() !== next.schemes.join();
-  const progressed = !status || status.done !== next.done || status.state !== next.state || status.sensitivity !== next.sensitivity;
+  const progressed =
+    !status || status.done !== next.done || status.state !== next.state || status.sensitivity !== next.sensitivity;
   status = next;
   if (schemesChanged) {
     resetTable();
@@ -180,7 +227,8 @@ function setStatus(next: AnalysisStatus): void {
   if (progressed || schemesChanged) {
     // The detail's metrics and heatmap arrive with the weight's results.
     if (selectedIndex !== undefined && (!detail?.metrics || schemesChanged)) loadDetail();
-    if (persisted.tab === 'heatmap' && (next.state !== 'running' || Date.now() - lastHeatmapLoad > 500)) void loadModelHeatmap();
+    if (persisted.tab === 'heatmap' && (next.state !== 'running' || Date.now() - lastHeatmapLoad > 500))
+      void loadModelHeatmap();
   }
   update();
 }
@@ -214,23 +262,46 @@ function layersTab(): ReturnType<typeof html> {
   const schemes = status?.schemes ?? [];
   return html`
     <div class="table-tools">
-      <input class="filter" type="search" placeholder="Filter by layer, op or tensor" aria-label="Filter" .value=${q.text}
-        @input=${(e: Event) => setQuery({ text: (e.target as HTMLInputElement).value })}>
+      <input
+        class="filter"
+        type="search"
+        placeholder="Filter by layer, op or tensor"
+        aria-label="Filter"
+        .value=${q.text}
+        @input=${(e: Event) => setQuery({ text: (e.target as HTMLInputElement).value })}
+      />
       <select aria-label="Op type" @change=${(e: Event) => setQuery({ op: (e.target as HTMLSelectElement).value })}>
         <option value="" ?selected=${q.op === ''}>all ops</option>
         ${(status?.ops ?? []).map((op) => html`<option value=${op} ?selected=${q.op === op}>${op}</option>`)}
       </select>
-      <label><input type="checkbox" ?checked=${q.quantizableOnly} @change=${(e: Event) => setQuery({ quantizableOnly: (e.target as HTMLInputElement).checked })}> quantizable only</label>
+      <label
+        ><input
+          type="checkbox"
+          ?checked=${q.quantizableOnly}
+          @change=${(e: Event) => setQuery({ quantizableOnly: (e.target as HTMLInputElement).checked })}
+        />
+        quantizable only</label
+      >
       <span class="muted" data-field="tableCount">${formatCount(cache.total)} rows</span>
       <span class="spacer"></span>
       <vscode-button secondary icon="desktop-download" @click=${() => exportTable('csv')}>CSV</vscode-button>
       <vscode-button secondary icon="json" @click=${() => exportTable('json')}>JSON</vscode-button>
     </div>
     ${notice ? html`<p class="error-text">${notice}</p>` : nothing}
-    <div class="table-viewport" role="grid" tabindex="0" aria-label="Layers" aria-rowcount=${cache.total}
-      @scroll=${onTableScroll} @keydown=${onTableKey} data-table-virtual="layers">
+    <div
+      class="table-viewport"
+      role="grid"
+      tabindex="0"
+      aria-label="Layers"
+      aria-rowcount=${cache.total}
+      @scroll=${onTableScroll}
+      @keydown=${onTableKey}
+      data-table-virtual="layers"
+    >
       ${tableHeader(schemes, q, sortBy)}
-      <div class="table-spacer" ${cssom({ height: `${cache.total * ROW_HEIGHT + ROW_HEIGHT}px` })}><div class="table-rows"></div></div>
+      <div class="table-spacer" ${cssom({ height: `${cache.total * ROW_HEIGHT + ROW_HEIGHT}px` })}>
+        <div class="table-rows"></div>
+      </div>
     </div>
     ${detailView(detail, detailLoading, detailError, schemes, persisted.log, detailActions)}
   `;
@@ -297,15 +368,18 @@ function fetchPages(first: number, last: number): void {
 /** Finds the remembered weight among the rows of the current query, scrolls to it and selects it. */
 function findWeight(name: string): void {
   const target = cache;
-  request('table/page', { query: persisted.query, offset: 0, limit: 0, find: name }).then((p) => {
-    if (target !== cache || p.found === undefined || p.found < 0) return;
-    const pos = p.found;
-    return request('table/page', { query: persisted.query, offset: pos, limit: 1 }).then((one) => {
-      if (target !== cache || !one.rows[0]) return;
-      if (viewport) viewport.scrollTop = Math.max(0, (pos - 3) * ROW_HEIGHT);
-      selectRow(pos, one.rows[0], false);
-    });
-  }).catch(reportError).finally(() => searching.delete(name));
+  request('table/page', { query: persisted.query, offset: 0, limit: 0, find: name })
+    .then((p) => {
+      if (target !== cache || p.found === undefined || p.found < 0) return;
+      const pos = p.found;
+      return request('table/page', { query: persisted.query, offset: pos, limit: 1 }).then((one) => {
+        if (target !== cache || !one.rows[0]) return;
+        if (viewport) viewport.scrollTop = Math.max(0, (pos - 3) * ROW_HEIGHT);
+        selectRow(pos, one.rows[0], false);
+      });
+    })
+    .catch(reportError)
+    .finally(() => searching.delete(name));
 }
 
 function locateSelection(): void {
@@ -356,22 +430,39 @@ function selectRow(pos: number, row: LayerRow, user = true): void {
 }
 
 function onTableKey(e: KeyboardEvent): void {
-  const steps: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: 20, PageUp: -20, Home: -Infinity, End: Infinity };
+  const steps: Record<string, number> = {
+    ArrowDown: 1,
+    ArrowUp: -1,
+    PageDown: 20,
+    PageUp: -20,
+    Home: -Infinity,
+    End: Infinity,
+  };
   const step = steps[e.key];
   if (step === undefined || cache.total === 0) return;
   e.preventDefault();
-  const pos = Math.max(0, Math.min(cache.total - 1, (selectedPos ?? -1) + (Number.isFinite(step) ? step : step > 0 ? cache.total : -cache.total)));
+  const pos = Math.max(
+    0,
+    Math.min(
+      cache.total - 1,
+      (selectedPos ?? -1) + (Number.isFinite(step) ? step : step > 0 ? cache.total : -cache.total),
+    ),
+  );
   if (viewport) {
     const top = pos * ROW_HEIGHT;
     const header = ROW_HEIGHT + 2;
     if (top < viewport.scrollTop) viewport.scrollTop = top;
-    else if (top + ROW_HEIGHT > viewport.scrollTop + viewport.clientHeight - header) viewport.scrollTop = top + ROW_HEIGHT - viewport.clientHeight + header;
+    else if (top + ROW_HEIGHT > viewport.scrollTop + viewport.clientHeight - header)
+      viewport.scrollTop = top + ROW_HEIGHT - viewport.clientHeight + header;
   }
   const row = cache.rows.get(pos);
   if (row) selectRow(pos, row);
   else {
     selectedPos = pos;
-    request('table/page', { query: persisted.query, offset: pos, limit: 1 }).then((p) => p.rows[0] && selectRow(pos, p.rows[0]), reportError);
+    request('table/page', { query: persisted.query, offset: pos, limit: 1 }).then(
+      (p) => p.rows[0] && selectRow(pos, p.rows[0]),
+      reportError,
+    );
   }
 }
 
@@ -393,7 +484,10 @@ const detailActions = {
     update();
   },
   exportChart: (name: 'histogram' | 'heatmap' | 'channels') => {
-    const canvas = name === 'heatmap' ? charts.heatmap?.canvas : (name === 'histogram' ? charts.histogram : charts.channels)?.ctx.canvas;
+    const canvas =
+      name === 'heatmap'
+        ? charts.heatmap?.canvas
+        : (name === 'histogram' ? charts.histogram : charts.channels)?.ctx.canvas;
     if (!canvas) return;
     const base = `${detail?.row.name ?? 'layer'}-${detail?.scheme ?? ''}-${name}`;
     request('chart/export', { name: base, dataUrl: withBackground(canvas).toDataURL('image/png') }).catch(reportError);
@@ -427,15 +521,18 @@ function loadDetail(): void {
   const id = ++detailRequest;
   detailLoading = true;
   request('layer/detail', { index: selectedIndex, scheme, bins: settings.histogramBins })
-    .then((d) => {
-      if (id !== detailRequest) return;
-      detail = d;
-      detailError = undefined;
-    }, (e: unknown) => {
-      if (id !== detailRequest) return;
-      detail = undefined;
-      detailError = e instanceof Error ? e.message : String(e);
-    })
+    .then(
+      (d) => {
+        if (id !== detailRequest) return;
+        detail = d;
+        detailError = undefined;
+      },
+      (e: unknown) => {
+        if (id !== detailRequest) return;
+        detail = undefined;
+        detailError = e instanceof Error ? e.message : String(e);
+      },
+    )
     .finally(() => {
       if (id !== detailRequest) return;
       detailLoading = false;
@@ -452,10 +549,23 @@ function heatmapSource(d: LayerDetail): HeatmapSource {
     rows: heatmap.channels,
     cols: heatmap.blocks,
     rowLabel: d.channelLabel,
-    colLabel: heatmap.blocks > 1 ? `block of ${heatmap.blockSize} values along the reduction axis` : `whole ${d.channelLabel} (${heatmap.blockSize} values)`,
+    colLabel:
+      heatmap.blocks > 1
+        ? `block of ${heatmap.blockSize} values along the reduction axis`
+        : `whole ${d.channelLabel} (${heatmap.blockSize} values)`,
     domain: [lo, hi],
     zoomCols: heatmap.blocks > 1,
-    fetch: (v, maxRows, maxCols) => request('heatmap/tile', { index, scheme: d.scheme, channel0: v.row0, channels: v.rows, block0: v.col0, blocks: v.cols, maxRows, maxCols }),
+    fetch: (v, maxRows, maxCols) =>
+      request('heatmap/tile', {
+        index,
+        scheme: d.scheme,
+        channel0: v.row0,
+        channels: v.rows,
+        block0: v.col0,
+        blocks: v.cols,
+        maxRows,
+        maxCols,
+      }),
   };
 }
 
@@ -466,15 +576,31 @@ function mountCharts(): void {
     const histEl = document.getElementById('chart-histogram');
     const fresh = charts.shownDetail !== detail || charts.shownLog !== persisted.log;
     if (histEl && (fresh || !histEl.firstChild)) {
-      charts.histogram = histogramChart(histEl, { ...detail.histogram, grid: detail.grid, log: persisted.log }, charts.histogram);
+      charts.histogram = histogramChart(
+        histEl,
+        { ...detail.histogram, grid: detail.grid, log: persisted.log },
+        charts.histogram,
+      );
     }
     const lineEl = document.getElementById('chart-channels');
-    if (lineEl && (fresh || !lineEl.firstChild)) charts.channels = channelLineChart(lineEl, detail.channelSqnr, detail.channelOrder, detail.channelLabel, charts.channels);
+    if (lineEl && (fresh || !lineEl.firstChild))
+      charts.channels = channelLineChart(
+        lineEl,
+        detail.channelSqnr,
+        detail.channelOrder,
+        detail.channelLabel,
+        charts.channels,
+      );
     const canvas = document.getElementById('chart-heatmap') as HTMLCanvasElement | null;
     if (canvas && (fresh || charts.heatmap?.canvas !== canvas)) {
       const tip = document.getElementById('heatmap-tip')!;
       const source = heatmapSource(detail);
-      if (charts.heatmap?.canvas === canvas) charts.heatmap.update(source, map, charts.shownDetail?.row.index === detail.row.index && charts.shownDetail?.scheme === detail.scheme);
+      if (charts.heatmap?.canvas === canvas)
+        charts.heatmap.update(
+          source,
+          map,
+          charts.shownDetail?.row.index === detail.row.index && charts.shownDetail?.scheme === detail.scheme,
+        );
       else {
         charts.heatmap = new HeatmapCanvas(canvas, tip, source, map, reportError);
         charts.heatmap.refresh();
@@ -507,12 +633,35 @@ function heatmapTab(): ReturnType<typeof html> {
   const height = Math.min(Math.max(rows * 16, 160), 640) + 50;
   return html`
     <div class="chart-head">
-      <h3>SQNR by layer and scheme <span class="muted small" data-field="modelHeatmapSize">${formatCount(rows)} layers × ${modelHeatmap.schemes.length} schemes</span></h3>
+      <h3>
+        SQNR by layer and scheme
+        <span class="muted small" data-field="modelHeatmapSize"
+          >${formatCount(rows)} layers × ${modelHeatmap.schemes.length} schemes</span
+        >
+      </h3>
       <span class="muted small">click a cell to open that layer under that scheme · wheel: zoom · drag: pan</span>
-      <vscode-button secondary icon="desktop-download" @click=${() => charts.model && request('chart/export', { name: 'model-heatmap', dataUrl: withBackground(charts.model.canvas).toDataURL('image/png') }).catch(reportError)}>PNG</vscode-button>
+      <vscode-button
+        secondary
+        icon="desktop-download"
+        @click=${() => charts.model && request('chart/export', { name: 'model-heatmap', dataUrl: withBackground(charts.model.canvas).toDataURL('image/png') }).catch(reportError)}
+        >PNG</vscode-button
+      >
     </div>
-    <div class="heatmap-wrap"><canvas class="heatmap model" data-chart="modelHeatmap" id="chart-model" ${cssom({ height: `${height}px` })} tabindex="0" aria-label="SQNR of each layer under each scheme"></canvas><div class="tooltip" id="model-tip" hidden></div></div>
-    <p class="muted small">Colour scale fixed at ${SQNR_DOMAIN[0]}–${SQNR_DOMAIN[1]} dB (as in the table) so layers and models compare; every 6 dB is one bit of resolution.</p>
+    <div class="heatmap-wrap">
+      <canvas
+        class="heatmap model"
+        data-chart="modelHeatmap"
+        id="chart-model"
+        ${cssom({ height: `${height}px` })}
+        tabindex="0"
+        aria-label="SQNR of each layer under each scheme"
+      ></canvas>
+      <div class="tooltip" id="model-tip" hidden></div>
+    </div>
+    <p class="muted small">
+      Colour scale fixed at ${SQNR_DOMAIN[0]}–${SQNR_DOMAIN[1]} dB (as in the table) so layers and models compare; every
+      6 dB is one bit of resolution.
+    </p>
   `;
 }
 
@@ -555,7 +704,10 @@ function mountModelHeatmap(map: ReturnType<typeof colormap>): void {
 
 // ---------------------------------------------------------------- read-back and probe
 
-function painted(canvas: HTMLCanvasElement, box?: { left: number; top: number; width: number; height: number }): number {
+function painted(
+  canvas: HTMLCanvasElement,
+  box?: { left: number; top: number; width: number; height: number },
+): number {
   const ctx = canvas.getContext('2d');
   if (!ctx || canvas.width === 0 || canvas.height === 0) return 0;
   const b = box ?? { left: 0, top: 0, width: canvas.width, height: canvas.height };
@@ -575,21 +727,44 @@ function readBack(): RenderReport {
   const tables: Record<string, string[][]> = {};
   for (const el of app.querySelectorAll<HTMLElement>('[data-table-empty]')) tables[el.dataset.tableEmpty!] = [];
   for (const el of app.querySelectorAll<HTMLTableElement>('table[data-table]')) {
-    tables[el.dataset.table!] = [...el.tBodies[0].rows].map((row) => [...row.cells].map((c) => c.textContent?.trim() ?? ''));
+    tables[el.dataset.table!] = [...el.tBodies[0].rows].map((row) =>
+      [...row.cells].map((c) => c.textContent?.trim() ?? ''),
+    );
   }
   for (const el of app.querySelectorAll<HTMLElement>('[data-table-virtual]')) {
-    tables[el.dataset.tableVirtual!] = [...el.querySelectorAll('.table-rows .vrow:not(.placeholder)')].map((row) => [...row.children].map((c) => c.textContent?.trim() ?? ''));
+    tables[el.dataset.tableVirtual!] = [...el.querySelectorAll('.table-rows .vrow:not(.placeholder)')].map((row) =>
+      [...row.children].map((c) => c.textContent?.trim() ?? ''),
+    );
   }
-  const report: RenderReport = { status: model?.status ?? 'loading', fields, tables, charts: {}, view: { tab: persisted.tab, weight: detail?.row.name, scheme: detail?.scheme } };
-  const add = (name: string, canvas: HTMLCanvasElement | undefined, cells?: string, box?: { left: number; top: number; width: number; height: number }): void => {
-    if (canvas && canvas.isConnected && !canvas.closest('[hidden]')) report.charts![name] = { width: canvas.clientWidth, height: canvas.clientHeight, painted: painted(canvas, box), ...(cells ? { cells } : {}) };
+  const report: RenderReport = {
+    status: model?.status ?? 'loading',
+    fields,
+    tables,
+    charts: {},
+    view: { tab: persisted.tab, weight: detail?.row.name, scheme: detail?.scheme },
+  };
+  const add = (
+    name: string,
+    canvas: HTMLCanvasElement | undefined,
+    cells?: string,
+    box?: { left: number; top: number; width: number; height: number },
+  ): void => {
+    if (canvas && canvas.isConnected && !canvas.closest('[hidden]'))
+      report.charts![name] = {
+        width: canvas.clientWidth,
+        height: canvas.clientHeight,
+        painted: painted(canvas, box),
+        ...(cells ? { cells } : {}),
+      };
   };
   if (persisted.tab === 'layers' && detail) {
     add('histogram', charts.histogram?.ctx.canvas, undefined, charts.histogram?.bbox);
     add('channels', charts.channels?.ctx.canvas, undefined, charts.channels?.bbox);
-    if (charts.heatmap?.hasPainted) add('heatmap', charts.heatmap.canvas, `${detail.heatmap.channels}x${detail.heatmap.blocks}`);
+    if (charts.heatmap?.hasPainted)
+      add('heatmap', charts.heatmap.canvas, `${detail.heatmap.channels}x${detail.heatmap.blocks}`);
   }
-  if (persisted.tab === 'heatmap' && modelHeatmap && charts.model?.hasPainted) add('modelHeatmap', charts.model.canvas, `${modelHeatmap.rows.length}x${modelHeatmap.schemes.length}`);
+  if (persisted.tab === 'heatmap' && modelHeatmap && charts.model?.hasPainted)
+    add('modelHeatmap', charts.model.canvas, `${modelHeatmap.rows.length}x${modelHeatmap.schemes.length}`);
   if (probe) report.probe = probe;
   return report;
 }

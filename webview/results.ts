@@ -10,7 +10,6 @@ import { primaryEffect } from '../src/core/eval/verdict';
 import type { ResultsFromView, ResultsRender, ResultsToView } from '../src/resultsProtocol';
 import { decodeNumbers } from '../src/wire';
 
-
 declare function acquireVsCodeApi(): { postMessage(message: ResultsFromView): void };
 const vscode = acquireVsCodeApi();
 
@@ -21,7 +20,7 @@ const el = <K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: 
   return e;
 };
 function sweepValue(m: SliceMetrics): number {
-  return m.accuracy !== undefined ? m.accuracy * 100 : m.perplexity ?? m.mse ?? m.kl ?? 0;
+  return m.accuracy !== undefined ? m.accuracy * 100 : (m.perplexity ?? m.mse ?? m.kl ?? 0);
 }
 function theme(): { fg: string; grid: string; font: string; palette: string[] } {
   const s = getComputedStyle(document.body);
@@ -30,7 +29,9 @@ function theme(): { fg: string; grid: string; font: string; palette: string[] } 
     fg: v('--vscode-foreground', '#ccc'),
     grid: v('--vscode-editorWidget-border', '#8884'),
     font: `11px ${v('--vscode-font-family', 'sans-serif')}`,
-    palette: ['blue', 'red', 'green', 'yellow', 'orange', 'purple', 'foreground'].map((c) => v(`--vscode-charts-${c}`, '#888')),
+    palette: ['blue', 'red', 'green', 'yellow', 'orange', 'purple', 'foreground'].map((c) =>
+      v(`--vscode-charts-${c}`, '#888'),
+    ),
   };
 }
 
@@ -44,8 +45,22 @@ function render(r: EvalResults, resultsFile: string): ResultsRender {
   head.append(el('h1', undefined, `Slice evaluation · ${r.model.file}`));
   app.append(head);
   const violated = r.variants.filter((v) => v.violations.length > 0);
-  app.append(el('p', 'muted', `${r.task}, ${r.data.evaluated} of ${r.data.samples} samples, ${r.slices.length} slices, ${r.timings.runs} inference runs in ${(r.timings.totalMs / 1000).toFixed(1)} s · ${resultsFile}`));
-  app.append(el('p', violated.length ? 'verdict bad' : 'verdict ok', violated.length ? `Budget violated by ${violated.map((v) => v.label).join(', ')}` : 'Every variant meets the budget'));
+  app.append(
+    el(
+      'p',
+      'muted',
+      `${r.task}, ${r.data.evaluated} of ${r.data.samples} samples, ${r.slices.length} slices, ${r.timings.runs} inference runs in ${(r.timings.totalMs / 1000).toFixed(1)} s · ${resultsFile}`,
+    ),
+  );
+  app.append(
+    el(
+      'p',
+      violated.length ? 'verdict bad' : 'verdict ok',
+      violated.length
+        ? `Budget violated by ${violated.map((v) => v.label).join(', ')}`
+        : 'Every variant meets the budget',
+    ),
+  );
 
   // Slices x variants.
   app.append(el('h2', undefined, 'Slices × variants'));
@@ -64,7 +79,10 @@ function render(r: EvalResults, resultsFile: string): ResultsRender {
       const td = el('td', `num ${v.kind === 'reference' ? '' : bad ? 'bad' : 'ok'}`);
       td.append(el('div', undefined, mainValue(m) || '–'));
       if (v.kind !== 'reference') td.append(el('div', 'muted small', changeText(m)));
-      td.title = v.violations.filter((x) => x.slice === s.name).map((x) => `${x.metric} ${x.value.toFixed(3)} > ${x.limit}`).join('\n');
+      td.title = v.violations
+        .filter((x) => x.slice === s.name)
+        .map((x) => `${x.metric} ${x.value.toFixed(3)} > ${x.limit}`)
+        .join('\n');
       tr.append(td);
     }
     table.append(tr);
@@ -78,18 +96,28 @@ function render(r: EvalResults, resultsFile: string): ResultsRender {
   ];
   for (const [name, f] of summary) {
     const tr = el('tr', 'summary');
-    tr.append(el('td', undefined, `${name} (all)`), el('td'), ...r.variants.map((v) => el('td', 'num', f(v.metrics.all))));
+    tr.append(
+      el('td', undefined, `${name} (all)`),
+      el('td'),
+      ...r.variants.map((v) => el('td', 'num', f(v.metrics.all))),
+    );
     table.append(tr);
   }
   const weights = el('tr', 'summary');
-  weights.append(el('td', undefined, 'weights'), el('td'), ...r.variants.map((v) => el('td', 'num', `${(v.weightBytes / 1024).toFixed(1)} KiB`)));
+  weights.append(
+    el('td', undefined, 'weights'),
+    el('td'),
+    ...r.variants.map((v) => el('td', 'num', `${(v.weightBytes / 1024).toFixed(1)} KiB`)),
+  );
   table.append(weights);
   app.append(table);
 
   // Sweep.
   let sweepSeries = 0;
   if (r.sweep) {
-    app.append(el('h2', undefined, `Bit-width sweep (${r.sweep.granularity}${r.sweep.asymmetric ? ', asymmetric' : ''})`));
+    app.append(
+      el('h2', undefined, `Bit-width sweep (${r.sweep.granularity}${r.sweep.asymmetric ? ', asymmetric' : ''})`),
+    );
     const box = el('div', 'chart');
     app.append(box);
     const t = theme();
@@ -97,16 +125,53 @@ function render(r: EvalResults, resultsFile: string): ResultsRender {
     const order = bits.map((_, i) => i).sort((a, b) => bits[a] - bits[b]);
     const shown = r.slices.slice(0, 12);
     sweepSeries = shown.length;
-    chart = new uPlot({
-      width: Math.max(360, Math.min(900, app.clientWidth - 20)),
-      height: 300,
-      scales: { x: { time: false } },
-      axes: [
-        { label: 'bits', stroke: t.fg, font: t.font, labelFont: t.font, grid: { stroke: t.grid }, ticks: { stroke: t.grid }, values: (_u, v) => v.map((x) => (Number.isInteger(x) ? `int${x}` : '')) },
-        { label: r.task === 'classification' ? 'accuracy %' : r.task === 'language-model' ? 'perplexity' : r.task === 'regression' ? 'MSE' : 'KL', stroke: t.fg, font: t.font, labelFont: t.font, grid: { stroke: t.grid }, ticks: { stroke: t.grid } },
-      ],
-      series: [{}, ...shown.map((s, i) => ({ label: s.name, stroke: t.palette[i % t.palette.length], width: s.name === 'all' ? 3 : 1.25, points: { show: true, size: 4 } }))],
-    }, [order.map((i) => bits[i]), ...shown.map((s) => order.map((i) => sweepValue(r.sweep!.metrics[i][s.name])))] as uPlot.AlignedData, box);
+    chart = new uPlot(
+      {
+        width: Math.max(360, Math.min(900, app.clientWidth - 20)),
+        height: 300,
+        scales: { x: { time: false } },
+        axes: [
+          {
+            label: 'bits',
+            stroke: t.fg,
+            font: t.font,
+            labelFont: t.font,
+            grid: { stroke: t.grid },
+            ticks: { stroke: t.grid },
+            values: (_u, v) => v.map((x) => (Number.isInteger(x) ? `int${x}` : '')),
+          },
+          {
+            label:
+              r.task === 'classification'
+                ? 'accuracy %'
+                : r.task === 'language-model'
+                  ? 'perplexity'
+                  : r.task === 'regression'
+                    ? 'MSE'
+                    : 'KL',
+            stroke: t.fg,
+            font: t.font,
+            labelFont: t.font,
+            grid: { stroke: t.grid },
+            ticks: { stroke: t.grid },
+          },
+        ],
+        series: [
+          {},
+          ...shown.map((s, i) => ({
+            label: s.name,
+            stroke: t.palette[i % t.palette.length],
+            width: s.name === 'all' ? 3 : 1.25,
+            points: { show: true, size: 4 },
+          })),
+        ],
+      },
+      [
+        order.map((i) => bits[i]),
+        ...shown.map((s) => order.map((i) => sweepValue(r.sweep!.metrics[i][s.name]))),
+      ] as uPlot.AlignedData,
+      box,
+    );
   }
 
   // Sensitivity.
@@ -114,16 +179,27 @@ function render(r: EvalResults, resultsFile: string): ResultsRender {
   if (r.sensitivity && r.sensitivity.layers.length > 0) {
     const sens = r.sensitivity;
     app.append(el('h2', undefined, 'Layer sensitivity'));
-    app.append(el('p', 'muted', `Only one layer quantized (worst slice of ≥ ${r.thresholds.minSliceSize} samples)${sens.leaveOneOutScheme ? `; leave-one-out: everything at ${sens.leaveOneOutScheme} except the layer` : ''}. Click a layer to inspect it.`));
+    app.append(
+      el(
+        'p',
+        'muted',
+        `Only one layer quantized (worst slice of ≥ ${r.thresholds.minSliceSize} samples)${sens.leaveOneOutScheme ? `; leave-one-out: everything at ${sens.leaveOneOutScheme} except the layer` : ''}. Click a layer to inspect it.`,
+      ),
+    );
     const layers: LayerResult[] = [...sens.layers].sort((a, b) => a.rank - b.rank);
     const schemes = [...sens.schemes];
-    const max = Math.max(1e-9, ...layers.flatMap((l) => schemes.map((s) => Math.abs(primaryEffect(r.task, l.oneAtATime[s].worst.effect)))));
+    const max = Math.max(
+      1e-9,
+      ...layers.flatMap((l) => schemes.map((s) => Math.abs(primaryEffect(r.task, l.oneAtATime[s].worst.effect)))),
+    );
     const grid = el('div', 'bars');
     const flagged = new Set(r.flags.map((f) => f.weight));
     for (const l of layers) {
       const name = el('button', `layer ${flagged.has(l.weight) ? 'flagged' : ''}`, `${l.rank}. ${l.layer}`);
       name.title = `${l.weight} (${l.op})${flagged.has(l.weight) ? `\n${r.flags.find((f) => f.weight === l.weight)!.message}` : ''}`;
-      name.addEventListener('click', () => vscode.postMessage({ type: 'reveal', weight: l.weight, scheme: sens.rankScheme }));
+      name.addEventListener('click', () =>
+        vscode.postMessage({ type: 'reveal', weight: l.weight, scheme: sens.rankScheme }),
+      );
       const cell = el('div', 'barcell');
       for (const [i, s] of schemes.entries()) {
         const w = l.oneAtATime[s].worst;
@@ -136,7 +212,10 @@ function render(r: EvalResults, resultsFile: string): ResultsRender {
       }
       if (l.leaveOneOut) {
         const row = el('div', 'barrow');
-        row.append(el('span', 'scheme', 'all but this'), el('span', 'value muted', `${effectText(r.task, l.leaveOneOut.worst.effect)} · ${l.leaveOneOut.worst.slice}`));
+        row.append(
+          el('span', 'scheme', 'all but this'),
+          el('span', 'value muted', `${effectText(r.task, l.leaveOneOut.worst.effect)} · ${l.leaveOneOut.worst.slice}`),
+        );
         cell.append(row);
       }
       grid.append(name, cell);
@@ -157,10 +236,16 @@ window.addEventListener('message', (event: MessageEvent) => {
   if (message.type === 'results') {
     const report = render(message.results, message.resultsFile);
     // uPlot paints on the next frame: read the canvas back after it.
-    requestAnimationFrame(() => requestAnimationFrame(() => {
-      report.sweepPainted = chart ? chart.ctx.getImageData(0, 0, chart.ctx.canvas.width, chart.ctx.canvas.height).data.some((v, i) => i % 4 === 3 && v > 0) : false;
-      vscode.postMessage({ type: 'rendered', report });
-    }));
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        report.sweepPainted = chart
+          ? chart.ctx
+              .getImageData(0, 0, chart.ctx.canvas.width, chart.ctx.canvas.height)
+              .data.some((v, i) => i % 4 === 3 && v > 0)
+          : false;
+        vscode.postMessage({ type: 'rendered', report });
+      }),
+    );
   }
 });
 vscode.postMessage({ type: 'ready' });

@@ -18,7 +18,10 @@ let nextId = 1;
 const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: number }>();
 
 /** Sends a request to the extension and resolves with its reply. */
-export function request<M extends RequestMethod>(method: M, params: Requests[M]['params']): Promise<Requests[M]['result']> {
+export function request<M extends RequestMethod>(
+  method: M,
+  params: Requests[M]['params'],
+): Promise<Requests[M]['result']> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
     const timer = window.setTimeout(() => {

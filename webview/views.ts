@@ -33,62 +33,157 @@ const section = (
   </vscode-collapsible>
 `;
 
-const table = (name: string, headers: string[], rows: string[][], numeric: number[] = [], empty = 'None'): TemplateResult =>
+const table = (
+  name: string,
+  headers: string[],
+  rows: string[][],
+  numeric: number[] = [],
+  empty = 'None',
+): TemplateResult =>
   rows.length === 0
     ? html`<p class="empty" data-table-empty=${name}>${empty}</p>`
     : html`<table class="data" data-table=${name}>
-        <thead><tr>${headers.map((h, i) => html`<th class=${numeric.includes(i) ? 'num' : ''}>${h}</th>`)}</tr></thead>
+        <thead>
+          <tr>
+            ${headers.map((h, i) => html`<th class=${numeric.includes(i) ? 'num' : ''}>${h}</th>`)}
+          </tr>
+        </thead>
         <tbody>
-          ${rows.map((r) => html`<tr>${r.map((c, i) => html`<td class=${numeric.includes(i) ? 'num' : ''}>${c}</td>`)}</tr>`)}
+          ${rows.map(
+            (r) =>
+              html`<tr>
+                ${r.map((c, i) => html`<td class=${numeric.includes(i) ? 'num' : ''}>${c}</td>`)}
+              </tr>`,
+          )}
         </tbody>
       </table>`;
 
 const field = (name: string, label: string, value: string, title?: string): TemplateResult => html`
-  <div class="field"><span class="label">${label}</span><span class="value" data-field=${name} title=${title ?? value}>${value}</span></div>
+  <div class="field">
+    <span class="label">${label}</span><span class="value" data-field=${name} title=${title ?? value}>${value}</span>
+  </div>
 `;
 
 const valueRows = (values: ValueInfo[]): string[][] => values.map((v) => [v.name, v.dtype, formatShape(v.shape)]);
 
 /** Shown while the model is read. */
 export function loadingView(fileName: string): TemplateResult {
-  return html`<div class="loading"><vscode-progress-ring></vscode-progress-ring><span>Reading ${fileName}…</span></div>`;
+  return html`<div class="loading">
+    <vscode-progress-ring></vscode-progress-ring><span>Reading ${fileName}…</span>
+  </div>`;
 }
 
 /** The model overview. */
-export function overviewView(o: ModelOverview, open: OpenSections, actions: ViewActions, sizes: TemplateResult): TemplateResult {
+export function overviewView(
+  o: ModelOverview,
+  open: OpenSections,
+  actions: ViewActions,
+  sizes: TemplateResult,
+): TemplateResult {
   const producer = [o.producerName, o.producerVersion].filter(Boolean).join(' ') || '(not set)';
   return html`
-    ${section('model', 'Model', undefined, open, actions, html`
-      <div class="fields">
-        ${field('fileSize', 'File size', `${formatInt(o.fileSize)} bytes`, formatBytes(o.fileSize))}
-        ${field('producer', 'Producer', producer)}
-        ${field('irVersion', 'IR version', String(o.irVersion))}
-        ${field('modelVersion', 'Model version', String(o.modelVersion))}
-        ${field('domain', 'Domain', o.domain || '(not set)')}
-        ${field('graphName', 'Graph', o.graphName || '(unnamed)')}
-        ${field('nodeCount', 'Nodes', formatInt(o.nodeCount))}
-        ${field('subgraphCount', 'Subgraphs', formatInt(o.subgraphCount))}
-        ${field('weightCount', 'Weight tensors', formatInt(o.weightCount))}
-        ${field('parameterCount', 'Parameters', formatInt(o.parameterCount))}
-        ${field('weightBytes', 'Weight bytes', `${formatInt(o.weightBytes)} bytes`, formatBytes(o.weightBytes))}
-      </div>
-      ${o.docString ? html`<p class="doc" data-field="docString">${o.docString}</p>` : nothing}
-    `)}
-    ${section('opsets', 'Opset imports', o.opsets.length, open, actions,
-      table('opsets', ['Domain', 'Version'], o.opsets.map((s) => [s.domain || 'ai.onnx', String(s.version)]), [1]))}
+    ${section(
+      'model',
+      'Model',
+      undefined,
+      open,
+      actions,
+      html`
+        <div class="fields">
+          ${field('fileSize', 'File size', `${formatInt(o.fileSize)} bytes`, formatBytes(o.fileSize))}
+          ${field('producer', 'Producer', producer)} ${field('irVersion', 'IR version', String(o.irVersion))}
+          ${field('modelVersion', 'Model version', String(o.modelVersion))}
+          ${field('domain', 'Domain', o.domain || '(not set)')}
+          ${field('graphName', 'Graph', o.graphName || '(unnamed)')}
+          ${field('nodeCount', 'Nodes', formatInt(o.nodeCount))}
+          ${field('subgraphCount', 'Subgraphs', formatInt(o.subgraphCount))}
+          ${field('weightCount', 'Weight tensors', formatInt(o.weightCount))}
+          ${field('parameterCount', 'Parameters', formatInt(o.parameterCount))}
+          ${field('weightBytes', 'Weight bytes', `${formatInt(o.weightBytes)} bytes`, formatBytes(o.weightBytes))}
+        </div>
+        ${o.docString ? html`<p class="doc" data-field="docString">${o.docString}</p>` : nothing}
+      `,
+    )}
+    ${section(
+      'opsets',
+      'Opset imports',
+      o.opsets.length,
+      open,
+      actions,
+      table(
+        'opsets',
+        ['Domain', 'Version'],
+        o.opsets.map((s) => [s.domain || 'ai.onnx', String(s.version)]),
+        [1],
+      ),
+    )}
     ${section('inputs', 'Inputs', o.inputs.length, open, actions, table('inputs', ['Name', 'Type', 'Shape'], valueRows(o.inputs)))}
     ${section('outputs', 'Outputs', o.outputs.length, open, actions, table('outputs', ['Name', 'Type', 'Shape'], valueRows(o.outputs)))}
-    ${section('dtypes', 'Weights by stored type', o.byDtype.length, open, actions,
-      table('dtypes', ['Type', 'Tensors', 'Parameters', 'Bytes', 'Size'],
-        o.byDtype.map((d) => [d.dtype, formatInt(d.tensors), formatInt(d.parameters), formatInt(d.bytes), formatBytes(d.bytes)]),
-        [1, 2, 3, 4], 'No weight tensors'))}
+    ${section(
+      'dtypes',
+      'Weights by stored type',
+      o.byDtype.length,
+      open,
+      actions,
+      table(
+        'dtypes',
+        ['Type', 'Tensors', 'Parameters', 'Bytes', 'Size'],
+        o.byDtype.map((d) => [
+          d.dtype,
+          formatInt(d.tensors),
+          formatInt(d.parameters),
+          formatInt(d.bytes),
+          formatBytes(d.bytes),
+        ]),
+        [1, 2, 3, 4],
+        'No weight tensors',
+      ),
+    )}
     ${section('sizes', 'Size by stored type and by scheme', undefined, open, actions, sizes)}
-    ${section('ops', 'Operators', o.opCounts.length, open, actions,
-      table('ops', ['Operator', 'Nodes'], o.opCounts.map((c) => [c.domain ? `${c.domain}.${c.opType}` : c.opType, formatInt(c.count)]), [1]))}
-    ${o.externalFiles.length === 0 ? nothing : section('external', 'External data', o.externalFiles.length, open, actions,
-      table('external', ['File', 'Tensors', 'Bytes'], o.externalFiles.map((f) => [f.location, formatInt(f.tensors), formatInt(f.bytes)]), [1, 2]))}
-    ${section('metadata', 'Metadata', o.metadata.length, open, actions,
-      table('metadata', ['Key', 'Value'], o.metadata.map((m) => [m.key, m.value]), [], 'No metadata properties'))}
+    ${section(
+      'ops',
+      'Operators',
+      o.opCounts.length,
+      open,
+      actions,
+      table(
+        'ops',
+        ['Operator', 'Nodes'],
+        o.opCounts.map((c) => [c.domain ? `${c.domain}.${c.opType}` : c.opType, formatInt(c.count)]),
+        [1],
+      ),
+    )}
+    ${
+      o.externalFiles.length === 0
+        ? nothing
+        : section(
+            'external',
+            'External data',
+            o.externalFiles.length,
+            open,
+            actions,
+            table(
+              'external',
+              ['File', 'Tensors', 'Bytes'],
+              o.externalFiles.map((f) => [f.location, formatInt(f.tensors), formatInt(f.bytes)]),
+              [1, 2],
+            ),
+          )
+    }
+    ${section(
+      'metadata',
+      'Metadata',
+      o.metadata.length,
+      open,
+      actions,
+      table(
+        'metadata',
+        ['Key', 'Value'],
+        o.metadata.map((m) => [m.key, m.value]),
+        [],
+        'No metadata properties',
+      ),
+    )}
   `;
 }
 

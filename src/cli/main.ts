@@ -49,7 +49,15 @@ function threadsOption(value: string): number {
 /** `quantlens eval`: runs in this process (a crash ends the CLI only), writes the results next to the spec. */
 async function runEval(spec: string, options: EvalCliOptions): Promise<number> {
   const bar = process.stderr.isTTY
-    ? new SingleBar({ format: 'eval [{bar}] {value}/{total} runs | ETA {eta_formatted} | {message}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic)
+    ? new SingleBar(
+        {
+          format: 'eval [{bar}] {value}/{total} runs | ETA {eta_formatted} | {message}',
+          stream: process.stderr,
+          hideCursor: true,
+          clearOnComplete: true,
+        },
+        Presets.shades_classic,
+      )
     : undefined;
   const abort = new AbortController();
   const onSigint = (): void => abort.abort(new Cancelled());
@@ -71,12 +79,18 @@ async function runEval(spec: string, options: EvalCliOptions): Promise<number> {
     bar?.stop();
     const file = path.join(path.dirname(path.resolve(spec)), resultsFileName(path.basename(spec)));
     if (options.write) await writeFile(file, `${JSON.stringify(results, finiteReplacer, 2)}\n`);
-    process.stdout.write(options.json ? `${JSON.stringify(results, finiteReplacer, 2)}\n` : evalSummary(results, options.write ? file : undefined));
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify(results, finiteReplacer, 2)}\n`
+        : evalSummary(results, options.write ? file : undefined),
+    );
     return results.budgetViolated ? 1 : 0;
   } catch (error) {
     if (error instanceof SpecError || error instanceof ModelError || error instanceof Cancelled) throw error;
     // Exit code 1 means "budget violated" for eval: an internal failure must not look like one.
-    process.stderr.write(`quantlens: evaluation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `quantlens: evaluation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     return 3;
   } finally {
     bar?.stop();
@@ -103,7 +117,15 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (model: string, options: { schemes: Scheme[]; json?: boolean; md?: boolean; threads?: number }) => {
       // Progress on stderr, only for a person watching (stdout stays the report, for pipes and CI logs).
       const bar = process.stderr.isTTY
-        ? new SingleBar({ format: 'inspect [{bar}] {value}/{total} weights | ETA {eta_formatted} | {weight}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic)
+        ? new SingleBar(
+            {
+              format: 'inspect [{bar}] {value}/{total} weights | ETA {eta_formatted} | {weight}',
+              stream: process.stderr,
+              hideCursor: true,
+              clearOnComplete: true,
+            },
+            Presets.shades_classic,
+          )
         : undefined;
       const abort = new AbortController();
       const onSigint = (): void => abort.abort(new Cancelled());
@@ -119,7 +141,9 @@ export async function main(argv: string[]): Promise<number> {
           },
         });
         bar?.stop();
-        process.stdout.write(options.json ? `${toJson(report)}\n` : options.md ? toMarkdown(report, model) : toText(report, model));
+        process.stdout.write(
+          options.json ? `${toJson(report)}\n` : options.md ? toMarkdown(report, model) : toText(report, model),
+        );
       } finally {
         bar?.stop();
         process.off('SIGINT', onSigint);
@@ -127,12 +151,21 @@ export async function main(argv: string[]): Promise<number> {
     });
   program
     .command('eval')
-    .description('slice evaluation: fp32 against quantized variants on your data, per slice; sweep and layer sensitivity. Exit 1 when a budget is violated, 2 for bad input')
+    .description(
+      'slice evaluation: fp32 against quantized variants on your data, per slice; sweep and layer sensitivity. Exit 1 when a budget is violated, 2 for bad input',
+    )
     .argument('<spec>', 'a *.quantlens.json evaluation spec')
     .option('--json', 'print the full results as one JSON document')
     .option('--no-write', 'do not write <spec>.results.json next to the spec')
     .option('--threads <n>', 'onnxruntime threads', threadsOption)
-    .addOption(new Option('--scoring <where>', 'where outputs are scored: a worker thread beside onnxruntime, the main thread, or auto (a worker when onnxruntime leaves a core free and there is much to score)').choices(['auto', 'worker', 'main']).default('auto'))
+    .addOption(
+      new Option(
+        '--scoring <where>',
+        'where outputs are scored: a worker thread beside onnxruntime, the main thread, or auto (a worker when onnxruntime leaves a core free and there is much to score)',
+      )
+        .choices(['auto', 'worker', 'main'])
+        .default('auto'),
+    )
     .action(async (spec: string, options: EvalCliOptions) => {
       exitCode = await runEval(spec, options);
     });
@@ -151,11 +184,16 @@ export async function main(argv: string[]): Promise<number> {
     } else if (error && typeof error === 'object' && 'exitCode' in error && 'code' in error) {
       // commander: help/version exit 0, usage errors (already printed) are bad input.
       exitCode = (error as { exitCode: number }).exitCode === 0 ? 0 : 2;
-    } else if (error instanceof Error && ['ENOENT', 'EISDIR', 'EACCES'].includes(String((error as NodeJS.ErrnoException).code))) {
+    } else if (
+      error instanceof Error &&
+      ['ENOENT', 'EISDIR', 'EACCES'].includes(String((error as NodeJS.ErrnoException).code))
+    ) {
       process.stderr.write(`quantlens: ${error.message}\n`);
       exitCode = 2;
     } else {
-      process.stderr.write(`quantlens: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `quantlens: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       exitCode = 1;
     }
   }

@@ -23,11 +23,15 @@ export interface AnalysisProgress {
 
 /** Scheme ids from the `quantlens.analysis.defaultSchemes` setting; throws naming the setting when invalid. */
 export function configuredSchemes(): string[] {
-  const ids = vscode.workspace.getConfiguration('quantlens.analysis').get<string[]>('defaultSchemes') ?? [...DEFAULT_SCHEMES];
+  const ids = vscode.workspace.getConfiguration('quantlens.analysis').get<string[]>('defaultSchemes') ?? [
+    ...DEFAULT_SCHEMES,
+  ];
   try {
     return parseSchemeList(ids.join(',')).map((s) => s.id);
   } catch (error) {
-    throw new Error(`Setting quantlens.analysis.defaultSchemes: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `Setting quantlens.analysis.defaultSchemes: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -63,7 +67,11 @@ export class AnalysisService implements vscode.Disposable {
   }
 
   /** Reads, plans and analyses a model; reuses cached results for unchanged files and known schemes. */
-  async inspect(uri: vscode.Uri, schemes: string[], options: { signal?: AbortSignal; onProgress?: (p: AnalysisProgress) => void } = {}): Promise<InspectReport> {
+  async inspect(
+    uri: vscode.Uri,
+    schemes: string[],
+    options: { signal?: AbortSignal; onProgress?: (p: AnalysisProgress) => void } = {},
+  ): Promise<InspectReport> {
     const started = performance.now();
     const read = await this.read(uri.fsPath, options.signal);
     const readMs = performance.now() - started;
@@ -78,7 +86,12 @@ export class AnalysisService implements vscode.Disposable {
   }
 
   /** Analyses a model already read (every weight under `schemes`), reporting each weight as it completes. */
-  async analyze(file: string, read: ModelReadResult, schemes: readonly string[], options: Pick<AnalyzeOptions, 'signal' | 'onWeight'> = {}): Promise<AnalyzeResult> {
+  async analyze(
+    file: string,
+    read: ModelReadResult,
+    schemes: readonly string[],
+    options: Pick<AnalyzeOptions, 'signal' | 'onWeight'> = {},
+  ): Promise<AnalyzeResult> {
     const started = performance.now();
     const result = await analyzePlanned(this.getPool(), file, read.plan, schemes, {
       ...options,
@@ -94,8 +107,11 @@ export class AnalysisService implements vscode.Disposable {
   /** Reads one weight again in a worker for its detail under `scheme` (histogram with `bins` bins, cell ranges, per-channel SQNR). */
   async detail(file: string, weight: PlannedWeight, scheme: string | undefined, bins: number): Promise<AnalysisResult> {
     const task = taskFor(file, weight, [], bins);
-    if (!task) throw new Error(`Weight '${weight.name}' has no values to show${weight.problem ? `: ${weight.problem}` : ''}.`);
-    const [result] = await this.getPool().run([{ ...task, schemes: [], grids: false, ...(scheme && weight.quantizable ? { detail: scheme } : {}) }]);
+    if (!task)
+      throw new Error(`Weight '${weight.name}' has no values to show${weight.problem ? `: ${weight.problem}` : ''}.`);
+    const [result] = await this.getPool().run([
+      { ...task, schemes: [], grids: false, ...(scheme && weight.quantizable ? { detail: scheme } : {}) },
+    ]);
     return result;
   }
 

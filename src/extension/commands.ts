@@ -39,7 +39,11 @@ async function exportReport(arg: unknown, service: AnalysisService, log: Log): P
   try {
     const schemes = configuredSchemes();
     report = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('QuantLens: analysing {0}', name), cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('QuantLens: analysing {0}', name),
+        cancellable: true,
+      },
       async (progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort(new vscode.CancellationError()));
@@ -48,7 +52,10 @@ async function exportReport(arg: unknown, service: AnalysisService, log: Log): P
           signal: abort.signal,
           onProgress: ({ done, total, weight }) => {
             const pct = total ? (100 * done) / total : 100;
-            progress.report({ increment: pct - last, message: vscode.l10n.t('{0} of {1} weights {2}', done, total, weight) });
+            progress.report({
+              increment: pct - last,
+              message: vscode.l10n.t('{0} of {1} weights {2}', done, total, weight),
+            });
             last = pct;
           },
         });
@@ -80,11 +87,24 @@ async function exportReport(arg: unknown, service: AnalysisService, log: Log): P
 }
 
 const SCHEME_CHOICES = [
-  'fp16', 'bf16', 'fp8-e4m3', 'fp8-e5m2',
-  'int8-tensor', 'int8-channel', 'int8-channel-asym', 'int8-block128',
-  'int6-channel', 'int5-channel',
-  'int4-channel', 'int4-block128', 'int4-block64', 'int4-block32', 'int4-block32-asym', 'int4-block16',
-  'int3-block32', 'int2-block32',
+  'fp16',
+  'bf16',
+  'fp8-e4m3',
+  'fp8-e5m2',
+  'int8-tensor',
+  'int8-channel',
+  'int8-channel-asym',
+  'int8-block128',
+  'int6-channel',
+  'int5-channel',
+  'int4-channel',
+  'int4-block128',
+  'int4-block64',
+  'int4-block32',
+  'int4-block32-asym',
+  'int4-block16',
+  'int3-block32',
+  'int2-block32',
 ];
 
 /** Lets the user pick the schemes an inspector compares (or applies `ids` directly). */
@@ -98,11 +118,16 @@ async function chooseSchemes(arg: unknown, ids: unknown, inspectors: InspectorEd
   let chosen = Array.isArray(ids) ? ids.map(String) : undefined;
   if (!chosen) {
     const current = document.session.getStatus().schemes;
-    const items = [...new Set([...current, ...SCHEME_CHOICES])].map((id) => ({ label: id, picked: current.includes(id) }));
+    const items = [...new Set([...current, ...SCHEME_CHOICES])].map((id) => ({
+      label: id,
+      picked: current.includes(id),
+    }));
     const picked = await vscode.window.showQuickPick(items, {
       canPickMany: true,
       title: vscode.l10n.t('QuantLens: schemes to compare in {0}', path.basename(uri.fsPath)),
-      placeHolder: vscode.l10n.t('Any intN-{tensor|channel|blockB}[-asym] (N = 2..8, B = 16/32/64/128) can also be added in the inspector'),
+      placeHolder: vscode.l10n.t(
+        'Any intN-{tensor|channel|blockB}[-asym] (N = 2..8, B = 16/32/64/128) can also be added in the inspector',
+      ),
     });
     if (!picked || picked.length === 0) return;
     chosen = picked.map((p) => p.label);
@@ -111,7 +136,13 @@ async function chooseSchemes(arg: unknown, ids: unknown, inspectors: InspectorEd
 }
 
 /** Opens a model's inspector on a tab, with one weight (layer) selected under a scheme if given. */
-async function reveal(uri: vscode.Uri, tab: 'layers' | 'heatmap', weight: string | undefined, scheme: string | undefined, inspectors: InspectorEditorProvider): Promise<void> {
+async function reveal(
+  uri: vscode.Uri,
+  tab: 'layers' | 'heatmap',
+  weight: string | undefined,
+  scheme: string | undefined,
+  inspectors: InspectorEditorProvider,
+): Promise<void> {
   await vscode.commands.executeCommand('vscode.openWith', uri, INSPECTOR_VIEW_TYPE);
   const document = inspectors.document(uri);
   if (!document) return;
@@ -127,14 +158,25 @@ async function reveal(uri: vscode.Uri, tab: 'layers' | 'heatmap', weight: string
 }
 
 /** Registers QuantLens commands. */
-export function registerCommands(log: Log, service: AnalysisService, inspectors: InspectorEditorProvider): vscode.Disposable[] {
+export function registerCommands(
+  log: Log,
+  service: AnalysisService,
+  inspectors: InspectorEditorProvider,
+): vscode.Disposable[] {
   return [
-    vscode.commands.registerCommand('quantlens.chooseSchemes', (arg?: vscode.Uri, ids?: string[]) => chooseSchemes(arg, ids, inspectors).catch((error: unknown) => {
-      void vscode.window.showErrorMessage(vscode.l10n.t('QuantLens: {0}', error instanceof Error ? error.message : String(error)));
-    })),
+    vscode.commands.registerCommand('quantlens.chooseSchemes', (arg?: vscode.Uri, ids?: string[]) =>
+      chooseSchemes(arg, ids, inspectors).catch((error: unknown) => {
+        void vscode.window.showErrorMessage(
+          vscode.l10n.t('QuantLens: {0}', error instanceof Error ? error.message : String(error)),
+        );
+      }),
+    ),
     // From a diagnostic's code link the model arrives as a string.
-    vscode.commands.registerCommand('quantlens.revealLayer', (uri: vscode.Uri | string, weight: string, scheme?: string) =>
-      reveal(typeof uri === 'string' ? vscode.Uri.parse(uri) : uri, 'layers', weight, scheme, inspectors)),
+    vscode.commands.registerCommand(
+      'quantlens.revealLayer',
+      (uri: vscode.Uri | string, weight: string, scheme?: string) =>
+        reveal(typeof uri === 'string' ? vscode.Uri.parse(uri) : uri, 'layers', weight, scheme, inspectors),
+    ),
     vscode.commands.registerCommand('quantlens.showModelHeatmap', async (arg?: vscode.Uri) => {
       const uri = await modelFor(arg, vscode.l10n.t('Inspect Model'));
       if (uri) await reveal(uri, 'heatmap', undefined, undefined, inspectors);

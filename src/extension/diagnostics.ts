@@ -8,7 +8,11 @@ export class ModelDiagnostics implements vscode.Disposable {
 
   /** Reports a model that could not be read, as an Error on the file. */
   setError(uri: vscode.Uri, error: ModelErrorInfo): void {
-    const diagnostic = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 0), error.message, vscode.DiagnosticSeverity.Error);
+    const diagnostic = new vscode.Diagnostic(
+      new vscode.Range(0, 0, 0, 0),
+      error.message,
+      vscode.DiagnosticSeverity.Error,
+    );
     diagnostic.source = 'QuantLens';
     diagnostic.code = error.code;
     this.collection.set(uri, [diagnostic]);

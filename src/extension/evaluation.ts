@@ -33,7 +33,7 @@ async function findSpec(arg: vscode.Uri | undefined): Promise<vscode.Uri | undef
   const active = vscode.window.activeTextEditor?.document.uri;
   const tabInput = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
   const activeCustom = tabInput instanceof vscode.TabInputCustom ? tabInput.uri : undefined;
-  const target = arg ?? (active && isSpec(active) ? active : activeCustom ?? active);
+  const target = arg ?? (active && isSpec(active) ? active : (activeCustom ?? active));
   if (target && isSpec(target)) return target;
   const specs = await vscode.workspace.findFiles(SPEC_GLOB, '**/node_modules/**', 500);
   let candidates = specs;
@@ -41,7 +41,9 @@ async function findSpec(arg: vscode.Uri | undefined): Promise<vscode.Uri | undef
     const naming: vscode.Uri[] = [];
     for (const spec of specs) {
       try {
-        const model = (JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(spec))) as { model?: string }).model;
+        const model = (
+          JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(spec))) as { model?: string }
+        ).model;
         if (model && path.resolve(path.dirname(spec.fsPath), model) === target.fsPath) naming.push(spec);
       } catch {
         // A spec that does not parse is not a candidate; running it directly shows its errors.
@@ -50,20 +52,32 @@ async function findSpec(arg: vscode.Uri | undefined): Promise<vscode.Uri | undef
     if (naming.length === 0) {
       const create = vscode.l10n.t('Create Spec');
       const choice = await vscode.window.showInformationMessage(
-        vscode.l10n.t('No evaluation spec (*.quantlens.json) names {0}. Create one next to the model?', path.basename(target.fsPath)), create);
+        vscode.l10n.t(
+          'No evaluation spec (*.quantlens.json) names {0}. Create one next to the model?',
+          path.basename(target.fsPath),
+        ),
+        create,
+      );
       if (choice === create) await createSpec(target);
       return undefined;
     }
     candidates = naming;
   }
   if (candidates.length === 0) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('No evaluation spec (*.quantlens.json) in this workspace. Open a model and run the command to create one.'));
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t(
+        'No evaluation spec (*.quantlens.json) in this workspace. Open a model and run the command to create one.',
+      ),
+    );
     return undefined;
   }
   if (candidates.length === 1) return candidates[0];
-  const pick = await vscode.window.showQuickPick(candidates.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })), {
-    placeHolder: vscode.l10n.t('Which evaluation spec?'),
-  });
+  const pick = await vscode.window.showQuickPick(
+    candidates.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
+    {
+      placeHolder: vscode.l10n.t('Which evaluation spec?'),
+    },
+  );
   return pick?.uri;
 }
 
@@ -74,15 +88,19 @@ async function createSpec(model: vscode.Uri): Promise<void> {
   try {
     await vscode.workspace.fs.stat(uri);
   } catch {
-    const text = `${JSON.stringify({
-      model: path.basename(model.fsPath),
-      task: 'classification',
-      data: { path: 'data.jsonl' },
-      label: 'label',
-      slices: [{ by: 'label' }],
-      variants: ['fp16', 'int8-channel', 'int4-block32'],
-      budget: { accuracyDrop: 1 },
-    }, null, 2)}\n`;
+    const text = `${JSON.stringify(
+      {
+        model: path.basename(model.fsPath),
+        task: 'classification',
+        data: { path: 'data.jsonl' },
+        label: 'label',
+        slices: [{ by: 'label' }],
+        variants: ['fp16', 'int8-channel', 'int4-block32'],
+        budget: { accuracyDrop: 1 },
+      },
+      null,
+      2,
+    )}\n`;
     await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
   }
   await vscode.window.showTextDocument(uri);
@@ -106,7 +124,9 @@ export class EvaluationRunner implements vscode.Disposable {
     if (!vscode.workspace.isTrusted) {
       const manage = vscode.l10n.t('Manage Workspace Trust');
       const choice = await vscode.window.showWarningMessage(
-        vscode.l10n.t('Slice evaluation runs the model and reads the data its spec names, so it needs a trusted workspace. The inspector works without trust.'),
+        vscode.l10n.t(
+          'Slice evaluation runs the model and reads the data its spec names, so it needs a trusted workspace. The inspector works without trust.',
+        ),
         manage,
       );
       if (choice === manage) await vscode.commands.executeCommand('workbench.trust.manage');
@@ -135,7 +155,11 @@ export class EvaluationRunner implements vscode.Disposable {
     this.log.info(`Evaluation of ${spec.fsPath} started`);
     try {
       const results = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('QuantLens: evaluating {0}', name), cancellable: true },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: vscode.l10n.t('QuantLens: evaluating {0}', name),
+          cancellable: true,
+        },
         async (progress, token) => {
           const abort = new AbortController();
           token.onCancellationRequested(() => abort.abort(new vscode.CancellationError()));
@@ -166,10 +190,15 @@ export class EvaluationRunner implements vscode.Disposable {
       );
       this.specDiagnostics.delete(spec);
       const file = vscode.Uri.file(path.join(path.dirname(spec.fsPath), resultsFileName(name)));
-      await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(`${JSON.stringify(results, finiteReplacer, 2)}\n`));
+      await vscode.workspace.fs.writeFile(
+        file,
+        new TextEncoder().encode(`${JSON.stringify(results, finiteReplacer, 2)}\n`),
+      );
       const stored: StoredResults = { results, file, spec, model: modelOf(file, results) };
       this.store.set(stored);
-      this.log.info(`Evaluation of ${name}: ${results.timings.runs} runs in ${(results.timings.totalMs / 1000).toFixed(2)} s; ${results.flags.length} sensitive layer(s); budget ${results.budgetViolated ? 'violated' : 'met'}`);
+      this.log.info(
+        `Evaluation of ${name}: ${results.timings.runs} runs in ${(results.timings.totalMs / 1000).toFixed(2)} s; ${results.flags.length} sensitive layer(s); budget ${results.budgetViolated ? 'violated' : 'met'}`,
+      );
       await this.onResults(stored);
       void this.announce(stored);
       return stored;
@@ -179,22 +208,36 @@ export class EvaluationRunner implements vscode.Disposable {
         return undefined;
       }
       if (error instanceof SpecError) {
-        this.specDiagnostics.set(spec, error.problems.map((p) => {
-          const d = new vscode.Diagnostic(new vscode.Range(p.range.line, p.range.character, p.range.endLine, p.range.endCharacter), p.message, vscode.DiagnosticSeverity.Error);
-          d.source = 'QuantLens';
-          d.code = 'spec';
-          return d;
-        }));
+        this.specDiagnostics.set(
+          spec,
+          error.problems.map((p) => {
+            const d = new vscode.Diagnostic(
+              new vscode.Range(p.range.line, p.range.character, p.range.endLine, p.range.endCharacter),
+              p.message,
+              vscode.DiagnosticSeverity.Error,
+            );
+            d.source = 'QuantLens';
+            d.code = 'spec';
+            return d;
+          }),
+        );
         this.log.error(`Evaluation of ${name} not started: ${error.message}`);
         const show = vscode.l10n.t('Show Problem');
         const first = error.problems[0];
-        void vscode.window.showErrorMessage(vscode.l10n.t('{0}, line {1}: {2}', name, first.range.line + 1, first.message), show).then(async (choice) => {
-          if (choice !== show) return;
-          const editor = await vscode.window.showTextDocument(spec);
-          const range = new vscode.Range(first.range.line, first.range.character, first.range.endLine, first.range.endCharacter);
-          editor.selection = new vscode.Selection(range.start, range.end);
-          editor.revealRange(range);
-        });
+        void vscode.window
+          .showErrorMessage(vscode.l10n.t('{0}, line {1}: {2}', name, first.range.line + 1, first.message), show)
+          .then(async (choice) => {
+            if (choice !== show) return;
+            const editor = await vscode.window.showTextDocument(spec);
+            const range = new vscode.Range(
+              first.range.line,
+              first.range.character,
+              first.range.endLine,
+              first.range.endCharacter,
+            );
+            editor.selection = new vscode.Selection(range.start, range.end);
+            editor.revealRange(range);
+          });
         throw error;
       }
       const message = error instanceof Error ? error.message : String(error);
@@ -209,8 +252,12 @@ export class EvaluationRunner implements vscode.Disposable {
     const violated = r.variants.filter((v) => v.violations.length > 0).map((v) => v.label);
     const text = [
       vscode.l10n.t('Evaluated {0} samples in {1} s.', r.data.evaluated, (r.timings.totalMs / 1000).toFixed(1)),
-      r.flags.length > 0 ? vscode.l10n.t('{0} sensitive layer(s) in Problems.', r.flags.length) : vscode.l10n.t('No sensitive layer.'),
-      violated.length > 0 ? vscode.l10n.t('Budget violated by {0}.', violated.join(', ')) : vscode.l10n.t('Every variant meets the budget.'),
+      r.flags.length > 0
+        ? vscode.l10n.t('{0} sensitive layer(s) in Problems.', r.flags.length)
+        : vscode.l10n.t('No sensitive layer.'),
+      violated.length > 0
+        ? vscode.l10n.t('Budget violated by {0}.', violated.join(', '))
+        : vscode.l10n.t('Every variant meets the budget.'),
     ].join(' ');
     const show = vscode.l10n.t('Show Results');
     const choice = await vscode.window.showInformationMessage(text, show);

@@ -23,7 +23,9 @@ export function modelOf(resultsFile: vscode.Uri, results: EvalResults): vscode.U
 
 /** The command URI that opens the inspector on a layer (used as the diagnostic's code link). */
 export function revealLayerUri(model: vscode.Uri, weight: string, scheme: string): vscode.Uri {
-  return vscode.Uri.parse(`command:quantlens.revealLayer?${encodeURIComponent(JSON.stringify([model.toString(), weight, scheme]))}`);
+  return vscode.Uri.parse(
+    `command:quantlens.revealLayer?${encodeURIComponent(JSON.stringify([model.toString(), weight, scheme]))}`,
+  );
 }
 
 /** Owns the 'quantlens-sensitivity' diagnostics and the results per model. */
@@ -56,9 +58,17 @@ export class EvaluationStore implements vscode.Disposable {
   /** Reads a results file (ignored with a log line when it is not one). */
   async load(file: vscode.Uri): Promise<StoredResults | undefined> {
     try {
-      const results = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(file)), finiteReviver) as EvalResults;
+      const results = JSON.parse(
+        new TextDecoder().decode(await vscode.workspace.fs.readFile(file)),
+        finiteReviver,
+      ) as EvalResults;
       if (results.format !== 'quantlens-eval-results') return undefined;
-      const stored = { results, file, spec: vscode.Uri.file(path.join(path.dirname(file.fsPath), results.spec.file)), model: modelOf(file, results) };
+      const stored = {
+        results,
+        file,
+        spec: vscode.Uri.file(path.join(path.dirname(file.fsPath), results.spec.file)),
+        model: modelOf(file, results),
+      };
       const known = this.get(stored.model);
       if (!known || known.results.createdAt <= results.createdAt) this.set(stored);
       return stored;
@@ -79,10 +89,12 @@ export class EvaluationStore implements vscode.Disposable {
       const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 0), flag.message, vscode.DiagnosticSeverity.Warning);
       d.source = 'QuantLens';
       d.code = { value: 'sensitive-layer', target: revealLayerUri(stored.model, flag.weight, flag.scheme) };
-      d.relatedInformation = [new vscode.DiagnosticRelatedInformation(
-        new vscode.Location(stored.spec, new vscode.Position(0, 0)),
-        `Measured by ${path.basename(stored.spec.fsPath)} on ${stored.results.data.evaluated} samples (${path.basename(stored.file.fsPath)})`,
-      )];
+      d.relatedInformation = [
+        new vscode.DiagnosticRelatedInformation(
+          new vscode.Location(stored.spec, new vscode.Position(0, 0)),
+          `Measured by ${path.basename(stored.spec.fsPath)} on ${stored.results.data.evaluated} samples (${path.basename(stored.file.fsPath)})`,
+        ),
+      ];
       return d;
     });
   }

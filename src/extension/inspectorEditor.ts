@@ -22,7 +22,10 @@ export function inspectorSettings(): InspectorSettings {
   };
 }
 
-type Handler<M extends RequestMethod> = (document: ModelDocument, params: Requests[M]['params']) => Requests[M]['result'] | Promise<Requests[M]['result']>;
+type Handler<M extends RequestMethod> = (
+  document: ModelDocument,
+  params: Requests[M]['params'],
+) => Requests[M]['result'] | Promise<Requests[M]['result']>;
 
 /** Provides the model inspector webview for .onnx files. */
 export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvider<ModelDocument> {
@@ -36,12 +39,19 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
   ) {}
 
   /** Registers the provider; returns it with its registration. */
-  static register(context: vscode.ExtensionContext, deps: ModelDocumentDeps, reports: RenderReports): { provider: InspectorEditorProvider; registration: vscode.Disposable } {
+  static register(
+    context: vscode.ExtensionContext,
+    deps: ModelDocumentDeps,
+    reports: RenderReports,
+  ): { provider: InspectorEditorProvider; registration: vscode.Disposable } {
     const provider = new InspectorEditorProvider(context.extensionUri, deps, reports);
     const registration = vscode.Disposable.from(
-      vscode.window.registerCustomEditorProvider(INSPECTOR_VIEW_TYPE, provider, { supportsMultipleEditorsPerDocument: true }),
+      vscode.window.registerCustomEditorProvider(INSPECTOR_VIEW_TYPE, provider, {
+        supportsMultipleEditorsPerDocument: true,
+      }),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('quantlens.inspector')) provider.broadcast({ type: 'settings/changed', settings: inspectorSettings() });
+        if (e.affectsConfiguration('quantlens.inspector'))
+          provider.broadcast({ type: 'settings/changed', settings: inspectorSettings() });
       }),
     );
     return { provider, registration };

@@ -11,7 +11,17 @@ import { quantGrid, schemeCells } from '../core/stats/layerDetail';
 import type { ModelReadResult } from '../node/analysisPlan';
 import type { DetailResult } from '../node/analysisTask';
 import { layerRow, modelSizes, queryRows, tableCsv, tableJson } from '../node/layerTable';
-import type { AnalysisStatus, HeatmapTile, LayerDetail, LayerRow, ModelHeatmap, RowSensitivity, TablePage, TableQuery, ViewState } from '../protocol';
+import type {
+  AnalysisStatus,
+  HeatmapTile,
+  LayerDetail,
+  LayerRow,
+  ModelHeatmap,
+  RowSensitivity,
+  TablePage,
+  TableQuery,
+  ViewState,
+} from '../protocol';
 import { configuredSchemes, type AnalysisService } from './analysisService';
 import type { Log } from './log';
 
@@ -168,7 +178,11 @@ export class InspectorSession implements vscode.Disposable {
     } catch (error) {
       if (this.running !== controller) return;
       const cancelled = controller.signal.aborted;
-      this.status = { ...this.status, state: cancelled ? 'cancelled' : 'error', ...(cancelled ? {} : { error: message(error) }) };
+      this.status = {
+        ...this.status,
+        state: cancelled ? 'cancelled' : 'error',
+        ...(cancelled ? {} : { error: message(error) }),
+      };
       if (!cancelled) this.log.warn(`Analysis of ${this.file} failed: ${message(error)}`);
     } finally {
       if (this.running === controller) this.running = undefined;
@@ -183,16 +197,20 @@ export class InspectorSession implements vscode.Disposable {
     this.progress?.resolve();
     void vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: `QuantLens: analysing ${path.basename(this.file)}` },
-      (progress) => new Promise<void>((resolve) => {
-        let last = 0;
-        this.progress = {
-          resolve,
-          report: (done) => {
-            progress.report({ message: `${done}/${total} weights`, increment: total ? ((done - last) / total) * 100 : 0 });
-            last = done;
-          },
-        };
-      }),
+      (progress) =>
+        new Promise<void>((resolve) => {
+          let last = 0;
+          this.progress = {
+            resolve,
+            report: (done) => {
+              progress.report({
+                message: `${done}/${total} weights`,
+                increment: total ? ((done - last) / total) * 100 : 0,
+              });
+              last = done;
+            },
+          };
+        }),
     );
   }
 
@@ -236,7 +254,12 @@ export class InspectorSession implements vscode.Disposable {
   page(query: TableQuery, offset: number, limit: number, find?: string): TablePage {
     const rows = this.queried(query);
     const start = Math.max(0, Math.min(offset, rows.length));
-    const page: TablePage = { total: rows.length, offset: start, rows: rows.slice(start, start + Math.max(0, Math.min(limit, 1000))), schemes: this.schemes };
+    const page: TablePage = {
+      total: rows.length,
+      offset: start,
+      rows: rows.slice(start, start + Math.max(0, Math.min(limit, 1000))),
+      schemes: this.schemes,
+    };
     return find === undefined ? page : { ...page, found: rows.findIndex((r) => r.name === find) };
   }
 
@@ -244,19 +267,32 @@ export class InspectorSession implements vscode.Disposable {
   async exportTable(query: TableQuery, format: 'csv' | 'json'): Promise<string | null> {
     const rows = this.queried(query);
     const text = format === 'csv' ? tableCsv(rows, this.schemes) : tableJson(rows, this.schemes);
-    return saveNextToModel(this.uri, `layers.${format}`, format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] }, Buffer.from(text, 'utf8'));
+    return saveNextToModel(
+      this.uri,
+      `layers.${format}`,
+      format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
+      Buffer.from(text, 'utf8'),
+    );
   }
 
   /** Writes a chart's PNG (a data URL from the webview's canvas) where the user chooses. */
   async exportChart(name: string, dataUrl: string): Promise<string | null> {
     const match = /^data:image\/png;base64,([A-Za-z0-9+/=]+)$/.exec(dataUrl);
     if (!match) throw new Error('The chart image is not a PNG data URL.');
-    return saveNextToModel(this.uri, `${name.replace(/[^\w.-]+/g, '_')}.png`, { PNG: ['png'] }, Buffer.from(match[1], 'base64'));
+    return saveNextToModel(
+      this.uri,
+      `${name.replace(/[^\w.-]+/g, '_')}.png`,
+      { PNG: ['png'] },
+      Buffer.from(match[1], 'base64'),
+    );
   }
 
   private weightAt(index: number): ModelReadResult['plan'][number] {
     const w = this.read?.plan[index];
-    if (!w) throw new Error(`No weight #${index} in ${path.basename(this.file)}${this.read ? '' : ' (the model is not read)'}.`);
+    if (!w)
+      throw new Error(
+        `No weight #${index} in ${path.basename(this.file)}${this.read ? '' : ' (the model is not read)'}.`,
+      );
     return w;
   }
 
@@ -308,16 +344,36 @@ export class InspectorSession implements vscode.Disposable {
     const channelSqnr = entry.result?.channelSqnr ?? new Float64Array(0);
     const order = Int32Array.from(channelSqnr.keys()).sort((a, b) => compareDb(channelSqnr[a], channelSqnr[b]));
     const stored = w.stored ? (({ layout: _layout, ...rest }) => rest)(w.stored) : undefined;
-    const blockSize = parsed.kind === 'int' && parsed.granularity.kind === 'block' && w.layout ? parsed.granularity.size : (ranges?.reduction ?? 0);
+    const blockSize =
+      parsed.kind === 'int' && parsed.granularity.kind === 'block' && w.layout
+        ? parsed.granularity.size
+        : (ranges?.reduction ?? 0);
     return {
       row: this.rows[index],
       scheme,
       stats: entry.stats,
       histogram: { min, max, counts },
-      ...(metrics ? { metrics: { sqnrDb: metrics.sqnrDb, mse: metrics.mse, maxAbsError: metrics.maxAbsError, cosine: metrics.cosine, clippedFraction: metrics.clippedFraction, zeroedFraction: metrics.zeroedFraction } } : {}),
+      ...(metrics
+        ? {
+            metrics: {
+              sqnrDb: metrics.sqnrDb,
+              mse: metrics.mse,
+              maxAbsError: metrics.maxAbsError,
+              cosine: metrics.cosine,
+              clippedFraction: metrics.clippedFraction,
+              zeroedFraction: metrics.zeroedFraction,
+            },
+          }
+        : {}),
       grid,
       beyondGrid,
-      heatmap: { channels: metrics?.grid.channels ?? 0, blocks: metrics?.grid.blocks ?? 0, blockSize, min: lo, max: hi },
+      heatmap: {
+        channels: metrics?.grid.channels ?? 0,
+        blocks: metrics?.grid.blocks ?? 0,
+        blockSize,
+        min: lo,
+        max: hi,
+      },
       channelSqnr: Float64Array.from(order, (c) => channelSqnr[c]),
       channelOrder: order,
       channelLabel: channelLabel(w.layers[0]?.op, w.layout?.channelAxis),
@@ -326,7 +382,16 @@ export class InspectorSession implements vscode.Disposable {
   }
 
   /** Heatmap cells of one weight under one scheme, downsampled to at most maxRows x maxCols (worst SQNR per shown cell). */
-  async tile(p: { index: number; scheme: string; channel0: number; channels: number; block0: number; blocks: number; maxRows: number; maxCols: number }): Promise<HeatmapTile> {
+  async tile(p: {
+    index: number;
+    scheme: string;
+    channel0: number;
+    channels: number;
+    block0: number;
+    blocks: number;
+    maxRows: number;
+    maxCols: number;
+  }): Promise<HeatmapTile> {
     const metrics = this.analyses[p.index]?.schemes[p.scheme];
     if (!metrics) throw new Error(`Weight #${p.index} has no ${p.scheme} results yet.`);
     const { channels, blocks, sqnrDb } = metrics.grid;
@@ -362,12 +427,16 @@ export class InspectorSession implements vscode.Disposable {
   /** SQNR of every quantizable weight under every scheme (NaN where not analysed yet). */
   modelHeatmap(): ModelHeatmap {
     const plan = this.read?.plan ?? [];
-    const rows = plan.flatMap((w, index) => (w.quantizable && w.source ? [{ index, name: w.name, label: `${w.layers[0]?.node ?? w.name} · ${w.name}` }] : []));
+    const rows = plan.flatMap((w, index) =>
+      w.quantizable && w.source ? [{ index, name: w.name, label: `${w.layers[0]?.node ?? w.name} · ${w.name}` }] : [],
+    );
     const sqnr = new Float32Array(rows.length * this.schemes.length).fill(NaN);
-    rows.forEach((r, i) => this.schemes.forEach((s, j) => {
-      const v = this.analyses[r.index]?.schemes[s]?.sqnrDb;
-      if (v !== undefined) sqnr[i * this.schemes.length + j] = v;
-    }));
+    rows.forEach((r, i) =>
+      this.schemes.forEach((s, j) => {
+        const v = this.analyses[r.index]?.schemes[s]?.sqnrDb;
+        if (v !== undefined) sqnr[i * this.schemes.length + j] = v;
+      }),
+    );
     return { rows, schemes: this.schemes, sqnr };
   }
 
@@ -426,7 +495,12 @@ function channelLabel(op: string | undefined, axis: 0 | 1 | undefined): string {
 }
 
 /** Save dialog in the model's folder, never over the model itself; returns the path written or null. */
-async function saveNextToModel(model: vscode.Uri, suffix: string, filters: Record<string, string[]>, bytes: Uint8Array): Promise<string | null> {
+async function saveNextToModel(
+  model: vscode.Uri,
+  suffix: string,
+  filters: Record<string, string[]>,
+  bytes: Uint8Array,
+): Promise<string | null> {
   const base = path.basename(model.fsPath, path.extname(model.fsPath));
   const target = await vscode.window.showSaveDialog({
     defaultUri: vscode.Uri.file(path.join(path.dirname(model.fsPath), `${base}-${suffix}`)),

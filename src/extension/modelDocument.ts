@@ -79,7 +79,9 @@ export class ModelDocument implements vscode.CustomDocument {
     let state: ModelState;
     try {
       if (this.uri.scheme !== 'file') {
-        throw new Error(`QuantLens reads models from the file system; '${this.uri.scheme}:' resources are not supported yet.`);
+        throw new Error(
+          `QuantLens reads models from the file system; '${this.uri.scheme}:' resources are not supported yet.`,
+        );
       }
       const result = await this.deps.analysis.read(this.uri.fsPath, controller.signal, true);
       const loadMs = performance.now() - start;
@@ -129,7 +131,12 @@ export class ModelDocument implements vscode.CustomDocument {
         }, RELOAD_DEBOUNCE_MS);
       }
     };
-    this.disposables.push(watcher, watcher.onDidChange(onChange), watcher.onDidCreate(onChange), watcher.onDidDelete(onChange));
+    this.disposables.push(
+      watcher,
+      watcher.onDidChange(onChange),
+      watcher.onDidCreate(onChange),
+      watcher.onDidDelete(onChange),
+    );
   }
 
   private isRelevant(changed: vscode.Uri): boolean {

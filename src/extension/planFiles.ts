@@ -5,7 +5,16 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { KEEP_FLOAT, layerPointer, newPlanText, parsePlan, planEntry, setLayerScheme, setLayerSchemeEdits, unknownLayers } from '../core/eval/plan';
+import {
+  KEEP_FLOAT,
+  layerPointer,
+  newPlanText,
+  parsePlan,
+  planEntry,
+  setLayerScheme,
+  setLayerSchemeEdits,
+  unknownLayers,
+} from '../core/eval/plan';
 import type { LayerResult } from '../core/eval/results';
 import { describeViolation, budgetViolations, layerBudget } from '../core/eval/verdict';
 import type { EvaluationStore, StoredResults } from './evaluationStore';
@@ -24,12 +33,17 @@ interface Fix {
 
 /** The plan file an evaluation creates or extends: `<spec stem>.qplan.json` next to the spec. */
 export function planFileFor(spec: vscode.Uri): vscode.Uri {
-  return vscode.Uri.file(path.join(path.dirname(spec.fsPath), `${path.basename(spec.fsPath).replace(/\.quantlens\.json$/i, '')}.qplan.json`));
+  return vscode.Uri.file(
+    path.join(path.dirname(spec.fsPath), `${path.basename(spec.fsPath).replace(/\.quantlens\.json$/i, '')}.qplan.json`),
+  );
 }
 
 /** Schemes a layer met the budget with, alone, cheapest first. */
 function passingSchemes(layer: LayerResult): string[] {
-  return Object.entries(layer.oneAtATime).filter(([, r]) => r.meetsBudget).map(([s]) => s).sort((a, b) => (layer.bytes[a] ?? Infinity) - (layer.bytes[b] ?? Infinity));
+  return Object.entries(layer.oneAtATime)
+    .filter(([, r]) => r.meetsBudget)
+    .map(([s]) => s)
+    .sort((a, b) => (layer.bytes[a] ?? Infinity) - (layer.bytes[b] ?? Infinity));
 }
 
 /** Validates plan documents against the latest results and offers the quick fixes. */
@@ -41,7 +55,9 @@ export class PlanFiles implements vscode.Disposable, vscode.CodeActionProvider {
 
   constructor(private readonly store: EvaluationStore) {
     this.disposables.push(
-      vscode.languages.registerCodeActionsProvider(PLAN_SELECTOR, this, { providedCodeActionKinds: PlanFiles.providedCodeActionKinds }),
+      vscode.languages.registerCodeActionsProvider(PLAN_SELECTOR, this, {
+        providedCodeActionKinds: PlanFiles.providedCodeActionKinds,
+      }),
       vscode.workspace.onDidOpenTextDocument((d) => this.validate(d)),
       vscode.workspace.onDidChangeTextDocument((e) => this.validate(e.document)),
       vscode.workspace.onDidCloseTextDocument((d) => {
@@ -76,12 +92,18 @@ export class PlanFiles implements vscode.Disposable, vscode.CodeActionProvider {
     const parsed = parsePlan(text);
     if (!parsed.plan) return uri; // the user's file has problems: leave it as it is (its diagnostics say what)
     const plan = parsed.plan;
-    const missing = sensitivity.layers.filter((l) => planEntry(plan, { name: l.weight, layers: l.layers }).key === undefined);
+    const missing = sensitivity.layers.filter(
+      (l) => planEntry(plan, { name: l.weight, layers: l.layers }).key === undefined,
+    );
     if (missing.length > 0) {
       const document = await vscode.workspace.openTextDocument(uri);
       const edit = new vscode.WorkspaceEdit();
       const current = missing.reduce((t, l) => setLayerScheme(t, l.layer, plan.default), document.getText());
-      edit.replace(uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), current);
+      edit.replace(
+        uri,
+        new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)),
+        current,
+      );
       await vscode.workspace.applyEdit(edit);
       await document.save();
     }
@@ -98,7 +120,8 @@ export class PlanFiles implements vscode.Disposable, vscode.CodeActionProvider {
   validate(document: vscode.TextDocument): void {
     if (!isPlan(document.uri)) return;
     const parsed = parsePlan(document.getText());
-    const toRange = (r: { line: number; character: number; endLine: number; endCharacter: number }): vscode.Range => new vscode.Range(r.line, r.character, r.endLine, r.endCharacter);
+    const toRange = (r: { line: number; character: number; endLine: number; endCharacter: number }): vscode.Range =>
+      new vscode.Range(r.line, r.character, r.endLine, r.endCharacter);
     const diagnostics: vscode.Diagnostic[] = parsed.problems.map((p) => {
       const d = new vscode.Diagnostic(toRange(p.range), p.message, vscode.DiagnosticSeverity.Error);
       d.source = 'QuantLens';
@@ -109,9 +132,19 @@ export class PlanFiles implements vscode.Disposable, vscode.CodeActionProvider {
     const stored = plan ? this.resultsFor(document, plan.model) : undefined;
     const layers = stored?.results.sensitivity?.layers;
     if (plan && stored && layers) {
-      for (const key of unknownLayers(plan, layers.map((l) => ({ name: l.weight, layers: l.layers })))) {
-        const d = new vscode.Diagnostic(toRange(parsed.json.rangeOf(layerPointer(key), true)),
-          vscode.l10n.t("'{0}' is neither a quantizable weight nor a layer of {1}.", key, path.basename(stored.model.fsPath)), vscode.DiagnosticSeverity.Error);
+      for (const key of unknownLayers(
+        plan,
+        layers.map((l) => ({ name: l.weight, layers: l.layers })),
+      )) {
+        const d = new vscode.Diagnostic(
+          toRange(parsed.json.rangeOf(layerPointer(key), true)),
+          vscode.l10n.t(
+            "'{0}' is neither a quantizable weight nor a layer of {1}.",
+            key,
+            path.basename(stored.model.fsPath),
+          ),
+          vscode.DiagnosticSeverity.Error,
+        );
         d.source = 'QuantLens';
         diagnostics.push(d);
       }
@@ -121,20 +154,51 @@ export class PlanFiles implements vscode.Disposable, vscode.CodeActionProvider {
         if (entry.scheme === KEEP_FLOAT) continue;
         const measured = layer.oneAtATime[entry.scheme];
         if (!measured || measured.meetsBudget) continue;
-        const bigEnough = stored.results.slices.filter((s) => s.n >= stored.results.thresholds.minSliceSize || s.name === 'all').map((s) => s.name);
-        const violation = bigEnough.flatMap((s) => budgetViolations(s, measured.metrics[s], budget)).sort((a, b) => b.value / b.limit - a.value / a.limit)[0];
-        const range = toRange(entry.key !== undefined ? parsed.json.rangeOf(layerPointer(entry.key), true) : parsed.json.rangeOf('/default', true));
+        const bigEnough = stored.results.slices
+          .filter((s) => s.n >= stored.results.thresholds.minSliceSize || s.name === 'all')
+          .map((s) => s.name);
+        const violation = bigEnough
+          .flatMap((s) => budgetViolations(s, measured.metrics[s], budget))
+          .sort((a, b) => b.value / b.limit - a.value / a.limit)[0];
+        const range = toRange(
+          entry.key !== undefined
+            ? parsed.json.rangeOf(layerPointer(entry.key), true)
+            : parsed.json.rangeOf('/default', true),
+        );
         const where = entry.key !== undefined ? '' : vscode.l10n.t(' (through the default)');
-        const d = new vscode.Diagnostic(range, vscode.l10n.t('{0} on {1}{2} breaks the budget: {3} on slice {4} (measured with only this layer quantized, {5}).',
-          entry.scheme, layer.layer, where, violation ? describeViolation(violation) : '', violation?.slice ?? measured.worst.slice, path.basename(stored.file.fsPath)), vscode.DiagnosticSeverity.Warning);
+        const d = new vscode.Diagnostic(
+          range,
+          vscode.l10n.t(
+            '{0} on {1}{2} breaks the budget: {3} on slice {4} (measured with only this layer quantized, {5}).',
+            entry.scheme,
+            layer.layer,
+            where,
+            violation ? describeViolation(violation) : '',
+            violation?.slice ?? measured.worst.slice,
+            path.basename(stored.file.fsPath),
+          ),
+          vscode.DiagnosticSeverity.Warning,
+        );
         d.source = 'QuantLens';
         d.code = 'sensitive-layer';
         diagnostics.push(d);
         const target = entry.key ?? layer.layer;
         const cheapest = passingSchemes(layer).filter((s) => s !== entry.scheme)[0];
         const list: Fix[] = [];
-        if (cheapest) list.push({ layer: target, scheme: cheapest, preferred: true, title: vscode.l10n.t('Use {0} for {1} (cheapest scheme that met the budget)', cheapest, target) });
-        if (cheapest !== 'fp16') list.push({ layer: target, scheme: 'fp16', preferred: !cheapest, title: vscode.l10n.t('Use fp16 for {0}', target) });
+        if (cheapest)
+          list.push({
+            layer: target,
+            scheme: cheapest,
+            preferred: true,
+            title: vscode.l10n.t('Use {0} for {1} (cheapest scheme that met the budget)', cheapest, target),
+          });
+        if (cheapest !== 'fp16')
+          list.push({
+            layer: target,
+            scheme: 'fp16',
+            preferred: !cheapest,
+            title: vscode.l10n.t('Use fp16 for {0}', target),
+          });
         fixes.push({ range, fixes: list });
       }
     }
@@ -154,7 +218,11 @@ export class PlanFiles implements vscode.Disposable, vscode.CodeActionProvider {
         if (diagnostic) action.diagnostics = [diagnostic];
         const edit = new vscode.WorkspaceEdit();
         for (const e of setLayerSchemeEdits(document.getText(), fix.layer, fix.scheme)) {
-          edit.replace(document.uri, new vscode.Range(document.positionAt(e.offset), document.positionAt(e.offset + e.length)), e.content);
+          edit.replace(
+            document.uri,
+            new vscode.Range(document.positionAt(e.offset), document.positionAt(e.offset + e.length)),
+            e.content,
+          );
         }
         action.edit = edit;
         actions.push(action);

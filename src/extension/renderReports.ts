@@ -43,7 +43,11 @@ export class RenderReports {
       this.waiters.set(uri, set);
       const timer = setTimeout(() => {
         set.delete(waiter);
-        reject(new Error(`No matching render of ${uri} within ${timeoutMs} ms (last: ${JSON.stringify(this.last.get(uri)?.status)})`));
+        reject(
+          new Error(
+            `No matching render of ${uri} within ${timeoutMs} ms (last: ${JSON.stringify(this.last.get(uri)?.status)})`,
+          ),
+        );
       }, timeoutMs);
     });
   }

@@ -11,7 +11,10 @@ export class ResultsViews implements vscode.Disposable {
   private readonly panels = new Map<string, { panel: vscode.WebviewPanel; ready: boolean; report?: ResultsRender }>();
   private readonly subscription: vscode.Disposable;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly store: EvaluationStore) {
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly store: EvaluationStore,
+  ) {
     this.subscription = store.onDidChange((stored) => this.post(stored));
   }
 
@@ -19,9 +22,15 @@ export class ResultsViews implements vscode.Disposable {
   async show(model?: vscode.Uri): Promise<boolean> {
     const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
     const active = tab instanceof vscode.TabInputCustom ? tab.uri : vscode.window.activeTextEditor?.document.uri;
-    const stored = model ? this.store.get(model) : (active && this.store.get(active)) || this.store.all().find((s) => s.spec.toString() === active?.toString()) || this.store.all()[0];
+    const stored = model
+      ? this.store.get(model)
+      : (active && this.store.get(active)) ||
+        this.store.all().find((s) => s.spec.toString() === active?.toString()) ||
+        this.store.all()[0];
     if (!stored) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('No evaluation results yet: run "QuantLens: Run Slice Evaluation" first.'));
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('No evaluation results yet: run "QuantLens: Run Slice Evaluation" first.'),
+      );
       return false;
     }
     const key = stored.model.toString();
@@ -31,10 +40,15 @@ export class ResultsViews implements vscode.Disposable {
       this.post(stored);
       return true;
     }
-    const panel = vscode.window.createWebviewPanel('quantlens.results', vscode.l10n.t('Evaluation: {0}', path.basename(stored.model.fsPath)), vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: webviewRoots(this.extensionUri),
-    });
+    const panel = vscode.window.createWebviewPanel(
+      'quantlens.results',
+      vscode.l10n.t('Evaluation: {0}', path.basename(stored.model.fsPath)),
+      vscode.ViewColumn.Active,
+      {
+        enableScripts: true,
+        localResourceRoots: webviewRoots(this.extensionUri),
+      },
+    );
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.png');
     const entry: { panel: vscode.WebviewPanel; ready: boolean; report?: ResultsRender } = { panel, ready: false };
     this.panels.set(key, entry);
@@ -63,7 +77,13 @@ export class ResultsViews implements vscode.Disposable {
     const entry = this.panels.get(stored.model.toString());
     if (!entry?.ready) return;
     entry.report = undefined;
-    void entry.panel.webview.postMessage(encodeNumbers({ type: 'results', results: stored.results, resultsFile: vscode.workspace.asRelativePath(stored.file) }));
+    void entry.panel.webview.postMessage(
+      encodeNumbers({
+        type: 'results',
+        results: stored.results,
+        resultsFile: vscode.workspace.asRelativePath(stored.file),
+      }),
+    );
   }
 
   dispose(): void {

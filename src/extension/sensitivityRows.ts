@@ -16,7 +16,12 @@ export function rowSensitivity(results: EvalResults): Map<string, RowSensitivity
     const effect = primaryEffect(results.task, measured.worst.effect);
     const text = effectText(results.task, measured.worst.effect);
     const flag = results.flags.find((f) => f.weight === layer.weight)?.message;
-    rows.set(layer.weight, { rank: layer.rank, effect, text: `${text} ${measured.worst.slice} (${scheme})`, ...(flag ? { flag } : {}) });
+    rows.set(layer.weight, {
+      rank: layer.rank,
+      effect,
+      text: `${text} ${measured.worst.slice} (${scheme})`,
+      ...(flag ? { flag } : {}),
+    });
   }
   return rows;
 }

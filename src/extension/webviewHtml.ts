@@ -8,7 +8,12 @@ export function webviewRoots(extensionUri: vscode.Uri): vscode.Uri[] {
 }
 
 /** Builds the HTML page hosting the inspector UI. */
-export function inspectorHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string, script = 'main.js'): string {
+export function inspectorHtml(
+  webview: vscode.Webview,
+  extensionUri: vscode.Uri,
+  title: string,
+  script = 'main.js',
+): string {
   const nonce = randomBytes(16).toString('base64');
   const asset = (...parts: string[]): vscode.Uri => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...parts));
   const csp = [

@@ -10,10 +10,12 @@ import type { PlannedWeight } from './analysisPlan';
 
 /** Path, size and mtime of each file: changes when any of them is rewritten. */
 export async function fileStamps(files: readonly string[]): Promise<string> {
-  const stamps = await Promise.all(files.map(async (file) => {
-    const s = await fs.stat(file);
-    return `${file}\0${s.size}\0${s.mtimeMs}\0`;
-  }));
+  const stamps = await Promise.all(
+    files.map(async (file) => {
+      const s = await fs.stat(file);
+      return `${file}\0${s.size}\0${s.mtimeMs}\0`;
+    }),
+  );
   return stamps.join('');
 }
 
@@ -25,8 +27,16 @@ export function analysisCacheKey(stamps: string, plan: readonly PlannedWeight[])
     const { source, dequant, ...rest } = w;
     hash.update(JSON.stringify(rest));
     if (source?.kind === 'file') hash.update(`${source.offset}:${source.length}:${source.dtype}`);
-    if (source?.kind === 'values') hash.update(new Uint8Array(source.values.buffer, source.values.byteOffset, source.values.byteLength));
-    if (dequant) hash.update(JSON.stringify([Array.from(dequant.scale), dequant.zeroPoint ? Array.from(dequant.zeroPoint) : null, dequant.toFloat16]));
+    if (source?.kind === 'values')
+      hash.update(new Uint8Array(source.values.buffer, source.values.byteOffset, source.values.byteLength));
+    if (dequant)
+      hash.update(
+        JSON.stringify([
+          Array.from(dequant.scale),
+          dequant.zeroPoint ? Array.from(dequant.zeroPoint) : null,
+          dequant.toFloat16,
+        ]),
+      );
   }
   return hash.digest('hex');
 }
@@ -39,7 +49,9 @@ export interface CachedWeight {
 }
 
 const sizeOf = (w: CachedWeight): number =>
-  512 + w.histogram.counts.byteLength + Object.values(w.schemes).reduce((s, m) => s + 256 + m.grid.sqnrDb.byteLength, 0);
+  512 +
+  w.histogram.counts.byteLength +
+  Object.values(w.schemes).reduce((s, m) => s + 256 + m.grid.sqnrDb.byteLength, 0);
 
 /** LRU cache of analysis results: model key -> weight name -> stats, histogram and metrics per scheme. */
 export class AnalysisCache {

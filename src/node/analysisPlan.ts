@@ -44,7 +44,14 @@ const NUMERIC = (dtype: number): boolean => dtypeInfo(dtype).bits > 0 && dtype !
 async function sourceOf(loaded: LoadedModel, ref: WeightRef): Promise<TensorSource> {
   const s = ref.storage;
   if (s.kind === 'raw') {
-    return { kind: 'file', file: loaded.path, offset: s.offset, length: s.length, dtype: ref.dtype, elements: ref.elements };
+    return {
+      kind: 'file',
+      file: loaded.path,
+      offset: s.offset,
+      length: s.length,
+      dtype: ref.dtype,
+      elements: ref.elements,
+    };
   }
   if (s.kind === 'external') {
     const file = loaded.externalPaths.get(s.location);
@@ -62,7 +69,8 @@ export async function planAnalysis(loaded: LoadedModel, weights: readonly Weight
   const planned: PlannedWeight[] = [];
   for (const ref of weights) {
     const plan = planWeight(ref, consumers);
-    const stored = plan.role === 'quantized' ? storedQuantization(ref, consumers.get(ref.name) ?? [], byName) : undefined;
+    const stored =
+      plan.role === 'quantized' ? storedQuantization(ref, consumers.get(ref.name) ?? [], byName) : undefined;
     let dequant: DequantInput | undefined;
     let source: TensorSource | undefined;
     let problem: string | undefined;
@@ -111,7 +119,12 @@ export async function planAnalysis(loaded: LoadedModel, weights: readonly Weight
 }
 
 /** The analysis task of a planned weight (schemes only for quantizable weights); undefined without values. */
-export function taskFor(modelPath: string, w: PlannedWeight, schemes: readonly string[], bins: number): AnalysisTask | undefined {
+export function taskFor(
+  modelPath: string,
+  w: PlannedWeight,
+  schemes: readonly string[],
+  bins: number,
+): AnalysisTask | undefined {
   if (!w.source) return undefined;
   return {
     tensor: w.name,
@@ -143,5 +156,13 @@ export async function readModelForAnalysis(modelPath: string, signal?: AbortSign
   const plan = await planAnalysis({ path: modelPath, ...loaded }, loaded.weights);
   const files = [modelPath, ...loaded.externalPaths.values()];
   const stamps = await fileStamps(files);
-  return { overview: loaded.overview, timings: loaded.timings, plan, cacheKey: analysisCacheKey(stamps, plan), files, stamps, planMs: performance.now() - t0 };
+  return {
+    overview: loaded.overview,
+    timings: loaded.timings,
+    plan,
+    cacheKey: analysisCacheKey(stamps, plan),
+    files,
+    stamps,
+    planMs: performance.now() - t0,
+  };
 }

@@ -10,7 +10,8 @@ import type { AnalysisResult, AnalysisTask } from './analysisTask';
 import { startWorker, workerScript } from './workers';
 
 /** What a worker posts back for a task. */
-export type WorkerReply = { id: number; ok: true; result: AnalysisResult } | { id: number; ok: false; error: ModelErrorInfo };
+export type WorkerReply =
+  { id: number; ok: true; result: AnalysisResult } | { id: number; ok: false; error: ModelErrorInfo };
 
 /** Options of one pool run. */
 export interface RunOptions {
@@ -27,9 +28,13 @@ export interface RunOptions {
 /** Float32 bytes a task holds while it runs (the decoded values; the read buffer is reused or smaller). */
 export function taskBytes(task: AnalysisTask): number {
   if (task.dequant) {
-    return 4 * task.dequant.q.dims.reduce((a, b) => a * b, 1) + (task.source.kind === 'file' ? 4 * task.source.elements : 0);
+    return (
+      4 * task.dequant.q.dims.reduce((a, b) => a * b, 1) + (task.source.kind === 'file' ? 4 * task.source.elements : 0)
+    );
   }
-  return task.source.kind === 'file' ? Math.max(task.source.length, 4 * task.source.elements) : task.source.values.byteLength;
+  return task.source.kind === 'file'
+    ? Math.max(task.source.length, 4 * task.source.elements)
+    : task.source.values.byteLength;
 }
 
 interface Slot {
@@ -125,12 +130,24 @@ export class AnalysisPool {
         const onError = (error: Error): void => {
           detach();
           this.retire(slot);
-          finish(new ModelError({ code: 'io', message: `Analysing '${tasks[index].tensor}' failed: ${error.message}`, tensor: tasks[index].tensor }));
+          finish(
+            new ModelError({
+              code: 'io',
+              message: `Analysing '${tasks[index].tensor}' failed: ${error.message}`,
+              tensor: tasks[index].tensor,
+            }),
+          );
         };
         const onExit = (code: number): void => {
           detach();
           this.retire(slot);
-          finish(new ModelError({ code: 'io', message: `The analysis worker stopped unexpectedly (exit code ${code}) while analysing '${tasks[index].tensor}'.`, tensor: tasks[index].tensor }));
+          finish(
+            new ModelError({
+              code: 'io',
+              message: `The analysis worker stopped unexpectedly (exit code ${code}) while analysing '${tasks[index].tensor}'.`,
+              tensor: tasks[index].tensor,
+            }),
+          );
         };
         const detach = (): void => {
           slot.worker.off('message', onMessage);

@@ -77,7 +77,9 @@ function readFully(fd: number, buffer: Uint8Array, position: number): void {
   for (let done = 0; done < buffer.length;) {
     const n = readSync(fd, buffer, done, Math.min(READ_CHUNK, buffer.length - done), position + done);
     if (n === 0) {
-      throw new Error(`the file ends at byte ${position + done}, ${buffer.length - done} bytes before the tensor's end`);
+      throw new Error(
+        `the file ends at byte ${position + done}, ${buffer.length - done} bytes before the tensor's end`,
+      );
     }
     done += n;
   }
@@ -105,7 +107,12 @@ export function taskValues(task: AnalysisTask, reuse = false): Float32Array {
   let values: NumericArray;
   try {
     if (source.kind === 'file') {
-      const bytes = readRange(source.file, source.offset, source.length, reuse ? scratchBytes(source.length) : undefined);
+      const bytes = readRange(
+        source.file,
+        source.offset,
+        source.length,
+        reuse ? scratchBytes(source.length) : undefined,
+      );
       values = decodeRaw(bytes, source.dtype, source.elements, true);
     } else {
       values = source.values;
@@ -113,15 +120,20 @@ export function taskValues(task: AnalysisTask, reuse = false): Float32Array {
   } catch (error) {
     throw decodeFailed(task, error);
   }
-  const floats = task.dequant ? dequantize(values, task.dequant) : values instanceof Float32Array ? values : Float32Array.from(values);
+  const floats = task.dequant
+    ? dequantize(values, task.dequant)
+    : values instanceof Float32Array
+      ? values
+      : Float32Array.from(values);
   return task.transpose ? transposeChannels(floats, task.transpose) : floats;
 }
 
-const decodeFailed = (task: AnalysisTask, error: unknown): ModelError => new ModelError({
-  code: 'decode-failed',
-  message: `Tensor '${task.tensor}' in ${path.basename(task.model)} cannot be read: ${error instanceof Error ? error.message : String(error)}.`,
-  tensor: task.tensor,
-});
+const decodeFailed = (task: AnalysisTask, error: unknown): ModelError =>
+  new ModelError({
+    code: 'decode-failed',
+    message: `Tensor '${task.tensor}' in ${path.basename(task.model)} cannot be read: ${error instanceof Error ? error.message : String(error)}.`,
+    tensor: task.tensor,
+  });
 
 /**
  * Plain float32 values in a file, analysed without a layer detail, go to the kernels a chunk at a time
@@ -129,14 +141,27 @@ const decodeFailed = (task: AnalysisTask, error: unknown): ModelError => new Mod
  * little-endian like ONNX's raw data.)
  */
 function streamable(task: AnalysisTask): task is AnalysisTask & { source: { kind: 'file' } } {
-  return task.source.kind === 'file' && task.source.dtype === 1 && !task.dequant && !task.transpose && task.detail === undefined &&
-    (!task.layout || task.layout.cols % 4 === 0) && endianness() === 'LE';
+  return (
+    task.source.kind === 'file' &&
+    task.source.dtype === 1 &&
+    !task.dequant &&
+    !task.transpose &&
+    task.detail === undefined &&
+    (!task.layout || task.layout.cols % 4 === 0) &&
+    endianness() === 'LE'
+  );
 }
 
 /** Reads a float32 file range piecewise; errors name the tensor. Close it when done. */
-function fileValues(task: AnalysisTask, source: Extract<TensorSource, { kind: 'file' }>): ValueSource & { close(): void } {
+function fileValues(
+  task: AnalysisTask,
+  source: Extract<TensorSource, { kind: 'file' }>,
+): ValueSource & { close(): void } {
   if (source.length < source.elements * 4) {
-    throw decodeFailed(task, new Error(`${source.elements} float32 values need ${source.elements * 4} bytes, found ${source.length}`));
+    throw decodeFailed(
+      task,
+      new Error(`${source.elements} float32 values need ${source.elements * 4} bytes, found ${source.length}`),
+    );
   }
   let fd: number;
   try {
@@ -147,7 +172,10 @@ function fileValues(task: AnalysisTask, source: Extract<TensorSource, { kind: 'f
   const size = fstatSync(fd).size;
   if (size < source.offset + source.length) {
     closeSync(fd);
-    throw decodeFailed(task, new Error(`the file ends at byte ${size}, ${source.offset + source.length - size} bytes before the tensor's end`));
+    throw decodeFailed(
+      task,
+      new Error(`the file ends at byte ${size}, ${source.offset + source.length - size} bytes before the tensor's end`),
+    );
   }
   return {
     length: source.elements,
@@ -171,7 +199,11 @@ export function runAnalysisTask(task: AnalysisTask, reuse = false): AnalysisResu
   if (streamable(task)) {
     const source = fileValues(task, task.source);
     try {
-      return { analysis: analyzeTensor(source, task.layout, schemes, options), readMs: 0, analyzeMs: performance.now() - t0 };
+      return {
+        analysis: analyzeTensor(source, task.layout, schemes, options),
+        readMs: 0,
+        analyzeMs: performance.now() - t0,
+      };
     } finally {
       source.close();
     }
@@ -179,9 +211,12 @@ export function runAnalysisTask(task: AnalysisTask, reuse = false): AnalysisResu
   const values = taskValues(task, reuse);
   const t1 = performance.now();
   const analysis = analyzeTensor(values, task.layout, schemes, options);
-  const detail = task.detail === undefined ? undefined : {
-    ranges: cellRanges(values, task.layout),
-    channelSqnr: channelSqnr(values, task.layout, parseScheme(task.detail)),
-  };
+  const detail =
+    task.detail === undefined
+      ? undefined
+      : {
+          ranges: cellRanges(values, task.layout),
+          channelSqnr: channelSqnr(values, task.layout, parseScheme(task.detail)),
+        };
   return { analysis, readMs: t1 - t0, analyzeMs: performance.now() - t1, ...(detail ? { detail } : {}) };
 }

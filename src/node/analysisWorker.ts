@@ -10,8 +10,18 @@ parentPort?.on('message', ({ id, task }: { id: number; task: AnalysisTask }) => 
     const result = runAnalysisTask(task, true);
     const { histogram, schemes } = result.analysis;
     // Hand the arrays over instead of copying them.
-    const transfer = [histogram.counts.buffer, ...Object.values(schemes).map((m) => m.grid.sqnrDb.buffer)] as ArrayBuffer[];
-    if (result.detail) transfer.push(...([result.detail.ranges.lo.buffer, result.detail.ranges.hi.buffer, result.detail.channelSqnr.buffer] as ArrayBuffer[]));
+    const transfer = [
+      histogram.counts.buffer,
+      ...Object.values(schemes).map((m) => m.grid.sqnrDb.buffer),
+    ] as ArrayBuffer[];
+    if (result.detail)
+      transfer.push(
+        ...([
+          result.detail.ranges.lo.buffer,
+          result.detail.ranges.hi.buffer,
+          result.detail.channelSqnr.buffer,
+        ] as ArrayBuffer[]),
+      );
     parentPort?.postMessage({ id, ok: true, result } satisfies WorkerReply, transfer);
   } catch (error) {
     parentPort?.postMessage({ id, ok: false, error: toModelErrorInfo(error) } satisfies WorkerReply);

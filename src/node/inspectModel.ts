@@ -8,10 +8,16 @@ import { AnalysisPool } from './analysisPool';
 import { analyzePlanned } from './modelAnalyzer';
 
 /** Metrics of one scheme in the report (the per-cell grid stays out). */
-export type ReportSchemeMetrics = Pick<SchemeMetrics, 'sqnrDb' | 'mse' | 'maxAbsError' | 'cosine' | 'clippedFraction' | 'zeroedFraction'>;
+export type ReportSchemeMetrics = Pick<
+  SchemeMetrics,
+  'sqnrDb' | 'mse' | 'maxAbsError' | 'cosine' | 'clippedFraction' | 'zeroedFraction'
+>;
 
 /** One weight in the report: its label and role as planned, then what the analysis found. */
-export interface ReportWeight extends Pick<PlannedWeight, 'name' | 'layers' | 'dtype' | 'shape' | 'role' | 'quantizable' | 'problem'> {
+export interface ReportWeight extends Pick<
+  PlannedWeight,
+  'name' | 'layers' | 'dtype' | 'shape' | 'role' | 'quantizable' | 'problem'
+> {
   /** How the model stores the weight quantized (statistics and schemes are of the dequantized values). */
   stored?: Omit<StoredQuantization, 'layout'>;
   stats: TensorStats;
@@ -41,10 +47,27 @@ function withoutLayout(q: StoredQuantization): Omit<StoredQuantization, 'layout'
   return copy as Omit<StoredQuantization, 'layout'>;
 }
 
-const EMPTY_STATS: TensorStats = { count: 0, min: NaN, max: NaN, mean: 0, std: 0, kurtosis: 0, absmax: 0, outlierRatio: 0, zeros: 0, nans: 0, infs: 0 };
+const EMPTY_STATS: TensorStats = {
+  count: 0,
+  min: NaN,
+  max: NaN,
+  mean: 0,
+  std: 0,
+  kurtosis: 0,
+  absmax: 0,
+  outlierRatio: 0,
+  zeros: 0,
+  nans: 0,
+  infs: 0,
+};
 
 /** Assembles the report from a model's overview, plan and analyses (in plan order). */
-export function buildReport(overview: ModelOverview, planned: readonly PlannedWeight[], analyses: readonly (TensorAnalysis | undefined)[], schemes: string[]): InspectReport {
+export function buildReport(
+  overview: ModelOverview,
+  planned: readonly PlannedWeight[],
+  analyses: readonly (TensorAnalysis | undefined)[],
+  schemes: string[],
+): InspectReport {
   const weights: ReportWeight[] = planned.map((w, i) => {
     const analysis = analyses[i];
     const stored = w.stored ? withoutLayout(w.stored) : undefined;
@@ -59,10 +82,17 @@ export function buildReport(overview: ModelOverview, planned: readonly PlannedWe
       ...(w.problem ? { problem: w.problem } : {}),
       stats: analysis?.stats ?? EMPTY_STATS,
       schemes: Object.fromEntries(
-        Object.entries(analysis?.schemes ?? {}).map(([id, m]) => [id, {
-          sqnrDb: m.sqnrDb, mse: m.mse, maxAbsError: m.maxAbsError, cosine: m.cosine,
-          clippedFraction: m.clippedFraction, zeroedFraction: m.zeroedFraction,
-        }]),
+        Object.entries(analysis?.schemes ?? {}).map(([id, m]) => [
+          id,
+          {
+            sqnrDb: m.sqnrDb,
+            mse: m.mse,
+            maxAbsError: m.maxAbsError,
+            cosine: m.cosine,
+            clippedFraction: m.clippedFraction,
+            zeroedFraction: m.zeroedFraction,
+          },
+        ]),
       ),
     };
   });
@@ -70,7 +100,11 @@ export function buildReport(overview: ModelOverview, planned: readonly PlannedWe
 }
 
 /** Inspects a model file: reads it, then analyses each weight (quantizable ones under every scheme) in a worker pool. */
-export async function inspectModel(modelPath: string, schemes: Scheme[], options: InspectOptions = {}): Promise<InspectReport> {
+export async function inspectModel(
+  modelPath: string,
+  schemes: Scheme[],
+  options: InspectOptions = {},
+): Promise<InspectReport> {
   const { overview, plan: planned } = await readModelForAnalysis(modelPath, options.signal);
   const ids = schemes.map((s) => s.id);
   const pool = new AnalysisPool({ threads: options.threads });

@@ -12,7 +12,12 @@ import type { PlannedWeight } from './analysisPlan';
 const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** The table row of weight `index` with what has been analysed so far. */
-export function layerRow(index: number, w: PlannedWeight, analysis: TensorAnalysis | undefined, schemes: readonly string[]): LayerRow {
+export function layerRow(
+  index: number,
+  w: PlannedWeight,
+  analysis: TensorAnalysis | undefined,
+  schemes: readonly string[],
+): LayerRow {
   const ops = [...new Set(w.layers.map((l) => l.op))];
   const s = analysis?.stats;
   return {
@@ -35,13 +40,22 @@ export function layerRow(index: number, w: PlannedWeight, analysis: TensorAnalys
 /** Sort value of a row; missing numbers sort last in either direction. */
 function sortValue(row: LayerRow, key: TableQuery['sort'], schemes: readonly string[]): number | string | null {
   switch (key) {
-    case 'index': return row.index;
-    case 'layer': return row.layer.toLowerCase();
-    case 'name': return row.name.toLowerCase();
-    case 'params': return row.params;
-    case 'dtype': return row.dtype;
-    case 'sensitivity': return row.sensitivity?.effect ?? null;
-    case 'absmax': case 'std': case 'kurtosis': case 'outlierRatio': {
+    case 'index':
+      return row.index;
+    case 'layer':
+      return row.layer.toLowerCase();
+    case 'name':
+      return row.name.toLowerCase();
+    case 'params':
+      return row.params;
+    case 'dtype':
+      return row.dtype;
+    case 'sensitivity':
+      return row.sensitivity?.effect ?? null;
+    case 'absmax':
+    case 'std':
+    case 'kurtosis':
+    case 'outlierRatio': {
       const v = row.stats?.[key];
       return v === undefined || Number.isNaN(v) ? null : v;
     }
@@ -55,10 +69,15 @@ function sortValue(row: LayerRow, key: TableQuery['sort'], schemes: readonly str
 /** Rows matching the query's filters, in its order (ties keep graph order). */
 export function queryRows(rows: readonly LayerRow[], query: TableQuery, schemes: readonly string[]): LayerRow[] {
   const text = query.text.trim().toLowerCase();
-  const matches = rows.filter((r) =>
-    (!query.quantizableOnly || r.quantizable) &&
-    (!query.op || r.op.split(', ').includes(query.op)) &&
-    (!text || r.layer.toLowerCase().includes(text) || r.name.toLowerCase().includes(text) || r.op.toLowerCase().includes(text)));
+  const matches = rows.filter(
+    (r) =>
+      (!query.quantizableOnly || r.quantizable) &&
+      (!query.op || r.op.split(', ').includes(query.op)) &&
+      (!text ||
+        r.layer.toLowerCase().includes(text) ||
+        r.name.toLowerCase().includes(text) ||
+        r.op.toLowerCase().includes(text)),
+  );
   const keyed = matches.map((r) => ({ r, v: sortValue(r, query.sort, schemes) }));
   const sign = query.descending ? -1 : 1;
   keyed.sort((a, b) => {
@@ -76,23 +95,73 @@ const csvCell = (v: string | number | null | undefined): string => {
 
 /** The rows as CSV (RFC 4180), one column per scheme's SQNR in dB. */
 export function tableCsv(rows: readonly LayerRow[], schemes: readonly string[]): string {
-  const header = ['index', 'layer', 'op', 'tensor', 'shape', 'parameters', 'dtype', 'quantizable', 'absmax', 'std', 'kurtosis', 'outlier_ratio', ...schemes.map((s) => `sqnr_db_${s}`)];
-  const lines = rows.map((r) => [
-    r.index, r.layer, r.op, r.name, r.shape.join('x'), r.params, r.dtype, r.quantizable ? 'yes' : 'no',
-    r.stats?.absmax, r.stats?.std, r.stats?.kurtosis, r.stats?.outlierRatio, ...r.sqnr,
-  ].map(csvCell).join(','));
+  const header = [
+    'index',
+    'layer',
+    'op',
+    'tensor',
+    'shape',
+    'parameters',
+    'dtype',
+    'quantizable',
+    'absmax',
+    'std',
+    'kurtosis',
+    'outlier_ratio',
+    ...schemes.map((s) => `sqnr_db_${s}`),
+  ];
+  const lines = rows.map((r) =>
+    [
+      r.index,
+      r.layer,
+      r.op,
+      r.name,
+      r.shape.join('x'),
+      r.params,
+      r.dtype,
+      r.quantizable ? 'yes' : 'no',
+      r.stats?.absmax,
+      r.stats?.std,
+      r.stats?.kurtosis,
+      r.stats?.outlierRatio,
+      ...r.sqnr,
+    ]
+      .map(csvCell)
+      .join(','),
+  );
   return [header.join(','), ...lines].join('\r\n') + '\r\n';
 }
 
 /** The rows as JSON (SQNR keyed by scheme id; Infinity written as the string "Infinity"). */
 export function tableJson(rows: readonly LayerRow[], schemes: readonly string[]): string {
-  const num = (v: number | null | undefined): number | string | null => (v === undefined || v === null ? null : Number.isFinite(v) ? v : String(v));
-  return JSON.stringify(rows.map((r) => ({
-    index: r.index, layer: r.layer, op: r.op, tensor: r.name, shape: r.shape, parameters: r.params, dtype: r.dtype, quantizable: r.quantizable,
-    ...(r.stored ? { stored: r.stored } : {}),
-    stats: r.stats ? { absmax: num(r.stats.absmax), std: num(r.stats.std), kurtosis: num(r.stats.kurtosis), outlierRatio: num(r.stats.outlierRatio) } : null,
-    sqnrDb: Object.fromEntries(schemes.map((s, i) => [s, num(r.sqnr[i])])),
-  })), null, 2) + '\n';
+  const num = (v: number | null | undefined): number | string | null =>
+    v === undefined || v === null ? null : Number.isFinite(v) ? v : String(v);
+  return (
+    JSON.stringify(
+      rows.map((r) => ({
+        index: r.index,
+        layer: r.layer,
+        op: r.op,
+        tensor: r.name,
+        shape: r.shape,
+        parameters: r.params,
+        dtype: r.dtype,
+        quantizable: r.quantizable,
+        ...(r.stored ? { stored: r.stored } : {}),
+        stats: r.stats
+          ? {
+              absmax: num(r.stats.absmax),
+              std: num(r.stats.std),
+              kurtosis: num(r.stats.kurtosis),
+              outlierRatio: num(r.stats.outlierRatio),
+            }
+          : null,
+        sqnrDb: Object.fromEntries(schemes.map((s, i) => [s, num(r.sqnr[i])])),
+      })),
+      null,
+      2,
+    ) + '\n'
+  );
 }
 
 /** Bytes a weight takes as stored (packed sub-byte types round up). */
@@ -101,12 +170,16 @@ export function storedBytes(w: PlannedWeight): number {
 }
 
 /** Model weight bytes if every quantizable weight were stored under each scheme (the others as they are). */
-export function modelSizes(plan: readonly PlannedWeight[], schemes: readonly string[]): { weightBytes: number; sizes: SchemeSize[] } {
+export function modelSizes(
+  plan: readonly PlannedWeight[],
+  schemes: readonly string[],
+): { weightBytes: number; sizes: SchemeSize[] } {
   const weightBytes = plan.reduce((sum, w) => sum + storedBytes(w), 0);
   const sizes = schemes.map((id) => {
     const scheme = parseScheme(id);
     let bytes = 0;
-    for (const w of plan) bytes += w.quantizable ? schemeBytes(scheme, product(w.stored?.dims ?? w.shape), w.layout) : storedBytes(w);
+    for (const w of plan)
+      bytes += w.quantizable ? schemeBytes(scheme, product(w.stored?.dims ?? w.shape), w.layout) : storedBytes(w);
     return { scheme: id, bytes };
   });
   return { weightBytes, sizes };

@@ -27,7 +27,13 @@ export interface AnalyzeResult {
 }
 
 /** Analyses every planned weight under `schemes` (quantizable weights only), reusing the cache. */
-export async function analyzePlanned(pool: AnalysisPool, modelPath: string, plan: readonly PlannedWeight[], schemes: readonly string[], options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+export async function analyzePlanned(
+  pool: AnalysisPool,
+  modelPath: string,
+  plan: readonly PlannedWeight[],
+  schemes: readonly string[],
+  options: AnalyzeOptions = {},
+): Promise<AnalyzeResult> {
   const bins = options.bins ?? 256;
   const { cache } = options;
   const analyses: (TensorAnalysis | undefined)[] = new Array(plan.length).fill(undefined);
@@ -58,7 +64,8 @@ export async function analyzePlanned(pool: AnalysisPool, modelPath: string, plan
     onResult: (t, result) => {
       const i = weightOf[t];
       // Results without grids are not cached: a later request may need the heatmaps.
-      const merged = cache && options.grids !== false ? cache.store.put(cache.key, plan[i].name, result.analysis) : result.analysis;
+      const merged =
+        cache && options.grids !== false ? cache.store.put(cache.key, plan[i].name, result.analysis) : result.analysis;
       analyses[i] = select(merged, wantedOf[t]);
       options.onWeight?.(i, analyses[i] as TensorAnalysis, ++done, total);
     },
@@ -67,6 +74,9 @@ export async function analyzePlanned(pool: AnalysisPool, modelPath: string, plan
 }
 
 /** The analysis restricted to the schemes asked for, in that order. */
-function select(a: { stats: TensorAnalysis['stats']; histogram: TensorAnalysis['histogram']; schemes: Record<string, SchemeMetrics> }, ids: readonly string[]): TensorAnalysis {
+function select(
+  a: { stats: TensorAnalysis['stats']; histogram: TensorAnalysis['histogram']; schemes: Record<string, SchemeMetrics> },
+  ids: readonly string[],
+): TensorAnalysis {
   return { stats: a.stats, histogram: a.histogram, schemes: Object.fromEntries(ids.map((id) => [id, a.schemes[id]])) };
 }

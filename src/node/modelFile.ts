@@ -24,7 +24,12 @@ export async function checkExternalFile(modelPath: string, ref: ExternalFileRef)
   const where = `external data '${ref.location}' of tensor '${ref.firstTensor}'`;
   const problem = externalLocationProblem(ref.location);
   if (problem) {
-    throw new ModelError({ code: 'external-data', message: `The ${where} ${problem}.`, tensor: ref.firstTensor, file: ref.location });
+    throw new ModelError({
+      code: 'external-data',
+      message: `The ${where} ${problem}.`,
+      tensor: ref.firstTensor,
+      file: ref.location,
+    });
   }
   const folder = path.dirname(modelPath);
   const resolved = path.join(folder, ref.location);
@@ -50,7 +55,12 @@ export async function checkExternalFile(modelPath: string, ref: ExternalFileRef)
     });
   }
   if (!stat.isFile()) {
-    throw new ModelError({ code: 'external-data', message: `The ${where} is not a file: ${resolved}.`, tensor: ref.firstTensor, file: ref.location });
+    throw new ModelError({
+      code: 'external-data',
+      message: `The ${where} is not a file: ${resolved}.`,
+      tensor: ref.firstTensor,
+      file: ref.location,
+    });
   }
   if (stat.size < ref.requiredSize) {
     throw new ModelError({
@@ -96,7 +106,14 @@ export async function loadModelFile(modelPath: string, signal?: AbortSignal): Pr
     externalPaths.set(ref.location, await checkExternalFile(modelPath, ref));
   }
   const t3 = performance.now();
-  return { bytes, model, weights, overview, externalPaths, timings: { readMs: t1 - t0, decodeMs: t2 - t1, checkMs: t3 - t2 } };
+  return {
+    bytes,
+    model,
+    weights,
+    overview,
+    externalPaths,
+    timings: { readMs: t1 - t0, decodeMs: t2 - t1, checkMs: t3 - t2 },
+  };
 }
 
 /** The overview of a model file (what the inspector and the overview worker need). */

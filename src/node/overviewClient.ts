@@ -12,7 +12,11 @@ export interface OverviewWorkerRequest {
 export type OverviewWorkerReply = { ok: true; result: ModelReadResult } | { ok: false; error: ModelErrorInfo };
 
 /** Reads a model's overview in a fresh worker (script at `workerScript`); aborting terminates the worker. */
-export function readOverviewInWorker(workerScript: string, modelPath: string, signal?: AbortSignal): Promise<ModelReadResult> {
+export function readOverviewInWorker(
+  workerScript: string,
+  modelPath: string,
+  signal?: AbortSignal,
+): Promise<ModelReadResult> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);
@@ -38,7 +42,9 @@ export function readOverviewInWorker(workerScript: string, modelPath: string, si
     });
     worker.once('error', (error) => finish(() => reject(error)));
     worker.once('exit', (code) =>
-      finish(() => reject(new ModelError({ code: 'io', message: `The model reader stopped unexpectedly (exit code ${code}).` }))),
+      finish(() =>
+        reject(new ModelError({ code: 'io', message: `The model reader stopped unexpectedly (exit code ${code}).` })),
+      ),
     );
   });
 }

@@ -7,5 +7,6 @@ import type { OverviewWorkerReply, OverviewWorkerRequest } from './overviewClien
 const request = workerData as OverviewWorkerRequest;
 readModelForAnalysis(request.modelPath).then(
   (result) => parentPort?.postMessage({ ok: true, result } satisfies OverviewWorkerReply),
-  (error: unknown) => parentPort?.postMessage({ ok: false, error: toModelErrorInfo(error) } satisfies OverviewWorkerReply),
+  (error: unknown) =>
+    parentPort?.postMessage({ ok: false, error: toModelErrorInfo(error) } satisfies OverviewWorkerReply),
 );

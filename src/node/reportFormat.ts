@@ -6,7 +6,8 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2);
 }
 
-const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : n > 0 ? 'inf' : n < 0 ? '-inf' : 'nan');
+const fmt = (n: number, digits = 2): string =>
+  Number.isFinite(n) ? n.toFixed(digits) : n > 0 ? 'inf' : n < 0 ? '-inf' : 'nan';
 
 /** The report as Markdown tables (model overview, then one row per weight with SQNR per scheme). */
 export function toMarkdown(report: InspectReport, file: string): string {
@@ -23,7 +24,9 @@ export function toMarkdown(report: InspectReport, file: string): string {
   for (const w of report.weights) {
     const layer = w.layers.map((l) => `${l.node} (${l.op}:${l.input})`).join(', ');
     const cells = report.schemes.map((s) => (w.schemes[s] ? fmt(w.schemes[s].sqnrDb, 1) : ''));
-    lines.push(`| ${w.name} | ${layer} | ${w.dtype} | [${w.shape.join(', ')}] | ${w.role} | ${fmt(w.stats.absmax, 4)} | ${fmt(w.stats.std, 4)} | ${fmt(w.stats.kurtosis)} | ${cells.join(' | ')} |`);
+    lines.push(
+      `| ${w.name} | ${layer} | ${w.dtype} | [${w.shape.join(', ')}] | ${w.role} | ${fmt(w.stats.absmax, 4)} | ${fmt(w.stats.std, 4)} | ${fmt(w.stats.kurtosis)} | ${cells.join(' | ')} |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -31,12 +34,17 @@ export function toMarkdown(report: InspectReport, file: string): string {
 /** Plain-text table for terminals. */
 export function toText(report: InspectReport, file: string): string {
   const rows = report.weights.map((w) => [
-    w.name, w.layers[0] ? `${w.layers[0].node}` : '', w.dtype, `[${w.shape.join(',')}]`, w.role,
+    w.name,
+    w.layers[0] ? `${w.layers[0].node}` : '',
+    w.dtype,
+    `[${w.shape.join(',')}]`,
+    w.role,
     ...report.schemes.map((s) => (w.schemes[s] ? fmt(w.schemes[s].sqnrDb, 1) : '-')),
   ]);
   const header = ['weight', 'layer', 'dtype', 'shape', 'role', ...report.schemes];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]): string => r.map((c, i) => (i >= 5 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  const line = (r: string[]): string =>
+    r.map((c, i) => (i >= 5 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
   const m = report.model;
   return [
     `${file}: ${m.producerName} ${m.producerVersion}, IR ${m.irVersion}, ${m.nodeCount} nodes, ${m.weightCount} weights, ${m.parameterCount} parameters`,

@@ -5,7 +5,8 @@ import { Scoring, type ScoringReply, type ScoringRequest, type SharedOutput } fr
 let scoring: Scoring | undefined;
 
 const view = (o: SharedOutput): Float32Array => new Float32Array(o.ring, 4 * o.offset, o.length);
-const done = (o: SharedOutput): void => parentPort?.postMessage({ kind: 'done', ringId: o.ringId, slot: o.slot } satisfies ScoringReply);
+const done = (o: SharedOutput): void =>
+  parentPort?.postMessage({ kind: 'done', ringId: o.ringId, slot: o.slot } satisfies ScoringReply);
 
 parentPort?.on('message', (request: ScoringRequest) => {
   try {
@@ -22,6 +23,10 @@ parentPort?.on('message', (request: ScoringRequest) => {
       parentPort?.postMessage({ kind: 'results', results: scoring!.results() } satisfies ScoringReply);
     }
   } catch (error) {
-    parentPort?.postMessage({ kind: 'error', message: (error as Error).message, stack: (error as Error).stack } satisfies ScoringReply);
+    parentPort?.postMessage({
+      kind: 'error',
+      message: (error as Error).message,
+      stack: (error as Error).stack,
+    } satisfies ScoringReply);
   }
 });

@@ -23,7 +23,9 @@ function typedValues(loaded: LoadedModel, ref: WeightRef): Typed | undefined {
   visitGraphs(loaded.model.graph ?? {}, (graph, graphPath) => {
     if (found || graphPath !== ref.graph) return;
     const fromTensor = (t: onnx.ITensorProto): Typed | undefined =>
-      (['floatData', 'int32Data', 'int64Data', 'doubleData', 'uint64Data'] as const).map((f) => t[f] as Typed | undefined).find((v) => v && v.length > 0);
+      (['floatData', 'int32Data', 'int64Data', 'doubleData', 'uint64Data'] as const)
+        .map((f) => t[f] as Typed | undefined)
+        .find((v) => v && v.length > 0);
     const init = (graph.initializer ?? []).find((t) => t.name === ref.name);
     if (init) {
       found = fromTensor(init);

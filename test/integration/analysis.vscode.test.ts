@@ -14,13 +14,17 @@ import { api, workspaceDir } from './helpers';
 /** Numbers equal up to summation order; everything else exactly. */
 function assertClose(actual: unknown, expected: unknown, where: string): void {
   if (typeof expected === 'number' && typeof actual === 'number') {
-    assert.ok(Math.abs(actual - expected) <= 1e-9 * Math.max(Math.abs(expected), Math.abs(actual)) + 1e-300, `${where}: ${actual} != ${expected}`);
+    assert.ok(
+      Math.abs(actual - expected) <= 1e-9 * Math.max(Math.abs(expected), Math.abs(actual)) + 1e-300,
+      `${where}: ${actual} != ${expected}`,
+    );
   } else if (Array.isArray(expected)) {
     assert.ok(Array.isArray(actual) && actual.length === expected.length, `${where}: length`);
     expected.forEach((e, i) => assertClose((actual as unknown[])[i], e, `${where}[${i}]`));
   } else if (expected && typeof expected === 'object') {
     assert.deepEqual(Object.keys(actual as object).sort(), Object.keys(expected).sort(), `${where}: keys`);
-    for (const [k, e] of Object.entries(expected)) assertClose((actual as Record<string, unknown>)[k], e, `${where}.${k}`);
+    for (const [k, e] of Object.entries(expected))
+      assertClose((actual as Record<string, unknown>)[k], e, `${where}.${k}`);
   } else {
     assert.equal(actual, expected, where);
   }
@@ -32,10 +36,20 @@ function bigModel(file: string, layers: number): void {
   const nodes = [];
   const inits = [];
   for (let i = 0; i < layers; i++) {
-    nodes.push(node('MatMul', [i === 0 ? 'x' : `h${i}`, `w${i}`], [i === layers - 1 ? 'y' : `h${i + 1}`], `/layers.${i}/MatMul`));
+    nodes.push(
+      node('MatMul', [i === 0 ? 'x' : `h${i}`, `w${i}`], [i === layers - 1 ? 'y' : `h${i + 1}`], `/layers.${i}/MatMul`),
+    );
     inits.push(floatTensor(`w${i}`, [1024, 1024], gaussian(r, 1024 * 1024, 0.02)));
   }
-  writeFileSync(file, model({ node: nodes, initializer: inits, input: [value('x', DT.float32, ['batch', 1024])], output: [value('y', DT.float32, ['batch', 1024])] }));
+  writeFileSync(
+    file,
+    model({
+      node: nodes,
+      initializer: inits,
+      input: [value('x', DT.float32, ['batch', 1024])],
+      output: [value('y', DT.float32, ['batch', 1024])],
+    }),
+  );
 }
 
 describe('weight analysis in the extension host', function () {
@@ -48,7 +62,10 @@ describe('weight analysis in the extension host', function () {
     assert.ok(files.length >= 9);
     for (const f of files) {
       const recorded = JSON.parse(readFileSync(path.join(dir, f), 'utf8'));
-      const report = await ql.inspect(vscode.Uri.file(path.join(dir, f.replace(/\.inspect\.json$/, '.onnx'))), recorded.schemes);
+      const report = await ql.inspect(
+        vscode.Uri.file(path.join(dir, f.replace(/\.inspect\.json$/, '.onnx'))),
+        recorded.schemes,
+      );
       assertClose(JSON.parse(toJson(report)), recorded, f);
     }
   });
@@ -69,10 +86,14 @@ describe('weight analysis in the extension host', function () {
     histogram.disable();
     const maxDelayMs = histogram.max / 1e6;
     assert.equal(report.weights.length, 16);
-    assert.ok(report.weights.every((w) => w.schemes['int4-block32'].sqnrDb > 15 && w.schemes['int8-channel'].sqnrDb > 35));
+    assert.ok(
+      report.weights.every((w) => w.schemes['int4-block32'].sqnrDb > 15 && w.schemes['int8-channel'].sqnrDb > 35),
+    );
     assert.equal(calls, 17); // 0 of 16, then one per weight
     // Recorded for the log and the artifacts; the bound is the issue's: no more than 50 ms.
-    console.log(`[analysis] 64 MiB model, 3 schemes: ${firstMs.toFixed(0)} ms, extension host event loop max delay ${maxDelayMs.toFixed(1)} ms`);
+    console.log(
+      `[analysis] 64 MiB model, 3 schemes: ${firstMs.toFixed(0)} ms, extension host event loop max delay ${maxDelayMs.toFixed(1)} ms`,
+    );
     assert.ok(maxDelayMs <= 50, `event loop blocked for ${maxDelayMs.toFixed(1)} ms`);
 
     // Second run: everything from the cache (no analysis task, so no progress beyond the cached weights).
@@ -81,9 +102,14 @@ describe('weight analysis in the extension host', function () {
 
     // Cancelling a run for a new scheme rejects, and the next run still works.
     const abort = new AbortController();
-    const run = ql.inspect(uri, ['int3-block16'], (done) => {
-      if (done >= 1) abort.abort(new vscode.CancellationError());
-    }, abort.signal);
+    const run = ql.inspect(
+      uri,
+      ['int3-block16'],
+      (done) => {
+        if (done >= 1) abort.abort(new vscode.CancellationError());
+      },
+      abort.signal,
+    );
     await assert.rejects(run, (e: unknown) => e instanceof vscode.CancellationError);
     const after = await ql.inspect(uri, ['int8-tensor']);
     assert.equal(after.weights.length, 16);

@@ -54,7 +54,9 @@ describe('Slice evaluation', function () {
     const acc = (bits: number): number => sweep.metrics[sweep.bits.indexOf(bits)].all.accuracy!;
     assert.ok(acc(2) < acc(8) - 0.05, `int2 (${acc(2)}) is worse than int8 (${acc(8)})`);
     const kl = sweep.bits.map((_, i) => sweep.metrics[i].all.kl!);
-    kl.slice(1).forEach((k, i) => assert.ok(k > kl[i], `KL grows from int${sweep.bits[i]} to int${sweep.bits[i + 1]}: ${kl.join(', ')}`));
+    kl.slice(1).forEach((k, i) =>
+      assert.ok(k > kl[i], `KL grows from int${sweep.bits[i]} to int${sweep.bits[i + 1]}: ${kl.join(', ')}`),
+    );
   });
 
   it('flagged layers are Problems on the model; the code link opens the inspector on the layer', async () => {
@@ -73,14 +75,28 @@ describe('Slice evaluation', function () {
     const [uri, weight, scheme] = JSON.parse(decodeURIComponent(code.target.query)) as [string, string, string];
     await vscode.commands.executeCommand(code.target.path, uri, weight, scheme);
     const ql = await api();
-    const report = await ql.waitForRender(modelUri(), (rep) => rep.view?.weight === weight && rep.view?.scheme === scheme, 60_000);
+    const report = await ql.waitForRender(
+      modelUri(),
+      (rep) => rep.view?.weight === weight && rep.view?.scheme === scheme,
+      60_000,
+    );
     assert.equal(report.view?.tab, 'layers');
     // The layer table shows the measured sensitivity, with the flag on flagged layers.
     const flagged = r.flags.find((f) => f.weight === weight)!;
     const layer = r.sensitivity!.layers.find((l) => l.weight === weight)!;
-    const table = await ql.waitForRender(modelUri(), (rep) => (rep.tables.layers ?? []).some((row) => row.includes(weight) && row.some((c) => c.startsWith(`#${layer.rank} `))), 30_000);
+    const table = await ql.waitForRender(
+      modelUri(),
+      (rep) =>
+        (rep.tables.layers ?? []).some(
+          (row) => row.includes(weight) && row.some((c) => c.startsWith(`#${layer.rank} `)),
+        ),
+      30_000,
+    );
     const row = table.tables.layers.find((cells) => cells.includes(weight))!;
-    assert.ok(row.some((c) => c.includes(flagged.slice) && c.includes(r.sensitivity!.leaveOneOutScheme!)), row.join(' | '));
+    assert.ok(
+      row.some((c) => c.includes(flagged.slice) && c.includes(r.sensitivity!.leaveOneOutScheme!)),
+      row.join(' | '),
+    );
   });
 
   it('the plan file gets a warning per layer over budget, and the quick fix moves it', async () => {
@@ -93,14 +109,23 @@ describe('Slice evaluation', function () {
     const over = r.sensitivity!.layers.filter((l) => !l.oneAtATime[aggressive].meetsBudget);
     assert.ok(over.length >= 1);
     const warnings = await waitFor('plan warnings', () => {
-      const d = vscode.languages.getDiagnostics(planUri).filter((x) => x.severity === vscode.DiagnosticSeverity.Warning);
+      const d = vscode.languages
+        .getDiagnostics(planUri)
+        .filter((x) => x.severity === vscode.DiagnosticSeverity.Warning);
       return d.length === over.length ? d : undefined;
     });
     const layer = over[0];
     const warning = warnings.find((w) => w.message.includes(layer.layer))!;
-    assert.ok(doc.lineAt(warning.range.start.line).text.includes(`"${layer.layer}"`), 'the warning is on the layer\'s line');
+    assert.ok(
+      doc.lineAt(warning.range.start.line).text.includes(`"${layer.layer}"`),
+      "the warning is on the layer's line",
+    );
     const actions = await waitForAsync('quick fixes', async () => {
-      const found = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', planUri, warning.range);
+      const found = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+        'vscode.executeCodeActionProvider',
+        planUri,
+        warning.range,
+      );
       return found.length > 0 ? found : undefined;
     });
     const fix = actions.find((a) => a.isPreferred) ?? actions[0];
@@ -110,7 +135,10 @@ describe('Slice evaluation', function () {
     assert.ok(await vscode.workspace.applyEdit(fix.edit));
     const plan = JSON.parse(doc.getText()) as { layers: Record<string, string> };
     assert.equal(plan.layers[layer.layer], target);
-    await waitFor('the warning to go', () => !vscode.languages.getDiagnostics(planUri).some((d) => d.message.includes(layer.layer)) || undefined);
+    await waitFor(
+      'the warning to go',
+      () => !vscode.languages.getDiagnostics(planUri).some((d) => d.message.includes(layer.layer)) || undefined,
+    );
     await doc.save();
   });
 
@@ -121,13 +149,28 @@ describe('Slice evaluation', function () {
     const r = stored!.results;
     assert.equal(report.rows, r.slices.length);
     assert.equal(report.columns, r.variants.length);
-    assert.equal(report.badCells, r.variants.reduce((n, v) => n + new Set(v.violations.map((x) => x.slice)).size, 0));
+    assert.equal(
+      report.badCells,
+      r.variants.reduce((n, v) => n + new Set(v.violations.map((x) => x.slice)).size, 0),
+    );
     assert.ok(report.sweepPainted);
     assert.equal(report.bars, r.sensitivity!.layers.length * r.sensitivity!.schemes.length);
   });
 
   it('the CLI gives the same numbers as the extension (scoring in its worker thread, the extension on its main thread)', () => {
-    const run = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'cli.js'), 'eval', specUri().fsPath, '--json', '--no-write', '--scoring', 'worker'], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+    const run = spawnSync(
+      process.execPath,
+      [
+        path.join(__dirname, '..', '..', 'cli.js'),
+        'eval',
+        specUri().fsPath,
+        '--json',
+        '--no-write',
+        '--scoring',
+        'worker',
+      ],
+      { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
+    );
     const r = stored!.results;
     assert.equal(run.status, r.budgetViolated ? 1 : 0, run.stderr);
     const cli = JSON.parse(run.stdout, finiteReviver) as EvalResults;
@@ -135,28 +178,41 @@ describe('Slice evaluation', function () {
     for (const [i, v] of r.variants.entries()) {
       for (const s of r.slices) {
         assert.equal(cli.variants[i].metrics[s.name].accuracy, v.metrics[s.name].accuracy, `${v.id} ${s.name}`);
-        assert.ok(Math.abs(cli.variants[i].metrics[s.name].kl! - v.metrics[s.name].kl!) <= 1e-9 * Math.max(1e-12, v.metrics[s.name].kl!) + 1e-15, `${v.id} ${s.name} KL`);
+        assert.ok(
+          Math.abs(cli.variants[i].metrics[s.name].kl! - v.metrics[s.name].kl!) <=
+            1e-9 * Math.max(1e-12, v.metrics[s.name].kl!) + 1e-15,
+          `${v.id} ${s.name} KL`,
+        );
       }
     }
-    assert.deepEqual(cli.flags.map((f) => f.message), r.flags.map((f) => f.message));
+    assert.deepEqual(
+      cli.flags.map((f) => f.message),
+      r.flags.map((f) => f.message),
+    );
     assert.equal(cli.timings.scoringInWorker, true);
     assert.equal(r.timings.scoringInWorker, false, 'the demo has too few outputs for a worker to pay');
   });
 
   it('a bad spec fails before inference with diagnostics on its lines', async () => {
     const bad = path.join(dir(), 'bad.quantlens.json');
-    writeFileSync(bad, `{
+    writeFileSync(
+      bad,
+      `{
   "model": "mnist_mlp.onnx",
   "task": "classification",
   "data": [{ "path": "images.idx.gz", "as": "image" }, { "path": "labels.idx.gz", "as": "label" }],
   "inputs": { "pixels": "image" },
   "variants": ["int4-block32"]
 }
-`);
+`,
+    );
     const ql = await api();
     await assert.rejects(ql.evaluate(vscode.Uri.file(bad)), /model has no input 'pixels'/);
     const diagnostics = vscode.languages.getDiagnostics(vscode.Uri.file(bad));
-    assert.ok(diagnostics.some((d) => d.range.start.line === 4 && /no input 'pixels'.*'image'/.test(d.message)), JSON.stringify(diagnostics.map((d) => [d.range.start.line, d.message])));
+    assert.ok(
+      diagnostics.some((d) => d.range.start.line === 4 && /no input 'pixels'.*'image'/.test(d.message)),
+      JSON.stringify(diagnostics.map((d) => [d.range.start.line, d.message])),
+    );
   });
 
   it('a crash of the inference process is an error, and the extension host keeps working', async () => {

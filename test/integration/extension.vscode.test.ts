@@ -13,25 +13,45 @@ describe('QuantLens extension', () => {
 
   it('contributes its commands to the palette under the QuantLens category', async () => {
     const all = await vscode.commands.getCommands(true);
-    for (const id of ['quantlens.openInspector', 'quantlens.showLog', 'quantlens.exportReport', 'quantlens.chooseSchemes', 'quantlens.showModelHeatmap', 'quantlens.revealLayer', 'quantlens.runEvaluation', 'quantlens.showResults']) {
+    for (const id of [
+      'quantlens.openInspector',
+      'quantlens.showLog',
+      'quantlens.exportReport',
+      'quantlens.chooseSchemes',
+      'quantlens.showModelHeatmap',
+      'quantlens.revealLayer',
+      'quantlens.runEvaluation',
+      'quantlens.showResults',
+    ]) {
       assert.ok(all.includes(id), `${id} is not registered`);
     }
-    const contributed = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string; title: string; category: string }[];
-    assert.deepEqual(
-      contributed.map((c) => `${c.category}: ${c.title}`).sort(),
-      [
-        'QuantLens: Analyse Model and Export Report…', 'QuantLens: Choose Schemes to Compare…', 'QuantLens: Open Model Inspector',
-        'QuantLens: Run Slice Evaluation', 'QuantLens: Show Evaluation Results',
-        'QuantLens: Show Layer in Inspector', 'QuantLens: Show Log', 'QuantLens: Show Model Heatmap',
-      ],
-    );
+    const contributed = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as {
+      command: string;
+      title: string;
+      category: string;
+    }[];
+    assert.deepEqual(contributed.map((c) => `${c.category}: ${c.title}`).sort(), [
+      'QuantLens: Analyse Model and Export Report…',
+      'QuantLens: Choose Schemes to Compare…',
+      'QuantLens: Open Model Inspector',
+      'QuantLens: Run Slice Evaluation',
+      'QuantLens: Show Evaluation Results',
+      'QuantLens: Show Layer in Inspector',
+      'QuantLens: Show Log',
+      'QuantLens: Show Model Heatmap',
+    ]);
   });
 
   it('registers the inspector as the default editor for *.onnx', () => {
     const editors = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.customEditors as {
-      viewType: string; priority: string; selector: { filenamePattern: string }[];
+      viewType: string;
+      priority: string;
+      selector: { filenamePattern: string }[];
     }[];
-    assert.deepEqual(editors.map((e) => [e.viewType, e.priority, e.selector[0].filenamePattern]), [['quantlens.inspector', 'default', '*.onnx']]);
+    assert.deepEqual(
+      editors.map((e) => [e.viewType, e.priority, e.selector[0].filenamePattern]),
+      [['quantlens.inspector', 'default', '*.onnx']],
+    );
   });
 
   it('Show Log runs', async () => {

@@ -37,7 +37,10 @@ export function expectations(): Expectation[] {
 }
 
 /** Opens a file in the QuantLens inspector and waits until it rendered something other than 'loading'. */
-export async function openInInspector(uri: vscode.Uri, predicate: (r: RenderReport) => boolean = (r) => r.status !== 'loading'): Promise<RenderReport> {
+export async function openInInspector(
+  uri: vscode.Uri,
+  predicate: (r: RenderReport) => boolean = (r) => r.status !== 'loading',
+): Promise<RenderReport> {
   const ql = await api();
   await vscode.commands.executeCommand('vscode.openWith', uri, 'quantlens.inspector');
   return ql.waitForRender(uri, predicate, 30_000);

@@ -10,7 +10,9 @@ export function run(): Promise<void> {
   if (grep) {
     mocha.grep(grep);
   }
-  for (const file of readdirSync(__dirname).filter((f) => f.endsWith('.vscode.test.js')).sort()) {
+  for (const file of readdirSync(__dirname)
+    .filter((f) => f.endsWith('.vscode.test.js'))
+    .sort()) {
     mocha.addFile(path.join(__dirname, file));
   }
   return new Promise((resolve, reject) => {

@@ -5,7 +5,15 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RenderReport } from '../../src/protocol';
 import type { ExpectedOverview } from '../fixtures/generate';
-import { closeAllEditors, expectations, leadingInt, openInInspector, quantlensDiagnostics, waitFor, workspaceDir } from './helpers';
+import {
+  closeAllEditors,
+  expectations,
+  leadingInt,
+  openInInspector,
+  quantlensDiagnostics,
+  waitFor,
+  workspaceDir,
+} from './helpers';
 
 /** What the webview rendered, in the tuple form of the expectation files. */
 function renderedOverview(r: RenderReport): ExpectedOverview {
@@ -46,7 +54,10 @@ describe('Model inspector on every fixture', () => {
       const uri = vscode.Uri.file(file);
       const report = await openInInspector(uri);
       const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-      assert.ok(tab instanceof vscode.TabInputCustom && tab.viewType === 'quantlens.inspector', 'not opened in the QuantLens inspector');
+      assert.ok(
+        tab instanceof vscode.TabInputCustom && tab.viewType === 'quantlens.inspector',
+        'not opened in the QuantLens inspector',
+      );
       if (exp.kind === 'model') {
         assert.equal(report.status, 'ready', JSON.stringify(report.fields));
         assert.equal(report.fields.fileName, exp.file);
@@ -59,7 +70,10 @@ describe('Model inspector on every fixture', () => {
         assert.equal(leadingInt(report.fields.fileSize), statSync(file).size);
         assert.equal('errorOffset' in report.fields, exp.offsetKnown, JSON.stringify(report.fields));
         for (const part of exp.messageIncludes) {
-          assert.ok(report.fields.errorMessage.includes(part), `error view lacks '${part}': ${report.fields.errorMessage}`);
+          assert.ok(
+            report.fields.errorMessage.includes(part),
+            `error view lacks '${part}': ${report.fields.errorMessage}`,
+          );
         }
         const diagnostics = await waitFor('the QuantLens diagnostic', () => {
           const d = quantlensDiagnostics(uri);

@@ -29,7 +29,12 @@ async function analysed(uri: vscode.Uri): Promise<void> {
 }
 
 /** Waits for a render of `uri` satisfying `predicate`, with a readable timeout message. */
-async function rendered(uri: vscode.Uri, what: string, predicate: (r: RenderReport) => boolean, timeoutMs = 30_000): Promise<RenderReport> {
+async function rendered(
+  uri: vscode.Uri,
+  what: string,
+  predicate: (r: RenderReport) => boolean,
+  timeoutMs = 30_000,
+): Promise<RenderReport> {
   const ql = await api();
   try {
     return await ql.waitForRender(uri, predicate, timeoutMs);
@@ -44,7 +49,12 @@ function tableSqnr(r: RenderReport, schemes: number): Map<string, string[]> {
 }
 
 function expectedSqnr(report: InspectReport): Map<string, string[]> {
-  return new Map(report.weights.map((w) => [w.name, report.schemes.map((s) => (w.quantizable && w.schemes[s] ? db(w.schemes[s].sqnrDb) : '—'))]));
+  return new Map(
+    report.weights.map((w) => [
+      w.name,
+      report.schemes.map((s) => (w.quantizable && w.schemes[s] ? db(w.schemes[s].sqnrDb) : '—')),
+    ]),
+  );
 }
 
 describe('Inspector views on every fixture', () => {
@@ -60,16 +70,36 @@ describe('Inspector views on every fixture', () => {
       const engine = await ql.inspect(uri);
       const weights = engine.weights;
       const target = weights.find((w) => w.quantizable && w.stats.count > 0) ?? weights.find((w) => w.stats.count > 0);
-      await vscode.commands.executeCommand('quantlens.revealLayer', uri, target?.name ?? weights[0]?.name ?? '', 'int4-block32');
+      await vscode.commands.executeCommand(
+        'quantlens.revealLayer',
+        uri,
+        target?.name ?? weights[0]?.name ?? '',
+        'int4-block32',
+      );
       const expected = expectedSqnr(engine);
-      const report = await rendered(uri, 'the table with every weight', (r) => r.view?.tab === 'layers' && (r.tables.layers?.length ?? -1) === weights.length &&
-        [...tableSqnr(r, engine.schemes.length).values()].every((cells) => !cells.includes('…')));
+      const report = await rendered(
+        uri,
+        'the table with every weight',
+        (r) =>
+          r.view?.tab === 'layers' &&
+          (r.tables.layers?.length ?? -1) === weights.length &&
+          [...tableSqnr(r, engine.schemes.length).values()].every((cells) => !cells.includes('…')),
+      );
       assert.deepEqual(tableSqnr(report, engine.schemes.length), expected);
       if (!target) return;
-      const detail = await rendered(uri, `the detail of ${target.name}`, (r) => r.view?.weight === target.name && (r.charts?.histogram?.painted ?? 0) > 0 &&
-        (!target.quantizable || r.charts?.heatmap !== undefined));
+      const detail = await rendered(
+        uri,
+        `the detail of ${target.name}`,
+        (r) =>
+          r.view?.weight === target.name &&
+          (r.charts?.histogram?.painted ?? 0) > 0 &&
+          (!target.quantizable || r.charts?.heatmap !== undefined),
+      );
       const histogram = detail.charts!.histogram;
-      assert.ok(histogram.painted > 0.02 * histogram.width * histogram.height, `histogram mostly blank: ${JSON.stringify(histogram)}`);
+      assert.ok(
+        histogram.painted > 0.02 * histogram.width * histogram.height,
+        `histogram mostly blank: ${JSON.stringify(histogram)}`,
+      );
       if (target.quantizable) {
         // Heatmap size from the plan, computed independently of the inspector.
         const plan = (await readModelForAnalysis(file)).plan.find((w) => w.name === target.name)!;
@@ -95,18 +125,38 @@ describe('Inspector views on every fixture', () => {
     await analysed(uri);
     const engine = await ql.inspect(uri, schemes);
     await vscode.commands.executeCommand('quantlens.revealLayer', uri, 'fc2.weight', 'int3-block16-asym');
-    const report = await rendered(uri, 'the table under the new schemes', (r) => (r.tables.layers?.length ?? 0) === engine.weights.length &&
-      [...tableSqnr(r, 3).values()].every((c) => c.length === 3 && !c.includes('…')) && r.view?.scheme === 'int3-block16-asym');
+    const report = await rendered(
+      uri,
+      'the table under the new schemes',
+      (r) =>
+        (r.tables.layers?.length ?? 0) === engine.weights.length &&
+        [...tableSqnr(r, 3).values()].every((c) => c.length === 3 && !c.includes('…')) &&
+        r.view?.scheme === 'int3-block16-asym',
+    );
     assert.deepEqual(tableSqnr(report, 3), expectedSqnr(engine));
     assert.equal(report.fields.detailScheme, 'int3-block16-asym');
 
     await vscode.commands.executeCommand('quantlens.showModelHeatmap', uri);
     const quantizable = engine.weights.filter((w) => w.quantizable).length;
-    const heat = await rendered(uri, 'the model heatmap', (r) => r.view?.tab === 'heatmap' && r.charts?.modelHeatmap !== undefined);
+    const heat = await rendered(
+      uri,
+      'the model heatmap',
+      (r) => r.view?.tab === 'heatmap' && r.charts?.modelHeatmap !== undefined,
+    );
     assert.equal(heat.charts!.modelHeatmap.cells, `${quantizable}x${schemes.length}`);
-    assert.ok(heat.charts!.modelHeatmap.painted > 0.2 * heat.charts!.modelHeatmap.width * heat.charts!.modelHeatmap.height * 0.5);
+    assert.ok(
+      heat.charts!.modelHeatmap.painted >
+        0.2 * heat.charts!.modelHeatmap.width * heat.charts!.modelHeatmap.height * 0.5,
+    );
     // Back to the defaults for the other tests (the choice is remembered per model).
-    await vscode.commands.executeCommand('quantlens.chooseSchemes', uri, ['fp16', 'fp8-e4m3', 'int8-channel', 'int8-tensor', 'int4-block32', 'int4-block128']);
+    await vscode.commands.executeCommand('quantlens.chooseSchemes', uri, [
+      'fp16',
+      'fp8-e4m3',
+      'int8-channel',
+      'int8-tensor',
+      'int4-block32',
+      'int4-block128',
+    ]);
   });
 
   it('reopening a model restores the last selected layer and scheme', async () => {
@@ -117,7 +167,11 @@ describe('Inspector views on every fixture', () => {
     await new Promise((r) => setTimeout(r, 500)); // the view is saved 300 ms after a change
     await closeAllEditors();
     await openInInspector(uri, (r) => r.status === 'ready');
-    const again = await rendered(uri, 'the restored selection', (r) => r.view?.weight === 'conv2.weight' && r.view.scheme === 'int8-tensor' && r.view.tab === 'layers');
+    const again = await rendered(
+      uri,
+      'the restored selection',
+      (r) => r.view?.weight === 'conv2.weight' && r.view.scheme === 'int8-tensor' && r.view.tab === 'layers',
+    );
     assert.equal(again.fields.detailScheme, 'int8-tensor');
   });
 });
@@ -128,10 +182,20 @@ function chainModel(file: string, layers: number, n: number): void {
   const nodes = [];
   const inits = [];
   for (let i = 0; i < layers; i++) {
-    nodes.push(node('MatMul', [i === 0 ? 'x' : `h${i}`, `w${i}`], [i === layers - 1 ? 'y' : `h${i + 1}`], `/blocks.${i}/MatMul`));
+    nodes.push(
+      node('MatMul', [i === 0 ? 'x' : `h${i}`, `w${i}`], [i === layers - 1 ? 'y' : `h${i + 1}`], `/blocks.${i}/MatMul`),
+    );
     inits.push(floatTensor(`w${i}`, [n, n], gaussian(r, n * n, 0.05)));
   }
-  writeFileSync(file, model({ node: nodes, initializer: inits, input: [value('x', DT.float32, [1, n])], output: [value('y', DT.float32, [1, n])] }));
+  writeFileSync(
+    file,
+    model({
+      node: nodes,
+      initializer: inits,
+      input: [value('x', DT.float32, [1, n])],
+      output: [value('y', DT.float32, [1, n])],
+    }),
+  );
 }
 
 describe('Inspector performance figures', function () {
@@ -158,13 +222,26 @@ describe('Inspector performance figures', function () {
     const ql = await api();
     await waitFor('the analysis to finish', () => ql.inspectorStatus(uri)?.state === 'done', 240_000);
     const tableMs = performance.now() - started;
-    figures.model100MB = { fileBytes: (await vscode.workspace.fs.stat(uri)).size, overviewMs: Math.round(overviewMs), tableDoneMs: Math.round(tableMs), engineMs: Math.round(ql.inspectorStatus(uri)?.ms ?? NaN) };
+    figures.model100MB = {
+      fileBytes: (await vscode.workspace.fs.stat(uri)).size,
+      overviewMs: Math.round(overviewMs),
+      tableDoneMs: Math.round(tableMs),
+      engineMs: Math.round(ql.inspectorStatus(uri)?.ms ?? NaN),
+    };
     // A large heatmap (1024 channels x 32 blocks) is drawn from tiles downsampled to the canvas.
     const detailStarted = performance.now();
     await vscode.commands.executeCommand('quantlens.revealLayer', uri, 'w3', 'int4-block32');
-    const detail = await rendered(uri, 'the heatmap of w3', (r) => r.view?.weight === 'w3' && r.charts?.heatmap !== undefined && (r.charts.histogram?.painted ?? 0) > 0, 60_000);
+    const detail = await rendered(
+      uri,
+      'the heatmap of w3',
+      (r) => r.view?.weight === 'w3' && r.charts?.heatmap !== undefined && (r.charts.histogram?.painted ?? 0) > 0,
+      60_000,
+    );
     assert.equal(detail.charts!.heatmap.cells, '1024x32');
-    assert.ok(detail.charts!.heatmap.painted > 0.3 * detail.charts!.heatmap.width * detail.charts!.heatmap.height, JSON.stringify(detail.charts!.heatmap));
+    assert.ok(
+      detail.charts!.heatmap.painted > 0.3 * detail.charts!.heatmap.width * detail.charts!.heatmap.height,
+      JSON.stringify(detail.charts!.heatmap),
+    );
     (figures.model100MB as Record<string, number>).layerDetailMs = Math.round(performance.now() - detailStarted);
   });
 

@@ -19,7 +19,10 @@ function tasks(rowsList: number[]): AnalysisTask[] {
   let offset = 0;
   return all.map((a, i) => {
     const task: AnalysisTask = {
-      tensor: `w${i}`, model: file, bins: 64, schemes: ['int8-channel', 'int4-block32', 'fp8-e4m3'],
+      tensor: `w${i}`,
+      model: file,
+      bins: 64,
+      schemes: ['int8-channel', 'int4-block32', 'fp8-e4m3'],
       layout: { rows: rowsList[i], cols: 256, channelAxis: 1 },
       source: { kind: 'file', file, offset, length: a.byteLength, dtype: 1, elements: a.length },
     };
@@ -62,10 +65,13 @@ describe('analysis pool', () => {
     const [task] = tasks([8]);
     const pool = new AnalysisPool({ threads: 1 });
     try {
-      await assert.rejects(pool.run([{ ...task, source: { ...task.source, length: 10 ** 7 } as AnalysisTask['source'] }]), (e: Error) => {
-        assert.match(e.message, /Tensor 'w0' in w8\.bin cannot be read: the file ends at byte 8192/);
-        return true;
-      });
+      await assert.rejects(
+        pool.run([{ ...task, source: { ...task.source, length: 10 ** 7 } as AnalysisTask['source'] }]),
+        (e: Error) => {
+          assert.match(e.message, /Tensor 'w0' in w8\.bin cannot be read: the file ends at byte 8192/);
+          return true;
+        },
+      );
       // The pool is still usable afterwards.
       assert.equal((await pool.run([task]))[0].analysis.stats.count, 8 * 256);
     } finally {
@@ -80,7 +86,10 @@ describe('analysis pool', () => {
       const abort = new AbortController();
       const seen: number[] = [];
       // Cancel as soon as the first tensor is done: the run rejects, nothing more is reported.
-      const run = pool.run(list, { signal: abort.signal, onResult: (i) => (seen.push(i), abort.abort(new Error('stop'))) });
+      const run = pool.run(list, {
+        signal: abort.signal,
+        onResult: (i) => (seen.push(i), abort.abort(new Error('stop'))),
+      });
       await assert.rejects(run, /stop/);
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal(seen.length, 1);

@@ -5,20 +5,37 @@ import { parseScheme } from '../../src/core/quant/schemes';
 import { analyzeTensor } from '../../src/core/stats/analyze';
 import { gaussian, rng } from '../fixtures/onnxBuilder';
 
-const close = (a: number, b: number, rel = 1e-9): boolean => a === b || Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b));
+const close = (a: number, b: number, rel = 1e-9): boolean =>
+  a === b || Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b));
 
 describe('fused tensor analysis', () => {
   const layout: Layout2D = { rows: 96, cols: 40, channelAxis: 1 };
   const w = gaussian(rng(5), 96 * 40, 0.1);
   for (let i = 0; i < w.length; i += 101) w[i] *= 15;
   w[3] = 0;
-  const ids = ['int8-channel', 'int8-tensor', 'int4-block32', 'int4-block64-asym', 'int3-channel', 'fp16', 'bf16', 'fp8-e4m3', 'fp8-e5m2'];
+  const ids = [
+    'int8-channel',
+    'int8-tensor',
+    'int4-block32',
+    'int4-block64-asym',
+    'int3-channel',
+    'fp16',
+    'bf16',
+    'fp8-e4m3',
+    'fp8-e5m2',
+  ];
   const analysis = analyzeTensor(w, layout, ids.map(parseScheme), 64);
 
   for (const id of ids) {
     it(`${id}: metrics equal a plain computation on the reconstructed tensor`, () => {
       const hat = fakeQuantize(w, layout, parseScheme(id));
-      let signal = 0, noise = 0, dot = 0, hatSq = 0, maxAbs = 0, zeroed = 0, nonZero = 0;
+      let signal = 0,
+        noise = 0,
+        dot = 0,
+        hatSq = 0,
+        maxAbs = 0,
+        zeroed = 0,
+        nonZero = 0;
       for (let i = 0; i < w.length; i++) {
         const e = w[i] - hat[i];
         signal += w[i] * w[i];
@@ -44,14 +61,18 @@ describe('fused tensor analysis', () => {
       const blocks = Math.ceil(96 / blockSize);
       assert.deepEqual([m.grid.channels, m.grid.blocks], [40, blocks]);
       const ch = 7;
-      let s = 0, n = 0;
+      let s = 0,
+        n = 0;
       for (let r = 0; r < 96; r++) {
         if (r >= blockSize) continue; // cell (channel 7, block 0)
         const i = r * 40 + ch;
         s += w[i] * w[i];
         n += (w[i] - hat[i]) ** 2;
       }
-      assert.ok(close(m.grid.sqnrDb[ch * blocks], 10 * Math.log10(s / n)), `cell ${m.grid.sqnrDb[ch * blocks]} vs ${10 * Math.log10(s / n)}`);
+      assert.ok(
+        close(m.grid.sqnrDb[ch * blocks], 10 * Math.log10(s / n)),
+        `cell ${m.grid.sqnrDb[ch * blocks]} vs ${10 * Math.log10(s / n)}`,
+      );
     });
   }
 
@@ -64,7 +85,10 @@ describe('fused tensor analysis', () => {
     assert.equal(s.absmax, Math.max(...w.map(Math.abs)));
     assert.equal(s.zeros, 1);
     assert.ok(s.kurtosis > 3, `heavy tails: ${s.kurtosis}`);
-    assert.equal(analysis.histogram.counts.reduce((a, b) => a + b, 0), w.length);
+    assert.equal(
+      analysis.histogram.counts.reduce((a, b) => a + b, 0),
+      w.length,
+    );
     assert.equal(analysis.histogram.min, Math.min(...w));
   });
 
@@ -78,7 +102,10 @@ describe('fused tensor analysis', () => {
   });
 
   it('exact reconstruction reports +Infinity; NaN and Inf are counted, not propagated', () => {
-    const a = analyzeTensor(new Float32Array([1, NaN, 2, Infinity, -2]), undefined, [parseScheme('fp16'), parseScheme('int8-tensor')]);
+    const a = analyzeTensor(new Float32Array([1, NaN, 2, Infinity, -2]), undefined, [
+      parseScheme('fp16'),
+      parseScheme('int8-tensor'),
+    ]);
     assert.equal(a.schemes.fp16.sqnrDb, Infinity);
     assert.equal(a.stats.nans, 1);
     assert.equal(a.stats.infs, 1);

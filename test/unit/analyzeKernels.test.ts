@@ -13,8 +13,18 @@ import { analyzeTensor, histogram } from '../../src/core/stats/analyze';
 import { outlierWeights } from '../fixtures/onnxBuilder';
 
 const SCHEMES = [
-  'int8-channel', 'int8-tensor', 'int4-block32', 'int4-block16-asym', 'int3-channel-asym', 'int2-tensor-asym', 'int5-block64',
-  'int8-tensor-asym', 'fp16', 'bf16', 'fp8-e4m3', 'fp8-e5m2',
+  'int8-channel',
+  'int8-tensor',
+  'int4-block32',
+  'int4-block16-asym',
+  'int3-channel-asym',
+  'int2-tensor-asym',
+  'int5-block64',
+  'int8-tensor-asym',
+  'fp16',
+  'bf16',
+  'fp8-e4m3',
+  'fp8-e5m2',
 ].map(parseScheme);
 const FP8_MAX = { 'fp8-e4m3': 448, 'fp8-e5m2': 57344 } as Record<string, number>;
 
@@ -33,7 +43,10 @@ function reference(data: Float32Array, layout: Layout2D | undefined, scheme: Sch
   const hat = fakeQuantize(data, lay, effective);
   const channels = layout ? (layout.channelAxis === 0 ? layout.rows : layout.cols) : 1;
   const reduction = layout ? (layout.channelAxis === 0 ? layout.cols : layout.rows) : n;
-  const blockSize = effective.kind === 'int' && effective.granularity.kind === 'block' ? Math.min(effective.granularity.size, reduction) : reduction;
+  const blockSize =
+    effective.kind === 'int' && effective.granularity.kind === 'block'
+      ? Math.min(effective.granularity.size, reduction)
+      : reduction;
   const blocks = Math.ceil(reduction / blockSize);
   const params = effective.kind === 'int' ? intParams(data, lay, effective) : undefined;
   let fp8Scale = 0;
@@ -44,7 +57,14 @@ function reference(data: Float32Array, layout: Layout2D | undefined, scheme: Sch
   }
   const noise = new Float64Array(channels * blocks);
   const signal = new Float64Array(channels * blocks);
-  let xe = 0, maxAbs = 0, clips = 0, zeroed = 0, finite = 0, nonZero = 0, signalTotal = 0, noiseTotal = 0;
+  let xe = 0,
+    maxAbs = 0,
+    clips = 0,
+    zeroed = 0,
+    finite = 0,
+    nonZero = 0,
+    signalTotal = 0,
+    noiseTotal = 0;
   for (let i = 0; i < n; i++) {
     const x = data[i];
     if (!Number.isFinite(x)) continue;
@@ -66,7 +86,8 @@ function reference(data: Float32Array, layout: Layout2D | undefined, scheme: Sch
       if (hat[i] === 0) zeroed++;
     }
     if (effective.kind === 'int') {
-      const g = effective.granularity.kind === 'tensor' ? 0 : channel * params!.groupsPerChannel + Math.floor(k / blockSize);
+      const g =
+        effective.granularity.kind === 'tensor' ? 0 : channel * params!.groupsPerChannel + Math.floor(k / blockSize);
       const s = params!.scales[g];
       const { qmin, qmax } = intRange(effective);
       const q = roundHalfEven(Math.fround(x / s)) + params!.zeroPoints[g];
@@ -90,7 +111,12 @@ function check(name: string, data: Float32Array, layout: Layout2D | undefined): 
       const ref = reference(data, layout, scheme);
       const m = a.schemes[scheme.id];
       const what = `${name} ${scheme.id}`;
-      close(m.sqnrDb, ref.noiseTotal === 0 ? Infinity : 10 * Math.log10(ref.signalTotal / ref.noiseTotal), 1e-12, `${what} sqnr`);
+      close(
+        m.sqnrDb,
+        ref.noiseTotal === 0 ? Infinity : 10 * Math.log10(ref.signalTotal / ref.noiseTotal),
+        1e-12,
+        `${what} sqnr`,
+      );
       close(m.mse, ref.noiseTotal / ref.finite, 1e-12, `${what} mse`);
       assert.equal(m.maxAbsError, ref.maxAbs, `${what} max abs error`);
       const hatSq = ref.signalTotal - 2 * ref.xe + ref.noiseTotal;
@@ -125,9 +151,21 @@ function check(name: string, data: Float32Array, layout: Layout2D | undefined): 
 }
 
 describe('analysis kernels (WebAssembly SIMD) equal a plain scalar computation', () => {
-  check('MatMul [70, 45]: odd channel count, partial blocks', outlierWeights(1, 70 * 45), { rows: 70, cols: 45, channelAxis: 1 });
-  check('Conv [45, 70]: channels along rows, partial blocks', outlierWeights(2, 45 * 70), { rows: 45, cols: 70, channelAxis: 0 });
-  check('MatMul [300, 200]: several chunks, blocks across chunk edges', outlierWeights(3, 300 * 200), { rows: 300, cols: 200, channelAxis: 1 });
+  check('MatMul [70, 45]: odd channel count, partial blocks', outlierWeights(1, 70 * 45), {
+    rows: 70,
+    cols: 45,
+    channelAxis: 1,
+  });
+  check('Conv [45, 70]: channels along rows, partial blocks', outlierWeights(2, 45 * 70), {
+    rows: 45,
+    cols: 70,
+    channelAxis: 0,
+  });
+  check('MatMul [300, 200]: several chunks, blocks across chunk edges', outlierWeights(3, 300 * 200), {
+    rows: 300,
+    cols: 200,
+    channelAxis: 1,
+  });
   check('Conv [200, 300]: several chunks', outlierWeights(4, 200 * 300), { rows: 200, cols: 300, channelAxis: 0 });
   check('no layout, 10001 values', outlierWeights(5, 10001), undefined);
   check('no layout, 3 values', Float32Array.of(0.5, -1.25, 3), undefined);
@@ -136,7 +174,11 @@ describe('analysis kernels (WebAssembly SIMD) equal a plain scalar computation',
     assert.equal(a.stats.count, 0);
     for (const scheme of SCHEMES) {
       const m = a.schemes[scheme.id];
-      assert.deepEqual([m.grid.channels, m.grid.blocks, m.grid.sqnrDb.length, m.mse, m.clippedFraction], [8, 0, 0, 0, 0], scheme.id);
+      assert.deepEqual(
+        [m.grid.channels, m.grid.blocks, m.grid.sqnrDb.length, m.mse, m.clippedFraction],
+        [8, 0, 0, 0, 0],
+        scheme.id,
+      );
     }
   });
   {
@@ -145,7 +187,7 @@ describe('analysis kernels (WebAssembly SIMD) equal a plain scalar computation',
     const w = outlierWeights(6, 64 * 12);
     for (let r = 0; r < 64; r++) {
       w[r * 12 + 3] = 0;
-      w[r * 12 + 4] = (r % 3 - 1) * 1e-44;
+      w[r * 12 + 4] = ((r % 3) - 1) * 1e-44;
     }
     w[7] = NaN;
     w[100] = Infinity;

@@ -15,7 +15,10 @@ const ROOT = path.join(__dirname, '..', '..');
 const MODELS = path.join(ROOT, 'test', 'fixtures', 'models');
 
 function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], { encoding: 'utf8', cwd: ROOT });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -27,9 +30,19 @@ describe('quantlens inspect', () => {
     assert.equal(report.model.weightCount, 2);
     assert.deepEqual(report.schemes, ['int8-channel', 'fp16']);
     const [w, b] = report.weights;
-    assert.deepEqual([w.name, w.layers, w.dtype, w.shape, w.quantizable], ['fc.weight', [{ node: '/fc/Gemm', op: 'Gemm', input: 1 }], 'float32', [4, 8], true]);
+    assert.deepEqual(
+      [w.name, w.layers, w.dtype, w.shape, w.quantizable],
+      ['fc.weight', [{ node: '/fc/Gemm', op: 'Gemm', input: 1 }], 'float32', [4, 8], true],
+    );
     assert.deepEqual(Object.keys(w.schemes), ['int8-channel', 'fp16']);
-    assert.deepEqual(Object.keys(w.schemes['int8-channel']).sort(), ['clippedFraction', 'cosine', 'maxAbsError', 'mse', 'sqnrDb', 'zeroedFraction']);
+    assert.deepEqual(Object.keys(w.schemes['int8-channel']).sort(), [
+      'clippedFraction',
+      'cosine',
+      'maxAbsError',
+      'mse',
+      'sqnrDb',
+      'zeroedFraction',
+    ]);
     assert.deepEqual([b.name, b.role, b.quantizable, b.schemes], ['fc.bias', 'bias', false, {}]);
     assert.equal(w.stats.count, 32);
   });
@@ -43,7 +56,9 @@ describe('quantlens inspect', () => {
     const bytes = readFileSync(path.join(MODELS, 'fp16_weights.onnx'));
     const model = decodeModel(bytes);
     const ref = collectWeights(model, bytes)[0];
-    const values = Float32Array.from(decodeRaw(bytes.subarray(ref.storage.kind === 'raw' ? ref.storage.offset : 0), 10, 64));
+    const values = Float32Array.from(
+      decodeRaw(bytes.subarray(ref.storage.kind === 'raw' ? ref.storage.offset : 0), 10, 64),
+    );
     const hat = fakeQuantize(values, { rows: 8, cols: 8, channelAxis: 1 }, parseScheme('int4-channel'));
     const signal = values.reduce((a, v) => a + v * v, 0);
     const noise = values.reduce((a, v, i) => a + (v - hat[i]) ** 2, 0);
@@ -75,18 +90,37 @@ describe('quantlens inspect: one unreadable weight does not hide the others', ()
     const dir = mkdtempSync(path.join(tmpdir(), 'quantlens-partial-'));
     try {
       const file = path.join(dir, 'partial.onnx');
-      writeFileSync(file, b.model({
-        node: [b.node('MatMul', ['x', 'good'], ['h'], '/a/MatMul'), b.node('MatMul', ['h', 'short'], ['h2'], '/b/MatMul'), b.node('Add', ['h2', 'sp'], ['y'], '/c/Add')],
-        initializer: [b.floatTensor('good', [4, 4], b.gaussian(b.rng(1), 16)), { name: 'short', dataType: b.DT.float32, dims: [4, 4], floatData: [1, 2, 3] }],
-        sparseInitializer: [{ values: { name: 'sp', dataType: b.DT.float32, dims: [2], floatData: [1, 2] }, indices: { name: 'sp_i', dataType: b.DT.int64, dims: [2], int64Data: [0, 3] }, dims: [4] }],
-        input: [b.value('x', b.DT.float32, [1, 4])],
-        output: [b.value('y', b.DT.float32, [1, 4])],
-      }));
+      writeFileSync(
+        file,
+        b.model({
+          node: [
+            b.node('MatMul', ['x', 'good'], ['h'], '/a/MatMul'),
+            b.node('MatMul', ['h', 'short'], ['h2'], '/b/MatMul'),
+            b.node('Add', ['h2', 'sp'], ['y'], '/c/Add'),
+          ],
+          initializer: [
+            b.floatTensor('good', [4, 4], b.gaussian(b.rng(1), 16)),
+            { name: 'short', dataType: b.DT.float32, dims: [4, 4], floatData: [1, 2, 3] },
+          ],
+          sparseInitializer: [
+            {
+              values: { name: 'sp', dataType: b.DT.float32, dims: [2], floatData: [1, 2] },
+              indices: { name: 'sp_i', dataType: b.DT.int64, dims: [2], int64Data: [0, 3] },
+              dims: [4],
+            },
+          ],
+          input: [b.value('x', b.DT.float32, [1, 4])],
+          output: [b.value('y', b.DT.float32, [1, 4])],
+        }),
+      );
       const r = cli('inspect', file, '--schemes', 'int8-channel', '--json');
       assert.equal(r.code, 0, r.stderr);
       const byName = Object.fromEntries(JSON.parse(r.stdout).weights.map((w: { name: string }) => [w.name, w]));
       assert.ok(byName.good.schemes['int8-channel'].sqnrDb > 30);
-      assert.match(byName.short.problem, /Tensor 'short' in partial\.onnx cannot be decoded: its shape needs 16 values, the tensor holds 3/);
+      assert.match(
+        byName.short.problem,
+        /Tensor 'short' in partial\.onnx cannot be decoded: its shape needs 16 values, the tensor holds 3/,
+      );
       assert.equal(byName.short.quantizable, false);
       assert.equal(byName.sp.problem, 'sparse initializers are listed, not analysed yet');
     } finally {

@@ -13,7 +13,9 @@ describe('the demo evaluations', () => {
     const at = (bits: number): (typeof sweep.metrics)[number]['all'] => sweep.metrics[sweep.bits.indexOf(bits)].all;
     assert.ok(at(2).accuracy! < at(8).accuracy! - 0.1, `int2 ${at(2).accuracy} vs int8 ${at(8).accuracy}`);
     const kl = sweep.bits.map((b) => at(b).kl!);
-    kl.slice(1).forEach((k, i) => assert.ok(k > kl[i], `KL grows from int${sweep.bits[i]} to int${sweep.bits[i + 1]}: ${kl.join(', ')}`));
+    kl.slice(1).forEach((k, i) =>
+      assert.ok(k > kl[i], `KL grows from int${sweep.bits[i]} to int${sweep.bits[i + 1]}: ${kl.join(', ')}`),
+    );
     const fp16 = r.variants.find((v) => v.id === 'fp16')!.metrics.all;
     assert.equal(fp16.accuracyChange!.value, 0);
     assert.ok(fp16.outputSqnrDb > 60);

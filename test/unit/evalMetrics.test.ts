@@ -2,11 +2,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LogitScorer } from '../../src/core/eval/logitScorer';
-import { expectedCalibrationError, klDivergence, logSoftmax, meanEstimate, scoreSample, SliceAccumulator, type SampleScore } from '../../src/core/eval/metrics';
+import {
+  expectedCalibrationError,
+  klDivergence,
+  logSoftmax,
+  meanEstimate,
+  scoreSample,
+  SliceAccumulator,
+  type SampleScore,
+} from '../../src/core/eval/metrics';
 import { createKernels } from '../../src/core/wasm/kernels';
 import { budgetViolations, effectOf } from '../../src/core/eval/verdict';
 
-const close = (a: number, b: number, tol = 1e-12, what = ""): void => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what} ${a} != ${b}`.trim());
+const close = (a: number, b: number, tol = 1e-12, what = ''): void =>
+  assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what} ${a} != ${b}`.trim());
 
 describe('evaluation metrics', () => {
   it('log-softmax and KL match the closed forms', () => {
@@ -48,7 +57,8 @@ describe('evaluation metrics', () => {
       [[3, 0], [3, 0], 0],
       [[3, 0], [0, 3], 0],
     ];
-    for (const [ref, out, label] of rows) acc.add(scoreSample(out, ref, 0, 1, { task: 'classification', width: 2 }, [label]));
+    for (const [ref, out, label] of rows)
+      acc.add(scoreSample(out, ref, 0, 1, { task: 'classification', width: 2 }, [label]));
     const m = acc.result();
     assert.equal(m.n, 4);
     assert.equal(m.accuracy, 0.75);
@@ -65,7 +75,10 @@ describe('evaluation metrics', () => {
     close(m.outputSqnrDb, 10 * Math.log10(36 / 18));
     close(m.varianceRatio, 1);
     assert.deepEqual(effectOf(m).accuracyDrop, 25);
-    assert.deepEqual(budgetViolations('all', m, { accuracyDrop: 1 }).map((v) => v.metric), ['accuracyDrop']);
+    assert.deepEqual(
+      budgetViolations('all', m, { accuracyDrop: 1 }).map((v) => v.metric),
+      ['accuracyDrop'],
+    );
   });
 
   it('computes perplexity and its change for a language model', () => {
@@ -102,8 +115,14 @@ describe('evaluation metrics', () => {
     // Widths below, at and past the four-lane vectors, with a remainder; ties, -Infinity logits (masked), large
     // logits (exp of very negative differences underflows), identical rows (KL 0), NaN (propagates as in JS).
     const cases = [
-      ['classification', 1, 10], ['classification', 1, 2], ['classification', 1, 3], ['classification', 1, 4],
-      ['language-model', 7, 13], ['language-model', 3, 83], ['outputs', 5, 8], ['outputs', 2, 1],
+      ['classification', 1, 10],
+      ['classification', 1, 2],
+      ['classification', 1, 3],
+      ['classification', 1, 4],
+      ['language-model', 7, 13],
+      ['language-model', 3, 83],
+      ['outputs', 5, 8],
+      ['outputs', 2, 1],
     ] as const;
     for (const [task, positions, width] of cases) {
       for (const variant of ['noise', 'ties', 'masked', 'huge', 'same', 'nan']) {
@@ -111,12 +130,18 @@ describe('evaluation metrics', () => {
         const ref = Float32Array.from({ length: rows * positions * width }, random);
         const out = Float32Array.from(ref, (v) => v + random() * 0.05);
         if (variant === 'ties') out.fill(1.5, 0, width);
-        if (variant === 'masked') for (let i = 0; i < out.length; i += 3) { out[i] = -Infinity; ref[i] = -Infinity; }
+        if (variant === 'masked')
+          for (let i = 0; i < out.length; i += 3) {
+            out[i] = -Infinity;
+            ref[i] = -Infinity;
+          }
         if (variant === 'huge') for (let i = 0; i < out.length; i += 2) out[i] = ref[i] = i % 4 === 0 ? 1000 : -1000;
         if (variant === 'same') out.set(ref);
         if (variant === 'nan') out[width > 1 ? 1 : 0] = NaN;
         const options = { task, width };
-        const labels = Array.from({ length: rows }, (_, r) => (task === 'classification' ? [r % width] : Array.from({ length: positions }, (__, k) => (k * 3 + r) % width)));
+        const labels = Array.from({ length: rows }, (_, r) =>
+          task === 'classification' ? [r % width] : Array.from({ length: positions }, (__, k) => (k * 3 + r) % width),
+        );
         scorer.setReference(ref, rows, positions, options, labels);
         const seen: number[] = [];
         const scores: SampleScore[] = [];
@@ -128,7 +153,11 @@ describe('evaluation metrics', () => {
             const what = `${task} width ${width} ${variant} row ${r} ${key}`;
             if (fused[key] === plain[key]) continue; // also infinities (masked logits)
             if (Number.isNaN(plain[key])) assert.ok(Number.isNaN(fused[key]), `${what}: ${fused[key]} is not NaN`);
-            else if (key === 'kl') assert.ok(Math.abs(fused.kl - plain.kl) <= 1e-12 + 1e-9 * plain.kl, `${what}: ${fused.kl} vs ${plain.kl}`);
+            else if (key === 'kl')
+              assert.ok(
+                Math.abs(fused.kl - plain.kl) <= 1e-12 + 1e-9 * plain.kl,
+                `${what}: ${fused.kl} vs ${plain.kl}`,
+              );
             else close(fused[key], plain[key], 1e-12, what);
           }
         });
@@ -137,13 +166,21 @@ describe('evaluation metrics', () => {
         const view = scorer.outputView(ref.length)!;
         view.set(out);
         scorer.scoreBatch(view, (r, inPlace) => {
-          for (const key of Object.keys(inPlace) as (keyof SampleScore)[]) assert.ok(Object.is(inPlace[key], scores[r][key]), `${task} width ${width} ${variant} row ${r} ${key} in place`);
+          for (const key of Object.keys(inPlace) as (keyof SampleScore)[])
+            assert.ok(
+              Object.is(inPlace[key], scores[r][key]),
+              `${task} width ${width} ${variant} row ${r} ${key} in place`,
+            );
         });
         if (variant === 'nan') continue;
         scorer.scoreReference((r, self) => {
           const plain = scoreSample(ref, ref, r * positions * width, positions, options, labels[r]);
           for (const key of Object.keys(plain) as (keyof typeof plain)[]) {
-            if (self[key] !== plain[key] && !(Number.isNaN(self[key]) && Number.isNaN(plain[key]))) assert.ok(Math.abs(self[key] - plain[key]) <= 1e-12 * Math.max(1, Math.abs(plain[key])), `${task} width ${width} ${variant} fp32 row ${r} ${key}: ${self[key]} vs ${plain[key]}`);
+            if (self[key] !== plain[key] && !(Number.isNaN(self[key]) && Number.isNaN(plain[key])))
+              assert.ok(
+                Math.abs(self[key] - plain[key]) <= 1e-12 * Math.max(1, Math.abs(plain[key])),
+                `${task} width ${width} ${variant} fp32 row ${r} ${key}: ${self[key]} vs ${plain[key]}`,
+              );
           }
           if (variant !== 'masked' || width > 1) assert.equal(self.kl, 0);
           assert.equal(self.agree, 1);
@@ -162,7 +199,26 @@ describe('evaluation metrics', () => {
     const xs = views.float64(x, n);
     let seed = 11;
     const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;
-    const special = [0, -0, -1e-300, -5e-324, -708, -708.0000001, -745.2, -800, -Infinity, NaN, -Math.LN2 / 2, Math.LN2 / 2, -Math.LN2, -1e-17, 1, 88.7, 700, 709];
+    const special = [
+      0,
+      -0,
+      -1e-300,
+      -5e-324,
+      -708,
+      -708.0000001,
+      -745.2,
+      -800,
+      -Infinity,
+      NaN,
+      -Math.LN2 / 2,
+      Math.LN2 / 2,
+      -Math.LN2,
+      -1e-17,
+      1,
+      88.7,
+      700,
+      709,
+    ];
     for (let i = 0; i < n; i++) xs[i] = i < special.length ? special[i] : -random() * [1, 40, 760][i % 3];
     k.k.expArray(x, n, y);
     const ys = views.float64(y, n);

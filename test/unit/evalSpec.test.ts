@@ -24,7 +24,10 @@ describe('evaluation spec', () => {
     assert.equal(spec.label, 'label');
     assert.deepEqual(spec.sweep, { granularity: 'channel', asymmetric: false, bits: [8, 7, 6, 5, 4, 3, 2] });
     assert.deepEqual(spec.sensitivity, { schemes: undefined, leaveOneOut: true });
-    assert.deepEqual(sweepSchemes({ granularity: 'block32', asymmetric: true, bits: [4, 2] }), ['int4-block32-asym', 'int2-block32-asym']);
+    assert.deepEqual(sweepSchemes({ granularity: 'block32', asymmetric: true, bits: [4, 2] }), [
+      'int4-block32-asym',
+      'int2-block32-asym',
+    ]);
   });
 
   it('points at the line of each problem', () => {
@@ -44,24 +47,55 @@ describe('evaluation spec', () => {
   it('reports missing fields, JSON syntax and semantic problems', () => {
     assert.match(problemsOf('{"task": "outputs", "data": {"path": "a"}}')[0].message, /needs 'model'/);
     assert.equal(problemsOf('{\n  "model": "m.onnx",\n  oops\n}')[0].line, 3);
-    assert.match(problemsOf('{"model": "m", "task": "language-model", "data": {"path": "a"}}')[0].message, /needs 'tokens'/);
-    assert.match(problemsOf('{"model": "m", "task": "outputs", "data": {"path": "a"}, "slices": [{"by": "buckets", "field": "x"}]}')[0].message, /either 'edges' or 'quantiles'/);
-    assert.match(problemsOf('{"model": "m", "task": "outputs", "data": {"path": "a"}, "variants": ["fp16", "fp16"]}')[0].message, /listed twice/);
+    assert.match(
+      problemsOf('{"model": "m", "task": "language-model", "data": {"path": "a"}}')[0].message,
+      /needs 'tokens'/,
+    );
+    assert.match(
+      problemsOf(
+        '{"model": "m", "task": "outputs", "data": {"path": "a"}, "slices": [{"by": "buckets", "field": "x"}]}',
+      )[0].message,
+      /either 'edges' or 'quantiles'/,
+    );
+    assert.match(
+      problemsOf('{"model": "m", "task": "outputs", "data": {"path": "a"}, "variants": ["fp16", "fp16"]}')[0].message,
+      /listed twice/,
+    );
   });
 });
 
 describe('slices', () => {
-  const fields: Record<string, (number | string)[]> = { label: [0, 1, 1, 2], ink: [0.1, 0.5, 0.2, 0.9], writer: ['a', 'b', 'a', 'a'] };
+  const fields: Record<string, (number | string)[]> = {
+    label: [0, 1, 1, 2],
+    ink: [0.1, 0.5, 0.2, 0.9],
+    writer: ['a', 'b', 'a', 'a'],
+  };
   const scalar = (f: string, s: number): number | string | undefined => (f === SAMPLE_INDEX ? s + 10 : fields[f]?.[s]);
 
   it('by label, field, buckets and ids; every sample is in all', () => {
-    const slices = buildSlices([
-      { by: 'label', name: 'digit' },
-      { by: 'field', field: 'writer' },
-      { by: 'buckets', field: 'ink', edges: [0.2, 0.6] },
-      { by: 'ids', name: 'hard', ids: [11, 13] },
-    ], 4, scalar, 'label');
-    assert.deepEqual(slices.names, ['all', 'digit=0', 'digit=1', 'digit=2', 'writer=a', 'writer=b', 'ink < 0.2', 'ink 0.2–0.6', 'ink ≥ 0.6', 'hard']);
+    const slices = buildSlices(
+      [
+        { by: 'label', name: 'digit' },
+        { by: 'field', field: 'writer' },
+        { by: 'buckets', field: 'ink', edges: [0.2, 0.6] },
+        { by: 'ids', name: 'hard', ids: [11, 13] },
+      ],
+      4,
+      scalar,
+      'label',
+    );
+    assert.deepEqual(slices.names, [
+      'all',
+      'digit=0',
+      'digit=1',
+      'digit=2',
+      'writer=a',
+      'writer=b',
+      'ink < 0.2',
+      'ink 0.2–0.6',
+      'ink ≥ 0.6',
+      'hard',
+    ]);
     assert.deepEqual(slices.of[1], [0, 2, 5, 7, 9]);
     assert.deepEqual(slices.of[2], [0, 2, 4, 7]);
     assert.deepEqual(slices.sizes, [4, 1, 2, 1, 3, 1, 1, 2, 1, 2]);
@@ -70,18 +104,28 @@ describe('slices', () => {
   it('quantile buckets hold equal counts; missing fields are named', () => {
     assert.deepEqual(quantileEdges([4, 1, 3, 2, 6, 5], 3), [3, 5]);
     assert.deepEqual(bucketNames('x', [1, 2]), ['x < 1', 'x 1–2', 'x ≥ 2']);
-    assert.throws(() => buildSlices([{ by: 'field', field: 'nope' }], 4, scalar, 'label'), /sample 0 has no scalar field 'nope'/);
+    assert.throws(
+      () => buildSlices([{ by: 'field', field: 'nope' }], 4, scalar, 'label'),
+      /sample 0 has no scalar field 'nope'/,
+    );
     assert.throws(() => buildSlices([{ by: 'ids', name: 'h', ids: [99] }], 4, scalar, 'label'), /none of its ids/);
   });
 });
 
 describe('quantization plans', () => {
-  const text = '{\n  "model": "m.onnx",\n  "default": "int8-channel",\n  "layers": {\n    "/fc1/MatMul": "int4-block32",\n    "fc2.weight": "fp32"\n  }\n}\n';
+  const text =
+    '{\n  "model": "m.onnx",\n  "default": "int8-channel",\n  "layers": {\n    "/fc1/MatMul": "int4-block32",\n    "fc2.weight": "fp32"\n  }\n}\n';
 
   it('resolve weight names, then layers, then the default', () => {
     const { plan } = parsePlan(text);
-    assert.deepEqual(planEntry(plan!, { name: 'fc1.weight', layers: ['/fc1/MatMul'] }), { key: '/fc1/MatMul', scheme: 'int4-block32' });
-    assert.deepEqual(planEntry(plan!, { name: 'fc2.weight', layers: ['/fc2/MatMul'] }), { key: 'fc2.weight', scheme: 'fp32' });
+    assert.deepEqual(planEntry(plan!, { name: 'fc1.weight', layers: ['/fc1/MatMul'] }), {
+      key: '/fc1/MatMul',
+      scheme: 'int4-block32',
+    });
+    assert.deepEqual(planEntry(plan!, { name: 'fc2.weight', layers: ['/fc2/MatMul'] }), {
+      key: 'fc2.weight',
+      scheme: 'fp32',
+    });
     assert.deepEqual(planEntry(plan!, { name: 'fc3.weight', layers: ['/fc3/MatMul'] }), { scheme: 'int8-channel' });
     assert.deepEqual(unknownLayers(plan!, [{ name: 'fc1.weight', layers: ['/fc1/MatMul'] }]), ['fc2.weight']);
   });

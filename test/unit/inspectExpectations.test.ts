@@ -18,7 +18,8 @@ function assertClose(actual: unknown, expected: unknown, where: string): void {
   } else if (expected && typeof expected === 'object') {
     assert.ok(actual && typeof actual === 'object', `${where}: not an object`);
     assert.deepEqual(Object.keys(actual as object).sort(), Object.keys(expected).sort(), `${where}: keys differ`);
-    for (const [k, e] of Object.entries(expected)) assertClose((actual as Record<string, unknown>)[k], e, `${where}.${k}`);
+    for (const [k, e] of Object.entries(expected))
+      assertClose((actual as Record<string, unknown>)[k], e, `${where}.${k}`);
   } else {
     assert.equal(actual, expected, where);
   }

@@ -4,7 +4,14 @@ import { fakeQuantize, intParams, type Layout2D } from '../../src/core/quant/fak
 import { FP8_E4M3FN, FP8_E5M2, roundToMiniFloat } from '../../src/core/quant/rounding';
 import { parseScheme, type IntScheme } from '../../src/core/quant/schemes';
 import { analyzeTensor } from '../../src/core/stats/analyze';
-import { cellRanges, channelSqnr, miniFloatValues, quantGrid, schemeBytes, schemeCells } from '../../src/core/stats/layerDetail';
+import {
+  cellRanges,
+  channelSqnr,
+  miniFloatValues,
+  quantGrid,
+  schemeBytes,
+  schemeCells,
+} from '../../src/core/stats/layerDetail';
 import { gaussian, rng } from '../fixtures/onnxBuilder';
 
 describe('layer detail', () => {
@@ -55,13 +62,18 @@ describe('layer detail', () => {
       const mine = channelSqnr(w, layout, parseScheme('int4-channel'));
       const grid = analysis.schemes['int4-channel'].grid.sqnrDb;
       assert.equal(mine.length, grid.length);
-      for (let c = 0; c < mine.length; c++) assert.ok(Math.abs(mine[c] - grid[c]) < 1e-9, `channel ${c}: ${mine[c]} vs ${grid[c]}`);
+      for (let c = 0; c < mine.length; c++)
+        assert.ok(Math.abs(mine[c] - grid[c]) < 1e-9, `channel ${c}: ${mine[c]} vs ${grid[c]}`);
     });
   }
 
   it('per-channel SQNR by hand: one channel exact, one with a known error', () => {
     // int2 symmetric per channel: qmax 1, so a channel [1, 0.4] has scale 1 and 0.4 -> 0 (error 0.4).
-    const sqnr = channelSqnr(Float32Array.of(1, 0.4, 2, -2), { rows: 2, cols: 2, channelAxis: 0 }, parseScheme('int2-channel'));
+    const sqnr = channelSqnr(
+      Float32Array.of(1, 0.4, 2, -2),
+      { rows: 2, cols: 2, channelAxis: 0 },
+      parseScheme('int2-channel'),
+    );
     const expected = 10 * Math.log10((1 + Math.fround(0.4) ** 2) / Math.fround(0.4) ** 2);
     assert.ok(Math.abs(sqnr[0] - expected) < 1e-9);
     assert.equal(sqnr[1], Infinity);
@@ -74,7 +86,8 @@ describe('layer detail', () => {
     const grid = quantGrid(parseScheme('fp8-e4m3'), cellRanges(w, layouts[0]), true);
     const hat = fakeQuantize(w, layouts[0], parseScheme('fp8-e4m3'));
     const levels = new Set(grid.levels);
-    for (let i = 0; i < w.length; i++) if (Number.isFinite(hat[i])) assert.ok(levels.has(hat[i]), `value ${hat[i]} is on the grid`);
+    for (let i = 0; i < w.length; i++)
+      if (Number.isFinite(hat[i])) assert.ok(levels.has(hat[i]), `value ${hat[i]} is on the grid`);
     assert.equal(grid.levels.length, 2 * 127 - 1);
   });
 

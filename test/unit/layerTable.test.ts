@@ -5,24 +5,59 @@ import { layerRow, modelSizes, queryRows, tableCsv, tableJson } from '../../src/
 import type { LayerRow, TableQuery } from '../../src/protocol';
 import { decodeNumbers, encodeNumbers } from '../../src/wire';
 
-const weight = (name: string, op: string, shape: number[], quantizable: boolean, dtype = 'float32'): PlannedWeight => ({
-  name, layers: [{ node: `/${name}/${op}`, op, input: 1 }], dtype, shape, role: quantizable ? 'weight' : 'bias', quantizable,
-  ...(quantizable ? { layout: { rows: shape[0], cols: shape[1], channelAxis: 1 as const } } : {}),
-} as PlannedWeight);
+const weight = (name: string, op: string, shape: number[], quantizable: boolean, dtype = 'float32'): PlannedWeight =>
+  ({
+    name,
+    layers: [{ node: `/${name}/${op}`, op, input: 1 }],
+    dtype,
+    shape,
+    role: quantizable ? 'weight' : 'bias',
+    quantizable,
+    ...(quantizable ? { layout: { rows: shape[0], cols: shape[1], channelAxis: 1 as const } } : {}),
+  }) as PlannedWeight;
 
 const rows: LayerRow[] = [
-  { ...layerRow(0, weight('a', 'MatMul', [4, 8], true), undefined, ['int8-channel']), sqnr: [40], stats: { absmax: 1, std: 0.5, kurtosis: 0, outlierRatio: 2 } },
+  {
+    ...layerRow(0, weight('a', 'MatMul', [4, 8], true), undefined, ['int8-channel']),
+    sqnr: [40],
+    stats: { absmax: 1, std: 0.5, kurtosis: 0, outlierRatio: 2 },
+  },
   { ...layerRow(1, weight('b', 'Add', [8], false), undefined, ['int8-channel']) },
-  { ...layerRow(2, weight('c, "q"', 'Conv', [2, 2], true), undefined, ['int8-channel']), sqnr: [Infinity], stats: { absmax: 3, std: 1, kurtosis: 5, outlierRatio: 3 } },
-  { ...layerRow(3, weight('d', 'MatMul', [2, 2], true), undefined, ['int8-channel']), sqnr: [12.5], stats: { absmax: 2, std: 1, kurtosis: 1, outlierRatio: 2 } },
+  {
+    ...layerRow(2, weight('c, "q"', 'Conv', [2, 2], true), undefined, ['int8-channel']),
+    sqnr: [Infinity],
+    stats: { absmax: 3, std: 1, kurtosis: 5, outlierRatio: 3 },
+  },
+  {
+    ...layerRow(3, weight('d', 'MatMul', [2, 2], true), undefined, ['int8-channel']),
+    sqnr: [12.5],
+    stats: { absmax: 2, std: 1, kurtosis: 1, outlierRatio: 2 },
+  },
 ];
-const q = (change: Partial<TableQuery>): TableQuery => ({ sort: 'index', descending: false, text: '', op: '', quantizableOnly: false, ...change });
+const q = (change: Partial<TableQuery>): TableQuery => ({
+  sort: 'index',
+  descending: false,
+  text: '',
+  op: '',
+  quantizableOnly: false,
+  ...change,
+});
 const names = (r: LayerRow[]): string[] => r.map((x) => x.name);
 
 describe('layer table', () => {
   it('sorts by SQNR both ways, rows without a value last, ties in graph order', () => {
-    assert.deepEqual(names(queryRows(rows, q({ sort: 'sqnr:int8-channel' }), ['int8-channel'])), ['d', 'a', 'c, "q"', 'b']);
-    assert.deepEqual(names(queryRows(rows, q({ sort: 'sqnr:int8-channel', descending: true }), ['int8-channel'])), ['c, "q"', 'a', 'd', 'b']);
+    assert.deepEqual(names(queryRows(rows, q({ sort: 'sqnr:int8-channel' }), ['int8-channel'])), [
+      'd',
+      'a',
+      'c, "q"',
+      'b',
+    ]);
+    assert.deepEqual(names(queryRows(rows, q({ sort: 'sqnr:int8-channel', descending: true }), ['int8-channel'])), [
+      'c, "q"',
+      'a',
+      'd',
+      'b',
+    ]);
     assert.deepEqual(names(queryRows(rows, q({ sort: 'std' }), ['int8-channel'])), ['a', 'c, "q"', 'd', 'b']);
     assert.deepEqual(names(queryRows(rows, q({ sort: 'params', descending: true }), [])), ['a', 'b', 'c, "q"', 'd']);
   });
@@ -35,7 +70,10 @@ describe('layer table', () => {
 
   it('exports CSV (quoted per RFC 4180) and JSON with Infinity spelled out', () => {
     const csv = tableCsv(rows, ['int8-channel']).split('\r\n');
-    assert.equal(csv[0], 'index,layer,op,tensor,shape,parameters,dtype,quantizable,absmax,std,kurtosis,outlier_ratio,sqnr_db_int8-channel');
+    assert.equal(
+      csv[0],
+      'index,layer,op,tensor,shape,parameters,dtype,quantizable,absmax,std,kurtosis,outlier_ratio,sqnr_db_int8-channel',
+    );
     assert.equal(csv[1], '0,/a/MatMul,MatMul,a,4x8,32,float32,yes,1,0.5,0,2,40');
     assert.equal(csv[2], '1,/b/Add,Add,b,8,8,float32,no,,,,,');
     assert.equal(csv[3], '2,"/c, ""q""/Conv",Conv,"c, ""q""",2x2,4,float32,yes,3,1,5,3,Infinity');
@@ -45,12 +83,16 @@ describe('layer table', () => {
   });
 
   it('model size per scheme: quantizable weights at the scheme, the rest as stored', () => {
-    const plan = [weight('w', 'MatMul', [64, 128], true), weight('b', 'Add', [128], false), weight('h', 'MatMul', [16, 16], true, 'float16')];
+    const plan = [
+      weight('w', 'MatMul', [64, 128], true),
+      weight('b', 'Add', [128], false),
+      weight('h', 'MatMul', [16, 16], true, 'float16'),
+    ];
     const { weightBytes, sizes } = modelSizes(plan, ['int4-block32', 'fp16']);
     assert.equal(weightBytes, 64 * 128 * 4 + 128 * 4 + 256 * 2);
     // int4-block32, blocks along K = 64 rows: 128 channels x 2 blocks; 16x16: 16 channels x 1 block.
     assert.deepEqual(sizes, [
-      { scheme: 'int4-block32', bytes: 64 * 128 / 2 + 4 * 256 + 512 + (128 + 4 * 16) },
+      { scheme: 'int4-block32', bytes: (64 * 128) / 2 + 4 * 256 + 512 + (128 + 4 * 16) },
       { scheme: 'fp16', bytes: 64 * 128 * 2 + 512 + 512 },
     ]);
   });

@@ -51,8 +51,13 @@ describe('ONNX test suite models (libonnx-testdata)', () => {
         compared++;
         const inputs = overview.inputs.map((v) => v.name);
         const outputs = overview.outputs.map((v) => v.name);
-        if (JSON.stringify(inputs) !== JSON.stringify(session.inputNames) || JSON.stringify(outputs) !== JSON.stringify(session.outputNames)) {
-          failures.push(`${name}: ours ${JSON.stringify([inputs, outputs])}, onnxruntime ${JSON.stringify([session.inputNames, session.outputNames])}`);
+        if (
+          JSON.stringify(inputs) !== JSON.stringify(session.inputNames) ||
+          JSON.stringify(outputs) !== JSON.stringify(session.outputNames)
+        ) {
+          failures.push(
+            `${name}: ours ${JSON.stringify([inputs, outputs])}, onnxruntime ${JSON.stringify([session.inputNames, session.outputNames])}`,
+          );
         }
         await session.release();
       }
@@ -63,14 +68,19 @@ describe('ONNX test suite models (libonnx-testdata)', () => {
   }
 
   it('serialized test tensors (input_0.pb) are refused as valid protobuf that is not a model', async () => {
-    const tensors = GROUPS.flatMap((g) => models(g).map((m) => path.join(path.dirname(m), 'test_data_set_0', 'input_0.pb'))).filter(existsSync);
+    const tensors = GROUPS.flatMap((g) =>
+      models(g).map((m) => path.join(path.dirname(m), 'test_data_set_0', 'input_0.pb')),
+    ).filter(existsSync);
     assert.ok(tensors.length > 500);
     const wrong: string[] = [];
     for (const file of tensors) {
       await readModelOverview(file).then(
         () => wrong.push(`${file}: accepted as a model`),
         (error: unknown) => {
-          if (!(error instanceof ModelError) || !['not-onnx', 'decode-failed', 'empty-file'].includes(error.info.code)) {
+          if (
+            !(error instanceof ModelError) ||
+            !['not-onnx', 'decode-failed', 'empty-file'].includes(error.info.code)
+          ) {
             wrong.push(`${file}: ${String(error)}`);
           }
         },

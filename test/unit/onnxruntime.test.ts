@@ -12,7 +12,13 @@ const models = readdirSync(MODELS)
   .filter((e): e is Extract<Expectation, { kind: 'model' }> => e.kind === 'model' && e.runsInOnnxruntime);
 
 /** Concrete dims for an input shape string such as `[batch, 16]` (symbolic dims become 2). */
-const dims = (shape: string): number[] => (shape === '[]' ? [] : shape.slice(1, -1).split(', ').map((d) => (/^\d+$/.test(d) ? Number(d) : 2)));
+const dims = (shape: string): number[] =>
+  shape === '[]'
+    ? []
+    : shape
+        .slice(1, -1)
+        .split(', ')
+        .map((d) => (/^\d+$/.test(d) ? Number(d) : 2));
 
 describe('every valid fixture is a real ONNX model that onnxruntime-node loads and runs', () => {
   for (const exp of models) {
@@ -22,12 +28,20 @@ describe('every valid fixture is a real ONNX model that onnxruntime-node loads a
       for (const [name, dtype, shape] of exp.overview.inputs) {
         const d = dims(shape);
         const size = d.reduce((a, b) => a * b, 1);
-        feeds[name] = dtype === 'bool'
-          ? new ort.Tensor('bool', new Uint8Array(size).fill(1), d)
-          : new ort.Tensor('float32', Float32Array.from({ length: size }, (_, i) => Math.sin(i)), d);
+        feeds[name] =
+          dtype === 'bool'
+            ? new ort.Tensor('bool', new Uint8Array(size).fill(1), d)
+            : new ort.Tensor(
+                'float32',
+                Float32Array.from({ length: size }, (_, i) => Math.sin(i)),
+                d,
+              );
       }
       const out = await session.run(feeds);
-      assert.deepEqual(Object.keys(out), exp.overview.outputs.map(([name]) => name));
+      assert.deepEqual(
+        Object.keys(out),
+        exp.overview.outputs.map(([name]) => name),
+      );
       for (const [name, , shape] of exp.overview.outputs) {
         assert.deepEqual([...out[name].dims], dims(shape));
         assert.ok((out[name].data as Float32Array).every(Number.isFinite));

@@ -12,7 +12,8 @@ const expectations: Expectation[] = readdirSync(MODELS)
   .filter((f) => f.endsWith('.expected.json'))
   .map((f) => JSON.parse(readFileSync(path.join(MODELS, f), 'utf8')) as Expectation);
 
-const shape = (s: (number | string | null)[] | null): string => (s === null ? 'unknown' : `[${s.map((d) => d ?? '?').join(', ')}]`);
+const shape = (s: (number | string | null)[] | null): string =>
+  s === null ? 'unknown' : `[${s.map((d) => d ?? '?').join(', ')}]`;
 
 /** The overview in the tuple form of the expectation files. */
 function tupleForm(o: ModelOverview): ExpectedOverview {

@@ -6,9 +6,27 @@ import { intRange, parseScheme, parseSchemeList, type IntScheme } from '../../sr
 
 describe('scheme ids', () => {
   it('parses every documented form', () => {
-    assert.deepEqual(parseScheme('int8-channel'), { kind: 'int', id: 'int8-channel', bits: 8, symmetric: true, granularity: { kind: 'channel' } });
-    assert.deepEqual(parseScheme('int4-block32-asym'), { kind: 'int', id: 'int4-block32-asym', bits: 4, symmetric: false, granularity: { kind: 'block', size: 32 } });
-    assert.deepEqual(parseScheme('int3-block128'), { kind: 'int', id: 'int3-block128', bits: 3, symmetric: true, granularity: { kind: 'block', size: 128 } });
+    assert.deepEqual(parseScheme('int8-channel'), {
+      kind: 'int',
+      id: 'int8-channel',
+      bits: 8,
+      symmetric: true,
+      granularity: { kind: 'channel' },
+    });
+    assert.deepEqual(parseScheme('int4-block32-asym'), {
+      kind: 'int',
+      id: 'int4-block32-asym',
+      bits: 4,
+      symmetric: false,
+      granularity: { kind: 'block', size: 32 },
+    });
+    assert.deepEqual(parseScheme('int3-block128'), {
+      kind: 'int',
+      id: 'int3-block128',
+      bits: 3,
+      symmetric: true,
+      granularity: { kind: 'block', size: 128 },
+    });
     assert.deepEqual(parseScheme('fp8-e5m2'), { kind: 'float', id: 'fp8-e5m2', format: 'fp8-e5m2' });
     assert.equal(parseScheme('int2-tensor').kind, 'int');
   });
@@ -30,7 +48,10 @@ describe('scheme ids', () => {
 
 describe('rounding', () => {
   it('rounds half to even', () => {
-    assert.deepEqual([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, 2.5001].map((x) => roundHalfEven(x) + 0), [0, 2, 2, 0, -2, -2, 2, 3]);
+    assert.deepEqual(
+      [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, 2.5001].map((x) => roundHalfEven(x) + 0),
+      [0, 2, 2, 0, -2, -2, 2, 3],
+    );
   });
   it('casts to fp16 like IEEE (overflow to infinity, ties to even)', () => {
     assert.equal(roundToMiniFloat(65504, FP16), 65504);
@@ -60,7 +81,10 @@ describe('integer fake quantization, hand-computed', () => {
     const out = fakeQuantize(w, { rows: 1, cols: 4, channelAxis: 0 }, parseScheme('int3-tensor'));
     // scale = 0.1 (float32); q = round([3, -1.5, 0.5, 2.5]) = [3, -2, 0, 2]
     const s = Math.fround(Math.fround(0.3) / 3);
-    assert.deepEqual([...out], [3, -2, 0, 2].map((q) => Math.fround(q * s)));
+    assert.deepEqual(
+      [...out],
+      [3, -2, 0, 2].map((q) => Math.fround(q * s)),
+    );
   });
   it('int8 asymmetric widens the range to include zero', () => {
     const w = new Float32Array([1, 2, 3, 4]);

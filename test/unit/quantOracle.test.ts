@@ -72,12 +72,18 @@ function qdqModel(scheme: IntScheme, layout: Layout2D, w: Float32Array): Uint8Ar
     }
   }
   const zpBytes = scheme.bits === 8 ? (scheme.symmetric ? new Int8Array(zps) : new Uint8Array(zps)) : pack4(zps);
-  return model({
-    node: [node('QuantizeLinear', ['x', 's', 'zp'], ['q'], 'q', attrs), node('DequantizeLinear', ['q', 's', 'zp'], ['y'], 'dq', attrs)],
-    initializer: [floatTensor('s', dims, scales), rawTensor('zp', zpType, dims, zpBytes)],
-    input: [value('x', DT.float32, [R, C])],
-    output: [value('y', DT.float32, [R, C])],
-  }, { irVersion: 10, opsets: [['', 21]] });
+  return model(
+    {
+      node: [
+        node('QuantizeLinear', ['x', 's', 'zp'], ['q'], 'q', attrs),
+        node('DequantizeLinear', ['q', 's', 'zp'], ['y'], 'dq', attrs),
+      ],
+      initializer: [floatTensor('s', dims, scales), rawTensor('zp', zpType, dims, zpBytes)],
+      input: [value('x', DT.float32, [R, C])],
+      output: [value('y', DT.float32, [R, C])],
+    },
+    { irVersion: 10, opsets: [['', 21]] },
+  );
 }
 
 function assertBitEqual(ours: Float32Array, theirs: Float32Array, label: string): void {
@@ -91,13 +97,27 @@ function assertBitEqual(ours: Float32Array, theirs: Float32Array, label: string)
       if (first < 0) first = i;
     }
   }
-  assert.equal(mismatches, 0, `${label}: ${mismatches} of ${a.length} values differ; first at ${first}: ours ${ours[first]}, onnxruntime ${theirs[first]}`);
+  assert.equal(
+    mismatches,
+    0,
+    `${label}: ${mismatches} of ${a.length} values differ; first at ${first}: ours ${ours[first]}, onnxruntime ${theirs[first]}`,
+  );
 }
 
 const INT_CASES: [string, 0 | 1][] = [
-  ['int8-tensor', 1], ['int8-channel', 1], ['int8-channel', 0], ['int8-tensor-asym', 1], ['int8-channel-asym', 0],
-  ['int8-channel-asym', 1], ['int4-block32', 1], ['int4-block32', 0], ['int4-block16', 1], ['int4-channel', 1],
-  ['int4-block32-asym', 1], ['int4-block64-asym', 0], ['int4-tensor', 1],
+  ['int8-tensor', 1],
+  ['int8-channel', 1],
+  ['int8-channel', 0],
+  ['int8-tensor-asym', 1],
+  ['int8-channel-asym', 0],
+  ['int8-channel-asym', 1],
+  ['int4-block32', 1],
+  ['int4-block32', 0],
+  ['int4-block16', 1],
+  ['int4-channel', 1],
+  ['int4-block32-asym', 1],
+  ['int4-block64-asym', 0],
+  ['int4-tensor', 1],
 ];
 
 describe('quantize-dequantize equals onnxruntime bit for bit', () => {
@@ -115,7 +135,10 @@ describe('quantize-dequantize equals onnxruntime bit for bit', () => {
     });
   }
 
-  for (const [id, to] of [['fp16', DT.float16], ['bf16', DT.bfloat16]] as const) {
+  for (const [id, to] of [
+    ['fp16', DT.float16],
+    ['bf16', DT.bfloat16],
+  ] as const) {
     it(`${id} cast round trip`, async () => {
       const w = weights(99);
       w[7] = 70000; // beyond fp16's range: the cast gives infinity
@@ -132,16 +155,28 @@ describe('quantize-dequantize equals onnxruntime bit for bit', () => {
     });
   }
 
-  for (const [id, dtype] of [['fp8-e4m3', 17], ['fp8-e5m2', 19]] as const) {
+  for (const [id, dtype] of [
+    ['fp8-e4m3', 17],
+    ['fp8-e5m2', 19],
+  ] as const) {
     it(`${id} with a per-tensor scale`, async () => {
       const w = weights(123);
       const scale = fp8Scale(w, id);
-      const bytes = model({
-        node: [node('QuantizeLinear', ['x', 's', 'zp'], ['q'], 'q'), node('DequantizeLinear', ['q', 's', 'zp'], ['y'], 'dq')],
-        initializer: [floatTensor('s', [], new Float32Array([scale])), { name: 'zp', dataType: dtype, dims: [], rawData: new Uint8Array(1) }],
-        input: [value('x', DT.float32, [R, C])],
-        output: [value('y', DT.float32, [R, C])],
-      }, { irVersion: 9, opsets: [['', 19]] });
+      const bytes = model(
+        {
+          node: [
+            node('QuantizeLinear', ['x', 's', 'zp'], ['q'], 'q'),
+            node('DequantizeLinear', ['q', 's', 'zp'], ['y'], 'dq'),
+          ],
+          initializer: [
+            floatTensor('s', [], new Float32Array([scale])),
+            { name: 'zp', dataType: dtype, dims: [], rawData: new Uint8Array(1) },
+          ],
+          input: [value('x', DT.float32, [R, C])],
+          output: [value('y', DT.float32, [R, C])],
+        },
+        { irVersion: 9, opsets: [['', 19]] },
+      );
       const theirs = await runOrt(bytes, w);
       assertBitEqual(fakeQuantize(w, { rows: R, cols: C, channelAxis: 0 }, parseScheme(id)), theirs, id);
       assertBitEqual(reconstruct(w, { rows: R, cols: C, channelAxis: 0 }, parseScheme(id)), theirs, `${id} (kernels)`);

@@ -23,8 +23,14 @@ describe('format sniffing', () => {
     assert.equal(sniffFormat(new Uint8Array([0x08, 0x08, 0x12, 0x03])).kind, 'onnx-protobuf');
   });
   it('names the format in the error', () => {
-    assert.throws(() => decodeModel(new Uint8Array([0x50, 0x4b, 3, 4, 1, 2])), (e: unknown) =>
-      e instanceof ModelError && e.info.code === 'other-format' && /ZIP archive/.test(e.message) && /torch\.onnx\.export/.test(e.message));
+    assert.throws(
+      () => decodeModel(new Uint8Array([0x50, 0x4b, 3, 4, 1, 2])),
+      (e: unknown) =>
+        e instanceof ModelError &&
+        e.info.code === 'other-format' &&
+        /ZIP archive/.test(e.message) &&
+        /torch\.onnx\.export/.test(e.message),
+    );
   });
   it('rejects a protobuf without graph or without ir_version', () => {
     assert.throws(() => decodeModel(new Uint8Array([0x08, 0x08])), /no graph/);
@@ -68,8 +74,14 @@ describe('external data locations', () => {
     writeFileSync(path.join(root, 'outside.bin'), new Uint8Array(64));
     symlinkSync(path.join(root, 'outside.bin'), path.join(folder, 'link.bin'));
     writeFileSync(path.join(folder, 'm.onnx'), modelWith('link.bin'));
-    await assert.rejects(readModelOverview(path.join(folder, 'm.onnx')), (e: unknown) =>
-      e instanceof ModelError && e.info.code === 'external-data' && e.info.tensor === 'w' && /outside the model folder/.test(e.message));
+    await assert.rejects(
+      readModelOverview(path.join(folder, 'm.onnx')),
+      (e: unknown) =>
+        e instanceof ModelError &&
+        e.info.code === 'external-data' &&
+        e.info.tensor === 'w' &&
+        /outside the model folder/.test(e.message),
+    );
     writeFileSync(path.join(folder, 'dots.onnx'), modelWith('../outside.bin'));
     await assert.rejects(readModelOverview(path.join(folder, 'dots.onnx')), /'\.\.'/);
   });
@@ -87,7 +99,9 @@ describe('external data locations', () => {
     writeFileSync(path.join(folder, 'm.onnx'), modelWith('w.bin'));
     const { overview } = await readModelOverview(path.join(folder, 'm.onnx'));
     assert.equal(overview.weightBytes, 64);
-    assert.deepEqual(overview.externalFiles, [{ location: 'w.bin', tensors: 1, bytes: 64, requiredSize: 64, firstTensor: 'w' }]);
+    assert.deepEqual(overview.externalFiles, [
+      { location: 'w.bin', tensors: 1, bytes: 64, requiredSize: 64, firstTensor: 'w' },
+    ]);
     assert.equal(readFileSync(path.join(folder, 'w.bin')).length, 64);
   });
 });

@@ -27,7 +27,17 @@ async function plan(file: string): Promise<Map<string, PlannedWeight>> {
 async function ours(file: string, name: string): Promise<{ values: Float32Array; weight: PlannedWeight }> {
   const weight = (await plan(file)).get(name);
   assert.ok(weight?.source && weight.dequant, `${name} is planned as a stored-quantized weight`);
-  return { values: taskValues({ tensor: name, model: file, source: weight.source, schemes: [], bins: 8, dequant: weight.dequant }), weight };
+  return {
+    values: taskValues({
+      tensor: name,
+      model: file,
+      source: weight.source,
+      schemes: [],
+      bins: 8,
+      dequant: weight.dequant,
+    }),
+    weight,
+  };
 }
 
 async function runOrt(bytes: Uint8Array, feeds: Record<string, ort.Tensor> = {}): Promise<Float32Array> {
@@ -54,20 +64,42 @@ const pack4 = (values: number[]): Uint8Array => {
   });
   return out;
 };
-const scales = (n: number, seed: number): Float32Array => Float32Array.from(ints(n, 1, 1000, seed), (k) => k * 1e-4 + 1 / 3);
+const scales = (n: number, seed: number): Float32Array =>
+  Float32Array.from(ints(n, 1, 1000, seed), (k) => k * 1e-4 + 1 / 3);
 const bitsEqual = (a: Float32Array, b: Float32Array): void => {
   assert.equal(a.length, b.length);
-  assert.deepEqual(new Uint32Array(a.buffer, a.byteOffset, a.length), new Uint32Array(b.buffer, b.byteOffset, b.length));
+  assert.deepEqual(
+    new Uint32Array(a.buffer, a.byteOffset, a.length),
+    new Uint32Array(b.buffer, b.byteOffset, b.length),
+  );
 };
 
 /** A model whose output is DequantizeLinear of stored initializers. */
-function dqModel(wType: number, wDims: number[], w: Uint8Array, sDims: number[], s: Float32Array, zp: Uint8Array | undefined, attrs: Record<string, number>): Uint8Array {
-  return model({
-    node: [node('DequantizeLinear', zp ? ['w', 's', 'zp'] : ['w', 's'], ['y'], '/layer/DequantizeLinear', attrs), node('Identity', ['y'], ['out'], 'id')],
-    initializer: [rawTensor('w', wType, wDims, w), floatTensor('s', sDims, s), ...(zp ? [rawTensor('zp', wType, sDims, zp)] : [])],
-    input: [],
-    output: [value('y', DT.float32, wDims), value('out', DT.float32, wDims)],
-  }, { irVersion: 10, opsets: [['', 21]] });
+function dqModel(
+  wType: number,
+  wDims: number[],
+  w: Uint8Array,
+  sDims: number[],
+  s: Float32Array,
+  zp: Uint8Array | undefined,
+  attrs: Record<string, number>,
+): Uint8Array {
+  return model(
+    {
+      node: [
+        node('DequantizeLinear', zp ? ['w', 's', 'zp'] : ['w', 's'], ['y'], '/layer/DequantizeLinear', attrs),
+        node('Identity', ['y'], ['out'], 'id'),
+      ],
+      initializer: [
+        rawTensor('w', wType, wDims, w),
+        floatTensor('s', sDims, s),
+        ...(zp ? [rawTensor('zp', wType, sDims, zp)] : []),
+      ],
+      input: [],
+      output: [value('y', DT.float32, wDims), value('out', DT.float32, wDims)],
+    },
+    { irVersion: 10, opsets: [['', 21]] },
+  );
 }
 
 describe('stored-quantized weights', () => {
@@ -81,13 +113,19 @@ describe('stored-quantized weights', () => {
 
   it('fixture matmulnbits_4bit: block layout, default zero point, [N, K] view with channels on rows', async () => {
     const w = (await plan(path.join(MODELS, 'matmulnbits_4bit.onnx'))).get('fc.qweight');
-    assert.equal(w?.stored?.summary, 'uint4 blocks of 32 along axis 1, scale fc.scales [8], no zero point (8) (packed [N=8, K=32])');
+    assert.equal(
+      w?.stored?.summary,
+      'uint4 blocks of 32 along axis 1, scale fc.scales [8], no zero point (8) (packed [N=8, K=32])',
+    );
     assert.deepEqual(w?.layout, { rows: 8, cols: 32, channelAxis: 0 });
   });
 
   it('int8 per tensor with a zero point equals onnxruntime DequantizeLinear', async () => {
     const q = Int8Array.from(ints(60, -128, 127, 1));
-    const file = save('dq_int8.onnx', dqModel(DT.int8, [6, 10], new Uint8Array(q.buffer), [], Float32Array.of(0.0123), Uint8Array.of(3), {}));
+    const file = save(
+      'dq_int8.onnx',
+      dqModel(DT.int8, [6, 10], new Uint8Array(q.buffer), [], Float32Array.of(0.0123), Uint8Array.of(3), {}),
+    );
     const { values, weight } = await ours(file, 'w');
     assert.equal(weight.stored?.granularity, 'tensor');
     bitsEqual(values, await runOrt(readFileSync(file)));
@@ -105,14 +143,20 @@ describe('stored-quantized weights', () => {
     // [20, 6], blocks of 8 along axis 0: scale [3, 6].
     const q = ints(20 * 6, -8, 7, 5);
     const zp = ints(3 * 6, -8, 7, 6);
-    const f1 = save('dq_int4_axis0.onnx', dqModel(DT.int4, [20, 6], pack4(q), [3, 6], scales(18, 7), pack4(zp), { axis: 0, block_size: 8 }));
+    const f1 = save(
+      'dq_int4_axis0.onnx',
+      dqModel(DT.int4, [20, 6], pack4(q), [3, 6], scales(18, 7), pack4(zp), { axis: 0, block_size: 8 }),
+    );
     const a = await ours(f1, 'w');
     assert.equal(a.weight.stored?.summary, 'int4 blocks of 8 along axis 0, scale s [3, 6], zero point zp');
     bitsEqual(a.values, await runOrt(readFileSync(f1)));
     // [5, 36], blocks of 16 along axis 1: scale [5, 3].
     const u = ints(5 * 36, 0, 15, 8);
     const uzp = ints(5 * 3, 0, 15, 9);
-    const f2 = save('dq_uint4_axis1.onnx', dqModel(DT.uint4, [5, 36], pack4(u), [5, 3], scales(15, 10), pack4(uzp), { axis: 1, block_size: 16 }));
+    const f2 = save(
+      'dq_uint4_axis1.onnx',
+      dqModel(DT.uint4, [5, 36], pack4(u), [5, 3], scales(15, 10), pack4(uzp), { axis: 1, block_size: 16 }),
+    );
     bitsEqual((await ours(f2, 'w')).values, await runOrt(readFileSync(f2)));
   });
 
@@ -127,15 +171,40 @@ describe('stored-quantized weights', () => {
     const b = pack4(q);
     const zpBytes = new Uint8Array(N * Math.ceil(blocks / 2));
     for (let n = 0; n < N; n++) zpBytes.set(pack4(zps.slice(n * blocks, (n + 1) * blocks)), n * Math.ceil(blocks / 2));
-    const bytes = model({
-      node: [node('MatMulNBits', ['a', 'B', 'scales', 'zp'], ['y'], '/fc/MatMulNBits', { K, N, bits: 4, block_size: block }, 'com.microsoft')],
-      initializer: [rawTensor('B', DT.uint8, [N, blocks, block / 2], b), floatTensor('scales', [N * blocks], scales(N * blocks, 13)), rawTensor('zp', DT.uint8, [N * Math.ceil(blocks / 2)], zpBytes)],
-      input: [value('a', DT.float32, [K, K])],
-      output: [value('y', DT.float32, [K, N])],
-    }, { irVersion: 10, opsets: [['', 21], ['com.microsoft', 1]] });
+    const bytes = model(
+      {
+        node: [
+          node(
+            'MatMulNBits',
+            ['a', 'B', 'scales', 'zp'],
+            ['y'],
+            '/fc/MatMulNBits',
+            { K, N, bits: 4, block_size: block },
+            'com.microsoft',
+          ),
+        ],
+        initializer: [
+          rawTensor('B', DT.uint8, [N, blocks, block / 2], b),
+          floatTensor('scales', [N * blocks], scales(N * blocks, 13)),
+          rawTensor('zp', DT.uint8, [N * Math.ceil(blocks / 2)], zpBytes),
+        ],
+        input: [value('a', DT.float32, [K, K])],
+        output: [value('y', DT.float32, [K, N])],
+      },
+      {
+        irVersion: 10,
+        opsets: [
+          ['', 21],
+          ['com.microsoft', 1],
+        ],
+      },
+    );
     const file = save('nbits.onnx', bytes);
     const { values, weight } = await ours(file, 'B');
-    assert.equal(weight.stored?.summary, 'uint4 blocks of 16 along axis 1, scale scales [15], zero point zp (packed [N=5, K=48])');
+    assert.equal(
+      weight.stored?.summary,
+      'uint4 blocks of 16 along axis 1, scale scales [15], zero point zp (packed [N=5, K=48])',
+    );
     const eye = new Float32Array(K * K);
     for (let i = 0; i < K; i++) eye[i * K + i] = 1;
     const y = await runOrt(bytes, { a: new ort.Tensor('float32', eye, [K, K]) });

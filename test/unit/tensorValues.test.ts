@@ -7,8 +7,11 @@ import { DT, model, node, value } from '../fixtures/onnxBuilder';
 
 /** Every byte pattern once (for 1-byte types), or a spread of 16-bit patterns. */
 const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
-const spread16 = new Uint8Array(new Uint16Array(Array.from({ length: 4096 }, (_, i) => (i * 16 + (i % 16)) & 0xffff)).buffer);
-const wide = (n: number, bytes: number): Uint8Array => Uint8Array.from({ length: n * bytes }, (_, i) => (i * 97 + 13) & 0xff);
+const spread16 = new Uint8Array(
+  new Uint16Array(Array.from({ length: 4096 }, (_, i) => (i * 16 + (i % 16)) & 0xffff)).buffer,
+);
+const wide = (n: number, bytes: number): Uint8Array =>
+  Uint8Array.from({ length: n * bytes }, (_, i) => (i * 97 + 13) & 0xff);
 
 const CASES: { name: string; dtype: number; bytes: Uint8Array; count: number; opset: number; to?: number }[] = [
   { name: 'float32', dtype: 1, bytes: wide(64, 4), count: 64, opset: 21 },
@@ -26,17 +29,40 @@ const CASES: { name: string; dtype: number; bytes: Uint8Array; count: number; op
   { name: 'uint16', dtype: 4, bytes: wide(128, 2), count: 128, opset: 21 },
   { name: 'int32', dtype: 6, bytes: wide(64, 4), count: 64, opset: 21, to: 11 },
   { name: 'uint32', dtype: 12, bytes: wide(64, 4), count: 64, opset: 21, to: 11 },
-  { name: 'int64', dtype: 7, bytes: new Uint8Array(new BigInt64Array([0n, -1n, 2n ** 40n, -(2n ** 50n), 12345n]).buffer), count: 5, opset: 21, to: 11 },
-  { name: 'uint64', dtype: 13, bytes: new Uint8Array(new BigUint64Array([0n, 1n, 2n ** 40n, 2n ** 52n]).buffer), count: 4, opset: 21, to: 11 },
+  {
+    name: 'int64',
+    dtype: 7,
+    bytes: new Uint8Array(new BigInt64Array([0n, -1n, 2n ** 40n, -(2n ** 50n), 12345n]).buffer),
+    count: 5,
+    opset: 21,
+    to: 11,
+  },
+  {
+    name: 'uint64',
+    dtype: 13,
+    bytes: new Uint8Array(new BigUint64Array([0n, 1n, 2n ** 40n, 2n ** 52n]).buffer),
+    count: 4,
+    opset: 21,
+    to: 11,
+  },
   { name: 'float64', dtype: 11, bytes: wide(32, 8), count: 32, opset: 21, to: 11 },
 ];
 
-async function castInOrt(dtype: number, bytes: Uint8Array, count: number, opset: number, to: number): Promise<ArrayLike<number>> {
-  const m = model({
-    node: [node('Cast', ['w'], ['y'], 'cast', { to })],
-    initializer: [{ name: 'w', dataType: dtype, dims: [count], rawData: bytes }],
-    output: [value('y', to, [count])],
-  }, { irVersion: 10, opsets: [['', opset]] });
+async function castInOrt(
+  dtype: number,
+  bytes: Uint8Array,
+  count: number,
+  opset: number,
+  to: number,
+): Promise<ArrayLike<number>> {
+  const m = model(
+    {
+      node: [node('Cast', ['w'], ['y'], 'cast', { to })],
+      initializer: [{ name: 'w', dataType: dtype, dims: [count], rawData: bytes }],
+      output: [value('y', to, [count])],
+    },
+    { irVersion: 10, opsets: [['', opset]] },
+  );
   const session = await ort.InferenceSession.create(m);
   const out = await session.run({});
   await session.release();
@@ -52,7 +78,11 @@ describe('stored dtypes decode exactly (onnxruntime Cast as the oracle)', () => 
       const theirs = await castInOrt(c.dtype, c.bytes, c.count, c.opset, c.to ?? DT.float32);
       assert.equal(ours.length, c.count);
       const bad = [...ours.keys()].filter((i) => !same(ours[i], theirs[i]));
-      assert.equal(bad.length, 0, `${bad.length} differ; first at ${bad[0]}: ours ${ours[bad[0]]}, onnxruntime ${theirs[bad[0]]}`);
+      assert.equal(
+        bad.length,
+        0,
+        `${bad.length} differ; first at ${bad[0]}: ours ${ours[bad[0]]}, onnxruntime ${theirs[bad[0]]}`,
+      );
     });
   }
 

@@ -3,7 +3,17 @@
 /** A decoded n-dimensional array (values widened to float64 or kept as their typed array). */
 export interface NdArray {
   shape: number[];
-  data: Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigInt64Array | BigUint64Array;
+  data:
+    | Float32Array
+    | Float64Array
+    | Int32Array
+    | Uint8Array
+    | Int8Array
+    | Int16Array
+    | Uint16Array
+    | Uint32Array
+    | BigInt64Array
+    | BigUint64Array;
 }
 
 const NPY_TYPES: Record<string, [number, (b: ArrayBuffer, o: number, n: number) => NdArray['data']]> = {
@@ -38,7 +48,8 @@ export function npyHeaderBytes(bytes: Uint8Array): number {
 /** Reads a `.npy` header (versions 1-3, little-endian or single-byte dtypes, C order). Throws saying what is wrong. */
 export function parseNpyHeader(bytes: Uint8Array): NpyHeader {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-  if (bytes.length < 10 || magic.some((m, i) => bytes[i] !== m)) throw new Error('not a .npy file (no \\x93NUMPY magic)');
+  if (bytes.length < 10 || magic.some((m, i) => bytes[i] !== m))
+    throw new Error('not a .npy file (no \\x93NUMPY magic)');
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
@@ -48,18 +59,27 @@ export function parseNpyHeader(bytes: Uint8Array): NpyHeader {
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header);
   const shapeMatch = /'shape'\s*:\s*\(([^)]*)\)/.exec(header);
   if (!descr || !fortran || !shapeMatch) throw new Error(`unreadable .npy header: ${header.trim()}`);
-  if (descr[1] === '>' && !descr[2].endsWith('1')) throw new Error(`big-endian .npy data (${descr[1]}${descr[2]}) is not supported; save it little-endian`);
-  if (fortran[1] === 'True') throw new Error('Fortran-order .npy arrays are not supported; save with np.ascontiguousarray');
+  if (descr[1] === '>' && !descr[2].endsWith('1'))
+    throw new Error(`big-endian .npy data (${descr[1]}${descr[2]}) is not supported; save it little-endian`);
+  if (fortran[1] === 'True')
+    throw new Error('Fortran-order .npy arrays are not supported; save with np.ascontiguousarray');
   const type = NPY_TYPES[descr[2]];
   if (!type) throw new Error(`unsupported .npy dtype '${descr[2]}' (float32/64, int8-64, uint8-64, bool are read)`);
-  const shape = shapeMatch[1].split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = shapeMatch[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   return { shape, itemBytes: type[0], offset: start + headerLength, view: type[1] };
 }
 
 /** Checks that a `.npy` file of `fileBytes` bytes holds all the values its header promises. */
 export function checkNpySize(header: NpyHeader, fileBytes: number): void {
   const n = header.shape.reduce((a, b) => a * b, 1);
-  if (fileBytes - header.offset < n * header.itemBytes) throw new Error(`the .npy data is short: ${fileBytes - header.offset} bytes for ${n} values of ${header.itemBytes} bytes`);
+  if (fileBytes - header.offset < n * header.itemBytes)
+    throw new Error(
+      `the .npy data is short: ${fileBytes - header.offset} bytes for ${n} values of ${header.itemBytes} bytes`,
+    );
 }
 
 /** Parses a whole `.npy` file. Throws saying what is wrong. */
@@ -73,7 +93,12 @@ export function parseNpy(bytes: Uint8Array): NdArray {
 }
 
 const IDX_TYPES: Record<number, [number, string]> = {
-  0x08: [1, 'u8'], 0x09: [1, 'i8'], 0x0b: [2, 'i16'], 0x0c: [4, 'i32'], 0x0d: [4, 'f32'], 0x0e: [8, 'f64'],
+  0x08: [1, 'u8'],
+  0x09: [1, 'i8'],
+  0x0b: [2, 'i16'],
+  0x0c: [4, 'i32'],
+  0x0d: [4, 'f32'],
+  0x0e: [8, 'f64'],
 };
 
 /** Parses an IDX file (already gunzipped): big-endian header, then the values. */
@@ -88,15 +113,21 @@ export function parseIdx(bytes: Uint8Array): NdArray {
   const shape = Array.from({ length: dims }, (_, i) => view.getUint32(4 + 4 * i, false));
   const n = shape.reduce((a, b) => a * b, 1);
   const offset = 4 + 4 * dims;
-  if (bytes.length - offset < n * size) throw new Error(`the IDX data is short: ${bytes.length - offset} bytes for ${n} values of ${size} bytes`);
+  if (bytes.length - offset < n * size)
+    throw new Error(`the IDX data is short: ${bytes.length - offset} bytes for ${n} values of ${size} bytes`);
   const read = (i: number): number => {
     const o = offset + i * size;
     switch (kind) {
-      case 'i8': return view.getInt8(o);
-      case 'i16': return view.getInt16(o, false);
-      case 'i32': return view.getInt32(o, false);
-      case 'f32': return view.getFloat32(o, false);
-      default: return view.getFloat64(o, false);
+      case 'i8':
+        return view.getInt8(o);
+      case 'i16':
+        return view.getInt16(o, false);
+      case 'i32':
+        return view.getInt32(o, false);
+      case 'f32':
+        return view.getFloat32(o, false);
+      default:
+        return view.getFloat64(o, false);
     }
   };
   if (kind === 'u8') return { shape, data: new Uint8Array(bytes.subarray(offset, offset + n)) };

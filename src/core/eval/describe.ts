@@ -17,8 +17,10 @@ export function mainValue(m: SliceMetrics | undefined): string {
 /** The change vs fp32 with its 95% CI: "-1.2 pp [-2.0, -0.4]", "+3.1% [+2.0, +4.2]". */
 export function changeText(m: SliceMetrics | undefined): string {
   if (!m) return '';
-  if (m.accuracyChange) return `${signed(m.accuracyChange.value)} pp [${signed(m.accuracyChange.low)}, ${signed(m.accuracyChange.high)}]`;
-  if (m.perplexityChange) return `${signed(m.perplexityChange.value)}% [${signed(m.perplexityChange.low)}, ${signed(m.perplexityChange.high)}]`;
+  if (m.accuracyChange)
+    return `${signed(m.accuracyChange.value)} pp [${signed(m.accuracyChange.low)}, ${signed(m.accuracyChange.high)}]`;
+  if (m.perplexityChange)
+    return `${signed(m.perplexityChange.value)}% [${signed(m.perplexityChange.low)}, ${signed(m.perplexityChange.high)}]`;
   if (m.mseChange) return `${signed(m.mseChange.value, 4)} mse`;
   return `sqnr ${m.outputSqnrDb.toFixed(1)} dB`;
 }
@@ -26,9 +28,13 @@ export function changeText(m: SliceMetrics | undefined): string {
 /** An effect as the task reads it: "-1.5 pp", "+16.1% ppl", "+3.0% mse", "KL 0.21". */
 export function effectText(task: TaskKind, e: Effect): string {
   switch (task) {
-    case 'classification': return `${signed(-(e.accuracyDrop ?? 0))} pp`;
-    case 'language-model': return `${signed(e.perplexityIncrease ?? 0)}% ppl`;
-    case 'regression': return `${signed(e.mseIncrease ?? 0)}% mse`;
-    default: return `KL ${(e.kl ?? 0).toPrecision(2)}`;
+    case 'classification':
+      return `${signed(-(e.accuracyDrop ?? 0))} pp`;
+    case 'language-model':
+      return `${signed(e.perplexityIncrease ?? 0)}% ppl`;
+    case 'regression':
+      return `${signed(e.mseIncrease ?? 0)}% mse`;
+    default:
+      return `KL ${(e.kl ?? 0).toPrecision(2)}`;
   }
 }

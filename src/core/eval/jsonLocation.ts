@@ -28,7 +28,11 @@ export class JsonText {
     const errors: ParseError[] = [];
     this.root = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
     for (const e of errors) {
-      this.syntaxErrors.push({ pointer: '', message: `JSON syntax error: ${printParseErrorCode(e.error)}`, range: this.range(e.offset, e.length) });
+      this.syntaxErrors.push({
+        pointer: '',
+        message: `JSON syntax error: ${printParseErrorCode(e.error)}`,
+        range: this.range(e.offset, e.length),
+      });
     }
   }
 
@@ -51,7 +55,10 @@ export class JsonText {
 
   /** The range of the value at a JSON pointer (or of its nearest existing parent). */
   rangeOf(pointer: string, key = false): TextRange {
-    const segments = pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const segments = pointer
+      .split('/')
+      .slice(1)
+      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
     while (this.root) {
       const path = segments.map((s) => (/^\d+$/.test(s) ? Number(s) : s));
       const node = findNodeAtLocation(this.root, path);

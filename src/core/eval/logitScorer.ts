@@ -54,7 +54,13 @@ export class LogitScorer {
    * Sets fp32's outputs of a batch (rows x positions x width, or more: the rest is ignored) and the labels
    * per row (class index, or the next token per position).
    */
-  setReference(ref: Float32Array, rows: number, positions: number, options: ScoreOptions, labels: (ArrayLike<number> | undefined)[]): void {
+  setReference(
+    ref: Float32Array,
+    rows: number,
+    positions: number,
+    options: ScoreOptions,
+    labels: (ArrayLike<number> | undefined)[],
+  ): void {
     const count = rows * positions;
     const n = count * options.width;
     // The variants' outputs may be written straight into kernel memory (outputView): room for all of fp32's.
@@ -63,8 +69,13 @@ export class LogitScorer {
       const k = this.kernels;
       k.reset();
       this.ptr = {
-        out: k.alloc(4 * values), ref: k.alloc(4 * values), p: k.alloc(8 * values), res: k.alloc(8 * RES * count), refRes: k.alloc(8 * RES * count),
-        targets: k.alloc(4 * count), rowRes: k.alloc(8 * ROW * count),
+        out: k.alloc(4 * values),
+        ref: k.alloc(4 * values),
+        p: k.alloc(8 * values),
+        res: k.alloc(8 * RES * count),
+        refRes: k.alloc(8 * RES * count),
+        targets: k.alloc(4 * count),
+        rowRes: k.alloc(8 * ROW * count),
       };
       this.views = k.commit();
       this.capacity = { values, positions: count };
@@ -81,8 +92,15 @@ export class LogitScorer {
       }
     }
     const batch: Batch = {
-      ref, rows, positions, options, labels,
-      top: new Int32Array(count), lse: new Float64Array(count), sum: new Float64Array(count), sumSq: new Float64Array(count),
+      ref,
+      rows,
+      positions,
+      options,
+      labels,
+      top: new Int32Array(count),
+      lse: new Float64Array(count),
+      sum: new Float64Array(count),
+      sumSq: new Float64Array(count),
       p: views.float64(this.ptr.p, n),
     };
     for (let k = 0, j = 0; k < count; k++, j += RES) {
@@ -140,9 +158,20 @@ export class LogitScorer {
     const views = this.views!;
     const { k } = this.kernels;
     const ptr = this.ptr;
-    if (out.buffer !== views.f32.buffer || out.byteOffset !== ptr.out) views.float32(ptr.out, count * width).set(out.subarray(0, count * width));
+    if (out.buffer !== views.f32.buffer || out.byteOffset !== ptr.out)
+      views.float32(ptr.out, count * width).set(out.subarray(0, count * width));
     k.scoreRows(ptr.out, ptr.ref, ptr.p, count, width, ptr.res);
-    k.sampleScores(ptr.out, ptr.ref, ptr.refRes, ptr.res, task === 'language-model' ? ptr.targets : 0, rows, positions, width, ptr.rowRes);
+    k.sampleScores(
+      ptr.out,
+      ptr.ref,
+      ptr.refRes,
+      ptr.res,
+      task === 'language-model' ? ptr.targets : 0,
+      rows,
+      positions,
+      width,
+      ptr.rowRes,
+    );
     const res = views.float64(ptr.res, RES * count);
     const sums = views.float64(ptr.rowRes, ROW * rows);
     const score = this.score;

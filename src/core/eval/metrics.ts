@@ -40,7 +40,13 @@ export interface SampleScore {
 }
 
 /** log-softmax of row[offset, offset + n) into out (float64). */
-export function logSoftmax(row: ArrayLike<number>, offset: number, n: number, out: Float64Array, probabilities = false): Float64Array {
+export function logSoftmax(
+  row: ArrayLike<number>,
+  offset: number,
+  n: number,
+  out: Float64Array,
+  probabilities = false,
+): Float64Array {
   if (probabilities) {
     for (let i = 0; i < n; i++) out[i] = Math.log(row[offset + i]);
     return out;
@@ -74,12 +80,36 @@ export function argmax(row: ArrayLike<number>, offset: number, n: number): numbe
 /** A SampleScore of zeros. */
 export function emptyScore(): SampleScore {
   return {
-    correct: 0, refCorrect: 0, agree: 0, kl: 0, confidence: 0, refConfidence: 0, se: 0, refSe: 0, ae: 0, refAe: 0,
-    nll: 0, refNll: 0, tokens: 0, signal: 0, noise: 0, count: 0, sum: 0, sumSq: 0, refSum: 0, refSumSq: 0,
+    correct: 0,
+    refCorrect: 0,
+    agree: 0,
+    kl: 0,
+    confidence: 0,
+    refConfidence: 0,
+    se: 0,
+    refSe: 0,
+    ae: 0,
+    refAe: 0,
+    nll: 0,
+    refNll: 0,
+    tokens: 0,
+    signal: 0,
+    noise: 0,
+    count: 0,
+    sum: 0,
+    sumSq: 0,
+    refSum: 0,
+    refSumSq: 0,
   };
 }
 
-function addMoments(score: SampleScore, out: ArrayLike<number>, ref: ArrayLike<number>, offset: number, n: number): void {
+function addMoments(
+  score: SampleScore,
+  out: ArrayLike<number>,
+  ref: ArrayLike<number>,
+  offset: number,
+  n: number,
+): void {
   for (let i = offset; i < offset + n; i++) {
     const v = out[i];
     const r = ref[i];
@@ -108,8 +138,13 @@ export interface ScoreOptions {
  * The reference implementation of every task; logits of whole batches go through LogitScorer (same numbers).
  */
 export function scoreSample(
-  out: ArrayLike<number>, ref: ArrayLike<number>, offset: number, positions: number, options: ScoreOptions,
-  label?: ArrayLike<number>, scratch = { p: new Float64Array(options.width), q: new Float64Array(options.width) },
+  out: ArrayLike<number>,
+  ref: ArrayLike<number>,
+  offset: number,
+  positions: number,
+  options: ScoreOptions,
+  label?: ArrayLike<number>,
+  scratch = { p: new Float64Array(options.width), q: new Float64Array(options.width) },
 ): SampleScore {
   const score = emptyScore();
   const { width, task } = options;
@@ -226,8 +261,16 @@ export class SliceAccumulator {
   /** Paired differences (variant - fp32): accuracy per sample, squared error, mean NLL per window. */
   private dSum = 0;
   private dSumSq = 0;
-  private readonly bins = { count: new Float64Array(ECE_BINS), conf: new Float64Array(ECE_BINS), correct: new Float64Array(ECE_BINS) };
-  private readonly refBins = { count: new Float64Array(ECE_BINS), conf: new Float64Array(ECE_BINS), correct: new Float64Array(ECE_BINS) };
+  private readonly bins = {
+    count: new Float64Array(ECE_BINS),
+    conf: new Float64Array(ECE_BINS),
+    correct: new Float64Array(ECE_BINS),
+  };
+  private readonly refBins = {
+    count: new Float64Array(ECE_BINS),
+    conf: new Float64Array(ECE_BINS),
+    correct: new Float64Array(ECE_BINS),
+  };
 
   constructor(private readonly task: TaskKind) {}
 

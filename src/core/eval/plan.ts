@@ -45,10 +45,17 @@ export function parsePlan(text: string): ParsedPlan {
         return json.problem(`${e.instancePath}/${extra}`, `Unknown property '${extra}' in the plan.`, true);
       }
       if (e.keyword === 'pattern') {
-        return json.problem(e.instancePath, `Unknown scheme ${JSON.stringify(pointerValue(raw, e.instancePath))}: use an id like int8-channel, int4-block32, fp16, fp8-e4m3, or fp32 to keep the layer.`);
+        return json.problem(
+          e.instancePath,
+          `Unknown scheme ${JSON.stringify(pointerValue(raw, e.instancePath))}: use an id like int8-channel, int4-block32, fp16, fp8-e4m3, or fp32 to keep the layer.`,
+        );
       }
-      if (e.keyword === 'required') return json.problem('', `The plan needs '${(e.params as { missingProperty: string }).missingProperty}'.`);
-      return json.problem(e.instancePath, `'${e.instancePath.slice(1).replace(/\//g, '.') || 'plan'}' ${e.message ?? 'is invalid'}.`);
+      if (e.keyword === 'required')
+        return json.problem('', `The plan needs '${(e.params as { missingProperty: string }).missingProperty}'.`);
+      return json.problem(
+        e.instancePath,
+        `'${e.instancePath.slice(1).replace(/\//g, '.') || 'plan'}' ${e.message ?? 'is invalid'}.`,
+      );
     });
     return { json, problems };
   }
@@ -57,7 +64,8 @@ export function parsePlan(text: string): ParsedPlan {
 
 function pointerValue(root: unknown, pointer: string): unknown {
   let v = root;
-  for (const key of pointer.split('/').slice(1)) v = (v as Record<string, unknown>)?.[key.replace(/~1/g, '/').replace(/~0/g, '~')];
+  for (const key of pointer.split('/').slice(1))
+    v = (v as Record<string, unknown>)?.[key.replace(/~1/g, '/').replace(/~0/g, '~')];
   return v;
 }
 
@@ -88,7 +96,11 @@ export function setLayerScheme(text: string, layer: string, scheme: string): str
 }
 
 /** Edits (offset, length, content) setting `layer` to `scheme`. */
-export function setLayerSchemeEdits(text: string, layer: string, scheme: string): { offset: number; length: number; content: string }[] {
+export function setLayerSchemeEdits(
+  text: string,
+  layer: string,
+  scheme: string,
+): { offset: number; length: number; content: string }[] {
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   return modify(text, ['layers', layer], scheme, { formattingOptions: { insertSpaces: true, tabSize: 2, eol } });
 }

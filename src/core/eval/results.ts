@@ -76,7 +76,15 @@ export interface EvalResults {
   /** Quantizable weights the variants leave as they are, and why. */
   skippedWeights: { name: string; reason: string }[];
   budgetViolated: boolean;
-  timings: { totalMs: number; prepareMs: number; inferenceMs: number; scoringMs: number; scoringInWorker?: boolean; runs: number; samplesPerRun: number };
+  timings: {
+    totalMs: number;
+    prepareMs: number;
+    inferenceMs: number;
+    scoringMs: number;
+    scoringInWorker?: boolean;
+    runs: number;
+    samplesPerRun: number;
+  };
 }
 
 /** JSON.stringify replacer keeping non-finite numbers (an exact output has SQNR +Infinity). */

@@ -3,7 +3,10 @@ import type { SliceDef } from './spec';
 
 /** A problem with a slice definition, at a JSON pointer of the spec. */
 export class SliceProblem extends Error {
-  constructor(readonly pointer: string, message: string) {
+  constructor(
+    readonly pointer: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -67,7 +70,10 @@ export function buildSlices(defs: readonly SliceDef[], count: number, scalar: Sc
   const need = (field: string, i: number, pointer: string, sample: number): number | string => {
     const v = scalar(field, sample);
     if (v === undefined) {
-      throw new SliceProblem(`/slices/${i}/${pointer}`, `Slice ${i + 1}: sample ${sample} has no scalar field '${field}'.`);
+      throw new SliceProblem(
+        `/slices/${i}/${pointer}`,
+        `Slice ${i + 1}: sample ${sample} has no scalar field '${field}'.`,
+      );
     }
     return v;
   };
@@ -76,15 +82,25 @@ export function buildSlices(defs: readonly SliceDef[], count: number, scalar: Sc
       const field = def.by === 'label' ? label : def.field;
       const prefix = def.name ?? field;
       const values = Array.from({ length: count }, (_, s) => need(field, i, def.by === 'label' ? 'by' : 'field', s));
-      const distinct = [...new Set(values)].sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b))));
+      const distinct = [...new Set(values)].sort((a, b) =>
+        typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b)),
+      );
       const classNames = def.by === 'label' ? def.classNames : undefined;
-      const index = new Map(distinct.map((v) => [v, add(`${prefix}=${classNames && typeof v === 'number' && classNames[v] !== undefined ? classNames[v] : v}`)]));
+      const index = new Map(
+        distinct.map((v) => [
+          v,
+          add(`${prefix}=${classNames && typeof v === 'number' && classNames[v] !== undefined ? classNames[v] : v}`),
+        ]),
+      );
       values.forEach((v, s) => of[s].push(index.get(v)!));
     } else if (def.by === 'buckets') {
       const values = Array.from({ length: count }, (_, s) => {
         const v = need(def.field, i, 'field', s);
         if (typeof v !== 'number' || !Number.isFinite(v)) {
-          throw new SliceProblem(`/slices/${i}/field`, `Slice ${i + 1}: field '${def.field}' of sample ${s} is ${JSON.stringify(v)}, not a finite number.`);
+          throw new SliceProblem(
+            `/slices/${i}/field`,
+            `Slice ${i + 1}: field '${def.field}' of sample ${s} is ${JSON.stringify(v)}, not a finite number.`,
+          );
         }
         return v;
       });
@@ -102,7 +118,8 @@ export function buildSlices(defs: readonly SliceDef[], count: number, scalar: Sc
           found++;
         }
       }
-      if (found === 0) throw new SliceProblem(`/slices/${i}/ids`, `Slice '${def.name}': none of its ids is in the data.`);
+      if (found === 0)
+        throw new SliceProblem(`/slices/${i}/ids`, `Slice '${def.name}': none of its ids is in the data.`);
     }
   });
   const sizes = names.map(() => 0);

@@ -78,7 +78,10 @@ const validate = ajv.compile(schema);
 
 /** Thrown when a spec (or its data) is wrong; carries every problem with where it is. */
 export class SpecError extends Error {
-  constructor(readonly file: string, readonly problems: JsonProblem[]) {
+  constructor(
+    readonly file: string,
+    readonly problems: JsonProblem[],
+  ) {
     super(problems.map((p) => `${file}:${p.range.line + 1}:${p.range.character + 1}: ${p.message}`).join('\n'));
     this.name = 'SpecError';
   }
@@ -107,13 +110,19 @@ function schemaProblems(json: JsonText, errors: ErrorObject[]): JsonProblem[] {
         const key = `${pointer}/${extra}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        problems.push(json.problem(key, `Unknown property '${extra}' in ${where === 'The spec' ? 'the spec' : where}.`, true));
+        problems.push(
+          json.problem(key, `Unknown property '${extra}' in ${where === 'The spec' ? 'the spec' : where}.`, true),
+        );
         continue;
       } else if (e.keyword === 'required') {
         message = `${where} needs '${(e.params as { missingProperty: string }).missingProperty}'.`;
       } else if (e.keyword === 'enum' || e.keyword === 'const') {
         if (e !== consts[0]) continue;
-        const allowed = consts.flatMap((c) => (c.keyword === 'enum' ? (c.params as { allowedValues: unknown[] }).allowedValues : [(c.params as { allowedValue: unknown }).allowedValue]));
+        const allowed = consts.flatMap((c) =>
+          c.keyword === 'enum'
+            ? (c.params as { allowedValues: unknown[] }).allowedValues
+            : [(c.params as { allowedValue: unknown }).allowedValue],
+        );
         message = `${where} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}.`;
       } else if (e.keyword === 'pattern' && pointer.match(/variants|schemes/)) {
         message = `${where}: unknown quantization scheme. Use ids like int8-channel, int4-block32, int4-block128-asym, fp16, bf16, fp8-e4m3.`;
@@ -152,7 +161,9 @@ export function parseSpec(text: string, file: string): { spec: EvalSpec; json: J
   try {
     raw = JSON.parse(text) as RawSpec;
   } catch (error) {
-    throw new SpecError(file, [json.problem('', `The spec is not valid JSON: ${error instanceof Error ? error.message : String(error)}`)]);
+    throw new SpecError(file, [
+      json.problem('', `The spec is not valid JSON: ${error instanceof Error ? error.message : String(error)}`),
+    ]);
   }
   if (!validate(raw)) throw new SpecError(file, schemaProblems(json, validate.errors ?? []));
   const task = typeof raw.task === 'string' ? { type: raw.task } : raw.task;
@@ -160,7 +171,9 @@ export function parseSpec(text: string, file: string): { spec: EvalSpec; json: J
   if (task.type === 'language-model' && !(typeof raw.task === 'object' && raw.task.tokens)) {
     problems.push(json.problem('/task', "A language-model task needs 'tokens': the field with token-id windows."));
   }
-  const variants: VariantDef[] = (raw.variants ?? DEFAULT_VARIANTS).map((v) => (typeof v === 'string' ? { scheme: v } : v));
+  const variants: VariantDef[] = (raw.variants ?? DEFAULT_VARIANTS).map((v) =>
+    typeof v === 'string' ? { scheme: v } : v,
+  );
   const seenVariant = new Set<string>();
   variants.forEach((v, i) => {
     const key = 'scheme' in v ? v.scheme : `plan:${v.plan}`;
@@ -176,22 +189,35 @@ export function parseSpec(text: string, file: string): { spec: EvalSpec; json: J
     }
   }
   if (problems.length > 0) throw new SpecError(file, problems);
-  const sweep = raw.sweep === false ? false : {
-    granularity: raw.sweep?.granularity ?? 'channel',
-    asymmetric: raw.sweep?.asymmetric ?? false,
-    bits: [...new Set(raw.sweep?.bits ?? [8, 7, 6, 5, 4, 3, 2])].sort((a, b) => b - a),
-  };
+  const sweep =
+    raw.sweep === false
+      ? false
+      : {
+          granularity: raw.sweep?.granularity ?? 'channel',
+          asymmetric: raw.sweep?.asymmetric ?? false,
+          bits: [...new Set(raw.sweep?.bits ?? [8, 7, 6, 5, 4, 3, 2])].sort((a, b) => b - a),
+        };
   const spec: EvalSpec = {
     model: raw.model,
-    task: { type: task.type, output: task.output, probabilities: 'outputKind' in task && task.outputKind === 'probabilities', tokens: 'tokens' in task ? task.tokens : undefined },
+    task: {
+      type: task.type,
+      output: task.output,
+      probabilities: 'outputKind' in task && task.outputKind === 'probabilities',
+      tokens: 'tokens' in task ? task.tokens : undefined,
+    },
     data: Array.isArray(raw.data) ? raw.data : [raw.data],
-    inputs: Object.fromEntries(Object.entries(raw.inputs ?? {}).map(([k, v]) => [k, typeof v === 'string' ? { field: v } : v])),
+    inputs: Object.fromEntries(
+      Object.entries(raw.inputs ?? {}).map(([k, v]) => [k, typeof v === 'string' ? { field: v } : v]),
+    ),
     label: raw.label ?? 'label',
     slices: raw.slices ?? [],
     variants,
     budget: raw.budget ?? {},
     sweep,
-    sensitivity: raw.sensitivity === false ? false : { schemes: raw.sensitivity?.schemes, leaveOneOut: raw.sensitivity?.leaveOneOut ?? true },
+    sensitivity:
+      raw.sensitivity === false
+        ? false
+        : { schemes: raw.sensitivity?.schemes, leaveOneOut: raw.sensitivity?.leaveOneOut ?? true },
     batchSize: raw.batchSize ?? 64,
     limit: raw.limit,
     seed: raw.seed ?? 0,

@@ -33,7 +33,8 @@ export function effectOf(m: SliceMetrics): Effect {
   const e: Effect = {};
   if (m.accuracyChange) e.accuracyDrop = -m.accuracyChange.value;
   if (m.perplexityChange) e.perplexityIncrease = m.perplexityChange.value;
-  if (m.mseChange && m.refMse !== undefined) e.mseIncrease = m.refMse > 0 ? (m.mseChange.value / m.refMse) * 100 : m.mseChange.value > 0 ? Infinity : 0;
+  if (m.mseChange && m.refMse !== undefined)
+    e.mseIncrease = m.refMse > 0 ? (m.mseChange.value / m.refMse) * 100 : m.mseChange.value > 0 ? Infinity : 0;
   if (m.kl !== undefined) e.kl = m.kl;
   return e;
 }
@@ -41,10 +42,14 @@ export function effectOf(m: SliceMetrics): Effect {
 /** The main number of an effect for ranking: accuracy drop, perplexity or MSE increase, else KL. */
 export function primaryEffect(task: TaskKind, e: Effect): number {
   switch (task) {
-    case 'classification': return e.accuracyDrop ?? 0;
-    case 'language-model': return e.perplexityIncrease ?? 0;
-    case 'regression': return e.mseIncrease ?? 0;
-    default: return e.kl ?? 0;
+    case 'classification':
+      return e.accuracyDrop ?? 0;
+    case 'language-model':
+      return e.perplexityIncrease ?? 0;
+    case 'regression':
+      return e.mseIncrease ?? 0;
+    default:
+      return e.kl ?? 0;
   }
 }
 
@@ -73,20 +78,31 @@ export function budgetViolations(slice: string, m: SliceMetrics, budget: Budget)
 /** The budget a layer's measured effect is held to: the spec's budget, else the thresholds. */
 export function layerBudget(budget: Budget, t: Thresholds): Budget {
   const set = Object.values(budget).some((v) => v !== undefined);
-  return set ? budget : { accuracyDrop: t.accuracyDrop, kl: t.kl, perplexityIncrease: t.increase, mseIncrease: t.increase };
+  return set
+    ? budget
+    : { accuracyDrop: t.accuracyDrop, kl: t.kl, perplexityIncrease: t.increase, mseIncrease: t.increase };
 }
 
 /** Thresholds as a budget (what flags a layer). */
-export const thresholdBudget = (t: Thresholds): Budget => ({ accuracyDrop: t.accuracyDrop, kl: t.kl, perplexityIncrease: t.increase, mseIncrease: t.increase });
+export const thresholdBudget = (t: Thresholds): Budget => ({
+  accuracyDrop: t.accuracyDrop,
+  kl: t.kl,
+  perplexityIncrease: t.increase,
+  mseIncrease: t.increase,
+});
 
 const pct = (x: number, digits = 1): string => `${x.toFixed(digits)}%`;
 
 /** "-6.1% accuracy", "+12.3% perplexity", "KL 0.21" for a violation. */
 export function describeViolation(v: Violation): string {
   switch (v.metric) {
-    case 'accuracyDrop': return `${v.value >= 0 ? '-' : '+'}${pct(Math.abs(v.value))} accuracy`;
-    case 'perplexityIncrease': return `+${pct(v.value)} perplexity`;
-    case 'mseIncrease': return `+${pct(v.value)} MSE`;
-    default: return `KL ${v.value.toPrecision(3)}`;
+    case 'accuracyDrop':
+      return `${v.value >= 0 ? '-' : '+'}${pct(Math.abs(v.value))} accuracy`;
+    case 'perplexityIncrease':
+      return `+${pct(v.value)} perplexity`;
+    case 'mseIncrease':
+      return `+${pct(v.value)} MSE`;
+    default:
+      return `KL ${v.value.toPrecision(3)}`;
   }
 }

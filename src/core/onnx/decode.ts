@@ -29,9 +29,36 @@ const VARINT = 0;
 const LEN = 2;
 const WIRE_NAMES = ['varint', 'fixed64', 'length-delimited', 'start-group', 'end-group', 'fixed32'];
 /** Wire types of ModelProto's fields (onnx.proto); fields not listed are unknown and skipped. */
-const MODEL_FIELDS = new Map([[1, VARINT], [2, LEN], [3, LEN], [4, LEN], [5, VARINT], [6, LEN], [7, LEN], [8, LEN], [14, LEN], [20, LEN], [25, LEN]]);
+const MODEL_FIELDS = new Map([
+  [1, VARINT],
+  [2, LEN],
+  [3, LEN],
+  [4, LEN],
+  [5, VARINT],
+  [6, LEN],
+  [7, LEN],
+  [8, LEN],
+  [14, LEN],
+  [20, LEN],
+  [25, LEN],
+]);
 /** Wire types of TensorProto's fields, to recognise a lone tensor (e.g. ONNX test data `input_0.pb`). */
-const TENSOR_FIELDS = new Map([[1, -1], [2, VARINT], [3, LEN], [4, -1], [5, -1], [6, LEN], [7, -1], [8, LEN], [9, LEN], [10, -1], [11, -1], [12, LEN], [13, LEN], [14, VARINT]]);
+const TENSOR_FIELDS = new Map([
+  [1, -1],
+  [2, VARINT],
+  [3, LEN],
+  [4, -1],
+  [5, -1],
+  [6, LEN],
+  [7, -1],
+  [8, LEN],
+  [9, LEN],
+  [10, -1],
+  [11, -1],
+  [12, LEN],
+  [13, LEN],
+  [14, VARINT],
+]);
 
 /** A top-level field: its number, wire type and the byte offset of its tag. */
 interface TopField {
@@ -96,15 +123,20 @@ export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
     throw new ModelError({ code: 'empty-file', message: 'The file is empty (0 bytes): there is no model to read.' });
   }
   if (sniff.kind === 'other') {
-    throw new ModelError({ code: 'other-format', message: `This file is a ${sniff.format}, not an ONNX model. ${sniff.hint}` });
+    throw new ModelError({
+      code: 'other-format',
+      message: `This file is a ${sniff.format}, not an ONNX model. ${sniff.hint}`,
+    });
   }
   const top = scanTopLevel(bytes);
   if (!top.ok) {
     // A model cut short still starts with well-formed ModelProto fields; random bytes do not.
-    const modelSoFar = top.fields.length > 0 && !mismatch(top.fields, MODEL_FIELDS) && MODEL_FIELDS.has(top.field ?? -1);
-    const message = modelSoFar && top.overrun
-      ? `Not a valid ONNX model: the file looks truncated. Decoding stopped at byte ${top.offset} of ${bytes.length}: ${top.reason}.`
-      : `Not an ONNX model: the bytes are not ONNX protobuf. Decoding stopped at byte ${top.offset} of ${bytes.length}: ${top.reason}.`;
+    const modelSoFar =
+      top.fields.length > 0 && !mismatch(top.fields, MODEL_FIELDS) && MODEL_FIELDS.has(top.field ?? -1);
+    const message =
+      modelSoFar && top.overrun
+        ? `Not a valid ONNX model: the file looks truncated. Decoding stopped at byte ${top.offset} of ${bytes.length}: ${top.reason}.`
+        : `Not an ONNX model: the bytes are not ONNX protobuf. Decoding stopped at byte ${top.offset} of ${bytes.length}: ${top.reason}.`;
     throw new ModelError({ code: 'decode-failed', message, offset: top.offset });
   }
   const wrong = mismatch(top.fields, MODEL_FIELDS);
@@ -115,7 +147,9 @@ export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
       message:
         `The file is valid protobuf but not an ONNX model: field ${wrong.field} at byte ${wrong.offset} is ` +
         `${WIRE_NAMES[wrong.wire] ?? wrong.wire}, where ModelProto expects ${WIRE_NAMES[MODEL_FIELDS.get(wrong.field)!]}.` +
-        (looksLikeTensor ? ' It looks like a serialized ONNX TensorProto (such as test data input_0.pb), not a model.' : ''),
+        (looksLikeTensor
+          ? ' It looks like a serialized ONNX TensorProto (such as test data input_0.pb), not a model.'
+          : ''),
       offset: wrong.offset,
     });
   }
@@ -126,7 +160,9 @@ export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
     const raw = error instanceof Error ? error.message : String(error);
     const offset = decoderOffset(raw);
     const where = offset === undefined ? '' : ` Decoding stopped at byte ${offset} of ${bytes.length}.`;
-    const truncated = /index out of range/.test(raw) ? ' The file looks truncated (a field runs past the end of the file).' : '';
+    const truncated = /index out of range/.test(raw)
+      ? ' The file looks truncated (a field runs past the end of the file).'
+      : '';
     throw new ModelError({
       code: 'decode-failed',
       message: `Not a valid ONNX model: the protobuf could not be decoded (${raw}).${where}${truncated}`,

@@ -2,13 +2,7 @@
 
 /** Why a model could not be read. */
 export type ModelErrorCode =
-  | 'empty-file'
-  | 'other-format'
-  | 'decode-failed'
-  | 'not-onnx'
-  | 'too-large'
-  | 'external-data'
-  | 'io';
+  'empty-file' | 'other-format' | 'decode-failed' | 'not-onnx' | 'too-large' | 'external-data' | 'io';
 
 /** Plain-data form of a ModelError, safe to post to a webview or a worker. */
 export interface ModelErrorInfo {

@@ -136,7 +136,11 @@ export function externalFiles(weights: readonly WeightRef[]): ExternalFileRef[] 
 }
 
 /** Builds the overview of a decoded model. `bytes` is the buffer it was decoded from. */
-export function buildOverview(model: onnx.IModelProto, bytes: Uint8Array, weights = collectWeights(model, bytes)): ModelOverview {
+export function buildOverview(
+  model: onnx.IModelProto,
+  bytes: Uint8Array,
+  weights = collectWeights(model, bytes),
+): ModelOverview {
   const graph = model.graph ?? {};
   const ops = new Map<string, OpCount>();
   let nodeCount = 0;

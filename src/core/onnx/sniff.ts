@@ -2,9 +2,7 @@
 
 /** What the leading bytes say a file is. */
 export type SniffResult =
-  | { kind: 'empty' }
-  | { kind: 'onnx-protobuf' }
-  | { kind: 'other'; format: string; hint: string };
+  { kind: 'empty' } | { kind: 'onnx-protobuf' } | { kind: 'other'; format: string; hint: string };
 
 const ascii = (bytes: Uint8Array, start: number, length: number): string =>
   String.fromCharCode(...bytes.subarray(start, start + length));
@@ -15,13 +13,25 @@ export function sniffFormat(head: Uint8Array): SniffResult {
     return { kind: 'empty' };
   }
   if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) {
-    return { kind: 'other', format: 'ZIP archive', hint: 'PyTorch checkpoints (.pt/.pth) are ZIP archives; export the model with torch.onnx.export first.' };
+    return {
+      kind: 'other',
+      format: 'ZIP archive',
+      hint: 'PyTorch checkpoints (.pt/.pth) are ZIP archives; export the model with torch.onnx.export first.',
+    };
   }
   if (head.length >= 8 && ascii(head, 4, 4) === 'ORTM') {
-    return { kind: 'other', format: 'ONNX Runtime format (.ort)', hint: 'Open the .onnx model the .ort file was converted from.' };
+    return {
+      kind: 'other',
+      format: 'ONNX Runtime format (.ort)',
+      hint: 'Open the .onnx model the .ort file was converted from.',
+    };
   }
   if (head.length >= 8 && ascii(head, 4, 4) === 'TFL3') {
-    return { kind: 'other', format: 'TensorFlow Lite flatbuffer', hint: 'QuantLens reads ONNX models; convert with tf2onnx.' };
+    return {
+      kind: 'other',
+      format: 'TensorFlow Lite flatbuffer',
+      hint: 'QuantLens reads ONNX models; convert with tf2onnx.',
+    };
   }
   if (head.length >= 4 && ascii(head, 0, 4) === 'GGUF') {
     return { kind: 'other', format: 'GGUF', hint: 'QuantLens reads ONNX models.' };
@@ -31,7 +41,11 @@ export function sniffFormat(head: Uint8Array): SniffResult {
   }
   const text = ascii(head, 0, Math.min(head.length, 64));
   if (/^\s*(ir_version|<\s*ir_version)/.test(text)) {
-    return { kind: 'other', format: 'ONNX text format', hint: 'Convert it to binary protobuf (onnx.parser / onnx.save) first.' };
+    return {
+      kind: 'other',
+      format: 'ONNX text format',
+      hint: 'Convert it to binary protobuf (onnx.parser / onnx.save) first.',
+    };
   }
   if (/^\s*[{[]/.test(text) && /^[\x09\x0a\x0d\x20-\x7e]*$/.test(text)) {
     return { kind: 'other', format: 'JSON text', hint: 'QuantLens reads binary ONNX protobuf models.' };

@@ -9,7 +9,8 @@ for (let h = 0; h < 65536; h++) {
   const sign = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const m = h & 0x3ff;
-  F16[h] = e === 0 ? sign * m * 2 ** -24 : e === 31 ? (m ? NaN : sign * Infinity) : sign * (1 + m / 1024) * 2 ** (e - 15);
+  F16[h] =
+    e === 0 ? sign * m * 2 ** -24 : e === 31 ? (m ? NaN : sign * Infinity) : sign * (1 + m / 1024) * 2 ** (e - 15);
 }
 
 /** Decodes one float8 byte. `bias`, NaN/Inf conventions per format (ONNX float8 types). */
@@ -63,8 +64,14 @@ export function decodeRaw(bytes: Uint8Array, dtype: number, count: number, owned
   }
   const view = bytes.subarray(0, need);
   switch (dtype) {
-    case 1: return owned && view.byteOffset % 4 === 0 ? new Float32Array(view.buffer, view.byteOffset, count) : new Float32Array(aligned(view));
-    case 11: return owned && view.byteOffset % 8 === 0 ? new Float64Array(view.buffer, view.byteOffset, count) : new Float64Array(aligned(view));
+    case 1:
+      return owned && view.byteOffset % 4 === 0
+        ? new Float32Array(view.buffer, view.byteOffset, count)
+        : new Float32Array(aligned(view));
+    case 11:
+      return owned && view.byteOffset % 8 === 0
+        ? new Float64Array(view.buffer, view.byteOffset, count)
+        : new Float64Array(aligned(view));
     case 10: {
       const h = new Uint16Array(aligned(view));
       const out = new Float32Array(count);
@@ -77,19 +84,33 @@ export function decodeRaw(bytes: Uint8Array, dtype: number, count: number, owned
       for (let i = 0; i < count; i++) u[i] = h[i] << 16;
       return new Float32Array(u.buffer);
     }
-    case 17: case 18: case 19: case 20: {
+    case 17:
+    case 18:
+    case 19:
+    case 20: {
       const table = FP8[dtype];
       return Float32Array.from(view, (b) => table[b]);
     }
-    case 2: case 9: return Float32Array.from(view);
-    case 3: return Float32Array.from(new Int8Array(view.buffer, view.byteOffset, count));
-    case 4: return Float32Array.from(new Uint16Array(aligned(view)));
-    case 5: return Float32Array.from(new Int16Array(aligned(view)));
-    case 6: return Float64Array.from(new Int32Array(aligned(view)));
-    case 12: return Float64Array.from(new Uint32Array(aligned(view)));
-    case 7: return Float64Array.from(new BigInt64Array(aligned(view)), Number);
-    case 13: return Float64Array.from(new BigUint64Array(aligned(view)), Number);
-    case 21: case 22: case 23: {
+    case 2:
+    case 9:
+      return Float32Array.from(view);
+    case 3:
+      return Float32Array.from(new Int8Array(view.buffer, view.byteOffset, count));
+    case 4:
+      return Float32Array.from(new Uint16Array(aligned(view)));
+    case 5:
+      return Float32Array.from(new Int16Array(aligned(view)));
+    case 6:
+      return Float64Array.from(new Int32Array(aligned(view)));
+    case 12:
+      return Float64Array.from(new Uint32Array(aligned(view)));
+    case 7:
+      return Float64Array.from(new BigInt64Array(aligned(view)), Number);
+    case 13:
+      return Float64Array.from(new BigUint64Array(aligned(view)), Number);
+    case 21:
+    case 22:
+    case 23: {
       // Two 4-bit values per byte, the first in the low nibble (ONNX spec).
       const out = new Float32Array(count);
       for (let i = 0; i < count; i++) {
@@ -107,16 +128,36 @@ export function decodeRaw(bytes: Uint8Array, dtype: number, count: number, owned
  * Decodes values held in TensorProto's typed repeated fields (`float_data`, `int32_data`, ...), where
  * 16-bit floats, float8 and sub-byte types store their bit patterns (packed bytes for 4-bit types).
  */
-export function decodeTyped(values: ArrayLike<number | { toNumber(): number }>, dtype: number, count: number): NumericArray {
+export function decodeTyped(
+  values: ArrayLike<number | { toNumber(): number }>,
+  dtype: number,
+  count: number,
+): NumericArray {
   const nums = Array.from(values, (v) => (typeof v === 'number' ? v : v.toNumber()));
   const packed = [10, 16, 17, 18, 19, 20, 21, 22, 23].includes(dtype);
   if (!packed && nums.length < count) {
     throw new Error(`its shape needs ${count} values, the tensor holds ${nums.length}`);
   }
   switch (dtype) {
-    case 10: case 16: return decodeRaw(new Uint8Array(new Uint16Array(nums).buffer), dtype, count);
-    case 17: case 18: case 19: case 20: case 21: case 22: case 23: return decodeRaw(Uint8Array.from(nums), dtype, count);
-    case 1: case 2: case 3: case 4: case 5: case 9: return Float32Array.from(nums.slice(0, count));
-    default: return Float64Array.from(nums.slice(0, count));
+    case 10:
+    case 16:
+      return decodeRaw(new Uint8Array(new Uint16Array(nums).buffer), dtype, count);
+    case 17:
+    case 18:
+    case 19:
+    case 20:
+    case 21:
+    case 22:
+    case 23:
+      return decodeRaw(Uint8Array.from(nums), dtype, count);
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+    case 9:
+      return Float32Array.from(nums.slice(0, count));
+    default:
+      return Float64Array.from(nums.slice(0, count));
   }
 }

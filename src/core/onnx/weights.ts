@@ -74,18 +74,35 @@ export function tensorRef(
 function constantAttributeRef(node: onnx.INodeProto, attr: onnx.IAttributeProto, graph: string): WeightRef | undefined {
   const name = node.output?.[0] ?? node.name ?? '';
   const make = (dtype: number, dims: number[], field: string, length: number): WeightRef => ({
-    name, dtype, dims, elements: product(dims), bytes: length, origin: 'constant', graph,
+    name,
+    dtype,
+    dims,
+    elements: product(dims),
+    bytes: length,
+    origin: 'constant',
+    graph,
     storage: { kind: 'typed', field, length },
   });
   switch (attr.name) {
-    case 'value_float': return make(1, [], 'value_float', 4);
-    case 'value_floats': return make(1, [attr.floats?.length ?? 0], 'value_floats', 4 * (attr.floats?.length ?? 0));
-    case 'value_int': return make(7, [], 'value_int', 8);
-    case 'value_ints': return make(7, [attr.ints?.length ?? 0], 'value_ints', 8 * (attr.ints?.length ?? 0));
-    case 'value_string': return make(8, [], 'value_string', attr.s?.length ?? 0);
+    case 'value_float':
+      return make(1, [], 'value_float', 4);
+    case 'value_floats':
+      return make(1, [attr.floats?.length ?? 0], 'value_floats', 4 * (attr.floats?.length ?? 0));
+    case 'value_int':
+      return make(7, [], 'value_int', 8);
+    case 'value_ints':
+      return make(7, [attr.ints?.length ?? 0], 'value_ints', 8 * (attr.ints?.length ?? 0));
+    case 'value_string':
+      return make(8, [], 'value_string', attr.s?.length ?? 0);
     case 'value_strings':
-      return make(8, [attr.strings?.length ?? 0], 'value_strings', (attr.strings ?? []).reduce((s, b) => s + b.length, 0));
-    default: return undefined;
+      return make(
+        8,
+        [attr.strings?.length ?? 0],
+        'value_strings',
+        (attr.strings ?? []).reduce((s, b) => s + b.length, 0),
+      );
+    default:
+      return undefined;
   }
 }
 

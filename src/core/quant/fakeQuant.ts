@@ -3,7 +3,15 @@
  * float32 scale, q = saturate(roundHalfEven(x / scale) + zp), x_hat = (q - zp) * scale in float32.
  */
 import { scratch } from '../scratch';
-import { FP16, FP8_E4M3FN, FP8_E5M2, roundHalfEven, roundToBfloat16, roundToMiniFloat, type MiniFloat } from './rounding';
+import {
+  FP16,
+  FP8_E4M3FN,
+  FP8_E5M2,
+  roundHalfEven,
+  roundToBfloat16,
+  roundToMiniFloat,
+  type MiniFloat,
+} from './rounding';
 import { intRange, type FloatScheme, type IntScheme, type Scheme } from './schemes';
 
 /**
@@ -56,7 +64,13 @@ function grouping(layout: Layout2D, scheme: IntScheme): { channels: number; redu
  * How the groups run along row r (for groupRange and quantDequantRange): the first element's group, the
  * step after every element, and the run of elements after which the group advances by one.
  */
-function rowGroups(r: number, layout: Layout2D, groups: number, groupsPerChannel: number, groupSize: number): [group: number, step: number, run: number] {
+function rowGroups(
+  r: number,
+  layout: Layout2D,
+  groups: number,
+  groupsPerChannel: number,
+  groupSize: number,
+): [group: number, step: number, run: number] {
   if (groups === 1) return [0, 0, Infinity];
   if (layout.channelAxis === 0) return [r * groupsPerChannel, 0, groupSize];
   return [(r / groupSize) | 0, groupsPerChannel, Infinity];
@@ -66,7 +80,16 @@ function rowGroups(r: number, layout: Layout2D, groups: number, groupsPerChannel
  * Min and max (widened to include 0) per group over data[start, end): the group advances by `step` after
  * every element and by one after every `run` elements.
  */
-function groupRange(data: Float32Array, start: number, end: number, group: number, step: number, run: number, lo: Float32Array, hi: Float32Array): void {
+function groupRange(
+  data: Float32Array,
+  start: number,
+  end: number,
+  group: number,
+  step: number,
+  run: number,
+  lo: Float32Array,
+  hi: Float32Array,
+): void {
   let left = run;
   for (let i = start; i < end; i++) {
     const v = data[i];
@@ -101,7 +124,12 @@ export function intParams(data: Float32Array, layout: Layout2D, scheme: IntSchem
 }
 
 /** Scale and zero point per group from its range (lo <= 0 <= hi): symmetric absmax / qmax, asymmetric (hi - lo) / (qmax - qmin). */
-export function scalesFromRanges(lo: Float32Array, hi: Float32Array, groups: number, scheme: IntScheme): { scales: Float32Array; zeroPoints: Int32Array } {
+export function scalesFromRanges(
+  lo: Float32Array,
+  hi: Float32Array,
+  groups: number,
+  scheme: IntScheme,
+): { scales: Float32Array; zeroPoints: Int32Array } {
   const { qmin, qmax } = intRange(scheme);
   const scales = new Float32Array(groups);
   const zeroPoints = new Int32Array(groups);
@@ -121,7 +149,18 @@ export function scalesFromRanges(lo: Float32Array, hi: Float32Array, groups: num
  * quantDequantInt over data[start, end) into out, the group advancing as in groupRange (a plain loop: this
  * runs over every value of every variant of a model).
  */
-function quantDequantRange(data: Float32Array, out: Float32Array, start: number, end: number, group: number, step: number, run: number, params: IntParams, qmin: number, qmax: number): void {
+function quantDequantRange(
+  data: Float32Array,
+  out: Float32Array,
+  start: number,
+  end: number,
+  group: number,
+  step: number,
+  run: number,
+  params: IntParams,
+  qmin: number,
+  qmax: number,
+): void {
   const { scales, zeroPoints } = params;
   let left = run;
   for (let i = start; i < end; i++) {
@@ -184,7 +223,12 @@ export function fakeQuantizeFloat(data: Float32Array, scheme: FloatScheme, out: 
 }
 
 /** Quantizes and dequantizes `data` under any scheme (float schemes ignore the layout). */
-export function fakeQuantize(data: Float32Array, layout: Layout2D, scheme: Scheme, out = new Float32Array(data.length)): Float32Array {
+export function fakeQuantize(
+  data: Float32Array,
+  layout: Layout2D,
+  scheme: Scheme,
+  out = new Float32Array(data.length),
+): Float32Array {
   if (scheme.kind === 'int') {
     fakeQuantizeInt(data, layout, scheme, out);
   } else {

@@ -5,8 +5,7 @@ import type { Layout2D } from './fakeQuant';
 
 /** What a weight tensor does in the model. */
 export type WeightRole =
-  | 'weight' | 'embedding' | 'bias' | 'norm'
-  | 'quantized' | 'scale' | 'zero-point' | 'shape' | 'other';
+  'weight' | 'embedding' | 'bias' | 'norm' | 'quantized' | 'scale' | 'zero-point' | 'shape' | 'other';
 
 /** How QuantLens treats a weight. */
 export interface WeightPlan {
@@ -46,7 +45,15 @@ export function transposeChannels(data: Float32Array, t: ChannelTranspose): Floa
 
 const FLOAT_DTYPES = new Set([1, 10, 11, 16]);
 const PASS_THROUGH = new Set(['Cast', 'DequantizeLinear', 'Identity']);
-const NORMS = new Set(['LayerNormalization', 'BatchNormalization', 'InstanceNormalization', 'GroupNormalization', 'SimplifiedLayerNormalization', 'SkipLayerNormalization', 'RMSNormalization']);
+const NORMS = new Set([
+  'LayerNormalization',
+  'BatchNormalization',
+  'InstanceNormalization',
+  'GroupNormalization',
+  'SimplifiedLayerNormalization',
+  'SkipLayerNormalization',
+  'RMSNormalization',
+]);
 const product = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
 /** The layers using a tensor, following Cast / DequantizeLinear / Identity outputs (input 0 only). */
@@ -54,24 +61,37 @@ export function effectiveConsumers(name: string, consumers: Map<string, Consumer
   const direct = consumers.get(name) ?? [];
   return direct.flatMap((c) =>
     PASS_THROUGH.has(c.op) && c.domain === '' && c.input === 0 && depth < 4
-      ? effectiveConsumers(c.outputs[0] ?? '', consumers, depth + 1).concat((consumers.get(c.outputs[0] ?? '') ?? []).length ? [] : [c])
+      ? effectiveConsumers(c.outputs[0] ?? '', consumers, depth + 1).concat(
+          (consumers.get(c.outputs[0] ?? '') ?? []).length ? [] : [c],
+        )
       : [c],
   );
 }
 
 /** Role of a weight read by a node at an input slot, with the layout for quantizable weights. */
-function roleFor(c: Consumer, dims: readonly number[]): { role: WeightRole; layout?: Layout2D; transpose?: ChannelTranspose } {
+function roleFor(
+  c: Consumer,
+  dims: readonly number[],
+): { role: WeightRole; layout?: Layout2D; transpose?: ChannelTranspose } {
   const ms = c.domain === 'com.microsoft';
   if (c.domain === '' || ms) {
     switch (c.op) {
       case 'MatMul':
         if (c.input === 1 && dims.length >= 2) {
-          return { role: 'weight', layout: { rows: product(dims.slice(0, -1)), cols: dims[dims.length - 1], channelAxis: 1 } };
+          return {
+            role: 'weight',
+            layout: { rows: product(dims.slice(0, -1)), cols: dims[dims.length - 1], channelAxis: 1 },
+          };
         }
         break;
       case 'Gemm':
         if (c.input === 1 && dims.length === 2) {
-          return { role: 'weight', layout: c.attrs.transB ? { rows: dims[0], cols: dims[1], channelAxis: 0 } : { rows: dims[0], cols: dims[1], channelAxis: 1 } };
+          return {
+            role: 'weight',
+            layout: c.attrs.transB
+              ? { rows: dims[0], cols: dims[1], channelAxis: 0 }
+              : { rows: dims[0], cols: dims[1], channelAxis: 1 },
+          };
         }
         if (c.input === 2) return { role: 'bias' };
         break;
@@ -86,7 +106,11 @@ function roleFor(c: Consumer, dims: readonly number[]): { role: WeightRole; layo
         // analysed as [C_out/group, C_in * k...], blocks along C_in * k.
         if (c.input === 1 && dims.length >= 3) {
           const transpose = { outer: dims[0], channels: dims[1], inner: product(dims.slice(2)) };
-          return { role: 'weight', layout: { rows: dims[1], cols: dims[0] * transpose.inner, channelAxis: 0 }, transpose };
+          return {
+            role: 'weight',
+            layout: { rows: dims[1], cols: dims[0] * transpose.inner, channelAxis: 0 },
+            transpose,
+          };
         }
         if (c.input === 1) return { role: 'weight' };
         if (c.input === 2) return { role: 'bias' };
@@ -102,13 +126,29 @@ function roleFor(c: Consumer, dims: readonly number[]): { role: WeightRole; layo
         return { role: (['other', 'quantized', 'scale', 'zero-point'] as const)[c.input] ?? 'other' };
       case 'QLinearConv':
       case 'QLinearMatMul': {
-        const roles: WeightRole[] = ['other', 'scale', 'zero-point', 'quantized', 'scale', 'zero-point', 'scale', 'zero-point', 'bias'];
+        const roles: WeightRole[] = [
+          'other',
+          'scale',
+          'zero-point',
+          'quantized',
+          'scale',
+          'zero-point',
+          'scale',
+          'zero-point',
+          'bias',
+        ];
         return { role: roles[c.input] ?? 'other' };
       }
       case 'Add':
         if (dims.length === 1) return { role: 'bias' };
         break;
-      case 'Reshape': case 'Expand': case 'Tile': case 'Slice': case 'Unsqueeze': case 'Squeeze': case 'ConstantOfShape':
+      case 'Reshape':
+      case 'Expand':
+      case 'Tile':
+      case 'Slice':
+      case 'Unsqueeze':
+      case 'Squeeze':
+      case 'ConstantOfShape':
         if (c.input >= 1) return { role: 'shape' };
         break;
       default:
@@ -123,7 +163,9 @@ export function planWeight(ref: WeightRef, consumers: Map<string, Consumer[]>): 
   const direct = consumers.get(ref.name) ?? [];
   const layers = effectiveConsumers(ref.name, consumers);
   // A stored-quantized weight keeps its role from DequantizeLinear / MatMulNBits / QLinear*, read directly.
-  const stored = direct.map((c) => roleFor(c, ref.dims)).find((r) => ['quantized', 'scale', 'zero-point'].includes(r.role));
+  const stored = direct
+    .map((c) => roleFor(c, ref.dims))
+    .find((r) => ['quantized', 'scale', 'zero-point'].includes(r.role));
   if (stored?.role === 'quantized') {
     // The quantized values of a layer's weight: analysed (dequantized) like the float weight it stands for.
     const main = layers.map((c) => roleFor(c, ref.dims)).find((r) => r.role === 'weight' || r.role === 'embedding');
@@ -133,9 +175,16 @@ export function planWeight(ref: WeightRef, consumers: Map<string, Consumer[]>): 
     return { role: stored.role, quantizable: false, layers };
   }
   const roles = layers.map((c) => roleFor(c, ref.dims));
-  const main = roles.find((r) => r.role === 'weight' || r.role === 'embedding') ?? roles.find((r) => r.role !== 'other') ?? { role: 'other' as const };
+  const main = roles.find((r) => r.role === 'weight' || r.role === 'embedding') ??
+    roles.find((r) => r.role !== 'other') ?? { role: 'other' as const };
   const quantizable = (main.role === 'weight' || main.role === 'embedding') && FLOAT_DTYPES.has(ref.dtype);
-  return { role: main.role, quantizable, layout: quantizable ? main.layout : undefined, transpose: quantizable ? main.transpose : undefined, layers };
+  return {
+    role: main.role,
+    quantizable,
+    layout: quantizable ? main.layout : undefined,
+    transpose: quantizable ? main.transpose : undefined,
+    layers,
+  };
 }
 
 /** out[o][c][i] <- data[c][o][i]: undoes transposeChannels (the same move with outer and channels swapped). */

@@ -30,7 +30,14 @@ export type Scheme = IntScheme | FloatScheme;
 export const BLOCK_SIZES = [16, 32, 64, 128] as const;
 
 /** The schemes compared when the user has not chosen any. */
-export const DEFAULT_SCHEMES = ['fp16', 'fp8-e4m3', 'int8-channel', 'int8-tensor', 'int4-block32', 'int4-block128'] as const;
+export const DEFAULT_SCHEMES = [
+  'fp16',
+  'fp8-e4m3',
+  'int8-channel',
+  'int8-tensor',
+  'int4-block32',
+  'int4-block128',
+] as const;
 
 const FLOAT_FORMATS: readonly FloatScheme['format'][] = ['fp16', 'bf16', 'fp8-e4m3', 'fp8-e5m2'];
 const INT_ID = /^int([2-8])-(tensor|channel|block(\d+))(-asym)?$/;
@@ -63,7 +70,10 @@ export function parseScheme(id: string): Scheme {
 
 /** Parses a comma-separated list of scheme ids, rejecting duplicates. */
 export function parseSchemeList(list: string): Scheme[] {
-  const ids = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const ids = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (ids.length === 0) {
     throw new Error('No quantization scheme given.');
   }

@@ -50,7 +50,11 @@ const product = (dims: readonly number[]): number => dims.reduce((a, b) => a * b
 const fround = Math.fround;
 
 /** Finds how a weight is stored quantized, from the node that reads it directly; undefined for float weights. */
-export function storedQuantization(ref: WeightRef, direct: readonly Consumer[], weights: ReadonlyMap<string, WeightRef>): StoredQuantization | undefined {
+export function storedQuantization(
+  ref: WeightRef,
+  direct: readonly Consumer[],
+  weights: ReadonlyMap<string, WeightRef>,
+): StoredQuantization | undefined {
   for (const c of direct) {
     const { inputs } = c;
     const dims = (name: string | undefined): number[] | undefined => (name ? weights.get(name)?.dims : undefined);
@@ -61,12 +65,19 @@ export function storedQuantization(ref: WeightRef, direct: readonly Consumer[], 
       const blockSize = c.attrs.block_size ?? 0;
       const rank = ref.dims.length;
       const axis = rank ? ((c.attrs.axis ?? 1) + rank) % rank : 0;
-      const granularity = product(scaleDims) <= 1 && scaleDims.length <= 1 ? 'tensor' : blockSize > 0 ? 'block' : 'axis';
+      const granularity =
+        product(scaleDims) <= 1 && scaleDims.length <= 1 ? 'tensor' : blockSize > 0 ? 'block' : 'axis';
       return {
-        op: 'DequantizeLinear', node: c.node, storedType, bits, granularity,
+        op: 'DequantizeLinear',
+        node: c.node,
+        storedType,
+        bits,
+        granularity,
         axis: granularity === 'tensor' ? undefined : axis,
         blockSize: granularity === 'block' ? blockSize : undefined,
-        scale: inputs[1] ?? '', zeroPoint: inputs[2] || undefined, dims: ref.dims,
+        scale: inputs[1] ?? '',
+        zeroPoint: inputs[2] || undefined,
+        dims: ref.dims,
         summary: describe(storedType, granularity, axis, blockSize, inputs[1], scaleDims, inputs[2], '0'),
       };
     }
@@ -77,10 +88,20 @@ export function storedQuantization(ref: WeightRef, direct: readonly Consumer[], 
       const blockSize = c.attrs.block_size ?? 0;
       const type = `uint${nbits}`;
       return {
-        op: 'MatMulNBits', node: c.node, storedType: type, bits: nbits, granularity: 'block', axis: 1, blockSize,
-        scale: inputs[2] ?? '', zeroPoint: inputs[3] || undefined, dims: [N, K],
+        op: 'MatMulNBits',
+        node: c.node,
+        storedType: type,
+        bits: nbits,
+        granularity: 'block',
+        axis: 1,
+        blockSize,
+        scale: inputs[2] ?? '',
+        zeroPoint: inputs[3] || undefined,
+        dims: [N, K],
         layout: { rows: N, cols: K, channelAxis: 0 },
-        summary: describe(type, 'block', 1, blockSize, inputs[2], dims(inputs[2]) ?? [], inputs[3], String(2 ** (nbits - 1))) + ` (packed [N=${N}, K=${K}])`,
+        summary:
+          describe(type, 'block', 1, blockSize, inputs[2], dims(inputs[2]) ?? [], inputs[3], String(2 ** (nbits - 1))) +
+          ` (packed [N=${N}, K=${K}])`,
       };
     }
     const qlinear = c.domain === '' && (c.op === 'QLinearConv' || c.op === 'QLinearMatMul') && c.input === 3;
@@ -90,14 +111,21 @@ export function storedQuantization(ref: WeightRef, direct: readonly Consumer[], 
       // QLinearConv scales run along the output channels (axis 0); QLinearMatMul's along the columns of B.
       const axis = c.op === 'QLinearConv' ? 0 : Math.max(0, ref.dims.length - 1);
       return {
-        op: c.op as 'QLinearConv' | 'QLinearMatMul', node: c.node, storedType, bits,
-        granularity: perAxis ? 'axis' : 'tensor', axis: perAxis ? axis : undefined,
-        scale: inputs[4] ?? '', zeroPoint: inputs[5] || undefined, dims: ref.dims,
-        layout: ref.dims.length >= 2
-          ? c.op === 'QLinearConv'
-            ? { rows: ref.dims[0], cols: product(ref.dims.slice(1)), channelAxis: 0 }
-            : { rows: product(ref.dims.slice(0, -1)), cols: ref.dims[ref.dims.length - 1], channelAxis: 1 }
-          : undefined,
+        op: c.op as 'QLinearConv' | 'QLinearMatMul',
+        node: c.node,
+        storedType,
+        bits,
+        granularity: perAxis ? 'axis' : 'tensor',
+        axis: perAxis ? axis : undefined,
+        scale: inputs[4] ?? '',
+        zeroPoint: inputs[5] || undefined,
+        dims: ref.dims,
+        layout:
+          ref.dims.length >= 2
+            ? c.op === 'QLinearConv'
+              ? { rows: ref.dims[0], cols: product(ref.dims.slice(1)), channelAxis: 0 }
+              : { rows: product(ref.dims.slice(0, -1)), cols: ref.dims[ref.dims.length - 1], channelAxis: 1 }
+            : undefined,
         summary: describe(storedType, perAxis ? 'axis' : 'tensor', axis, 0, inputs[4], scaleDims, inputs[5], '0'),
       };
     }
@@ -105,8 +133,22 @@ export function storedQuantization(ref: WeightRef, direct: readonly Consumer[], 
   return undefined;
 }
 
-function describe(type: string, granularity: string, axis: number, blockSize: number, scale: string | undefined, scaleDims: number[], zp: string | undefined, defaultZp: string): string {
-  const how = granularity === 'tensor' ? 'per tensor' : granularity === 'axis' ? `per axis ${axis}` : `blocks of ${blockSize} along axis ${axis}`;
+function describe(
+  type: string,
+  granularity: string,
+  axis: number,
+  blockSize: number,
+  scale: string | undefined,
+  scaleDims: number[],
+  zp: string | undefined,
+  defaultZp: string,
+): string {
+  const how =
+    granularity === 'tensor'
+      ? 'per tensor'
+      : granularity === 'axis'
+        ? `per axis ${axis}`
+        : `blocks of ${blockSize} along axis ${axis}`;
   return `${type} ${how}, scale ${scale ?? '?'} [${scaleDims.join(', ')}], ${zp ? `zero point ${zp}` : `no zero point (${defaultZp})`}`;
 }
 
@@ -127,7 +169,7 @@ export function dequantize(values: ArrayLike<number>, input: DequantInput): Floa
   const axis = q.axis ?? 0;
   const inner = product(dims.slice(axis + 1));
   const along = dims[axis] ?? 1;
-  const block = q.granularity === 'block' ? q.blockSize ?? along : along;
+  const block = q.granularity === 'block' ? (q.blockSize ?? along) : along;
   const scaleAlong = q.granularity === 'block' ? Math.ceil(along / block) : along;
   for (let i = 0; i < n; i++) {
     let s = 0;

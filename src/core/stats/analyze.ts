@@ -65,7 +65,8 @@ const FP8 = { 'fp8-e4m3': { f: FP8_E4M3FN, maxE: 9 }, 'fp8-e5m2': { f: FP8_E5M2,
 
 /** 10 / ln 10: dB from a natural log (Math.log is twice as fast as Math.log10; both are within an ulp or so). */
 const DB_PER_NEPER = 10 / Math.LN10;
-const sqnr = (signal: number, noise: number): number => (noise === 0 ? Infinity : DB_PER_NEPER * Math.log(signal / noise));
+const sqnr = (signal: number, noise: number): number =>
+  noise === 0 ? Infinity : DB_PER_NEPER * Math.log(signal / noise);
 const pad4 = (n: number): number => Math.ceil(n / 4) * 4;
 
 /**
@@ -102,7 +103,13 @@ function total(a: Float64Array): number {
  * Signal per cell of `blocks` blocks per channel (in the per-cell layout, like a scheme's noise) from the fine
  * cells, `perCell` fine cells a block; read and written in memory order.
  */
-function coarseSignal(g: Geometry, fine: Float64Array, fineBlocks: number, blocks: number, perCell: number): Float64Array {
+function coarseSignal(
+  g: Geometry,
+  fine: Float64Array,
+  fineBlocks: number,
+  blocks: number,
+  perCell: number,
+): Float64Array {
   if (blocks === fineBlocks) return fine;
   const out = new Float64Array(cellCount(g, blocks));
   if (g.shape === 'strided') {
@@ -181,15 +188,23 @@ class SchemeRun {
   /** fp8's per-tensor scale (1 in place of 0, see assembly/kernels.ts). */
   fp8Scale = 1;
 
-  constructor(readonly scheme: Scheme, g: Geometry, kern: Kernels) {
-    const block = scheme.kind === 'int' && scheme.granularity.kind === 'block' && g.shape !== 'flat' ? scheme.granularity.size : g.reduction;
+  constructor(
+    readonly scheme: Scheme,
+    g: Geometry,
+    kern: Kernels,
+  ) {
+    const block =
+      scheme.kind === 'int' && scheme.granularity.kind === 'block' && g.shape !== 'flat'
+        ? scheme.granularity.size
+        : g.reduction;
     this.blockSize = Math.max(1, Math.min(block, g.reduction)); // (1 for an empty tensor: no blocks)
     this.blocks = Math.ceil(g.reduction / this.blockSize);
     this.grouped = scheme.kind === 'int' && scheme.granularity.kind !== 'tensor' && g.shape !== 'flat';
     this.noise = kern.alloc(8 * cellCount(g, this.blocks));
     this.acc = kern.alloc(8 * 4);
     // Scales: per group when grouped; per tensor, repeated on every channel lane (strided) or one value.
-    this.groups = scheme.kind !== 'int' ? 0 : this.grouped ? cellCount(g, this.blocks) : g.shape === 'strided' ? g.pad : 1;
+    this.groups =
+      scheme.kind !== 'int' ? 0 : this.grouped ? cellCount(g, this.blocks) : g.shape === 'strided' ? g.pad : 1;
     // Group ranges (per tensor: the one range, filled from the range pass).
     this.lo = this.groups ? kern.alloc(4 * (this.grouped ? this.groups : 1)) : 0;
     this.hi = this.groups ? kern.alloc(4 * (this.grouped ? this.groups : 1)) : 0;
@@ -200,7 +215,9 @@ class SchemeRun {
   /** Pass 1: widens the group ranges with a chunk. */
   groupRange(k: KernelExports, g: Geometry, c: Chunk): void {
     if (g.shape === 'strided') {
-      forEachBlock(g, c, this.blockSize, (b, x, rows) => k.groupRangeStrided(x, g.cols, rows, g.stride, this.lo + 4 * b * g.pad, this.hi + 4 * b * g.pad));
+      forEachBlock(g, c, this.blockSize, (b, x, rows) =>
+        k.groupRangeStrided(x, g.cols, rows, g.stride, this.lo + 4 * b * g.pad, this.hi + 4 * b * g.pad),
+      );
     } else {
       const offset = 4 * c.r0 * this.blocks;
       k.groupRangeRuns(c.x, g.cols, c.r1 - c.r0, g.stride, this.blockSize, this.lo + offset, this.hi + offset);
@@ -240,11 +257,37 @@ class SchemeRun {
       if (g.shape === 'strided') {
         forEachBlock(g, c, this.blockSize, (b, x, n) => {
           const group = this.grouped ? 4 * b * g.pad : 0;
-          k.intStrided(checked, x, g.cols, n, g.stride, this.scales + group, this.zps + group, this.noise + 8 * b * g.pad, qmin, qmax, acc);
+          k.intStrided(
+            checked,
+            x,
+            g.cols,
+            n,
+            g.stride,
+            this.scales + group,
+            this.zps + group,
+            this.noise + 8 * b * g.pad,
+            qmin,
+            qmax,
+            acc,
+          );
         });
       } else if (g.shape === 'runs') {
         const group = this.grouped ? 4 * c.r0 * this.blocks : 0;
-        k.intRuns(checked, c.x, g.cols, rows, g.stride, this.blockSize, this.scales + group, this.zps + group, this.grouped ? 4 : 0, this.noise + 8 * c.r0 * this.blocks, qmin, qmax, acc);
+        k.intRuns(
+          checked,
+          c.x,
+          g.cols,
+          rows,
+          g.stride,
+          this.blockSize,
+          this.scales + group,
+          this.zps + group,
+          this.grouped ? 4 : 0,
+          this.noise + 8 * c.r0 * this.blocks,
+          qmin,
+          qmax,
+          acc,
+        );
       } else {
         k.intRuns(checked, c.x, c.values, 1, c.values, c.values, this.scales, this.zps, 0, this.noise, qmin, qmax, acc);
       }
@@ -254,9 +297,39 @@ class SchemeRun {
     if (g.shape === 'strided') {
       k.floatStrided(checked, kind, c.x, g.cols, rows, g.stride, mb, minE, maxE, fmax, this.fp8Scale, this.noise, acc);
     } else if (g.shape === 'runs') {
-      k.floatRuns(checked, kind, c.x, g.cols, rows, g.stride, g.cols, mb, minE, maxE, fmax, this.fp8Scale, this.noise + 8 * c.r0, acc);
+      k.floatRuns(
+        checked,
+        kind,
+        c.x,
+        g.cols,
+        rows,
+        g.stride,
+        g.cols,
+        mb,
+        minE,
+        maxE,
+        fmax,
+        this.fp8Scale,
+        this.noise + 8 * c.r0,
+        acc,
+      );
     } else {
-      k.floatRuns(checked, kind, c.x, c.values, 1, c.values, c.values, mb, minE, maxE, fmax, this.fp8Scale, this.noise, acc);
+      k.floatRuns(
+        checked,
+        kind,
+        c.x,
+        c.values,
+        1,
+        c.values,
+        c.values,
+        mb,
+        minE,
+        maxE,
+        fmax,
+        this.fp8Scale,
+        this.noise,
+        acc,
+      );
     }
   }
 
@@ -270,11 +343,45 @@ class SchemeRun {
       if (g.shape === 'strided') {
         forEachBlock(g, c, this.blockSize, (b, x, n) => {
           const group = this.grouped ? 4 * b * g.pad : 0;
-          k.hatStrided(0, x, out(x), g.cols, n, g.stride, this.scales + group, this.zps + group, qmin, qmax, 0, 0, 0, 0, 1);
+          k.hatStrided(
+            0,
+            x,
+            out(x),
+            g.cols,
+            n,
+            g.stride,
+            this.scales + group,
+            this.zps + group,
+            qmin,
+            qmax,
+            0,
+            0,
+            0,
+            0,
+            1,
+          );
         });
       } else if (g.shape === 'runs') {
         const group = this.grouped ? 4 * c.r0 * this.blocks : 0;
-        k.hatRuns(0, c.x, hat, g.cols, rows, g.stride, this.blockSize, this.scales + group, this.zps + group, this.grouped ? 4 : 0, qmin, qmax, 0, 0, 0, 0, 1);
+        k.hatRuns(
+          0,
+          c.x,
+          hat,
+          g.cols,
+          rows,
+          g.stride,
+          this.blockSize,
+          this.scales + group,
+          this.zps + group,
+          this.grouped ? 4 : 0,
+          qmin,
+          qmax,
+          0,
+          0,
+          0,
+          0,
+          1,
+        );
       } else {
         k.hatRuns(0, c.x, hat, c.values, 1, c.values, c.values, this.scales, this.zps, 0, qmin, qmax, 0, 0, 0, 0, 1);
       }
@@ -286,7 +393,9 @@ class SchemeRun {
 }
 
 /** A float format's kernel kind and parameters (see assembly/kernels.ts floatStrided). */
-function floatKernel(scheme: Scheme & { kind: 'float' }): [kind: number, mb: number, minE: number, maxE: number, fmax: number] {
+function floatKernel(
+  scheme: Scheme & { kind: 'float' },
+): [kind: number, mb: number, minE: number, maxE: number, fmax: number] {
   const kind = scheme.format === 'fp16' ? KIND.fp16 : scheme.format === 'bf16' ? KIND.bf16 : KIND.fp8;
   const fp8 = scheme.format === 'fp8-e4m3' || scheme.format === 'fp8-e5m2' ? FP8[scheme.format] : undefined;
   return fp8 ? [kind, fp8.f.mantissaBits, fp8.f.minExponent, fp8.maxE, fp8.f.max] : [kind, 0, 0, 0, 0];
@@ -296,7 +405,13 @@ function floatKernel(scheme: Scheme & { kind: 'float' }): [kind: number, mb: num
  * Copies the tensor into the kernels' memory a chunk of whole rows at a time (rows `stride` apart, padded
  * with NaN) and calls fn for each chunk.
  */
-function forEachChunk(data: Float32Array | ValueSource, g: Geometry, v: Views, at: number, fn: (c: Chunk) => void): void {
+function forEachChunk(
+  data: Float32Array | ValueSource,
+  g: Geometry,
+  v: Views,
+  at: number,
+  fn: (c: Chunk) => void,
+): void {
   const rowsPerChunk = chunkRows(g);
   const base = at / 4;
   if (g.stride !== g.cols) v.f32.fill(NaN, base, base + rowsPerChunk * g.stride);
@@ -325,7 +440,15 @@ function forEachChunk(data: Float32Array | ValueSource, g: Geometry, v: Views, a
 const chunkRows = (g: Geometry): number => Math.min(g.rows, Math.max(1, Math.floor(CHUNK_VALUES / g.stride)));
 
 /** Geometry of a tensor without a layout: rows of FLAT_ROW values. */
-const flat = (n: number): Geometry => ({ shape: 'flat', rows: Math.ceil(n / FLAT_ROW), cols: FLAT_ROW, stride: FLAT_ROW, channels: 1, reduction: n, pad: 4 });
+const flat = (n: number): Geometry => ({
+  shape: 'flat',
+  rows: Math.ceil(n / FLAT_ROW),
+  cols: FLAT_ROW,
+  stride: FLAT_ROW,
+  channels: 1,
+  reduction: n,
+  pad: 4,
+});
 
 /** Geometry of a tensor of n values with a layout (or without: flat). */
 function geometry(n: number, layout: Layout2D | undefined): Geometry {
@@ -352,7 +475,12 @@ const chunkBytes = (g: Geometry): number => 4 * chunkRows(g) * g.stride;
  * would differ (±Infinity under an integer scheme, fp8 of a tensor without a non-zero finite value) take the
  * scalar path. Without a layout, integer schemes are per tensor, as in the analysis.
  */
-export function reconstruct(data: Float32Array, layout: Layout2D | undefined, scheme: Scheme, out = new Float32Array(data.length)): Float32Array {
+export function reconstruct(
+  data: Float32Array,
+  layout: Layout2D | undefined,
+  scheme: Scheme,
+  out = new Float32Array(data.length),
+): Float32Array {
   if (data.length === 0) return out;
   const g = geometry(data.length, layout);
   const kern = kernels();
@@ -375,8 +503,18 @@ export function reconstruct(data: Float32Array, layout: Layout2D | undefined, sc
   const [min, max, , finite, nanLanes] = ra;
   const infs = data.length - finite - (nanLanes - (lanes - data.length));
   const absmax = finite ? Math.max(-min, max) : 0;
-  if ((scheme.kind === 'int' && infs > 0) || ((scheme.kind === 'float' && (scheme.format === 'fp8-e4m3' || scheme.format === 'fp8-e5m2')) && Math.fround(absmax / FP8[scheme.format].f.max) === 0)) {
-    return fakeQuantize(data, layout ?? { rows: 1, cols: data.length, channelAxis: 0 }, scheme.kind === 'int' && !layout ? { ...scheme, granularity: { kind: 'tensor' } } : scheme, out);
+  if (
+    (scheme.kind === 'int' && infs > 0) ||
+    (scheme.kind === 'float' &&
+      (scheme.format === 'fp8-e4m3' || scheme.format === 'fp8-e5m2') &&
+      Math.fround(absmax / FP8[scheme.format].f.max) === 0)
+  ) {
+    return fakeQuantize(
+      data,
+      layout ?? { rows: 1, cols: data.length, channelAxis: 0 },
+      scheme.kind === 'int' && !layout ? { ...scheme, granularity: { kind: 'tensor' } } : scheme,
+      out,
+    );
   }
   run.choose(k, v, min, max, finite);
   const base = hat / 4;
@@ -386,7 +524,8 @@ export function reconstruct(data: Float32Array, layout: Layout2D | undefined, sc
     if (g.stride === g.cols) {
       out.set(v.f32.subarray(base, base + c.values), start);
     } else {
-      for (let r = c.r0; r < c.r1; r++) out.set(v.f32.subarray(base + (r - c.r0) * g.stride, base + (r - c.r0) * g.stride + g.cols), r * g.cols);
+      for (let r = c.r0; r < c.r1; r++)
+        out.set(v.f32.subarray(base + (r - c.r0) * g.stride, base + (r - c.r0) * g.stride + g.cols), r * g.cols);
     }
   });
   return out;
@@ -408,7 +547,9 @@ export function histogram(data: Float32Array | ValueSource, bins = 256): Histogr
   forEachChunk(data, g, v, chunk, (c) => k.minMax(c.x, c.lanes, acc));
   const [min, max, , finite] = a;
   const invWidth = max > min ? bins / (max - min) : 0;
-  forEachChunk(data, g, v, chunk, (c) => k.histogram(finite < data.length || c.lanes !== c.values, c.x, c.lanes, min, invWidth, counts, bins));
+  forEachChunk(data, g, v, chunk, (c) =>
+    k.histogram(finite < data.length || c.lanes !== c.values, c.x, c.lanes, min, invWidth, counts, bins),
+  );
   return { min: finite ? min : 0, max: finite ? max : 0, counts: sumCounts(v, counts, bins) };
 }
 
@@ -450,7 +591,12 @@ export interface AnalyzeOptions {
  * (WebAssembly SIMD kernels: assembly/kernels.ts). `data` may be a ValueSource when rows (layout.cols) are a
  * multiple of 4 values: it is then read a chunk at a time, twice.
  */
-export function analyzeTensor(data: Float32Array | ValueSource, layout: Layout2D | undefined, schemes: readonly Scheme[], options: number | AnalyzeOptions = {}): TensorAnalysis {
+export function analyzeTensor(
+  data: Float32Array | ValueSource,
+  layout: Layout2D | undefined,
+  schemes: readonly Scheme[],
+  options: number | AnalyzeOptions = {},
+): TensorAnalysis {
   const { bins = 256, statistics = true, grids = true } = typeof options === 'number' ? { bins: options } : options;
   const g = geometry(data.length, layout);
   const { channels } = g;
@@ -490,7 +636,8 @@ export function analyzeTensor(data: Float32Array | ValueSource, layout: Layout2D
     // Kernels without checks need every lane a finite value (padding is NaN).
     const checked = finite < data.length || c.lanes !== c.values;
     if (statistics) k.moments(checked, c.x, c.lanes, mean, min, invWidth, counts, bins, momentAcc);
-    if (g.shape === 'strided') forEachBlock(g, c, fine, (b, x, rows) => k.signalStrided(x, g.cols, rows, g.stride, signal + 8 * b * g.pad));
+    if (g.shape === 'strided')
+      forEachBlock(g, c, fine, (b, x, rows) => k.signalStrided(x, g.cols, rows, g.stride, signal + 8 * b * g.pad));
     else if (g.shape === 'runs') k.signalRuns(c.x, g.cols, c.r1 - c.r0, g.stride, fine, signal + 8 * c.r0 * fineBlocks);
     else k.signalRuns(c.x, c.values, 1, c.values, c.values, signal);
     for (const p of runs) p.accumulate(k, g, c, checked);
@@ -534,11 +681,23 @@ export function analyzeTensor(data: Float32Array | ValueSource, layout: Layout2D
   }
   return {
     stats: {
-      count: data.length, min: finite ? min : NaN, max: finite ? max : NaN, mean, std,
+      count: data.length,
+      min: finite ? min : NaN,
+      max: finite ? max : NaN,
+      mean,
+      std,
       kurtosis: variance > 0 ? m4 / finite / (variance * variance) - 3 : 0,
-      absmax, outlierRatio: std > 0 ? absmax / std : 0, zeros, nans, infs,
+      absmax,
+      outlierRatio: std > 0 ? absmax / std : 0,
+      zeros,
+      nans,
+      infs,
     },
-    histogram: { min: finite ? min : 0, max: finite ? max : 0, counts: statistics ? sumCounts(v, counts, bins) : new Uint32Array(bins) },
+    histogram: {
+      min: finite ? min : 0,
+      max: finite ? max : 0,
+      counts: statistics ? sumCounts(v, counts, bins) : new Uint32Array(bins),
+    },
     schemes: result,
   };
 }

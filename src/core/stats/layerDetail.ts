@@ -26,7 +26,9 @@ export interface CellRanges {
 /** Channels and reduction length of a tensor under `layout` (one channel holding everything without one). */
 export function channelGeometry(length: number, layout: Layout2D | undefined): { channels: number; reduction: number } {
   if (!layout) return { channels: 1, reduction: length };
-  return layout.channelAxis === 0 ? { channels: layout.rows, reduction: layout.cols } : { channels: layout.cols, reduction: layout.rows };
+  return layout.channelAxis === 0
+    ? { channels: layout.rows, reduction: layout.cols }
+    : { channels: layout.cols, reduction: layout.rows };
 }
 
 /** Ranges per channel x block of `fine` values along the reduction axis (one cell per channel without a layout). */
@@ -51,8 +53,13 @@ export function cellRanges(data: Float32Array, layout: Layout2D | undefined, fin
 }
 
 /** Cell ranges merged to a scheme's error grid: channels x blocks exactly as the analysis grid of that scheme. */
-export function schemeCells(r: CellRanges, scheme: Scheme, hasLayout: boolean): { channels: number; blocks: number; lo: Float32Array; hi: Float32Array } {
-  const blockSize = hasLayout && scheme.kind === 'int' && scheme.granularity.kind === 'block' ? scheme.granularity.size : r.reduction;
+export function schemeCells(
+  r: CellRanges,
+  scheme: Scheme,
+  hasLayout: boolean,
+): { channels: number; blocks: number; lo: Float32Array; hi: Float32Array } {
+  const blockSize =
+    hasLayout && scheme.kind === 'int' && scheme.granularity.kind === 'block' ? scheme.granularity.size : r.reduction;
   const blocks = Math.max(1, Math.ceil(r.reduction / blockSize));
   const per = Math.max(1, Math.round(blockSize / r.fine));
   const lo = new Float32Array(r.channels * blocks);
@@ -104,19 +111,50 @@ export function miniFloatValues(format: MiniFloat): number[] {
  * The grid of `scheme` over a tensor with the given cell ranges. Integer schemes with several groups show the
  * group whose scale is the median (`pick: 'median'`) or the largest (`'widest'`).
  */
-export function quantGrid(scheme: Scheme, r: CellRanges, hasLayout: boolean, pick: 'median' | 'widest' = 'median'): QuantGrid {
+export function quantGrid(
+  scheme: Scheme,
+  r: CellRanges,
+  hasLayout: boolean,
+  pick: 'median' | 'widest' = 'median',
+): QuantGrid {
   if (scheme.kind === 'float') {
     if (scheme.format === 'fp16' || scheme.format === 'bf16') {
       const max = scheme.format === 'fp16' ? FP16.max : 3.3895313892515355e38;
-      return { group: 'a plain cast (no scale)', levels: [], clipMin: -max, clipMax: max, scale: 1, zeroPoint: 0, groups: 1, scaleMin: 1, scaleMax: 1 };
+      return {
+        group: 'a plain cast (no scale)',
+        levels: [],
+        clipMin: -max,
+        clipMax: max,
+        scale: 1,
+        zeroPoint: 0,
+        groups: 1,
+        scaleMin: 1,
+        scaleMax: 1,
+      };
     }
     const format = scheme.format === 'fp8-e4m3' ? FP8_E4M3FN : FP8_E5M2;
     let absmax = 0;
     for (let i = 0; i < r.lo.length; i++) absmax = Math.max(absmax, -r.lo[i], r.hi[i]);
     const scale = fp8Scale(Float32Array.of(absmax), scheme.format);
     const positive = miniFloatValues(format).map((v) => Math.fround(v * scale));
-    const levels = [...positive.slice(1).reverse().map((v) => -v), ...positive];
-    return { group: 'one scale for the tensor', levels, clipMin: -format.max * scale, clipMax: format.max * scale, scale, zeroPoint: 0, groups: 1, scaleMin: scale, scaleMax: scale };
+    const levels = [
+      ...positive
+        .slice(1)
+        .reverse()
+        .map((v) => -v),
+      ...positive,
+    ];
+    return {
+      group: 'one scale for the tensor',
+      levels,
+      clipMin: -format.max * scale,
+      clipMax: format.max * scale,
+      scale,
+      zeroPoint: 0,
+      groups: 1,
+      scaleMin: scale,
+      scaleMax: scale,
+    };
   }
   const perTensor = scheme.granularity.kind === 'tensor' || !hasLayout;
   let lo: Float32Array;
@@ -137,10 +175,18 @@ export function quantGrid(scheme: Scheme, r: CellRanges, hasLayout: boolean, pic
   const levels: number[] = [];
   if (scale > 0) for (let q = qmin; q <= qmax; q++) levels.push(Math.fround((q - zeroPoint) * scale));
   const unit = scheme.granularity.kind === 'block' && hasLayout ? 'blocks' : 'channels';
-  const group = groups === 1 ? 'one scale for the tensor' : `${pick === 'widest' ? 'widest' : 'median'} of ${groups} ${unit}`;
+  const group =
+    groups === 1 ? 'one scale for the tensor' : `${pick === 'widest' ? 'widest' : 'median'} of ${groups} ${unit}`;
   return {
-    group, levels, clipMin: (qmin - zeroPoint) * scale, clipMax: (qmax - zeroPoint) * scale, scale, zeroPoint,
-    groups, scaleMin: scales[order[0]], scaleMax: scales[order[groups - 1]],
+    group,
+    levels,
+    clipMin: (qmin - zeroPoint) * scale,
+    clipMax: (qmax - zeroPoint) * scale,
+    scale,
+    zeroPoint,
+    groups,
+    scaleMin: scales[order[0]],
+    scaleMax: scales[order[groups - 1]],
   };
 }
 
@@ -172,7 +218,8 @@ export function channelSqnr(data: Float32Array, layout: Layout2D | undefined, sc
     noise[c] += e * e;
   }
   const out = new Float64Array(channels);
-  for (let c = 0; c < channels; c++) out[c] = signal[c] === 0 ? (noise[c] === 0 ? NaN : -Infinity) : 10 * Math.log10(signal[c] / noise[c]);
+  for (let c = 0; c < channels; c++)
+    out[c] = signal[c] === 0 ? (noise[c] === 0 ? NaN : -Infinity) : 10 * Math.log10(signal[c] / noise[c]);
   return out;
 }
 
@@ -183,7 +230,8 @@ export function schemeBytes(scheme: Scheme, elements: number, layout: Layout2D |
   }
   const { channels, reduction } = channelGeometry(elements, layout);
   const g = scheme.granularity;
-  const groups = !layout || g.kind === 'tensor' ? 1 : g.kind === 'channel' ? channels : channels * Math.ceil(reduction / g.size);
+  const groups =
+    !layout || g.kind === 'tensor' ? 1 : g.kind === 'channel' ? channels : channels * Math.ceil(reduction / g.size);
   const values = Math.ceil((elements * scheme.bits) / 8);
   const zeroPoints = scheme.symmetric ? 0 : Math.ceil((groups * scheme.bits) / 8);
   return values + 4 * groups + zeroPoints;

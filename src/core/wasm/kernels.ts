@@ -23,24 +23,142 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 export interface KernelExports {
   memory: WasmMemory;
   heapBase(): Ptr;
-  intStrided(checked: boolean, x: Ptr, n: number, rows: number, stride: number, scales: Ptr, zps: Ptr, noise: Ptr, qmin: number, qmax: number, acc: Ptr): void;
-  intRuns(checked: boolean, x: Ptr, n: number, rows: number, stride: number, runLen: number, scales: Ptr, zps: Ptr, step: number, noise: Ptr, qmin: number, qmax: number, acc: Ptr): void;
-  floatStrided(checked: boolean, kind: number, x: Ptr, n: number, rows: number, stride: number, mb: number, minE: number, maxE: number, fmax: number, scale: number, noise: Ptr, acc: Ptr): void;
-  floatRuns(checked: boolean, kind: number, x: Ptr, n: number, rows: number, stride: number, runLen: number, mb: number, minE: number, maxE: number, fmax: number, scale: number, noise: Ptr, acc: Ptr): void;
-  hatStrided(kind: number, x: Ptr, out: Ptr, n: number, rows: number, stride: number, scales: Ptr, zps: Ptr, qmin: number, qmax: number, mb: number, minE: number, maxE: number, fmax: number, scale: number): void;
-  hatRuns(kind: number, x: Ptr, out: Ptr, n: number, rows: number, stride: number, runLen: number, scales: Ptr, zps: Ptr, step: number, qmin: number, qmax: number, mb: number, minE: number, maxE: number, fmax: number, scale: number): void;
-  chooseScales(symmetric: boolean, lo: Ptr, hi: Ptr, n: number, qmin: number, qmax: number, scales: Ptr, zps: Ptr): void;
+  intStrided(
+    checked: boolean,
+    x: Ptr,
+    n: number,
+    rows: number,
+    stride: number,
+    scales: Ptr,
+    zps: Ptr,
+    noise: Ptr,
+    qmin: number,
+    qmax: number,
+    acc: Ptr,
+  ): void;
+  intRuns(
+    checked: boolean,
+    x: Ptr,
+    n: number,
+    rows: number,
+    stride: number,
+    runLen: number,
+    scales: Ptr,
+    zps: Ptr,
+    step: number,
+    noise: Ptr,
+    qmin: number,
+    qmax: number,
+    acc: Ptr,
+  ): void;
+  floatStrided(
+    checked: boolean,
+    kind: number,
+    x: Ptr,
+    n: number,
+    rows: number,
+    stride: number,
+    mb: number,
+    minE: number,
+    maxE: number,
+    fmax: number,
+    scale: number,
+    noise: Ptr,
+    acc: Ptr,
+  ): void;
+  floatRuns(
+    checked: boolean,
+    kind: number,
+    x: Ptr,
+    n: number,
+    rows: number,
+    stride: number,
+    runLen: number,
+    mb: number,
+    minE: number,
+    maxE: number,
+    fmax: number,
+    scale: number,
+    noise: Ptr,
+    acc: Ptr,
+  ): void;
+  hatStrided(
+    kind: number,
+    x: Ptr,
+    out: Ptr,
+    n: number,
+    rows: number,
+    stride: number,
+    scales: Ptr,
+    zps: Ptr,
+    qmin: number,
+    qmax: number,
+    mb: number,
+    minE: number,
+    maxE: number,
+    fmax: number,
+    scale: number,
+  ): void;
+  hatRuns(
+    kind: number,
+    x: Ptr,
+    out: Ptr,
+    n: number,
+    rows: number,
+    stride: number,
+    runLen: number,
+    scales: Ptr,
+    zps: Ptr,
+    step: number,
+    qmin: number,
+    qmax: number,
+    mb: number,
+    minE: number,
+    maxE: number,
+    fmax: number,
+    scale: number,
+  ): void;
+  chooseScales(
+    symmetric: boolean,
+    lo: Ptr,
+    hi: Ptr,
+    n: number,
+    qmin: number,
+    qmax: number,
+    scales: Ptr,
+    zps: Ptr,
+  ): void;
   range(x: Ptr, n: number, acc: Ptr): void;
   minMax(x: Ptr, n: number, acc: Ptr): void;
   groupRangeStrided(x: Ptr, n: number, rows: number, stride: number, lo: Ptr, hi: Ptr): void;
   groupRangeRuns(x: Ptr, n: number, rows: number, stride: number, runLen: number, lo: Ptr, hi: Ptr): void;
-  moments(checked: boolean, x: Ptr, n: number, mean: number, min: number, invWidth: number, counts: Ptr, bins: number, acc: Ptr): void;
+  moments(
+    checked: boolean,
+    x: Ptr,
+    n: number,
+    mean: number,
+    min: number,
+    invWidth: number,
+    counts: Ptr,
+    bins: number,
+    acc: Ptr,
+  ): void;
   histogram(checked: boolean, x: Ptr, n: number, min: number, invWidth: number, counts: Ptr, bins: number): void;
   signalStrided(x: Ptr, n: number, rows: number, stride: number, sig: Ptr): void;
   signalRuns(x: Ptr, n: number, rows: number, stride: number, runLen: number, sig: Ptr): void;
   scoreRows(out: Ptr, ref: Ptr, p: Ptr, positions: number, width: number, res: Ptr): void;
   referenceRows(ref: Ptr, positions: number, width: number, p: Ptr, res: Ptr): void;
-  sampleScores(out: Ptr, ref: Ptr, refRes: Ptr, res: Ptr, targets: Ptr, rows: number, positions: number, width: number, rowRes: Ptr): void;
+  sampleScores(
+    out: Ptr,
+    ref: Ptr,
+    refRes: Ptr,
+    res: Ptr,
+    targets: Ptr,
+    rows: number,
+    positions: number,
+    width: number,
+    rowRes: Ptr,
+  ): void;
   expArray(x: Ptr, n: number, y: Ptr): void;
 }
 
@@ -56,7 +174,11 @@ export class Kernels {
 
   constructor(bytes: Uint8Array) {
     const instance = new wasm.Instance(new wasm.Module(bytes), {
-      env: { abort: () => { throw new Error('QuantLens kernel aborted'); } },
+      env: {
+        abort: () => {
+          throw new Error('QuantLens kernel aborted');
+        },
+      },
     });
     this.k = instance.exports as unknown as KernelExports;
     this.base = Math.ceil(this.k.heapBase() / ALIGN) * ALIGN;

@@ -15,12 +15,22 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { unzipSync } from 'fflate';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { checkNpySize, npyHeaderBytes, parseIdx, parseNpy, parseNpyHeader, type NdArray } from '../../core/eval/arrayFiles';
+import {
+  checkNpySize,
+  npyHeaderBytes,
+  parseIdx,
+  parseNpy,
+  parseNpyHeader,
+  type NdArray,
+} from '../../core/eval/arrayFiles';
 import type { DataSource, ImageOptions } from '../../core/eval/spec';
 
 /** A problem with the data, at a JSON pointer of the spec. */
 export class DataProblem extends Error {
-  constructor(readonly pointer: string, message: string) {
+  constructor(
+    readonly pointer: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -69,7 +79,9 @@ function arrayField(name: string, file: string, array: NdArray, row?: (i: number
   const big = data instanceof BigInt64Array || data instanceof BigUint64Array;
   const values = row ?? ((i: number): NdArray['data'] => data.subarray(i * n, (i + 1) * n));
   return {
-    name, file, shape,
+    name,
+    file,
+    shape,
     scalar: (i) => (n === 1 ? Number(values(i)[0]) : undefined),
     values: (i) => (big ? Array.from(values(i) as BigInt64Array, Number) : (values(i) as Float32Array)),
     where: (i) => `sample ${i} of ${file}`,
@@ -86,7 +98,9 @@ function shapeOf(v: Json): number[] {
 function listField(name: string, file: string, rows: Json[], where: (i: number) => string, pointer: string): Field {
   const shape = shapeOf(rows[0]);
   return {
-    name, file, shape,
+    name,
+    file,
+    shape,
     scalar: (i) => {
       const v = rows[i];
       return typeof v === 'number' || typeof v === 'string' ? v : typeof v === 'boolean' ? Number(v) : undefined;
@@ -96,7 +110,10 @@ function listField(name: string, file: string, rows: Json[], where: (i: number) 
       const flat = Array.isArray(v) ? (v as Json[]).flat(Infinity as 1) : [v];
       for (let k = 0; k < flat.length; k++) {
         if (typeof flat[k] !== 'number') {
-          throw new DataProblem(pointer, `Field '${name}' of ${where(i)} holds ${JSON.stringify(flat[k])} where a number is expected.`);
+          throw new DataProblem(
+            pointer,
+            `Field '${name}' of ${where(i)} holds ${JSON.stringify(flat[k])} where a number is expected.`,
+          );
         }
       }
       return flat as number[];
@@ -116,10 +133,13 @@ async function formatOf(source: DataSource, file: string): Promise<NonNullable<D
   if (name.endsWith('.npy')) return 'npy';
   if (name.endsWith('.npz')) return 'npz';
   if (name.endsWith('.idx') || /-ubyte$/.test(name) || /\.idx\d-ubyte$/.test(name)) return 'idx';
-  throw new Error(`cannot tell the format of '${source.path}' from its name; set "format" (jsonl, csv, npy, npz, idx, images)`);
+  throw new Error(
+    `cannot tell the format of '${source.path}' from its name; set "format" (jsonl, csv, npy, npz, idx, images)`,
+  );
 }
 
-const maybeGunzip = (bytes: Uint8Array): Uint8Array => (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes);
+const maybeGunzip = (bytes: Uint8Array): Uint8Array =>
+  bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
 
 function jsonlFields(text: string, file: string, pointer: string): { count: number; fields: Field[] } {
   const lines = text.split(/\r?\n/);
@@ -133,7 +153,8 @@ function jsonlFields(text: string, file: string, pointer: string): { count: numb
     } catch (error) {
       throw new Error(`line ${i + 1} is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`line ${i + 1} is not a JSON object`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new Error(`line ${i + 1} is not a JSON object`);
     records.push(value);
     lineOf.push(i + 1);
   });
@@ -190,7 +211,11 @@ function resize(src: Float32Array, h: number, w: number, c: number, oh: number, 
 }
 
 /** Decodes and preprocesses one image into a CHW or HWC float tensor. */
-export function preprocessImage(bytes: Uint8Array, file: string, options: ImageOptions): { data: Float32Array; shape: number[] } {
+export function preprocessImage(
+  bytes: Uint8Array,
+  file: string,
+  options: ImageOptions,
+): { data: Float32Array; shape: number[] } {
   let rgba: Uint8Array;
   let width: number;
   let height: number;
@@ -234,13 +259,22 @@ export function preprocessImage(bytes: Uint8Array, file: string, options: ImageO
  * are decoded when a sample is used (the spec's checks use every selected one before inference), and kept
  * while they fit in `cacheBytes`; the first is decoded here for the shape.
  */
-async function imageFields(folder: string, file: string, options: ImageOptions, pointer: string, cacheBytes: number): Promise<{ count: number; fields: Field[] }> {
+async function imageFields(
+  folder: string,
+  file: string,
+  options: ImageOptions,
+  pointer: string,
+  cacheBytes: number,
+): Promise<{ count: number; fields: Field[] }> {
   const { items, classes } = await listImages(folder);
   const decode = (i: number): { data: Float32Array; shape: number[] } => {
     try {
       return preprocessImage(readFileSync(path.join(folder, items[i].file)), items[i].file, options);
     } catch (error) {
-      throw new DataProblem(`${pointer}/path`, `Data folder '${file}': image ${items[i].file}: ${error instanceof Error ? error.message : String(error)}.`);
+      throw new DataProblem(
+        `${pointer}/path`,
+        `Data folder '${file}': image ${items[i].file}: ${error instanceof Error ? error.message : String(error)}.`,
+      );
     }
   };
   const first = decode(0);
@@ -252,7 +286,10 @@ async function imageFields(folder: string, file: string, options: ImageOptions, 
     if (known) return known;
     const decoded = decode(i);
     if (decoded.shape.join() !== shape.join()) {
-      throw new DataProblem(`${pointer}/path`, `Data folder '${file}': image ${items[i].file} is ${decoded.shape.join('x')} after preprocessing, the first was ${shape.join('x')}; set image.size to resize them all.`);
+      throw new DataProblem(
+        `${pointer}/path`,
+        `Data folder '${file}': image ${items[i].file} is ${decoded.shape.join('x')} after preprocessing, the first was ${shape.join('x')}; set image.size to resize them all.`,
+      );
     }
     if (keptBytes + decoded.data.byteLength <= cacheBytes) {
       kept.set(i, decoded.data);
@@ -261,27 +298,63 @@ async function imageFields(folder: string, file: string, options: ImageOptions, 
     return decoded.data;
   };
   const where = (i: number): string => `sample ${i} (${items[i].file} in ${file})`;
-  const fields: Field[] = [{ name: 'image', file, shape, scalar: (i) => (size(shape) === 1 ? image(i)[0] : undefined), values: image, where }];
-  fields.push(listField('file', file, items.map((it) => it.file), where, pointer));
+  const fields: Field[] = [
+    { name: 'image', file, shape, scalar: (i) => (size(shape) === 1 ? image(i)[0] : undefined), values: image, where },
+  ];
+  fields.push(
+    listField(
+      'file',
+      file,
+      items.map((it) => it.file),
+      where,
+      pointer,
+    ),
+  );
   if (classes.length > 0) {
-    fields.push(listField('label', file, items.map((it) => it.label!), where, pointer));
-    fields.push(listField('class', file, items.map((it) => it.cls!), where, pointer));
+    fields.push(
+      listField(
+        'label',
+        file,
+        items.map((it) => it.label!),
+        where,
+        pointer,
+      ),
+    );
+    fields.push(
+      listField(
+        'class',
+        file,
+        items.map((it) => it.cls!),
+        where,
+        pointer,
+      ),
+    );
   }
   return { count: items.length, fields };
 }
 
 /** The images of a folder, sorted: its own, or those of its subfolders (one per class, label = index). */
-async function listImages(folder: string): Promise<{ items: { file: string; label?: number; cls?: string }[]; classes: string[] }> {
+async function listImages(
+  folder: string,
+): Promise<{ items: { file: string; label?: number; cls?: string }[]; classes: string[] }> {
   const isImage = (n: string): boolean => /\.(png|jpe?g)$/i.test(n);
   const entries = await fs.readdir(folder, { withFileTypes: true });
-  const classes = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const classes = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const items: { file: string; label?: number; cls?: string }[] = [];
   if (classes.length > 0) {
     for (const [label, cls] of classes.entries()) {
-      for (const name of (await fs.readdir(path.join(folder, cls))).filter(isImage).sort()) items.push({ file: path.join(cls, name), label, cls });
+      for (const name of (await fs.readdir(path.join(folder, cls))).filter(isImage).sort())
+        items.push({ file: path.join(cls, name), label, cls });
     }
   } else {
-    for (const name of entries.filter((e) => e.isFile() && isImage(e.name)).map((e) => e.name).sort()) items.push({ file: name });
+    for (const name of entries
+      .filter((e) => e.isFile() && isImage(e.name))
+      .map((e) => e.name)
+      .sort())
+      items.push({ file: name });
   }
   if (items.length === 0) throw new Error('it holds no PNG or JPEG images');
   return { items, classes };
@@ -309,7 +382,14 @@ function readAt(file: string, position: number, length: number): Uint8Array {
  * at it (about `cacheBytes` / 16, at least one row), so that samples used in order, as the evaluation uses
  * them, are read once.
  */
-async function lazyNpyField(file: string, name: string, shown: string, pointer: string, fileBytes: number, cacheBytes: number): Promise<{ count: number; field: Field; sha256: string } | undefined> {
+async function lazyNpyField(
+  file: string,
+  name: string,
+  shown: string,
+  pointer: string,
+  fileBytes: number,
+  cacheBytes: number,
+): Promise<{ count: number; field: Field; sha256: string } | undefined> {
   const start = readAt(file, 0, Math.min(12, fileBytes));
   if (start[0] === 0x1f && start[1] === 0x8b) return undefined;
   const header = parseNpyHeader(readAt(file, 0, Math.min(npyHeaderBytes(start), fileBytes)));
@@ -327,7 +407,10 @@ async function lazyNpyField(file: string, name: string, shown: string, pointer: 
       try {
         bytes = readAt(file, header.offset + i * rowBytes, rows * rowBytes);
       } catch (error) {
-        throw new DataProblem(`${pointer}/path`, `Data file '${shown}': reading sample ${i}: ${error instanceof Error ? error.message : String(error)}.`);
+        throw new DataProblem(
+          `${pointer}/path`,
+          `Data file '${shown}': reading sample ${i}: ${error instanceof Error ? error.message : String(error)}.`,
+        );
       }
       block = { first: i, rows, data: header.view(bytes.buffer as ArrayBuffer, 0, rows * n) };
     }
@@ -335,11 +418,20 @@ async function lazyNpyField(file: string, name: string, shown: string, pointer: 
   };
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return { count, field: arrayField(name, shown, { shape: header.shape, data: block.data }, row), sha256: hash.digest('hex') };
+  return {
+    count,
+    field: arrayField(name, shown, { shape: header.shape, data: block.data }, row),
+    sha256: hash.digest('hex'),
+  };
 }
 
 /** Reads one source into fields. `specDir` resolves its path; `pointer` is its place in the spec. */
-async function readSource(source: DataSource, specDir: string, pointer: string, cacheBytes: number): Promise<{ count: number; fields: Field[]; file: string; sha256: string }> {
+async function readSource(
+  source: DataSource,
+  specDir: string,
+  pointer: string,
+  cacheBytes: number,
+): Promise<{ count: number; fields: Field[]; file: string; sha256: string }> {
   const file = path.resolve(specDir, source.path);
   const shown = source.path;
   try {
@@ -352,18 +444,24 @@ async function readSource(source: DataSource, specDir: string, pointer: string, 
     if ((format === 'npy' || format === 'idx') && !source.as) {
       throw new DataProblem(`${pointer}`, `'${shown}' holds one array: name its field with "as" (e.g. "as": "image").`);
     }
-    if (format === 'images') return { ...(await imageFields(file, shown, source.image ?? {}, pointer, cacheBytes)), file, sha256: 'folder' };
+    if (format === 'images')
+      return { ...(await imageFields(file, shown, source.image ?? {}, pointer, cacheBytes)), file, sha256: 'folder' };
     if (format === 'npy') {
       const { size: fileBytes } = await fs.stat(file);
-      const lazy = fileBytes > cacheBytes ? await lazyNpyField(file, source.as!, shown, pointer, fileBytes, cacheBytes) : undefined;
+      const lazy =
+        fileBytes > cacheBytes
+          ? await lazyNpyField(file, source.as!, shown, pointer, fileBytes, cacheBytes)
+          : undefined;
       if (lazy) return { count: lazy.count, fields: [lazy.field], file, sha256: lazy.sha256 };
     }
     // Each file is read once: parsed, and hashed for the results.
     const raw = await fs.readFile(file);
     const sha256 = createHash('sha256').update(raw).digest('hex');
     switch (format) {
-      case 'jsonl': return { ...jsonlFields(maybeGunzip(raw).toString(), shown, pointer), file, sha256 };
-      case 'csv': return { ...csvFields(maybeGunzip(raw).toString(), shown, pointer), file, sha256 };
+      case 'jsonl':
+        return { ...jsonlFields(maybeGunzip(raw).toString(), shown, pointer), file, sha256 };
+      case 'csv':
+        return { ...csvFields(maybeGunzip(raw).toString(), shown, pointer), file, sha256 };
       case 'npy':
       case 'idx': {
         const bytes = maybeGunzip(raw);
@@ -373,17 +471,22 @@ async function readSource(source: DataSource, specDir: string, pointer: string, 
       }
       case 'npz': {
         const members = unzipSync(raw);
-        const arrays = Object.entries(members).filter(([n]) => n.endsWith('.npy')).map(([n, bytes]) => {
-          try {
-            return { name: n.replace(/\.npy$/, ''), array: parseNpy(bytes) };
-          } catch (error) {
-            throw new Error(`member ${n}: ${error instanceof Error ? error.message : String(error)}`);
-          }
-        });
+        const arrays = Object.entries(members)
+          .filter(([n]) => n.endsWith('.npy'))
+          .map(([n, bytes]) => {
+            try {
+              return { name: n.replace(/\.npy$/, ''), array: parseNpy(bytes) };
+            } catch (error) {
+              throw new Error(`member ${n}: ${error instanceof Error ? error.message : String(error)}`);
+            }
+          });
         if (arrays.length === 0) throw new Error('it holds no .npy arrays');
         const first = arrays[0].array.shape[0];
         for (const { name, array } of arrays) {
-          if (array.shape[0] !== first) throw new Error(`its arrays differ in length: '${arrays[0].name}' has ${first} samples, '${name}' has ${array.shape[0]}`);
+          if (array.shape[0] !== first)
+            throw new Error(
+              `its arrays differ in length: '${arrays[0].name}' has ${first} samples, '${name}' has ${array.shape[0]}`,
+            );
         }
         const fields = arrays.map(({ name, array }) => arrayField(name, shown, array));
         return { count: first, fields, file, sha256 };
@@ -391,12 +494,20 @@ async function readSource(source: DataSource, specDir: string, pointer: string, 
     }
   } catch (error) {
     if (error instanceof DataProblem) throw error;
-    throw new DataProblem(`${pointer}/path`, `Data file '${shown}': ${error instanceof Error ? error.message : String(error)}.`);
+    throw new DataProblem(
+      `${pointer}/path`,
+      `Data file '${shown}': ${error instanceof Error ? error.message : String(error)}.`,
+    );
   }
 }
 
 /** Reads every source and joins them row by row. */
-export async function readDataset(sources: readonly DataSource[], specDir: string, single: boolean, options: ReadOptions = {}): Promise<Dataset> {
+export async function readDataset(
+  sources: readonly DataSource[],
+  specDir: string,
+  single: boolean,
+  options: ReadOptions = {},
+): Promise<Dataset> {
   const fields = new Map<string, Field>();
   const files: Dataset['files'] = [];
   let count = -1;
@@ -406,12 +517,19 @@ export async function readDataset(sources: readonly DataSource[], specDir: strin
     const read = await readSource(source, specDir, pointer, options.cacheBytes ?? CACHE_BYTES);
     files.push({ file: read.file, sha256: read.sha256 });
     if (count >= 0 && read.count !== count) {
-      throw new DataProblem(pointer, `'${source.path}' has ${read.count} samples but '${first}' has ${count}: joined sources need the same number of rows.`);
+      throw new DataProblem(
+        pointer,
+        `'${source.path}' has ${read.count} samples but '${first}' has ${count}: joined sources need the same number of rows.`,
+      );
     }
     count = read.count;
     first ||= source.path;
     for (const f of read.fields) {
-      if (fields.has(f.name)) throw new DataProblem(pointer, `Field '${f.name}' comes from both '${fields.get(f.name)!.file}' and '${f.file}'.`);
+      if (fields.has(f.name))
+        throw new DataProblem(
+          pointer,
+          `Field '${f.name}' comes from both '${fields.get(f.name)!.file}' and '${f.file}'.`,
+        );
       fields.set(f.name, f);
     }
   }

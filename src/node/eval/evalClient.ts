@@ -46,7 +46,11 @@ export function evaluateInChild(entry: string, specPath: string, options: ChildR
       reject(signal.reason);
       return;
     }
-    const child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: execArgv ?? [] });
+    const child = fork(entry, [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      execArgv: execArgv ?? [],
+    });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-2000);
@@ -68,13 +72,25 @@ export function evaluateInChild(entry: string, specPath: string, options: ChildR
       else if (reply.type === 'result') finish(() => resolve(reply.results));
       else {
         const e = reply.error;
-        finish(() => reject(e.name === 'SpecError' && e.file && e.problems ? new SpecError(e.file, e.problems) : Object.assign(new Error(e.message), { name: e.name })));
+        finish(() =>
+          reject(
+            e.name === 'SpecError' && e.file && e.problems
+              ? new SpecError(e.file, e.problems)
+              : Object.assign(new Error(e.message), { name: e.name }),
+          ),
+        );
       }
     });
     child.on('error', (error) => finish(() => reject(error)));
-    child.on('exit', (code, sig) => finish(() => reject(new EvalProcessError(
-      `The inference process stopped unexpectedly (${sig ? `signal ${sig}` : `exit code ${code}`}) before finishing the evaluation.${stderr.trim() ? ` Its last output: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`,
-    ))));
+    child.on('exit', (code, sig) =>
+      finish(() =>
+        reject(
+          new EvalProcessError(
+            `The inference process stopped unexpectedly (${sig ? `signal ${sig}` : `exit code ${code}`}) before finishing the evaluation.${stderr.trim() ? ` Its last output: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`,
+          ),
+        ),
+      ),
+    );
     child.send({ specPath, ...request } satisfies EvalChildRequest);
   });
 }

@@ -5,54 +5,113 @@ import { describeViolation } from '../../core/eval/verdict';
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '))
+    .join('\n');
 }
 
 /** A readable summary: per slice and variant, the sweep, the sensitivity ranking, flags and budget. */
 export function evalSummary(r: EvalResults, resultsFile?: string): string {
   const out: string[] = [];
-  out.push(`QuantLens slice evaluation: ${r.model.file} (${r.task}), ${r.data.evaluated} of ${r.data.samples} samples, ${r.slices.length} slices`);
+  out.push(
+    `QuantLens slice evaluation: ${r.model.file} (${r.task}), ${r.data.evaluated} of ${r.data.samples} samples, ${r.slices.length} slices`,
+  );
   out.push('');
   const variants = r.variants;
-  out.push(table([
-    ['slice', 'n', ...variants.map((v) => v.label)],
-    ...r.slices.map((s) => [s.name, String(s.n), ...variants.map((v) => (v.kind === 'reference' ? mainValue(v.metrics[s.name]) : `${mainValue(v.metrics[s.name])} (${changeText(v.metrics[s.name])})`))]),
-  ]));
+  out.push(
+    table([
+      ['slice', 'n', ...variants.map((v) => v.label)],
+      ...r.slices.map((s) => [
+        s.name,
+        String(s.n),
+        ...variants.map((v) =>
+          v.kind === 'reference'
+            ? mainValue(v.metrics[s.name])
+            : `${mainValue(v.metrics[s.name])} (${changeText(v.metrics[s.name])})`,
+        ),
+      ]),
+    ]),
+  );
   out.push('');
-  out.push(table([
-    ['variant (all)', 'agreement', 'KL', 'output SQNR', 'ECE', 'var ratio', 'weights'],
-    ...variants.map((v) => {
-      const m = v.metrics.all;
-      return [v.label, m.agreement !== undefined ? `${(m.agreement * 100).toFixed(2)}%` : '', m.kl !== undefined ? m.kl.toPrecision(3) : '', `${m.outputSqnrDb.toFixed(1)} dB`, m.ece !== undefined ? `${(m.ece * 100).toFixed(2)}%` : '', m.varianceRatio.toFixed(3), `${(v.weightBytes / 1024).toFixed(1)} KiB`];
-    }),
-  ]));
+  out.push(
+    table([
+      ['variant (all)', 'agreement', 'KL', 'output SQNR', 'ECE', 'var ratio', 'weights'],
+      ...variants.map((v) => {
+        const m = v.metrics.all;
+        return [
+          v.label,
+          m.agreement !== undefined ? `${(m.agreement * 100).toFixed(2)}%` : '',
+          m.kl !== undefined ? m.kl.toPrecision(3) : '',
+          `${m.outputSqnrDb.toFixed(1)} dB`,
+          m.ece !== undefined ? `${(m.ece * 100).toFixed(2)}%` : '',
+          m.varianceRatio.toFixed(3),
+          `${(v.weightBytes / 1024).toFixed(1)} KiB`,
+        ];
+      }),
+    ]),
+  );
   if (r.sweep) {
     out.push('');
     out.push(`Bit-width sweep (${r.sweep.granularity}${r.sweep.asymmetric ? ', asymmetric' : ''}):`);
-    out.push(table([
-      ['slice', ...r.sweep.schemes],
-      ...r.slices.map((s) => [s.name, ...r.sweep!.metrics.map((m) => mainValue(m[s.name]))]),
-    ]));
+    out.push(
+      table([
+        ['slice', ...r.sweep.schemes],
+        ...r.slices.map((s) => [s.name, ...r.sweep!.metrics.map((m) => mainValue(m[s.name]))]),
+      ]),
+    );
   }
   if (r.sensitivity) {
     out.push('');
-    out.push(`Layer sensitivity, one at a time (worst slice of at least ${r.thresholds.minSliceSize} samples)${r.sensitivity.leaveOneOutScheme ? `; leave-one-out under ${r.sensitivity.leaveOneOutScheme}` : ''}:`);
+    out.push(
+      `Layer sensitivity, one at a time (worst slice of at least ${r.thresholds.minSliceSize} samples)${r.sensitivity.leaveOneOutScheme ? `; leave-one-out under ${r.sensitivity.leaveOneOutScheme}` : ''}:`,
+    );
     const effect = (e: Parameters<typeof effectText>[1]): string => effectText(r.task, e);
-    out.push(table([
-      ['rank', 'layer', ...r.sensitivity.schemes.map((s) => `${s} (worst slice)`), ...(r.sensitivity.leaveOneOutScheme ? ['leave-one-out'] : [])],
-      ...[...r.sensitivity.layers].sort((a, b) => a.rank - b.rank).map((l) => [
-        String(l.rank), l.layer,
-        ...r.sensitivity!.schemes.map((s) => `${effect(l.oneAtATime[s].worst.effect)} ${l.oneAtATime[s].worst.slice}`),
-        ...(l.leaveOneOut ? [`${effect(l.leaveOneOut.worst.effect)} ${l.leaveOneOut.worst.slice}`] : []),
+    out.push(
+      table([
+        [
+          'rank',
+          'layer',
+          ...r.sensitivity.schemes.map((s) => `${s} (worst slice)`),
+          ...(r.sensitivity.leaveOneOutScheme ? ['leave-one-out'] : []),
+        ],
+        ...[...r.sensitivity.layers]
+          .sort((a, b) => a.rank - b.rank)
+          .map((l) => [
+            String(l.rank),
+            l.layer,
+            ...r.sensitivity!.schemes.map(
+              (s) => `${effect(l.oneAtATime[s].worst.effect)} ${l.oneAtATime[s].worst.slice}`,
+            ),
+            ...(l.leaveOneOut ? [`${effect(l.leaveOneOut.worst.effect)} ${l.leaveOneOut.worst.slice}`] : []),
+          ]),
       ]),
-    ]));
+    );
   }
   out.push('');
-  out.push(r.flags.length === 0 ? 'No layer flagged as sensitive.' : `Sensitive layers (${r.flags.length}):\n${r.flags.map((f) => `  ${f.message}`).join('\n')}`);
+  out.push(
+    r.flags.length === 0
+      ? 'No layer flagged as sensitive.'
+      : `Sensitive layers (${r.flags.length}):\n${r.flags.map((f) => `  ${f.message}`).join('\n')}`,
+  );
   const violated = r.variants.filter((v) => v.violations.length > 0);
-  out.push(violated.length === 0 ? 'Budget: met by every variant.' : `Budget violated:\n${violated.map((v) => `  ${v.label}: ${v.violations.slice(0, 5).map((x) => `${describeViolation(x)} on ${x.slice} (limit ${x.limit})`).join('; ')}${v.violations.length > 5 ? `; and ${v.violations.length - 5} more` : ''}`).join('\n')}`);
-  if (r.skippedWeights.length > 0) out.push(`Left unquantized: ${r.skippedWeights.map((s) => `${s.name} (${s.reason})`).join('; ')}`);
-  out.push(`Time: ${(r.timings.totalMs / 1000).toFixed(2)} s (${r.timings.runs} inference runs, ${(r.timings.inferenceMs / 1000).toFixed(2)} s in onnxruntime)`);
+  out.push(
+    violated.length === 0
+      ? 'Budget: met by every variant.'
+      : `Budget violated:\n${violated
+          .map(
+            (v) =>
+              `  ${v.label}: ${v.violations
+                .slice(0, 5)
+                .map((x) => `${describeViolation(x)} on ${x.slice} (limit ${x.limit})`)
+                .join('; ')}${v.violations.length > 5 ? `; and ${v.violations.length - 5} more` : ''}`,
+          )
+          .join('\n')}`,
+  );
+  if (r.skippedWeights.length > 0)
+    out.push(`Left unquantized: ${r.skippedWeights.map((s) => `${s.name} (${s.reason})`).join('; ')}`);
+  out.push(
+    `Time: ${(r.timings.totalMs / 1000).toFixed(2)} s (${r.timings.runs} inference runs, ${(r.timings.inferenceMs / 1000).toFixed(2)} s in onnxruntime)`,
+  );
   if (resultsFile) out.push(`Results: ${resultsFile}`);
   return `${out.join('\n')}\n`;
 }

@@ -58,18 +58,30 @@ export async function prepareEvalModel(modelPath: string, signal?: AbortSignal):
   for (const w of plan) {
     if (!w.quantizable) continue;
     const ref = refs.get(w.name)!;
-    const why = ref.graph !== 'main' ? `it is inside a subgraph (${ref.graph})`
-      : ref.origin !== 'initializer' ? `it is stored in a ${ref.origin} node, not an initializer`
-      : ref.dtype !== FLOAT32 || w.stored ? `it is stored as ${w.dtype}${w.stored ? ' (already quantized)' : ''}; variants quantize float32 weights`
-      : !initializers.has(w.name) ? 'its initializer was not found' : undefined;
+    const why =
+      ref.graph !== 'main'
+        ? `it is inside a subgraph (${ref.graph})`
+        : ref.origin !== 'initializer'
+          ? `it is stored in a ${ref.origin} node, not an initializer`
+          : ref.dtype !== FLOAT32 || w.stored
+            ? `it is stored as ${w.dtype}${w.stored ? ' (already quantized)' : ''}; variants quantize float32 weights`
+            : !initializers.has(w.name)
+              ? 'its initializer was not found'
+              : undefined;
     if (why) {
       skipped.push({ name: w.name, reason: why });
       continue;
     }
-    const values = await readWeightValues({ path: modelPath, ...loaded }, ref) as Float32Array;
+    const values = (await readWeightValues({ path: modelPath, ...loaded }, ref)) as Float32Array;
     weights.push({
-      name: w.name, layer: w.layers[0]?.node ?? w.name, layers: w.layers.map((l) => l.node), op: w.layers[0]?.op ?? '',
-      dims: w.shape, values, layout: w.layout, transpose: w.transpose,
+      name: w.name,
+      layer: w.layers[0]?.node ?? w.name,
+      layers: w.layers.map((l) => l.node),
+      op: w.layers[0]?.op ?? '',
+      dims: w.shape,
+      values,
+      layout: w.layout,
+      transpose: w.transpose,
     });
   }
   const fed = new Set(weights.map((w) => w.name));
@@ -80,10 +92,12 @@ export async function prepareEvalModel(modelPath: string, signal?: AbortSignal):
     initializer: (graph.initializer ?? []).filter((t) => !fed.has(t.name ?? '')),
     input: [
       ...(graph.input ?? []),
-      ...weights.filter((w) => !declared.has(w.name)).map((w) => ({
-        name: w.name,
-        type: { tensorType: { elemType: FLOAT32, shape: { dim: w.dims.map((d) => ({ dimValue: d })) } } },
-      })),
+      ...weights
+        .filter((w) => !declared.has(w.name))
+        .map((w) => ({
+          name: w.name,
+          type: { tensorType: { elemType: FLOAT32, shape: { dim: w.dims.map((d) => ({ dimValue: d })) } } },
+        })),
     ],
   });
   return {
@@ -113,7 +127,10 @@ export class WeightVariants {
       // tensor on weights without one, as in the analysis.
       const parsed = parseScheme(scheme);
       values = weight.transpose
-        ? untransposeChannels(reconstruct(transposeChannels(weight.values, weight.transpose), weight.layout, parsed), weight.transpose)
+        ? untransposeChannels(
+            reconstruct(transposeChannels(weight.values, weight.transpose), weight.layout, parsed),
+            weight.transpose,
+          )
         : reconstruct(weight.values, weight.layout, parsed);
       this.cache.set(key, values);
     }
@@ -122,6 +139,8 @@ export class WeightVariants {
 
   /** Stored bytes of a weight under a scheme (fp32: 4 per value). */
   bytes(weight: EvalWeight, scheme: string): number {
-    return scheme === KEEP_FLOAT ? 4 * weight.values.length : schemeBytes(parseScheme(scheme), weight.values.length, weight.layout);
+    return scheme === KEEP_FLOAT
+      ? 4 * weight.values.length
+      : schemeBytes(parseScheme(scheme), weight.values.length, weight.layout);
   }
 }

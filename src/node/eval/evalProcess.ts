@@ -24,16 +24,23 @@ process.once('message', (request: EvalChildRequest) => {
         send({ type: 'progress', progress: p });
       }
     },
-  }).then(
-    (results) => send({ type: 'result', results }),
-    (error: unknown) => send({
-      type: 'error',
-      error: error instanceof SpecError
-        ? { name: 'SpecError', message: error.message, file: error.file, problems: error.problems }
-        : { name: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) },
-    }),
-  ).finally(() => {
-    // Let the last message flush, then leave (onnxruntime's threads must not keep the process alive).
-    setTimeout(() => process.exit(0), 50);
-  });
+  })
+    .then(
+      (results) => send({ type: 'result', results }),
+      (error: unknown) =>
+        send({
+          type: 'error',
+          error:
+            error instanceof SpecError
+              ? { name: 'SpecError', message: error.message, file: error.file, problems: error.problems }
+              : {
+                  name: error instanceof Error ? error.name : 'Error',
+                  message: error instanceof Error ? error.message : String(error),
+                },
+        }),
+    )
+    .finally(() => {
+      // Let the last message flush, then leave (onnxruntime's threads must not keep the process alive).
+      setTimeout(() => process.exit(0), 50);
+    });
 });

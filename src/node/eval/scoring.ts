@@ -7,7 +7,14 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { LogitScorer } from '../../core/eval/logitScorer';
-import { scoreSample, SliceAccumulator, type SampleScore, type ScoreOptions, type SliceMetrics, type TaskKind } from '../../core/eval/metrics';
+import {
+  scoreSample,
+  SliceAccumulator,
+  type SampleScore,
+  type ScoreOptions,
+  type SliceMetrics,
+  type TaskKind,
+} from '../../core/eval/metrics';
 import { startWorker, workerScript } from '../workers';
 
 /** What scoring needs to know of an evaluation, once. */
@@ -45,12 +52,21 @@ export class Scoring {
   private readonly accumulators: SliceAccumulator[][];
   private readonly scorer = new LogitScorer();
   private scratch: { p: Float64Array<ArrayBuffer>; q: Float64Array<ArrayBuffer> };
-  private batch?: { info: BatchInfo; ref: Float32Array; options: ScoreOptions; positions: number; perSample: number; fast: boolean };
+  private batch?: {
+    info: BatchInfo;
+    ref: Float32Array;
+    options: ScoreOptions;
+    positions: number;
+    perSample: number;
+    fast: boolean;
+  };
   private busyMs = 0;
 
   constructor(private readonly setup: ScoringSetup) {
     this.reference = Array.from({ length: setup.slices }, () => new SliceAccumulator(setup.task));
-    this.accumulators = Array.from({ length: setup.configs }, () => Array.from({ length: setup.slices }, () => new SliceAccumulator(setup.task)));
+    this.accumulators = Array.from({ length: setup.configs }, () =>
+      Array.from({ length: setup.slices }, () => new SliceAccumulator(setup.task)),
+    );
     this.scratch = { p: new Float64Array(setup.width ?? 1), q: new Float64Array(setup.width ?? 1) };
   }
 
@@ -60,8 +76,13 @@ export class Scoring {
     const { task, width, probabilities } = this.setup;
     const perSample = ref.length / info.rows;
     const positions = task === 'language-model' || task === 'outputs' ? perSample / (width ?? perSample) : 1;
-    const options: ScoreOptions = { task, width: task === 'regression' ? perSample : width ?? perSample, probabilities };
-    if (this.scratch.p.length < options.width) this.scratch = { p: new Float64Array(options.width), q: new Float64Array(options.width) };
+    const options: ScoreOptions = {
+      task,
+      width: task === 'regression' ? perSample : (width ?? perSample),
+      probabilities,
+    };
+    if (this.scratch.p.length < options.width)
+      this.scratch = { p: new Float64Array(options.width), q: new Float64Array(options.width) };
     const fast = LogitScorer.handles(options);
     if (fast) this.scorer.setReference(ref, info.count, positions, options, info.labels);
     this.batch = { info, ref, options, positions, perSample, fast };
@@ -101,7 +122,8 @@ export class Scoring {
       this.scorer.scoreBatch(out, each);
     } else {
       // Regression and probabilities: the reference implementation.
-      for (let r = 0; r < info.count; r++) each(r, scoreSample(out, ref, r * perSample, positions, options, info.labels[r], this.scratch));
+      for (let r = 0; r < info.count; r++)
+        each(r, scoreSample(out, ref, r * perSample, positions, options, info.labels[r], this.scratch));
     }
     this.busyMs += performance.now() - t;
   }
@@ -200,11 +222,19 @@ export class ScoringWorker {
     if (!this.ring || this.ring.slotValues < data.length) {
       const slots = Math.max(2, Math.min(SLOTS, Math.floor(RING_BYTES / (4 * data.length))));
       const sab = new SharedArrayBuffer(4 * data.length * slots);
-      this.ring = { sab, id: ++this.rings, view: new Float32Array(sab), slotValues: data.length, free: Array.from({ length: slots }, (_, i) => slots - 1 - i) };
+      this.ring = {
+        sab,
+        id: ++this.rings,
+        view: new Float32Array(sab),
+        slotValues: data.length,
+        free: Array.from({ length: slots }, (_, i) => slots - 1 - i),
+      };
     }
     const ring = this.ring;
     while (ring.free.length === 0) {
-      await new Promise<void>((resolve) => { this.waiting = resolve; });
+      await new Promise<void>((resolve) => {
+        this.waiting = resolve;
+      });
       this.throwIfFailed();
     }
     const slot = ring.free.pop()!;
