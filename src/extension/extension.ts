@@ -43,10 +43,6 @@ export function activate(context: vscode.ExtensionContext): QuantLensApi | Quant
   const analysisWorker = vscode.Uri.joinPath(context.extensionUri, 'dist', 'analysisWorker.js').fsPath;
   const analysis = new AnalysisService(overviewWorker, analysisWorker, log);
   const store = new EvaluationStore(log);
-  const sensitivityOf = (stored: StoredResults): { rows: Map<string, RowSensitivity>; source: string } => ({
-    rows: rowSensitivity(stored.results),
-    source: `${stored.file.toString()}@${stored.results.createdAt}`,
-  });
   const inspectors = InspectorEditorProvider.register(
     context,
     {
@@ -99,17 +95,30 @@ export function activate(context: vscode.ExtensionContext): QuantLensApi | Quant
   log.info(
     `QuantLens ${String(context.extension.packageJSON.version)} activated in ${(performance.now() - started).toFixed(1)} ms`,
   );
-  const api: QuantLensApi = {
+  const api = shippedApi(analysis, inspectors.provider, runner, store);
+  return __QUANTLENS_TEST_HOOKS__ && reports ? withTestApi(api, reports, inspectors.provider, resultsViews) : api;
+}
+
+function sensitivityOf(stored: StoredResults): { rows: Map<string, RowSensitivity>; source: string } {
+  return { rows: rowSensitivity(stored.results), source: `${stored.file.toString()}@${stored.results.createdAt}` };
+}
+
+function shippedApi(
+  analysis: AnalysisService,
+  inspectors: InspectorEditorProvider,
+  runner: EvaluationRunner,
+  store: EvaluationStore,
+): QuantLensApi {
+  return {
     inspect: (uri, schemes, onProgress, signal) =>
       analysis.inspect(uri, schemes ?? configuredSchemes(), {
         signal,
         onProgress: (p) => onProgress?.(p.done, p.total),
       }),
-    inspectorStatus: (uri) => inspectors.provider.document(uri)?.session.getStatus(),
+    inspectorStatus: (uri) => inspectors.document(uri)?.session.getStatus(),
     evaluate: async (spec, options) => (await runner.run(spec, options?.crashForTest))?.results,
     results: (model) => store.get(model)?.results,
   };
-  return __QUANTLENS_TEST_HOOKS__ && reports ? withTestApi(api, reports, inspectors.provider, resultsViews) : api;
 }
 
 /** Nothing to do: everything is released through context.subscriptions. */
