@@ -15,7 +15,9 @@ cpSync('node_modules/uplot/dist/uPlot.min.css', 'dist/webview/uPlot.min.css');
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const common = {
   bundle: true,
-  define: { QUANTLENS_VERSION: JSON.stringify(version) },
+  // Test hooks (the webviews' render reports and probes, the test-only API members) only in the development
+  // build that the tests use; the production build (npm run package) drops them as dead code.
+  define: { QUANTLENS_VERSION: JSON.stringify(version), __QUANTLENS_TEST_HOOKS__: String(!production) },
   // jsonc-parser's UMD "main" requires files esbuild cannot see; its ESM "module" entry bundles cleanly.
   mainFields: ['module', 'main'],
   sourcemap: production ? false : 'linked',
@@ -55,7 +57,7 @@ const builds = [
     platform: 'browser',
     target: 'chrome120',
     format: 'iife',
-    entryPoints: { main: 'webview/main.ts', results: 'webview/results.ts' },
+    entryPoints: { inspector: 'webview/inspector/inspectorMain.ts', results: 'webview/results/resultsMain.ts' },
     outdir: 'dist/webview',
   },
 ];

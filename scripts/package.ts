@@ -18,6 +18,32 @@ const ORT_BINARIES: Record<string, string> = {
   'win32-arm64': 'win32/arm64',
 };
 
+/** Strings only the test hooks contain (see src/testHooks.ts): none may be in a production bundle. */
+export const TEST_HOOK_MARKERS = [
+  'probe/scroll',
+  'probeScroll',
+  'lastRender',
+  'waitForRender',
+  'RenderReports',
+  'rendered',
+  'getImageData',
+  'rowTimes',
+];
+
+/** The test hook markers found in the bundles under dist/ (extension and webviews), as `file: marker`. */
+export function testHooksIn(dist = path.join(ROOT, 'dist')): string[] {
+  const bundles = [
+    ...readdirSync(dist).filter((f) => f.endsWith('.js')),
+    ...readdirSync(path.join(dist, 'webview'))
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => `webview/${f}`),
+  ];
+  return bundles.flatMap((f) => {
+    const text = readFileSync(path.join(dist, f), 'utf8');
+    return TEST_HOOK_MARKERS.filter((m) => text.includes(m)).map((m) => `dist/${f}: ${m}`);
+  });
+}
+
 function run(command: string, args: string[]): void {
   const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' });
   if (result.status !== 0) {
@@ -34,6 +60,8 @@ export function packageVsix(target = `${process.platform}-${process.arch}`, out?
   const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const vsix = out ?? path.join(ROOT, `quantlens-${version}-${target}.vsix`);
   run(process.execPath, ['scripts/build.mjs', '--production']);
+  const hooks = testHooksIn();
+  if (hooks.length > 0) throw new Error(`The production bundles hold test hooks:\n${hooks.join('\n')}`);
   const ignoreFile = path.join(tmpdir(), `quantlens-vscodeignore-${target}`);
   const targetBinaries = `!node_modules/onnxruntime-node/bin/napi-v6/${binaries}/**`;
   writeFileSync(ignoreFile, `${readFileSync(path.join(ROOT, '.vscodeignore'), 'utf8')}\n${targetBinaries}\n`);

@@ -229,29 +229,6 @@ export interface InspectorSettings {
 /** Name of a request method. */
 export type RequestMethod = keyof Requests;
 
-/** What the webview read back from its own DOM after rendering: used by tests and the log. */
-export interface RenderReport {
-  status: ModelState['status'];
-  /** Text of every element marked `data-field`, by field name. */
-  fields: Record<string, string>;
-  /** Cell texts of every table marked `data-table`, by table name (rows of cells, header excluded). */
-  tables: Record<string, string[][]>;
-  /** Every canvas marked `data-chart`: size in CSS pixels, drawn cells and non-background pixels. */
-  charts?: Record<string, { width: number; height: number; cells?: string; painted: number }>;
-  /** What the inspector currently shows: tab, selected weight and scheme. */
-  view?: { tab: string; weight?: string; scheme?: string };
-  /** The last frame-time probe (scrolling the layer table), if one ran. */
-  probe?: {
-    frames: number;
-    maxMs: number;
-    p95Ms: number;
-    meanMs: number;
-    rows: number;
-    scriptMaxMs: number;
-    scriptP95Ms: number;
-  };
-}
-
 /** Messages from the extension to the webview. */
 export type ToWebview =
   /** A successful reply to request `id`. */
@@ -265,15 +242,11 @@ export type ToWebview =
   /** Show this weight's detail (e.g. from a diagnostic or a command), under a scheme if given. */
   | { type: 'ui/reveal'; tab: ViewState['tab']; weight?: string; scheme?: string }
   /** The settings changed. */
-  | { type: 'settings/changed'; settings: InspectorSettings }
-  /** Measure frame times while scrolling the layer table through `rows` rows (tests, benchmarks). */
-  | { type: 'probe/scroll'; rows: number };
+  | { type: 'settings/changed'; settings: InspectorSettings };
 
 /** Messages from the webview to the extension. */
 export type FromWebview =
   /** A request; answered with a `response` carrying the same id. */
   | { [M in RequestMethod]: { type: 'request'; id: number; method: M; params: Requests[M]['params'] } }[RequestMethod]
-  /** The webview finished rendering a state. */
-  | { type: 'rendered'; report: RenderReport }
   /** A message for the extension's log (e.g. an error inside the webview). */
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };

@@ -40,6 +40,40 @@ export interface HistogramData {
   log: boolean;
 }
 
+/** Draws a scheme's levels (as thin lines, when far enough apart) and its clipping range (dashed) over the histogram. */
+function drawGrid(u: uPlot, grid: QuantGrid, d: HistogramData, t: ReturnType<typeof theme>): void {
+  const ctx = u.ctx;
+  const { left, top, width: w, height: h } = u.bbox;
+  const line = (px: number): void => {
+    ctx.beginPath();
+    ctx.moveTo(px, top);
+    ctx.lineTo(px, top + h);
+    ctx.stroke();
+  };
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(left, top, w, h);
+  ctx.clip();
+  const xmin = u.scales.x.min ?? d.min;
+  const xmax = u.scales.x.max ?? d.max;
+  const visible = grid.levels.filter((v) => v >= xmin && v <= xmax);
+  // Levels as ticks along the top when they are far enough apart to be told apart.
+  if (visible.length > 0 && visible.length <= w / (3 * devicePixelRatio)) {
+    ctx.strokeStyle = t.fg;
+    ctx.globalAlpha = 0.35;
+    ctx.lineWidth = devicePixelRatio;
+    for (const v of visible) line(Math.round(u.valToPos(v, 'x', true)) + 0.5);
+  }
+  ctx.globalAlpha = 1;
+  ctx.strokeStyle = t.warn;
+  ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+  ctx.lineWidth = 1.5 * devicePixelRatio;
+  for (const v of [grid.clipMin, grid.clipMax]) {
+    if (v >= xmin && v <= xmax) line(u.valToPos(v, 'x', true));
+  }
+  ctx.restore();
+}
+
 /** Creates or replaces the histogram chart in `el`. */
 export function histogramChart(el: HTMLElement, d: HistogramData, previous?: uPlot): uPlot {
   previous?.destroy();
@@ -81,48 +115,7 @@ export function histogramChart(el: HTMLElement, d: HistogramData, previous?: uPl
         value: (_u, v) => (v === null ? '—' : formatInt(v)),
       },
     ],
-    hooks: {
-      draw: [
-        (u) => {
-          if (!grid) return;
-          const ctx = u.ctx;
-          const { left, top, width: w, height: h } = u.bbox;
-          ctx.save();
-          ctx.beginPath();
-          ctx.rect(left, top, w, h);
-          ctx.clip();
-          const xmin = u.scales.x.min ?? d.min;
-          const xmax = u.scales.x.max ?? d.max;
-          const visible = grid.levels.filter((v) => v >= xmin && v <= xmax);
-          // Levels as ticks along the top when they are far enough apart to be told apart.
-          if (visible.length > 0 && visible.length <= w / (3 * devicePixelRatio)) {
-            ctx.strokeStyle = t.fg;
-            ctx.globalAlpha = 0.35;
-            ctx.lineWidth = devicePixelRatio;
-            for (const v of visible) {
-              const px = Math.round(u.valToPos(v, 'x', true)) + 0.5;
-              ctx.beginPath();
-              ctx.moveTo(px, top);
-              ctx.lineTo(px, top + h);
-              ctx.stroke();
-            }
-          }
-          ctx.globalAlpha = 1;
-          ctx.strokeStyle = t.warn;
-          ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
-          ctx.lineWidth = 1.5 * devicePixelRatio;
-          for (const v of [grid.clipMin, grid.clipMax]) {
-            if (v < xmin || v > xmax) continue;
-            const px = u.valToPos(v, 'x', true);
-            ctx.beginPath();
-            ctx.moveTo(px, top);
-            ctx.lineTo(px, top + h);
-            ctx.stroke();
-          }
-          ctx.restore();
-        },
-      ],
-    },
+    hooks: { draw: [(u) => grid && drawGrid(u, grid, d, t)] },
   };
   return new uPlot(opts, [Array.from(x), inRange, beyond], el);
 }

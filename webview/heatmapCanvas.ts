@@ -34,6 +34,11 @@ export interface HeatmapSource {
 
 const MARGIN = { left: 64, right: 78, top: 10, bottom: 40 };
 
+/** The plot area in CSS pixels. */
+type Plot = { x: number; y: number; w: number; h: number };
+/** CSS pixels per heatmap cell along each axis. */
+type CellPx = { row: number; col: number };
+
 /** A heatmap drawn into `canvas`, with a tooltip element next to it. */
 export class HeatmapCanvas {
   private view = { row0: 0, rows: 1, col0: 0, cols: 1 };
@@ -87,7 +92,7 @@ export class HeatmapCanvas {
   }
 
   /** Plot area in CSS pixels. */
-  private plot(): { x: number; y: number; w: number; h: number } {
+  private plot(): Plot {
     const w = this.canvas.clientWidth || 600;
     const h = this.canvas.clientHeight || 300;
     const left = this.source.rowNames ? Math.min(260, Math.round(w * 0.3)) : MARGIN.left;
@@ -125,7 +130,7 @@ export class HeatmapCanvas {
   }
 
   private draw(): void {
-    const { canvas, tile, map } = this;
+    const { canvas, tile } = this;
     const dpr = window.devicePixelRatio || 1;
     const cssW = canvas.clientWidth || 600;
     const cssH = canvas.clientHeight || 300;
@@ -139,7 +144,29 @@ export class HeatmapCanvas {
     const fg = style.getPropertyValue('--vscode-foreground').trim() || '#888';
     const font = style.getPropertyValue('--vscode-font-family').trim() || 'sans-serif';
     const p = this.plot();
-    // Cells: one pixel per shown cell in an offscreen image, scaled without smoothing.
+    const px = { row: p.h / this.view.rows, col: p.w / this.view.cols };
+    this.drawCells(ctx, tile, p, px);
+    // Cells may run past the plot: clear the margins, then frame the plot.
+    ctx.clearRect(0, 0, p.x, cssH);
+    ctx.clearRect(p.x + p.w, 0, cssW - p.x - p.w, cssH);
+    ctx.clearRect(0, p.y + p.h, cssW, cssH - p.y - p.h);
+    ctx.strokeStyle = fg;
+    ctx.globalAlpha = 0.4;
+    ctx.strokeRect(p.x - 0.5, p.y - 0.5, p.w + 1, p.h + 1);
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = fg;
+    ctx.font = `11px ${font}`;
+    this.drawRowAxis(ctx, p, px.row);
+    this.drawColAxis(ctx, p, px.col);
+    // Values in cells large enough to hold them (one shown cell per heatmap cell).
+    if (tile.channelStep === 1 && tile.blockStep === 1 && px.row >= 14 && px.col >= 44)
+      this.drawValues(ctx, tile, p, px);
+    this.drawLegend(ctx, p, fg);
+  }
+
+  /** One pixel per shown cell in an offscreen image, scaled into the plot without smoothing. */
+  private drawCells(ctx: CanvasRenderingContext2D, tile: Tile, p: Plot, px: CellPx): void {
+    const { map } = this;
     const image = new ImageData(tile.cols, tile.rows);
     const [lo, hi] = this.source.domain;
     for (let i = 0; i < tile.rows * tile.cols; i++) {
@@ -159,25 +186,18 @@ export class HeatmapCanvas {
     ctx.imageSmoothingEnabled = false;
     // Shown cells cover [channel0, channel0 + rows * step) which may run past the view's end: scale accordingly.
     const v = this.view;
-    const rowPx = p.h / v.rows;
-    const colPx = p.w / v.cols;
     ctx.drawImage(
       off,
-      p.x + (tile.block0 - v.col0) * colPx,
-      p.y + (tile.channel0 - v.row0) * rowPx,
-      tile.cols * tile.blockStep * colPx,
-      tile.rows * tile.channelStep * rowPx,
+      p.x + (tile.block0 - v.col0) * px.col,
+      p.y + (tile.channel0 - v.row0) * px.row,
+      tile.cols * tile.blockStep * px.col,
+      tile.rows * tile.channelStep * px.row,
     );
-    ctx.clearRect(0, 0, p.x, cssH);
-    ctx.clearRect(p.x + p.w, 0, cssW - p.x - p.w, cssH);
-    ctx.clearRect(0, p.y + p.h, cssW, cssH - p.y - p.h);
-    ctx.strokeStyle = fg;
-    ctx.globalAlpha = 0.4;
-    ctx.strokeRect(p.x - 0.5, p.y - 0.5, p.w + 1, p.h + 1);
-    ctx.globalAlpha = 1;
-    // Axes.
-    ctx.fillStyle = fg;
-    ctx.font = `11px ${font}`;
+  }
+
+  /** Row names when they fit (model heatmap), else numbered ticks and the rotated row label. */
+  private drawRowAxis(ctx: CanvasRenderingContext2D, p: Plot, rowPx: number): void {
+    const v = this.view;
     ctx.textAlign = 'right';
     ctx.textBaseline = 'middle';
     const names = this.source.rowNames;
@@ -185,21 +205,30 @@ export class HeatmapCanvas {
       for (let r = Math.floor(v.row0); r < Math.min(this.source.rows, v.row0 + v.rows); r++) {
         ctx.fillText(shorten(names[r], Math.floor((p.x - 8) / 6.2)), p.x - 4, p.y + (r - v.row0 + 0.5) * rowPx);
       }
-    } else {
-      for (const t of ticks(v.row0, v.row0 + v.rows, Math.max(2, Math.floor(p.h / 40)))) {
-        ctx.fillText(String(t), p.x - 4, p.y + (t - v.row0 + 0.5) * rowPx);
-      }
+      return;
     }
+    for (const t of ticks(v.row0, v.row0 + v.rows, Math.max(2, Math.floor(p.h / 40)))) {
+      ctx.fillText(String(t), p.x - 4, p.y + (t - v.row0 + 0.5) * rowPx);
+    }
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'top';
+    ctx.save();
+    ctx.translate(12, p.y + p.h / 2);
+    ctx.rotate(-Math.PI / 2);
+    ctx.fillText(this.source.rowLabel, 0, -6);
+    ctx.restore();
+  }
+
+  /** Column names (model heatmap) or numbered ticks, and the column label. */
+  private drawColAxis(ctx: CanvasRenderingContext2D, p: Plot, colPx: number): void {
+    const v = this.view;
     ctx.textAlign = 'center';
     ctx.textBaseline = 'top';
     const colNames = this.source.colNames;
     if (colNames) {
       for (let c = Math.floor(v.col0); c < Math.min(this.source.cols, v.col0 + v.cols); c++) {
-        ctx.fillText(
-          shorten(colNames[c], Math.max(4, Math.floor(colPx / 6.5))),
-          p.x + (c - v.col0 + 0.5) * colPx,
-          p.y + p.h + 4,
-        );
+        const name = shorten(colNames[c], Math.max(4, Math.floor(colPx / 6.5)));
+        ctx.fillText(name, p.x + (c - v.col0 + 0.5) * colPx, p.y + p.h + 4);
       }
     } else {
       for (const t of ticks(v.col0, v.col0 + v.cols, Math.max(2, Math.floor(p.w / 70)))) {
@@ -207,36 +236,36 @@ export class HeatmapCanvas {
       }
     }
     ctx.fillText(this.source.colLabel, p.x + p.w / 2, p.y + p.h + 22);
-    if (!names || rowPx < 11) {
-      ctx.save();
-      ctx.translate(12, p.y + p.h / 2);
-      ctx.rotate(-Math.PI / 2);
-      ctx.fillText(this.source.rowLabel, 0, -6);
-      ctx.restore();
-    }
-    // Values in cells large enough to hold them (one shown cell per heatmap cell).
-    if (tile.channelStep === 1 && tile.blockStep === 1 && rowPx >= 14 && colPx >= 44) {
-      ctx.textAlign = 'center';
-      ctx.textBaseline = 'middle';
-      for (let r = 0; r < tile.rows; r++) {
-        for (let c = 0; c < tile.cols; c++) {
-          const val = tile.sqnr[r * tile.cols + c];
-          const ci = colorIndex(val, lo, hi);
-          if (ci < 0) continue;
-          const [cr, cg, cb] = [map.rgb[ci * 3], map.rgb[ci * 3 + 1], map.rgb[ci * 3 + 2]];
-          ctx.fillStyle = 0.2126 * cr + 0.7152 * cg + 0.0722 * cb > 140 ? '#000' : '#fff';
-          ctx.fillText(
-            formatDb(val),
-            p.x + (tile.block0 + c - v.col0 + 0.5) * colPx,
-            p.y + (tile.channel0 + r - v.row0 + 0.5) * rowPx,
-          );
-        }
+  }
+
+  /** Each cell's SQNR written in it, black or white by the cell colour's luminance. */
+  private drawValues(ctx: CanvasRenderingContext2D, tile: Tile, p: Plot, px: CellPx): void {
+    const { map, view: v } = this;
+    const [lo, hi] = this.source.domain;
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    for (let r = 0; r < tile.rows; r++) {
+      for (let c = 0; c < tile.cols; c++) {
+        const val = tile.sqnr[r * tile.cols + c];
+        const ci = colorIndex(val, lo, hi);
+        if (ci < 0) continue;
+        const [cr, cg, cb] = [map.rgb[ci * 3], map.rgb[ci * 3 + 1], map.rgb[ci * 3 + 2]];
+        ctx.fillStyle = 0.2126 * cr + 0.7152 * cg + 0.0722 * cb > 140 ? '#000' : '#fff';
+        ctx.fillText(
+          formatDb(val),
+          p.x + (tile.block0 + c - v.col0 + 0.5) * px.col,
+          p.y + (tile.channel0 + r - v.row0 + 0.5) * px.row,
+        );
       }
     }
-    // Legend: colour bar in dB.
+  }
+
+  /** The colour bar in dB right of the plot. */
+  private drawLegend(ctx: CanvasRenderingContext2D, p: Plot, fg: string): void {
+    const [lo, hi] = this.source.domain;
     const lx = p.x + p.w + 14;
     for (let i = 0; i < p.h; i++) {
-      ctx.fillStyle = map.css[Math.round((1 - i / p.h) * 255)];
+      ctx.fillStyle = this.map.css[Math.round((1 - i / p.h) * 255)];
       ctx.fillRect(lx, p.y + i, 12, 1.5);
     }
     ctx.fillStyle = fg;

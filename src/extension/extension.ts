@@ -1,7 +1,7 @@
 /** QuantLens extension entry point: wires the inspector, commands, diagnostics and log. */
 import * as vscode from 'vscode';
 import type { InspectReport } from '../node/inspectModel';
-import type { AnalysisStatus, RenderReport, RowSensitivity } from '../protocol';
+import type { AnalysisStatus, RowSensitivity } from '../protocol';
 import { AnalysisService, configuredSchemes } from './analysisService';
 import { registerCommands } from './commands';
 import { ModelDiagnostics } from './diagnostics';
@@ -9,19 +9,15 @@ import { InspectorEditorProvider } from './inspectorEditor';
 import { Log } from './log';
 import { RenderReports } from './renderReports';
 import type { EvalResults } from '../core/eval/results';
-import type { ResultsRender } from '../resultsProtocol';
 import { EvaluationRunner } from './evaluation';
 import { EvaluationStore, type StoredResults } from './evaluationStore';
 import { rowSensitivity } from './sensitivityRows';
 import { PlanFiles } from './planFiles';
 import { ResultsViews } from './resultsView';
+import { withTestApi, type QuantLensTestApi } from './testApi';
 
-/** What `activate` returns: lets tests and other extensions observe what the inspector rendered. */
+/** What `activate` returns: analysis and evaluation for other extensions and tests (test builds add QuantLensTestApi). */
 export interface QuantLensApi {
-  /** The last render report of the inspector showing `uri`. */
-  lastRender(uri: vscode.Uri): RenderReport | undefined;
-  /** Waits for a render report of `uri` that satisfies `predicate`. */
-  waitForRender(uri: vscode.Uri, predicate: (r: RenderReport) => boolean, timeoutMs?: number): Promise<RenderReport>;
   /** Analyses a model (schemes default to the quantlens.analysis.defaultSchemes setting), as the export command does. */
   inspect(
     uri: vscode.Uri,
@@ -31,30 +27,22 @@ export interface QuantLensApi {
   ): Promise<InspectReport>;
   /** The analysis status of a model open in the inspector. */
   inspectorStatus(uri: vscode.Uri): AnalysisStatus | undefined;
-  /** Asks the inspector of `uri` to scroll its layer table through `rows` rows and report frame times (in its render report). */
-  probeScroll(uri: vscode.Uri, rows: number): boolean;
   /** Runs the evaluation a spec describes, as the command does (rejects with the spec's problems). */
   evaluate(spec: vscode.Uri, options?: { crashForTest?: boolean }): Promise<EvalResults | undefined>;
   /** The latest evaluation results of a model. */
   results(model: vscode.Uri): EvalResults | undefined;
-  /** What the results view of a model last drew. */
-  resultsView(model: vscode.Uri): ResultsRender | undefined;
 }
 
 /** Activates QuantLens. */
-export function activate(context: vscode.ExtensionContext): QuantLensApi {
+export function activate(context: vscode.ExtensionContext): QuantLensApi | QuantLensTestApi {
   const started = performance.now();
   const log = new Log();
   const diagnostics = new ModelDiagnostics();
-  const reports = new RenderReports();
+  const reports = __QUANTLENS_TEST_HOOKS__ ? new RenderReports() : undefined;
   const overviewWorker = vscode.Uri.joinPath(context.extensionUri, 'dist', 'overviewWorker.js').fsPath;
   const analysisWorker = vscode.Uri.joinPath(context.extensionUri, 'dist', 'analysisWorker.js').fsPath;
   const analysis = new AnalysisService(overviewWorker, analysisWorker, log);
   const store = new EvaluationStore(log);
-  const sensitivityOf = (stored: StoredResults): { rows: Map<string, RowSensitivity>; source: string } => ({
-    rows: rowSensitivity(stored.results),
-    source: `${stored.file.toString()}@${stored.results.createdAt}`,
-  });
   const inspectors = InspectorEditorProvider.register(
     context,
     {
@@ -107,19 +95,29 @@ export function activate(context: vscode.ExtensionContext): QuantLensApi {
   log.info(
     `QuantLens ${String(context.extension.packageJSON.version)} activated in ${(performance.now() - started).toFixed(1)} ms`,
   );
+  const api = shippedApi(analysis, inspectors.provider, runner, store);
+  return __QUANTLENS_TEST_HOOKS__ && reports ? withTestApi(api, reports, inspectors.provider, resultsViews) : api;
+}
+
+function sensitivityOf(stored: StoredResults): { rows: Map<string, RowSensitivity>; source: string } {
+  return { rows: rowSensitivity(stored.results), source: `${stored.file.toString()}@${stored.results.createdAt}` };
+}
+
+function shippedApi(
+  analysis: AnalysisService,
+  inspectors: InspectorEditorProvider,
+  runner: EvaluationRunner,
+  store: EvaluationStore,
+): QuantLensApi {
   return {
-    lastRender: (uri) => reports.get(uri.toString()),
-    waitForRender: (uri, predicate, timeoutMs = 20_000) => reports.wait(uri.toString(), predicate, timeoutMs),
     inspect: (uri, schemes, onProgress, signal) =>
       analysis.inspect(uri, schemes ?? configuredSchemes(), {
         signal,
         onProgress: (p) => onProgress?.(p.done, p.total),
       }),
-    inspectorStatus: (uri) => inspectors.provider.document(uri)?.session.getStatus(),
-    probeScroll: (uri, rows) => inspectors.provider.postTo(uri, { type: 'probe/scroll', rows }),
+    inspectorStatus: (uri) => inspectors.document(uri)?.session.getStatus(),
     evaluate: async (spec, options) => (await runner.run(spec, options?.crashForTest))?.results,
     results: (model) => store.get(model)?.results,
-    resultsView: (model) => resultsViews.report(model),
   };
 }
 

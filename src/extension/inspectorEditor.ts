@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { FromWebview, InspectorSettings, RequestMethod, Requests, ToWebview } from '../protocol';
 import { encodeNumbers } from '../wire';
 import { ModelDocument, type ModelDocumentDeps } from './modelDocument';
+import type { InspectorTestFromWebview, InspectorTestToWebview } from '../testHooks';
 import type { RenderReports } from './renderReports';
 import { inspectorHtml, webviewRoots } from './webviewHtml';
 
@@ -30,19 +31,23 @@ type Handler<M extends RequestMethod> = (
 /** Provides the model inspector webview for .onnx files. */
 export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvider<ModelDocument> {
   /** Open inspector panels per model URI string, for reveal requests. */
-  private readonly panels = new Map<string, Set<{ panel: vscode.WebviewPanel; post: (m: ToWebview) => void }>>();
+  private readonly panels = new Map<
+    string,
+    Set<{ panel: vscode.WebviewPanel; post: (m: ToWebview | InspectorTestToWebview) => void }>
+  >();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly deps: ModelDocumentDeps,
-    private readonly reports: RenderReports,
+    /** Test builds only: where the webviews' render reports go. */
+    private readonly reports?: RenderReports,
   ) {}
 
   /** Registers the provider; returns it with its registration. */
   static register(
     context: vscode.ExtensionContext,
     deps: ModelDocumentDeps,
-    reports: RenderReports,
+    reports?: RenderReports,
   ): { provider: InspectorEditorProvider; registration: vscode.Disposable } {
     const provider = new InspectorEditorProvider(context.extensionUri, deps, reports);
     const registration = vscode.Disposable.from(
@@ -76,7 +81,7 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     this.deps.log.info(`Inspector editor for ${document.fileName} created`);
     webview.options = { enableScripts: true, localResourceRoots: webviewRoots(this.extensionUri) };
     webview.html = inspectorHtml(webview, this.extensionUri, document.fileName);
-    const post = (message: ToWebview): void => {
+    const post = (message: ToWebview | InspectorTestToWebview): void => {
       void webview.postMessage(encodeNumbers(message));
     };
     const key = document.uri.toString();
@@ -87,7 +92,10 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     const listeners = [
       document.onDidChangeState((state) => post({ type: 'model/state', state })),
       document.session.onDidChangeStatus((status) => post({ type: 'analysis/status', status })),
-      webview.onDidReceiveMessage((message: FromWebview) => this.onMessage(document, message, post)),
+      webview.onDidReceiveMessage((message: FromWebview | InspectorTestFromWebview) => {
+        if (__QUANTLENS_TEST_HOOKS__ && message.type === 'rendered') this.reports?.record(key, message.report);
+        else this.onMessage(document, message as FromWebview, post);
+      }),
     ];
     panel.onDidDispose(() => {
       listeners.forEach((l) => l.dispose());
@@ -101,7 +109,7 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
   }
 
   /** Posts a message to the inspectors of one model; false when none is open. */
-  postTo(uri: vscode.Uri, message: ToWebview): boolean {
+  postTo(uri: vscode.Uri, message: ToWebview | InspectorTestToWebview): boolean {
     const set = this.panels.get(uri.toString());
     for (const { post } of set ?? []) post(message);
     return (set?.size ?? 0) > 0;
@@ -134,9 +142,6 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
           );
         break;
       }
-      case 'rendered':
-        this.reports.record(document.uri.toString(), message.report);
-        break;
       case 'log':
         log[message.level](`[webview ${document.fileName}] ${message.message}`);
         break;

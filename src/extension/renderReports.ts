@@ -1,5 +1,5 @@
 /** Keeps the last RenderReport each inspector posted, so tests (and the log) can see what was shown. */
-import type { RenderReport } from '../protocol';
+import type { RenderReport } from '../testHooks';
 
 type Waiter = { predicate: (r: RenderReport) => boolean; resolve: (r: RenderReport) => void };
 

@@ -2,7 +2,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { encodeNumbers } from '../wire';
-import type { ResultsFromView, ResultsRender } from '../resultsProtocol';
+import type { ResultsFromView } from '../resultsProtocol';
+import type { ResultsRender, ResultsTestFromView } from '../testHooks';
 import type { EvaluationStore, StoredResults } from './evaluationStore';
 import { inspectorHtml, webviewRoots } from './webviewHtml';
 
@@ -53,22 +54,22 @@ export class ResultsViews implements vscode.Disposable {
     const entry: { panel: vscode.WebviewPanel; ready: boolean; report?: ResultsRender } = { panel, ready: false };
     this.panels.set(key, entry);
     panel.webview.html = inspectorHtml(panel.webview, this.extensionUri, panel.title, 'results.js');
-    panel.webview.onDidReceiveMessage((message: ResultsFromView) => {
-      if (message.type === 'ready') {
+    panel.webview.onDidReceiveMessage((message: ResultsFromView | ResultsTestFromView) => {
+      if (__QUANTLENS_TEST_HOOKS__ && message.type === 'rendered') {
+        entry.report = message.report;
+      } else if (message.type === 'ready') {
         entry.ready = true;
         const latest = this.store.get(stored.model);
         if (latest) this.post(latest);
       } else if (message.type === 'reveal') {
         void vscode.commands.executeCommand('quantlens.revealLayer', stored.model, message.weight, message.scheme);
-      } else if (message.type === 'rendered') {
-        entry.report = message.report;
       }
     });
     panel.onDidDispose(() => this.panels.delete(key));
     return true;
   }
 
-  /** What the view of a model last drew (tests). */
+  /** What the view of a model last drew (test builds; undefined otherwise). */
   report(model: vscode.Uri): ResultsRender | undefined {
     return this.panels.get(model.toString())?.report;
   }

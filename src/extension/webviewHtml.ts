@@ -12,7 +12,7 @@ export function inspectorHtml(
   webview: vscode.Webview,
   extensionUri: vscode.Uri,
   title: string,
-  script = 'main.js',
+  script = 'inspector.js',
 ): string {
   const nonce = randomBytes(16).toString('base64');
   const asset = (...parts: string[]): vscode.Uri => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...parts));

@@ -2,20 +2,26 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { QuantLensApi } from '../../src/extension/extension';
-import type { RenderReport } from '../../src/protocol';
+import type { QuantLensTestApi } from '../../src/extension/testApi';
+import type { RenderReport } from '../../src/testHooks';
 import type { Expectation } from '../fixtures/generate';
 
 /** The extension's id (publisher.name). */
 export const EXTENSION_ID = 'quantlens.quantlens';
 
-/** Activates QuantLens and returns its API. */
-export async function api(): Promise<QuantLensApi> {
-  const ext = vscode.extensions.getExtension<QuantLensApi>(EXTENSION_ID);
+/** Activates QuantLens and returns its API (a test build's, with the render reports). */
+export async function api(): Promise<QuantLensTestApi> {
+  const ext = vscode.extensions.getExtension<QuantLensTestApi>(EXTENSION_ID);
   if (!ext) {
     throw new Error(`${EXTENSION_ID} is not installed in this extension host`);
   }
-  return ext.activate();
+  const ql = await ext.activate();
+  if (typeof ql.waitForRender !== 'function') {
+    throw new Error(
+      'the integration tests need the test build of QuantLens (node scripts/build.mjs, not --production)',
+    );
+  }
+  return ql;
 }
 
 /** The test workspace folder (a temporary copy of test/fixtures/models made by the runner). */

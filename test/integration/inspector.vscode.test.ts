@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RenderReport } from '../../src/protocol';
+import type { RenderReport } from '../../src/testHooks';
 import type { ExpectedOverview } from '../fixtures/generate';
 import {
   closeAllEditors,

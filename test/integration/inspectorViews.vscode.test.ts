@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readModelForAnalysis } from '../../src/node/analysisPlan';
 import type { InspectReport } from '../../src/node/inspectModel';
-import type { RenderReport } from '../../src/protocol';
+import type { RenderReport } from '../../src/testHooks';
 import { DT, floatTensor, gaussian, model, node, rng, value } from '../fixtures/onnxBuilder';
 import { api, closeAllEditors, EXTENSION_ID, expectations, openInInspector, waitFor, workspaceDir } from './helpers';
 

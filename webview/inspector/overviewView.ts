@@ -1,8 +1,8 @@
-/** The inspector's views as lit templates: loading, model overview, and the error view. */
+/** The inspector's page-level templates: loading, the model overview (collapsible sections), and the error view. */
 import { html, nothing, type TemplateResult } from 'lit';
-import type { ModelOverview, ValueInfo } from '../src/core/onnx/overview';
-import type { ModelState } from '../src/protocol';
-import { formatBytes, formatInt, formatShape } from './format';
+import type { ModelOverview, ValueInfo } from '../../src/core/onnx/overview';
+import type { ModelState } from '../../src/protocol';
+import { formatBytes, formatInt, formatShape } from '../format';
 
 /** Actions the views can trigger. */
 export interface ViewActions {
@@ -73,117 +73,80 @@ export function loadingView(fileName: string): TemplateResult {
   </div>`;
 }
 
-/** The model overview. */
+type Section = [id: string, title: string, count: number | undefined, body: TemplateResult];
+
+/** The model overview: collapsible sections of fields and tables; `sizes` is the sizes section's body. */
 export function overviewView(
   o: ModelOverview,
   open: OpenSections,
   actions: ViewActions,
   sizes: TemplateResult,
 ): TemplateResult {
-  const producer = [o.producerName, o.producerVersion].filter(Boolean).join(' ') || '(not set)';
-  return html`
-    ${section(
-      'model',
-      'Model',
-      undefined,
-      open,
-      actions,
-      html`
-        <div class="fields">
-          ${field('fileSize', 'File size', `${formatInt(o.fileSize)} bytes`, formatBytes(o.fileSize))}
-          ${field('producer', 'Producer', producer)} ${field('irVersion', 'IR version', String(o.irVersion))}
-          ${field('modelVersion', 'Model version', String(o.modelVersion))}
-          ${field('domain', 'Domain', o.domain || '(not set)')}
-          ${field('graphName', 'Graph', o.graphName || '(unnamed)')}
-          ${field('nodeCount', 'Nodes', formatInt(o.nodeCount))}
-          ${field('subgraphCount', 'Subgraphs', formatInt(o.subgraphCount))}
-          ${field('weightCount', 'Weight tensors', formatInt(o.weightCount))}
-          ${field('parameterCount', 'Parameters', formatInt(o.parameterCount))}
-          ${field('weightBytes', 'Weight bytes', `${formatInt(o.weightBytes)} bytes`, formatBytes(o.weightBytes))}
-        </div>
-        ${o.docString ? html`<p class="doc" data-field="docString">${o.docString}</p>` : nothing}
-      `,
-    )}
-    ${section(
-      'opsets',
-      'Opset imports',
-      o.opsets.length,
-      open,
-      actions,
-      table(
-        'opsets',
-        ['Domain', 'Version'],
-        o.opsets.map((s) => [s.domain || 'ai.onnx', String(s.version)]),
-        [1],
-      ),
-    )}
-    ${section('inputs', 'Inputs', o.inputs.length, open, actions, table('inputs', ['Name', 'Type', 'Shape'], valueRows(o.inputs)))}
-    ${section('outputs', 'Outputs', o.outputs.length, open, actions, table('outputs', ['Name', 'Type', 'Shape'], valueRows(o.outputs)))}
-    ${section(
+  return html`${overviewSections(o, sizes).map(([id, title, count, body]) =>
+    section(id, title, count, open, actions, body),
+  )}`;
+}
+
+function overviewSections(o: ModelOverview, sizes: TemplateResult): Section[] {
+  const dtypeRows = o.byDtype.map((d) => [
+    d.dtype,
+    formatInt(d.tensors),
+    formatInt(d.parameters),
+    formatInt(d.bytes),
+    formatBytes(d.bytes),
+  ]);
+  const opRows = o.opCounts.map((c) => [c.domain ? `${c.domain}.${c.opType}` : c.opType, formatInt(c.count)]);
+  const externalRows = o.externalFiles.map((f) => [f.location, formatInt(f.tensors), formatInt(f.bytes)]);
+  const metadataRows = o.metadata.map((m) => [m.key, m.value]);
+  const opsetRows = o.opsets.map((s) => [s.domain || 'ai.onnx', String(s.version)]);
+  const dtypeHeaders = ['Type', 'Tensors', 'Parameters', 'Bytes', 'Size'];
+  return [
+    ['model', 'Model', undefined, modelFields(o)],
+    ['opsets', 'Opset imports', o.opsets.length, table('opsets', ['Domain', 'Version'], opsetRows, [1])],
+    ['inputs', 'Inputs', o.inputs.length, table('inputs', ['Name', 'Type', 'Shape'], valueRows(o.inputs))],
+    ['outputs', 'Outputs', o.outputs.length, table('outputs', ['Name', 'Type', 'Shape'], valueRows(o.outputs))],
+    [
       'dtypes',
       'Weights by stored type',
       o.byDtype.length,
-      open,
-      actions,
-      table(
-        'dtypes',
-        ['Type', 'Tensors', 'Parameters', 'Bytes', 'Size'],
-        o.byDtype.map((d) => [
-          d.dtype,
-          formatInt(d.tensors),
-          formatInt(d.parameters),
-          formatInt(d.bytes),
-          formatBytes(d.bytes),
-        ]),
-        [1, 2, 3, 4],
-        'No weight tensors',
-      ),
-    )}
-    ${section('sizes', 'Size by stored type and by scheme', undefined, open, actions, sizes)}
-    ${section(
-      'ops',
-      'Operators',
-      o.opCounts.length,
-      open,
-      actions,
-      table(
-        'ops',
-        ['Operator', 'Nodes'],
-        o.opCounts.map((c) => [c.domain ? `${c.domain}.${c.opType}` : c.opType, formatInt(c.count)]),
-        [1],
-      ),
-    )}
-    ${
-      o.externalFiles.length === 0
-        ? nothing
-        : section(
+      table('dtypes', dtypeHeaders, dtypeRows, [1, 2, 3, 4], 'No weight tensors'),
+    ],
+    ['sizes', 'Size by stored type and by scheme', undefined, sizes],
+    ['ops', 'Operators', o.opCounts.length, table('ops', ['Operator', 'Nodes'], opRows, [1])],
+    ...(o.externalFiles.length === 0
+      ? []
+      : ([
+          [
             'external',
             'External data',
             o.externalFiles.length,
-            open,
-            actions,
-            table(
-              'external',
-              ['File', 'Tensors', 'Bytes'],
-              o.externalFiles.map((f) => [f.location, formatInt(f.tensors), formatInt(f.bytes)]),
-              [1, 2],
-            ),
-          )
-    }
-    ${section(
+            table('external', ['File', 'Tensors', 'Bytes'], externalRows, [1, 2]),
+          ],
+        ] as Section[])),
+    [
       'metadata',
       'Metadata',
       o.metadata.length,
-      open,
-      actions,
-      table(
-        'metadata',
-        ['Key', 'Value'],
-        o.metadata.map((m) => [m.key, m.value]),
-        [],
-        'No metadata properties',
-      ),
-    )}
+      table('metadata', ['Key', 'Value'], metadataRows, [], 'No metadata properties'),
+    ],
+  ];
+}
+
+function modelFields(o: ModelOverview): TemplateResult {
+  const producer = [o.producerName, o.producerVersion].filter(Boolean).join(' ') || '(not set)';
+  return html`
+    <div class="fields">
+      ${field('fileSize', 'File size', `${formatInt(o.fileSize)} bytes`, formatBytes(o.fileSize))}
+      ${field('producer', 'Producer', producer)} ${field('irVersion', 'IR version', String(o.irVersion))}
+      ${field('modelVersion', 'Model version', String(o.modelVersion))}
+      ${field('domain', 'Domain', o.domain || '(not set)')} ${field('graphName', 'Graph', o.graphName || '(unnamed)')}
+      ${field('nodeCount', 'Nodes', formatInt(o.nodeCount))}
+      ${field('subgraphCount', 'Subgraphs', formatInt(o.subgraphCount))}
+      ${field('weightCount', 'Weight tensors', formatInt(o.weightCount))}
+      ${field('parameterCount', 'Parameters', formatInt(o.parameterCount))}
+      ${field('weightBytes', 'Weight bytes', `${formatInt(o.weightBytes)} bytes`, formatBytes(o.weightBytes))}
+    </div>
+    ${o.docString ? html`<p class="doc" data-field="docString">${o.docString}</p>` : nothing}
   `;
 }
 

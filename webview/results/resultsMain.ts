@@ -1,0 +1,87 @@
+/**
+ * The evaluation results view: slices x variants (changes coloured against the budget), the bit-width
+ * sweep per slice (uPlot), and the layer sensitivity ranking as bars (click a layer: inspector on it).
+ * The state lives in one object; each section is drawn by its own module.
+ */
+import type { EvalResults } from '../../src/core/eval/results';
+import type { ResultsFromView, ResultsToView } from '../../src/resultsProtocol';
+import type { ResultsTestFromView } from '../../src/testHooks';
+import { decodeNumbers } from '../../src/wire';
+import { el } from './dom';
+import { sensitivityBars } from './sensitivityBars';
+import { sliceTable } from './sliceTable';
+import type { DrawnCounts, ResultsState } from './state';
+import { sweepChart } from './sweepChart';
+
+declare function acquireVsCodeApi(): { postMessage(message: ResultsFromView | ResultsTestFromView): void };
+const vscode = acquireVsCodeApi();
+const state: ResultsState = {};
+
+function header(app: HTMLElement, r: EvalResults, resultsFile: string): void {
+  const head = el('div', 'title');
+  head.append(el('h1', undefined, `Slice evaluation · ${r.model.file}`));
+  const violated = r.variants.filter((v) => v.violations.length > 0);
+  const runs = `${r.timings.runs} inference runs in ${(r.timings.totalMs / 1000).toFixed(1)} s`;
+  app.append(
+    head,
+    el(
+      'p',
+      'muted',
+      `${r.task}, ${r.data.evaluated} of ${r.data.samples} samples, ${r.slices.length} slices, ${runs} · ${resultsFile}`,
+    ),
+    el(
+      'p',
+      violated.length ? 'verdict bad' : 'verdict ok',
+      violated.length
+        ? `Budget violated by ${violated.map((v) => v.label).join(', ')}`
+        : 'Every variant meets the budget',
+    ),
+  );
+}
+
+function flagList(app: HTMLElement, r: EvalResults): void {
+  if (r.flags.length === 0) return;
+  const list = el('ul');
+  for (const f of r.flags) list.append(el('li', undefined, f.message));
+  app.append(el('h2', undefined, 'Sensitive layers'), list);
+}
+
+/** Draws the state's results from scratch; returns what was drawn. */
+function render(s: ResultsState): DrawnCounts | undefined {
+  const { results: r, resultsFile } = s;
+  if (!r || resultsFile === undefined) return undefined;
+  s.chart?.destroy();
+  const app = document.getElementById('app')!;
+  app.replaceChildren();
+  header(app, r, resultsFile);
+  const badCells = sliceTable(app, r);
+  const sweep = sweepChart(app, r);
+  s.chart = sweep?.chart;
+  const reveal = (weight: string, scheme: string): void => vscode.postMessage({ type: 'reveal', weight, scheme });
+  const bars = sensitivityBars(app, r, reveal);
+  flagList(app, r);
+  return { rows: r.slices.length, columns: r.variants.length, badCells, sweepSeries: sweep?.series ?? 0, bars };
+}
+
+/** Test builds: reports what was drawn, once uPlot has painted (on the next frame). */
+function reportRendered(s: ResultsState, drawn: DrawnCounts): void {
+  requestAnimationFrame(() =>
+    requestAnimationFrame(() => {
+      const ctx = s.chart?.ctx;
+      const sweepPainted = ctx
+        ? ctx.getImageData(0, 0, ctx.canvas.width, ctx.canvas.height).data.some((v, i) => i % 4 === 3 && v > 0)
+        : false;
+      vscode.postMessage({ type: 'rendered', report: { ...drawn, sweepPainted } });
+    }),
+  );
+}
+
+window.addEventListener('message', (event: MessageEvent) => {
+  const message = decodeNumbers(event.data) as ResultsToView;
+  if (message.type !== 'results') return;
+  state.results = message.results;
+  state.resultsFile = message.resultsFile;
+  const drawn = render(state);
+  if (__QUANTLENS_TEST_HOOKS__ && drawn) reportRendered(state, drawn);
+});
+vscode.postMessage({ type: 'ready' });

@@ -1,0 +1,74 @@
+/** The layer sensitivity ranking as bars (one per scheme, leave-one-out as text); a click on a layer opens it in the inspector. */
+import type { EvalResults, LayerResult } from '../../src/core/eval/results';
+import { effectText } from '../../src/core/eval/describe';
+import { primaryEffect } from '../../src/core/eval/verdict';
+import { el } from './dom';
+
+type Sensitivity = NonNullable<EvalResults['sensitivity']>;
+
+function layerButton(r: EvalResults, l: LayerResult, reveal: (weight: string) => void): HTMLButtonElement {
+  const flag = r.flags.find((f) => f.weight === l.weight);
+  const name = el('button', `layer ${flag ? 'flagged' : ''}`, `${l.rank}. ${l.layer}`);
+  name.title = `${l.weight} (${l.op})${flag ? `\n${flag.message}` : ''}`;
+  name.addEventListener('click', () => reveal(l.weight));
+  return name;
+}
+
+function barCell(r: EvalResults, l: LayerResult, schemes: string[], max: number): HTMLDivElement {
+  const cell = el('div', 'barcell');
+  for (const [i, s] of schemes.entries()) {
+    const w = l.oneAtATime[s].worst;
+    const row = el('div', 'barrow');
+    const bar = el('div', `bar c${i % 6} ${l.oneAtATime[s].meetsBudget ? '' : 'over'}`);
+    bar.style.width = `${Math.max(0.5, (Math.max(0, primaryEffect(r.task, w.effect)) / max) * 100)}%`;
+    row.append(el('span', 'scheme', s), bar, el('span', 'value', `${effectText(r.task, w.effect)} · ${w.slice}`));
+    cell.append(row);
+  }
+  if (l.leaveOneOut) {
+    const { worst } = l.leaveOneOut;
+    const row = el('div', 'barrow');
+    row.append(
+      el('span', 'scheme', 'all but this'),
+      el('span', 'value muted', `${effectText(r.task, worst.effect)} · ${worst.slice}`),
+    );
+    cell.append(row);
+  }
+  return cell;
+}
+
+function intro(r: EvalResults, sens: Sensitivity): HTMLParagraphElement {
+  const leaveOneOut = sens.leaveOneOutScheme
+    ? `; leave-one-out: everything at ${sens.leaveOneOutScheme} except the layer`
+    : '';
+  return el(
+    'p',
+    'muted',
+    `Only one layer quantized (worst slice of ≥ ${r.thresholds.minSliceSize} samples)${leaveOneOut}. Click a layer to inspect it.`,
+  );
+}
+
+/** The sensitivity section (appended to `parent`); returns the number of bars drawn. `reveal(weight, scheme)` opens a layer. */
+export function sensitivityBars(
+  parent: HTMLElement,
+  r: EvalResults,
+  reveal: (weight: string, scheme: string) => void,
+): number {
+  const sens = r.sensitivity;
+  if (!sens || sens.layers.length === 0) return 0;
+  parent.append(el('h2', undefined, 'Layer sensitivity'), intro(r, sens));
+  const layers = [...sens.layers].sort((a, b) => a.rank - b.rank);
+  const schemes = [...sens.schemes];
+  const max = Math.max(
+    1e-9,
+    ...layers.flatMap((l) => schemes.map((s) => Math.abs(primaryEffect(r.task, l.oneAtATime[s].worst.effect)))),
+  );
+  const grid = el('div', 'bars');
+  for (const l of layers) {
+    grid.append(
+      layerButton(r, l, (weight) => reveal(weight, sens.rankScheme)),
+      barCell(r, l, schemes, max),
+    );
+  }
+  parent.append(grid);
+  return layers.length * schemes.length;
+}

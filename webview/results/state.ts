@@ -1,0 +1,20 @@
+/** The results view's state: one object the sections read (and the sweep chart, which must be destroyed before a redraw). */
+import type uPlot from 'uplot';
+import type { EvalResults } from '../../src/core/eval/results';
+
+/** Everything the results view shows. */
+export interface ResultsState {
+  results?: EvalResults;
+  /** The results file, relative to the workspace. */
+  resultsFile?: string;
+  chart?: uPlot;
+}
+
+/** What each section drew (read by the test builds' report). */
+export interface DrawnCounts {
+  rows: number;
+  columns: number;
+  badCells: number;
+  sweepSeries: number;
+  bars: number;
+}
