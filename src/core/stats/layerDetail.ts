@@ -6,6 +6,7 @@
 import { fp8Scale, scalesFromRanges, type Layout2D } from '../quant/fakeQuant';
 import { reconstruct } from './analyze';
 import { FP16, FP8_E4M3FN, FP8_E5M2, type MiniFloat } from '../quant/rounding';
+import { channelGeometry, hasGroupScales, scaleGroups, schemeBlockSize } from '../quant/layout';
 import { intRange, type Scheme } from '../quant/schemes';
 
 /** Smallest block along the reduction axis that cell ranges are kept for (the smallest scheme block size). */
@@ -21,14 +22,6 @@ export interface CellRanges {
   fineBlocks: number;
   lo: Float32Array;
   hi: Float32Array;
-}
-
-/** Channels and reduction length of a tensor under `layout` (one channel holding everything without one). */
-export function channelGeometry(length: number, layout: Layout2D | undefined): { channels: number; reduction: number } {
-  if (!layout) return { channels: 1, reduction: length };
-  return layout.channelAxis === 0
-    ? { channels: layout.rows, reduction: layout.cols }
-    : { channels: layout.cols, reduction: layout.rows };
 }
 
 /** Ranges per channel x block of `fine` values along the reduction axis (one cell per channel without a layout). */
@@ -58,8 +51,7 @@ export function schemeCells(
   scheme: Scheme,
   hasLayout: boolean,
 ): { channels: number; blocks: number; lo: Float32Array; hi: Float32Array } {
-  const blockSize =
-    hasLayout && scheme.kind === 'int' && scheme.granularity.kind === 'block' ? scheme.granularity.size : r.reduction;
+  const blockSize = schemeBlockSize(scheme, hasLayout) ?? r.reduction;
   const blocks = Math.max(1, Math.ceil(r.reduction / blockSize));
   const per = Math.max(1, Math.round(blockSize / r.fine));
   const lo = new Float32Array(r.channels * blocks);
@@ -156,7 +148,7 @@ export function quantGrid(
       scaleMax: scale,
     };
   }
-  const perTensor = scheme.granularity.kind === 'tensor' || !hasLayout;
+  const perTensor = !hasGroupScales(scheme, hasLayout);
   let lo: Float32Array;
   let hi: Float32Array;
   if (perTensor) {
@@ -174,7 +166,7 @@ export function quantGrid(
   const zeroPoint = zeroPoints[g];
   const levels: number[] = [];
   if (scale > 0) for (let q = qmin; q <= qmax; q++) levels.push(Math.fround((q - zeroPoint) * scale));
-  const unit = scheme.granularity.kind === 'block' && hasLayout ? 'blocks' : 'channels';
+  const unit = schemeBlockSize(scheme, hasLayout) !== undefined ? 'blocks' : 'channels';
   const group =
     groups === 1 ? 'one scale for the tensor' : `${pick === 'widest' ? 'widest' : 'median'} of ${groups} ${unit}`;
   return {
@@ -228,10 +220,7 @@ export function schemeBytes(scheme: Scheme, elements: number, layout: Layout2D |
   if (scheme.kind === 'float') {
     return scheme.format === 'fp16' || scheme.format === 'bf16' ? 2 * elements : elements + 4;
   }
-  const { channels, reduction } = channelGeometry(elements, layout);
-  const g = scheme.granularity;
-  const groups =
-    !layout || g.kind === 'tensor' ? 1 : g.kind === 'channel' ? channels : channels * Math.ceil(reduction / g.size);
+  const groups = scaleGroups(scheme, elements, layout);
   const values = Math.ceil((elements * scheme.bits) / 8);
   const zeroPoints = scheme.symmetric ? 0 : Math.ceil((groups * scheme.bits) / 8);
   return values + 4 * groups + zeroPoints;
