@@ -62,7 +62,6 @@ export class RowCache {
   readonly rows = new Map<number, LayerRow>();
   private readonly requested = new Set<number>();
   total = 0;
-  schemes: string[] = [];
   /** Rows from before the last refresh are shown until their page arrives again. */
   stale = false;
 
@@ -90,10 +89,9 @@ export class RowCache {
     this.requested.clear();
   }
 
-  fill(offset: number, rows: LayerRow[], total: number, schemes: string[]): void {
+  fill(offset: number, rows: LayerRow[], total: number): void {
     this.loaded = true;
     this.total = total;
-    this.schemes = schemes;
     rows.forEach((r, i) => this.rows.set(offset + i, r));
     this.requested.delete(offset);
     if (this.requested.size === 0) this.stale = false;

@@ -12,6 +12,7 @@ import { html, nothing, render } from 'lit';
 import { cssom } from './cssom';
 import type uPlot from 'uplot';
 import { DEFAULT_SCHEMES } from '../src/core/quant/schemes';
+import { downsampleTile } from '../src/core/view/heatmapTiles';
 import type {
   AnalysisStatus,
   InspectorSettings,
@@ -353,7 +354,7 @@ function fetchPages(first: number, last: number): void {
       .then((p) => {
         if (target !== cache) return;
         const totalChanged = cache.total !== p.total;
-        cache.fill(p.offset, p.rows, p.total, p.schemes);
+        cache.fill(p.offset, p.rows, p.total);
         locateSelection();
         const [first, last] = visibleRange();
         if (totalChanged) update();
@@ -679,19 +680,13 @@ function mountModelHeatmap(map: ReturnType<typeof colormap>): void {
     colNames: data.schemes,
     domain: SQNR_DOMAIN,
     zoomCols: false,
-    fetch: (v, maxRows) => {
-      const step = Math.max(1, Math.ceil(v.rows / Math.max(1, maxRows)));
-      const rows = Math.ceil(v.rows / step);
-      const sqnr = new Float32Array(rows * n).fill(Infinity);
-      for (let r = v.row0; r < Math.min(data.rows.length, v.row0 + v.rows); r++) {
-        const o = ((r - v.row0) / step) | 0;
-        for (let c = 0; c < n; c++) {
-          const x = data.sqnr[r * n + c];
-          if (x < sqnr[o * n + c] || Number.isNaN(x)) sqnr[o * n + c] = x;
-        }
-      }
-      return Promise.resolve({ channel0: v.row0, block0: 0, rows, cols: n, channelStep: step, blockStep: 1, sqnr });
-    },
+    fetch: (v, maxRows) =>
+      Promise.resolve(
+        downsampleTile(
+          { channels: data.rows.length, blocks: n, sqnr: data.sqnr },
+          { channel0: v.row0, channels: v.rows, block0: 0, blocks: n, maxRows, maxCols: n },
+        ),
+      ),
     onClick: (row, col) => revealWeight(data.rows[row].name, data.schemes[col]),
   };
   if (charts.model?.canvas === canvas) charts.model.update(source, map, true);

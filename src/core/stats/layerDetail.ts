@@ -45,6 +45,12 @@ export function cellRanges(data: Float32Array, layout: Layout2D | undefined, fin
   return { channels, reduction, fine: size, fineBlocks, lo, hi };
 }
 
+/** What reading one weight again for its detail under a scheme gives: cell ranges and per-channel SQNR. */
+export interface DetailResult {
+  ranges: CellRanges;
+  channelSqnr: Float64Array;
+}
+
 /** Cell ranges merged to a scheme's error grid: channels x blocks exactly as the analysis grid of that scheme. */
 export function schemeCells(
   r: CellRanges,

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { PlannedWeight } from '../../src/node/analysisPlan';
-import { layerRow, modelSizes, queryRows, tableCsv, tableJson } from '../../src/node/layerTable';
-import type { LayerRow, TableQuery } from '../../src/protocol';
+import { tableCsv, tableJson } from '../../src/core/view/layerTableExport';
+import { layerRow, queryRows, type LayerRow, type TableQuery } from '../../src/core/view/layerTableView';
+import { modelSizes } from '../../src/core/view/schemeSizes';
+import type { WeightInfo } from '../../src/core/view/weightInfo';
 import { decodeNumbers, encodeNumbers } from '../../src/wire';
 
-const weight = (name: string, op: string, shape: number[], quantizable: boolean, dtype = 'float32'): PlannedWeight =>
+const weight = (name: string, op: string, shape: number[], quantizable: boolean, dtype = 'float32'): WeightInfo =>
   ({
     name,
     layers: [{ node: `/${name}/${op}`, op, input: 1 }],
@@ -14,7 +15,7 @@ const weight = (name: string, op: string, shape: number[], quantizable: boolean,
     role: quantizable ? 'weight' : 'bias',
     quantizable,
     ...(quantizable ? { layout: { rows: shape[0], cols: shape[1], channelAxis: 1 as const } } : {}),
-  }) as PlannedWeight;
+  }) as WeightInfo;
 
 const rows: LayerRow[] = [
   {
