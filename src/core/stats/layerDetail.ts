@@ -7,7 +7,7 @@ import { fp8Scale, scalesFromRanges, type Layout2D } from '../quant/fakeQuant';
 import { reconstruct } from './analyze';
 import { FP16, FP8_E4M3FN, FP8_E5M2, type MiniFloat } from '../quant/rounding';
 import { channelGeometry, hasGroupScales, scaleGroups, schemeBlockSize } from '../quant/layout';
-import { intRange, type Scheme } from '../quant/schemes';
+import { intRange, type FloatScheme, type Scheme } from '../quant/schemes';
 
 /** Smallest block along the reduction axis that cell ranges are kept for (the smallest scheme block size). */
 export const FINE_BLOCK = 16;
@@ -115,45 +115,7 @@ export function quantGrid(
   hasLayout: boolean,
   pick: 'median' | 'widest' = 'median',
 ): QuantGrid {
-  if (scheme.kind === 'float') {
-    if (scheme.format === 'fp16' || scheme.format === 'bf16') {
-      const max = scheme.format === 'fp16' ? FP16.max : 3.3895313892515355e38;
-      return {
-        group: 'a plain cast (no scale)',
-        levels: [],
-        clipMin: -max,
-        clipMax: max,
-        scale: 1,
-        zeroPoint: 0,
-        groups: 1,
-        scaleMin: 1,
-        scaleMax: 1,
-      };
-    }
-    const format = scheme.format === 'fp8-e4m3' ? FP8_E4M3FN : FP8_E5M2;
-    let absmax = 0;
-    for (let i = 0; i < r.lo.length; i++) absmax = Math.max(absmax, -r.lo[i], r.hi[i]);
-    const scale = fp8Scale(Float32Array.of(absmax), scheme.format);
-    const positive = miniFloatValues(format).map((v) => Math.fround(v * scale));
-    const levels = [
-      ...positive
-        .slice(1)
-        .reverse()
-        .map((v) => -v),
-      ...positive,
-    ];
-    return {
-      group: 'one scale for the tensor',
-      levels,
-      clipMin: -format.max * scale,
-      clipMax: format.max * scale,
-      scale,
-      zeroPoint: 0,
-      groups: 1,
-      scaleMin: scale,
-      scaleMax: scale,
-    };
-  }
+  if (scheme.kind === 'float') return floatGrid(scheme, r);
   const perTensor = !hasGroupScales(scheme, hasLayout);
   let lo: Float32Array;
   let hi: Float32Array;
@@ -185,6 +147,47 @@ export function quantGrid(
     groups,
     scaleMin: scales[order[0]],
     scaleMax: scales[order[groups - 1]],
+  };
+}
+
+/** The grid of a float scheme: none to show for plain casts (fp16, bf16), fp8's levels at the tensor's scale. */
+function floatGrid(scheme: FloatScheme, r: CellRanges): QuantGrid {
+  if (scheme.format === 'fp16' || scheme.format === 'bf16') {
+    const max = scheme.format === 'fp16' ? FP16.max : 3.3895313892515355e38;
+    return {
+      group: 'a plain cast (no scale)',
+      levels: [],
+      clipMin: -max,
+      clipMax: max,
+      scale: 1,
+      zeroPoint: 0,
+      groups: 1,
+      scaleMin: 1,
+      scaleMax: 1,
+    };
+  }
+  const format = scheme.format === 'fp8-e4m3' ? FP8_E4M3FN : FP8_E5M2;
+  let absmax = 0;
+  for (let i = 0; i < r.lo.length; i++) absmax = Math.max(absmax, -r.lo[i], r.hi[i]);
+  const scale = fp8Scale(Float32Array.of(absmax), scheme.format);
+  const positive = miniFloatValues(format).map((v) => Math.fround(v * scale));
+  const levels = [
+    ...positive
+      .slice(1)
+      .reverse()
+      .map((v) => -v),
+    ...positive,
+  ];
+  return {
+    group: 'one scale for the tensor',
+    levels,
+    clipMin: -format.max * scale,
+    clipMax: format.max * scale,
+    scale,
+    zeroPoint: 0,
+    groups: 1,
+    scaleMin: scale,
+    scaleMax: scale,
   };
 }
 
