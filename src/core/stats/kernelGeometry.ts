@@ -16,7 +16,7 @@ const FLAT_ROW = 4096;
 const DB_PER_NEPER = 10 / Math.LN10;
 export const sqnr = (signal: number, noise: number): number =>
   noise === 0 ? Infinity : DB_PER_NEPER * Math.log(signal / noise);
-export const pad4 = (n: number): number => Math.ceil(n / 4) * 4;
+const pad4 = (n: number): number => Math.ceil(n / 4) * 4;
 
 /**
  * How the kernels see a tensor: `strided` rows hold one value per channel (MatMul [K, N]: channels along
@@ -36,7 +36,7 @@ export interface Geometry {
 }
 
 /** Strides of channel and block in a per-cell array of `blocks` blocks per channel: index c * [0] + b * [1]. */
-export function cellStrides(g: Geometry, blocks: number): [number, number] {
+function cellStrides(g: Geometry, blocks: number): [number, number] {
   if (g.shape === 'strided') return [1, g.pad];
   return g.shape === 'runs' ? [blocks, 1] : [0, 0];
 }

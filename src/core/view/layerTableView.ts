@@ -183,7 +183,7 @@ export function tablePage(
 }
 
 /** The row with the sensitivity measured for its weight, or without any when none was. */
-export function withSensitivity(row: LayerRow, byWeight: ReadonlyMap<string, RowSensitivity>): LayerRow {
+function withSensitivity(row: LayerRow, byWeight: ReadonlyMap<string, RowSensitivity>): LayerRow {
   const s = byWeight.get(row.name);
   if (s) return { ...row, sensitivity: s };
   if (!row.sensitivity) return row;

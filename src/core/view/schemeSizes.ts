@@ -14,7 +14,7 @@ export interface SchemeSize {
 const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** Bytes a weight takes as stored (packed sub-byte types round up). */
-export function storedBytes(w: WeightInfo): number {
+function storedBytes(w: WeightInfo): number {
   return Math.ceil((product(w.shape) * dtypeBits(w.dtype)) / 8);
 }
 
