@@ -1,9 +1,18 @@
 /** Typed messages between the extension and the inspector webview (one union per direction). */
 import type { ModelErrorInfo } from './core/onnx/errors';
 import type { ModelOverview } from './core/onnx/overview';
-import type { StoredQuantization } from './core/quant/storedQuant';
-import type { SchemeMetrics, TensorStats } from './core/stats/analyze';
-import type { QuantGrid } from './core/stats/layerDetail';
+import type { HeatmapTile } from './core/view/heatmapTiles';
+import type { LayerDetail } from './core/view/layerDetailView';
+import type { TablePage, TableQuery } from './core/view/layerTableView';
+import type { ModelHeatmap } from './core/view/modelHeatmap';
+import type { SchemeSize } from './core/view/schemeSizes';
+
+// The inspector's view model lives in core (src/core/view); its types are what these messages carry.
+export type { HeatmapTile } from './core/view/heatmapTiles';
+export type { LayerDetail } from './core/view/layerDetailView';
+export type { LayerRow, RowSensitivity, SortKey, TablePage, TableQuery } from './core/view/layerTableView';
+export type { ModelHeatmap } from './core/view/modelHeatmap';
+export type { SchemeSize } from './core/view/schemeSizes';
 
 /** What the inspector shows for one model file. */
 export type ModelState =
@@ -13,13 +22,6 @@ export type ModelState =
   | { status: 'ready'; fileName: string; overview: ModelOverview; loadMs: number }
   /** The model could not be read; `fileSize` is null when the file itself could not be stat'ed. */
   | { status: 'error'; fileName: string; fileSize: number | null; error: ModelErrorInfo };
-
-/** Model size if every quantizable weight were stored under one scheme. */
-export interface SchemeSize {
-  scheme: string;
-  /** Bytes of all weights: quantizable ones at the scheme (values, float32 scales, zero points), the rest as stored. */
-  bytes: number;
-}
 
 /** The analysis of the model shown: which schemes, how far, what it would weigh. */
 export interface AnalysisStatus {
@@ -39,128 +41,6 @@ export interface AnalysisStatus {
   ops: string[];
   /** Which evaluation the rows' sensitivity comes from (changes when a new one arrives). */
   sensitivity?: string;
-}
-
-/** Layer table columns that can be sorted (`sqnr:<scheme id>` sorts by that scheme's SQNR). */
-export type SortKey =
-  | 'index'
-  | 'layer'
-  | 'name'
-  | 'params'
-  | 'dtype'
-  | 'absmax'
-  | 'std'
-  | 'kurtosis'
-  | 'outlierRatio'
-  | 'sensitivity'
-  | `sqnr:${string}`;
-
-/** Which rows of the layer table, in which order. */
-export interface TableQuery {
-  sort: SortKey;
-  descending: boolean;
-  /** Case-insensitive text found in the layer, op or tensor name. */
-  text: string;
-  /** Only weights consumed by this op type ('' for all). */
-  op: string;
-  quantizableOnly: boolean;
-}
-
-/** One row of the layer table: one weight tensor. */
-export interface LayerRow {
-  /** Position in graph order (the key of every per-layer request). */
-  index: number;
-  name: string;
-  /** First consuming node and the op types of all consumers. */
-  layer: string;
-  op: string;
-  shape: number[];
-  params: number;
-  dtype: string;
-  role: string;
-  quantizable: boolean;
-  /** Readable stored quantization, for already-quantized weights. */
-  stored?: string;
-  /** Why the weight has no numbers. */
-  problem?: string;
-  /** Undefined until analysed. */
-  stats?: Pick<TensorStats, 'absmax' | 'std' | 'kurtosis' | 'outlierRatio'>;
-  /** SQNR (dB) per scheme of AnalysisStatus.schemes; null when not (yet) analysed or not quantizable. */
-  sqnr: (number | null)[];
-  /** Measured by the latest slice evaluation of this model, when there is one. */
-  sensitivity?: RowSensitivity;
-}
-
-/** A layer's measured sensitivity: rank, effect (accuracy drop pp, perplexity %, ...) and the flag, if flagged. */
-export interface RowSensitivity {
-  rank: number;
-  /** The ranking's effect (larger is more sensitive). */
-  effect: number;
-  /** "-1.5 pp on digit=2 (int3-block32 alone)". */
-  text: string;
-  /** The diagnostic's message when the layer is flagged. */
-  flag?: string;
-}
-
-/** A page of the layer table. */
-export interface TablePage {
-  /** Rows matching the query. */
-  total: number;
-  offset: number;
-  rows: LayerRow[];
-  schemes: string[];
-  /** Position of the weight named in the request's `find` among the matching rows (-1: not among them). */
-  found?: number;
-}
-
-/** Error metrics of one scheme on one weight (without the heatmap grid, which comes as tiles). */
-export type DetailMetrics = Pick<
-  SchemeMetrics,
-  'sqnrDb' | 'mse' | 'maxAbsError' | 'cosine' | 'clippedFraction' | 'zeroedFraction'
->;
-
-/** Everything the layer detail draws, except heatmap cells (requested as tiles). */
-export interface LayerDetail {
-  row: LayerRow;
-  scheme: string;
-  stats: TensorStats;
-  /** Finite values in equal bins over [min, max]. */
-  histogram: { min: number; max: number; counts: Uint32Array };
-  metrics?: DetailMetrics;
-  /** The scheme's levels over the histogram (median group); null for weights that are not quantizable. */
-  grid: QuantGrid | null;
-  /** Values outside the grid's clipping range, counted from the histogram bins fully outside it. */
-  beyondGrid: number;
-  /** Heatmap size: channels x blocks of this scheme, and the SQNR range over all cells. */
-  heatmap: { channels: number; blocks: number; blockSize: number; min: number; max: number };
-  /** Per-channel SQNR (dB), ascending, with each value's channel. */
-  channelSqnr: Float64Array;
-  channelOrder: Int32Array;
-  /** What a channel is for this weight ('output channel', 'column N', 'row'). */
-  channelLabel: string;
-  stored?: Omit<StoredQuantization, 'layout'>;
-}
-
-/** A rectangle of heatmap cells, downsampled by taking the worst SQNR (and largest absmax) per shown cell. */
-export interface HeatmapTile {
-  channel0: number;
-  block0: number;
-  /** Cells shown (rows x cols) and how many heatmap cells each one covers along each axis. */
-  rows: number;
-  cols: number;
-  channelStep: number;
-  blockStep: number;
-  /** Row-major rows x cols. */
-  sqnr: Float32Array;
-  absmax: Float32Array;
-}
-
-/** The model heatmap: quantizable weights (graph order) x schemes. */
-export interface ModelHeatmap {
-  rows: { index: number; name: string; label: string }[];
-  schemes: string[];
-  /** Row-major rows x schemes; NaN where not yet analysed. */
-  sqnr: Float32Array;
 }
 
 /** What the inspector remembers per model across reopening (kept by the extension). */

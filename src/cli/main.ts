@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ModelError } from '../core/onnx/errors';
 import { DEFAULT_SCHEMES, parseSchemeList, type Scheme } from '../core/quant/schemes';
 import { inspectModel } from '../node/inspectModel';
-import { toJson, toMarkdown, toText } from '../node/reportFormat';
+import { toJson, toMarkdown, toText } from '../core/view/reportFormat';
 import { finiteReplacer, resultsFileName } from '../core/eval/results';
 import { SpecError } from '../core/eval/spec';
 import { evaluate } from '../node/eval/evaluate';

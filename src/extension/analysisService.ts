@@ -9,8 +9,8 @@ import { AnalysisCache, fileStamps } from '../node/analysisCache';
 import { taskFor, type ModelReadResult, type PlannedWeight } from '../node/analysisPlan';
 import type { AnalysisResult } from '../node/analysisTask';
 import { AnalysisPool } from '../node/analysisPool';
-import { buildReport, type InspectReport } from '../node/inspectModel';
-import { analyzePlanned, type AnalyzeOptions, type AnalyzeResult } from '../node/modelAnalyzer';
+import { buildReport, type InspectReport } from '../core/view/inspectReport';
+import { analyzePlanned, type ModelAnalysisOptions, type AnalyzeResult } from '../node/modelAnalyzer';
 import { readOverviewInWorker } from '../node/overviewClient';
 import type { Log } from './log';
 
@@ -90,7 +90,7 @@ export class AnalysisService implements vscode.Disposable {
     file: string,
     read: ModelReadResult,
     schemes: readonly string[],
-    options: Pick<AnalyzeOptions, 'signal' | 'onWeight'> = {},
+    options: Pick<ModelAnalysisOptions, 'signal' | 'onWeight'> = {},
   ): Promise<AnalyzeResult> {
     const started = performance.now();
     const result = await analyzePlanned(this.getPool(), file, read.plan, schemes, {

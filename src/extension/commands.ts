@@ -1,7 +1,7 @@
 /** Command palette commands (category "QuantLens"). */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { toJson, toMarkdown } from '../node/reportFormat';
+import { toJson, toMarkdown } from '../core/view/reportFormat';
 import { configuredSchemes, type AnalysisService } from './analysisService';
 import { INSPECTOR_VIEW_TYPE, type InspectorEditorProvider } from './inspectorEditor';
 import type { Log } from './log';

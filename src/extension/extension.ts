@@ -1,6 +1,6 @@
 /** QuantLens extension entry point: wires the inspector, commands, diagnostics and log. */
 import * as vscode from 'vscode';
-import type { InspectReport } from '../node/inspectModel';
+import type { InspectReport } from '../core/view/inspectReport';
 import type { AnalysisStatus, RowSensitivity } from '../protocol';
 import { AnalysisService, configuredSchemes } from './analysisService';
 import { registerCommands } from './commands';

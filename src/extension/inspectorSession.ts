@@ -5,36 +5,28 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_SCHEMES, parseScheme, parseSchemeList } from '../core/quant/schemes';
+import { DEFAULT_SCHEMES, parseSchemeList } from '../core/quant/schemes';
 import type { TensorAnalysis } from '../core/stats/analyze';
-import { quantGrid, schemeCells } from '../core/stats/layerDetail';
+import { downsampleTile, type HeatmapTile, type TileWindow } from '../core/view/heatmapTiles';
+import { layerDetail, type LayerDetail } from '../core/view/layerDetailView';
+import { tableCsv, tableJson } from '../core/view/layerTableExport';
+import {
+  consumerOps,
+  LayerTable,
+  type RowSensitivity,
+  type TablePage,
+  type TableQuery,
+} from '../core/view/layerTableView';
+import { modelHeatmap, type ModelHeatmap } from '../core/view/modelHeatmap';
+import { modelSizes } from '../core/view/schemeSizes';
 import type { ModelReadResult } from '../node/analysisPlan';
-import type { DetailResult } from '../node/analysisTask';
-import { layerRow, modelSizes, queryRows, tableCsv, tableJson } from '../node/layerTable';
-import type {
-  AnalysisStatus,
-  HeatmapTile,
-  LayerDetail,
-  LayerRow,
-  ModelHeatmap,
-  RowSensitivity,
-  TablePage,
-  TableQuery,
-  ViewState,
-} from '../protocol';
+import type { AnalysisStatus, ViewState } from '../protocol';
 import { configuredSchemes, type AnalysisService } from './analysisService';
+import { DetailReadings } from './detailReadings';
 import type { Log } from './log';
+import { saveNextToModel } from './saveNextToModel';
 
 const STATUS_INTERVAL_MS = 100;
-const DETAILS_KEPT = 4;
-
-interface DetailEntry {
-  result: DetailResult | undefined;
-  histogram: LayerDetail['histogram'];
-  stats: LayerDetail['stats'];
-  /** Per scheme-grid cell absmax, by scheme id. */
-  cellAbsmax: Map<string, Float32Array>;
-}
 
 /** Analysis state and queries for one opened model. */
 export class InspectorSession implements vscode.Disposable {
@@ -43,16 +35,14 @@ export class InspectorSession implements vscode.Disposable {
   readonly onDidChangeStatus = this.statusEmitter.event;
   private read: ModelReadResult | undefined;
   private schemes: string[];
-  private sensitivity = new Map<string, RowSensitivity>();
   private sensitivitySource: string | undefined;
   private analyses: (TensorAnalysis | undefined)[] = [];
-  private rows: LayerRow[] = [];
+  private readonly table = new LayerTable();
   private status: AnalysisStatus;
   private running: AbortController | undefined;
   private lastFired = 0;
   private fireTimer: NodeJS.Timeout | undefined;
-  private sorted: { key: string; rows: LayerRow[] } | undefined;
-  private readonly details = new Map<string, Promise<DetailEntry>>();
+  private readonly details: DetailReadings;
   private progress: { resolve: () => void; report: (done: number) => void } | undefined;
 
   constructor(
@@ -61,7 +51,9 @@ export class InspectorSession implements vscode.Disposable {
     private readonly memento: vscode.Memento,
     private readonly log: Log,
   ) {
+    this.details = new DetailReadings(service, uri.fsPath);
     this.schemes = this.savedSchemes() ?? safeConfiguredSchemes(log);
+    this.table.reset([], this.schemes);
     this.status = this.emptyStatus();
   }
 
@@ -93,8 +85,7 @@ export class InspectorSession implements vscode.Disposable {
     this.read = read;
     this.details.clear();
     this.analyses = new Array(read.plan.length).fill(undefined);
-    this.rows = read.plan.map((w, i) => this.withSensitivity(layerRow(i, w, undefined, this.schemes)));
-    this.sorted = undefined;
+    this.table.reset(read.plan, this.schemes);
     void this.run();
   }
 
@@ -103,9 +94,8 @@ export class InspectorSession implements vscode.Disposable {
     this.stop();
     this.read = undefined;
     this.analyses = [];
-    this.rows = [];
+    this.table.reset([], this.schemes);
     this.details.clear();
-    this.sorted = undefined;
     this.status = this.emptyStatus();
     this.fire(true);
   }
@@ -118,11 +108,11 @@ export class InspectorSession implements vscode.Disposable {
     await this.memento.update(`quantlens.schemes:${this.uri.toString()}`, this.schemes);
     if (this.read) {
       this.stop();
-      this.rows = this.read.plan.map((w, i) => this.withSensitivity(layerRow(i, w, undefined, this.schemes)));
+      this.table.reset(this.read.plan, this.schemes);
       this.analyses.fill(undefined);
-      this.sorted = undefined;
       void this.run();
     } else {
+      this.table.reset([], this.schemes);
       this.status = this.emptyStatus();
       this.fire(true);
     }
@@ -156,7 +146,7 @@ export class InspectorSession implements vscode.Disposable {
     const schemes = this.schemes;
     const started = performance.now();
     const total = read.plan.filter((w) => w.source).length;
-    const ops = [...new Set(read.plan.flatMap((w) => w.layers.map((l) => l.op)))].sort();
+    const ops = consumerOps(read.plan);
     this.status = { schemes, done: 0, total, state: 'running', ...modelSizes(read.plan, schemes), ops };
     this.fire(true);
     this.showWindowProgress(total);
@@ -166,8 +156,7 @@ export class InspectorSession implements vscode.Disposable {
         onWeight: (i, analysis, done) => {
           if (this.running !== controller) return;
           this.analyses[i] = analysis;
-          this.rows[i] = this.withSensitivity(layerRow(i, read.plan[i], analysis, schemes));
-          this.sorted = undefined;
+          this.table.update(i, read.plan[i], analysis);
           this.status = { ...this.status, done };
           this.progress?.report(done);
           this.fire(done === total);
@@ -226,46 +215,21 @@ export class InspectorSession implements vscode.Disposable {
     }
   }
 
-  private queried(query: TableQuery): LayerRow[] {
-    const key = JSON.stringify(query);
-    if (this.sorted?.key !== key) this.sorted = { key, rows: queryRows(this.rows, query, this.schemes) };
-    return this.sorted.rows;
-  }
-
   /** Shows the sensitivity measured by an evaluation in the rows (by weight name); `source` identifies the evaluation. */
   setSensitivity(byWeight: Map<string, RowSensitivity>, source: string): void {
-    this.sensitivity = byWeight;
+    this.table.setSensitivity(byWeight);
     this.sensitivitySource = source;
-    this.rows = this.rows.map((r) => this.withSensitivity(r));
-    this.sorted = undefined;
     this.fire(true);
-  }
-
-  private withSensitivity(row: LayerRow): LayerRow {
-    const s = this.sensitivity.get(row.name);
-    if (s) return { ...row, sensitivity: s };
-    if (!row.sensitivity) return row;
-    const rest = { ...row };
-    delete rest.sensitivity;
-    return rest;
   }
 
   /** A page of the layer table. */
   page(query: TableQuery, offset: number, limit: number, find?: string): TablePage {
-    const rows = this.queried(query);
-    const start = Math.max(0, Math.min(offset, rows.length));
-    const page: TablePage = {
-      total: rows.length,
-      offset: start,
-      rows: rows.slice(start, start + Math.max(0, Math.min(limit, 1000))),
-      schemes: this.schemes,
-    };
-    return find === undefined ? page : { ...page, found: rows.findIndex((r) => r.name === find) };
+    return this.table.page(query, offset, limit, find);
   }
 
   /** Writes the rows matching a query as CSV or JSON where the user chooses; returns the path or null. */
   async exportTable(query: TableQuery, format: 'csv' | 'json'): Promise<string | null> {
-    const rows = this.queried(query);
+    const rows = this.table.query(query);
     const text = format === 'csv' ? tableCsv(rows, this.schemes) : tableJson(rows, this.schemes);
     return saveNextToModel(
       this.uri,
@@ -296,154 +260,36 @@ export class InspectorSession implements vscode.Disposable {
     return w;
   }
 
-  /** The detail reading of a weight under a scheme; any histogram resolution will do when `bins` is not given. */
-  private loadDetail(index: number, scheme: string, bins?: number): Promise<DetailEntry> {
-    const prefix = `${index}|${scheme}|`;
-    const key = `${prefix}${bins ?? 64}`;
-    let entry = bins === undefined ? [...this.details].find(([k]) => k.startsWith(prefix))?.[1] : this.details.get(key);
-    if (!entry) {
-      const w = this.weightAt(index);
-      entry = this.service.detail(this.file, w, scheme, bins ?? 64).then((r) => ({
-        result: r.detail,
-        histogram: r.analysis.histogram,
-        stats: r.analysis.stats,
-        cellAbsmax: new Map(),
-      }));
-      entry.catch(() => this.details.delete(key));
-      this.details.set(key, entry);
-      while (this.details.size > DETAILS_KEPT) this.details.delete(this.details.keys().next().value as string);
-    }
-    return entry;
-  }
-
   /** The detail of one weight under one scheme. */
   async detail(index: number, scheme: string, bins: number): Promise<LayerDetail> {
-    const w = this.weightAt(index);
-    const parsed = parseScheme(scheme);
-    const entry = await this.loadDetail(index, scheme, bins);
-    const metrics = this.analyses[index]?.schemes[scheme];
-    const ranges = entry.result?.ranges;
-    const grid = ranges && w.quantizable ? quantGrid(parsed, ranges, !!w.layout) : null;
-    const { counts, min, max } = entry.histogram;
-    let beyondGrid = 0;
-    if (grid && max > min) {
-      const width = (max - min) / counts.length;
-      for (let b = 0; b < counts.length; b++) {
-        if (min + (b + 1) * width < grid.clipMin || min + b * width > grid.clipMax) beyondGrid += counts[b];
-      }
-    }
-    const sqnr = metrics?.grid.sqnrDb;
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const v of sqnr ?? []) {
-      if (Number.isFinite(v)) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
-    }
-    const channelSqnr = entry.result?.channelSqnr ?? new Float64Array(0);
-    const order = Int32Array.from(channelSqnr.keys()).sort((a, b) => compareDb(channelSqnr[a], channelSqnr[b]));
-    const stored = w.stored ? (({ layout: _layout, ...rest }) => rest)(w.stored) : undefined;
-    const blockSize =
-      parsed.kind === 'int' && parsed.granularity.kind === 'block' && w.layout
-        ? parsed.granularity.size
-        : (ranges?.reduction ?? 0);
-    return {
-      row: this.rows[index],
+    const weight = this.weightAt(index);
+    const entry = await this.details.get(index, weight, scheme, bins);
+    return layerDetail({
+      row: this.table.row(index),
+      weight,
       scheme,
       stats: entry.stats,
-      histogram: { min, max, counts },
-      ...(metrics
-        ? {
-            metrics: {
-              sqnrDb: metrics.sqnrDb,
-              mse: metrics.mse,
-              maxAbsError: metrics.maxAbsError,
-              cosine: metrics.cosine,
-              clippedFraction: metrics.clippedFraction,
-              zeroedFraction: metrics.zeroedFraction,
-            },
-          }
-        : {}),
-      grid,
-      beyondGrid,
-      heatmap: {
-        channels: metrics?.grid.channels ?? 0,
-        blocks: metrics?.grid.blocks ?? 0,
-        blockSize,
-        min: lo,
-        max: hi,
-      },
-      channelSqnr: Float64Array.from(order, (c) => channelSqnr[c]),
-      channelOrder: order,
-      channelLabel: channelLabel(w.layers[0]?.op, w.layout?.channelAxis),
-      ...(stored ? { stored } : {}),
-    };
+      histogram: entry.histogram,
+      reading: entry.result,
+      metrics: this.analyses[index]?.schemes[scheme],
+    });
   }
 
   /** Heatmap cells of one weight under one scheme, downsampled to at most maxRows x maxCols (worst SQNR per shown cell). */
-  async tile(p: {
-    index: number;
-    scheme: string;
-    channel0: number;
-    channels: number;
-    block0: number;
-    blocks: number;
-    maxRows: number;
-    maxCols: number;
-  }): Promise<HeatmapTile> {
+  async tile(p: TileWindow & { index: number; scheme: string }): Promise<HeatmapTile> {
     const metrics = this.analyses[p.index]?.schemes[p.scheme];
     if (!metrics) throw new Error(`Weight #${p.index} has no ${p.scheme} results yet.`);
     const { channels, blocks, sqnrDb } = metrics.grid;
-    const entry = await this.loadDetail(p.index, p.scheme);
-    let absmax = entry.cellAbsmax.get(p.scheme);
-    if (!absmax && entry.result) {
-      const cells = schemeCells(entry.result.ranges, parseScheme(p.scheme), !!this.weightAt(p.index).layout);
-      absmax = Float32Array.from(cells.lo, (l, i) => Math.max(-l, cells.hi[i]));
-      entry.cellAbsmax.set(p.scheme, absmax);
-    }
-    const c0 = clamp(Math.floor(p.channel0), 0, channels - 1);
-    const b0 = clamp(Math.floor(p.block0), 0, blocks - 1);
-    const nc = clamp(Math.ceil(p.channels), 1, channels - c0);
-    const nb = clamp(Math.ceil(p.blocks), 1, blocks - b0);
-    const channelStep = Math.max(1, Math.ceil(nc / Math.max(1, p.maxRows)));
-    const blockStep = Math.max(1, Math.ceil(nb / Math.max(1, p.maxCols)));
-    const rows = Math.ceil(nc / channelStep);
-    const cols = Math.ceil(nb / blockStep);
-    const outSqnr = new Float32Array(rows * cols).fill(Infinity);
-    const outAbs = new Float32Array(rows * cols);
-    for (let c = c0; c < c0 + nc; c++) {
-      const r = ((c - c0) / channelStep) | 0;
-      for (let b = b0; b < b0 + nb; b++) {
-        const o = r * cols + (((b - b0) / blockStep) | 0);
-        const v = sqnrDb[c * blocks + b];
-        if (v < outSqnr[o] || Number.isNaN(v)) outSqnr[o] = v;
-        if (absmax && absmax[c * blocks + b] > outAbs[o]) outAbs[o] = absmax[c * blocks + b];
-      }
-    }
-    return { channel0: c0, block0: b0, rows, cols, channelStep, blockStep, sqnr: outSqnr, absmax: outAbs };
+    const weight = this.weightAt(p.index);
+    const entry = await this.details.get(p.index, weight, p.scheme);
+    const absmax = DetailReadings.cellAbsmax(entry, weight, p.scheme);
+    const tile = downsampleTile({ channels, blocks, sqnr: sqnrDb, absmax }, p);
+    return { ...tile, absmax: tile.absmax ?? new Float32Array(tile.rows * tile.cols) };
   }
 
   /** SQNR of every quantizable weight under every scheme (NaN where not analysed yet). */
   modelHeatmap(): ModelHeatmap {
-    const plan = this.read?.plan ?? [];
-    const rows = plan.flatMap((w, index) =>
-      w.quantizable && w.source ? [{ index, name: w.name, label: `${w.layers[0]?.node ?? w.name} · ${w.name}` }] : [],
-    );
-    const sqnr = new Float32Array(rows.length * this.schemes.length).fill(NaN);
-    rows.forEach((r, i) =>
-      this.schemes.forEach((s, j) => {
-        const v = this.analyses[r.index]?.schemes[s]?.sqnrDb;
-        if (v !== undefined) sqnr[i * this.schemes.length + j] = v;
-      }),
-    );
-    return { rows, schemes: this.schemes, sqnr };
-  }
-
-  /** Index of a weight by name, if the model has it. */
-  indexOf(name: string): number | undefined {
-    const i = this.read?.plan.findIndex((w) => w.name === name) ?? -1;
-    return i >= 0 ? i : undefined;
+    return modelHeatmap(this.read?.plan ?? [], this.analyses, this.schemes);
   }
 
   /** The view remembered for this model. */
@@ -475,42 +321,4 @@ function safeConfiguredSchemes(log: Log): string[] {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function clamp(v: number, lo: number, hi: number): number {
-  return Math.min(hi, Math.max(lo, v));
-}
-
-/** Ascending dB with NaN (empty channels) last. */
-function compareDb(a: number, b: number): number {
-  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) ? (Number.isNaN(b) ? 0 : 1) : -1;
-  return a === b ? 0 : a < b ? -1 : 1;
-}
-
-function channelLabel(op: string | undefined, axis: 0 | 1 | undefined): string {
-  if (axis === undefined) return 'tensor';
-  if (op === 'Gather') return 'row (embedding)';
-  if (op === 'MatMul' || op === 'MatMulNBits') return 'output column';
-  return 'output channel';
-}
-
-/** Save dialog in the model's folder, never over the model itself; returns the path written or null. */
-async function saveNextToModel(
-  model: vscode.Uri,
-  suffix: string,
-  filters: Record<string, string[]>,
-  bytes: Uint8Array,
-): Promise<string | null> {
-  const base = path.basename(model.fsPath, path.extname(model.fsPath));
-  const target = await vscode.window.showSaveDialog({
-    defaultUri: vscode.Uri.file(path.join(path.dirname(model.fsPath), `${base}-${suffix}`)),
-    filters,
-    saveLabel: 'Export',
-  });
-  if (!target) return null;
-  if (path.resolve(target.fsPath) === path.resolve(model.fsPath)) {
-    throw new Error('QuantLens does not write over the model file; choose another name.');
-  }
-  await vscode.workspace.fs.writeFile(target, bytes);
-  return target.fsPath;
 }

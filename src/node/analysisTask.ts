@@ -6,6 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import * as path from 'node:path';
+import { DataType } from '../core/onnx/dtypes';
 import { ModelError } from '../core/onnx/errors';
 import { decodeRaw, type NumericArray } from '../core/onnx/tensorValues';
 import type { Layout2D } from '../core/quant/fakeQuant';
@@ -13,7 +14,7 @@ import { transposeChannels, type ChannelTranspose } from '../core/quant/roles';
 import { parseScheme } from '../core/quant/schemes';
 import { dequantize, type DequantInput } from '../core/quant/storedQuant';
 import { analyzeTensor, type TensorAnalysis, type ValueSource } from '../core/stats/analyze';
-import { cellRanges, channelSqnr, type CellRanges } from '../core/stats/layerDetail';
+import { cellRanges, channelSqnr, type DetailResult } from '../core/stats/layerDetail';
 
 /** Where a tensor's values come from. */
 export type TensorSource =
@@ -41,12 +42,6 @@ export interface AnalysisTask {
   grids?: boolean;
   /** Layer detail under this scheme id: cell ranges and per-channel SQNR (`schemes` should then be empty). */
   detail?: string;
-}
-
-/** The layer detail of a tensor (see core/stats/layerDetail). */
-export interface DetailResult {
-  ranges: CellRanges;
-  channelSqnr: Float64Array;
 }
 
 /** A task's result and how long reading and analysing took. */
@@ -143,7 +138,7 @@ const decodeFailed = (task: AnalysisTask, error: unknown): ModelError =>
 function streamable(task: AnalysisTask): task is AnalysisTask & { source: { kind: 'file' } } {
   return (
     task.source.kind === 'file' &&
-    task.source.dtype === 1 &&
+    task.source.dtype === DataType.FLOAT &&
     !task.dequant &&
     !task.transpose &&
     task.detail === undefined &&

@@ -8,8 +8,8 @@ import { taskFor, type PlannedWeight } from './analysisPlan';
 import type { AnalysisPool } from './analysisPool';
 import type { AnalysisTask } from './analysisTask';
 
-/** Options of analyzePlanned. */
-export interface AnalyzeOptions {
+/** Options of analyzePlanned (a whole model; core/stats/analyze.ts has the options of one tensor's analysis). */
+export interface ModelAnalysisOptions {
   bins?: number;
   signal?: AbortSignal;
   cache?: { store: AnalysisCache; key: string };
@@ -32,7 +32,7 @@ export async function analyzePlanned(
   modelPath: string,
   plan: readonly PlannedWeight[],
   schemes: readonly string[],
-  options: AnalyzeOptions = {},
+  options: ModelAnalysisOptions = {},
 ): Promise<AnalyzeResult> {
   const bins = options.bins ?? 256;
   const { cache } = options;

@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
-import { toJson } from '../../src/node/reportFormat';
+import { toJson } from '../../src/core/view/reportFormat';
 import { DT, floatTensor, gaussian, model, node, rng, value } from '../fixtures/onnxBuilder';
 import { api, workspaceDir } from './helpers';
 

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readModelForAnalysis } from '../../src/node/analysisPlan';
-import type { InspectReport } from '../../src/node/inspectModel';
+import type { InspectReport } from '../../src/core/view/inspectReport';
 import type { RenderReport } from '../../src/testHooks';
 import { DT, floatTensor, gaussian, model, node, rng, value } from '../fixtures/onnxBuilder';
 import { api, closeAllEditors, EXTENSION_ID, expectations, openInInspector, waitFor, workspaceDir } from './helpers';

@@ -1,5 +1,6 @@
 /** The model heatmap tab's controller: SQNR of every quantizable weight under every scheme; a click opens that layer. */
 import { html, type TemplateResult } from 'lit';
+import { downsampleTile } from '../../src/core/view/heatmapTiles';
 import type { ModelHeatmap } from '../../src/protocol';
 import { colormap, SQNR_DOMAIN } from '../colormap';
 import { cssom } from '../cssom';
@@ -11,20 +12,13 @@ import { exportCanvas, reportError, type Ui } from './ui';
 
 const formatCount = (n: number): string => n.toLocaleString('en-US');
 
-/** The rows [row0, row0 + rows) of the model heatmap, at most `maxRows` shown: the worst SQNR per shown cell. */
+/** The model heatmap's tile for a view: each shown cell the worst SQNR of the layers it covers (core's rule). */
 function modelTile(data: ModelHeatmap, v: { row0: number; rows: number }, maxRows: number): Tile {
   const n = data.schemes.length;
-  const step = Math.max(1, Math.ceil(v.rows / Math.max(1, maxRows)));
-  const rows = Math.ceil(v.rows / step);
-  const sqnr = new Float32Array(rows * n).fill(Infinity);
-  for (let r = v.row0; r < Math.min(data.rows.length, v.row0 + v.rows); r++) {
-    const o = ((r - v.row0) / step) | 0;
-    for (let c = 0; c < n; c++) {
-      const x = data.sqnr[r * n + c];
-      if (x < sqnr[o * n + c] || Number.isNaN(x)) sqnr[o * n + c] = x;
-    }
-  }
-  return { channel0: v.row0, block0: 0, rows, cols: n, channelStep: step, blockStep: 1, sqnr };
+  return downsampleTile(
+    { channels: data.rows.length, blocks: n, sqnr: data.sqnr },
+    { channel0: v.row0, channels: v.rows, block0: 0, blocks: n, maxRows, maxCols: n },
+  );
 }
 
 /** Loads and draws the model heatmap; `reveal` opens a layer under a scheme. */

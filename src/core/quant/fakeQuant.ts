@@ -3,6 +3,7 @@
  * float32 scale, q = saturate(roundHalfEven(x / scale) + zp), x_hat = (q - zp) * scale in float32.
  */
 import { scratch } from '../scratch';
+import { channelGeometry } from './layout';
 import {
   FP16,
   FP8_E4M3FN,
@@ -51,8 +52,7 @@ export function quantDequantFp8(x: number, scale: number, format: MiniFloat): nu
 
 /** Number of channels, groups per channel and group size along the reduction axis. */
 function grouping(layout: Layout2D, scheme: IntScheme): { channels: number; reduction: number; groupSize: number } {
-  const channels = layout.channelAxis === 0 ? layout.rows : layout.cols;
-  const reduction = layout.channelAxis === 0 ? layout.cols : layout.rows;
+  const { channels, reduction } = channelGeometry(layout.rows * layout.cols, layout);
   const g = scheme.granularity;
   if (g.kind === 'tensor') {
     return { channels: 1, reduction: channels * reduction, groupSize: channels * reduction };

@@ -1,7 +1,9 @@
 /** Decides what a weight is for (and whether and how it is quantized) from the nodes that read it. */
 import type { Consumer } from '../onnx/consumers';
+import { DataType } from '../onnx/dtypes';
 import type { WeightRef } from '../onnx/weights';
 import type { Layout2D } from './fakeQuant';
+import { layerWeightLayout } from './layout';
 
 /** What a weight tensor does in the model. */
 export type WeightRole =
@@ -43,7 +45,7 @@ export function transposeChannels(data: Float32Array, t: ChannelTranspose): Floa
   return out;
 }
 
-const FLOAT_DTYPES = new Set([1, 10, 11, 16]);
+const FLOAT_DTYPES = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE, DataType.BFLOAT16]);
 const PASS_THROUGH = new Set(['Cast', 'DequantizeLinear', 'Identity']);
 const NORMS = new Set([
   'LayerNormalization',
@@ -54,7 +56,6 @@ const NORMS = new Set([
   'SkipLayerNormalization',
   'RMSNormalization',
 ]);
-const product = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
 /** The layers using a tensor, following Cast / DequantizeLinear / Identity outputs (input 0 only). */
 export function effectiveConsumers(name: string, consumers: Map<string, Consumer[]>, depth = 0): Consumer[] {
@@ -73,90 +74,54 @@ function roleFor(
   c: Consumer,
   dims: readonly number[],
 ): { role: WeightRole; layout?: Layout2D; transpose?: ChannelTranspose } {
-  const ms = c.domain === 'com.microsoft';
-  if (c.domain === '' || ms) {
-    switch (c.op) {
-      case 'MatMul':
-        if (c.input === 1 && dims.length >= 2) {
-          return {
-            role: 'weight',
-            layout: { rows: product(dims.slice(0, -1)), cols: dims[dims.length - 1], channelAxis: 1 },
-          };
-        }
-        break;
-      case 'Gemm':
-        if (c.input === 1 && dims.length === 2) {
-          return {
-            role: 'weight',
-            layout: c.attrs.transB
-              ? { rows: dims[0], cols: dims[1], channelAxis: 0 }
-              : { rows: dims[0], cols: dims[1], channelAxis: 1 },
-          };
-        }
-        if (c.input === 2) return { role: 'bias' };
-        break;
-      case 'Conv':
-        if (c.input === 1 && dims.length >= 3) {
-          return { role: 'weight', layout: { rows: dims[0], cols: product(dims.slice(1)), channelAxis: 0 } };
-        }
-        if (c.input === 2) return { role: 'bias' };
-        break;
-      case 'ConvTranspose':
-        // Output channels are axis 1 of [C_in, C_out/group, k...] (onnxruntime's per-channel axis for it):
-        // analysed as [C_out/group, C_in * k...], blocks along C_in * k.
-        if (c.input === 1 && dims.length >= 3) {
-          const transpose = { outer: dims[0], channels: dims[1], inner: product(dims.slice(2)) };
-          return {
-            role: 'weight',
-            layout: { rows: dims[1], cols: dims[0] * transpose.inner, channelAxis: 0 },
-            transpose,
-          };
-        }
-        if (c.input === 1) return { role: 'weight' };
-        if (c.input === 2) return { role: 'bias' };
-        break;
-      case 'Gather':
-        if (c.input === 0 && dims.length === 2 && !c.attrs.axis) {
-          return { role: 'embedding', layout: { rows: dims[0], cols: dims[1], channelAxis: 0 } };
-        }
-        break;
-      case 'DequantizeLinear':
-        return { role: (['quantized', 'scale', 'zero-point'] as const)[c.input] ?? 'other' };
-      case 'MatMulNBits':
-        return { role: (['other', 'quantized', 'scale', 'zero-point'] as const)[c.input] ?? 'other' };
-      case 'QLinearConv':
-      case 'QLinearMatMul': {
-        const roles: WeightRole[] = [
-          'other',
-          'scale',
-          'zero-point',
-          'quantized',
-          'scale',
-          'zero-point',
-          'scale',
-          'zero-point',
-          'bias',
-        ];
-        return { role: roles[c.input] ?? 'other' };
-      }
-      case 'Add':
-        if (dims.length === 1) return { role: 'bias' };
-        break;
-      case 'Reshape':
-      case 'Expand':
-      case 'Tile':
-      case 'Slice':
-      case 'Unsqueeze':
-      case 'Squeeze':
-      case 'ConstantOfShape':
-        if (c.input >= 1) return { role: 'shape' };
-        break;
-      default:
-        if (NORMS.has(c.op) && c.input >= 1) return { role: 'norm' };
-    }
-  }
-  return { role: 'other' };
+  if (c.domain !== '' && c.domain !== 'com.microsoft') return { role: 'other' };
+  const weight = layerWeightLayout(c.op, c.input, dims, c.attrs);
+  if (weight) return { role: c.op === 'Gather' ? 'embedding' : 'weight', ...weight };
+  return { role: slotRole(c, dims) };
 }
+
+/** Role of a weight at a node's input slot other than a layer's weight with channels (see layerWeightLayout). */
+function slotRole(c: Consumer, dims: readonly number[]): WeightRole {
+  switch (c.op) {
+    case 'Gemm':
+    case 'Conv':
+      return c.input === 2 ? 'bias' : 'other';
+    case 'ConvTranspose':
+      return c.input === 1 ? 'weight' : c.input === 2 ? 'bias' : 'other';
+    case 'DequantizeLinear':
+      return (['quantized', 'scale', 'zero-point'] as const)[c.input] ?? 'other';
+    case 'MatMulNBits':
+      return (['other', 'quantized', 'scale', 'zero-point'] as const)[c.input] ?? 'other';
+    case 'QLinearConv':
+    case 'QLinearMatMul':
+      return QLINEAR_ROLES[c.input] ?? 'other';
+    case 'Add':
+      return dims.length === 1 ? 'bias' : 'other';
+    case 'Reshape':
+    case 'Expand':
+    case 'Tile':
+    case 'Slice':
+    case 'Unsqueeze':
+    case 'Squeeze':
+    case 'ConstantOfShape':
+      return c.input >= 1 ? 'shape' : 'other';
+    default:
+      return NORMS.has(c.op) && c.input >= 1 ? 'norm' : 'other';
+  }
+}
+
+/** Inputs of QLinearConv / QLinearMatMul: x, its scale and zero point, w, its scale and zero point, y's, bias. */
+const QLINEAR_ROLES: readonly WeightRole[] = [
+  'other',
+  'scale',
+  'zero-point',
+  'quantized',
+  'scale',
+  'zero-point',
+  'scale',
+  'zero-point',
+  'bias',
+];
 
 /** Classifies a weight from its consumers. */
 export function planWeight(ref: WeightRef, consumers: Map<string, Consumer[]>): WeightPlan {

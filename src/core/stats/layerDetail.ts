@@ -6,7 +6,8 @@
 import { fp8Scale, scalesFromRanges, type Layout2D } from '../quant/fakeQuant';
 import { reconstruct } from './analyze';
 import { FP16, FP8_E4M3FN, FP8_E5M2, type MiniFloat } from '../quant/rounding';
-import { intRange, type Scheme } from '../quant/schemes';
+import { channelGeometry, hasGroupScales, scaleGroups, schemeBlockSize } from '../quant/layout';
+import { intRange, type FloatScheme, type Scheme } from '../quant/schemes';
 
 /** Smallest block along the reduction axis that cell ranges are kept for (the smallest scheme block size). */
 export const FINE_BLOCK = 16;
@@ -21,14 +22,6 @@ export interface CellRanges {
   fineBlocks: number;
   lo: Float32Array;
   hi: Float32Array;
-}
-
-/** Channels and reduction length of a tensor under `layout` (one channel holding everything without one). */
-export function channelGeometry(length: number, layout: Layout2D | undefined): { channels: number; reduction: number } {
-  if (!layout) return { channels: 1, reduction: length };
-  return layout.channelAxis === 0
-    ? { channels: layout.rows, reduction: layout.cols }
-    : { channels: layout.cols, reduction: layout.rows };
 }
 
 /** Ranges per channel x block of `fine` values along the reduction axis (one cell per channel without a layout). */
@@ -52,14 +45,19 @@ export function cellRanges(data: Float32Array, layout: Layout2D | undefined, fin
   return { channels, reduction, fine: size, fineBlocks, lo, hi };
 }
 
+/** What reading one weight again for its detail under a scheme gives: cell ranges and per-channel SQNR. */
+export interface DetailResult {
+  ranges: CellRanges;
+  channelSqnr: Float64Array;
+}
+
 /** Cell ranges merged to a scheme's error grid: channels x blocks exactly as the analysis grid of that scheme. */
 export function schemeCells(
   r: CellRanges,
   scheme: Scheme,
   hasLayout: boolean,
 ): { channels: number; blocks: number; lo: Float32Array; hi: Float32Array } {
-  const blockSize =
-    hasLayout && scheme.kind === 'int' && scheme.granularity.kind === 'block' ? scheme.granularity.size : r.reduction;
+  const blockSize = schemeBlockSize(scheme, hasLayout) ?? r.reduction;
   const blocks = Math.max(1, Math.ceil(r.reduction / blockSize));
   const per = Math.max(1, Math.round(blockSize / r.fine));
   const lo = new Float32Array(r.channels * blocks);
@@ -117,46 +115,8 @@ export function quantGrid(
   hasLayout: boolean,
   pick: 'median' | 'widest' = 'median',
 ): QuantGrid {
-  if (scheme.kind === 'float') {
-    if (scheme.format === 'fp16' || scheme.format === 'bf16') {
-      const max = scheme.format === 'fp16' ? FP16.max : 3.3895313892515355e38;
-      return {
-        group: 'a plain cast (no scale)',
-        levels: [],
-        clipMin: -max,
-        clipMax: max,
-        scale: 1,
-        zeroPoint: 0,
-        groups: 1,
-        scaleMin: 1,
-        scaleMax: 1,
-      };
-    }
-    const format = scheme.format === 'fp8-e4m3' ? FP8_E4M3FN : FP8_E5M2;
-    let absmax = 0;
-    for (let i = 0; i < r.lo.length; i++) absmax = Math.max(absmax, -r.lo[i], r.hi[i]);
-    const scale = fp8Scale(Float32Array.of(absmax), scheme.format);
-    const positive = miniFloatValues(format).map((v) => Math.fround(v * scale));
-    const levels = [
-      ...positive
-        .slice(1)
-        .reverse()
-        .map((v) => -v),
-      ...positive,
-    ];
-    return {
-      group: 'one scale for the tensor',
-      levels,
-      clipMin: -format.max * scale,
-      clipMax: format.max * scale,
-      scale,
-      zeroPoint: 0,
-      groups: 1,
-      scaleMin: scale,
-      scaleMax: scale,
-    };
-  }
-  const perTensor = scheme.granularity.kind === 'tensor' || !hasLayout;
+  if (scheme.kind === 'float') return floatGrid(scheme, r);
+  const perTensor = !hasGroupScales(scheme, hasLayout);
   let lo: Float32Array;
   let hi: Float32Array;
   if (perTensor) {
@@ -174,7 +134,7 @@ export function quantGrid(
   const zeroPoint = zeroPoints[g];
   const levels: number[] = [];
   if (scale > 0) for (let q = qmin; q <= qmax; q++) levels.push(Math.fround((q - zeroPoint) * scale));
-  const unit = scheme.granularity.kind === 'block' && hasLayout ? 'blocks' : 'channels';
+  const unit = schemeBlockSize(scheme, hasLayout) !== undefined ? 'blocks' : 'channels';
   const group =
     groups === 1 ? 'one scale for the tensor' : `${pick === 'widest' ? 'widest' : 'median'} of ${groups} ${unit}`;
   return {
@@ -187,6 +147,47 @@ export function quantGrid(
     groups,
     scaleMin: scales[order[0]],
     scaleMax: scales[order[groups - 1]],
+  };
+}
+
+/** The grid of a float scheme: none to show for plain casts (fp16, bf16), fp8's levels at the tensor's scale. */
+function floatGrid(scheme: FloatScheme, r: CellRanges): QuantGrid {
+  if (scheme.format === 'fp16' || scheme.format === 'bf16') {
+    const max = scheme.format === 'fp16' ? FP16.max : 3.3895313892515355e38;
+    return {
+      group: 'a plain cast (no scale)',
+      levels: [],
+      clipMin: -max,
+      clipMax: max,
+      scale: 1,
+      zeroPoint: 0,
+      groups: 1,
+      scaleMin: 1,
+      scaleMax: 1,
+    };
+  }
+  const format = scheme.format === 'fp8-e4m3' ? FP8_E4M3FN : FP8_E5M2;
+  let absmax = 0;
+  for (let i = 0; i < r.lo.length; i++) absmax = Math.max(absmax, -r.lo[i], r.hi[i]);
+  const scale = fp8Scale(Float32Array.of(absmax), scheme.format);
+  const positive = miniFloatValues(format).map((v) => Math.fround(v * scale));
+  const levels = [
+    ...positive
+      .slice(1)
+      .reverse()
+      .map((v) => -v),
+    ...positive,
+  ];
+  return {
+    group: 'one scale for the tensor',
+    levels,
+    clipMin: -format.max * scale,
+    clipMax: format.max * scale,
+    scale,
+    zeroPoint: 0,
+    groups: 1,
+    scaleMin: scale,
+    scaleMax: scale,
   };
 }
 
@@ -228,10 +229,7 @@ export function schemeBytes(scheme: Scheme, elements: number, layout: Layout2D |
   if (scheme.kind === 'float') {
     return scheme.format === 'fp16' || scheme.format === 'bf16' ? 2 * elements : elements + 4;
   }
-  const { channels, reduction } = channelGeometry(elements, layout);
-  const g = scheme.granularity;
-  const groups =
-    !layout || g.kind === 'tensor' ? 1 : g.kind === 'channel' ? channels : channels * Math.ceil(reduction / g.size);
+  const groups = scaleGroups(scheme, elements, layout);
   const values = Math.ceil((elements * scheme.bits) / 8);
   const zeroPoints = scheme.symmetric ? 0 : Math.ceil((groups * scheme.bits) / 8);
   return values + 4 * groups + zeroPoints;

@@ -1,11 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { PlannedWeight } from '../../src/node/analysisPlan';
-import { layerRow, modelSizes, queryRows, tableCsv, tableJson } from '../../src/node/layerTable';
-import type { LayerRow, TableQuery } from '../../src/protocol';
+import { tableCsv, tableJson } from '../../src/core/view/layerTableExport';
+import {
+  consumerOps,
+  layerRow,
+  LayerTable,
+  queryRows,
+  tablePage,
+  type LayerRow,
+  type TableQuery,
+} from '../../src/core/view/layerTableView';
+import type { TensorAnalysis } from '../../src/core/stats/analyze';
+import { modelSizes } from '../../src/core/view/schemeSizes';
+import type { WeightInfo } from '../../src/core/view/weightInfo';
 import { decodeNumbers, encodeNumbers } from '../../src/wire';
 
-const weight = (name: string, op: string, shape: number[], quantizable: boolean, dtype = 'float32'): PlannedWeight =>
+const weight = (name: string, op: string, shape: number[], quantizable: boolean, dtype = 'float32'): WeightInfo =>
   ({
     name,
     layers: [{ node: `/${name}/${op}`, op, input: 1 }],
@@ -14,7 +24,7 @@ const weight = (name: string, op: string, shape: number[], quantizable: boolean,
     role: quantizable ? 'weight' : 'bias',
     quantizable,
     ...(quantizable ? { layout: { rows: shape[0], cols: shape[1], channelAxis: 1 as const } } : {}),
-  }) as PlannedWeight;
+  }) as WeightInfo;
 
 const rows: LayerRow[] = [
   {
@@ -103,5 +113,48 @@ describe('layer table', () => {
     const wire = JSON.parse(JSON.stringify(encodeNumbers({ ...value, b: {} }))) as object;
     assert.deepEqual(decodeNumbers(wire), { a: [Infinity, -Infinity, NaN, 1], b: {}, d: null });
     assert.equal((encodeNumbers(value) as { b: { c: Float64Array } }).b.c, typed);
+  });
+
+  it('pages clamp to the rows (at most 1000 a page) and find a weight among the matching rows', () => {
+    const p = tablePage(rows, ['int8-channel'], 3, 10, 'b');
+    assert.deepEqual([p.total, p.offset, names(p.rows), p.found], [4, 3, ['d'], 1]);
+    assert.equal(tablePage(rows, [], 99, 10).offset, 4);
+    assert.equal(tablePage(rows, [], 0, 10, 'zz').found, -1);
+    assert.equal(tablePage(rows, [], 0, 10).found, undefined);
+    const many = Array.from({ length: 1500 }, (_, i) => ({ ...rows[1], index: i }));
+    assert.equal(tablePage(many, [], 0, 5000).rows.length, 1000);
+  });
+
+  it('the table of a model: rows as analysed, sensitivity by weight name, the order refreshed when a row changes', () => {
+    const plan = [
+      weight('a', 'MatMul', [4, 8], true),
+      weight('b', 'Add', [8], false),
+      weight('c', 'Conv', [2, 2], true),
+    ];
+    assert.deepEqual(consumerOps(plan), ['Add', 'Conv', 'MatMul']);
+    const table = new LayerTable();
+    table.reset(plan, ['int8-channel']);
+    const bySqnr = q({ sort: 'sqnr:int8-channel' });
+    assert.deepEqual(names(table.query(bySqnr)), ['a', 'b', 'c']);
+    const analysed = (sqnrDb: number): TensorAnalysis =>
+      ({
+        stats: { absmax: 1, std: 1, kurtosis: 0, outlierRatio: 1 },
+        schemes: { 'int8-channel': { sqnrDb } },
+      }) as unknown as TensorAnalysis;
+    table.update(2, plan[2], analysed(30));
+    table.update(0, plan[0], analysed(45));
+    assert.deepEqual(names(table.query(bySqnr)), ['c', 'a', 'b']);
+    assert.deepEqual(table.row(2).sqnr, [30]);
+    table.setSensitivity(new Map([['a', { rank: 1, effect: 2.5, text: '-2.5 pp' }]]));
+    assert.equal(table.row(0).sensitivity?.effect, 2.5);
+    assert.deepEqual(names(table.query(q({ sort: 'sensitivity', descending: true }))), ['a', 'b', 'c']);
+    // A new read keeps the sensitivity; new sensitivity without the weight drops it from its row.
+    table.reset(plan, ['int8-channel', 'int4-block32']);
+    assert.equal(table.row(0).sensitivity?.rank, 1);
+    assert.deepEqual(table.row(0).sqnr, [null, null]);
+    table.setSensitivity(new Map());
+    assert.equal('sensitivity' in table.row(0), false);
+    const page = table.page(q({}), 0, 2);
+    assert.deepEqual([page.total, names(page.rows), page.schemes], [3, ['a', 'b'], ['int8-channel', 'int4-block32']]);
   });
 });

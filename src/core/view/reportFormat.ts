@@ -1,5 +1,5 @@
 /** The inspect report as JSON, Markdown and plain text (CLI output and the extension's export). */
-import type { InspectReport } from './inspectModel';
+import type { InspectReport } from './inspectReport';
 
 /** JSON with non-finite numbers spelled out ("Infinity", "-Infinity", "NaN"), which JSON cannot hold. */
 export function toJson(value: unknown): string {

@@ -1,0 +1,238 @@
+/**
+ * The inspector's layer table as data: one row per planned weight, filtered and sorted where the rows are
+ * (the webview asks for pages), with the sensitivity an evaluation measured.
+ */
+import type { TensorAnalysis, TensorStats } from '../stats/analyze';
+import type { WeightInfo } from './weightInfo';
+
+/** Layer table columns that can be sorted (`sqnr:<scheme id>` sorts by that scheme's SQNR). */
+export type SortKey =
+  | 'index'
+  | 'layer'
+  | 'name'
+  | 'params'
+  | 'dtype'
+  | 'absmax'
+  | 'std'
+  | 'kurtosis'
+  | 'outlierRatio'
+  | 'sensitivity'
+  | `sqnr:${string}`;
+
+/** Which rows of the layer table, in which order. */
+export interface TableQuery {
+  sort: SortKey;
+  descending: boolean;
+  /** Case-insensitive text found in the layer, op or tensor name. */
+  text: string;
+  /** Only weights consumed by this op type ('' for all). */
+  op: string;
+  quantizableOnly: boolean;
+}
+
+/** One row of the layer table: one weight tensor. */
+export interface LayerRow {
+  /** Position in graph order (the key of every per-layer request). */
+  index: number;
+  name: string;
+  /** First consuming node and the op types of all consumers. */
+  layer: string;
+  op: string;
+  shape: number[];
+  params: number;
+  dtype: string;
+  role: string;
+  quantizable: boolean;
+  /** Readable stored quantization, for already-quantized weights. */
+  stored?: string;
+  /** Why the weight has no numbers. */
+  problem?: string;
+  /** Undefined until analysed. */
+  stats?: Pick<TensorStats, 'absmax' | 'std' | 'kurtosis' | 'outlierRatio'>;
+  /** SQNR (dB) per scheme of AnalysisStatus.schemes; null when not (yet) analysed or not quantizable. */
+  sqnr: (number | null)[];
+  /** Measured by the latest slice evaluation of this model, when there is one. */
+  sensitivity?: RowSensitivity;
+}
+
+/** A layer's measured sensitivity: rank, effect (accuracy drop pp, perplexity %, ...) and the flag, if flagged. */
+export interface RowSensitivity {
+  rank: number;
+  /** The ranking's effect (larger is more sensitive). */
+  effect: number;
+  /** "-1.5 pp on digit=2 (int3-block32 alone)". */
+  text: string;
+  /** The diagnostic's message when the layer is flagged. */
+  flag?: string;
+}
+
+/** A page of the layer table. */
+export interface TablePage {
+  /** Rows matching the query. */
+  total: number;
+  offset: number;
+  rows: LayerRow[];
+  schemes: string[];
+  /** Position of the weight named in the request's `find` among the matching rows (-1: not among them). */
+  found?: number;
+}
+
+/** Rows a page holds at most. */
+const PAGE_LIMIT = 1000;
+
+const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** The table row of weight `index` with what has been analysed so far. */
+export function layerRow(
+  index: number,
+  w: WeightInfo,
+  analysis: TensorAnalysis | undefined,
+  schemes: readonly string[],
+): LayerRow {
+  const ops = [...new Set(w.layers.map((l) => l.op))];
+  const s = analysis?.stats;
+  return {
+    index,
+    name: w.name,
+    layer: w.layers[0]?.node ?? '(not consumed)',
+    op: ops.join(', ') || '—',
+    shape: w.shape,
+    params: product(w.shape),
+    dtype: w.dtype,
+    role: w.role,
+    quantizable: w.quantizable,
+    ...(w.stored ? { stored: w.stored.summary } : {}),
+    ...(w.problem ? { problem: w.problem } : {}),
+    ...(s ? { stats: { absmax: s.absmax, std: s.std, kurtosis: s.kurtosis, outlierRatio: s.outlierRatio } } : {}),
+    sqnr: schemes.map((id) => analysis?.schemes[id]?.sqnrDb ?? null),
+  };
+}
+
+/** Op types of the weights' consumers, sorted (the table's op filter). */
+export function consumerOps(plan: readonly WeightInfo[]): string[] {
+  return [...new Set(plan.flatMap((w) => w.layers.map((l) => l.op)))].sort();
+}
+
+/** Sort value of a row; missing numbers sort last in either direction. */
+function sortValue(row: LayerRow, key: TableQuery['sort'], schemes: readonly string[]): number | string | null {
+  switch (key) {
+    case 'index':
+      return row.index;
+    case 'layer':
+      return row.layer.toLowerCase();
+    case 'name':
+      return row.name.toLowerCase();
+    case 'params':
+      return row.params;
+    case 'dtype':
+      return row.dtype;
+    case 'sensitivity':
+      return row.sensitivity?.effect ?? null;
+    case 'absmax':
+    case 'std':
+    case 'kurtosis':
+    case 'outlierRatio': {
+      const v = row.stats?.[key];
+      return v === undefined || Number.isNaN(v) ? null : v;
+    }
+    default: {
+      const v = row.sqnr[schemes.indexOf(key.slice(5))];
+      return v === null || v === undefined || Number.isNaN(v) ? null : v;
+    }
+  }
+}
+
+/** Rows matching the query's filters, in its order (ties keep graph order). */
+export function queryRows(rows: readonly LayerRow[], query: TableQuery, schemes: readonly string[]): LayerRow[] {
+  const text = query.text.trim().toLowerCase();
+  const matches = rows.filter(
+    (r) =>
+      (!query.quantizableOnly || r.quantizable) &&
+      (!query.op || r.op.split(', ').includes(query.op)) &&
+      (!text ||
+        r.layer.toLowerCase().includes(text) ||
+        r.name.toLowerCase().includes(text) ||
+        r.op.toLowerCase().includes(text)),
+  );
+  const keyed = matches.map((r) => ({ r, v: sortValue(r, query.sort, schemes) }));
+  const sign = query.descending ? -1 : 1;
+  keyed.sort((a, b) => {
+    if (a.v === null || b.v === null) return a.v === b.v ? a.r.index - b.r.index : a.v === null ? 1 : -1;
+    const c = a.v < b.v ? -1 : a.v > b.v ? 1 : 0;
+    return c === 0 ? a.r.index - b.r.index : sign * c;
+  });
+  return keyed.map((k) => k.r);
+}
+
+/** Rows [offset, offset + limit) of the queried rows (at most 1000), and where the weight named `find` is among them. */
+export function tablePage(
+  rows: readonly LayerRow[],
+  schemes: string[],
+  offset: number,
+  limit: number,
+  find?: string,
+): TablePage {
+  const start = Math.max(0, Math.min(offset, rows.length));
+  const page: TablePage = {
+    total: rows.length,
+    offset: start,
+    rows: rows.slice(start, start + Math.max(0, Math.min(limit, PAGE_LIMIT))),
+    schemes,
+  };
+  return find === undefined ? page : { ...page, found: rows.findIndex((r) => r.name === find) };
+}
+
+/** The row with the sensitivity measured for its weight, or without any when none was. */
+function withSensitivity(row: LayerRow, byWeight: ReadonlyMap<string, RowSensitivity>): LayerRow {
+  const s = byWeight.get(row.name);
+  if (s) return { ...row, sensitivity: s };
+  if (!row.sensitivity) return row;
+  const rest = { ...row };
+  delete rest.sensitivity;
+  return rest;
+}
+
+/** The layer table of one model: its rows as analysed so far, the measured sensitivity, the last query's order. */
+export class LayerTable {
+  private rows: LayerRow[] = [];
+  private schemes: string[] = [];
+  private sensitivity: ReadonlyMap<string, RowSensitivity> = new Map();
+  private sorted: { key: string; rows: LayerRow[] } | undefined;
+
+  /** Starts over with the rows of a plan under these schemes, nothing analysed yet. */
+  reset(plan: readonly WeightInfo[], schemes: readonly string[]): void {
+    this.schemes = [...schemes];
+    this.rows = plan.map((w, i) => withSensitivity(layerRow(i, w, undefined, schemes), this.sensitivity));
+    this.sorted = undefined;
+  }
+
+  /** Takes in the analysis of weight `index`. */
+  update(index: number, w: WeightInfo, analysis: TensorAnalysis): void {
+    this.rows[index] = withSensitivity(layerRow(index, w, analysis, this.schemes), this.sensitivity);
+    this.sorted = undefined;
+  }
+
+  /** Shows the sensitivity measured by an evaluation (by weight name). */
+  setSensitivity(byWeight: ReadonlyMap<string, RowSensitivity>): void {
+    this.sensitivity = byWeight;
+    this.rows = this.rows.map((r) => withSensitivity(r, byWeight));
+    this.sorted = undefined;
+  }
+
+  /** The row of weight `index`. */
+  row(index: number): LayerRow {
+    return this.rows[index];
+  }
+
+  /** The rows matching a query, in its order (the last query's order is kept until a row changes). */
+  query(query: TableQuery): LayerRow[] {
+    const key = JSON.stringify(query);
+    if (this.sorted?.key !== key) this.sorted = { key, rows: queryRows(this.rows, query, this.schemes) };
+    return this.sorted.rows;
+  }
+
+  /** A page of the rows matching a query. */
+  page(query: TableQuery, offset: number, limit: number, find?: string): TablePage {
+    return tablePage(this.query(query), this.schemes, offset, limit, find);
+  }
+}
