@@ -90,6 +90,40 @@ export async function imageFields(
   cacheBytes: number,
 ): Promise<{ count: number; fields: Field[] }> {
   const { items, classes } = await listImages(folder);
+  const { shape, image } = decodedImages(folder, file, items, options, pointer, cacheBytes);
+  const where = (i: number): string => `sample ${i} (${items[i].file} in ${file})`;
+  const list = (name: string, values: (string | number)[]): Field => listField(name, file, values, where, pointer);
+  const fields: Field[] = [
+    { name: 'image', file, shape, scalar: (i) => (size(shape) === 1 ? image(i)[0] : undefined), values: image, where },
+    list(
+      'file',
+      items.map((it) => it.file),
+    ),
+  ];
+  if (classes.length > 0) {
+    fields.push(
+      list(
+        'label',
+        items.map((it) => it.label!),
+      ),
+      list(
+        'class',
+        items.map((it) => it.cls!),
+      ),
+    );
+  }
+  return { count: items.length, fields };
+}
+
+/** The images of a folder decoded when used, the first decoded now (its shape is every image's). */
+function decodedImages(
+  folder: string,
+  file: string,
+  items: readonly { file: string }[],
+  options: ImageOptions,
+  pointer: string,
+  cacheBytes: number,
+): { shape: number[]; image: (i: number) => Float32Array } {
   const decode = (i: number): { data: Float32Array; shape: number[] } => {
     try {
       return preprocessImage(readFileSync(path.join(folder, items[i].file)), items[i].file, options);
@@ -120,40 +154,7 @@ export async function imageFields(
     }
     return decoded.data;
   };
-  const where = (i: number): string => `sample ${i} (${items[i].file} in ${file})`;
-  const fields: Field[] = [
-    { name: 'image', file, shape, scalar: (i) => (size(shape) === 1 ? image(i)[0] : undefined), values: image, where },
-  ];
-  fields.push(
-    listField(
-      'file',
-      file,
-      items.map((it) => it.file),
-      where,
-      pointer,
-    ),
-  );
-  if (classes.length > 0) {
-    fields.push(
-      listField(
-        'label',
-        file,
-        items.map((it) => it.label!),
-        where,
-        pointer,
-      ),
-    );
-    fields.push(
-      listField(
-        'class',
-        file,
-        items.map((it) => it.cls!),
-        where,
-        pointer,
-      ),
-    );
-  }
-  return { count: items.length, fields };
+  return { shape, image };
 }
 
 /** The images of a folder, sorted: its own, or those of its subfolders (one per class, label = index). */

@@ -47,6 +47,19 @@ export interface EvalModel {
 
 const FLOAT32 = 1;
 
+/** Why a quantizable weight is left as it is (undefined: it is fed, and varied). */
+function skipReason(
+  w: { dtype: string; stored?: unknown },
+  ref: { graph: string; origin: string; dtype: number },
+  hasInitializer: boolean,
+): string | undefined {
+  if (ref.graph !== 'main') return `it is inside a subgraph (${ref.graph})`;
+  if (ref.origin !== 'initializer') return `it is stored in a ${ref.origin} node, not an initializer`;
+  if (ref.dtype !== FLOAT32 || w.stored)
+    return `it is stored as ${w.dtype}${w.stored ? ' (already quantized)' : ''}; variants quantize float32 weights`;
+  return hasInitializer ? undefined : 'its initializer was not found';
+}
+
 /** Reads a model and rewrites it so its quantizable float32 weights are fed at run time. */
 export async function prepareEvalModel(modelPath: string, signal?: AbortSignal): Promise<EvalModel> {
   const loaded = await loadModelFile(modelPath, signal);
@@ -59,16 +72,7 @@ export async function prepareEvalModel(modelPath: string, signal?: AbortSignal):
   for (const w of plan) {
     if (!w.quantizable) continue;
     const ref = refs.get(w.name)!;
-    const why =
-      ref.graph !== 'main'
-        ? `it is inside a subgraph (${ref.graph})`
-        : ref.origin !== 'initializer'
-          ? `it is stored in a ${ref.origin} node, not an initializer`
-          : ref.dtype !== FLOAT32 || w.stored
-            ? `it is stored as ${w.dtype}${w.stored ? ' (already quantized)' : ''}; variants quantize float32 weights`
-            : !initializers.has(w.name)
-              ? 'its initializer was not found'
-              : undefined;
+    const why = skipReason(w, ref, initializers.has(w.name));
     if (why) {
       skipped.push({ name: w.name, reason: why });
       continue;

@@ -13,7 +13,7 @@ import { KEEP_FLOAT } from '../../core/eval/plan';
 import { runGroups, weightKey } from '../../core/eval/runGroups';
 import type { CheckedEval } from './evalCheck';
 import { batchInputs, batchLabels } from './evalInputs';
-import { WeightCache } from './evalModel';
+import { WeightCache, type EvalWeight } from './evalModel';
 import type { BatchInfo, Scoring, ScoringWorker } from './scoring';
 
 /** Options of the run stage. */
@@ -56,95 +56,125 @@ export async function runConfigurations(
   scoring: Scoring | ScoringWorker,
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const { model, samples } = checked;
-  const weights = new Map(model.weights.map((w) => [w.name, w]));
-  const floatBytes = model.weights.reduce((sum, w) => sum + w.values.byteLength, 0);
-  const budget = options.weightCacheBytes ?? floatBytes;
-  const groups = runGroups(configurations, (w) => weights.get(w)!.values.byteLength, budget);
-  const slot = new Map(configurations.map((c, i) => [c.id, i]));
-  const cache = new WeightCache(budget);
-  const batchSize = fixedBatch(checked) ?? checked.spec.batchSize;
-  const batches = Math.ceil(samples.length / batchSize);
-  const output = checked.out.output.name;
-  const stats = { inferenceMs: 0, runs: 0, total: batches * (configurations.length + 1), where: '' };
-  const report = (message: string): void => options.onProgress?.(stats.runs, stats.total, message);
-  const session = await ort.InferenceSession.create(model.bytes, {
+  const session = await ort.InferenceSession.create(checked.model.bytes, {
     ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
     graphOptimizationLevel: 'all',
   });
   try {
-    const floatFeeds = Object.fromEntries(model.weights.map((w) => [w.name, tensorOf(w.values, w.dims)]));
-    const run = async (batch: Batch, config: Configuration | undefined, into?: ort.Tensor): Promise<ort.Tensor> => {
-      options.signal?.throwIfAborted();
-      const feeds = { ...batch.feeds, ...floatFeeds };
-      for (const [name, scheme] of config?.quantized ?? []) {
-        if (scheme !== KEEP_FLOAT)
-          feeds[name] = tensorOf(cache.get(weights.get(name)!, scheme), weights.get(name)!.dims);
-      }
-      const t = performance.now();
-      const out = await session.run(feeds, into ? { [output]: into } : [output]);
-      stats.inferenceMs += performance.now() - t;
-      if (++stats.runs % 8 === 0) report(stats.where);
-      return out[output];
-    };
-    const kept: (Reference | undefined)[] = [];
-    let keptBytes = 0;
-    report(`${samples.length} samples, ${configurations.length + 1} configurations`);
-    for (const [g, group] of groups.entries()) {
-      cache.retain(new Set(group.flatMap((c) => [...c.quantized].map(([w, s]) => weightKey(w, s)))));
-      for (let b = 0; b < batches; b++) {
-        const batch = batchOf(checked, b, batchSize);
-        stats.where = `${b * batchSize} of ${samples.length} samples, configuration group ${g + 1} of ${groups.length}`;
-        let ref = kept[b];
-        if (!ref) {
-          const out = await run(batch, undefined);
-          ref = { data: out.data as Float32Array, dims: out.dims };
-          if (g > 0) stats.total++;
-          const bytes = ref.data.byteLength;
-          if (groups.length > 1 && keptBytes + bytes <= (options.referenceBytes ?? REFERENCE_BYTES)) {
-            kept[b] = ref;
-            keptBytes += bytes;
-          }
-        }
-        await scoreGroup(batch, ref, group, scoring, slot, run);
-        report(
-          `${Math.min(samples.length, (b + 1) * batchSize)} of ${samples.length} samples${groups.length > 1 ? `, configuration group ${g + 1} of ${groups.length}` : ''}`,
-        );
-      }
-    }
+    const runner = new Runner(checked, session, configurations, options);
+    const groups = runner.groups();
+    options.onProgress?.(
+      0,
+      runner.total,
+      `${checked.samples.length} samples, ${configurations.length + 1} configurations`,
+    );
+    for (const [g, group] of groups.entries()) await runner.runGroup(group, g, groups.length, scoring);
     const results = await scoring.results();
-    const byId = new Map(configurations.map((c) => [c.id, results.configs[slot.get(c.id)!]]));
-    return {
-      reference: results.reference,
-      configurations: byId,
-      inferenceMs: stats.inferenceMs,
-      scoringMs: results.busyMs,
-      runs: stats.runs,
-    };
+    const byId = new Map(configurations.map((c) => [c.id, results.configs[runner.slot(c)]]));
+    const { inferenceMs, runs } = runner;
+    return { reference: results.reference, configurations: byId, inferenceMs, scoringMs: results.busyMs, runs };
   } finally {
     await session.release();
   }
 }
 
-/**
- * Scores a group's configurations on one batch: fp32's outputs set as the reference (the scorer scores them
- * once per batch), each configuration's written where the scorer reads them if it offers that. With a scoring
- * worker, scoring one configuration overlaps onnxruntime running the next.
- */
-async function scoreGroup(
-  batch: Batch,
-  ref: Reference,
-  group: readonly Configuration[],
-  scoring: Scoring | ScoringWorker,
-  slot: ReadonlyMap<string, number>,
-  run: (batch: Batch, config: Configuration, into?: ort.Tensor) => Promise<ort.Tensor>,
-): Promise<void> {
-  await scoring.setReference(batch.info, ref.data);
-  const buffer = scoring.outputBuffer(ref.data.length);
-  const into = buffer && new ort.Tensor('float32', buffer, ref.dims);
-  for (const config of group) {
-    const out = await run(batch, config, into); // given `into`, onnxruntime writes there (and returns a copy)
-    await scoring.score(slot.get(config.id)!, buffer ?? (out.data as Float32Array));
+/** The run of one session: its weights, batches, fp32 outputs kept, and counts. */
+class Runner {
+  inferenceMs = 0;
+  runs = 0;
+  /** Runs planned (grows when fp32 runs again for a group). */
+  total: number;
+  private readonly weights: Map<string, EvalWeight>;
+  private readonly floatFeeds: Record<string, ort.Tensor>;
+  private readonly cache: WeightCache;
+  private readonly budget: number;
+  private readonly slots: Map<string, number>;
+  private readonly batchSize: number;
+  private readonly batches: number;
+  private readonly kept: (Reference | undefined)[] = [];
+  private keptBytes = 0;
+  private where = '';
+
+  constructor(
+    private readonly checked: CheckedEval,
+    private readonly session: ort.InferenceSession,
+    private readonly configurations: readonly Configuration[],
+    private readonly options: RunOptions,
+  ) {
+    const { weights } = checked.model;
+    this.weights = new Map(weights.map((w) => [w.name, w]));
+    this.floatFeeds = Object.fromEntries(weights.map((w) => [w.name, tensorOf(w.values, w.dims)]));
+    this.budget = options.weightCacheBytes ?? weights.reduce((sum, w) => sum + w.values.byteLength, 0);
+    this.cache = new WeightCache(this.budget);
+    this.slots = new Map(configurations.map((c, i) => [c.id, i]));
+    this.batchSize = fixedBatch(checked) ?? checked.spec.batchSize;
+    this.batches = Math.ceil(checked.samples.length / this.batchSize);
+    this.total = this.batches * (configurations.length + 1);
+  }
+
+  /** The configurations in groups within the weight budget. */
+  groups(): Configuration[][] {
+    return runGroups(this.configurations, (w) => this.weights.get(w)!.values.byteLength, this.budget);
+  }
+
+  /** The scorer's slot of a configuration. */
+  slot(c: Configuration): number {
+    return this.slots.get(c.id)!;
+  }
+
+  /** Runs one group over every batch: its weights computed once, fp32's outputs kept or run again. */
+  async runGroup(group: readonly Configuration[], g: number, groups: number, scoring: Scoring | ScoringWorker) {
+    this.cache.retain(new Set(group.flatMap((c) => [...c.quantized].map(([w, s]) => weightKey(w, s)))));
+    const n = this.checked.samples.length;
+    const ofGroups = groups > 1 ? `, configuration group ${g + 1} of ${groups}` : '';
+    for (let b = 0; b < this.batches; b++) {
+      const batch = batchOf(this.checked, b, this.batchSize);
+      this.where = `${b * this.batchSize} of ${n} samples${ofGroups}`;
+      const ref = this.kept[b] ?? (await this.reference(batch, b, g, groups));
+      await scoring.setReference(batch.info, ref.data);
+      const buffer = scoring.outputBuffer(ref.data.length);
+      const into = buffer && new ort.Tensor('float32', buffer, ref.dims);
+      // Given `into`, onnxruntime writes there (and returns a copy); with a scoring worker, scoring one
+      // configuration overlaps onnxruntime running the next.
+      for (const config of group) {
+        const out = await this.run(batch, config, into);
+        await scoring.score(this.slot(config), buffer ?? (out.data as Float32Array));
+      }
+      this.report(`${Math.min(n, (b + 1) * this.batchSize)} of ${n} samples${ofGroups}`);
+    }
+  }
+
+  /** fp32's outputs of batch b, kept for the later groups while they fit. */
+  private async reference(batch: Batch, b: number, g: number, groups: number): Promise<Reference> {
+    const out = await this.run(batch, undefined);
+    const ref = { data: out.data as Float32Array, dims: out.dims };
+    if (g > 0) this.total++;
+    const bytes = ref.data.byteLength;
+    if (groups > 1 && this.keptBytes + bytes <= (this.options.referenceBytes ?? REFERENCE_BYTES)) {
+      this.kept[b] = ref;
+      this.keptBytes += bytes;
+    }
+    return ref;
+  }
+
+  /** One inference run: the batch with fp32's weights, or the configuration's. */
+  private async run(batch: Batch, config: Configuration | undefined, into?: ort.Tensor): Promise<ort.Tensor> {
+    this.options.signal?.throwIfAborted();
+    const feeds = { ...batch.feeds, ...this.floatFeeds };
+    for (const [name, scheme] of config?.quantized ?? []) {
+      const w = this.weights.get(name)!;
+      if (scheme !== KEEP_FLOAT) feeds[name] = tensorOf(this.cache.get(w, scheme), w.dims);
+    }
+    const output = this.checked.out.output.name;
+    const t = performance.now();
+    const out = await this.session.run(feeds, into ? { [output]: into } : [output]);
+    this.inferenceMs += performance.now() - t;
+    if (++this.runs % 8 === 0) this.report(this.where);
+    return out[output];
+  }
+
+  private report(message: string): void {
+    this.options.onProgress?.(this.runs, this.total, message);
   }
 }
 
