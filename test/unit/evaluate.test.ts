@@ -149,6 +149,38 @@ describe('slice evaluation engine', () => {
     }
   });
 
+  it('gives the same numbers whatever the weight cache and fp32 outputs kept (configurations run in groups)', async () => {
+    const file = spec('groups.quantlens.json', {
+      model: 'fragile.onnx',
+      task: 'classification',
+      data: { path: 'data.jsonl' },
+      slices: [{ by: 'field', field: 'group' }],
+      variants: ['int8-channel', 'int4-channel'],
+      sweep: { bits: [8, 4, 2] },
+      batchSize: 50,
+    });
+    const numbers = (r: Awaited<ReturnType<typeof evaluate>>): unknown => ({
+      variants: r.variants,
+      sweep: r.sweep,
+      sensitivity: r.sensitivity,
+      flags: r.flags,
+    });
+    const oneGroup = await evaluate(file, { weightCacheBytes: Infinity });
+    const runs = 6 * (2 + 3 + 2 * 2 + 2 + 1); // batches x (configurations + fp32)
+    assert.equal(oneGroup.timings.runs, runs);
+    assert.equal(oneGroup.variants[0].metrics.all.n, N, 'fp32 scored once per sample');
+    for (const options of [
+      {},
+      { weightCacheBytes: 0 },
+      { weightCacheBytes: 0, referenceBytes: 0 },
+      { weightCacheBytes: 0, referenceBytes: 0, scoringWorker: true },
+    ]) {
+      const r = await evaluate(file, options);
+      assert.deepEqual(numbers(r), numbers(oneGroup), JSON.stringify(options));
+      if (options.referenceBytes === 0) assert.equal(r.timings.runs, runs + 6 * 10, 'fp32 again for each later group');
+    }
+  });
+
   it('scores a language model the same in a worker thread as on the main thread', async () => {
     const lm = path.join(__dirname, '..', '..', 'demo', 'lm');
     const file = spec('lm-worker.quantlens.json', {

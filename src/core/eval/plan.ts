@@ -5,7 +5,7 @@
 import { applyEdits, modify } from 'jsonc-parser';
 import Ajv from 'ajv';
 import schema from '../../../schemas/plan.schema.json';
-import { JsonText, type JsonProblem, type TextRange } from './jsonLocation';
+import { JsonText, type JsonProblem } from './jsonLocation';
 
 /** `fp32`: leave the weight as it is. */
 export const KEEP_FLOAT = 'fp32';
@@ -71,11 +71,6 @@ function pointerValue(root: unknown, pointer: string): unknown {
 
 /** JSON pointer of a layer entry. */
 export const layerPointer = (layer: string): string => `/layers/${layer.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-
-/** Where a layer's entry is (its key), or undefined when the layer is not listed. */
-export function layerRange(parsed: ParsedPlan, layer: string): TextRange | undefined {
-  return parsed.plan && layer in parsed.plan.layers ? parsed.json.rangeOf(layerPointer(layer), true) : undefined;
-}
 
 /** The entry deciding a weight's scheme: the weight's own name, else its first listed layer, else the default. */
 export function planEntry(plan: QuantPlan, weight: PlanWeight): { key?: string; scheme: string } {

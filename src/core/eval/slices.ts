@@ -55,6 +55,19 @@ export function bucketOf(x: number, edges: number[]): number {
   return b;
 }
 
+/** What building one slice definition needs: the samples, the slice names so far, each sample's slices. */
+interface SliceBuild {
+  count: number;
+  label: string;
+  scalar: ScalarOf;
+  /** The index of a slice name (added when new). */
+  add: (name: string) => number;
+  /** Sample `sample`'s scalar `field`, else a SliceProblem at the definition's `pointer`. */
+  need: (field: string, i: number, pointer: string, sample: number) => number | string;
+  /** The slices of each sample. */
+  of: number[][];
+}
+
 /** Builds the slices of `count` samples; `label` is the label field's name. Throws SliceProblem. */
 export function buildSlices(defs: readonly SliceDef[], count: number, scalar: ScalarOf, label: string): Slices {
   const names = ['all'];
@@ -77,52 +90,63 @@ export function buildSlices(defs: readonly SliceDef[], count: number, scalar: Sc
     }
     return v;
   };
+  const build: SliceBuild = { count, label, scalar, add, need, of };
   defs.forEach((def, i) => {
-    if (def.by === 'label' || def.by === 'field') {
-      const field = def.by === 'label' ? label : def.field;
-      const prefix = def.name ?? field;
-      const values = Array.from({ length: count }, (_, s) => need(field, i, def.by === 'label' ? 'by' : 'field', s));
-      const distinct = [...new Set(values)].sort((a, b) =>
-        typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b)),
-      );
-      const classNames = def.by === 'label' ? def.classNames : undefined;
-      const index = new Map(
-        distinct.map((v) => [
-          v,
-          add(`${prefix}=${classNames && typeof v === 'number' && classNames[v] !== undefined ? classNames[v] : v}`),
-        ]),
-      );
-      values.forEach((v, s) => of[s].push(index.get(v)!));
-    } else if (def.by === 'buckets') {
-      const values = Array.from({ length: count }, (_, s) => {
-        const v = need(def.field, i, 'field', s);
-        if (typeof v !== 'number' || !Number.isFinite(v)) {
-          throw new SliceProblem(
-            `/slices/${i}/field`,
-            `Slice ${i + 1}: field '${def.field}' of sample ${s} is ${JSON.stringify(v)}, not a finite number.`,
-          );
-        }
-        return v;
-      });
-      const edges = def.edges ?? quantileEdges(values, def.quantiles!);
-      const bucketIndex = bucketNames(def.name ?? def.field, edges).map(add);
-      values.forEach((v, s) => of[s].push(bucketIndex[bucketOf(v, edges)]));
-    } else {
-      const wanted = new Set(def.ids.map(String));
-      const index = add(def.name);
-      let found = 0;
-      for (let s = 0; s < count; s++) {
-        const id = def.field ? need(def.field, i, 'field', s) : (scalar(SAMPLE_INDEX, s) ?? s);
-        if (wanted.has(String(id))) {
-          of[s].push(index);
-          found++;
-        }
-      }
-      if (found === 0)
-        throw new SliceProblem(`/slices/${i}/ids`, `Slice '${def.name}': none of its ids is in the data.`);
-    }
+    if (def.by === 'label' || def.by === 'field') valueSlices(build, def, i);
+    else if (def.by === 'buckets') bucketSlices(build, def, i);
+    else idSlices(build, def, i);
   });
   const sizes = names.map(() => 0);
   for (const list of of) for (const k of list) sizes[k]++;
   return { names, sizes, of };
+}
+
+/** One slice per distinct value of the label or a field (class names for labels where given). */
+function valueSlices(b: SliceBuild, def: Extract<SliceDef, { by: 'label' | 'field' }>, i: number): void {
+  const field = def.by === 'label' ? b.label : def.field;
+  const prefix = def.name ?? field;
+  const values = Array.from({ length: b.count }, (_, s) => b.need(field, i, def.by === 'label' ? 'by' : 'field', s));
+  const distinct = [...new Set(values)].sort((x, y) =>
+    typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y)),
+  );
+  const classNames = def.by === 'label' ? def.classNames : undefined;
+  const index = new Map(
+    distinct.map((v) => [
+      v,
+      b.add(`${prefix}=${classNames && typeof v === 'number' && classNames[v] !== undefined ? classNames[v] : v}`),
+    ]),
+  );
+  values.forEach((v, s) => b.of[s].push(index.get(v)!));
+}
+
+/** One slice per bucket of a numeric field (given edges, or quantiles). */
+function bucketSlices(b: SliceBuild, def: Extract<SliceDef, { by: 'buckets' }>, i: number): void {
+  const values = Array.from({ length: b.count }, (_, s) => {
+    const v = b.need(def.field, i, 'field', s);
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new SliceProblem(
+        `/slices/${i}/field`,
+        `Slice ${i + 1}: field '${def.field}' of sample ${s} is ${JSON.stringify(v)}, not a finite number.`,
+      );
+    }
+    return v;
+  });
+  const edges = def.edges ?? quantileEdges(values, def.quantiles!);
+  const bucketIndex = bucketNames(def.name ?? def.field, edges).map(b.add);
+  values.forEach((v, s) => b.of[s].push(bucketIndex[bucketOf(v, edges)]));
+}
+
+/** One slice of the samples whose id (a field, else the sample index) is listed. */
+function idSlices(b: SliceBuild, def: Extract<SliceDef, { by: 'ids' }>, i: number): void {
+  const wanted = new Set(def.ids.map(String));
+  const index = b.add(def.name);
+  let found = 0;
+  for (let s = 0; s < b.count; s++) {
+    const id = def.field ? b.need(def.field, i, 'field', s) : (b.scalar(SAMPLE_INDEX, s) ?? s);
+    if (wanted.has(String(id))) {
+      b.of[s].push(index);
+      found++;
+    }
+  }
+  if (found === 0) throw new SliceProblem(`/slices/${i}/ids`, `Slice '${def.name}': none of its ids is in the data.`);
 }

@@ -167,13 +167,25 @@ export function parseSpec(text: string, file: string): { spec: EvalSpec; json: J
   }
   if (!validate(raw)) throw new SpecError(file, schemaProblems(json, validate.errors ?? []));
   const task = typeof raw.task === 'string' ? { type: raw.task } : raw.task;
-  const problems: JsonProblem[] = [];
-  if (task.type === 'language-model' && !(typeof raw.task === 'object' && raw.task.tokens)) {
-    problems.push(json.problem('/task', "A language-model task needs 'tokens': the field with token-id windows."));
-  }
   const variants: VariantDef[] = (raw.variants ?? DEFAULT_VARIANTS).map((v) =>
     typeof v === 'string' ? { scheme: v } : v,
   );
+  const problems = semanticProblems(raw, task.type, variants, json);
+  if (problems.length > 0) throw new SpecError(file, problems);
+  return { spec: specOf(raw, task, variants), json };
+}
+
+/** What the schema cannot say: a language model's tokens, variants listed twice, bucket definitions. */
+function semanticProblems(
+  raw: RawSpec,
+  type: TaskKind,
+  variants: readonly VariantDef[],
+  json: JsonText,
+): JsonProblem[] {
+  const problems: JsonProblem[] = [];
+  if (type === 'language-model' && !(typeof raw.task === 'object' && raw.task.tokens)) {
+    problems.push(json.problem('/task', "A language-model task needs 'tokens': the field with token-id windows."));
+  }
   const seenVariant = new Set<string>();
   variants.forEach((v, i) => {
     const key = 'scheme' in v ? v.scheme : `plan:${v.plan}`;
@@ -188,7 +200,11 @@ export function parseSpec(text: string, file: string): { spec: EvalSpec; json: J
       problems.push(json.problem(`/slices/${i}/edges`, 'Bucket edges must increase.'));
     }
   }
-  if (problems.length > 0) throw new SpecError(file, problems);
+  return problems;
+}
+
+/** The spec with its defaults filled in. */
+function specOf(raw: RawSpec, task: Exclude<RawSpec['task'], TaskKind>, variants: VariantDef[]): EvalSpec {
   const sweep =
     raw.sweep === false
       ? false
@@ -197,7 +213,7 @@ export function parseSpec(text: string, file: string): { spec: EvalSpec; json: J
           asymmetric: raw.sweep?.asymmetric ?? false,
           bits: [...new Set(raw.sweep?.bits ?? [8, 7, 6, 5, 4, 3, 2])].sort((a, b) => b - a),
         };
-  const spec: EvalSpec = {
+  return {
     model: raw.model,
     task: {
       type: task.type,
@@ -222,7 +238,6 @@ export function parseSpec(text: string, file: string): { spec: EvalSpec; json: J
     limit: raw.limit,
     seed: raw.seed ?? 0,
   };
-  return { spec, json };
 }
 
 /** Scheme ids of a sweep, most bits first (`int8-channel` .. `int2-channel`). */

@@ -17,6 +17,21 @@ export function evalSummary(r: EvalResults, resultsFile?: string): string {
     `QuantLens slice evaluation: ${r.model.file} (${r.task}), ${r.data.evaluated} of ${r.data.samples} samples, ${r.slices.length} slices`,
   );
   out.push('');
+  variantTables(r, out);
+  sweepTable(r, out);
+  sensitivityTable(r, out);
+  verdictLines(r, out);
+  if (r.skippedWeights.length > 0)
+    out.push(`Left unquantized: ${r.skippedWeights.map((s) => `${s.name} (${s.reason})`).join('; ')}`);
+  out.push(
+    `Time: ${(r.timings.totalMs / 1000).toFixed(2)} s (${r.timings.runs} inference runs, ${(r.timings.inferenceMs / 1000).toFixed(2)} s in onnxruntime)`,
+  );
+  if (resultsFile) out.push(`Results: ${resultsFile}`);
+  return `${out.join('\n')}\n`;
+}
+
+/** Per slice and variant, then per variant on all samples. */
+function variantTables(r: EvalResults, out: string[]): void {
   const variants = r.variants;
   out.push(
     table([
@@ -50,6 +65,10 @@ export function evalSummary(r: EvalResults, resultsFile?: string): string {
       }),
     ]),
   );
+}
+
+/** The bit-width sweep per slice. */
+function sweepTable(r: EvalResults, out: string[]): void {
   if (r.sweep) {
     out.push('');
     out.push(`Bit-width sweep (${r.sweep.granularity}${r.sweep.asymmetric ? ', asymmetric' : ''}):`);
@@ -60,6 +79,10 @@ export function evalSummary(r: EvalResults, resultsFile?: string): string {
       ]),
     );
   }
+}
+
+/** The layers by rank, one at a time (and leave-one-out). */
+function sensitivityTable(r: EvalResults, out: string[]): void {
   if (r.sensitivity) {
     out.push('');
     out.push(
@@ -87,6 +110,10 @@ export function evalSummary(r: EvalResults, resultsFile?: string): string {
       ]),
     );
   }
+}
+
+/** Flags and budget. */
+function verdictLines(r: EvalResults, out: string[]): void {
   out.push('');
   out.push(
     r.flags.length === 0
@@ -107,11 +134,4 @@ export function evalSummary(r: EvalResults, resultsFile?: string): string {
           )
           .join('\n')}`,
   );
-  if (r.skippedWeights.length > 0)
-    out.push(`Left unquantized: ${r.skippedWeights.map((s) => `${s.name} (${s.reason})`).join('; ')}`);
-  out.push(
-    `Time: ${(r.timings.totalMs / 1000).toFixed(2)} s (${r.timings.runs} inference runs, ${(r.timings.inferenceMs / 1000).toFixed(2)} s in onnxruntime)`,
-  );
-  if (resultsFile) out.push(`Results: ${resultsFile}`);
-  return `${out.join('\n')}\n`;
 }

@@ -1,8 +1,8 @@
 /**
  * The model as the evaluation runs it: every quantizable float32 weight of the main graph becomes a graph
  * input, so one onnxruntime session serves fp32 and every variant (fp32, a scheme, a plan, one layer
- * quantized, all but one...) by feeding different weights. Quantized-dequantized weights are computed
- * once per (weight, scheme) and reused.
+ * quantized, all but one...) by feeding different weights. Quantized-dequantized weights are computed when
+ * a group of configurations runs, into reused buffers (WeightCache).
  */
 import { createHash } from 'node:crypto';
 import { onnx } from 'onnx-proto';
@@ -11,8 +11,9 @@ import type { Layout2D } from '../../core/quant/fakeQuant';
 import { reconstruct } from '../../core/stats/analyze';
 import { transposeChannels, untransposeChannels, type ChannelTranspose } from '../../core/quant/roles';
 import { parseScheme } from '../../core/quant/schemes';
-import { schemeBytes } from '../../core/stats/layerDetail';
+import type { ConfigWeight } from '../../core/eval/configurations';
 import { KEEP_FLOAT } from '../../core/eval/plan';
+import { weightKey } from '../../core/eval/runGroups';
 import { planAnalysis } from '../analysisPlan';
 import { loadModelFile } from '../modelFile';
 import { readWeightValues } from '../weightValues';
@@ -46,6 +47,19 @@ export interface EvalModel {
 
 const FLOAT32 = 1;
 
+/** Why a quantizable weight is left as it is (undefined: it is fed, and varied). */
+function skipReason(
+  w: { dtype: string; stored?: unknown },
+  ref: { graph: string; origin: string; dtype: number },
+  hasInitializer: boolean,
+): string | undefined {
+  if (ref.graph !== 'main') return `it is inside a subgraph (${ref.graph})`;
+  if (ref.origin !== 'initializer') return `it is stored in a ${ref.origin} node, not an initializer`;
+  if (ref.dtype !== FLOAT32 || w.stored)
+    return `it is stored as ${w.dtype}${w.stored ? ' (already quantized)' : ''}; variants quantize float32 weights`;
+  return hasInitializer ? undefined : 'its initializer was not found';
+}
+
 /** Reads a model and rewrites it so its quantizable float32 weights are fed at run time. */
 export async function prepareEvalModel(modelPath: string, signal?: AbortSignal): Promise<EvalModel> {
   const loaded = await loadModelFile(modelPath, signal);
@@ -58,16 +72,7 @@ export async function prepareEvalModel(modelPath: string, signal?: AbortSignal):
   for (const w of plan) {
     if (!w.quantizable) continue;
     const ref = refs.get(w.name)!;
-    const why =
-      ref.graph !== 'main'
-        ? `it is inside a subgraph (${ref.graph})`
-        : ref.origin !== 'initializer'
-          ? `it is stored in a ${ref.origin} node, not an initializer`
-          : ref.dtype !== FLOAT32 || w.stored
-            ? `it is stored as ${w.dtype}${w.stored ? ' (already quantized)' : ''}; variants quantize float32 weights`
-            : !initializers.has(w.name)
-              ? 'its initializer was not found'
-              : undefined;
+    const why = skipReason(w, ref, initializers.has(w.name));
     if (why) {
       skipped.push({ name: w.name, reason: why });
       continue;
@@ -111,36 +116,84 @@ export async function prepareEvalModel(modelPath: string, signal?: AbortSignal):
   };
 }
 
-/** Quantized-dequantized weights per (weight, scheme), computed on first use. */
-export class WeightVariants {
-  private readonly cache = new Map<string, Float32Array>();
+/**
+ * Quantized-dequantized weights of the configurations running now, computed on first use into reused buffers
+ * and kept until `retain` lets them go: the run stage keeps one group's weights (see runGroups), so memory is
+ * bounded by the group budget rather than by the number of configurations.
+ */
+export class WeightCache {
+  private readonly kept = new Map<string, Float32Array<ArrayBuffer>>();
+  /** Buffers let go, by length, for the next weights of that size. */
+  private readonly spare = new Map<number, Float32Array<ArrayBuffer>[]>();
+  private spareBytes = 0;
+  private keptBytes = 0;
 
-  constructor(readonly weights: readonly EvalWeight[]) {}
+  /** `limitBytes`: kept and spare buffers together (a group needing more still gets its weights). */
+  constructor(private readonly limitBytes: number) {}
 
   /** The values of `weight` under `scheme` (`fp32`: as stored). */
   get(weight: EvalWeight, scheme: string): Float32Array {
     if (scheme === KEEP_FLOAT) return weight.values;
-    const key = `${weight.name}\u0000${scheme}`;
-    let values = this.cache.get(key);
+    const key = weightKey(weight.name, scheme);
+    let values: Float32Array | undefined = this.kept.get(key);
     if (!values) {
-      // The analysis kernels (bit-equal to fakeQuantize); schemes that need a layout (channel, block) are per
-      // tensor on weights without one, as in the analysis.
-      const parsed = parseScheme(scheme);
-      values = weight.transpose
-        ? untransposeChannels(
-            reconstruct(transposeChannels(weight.values, weight.transpose), weight.layout, parsed),
-            weight.transpose,
-          )
-        : reconstruct(weight.values, weight.layout, parsed);
-      this.cache.set(key, values);
+      const out = this.buffer(weight.values.length);
+      values = quantizeWeight(weight, scheme, out);
+      this.kept.set(key, out);
+      this.keptBytes += out.byteLength;
     }
     return values;
   }
 
-  /** Stored bytes of a weight under a scheme (fp32: 4 per value). */
-  bytes(weight: EvalWeight, scheme: string): number {
-    return scheme === KEEP_FLOAT
-      ? 4 * weight.values.length
-      : schemeBytes(parseScheme(scheme), weight.values.length, weight.layout);
+  /** Keeps the weights whose keys (weightKey) are in `keys`; the buffers of the others are reused. */
+  retain(keys: ReadonlySet<string>): void {
+    for (const [key, values] of this.kept) {
+      if (keys.has(key)) continue;
+      this.kept.delete(key);
+      this.keptBytes -= values.byteLength;
+      const list = this.spare.get(values.length) ?? [];
+      list.push(values);
+      this.spare.set(values.length, list);
+      this.spareBytes += values.byteLength;
+    }
+  }
+
+  /** A spare buffer of `length` values, else a new one (spare buffers of other sizes go first, over the limit). */
+  private buffer(length: number): Float32Array<ArrayBuffer> {
+    const reused = this.spare.get(length)?.pop();
+    if (reused) {
+      this.spareBytes -= reused.byteLength;
+      return reused;
+    }
+    for (const [size, list] of this.spare) {
+      while (list.length > 0 && this.keptBytes + this.spareBytes + 4 * length > this.limitBytes) {
+        list.pop();
+        this.spareBytes -= 4 * size;
+      }
+    }
+    return new Float32Array(length);
   }
 }
+
+/**
+ * `weight` quantized and dequantized under `scheme`, written into `out`: the analysis kernels (bit-equal to
+ * fakeQuantize); schemes that need a layout (channel, block) are per tensor on weights without one, as in the
+ * analysis.
+ */
+export function quantizeWeight(weight: EvalWeight, scheme: string, out: Float32Array<ArrayBuffer>): Float32Array {
+  const parsed = parseScheme(scheme);
+  if (!weight.transpose) return reconstruct(weight.values, weight.layout, parsed, out);
+  const transposed = reconstruct(transposeChannels(weight.values, weight.transpose), weight.layout, parsed);
+  out.set(untransposeChannels(transposed, weight.transpose));
+  return out;
+}
+
+/** A weight as planning sees it. */
+export const configWeight = (w: EvalWeight): ConfigWeight => ({
+  name: w.name,
+  layer: w.layer,
+  layers: w.layers,
+  op: w.op,
+  size: w.values.length,
+  layout: w.layout,
+});

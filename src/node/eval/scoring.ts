@@ -61,6 +61,8 @@ export class Scoring {
     fast: boolean;
   };
   private busyMs = 0;
+  /** Batches (by first sample) whose fp32 outputs were scored against themselves. */
+  private readonly referenced = new Set<number>();
 
   constructor(private readonly setup: ScoringSetup) {
     this.reference = Array.from({ length: setup.slices }, () => new SliceAccumulator(setup.task));
@@ -70,7 +72,10 @@ export class Scoring {
     this.scratch = { p: new Float64Array(setup.width ?? 1), q: new Float64Array(setup.width ?? 1) };
   }
 
-  /** Starts a batch with fp32's outputs, scored against themselves. */
+  /**
+   * Starts a batch with fp32's outputs, scored against themselves the first time the batch is set (the run stage
+   * sets a batch again for each group of configurations).
+   */
   setReference(info: BatchInfo, ref: Float32Array): void {
     const t = performance.now();
     const { task, width, probabilities } = this.setup;
@@ -87,6 +92,8 @@ export class Scoring {
     if (fast) this.scorer.setReference(ref, info.count, positions, options, info.labels);
     this.batch = { info, ref, options, positions, perSample, fast };
     this.busyMs += performance.now() - t;
+    if (this.referenced.has(info.first)) return;
+    this.referenced.add(info.first);
     this.add(ref, this.reference);
   }
 

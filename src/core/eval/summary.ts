@@ -1,0 +1,139 @@
+/**
+ * The summarise stage of an evaluation: from per-slice metrics of fp32 and of every configuration (by id) to
+ * the variants' verdicts, the sweep, each layer's sensitivity, its rank and the flags. Pure.
+ */
+import type { SliceMetrics, TaskKind } from './metrics';
+import {
+  configurationBytes,
+  leaveOneOutId,
+  oneAtATimeId,
+  sweepId,
+  weightBytes,
+  type ConfigWeight,
+  type EvalPlan,
+} from './configurations';
+import { KEEP_FLOAT } from './plan';
+import type { EvalResults, LayerResult, LayerSchemeResult, MetricsBySlice, VariantResult } from './results';
+import type { Budget, EvalSpec } from './spec';
+import { budgetViolations, layerBudget, type Thresholds } from './verdict';
+import { flagLayers, rankLayers, worstSlice } from './ranking';
+
+/** What summarising needs besides the metrics. */
+export interface SummaryInput {
+  task: TaskKind;
+  budget: Budget;
+  thresholds: Thresholds;
+  /** Slice names and sizes, in the order of the metrics. */
+  slices: { names: readonly string[]; sizes: readonly number[] };
+  weights: readonly ConfigWeight[];
+  plan: EvalPlan;
+  /** The spec's sweep (its points are the plan's sweep configurations). */
+  sweep: EvalSpec['sweep'];
+}
+
+/** Per-slice metrics (in slice order) of fp32 and of every configuration by id. */
+export interface RunMetrics {
+  reference: SliceMetrics[];
+  configurations: ReadonlyMap<string, SliceMetrics[]>;
+}
+
+/** What the results hold about variants, sweep, sensitivity and flags. */
+export type Summary = Pick<EvalResults, 'variants' | 'sweep' | 'sensitivity' | 'flags' | 'budgetViolated'>;
+
+/** The slices that decide: at least minSliceSize samples, and `all`. */
+export function decidingSlices(input: Pick<SummaryInput, 'slices' | 'thresholds'>): string[] {
+  const { names, sizes } = input.slices;
+  return names.filter((n, k) => sizes[k] >= input.thresholds.minSliceSize || n === 'all');
+}
+
+/** Summarises a run. */
+export function summarise(input: SummaryInput, metrics: RunMetrics): Summary {
+  const { names } = input.slices;
+  const bySlice = (m: SliceMetrics[]): MetricsBySlice => Object.fromEntries(names.map((n, k) => [n, m[k]]));
+  const of = (id: string): MetricsBySlice => {
+    const m = metrics.configurations.get(id);
+    if (!m) throw new Error(`No metrics for configuration '${id}'.`);
+    return bySlice(m);
+  };
+  const variants = variantResults(input, bySlice(metrics.reference), of);
+  const layers = layerResults(input, of);
+  return {
+    variants,
+    ...(input.sweep
+      ? {
+          sweep: {
+            granularity: input.sweep.granularity,
+            asymmetric: input.sweep.asymmetric,
+            bits: input.sweep.bits,
+            schemes: input.plan.sweep,
+            metrics: input.plan.sweep.map((s) => of(sweepId(s))),
+          },
+        }
+      : {}),
+    ...(layers ? { sensitivity: layers } : {}),
+    flags: layers
+      ? flagLayers(input.task, layers.layers, input.plan.oneAtATime, decidingSlices(input), input.thresholds)
+      : [],
+    budgetViolated: variants.some((v) => v.violations.length > 0),
+  };
+}
+
+function variantResults(
+  input: SummaryInput,
+  reference: MetricsBySlice,
+  of: (id: string) => MetricsBySlice,
+): VariantResult[] {
+  const { names } = input.slices;
+  const variants: VariantResult[] = [
+    {
+      id: 'fp32',
+      label: 'fp32',
+      kind: 'reference',
+      weightBytes: configurationBytes(input.weights),
+      metrics: reference,
+      violations: [],
+    },
+  ];
+  for (const c of input.plan.configurations) {
+    if (c.kind !== 'variant') continue;
+    const metrics = of(c.id);
+    variants.push({
+      id: c.id,
+      label: c.label,
+      kind: c.variant,
+      weightBytes: configurationBytes(input.weights, c),
+      metrics,
+      violations: names.flatMap((n) => budgetViolations(n, metrics[n], input.budget)),
+    });
+  }
+  return variants;
+}
+
+function layerResults(input: SummaryInput, of: (id: string) => MetricsBySlice): EvalResults['sensitivity'] {
+  const { plan, task } = input;
+  if (plan.rankScheme === undefined) return undefined;
+  const deciding = decidingSlices(input);
+  const budget = layerBudget(input.budget, input.thresholds);
+  const schemeResult = (metrics: MetricsBySlice): LayerSchemeResult => ({
+    metrics,
+    worst: worstSlice(task, metrics, deciding),
+    meetsBudget: deciding.every((n) => budgetViolations(n, metrics[n], budget).length === 0),
+  });
+  const layers: LayerResult[] = input.weights.map((w) => ({
+    weight: w.name,
+    layer: w.layer,
+    layers: [...w.layers],
+    op: w.op,
+    bytes: Object.fromEntries([KEEP_FLOAT, 'fp16', ...plan.oneAtATime].map((s) => [s, weightBytes(w, s)])),
+    oneAtATime: Object.fromEntries(plan.oneAtATime.map((s) => [s, schemeResult(of(oneAtATimeId(s, w.name)))])),
+    rank: 0,
+    ...(plan.leaveOneOutScheme ? { leaveOneOut: schemeResult(of(leaveOneOutId(w.name))) } : {}),
+  }));
+  rankLayers(task, layers, plan.rankScheme);
+  return {
+    schemes: plan.oneAtATime,
+    rankScheme: plan.rankScheme,
+    leaveOneOutScheme: plan.leaveOneOutScheme,
+    layers,
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * The run stage of an evaluation: one onnxruntime session, fed fp32's weights or a configuration's, batch by
+ * batch. Configurations run in groups (runGroups): a group's quantized weights are computed once, when it
+ * starts, into reused buffers (WeightCache), and the group runs over every batch before the next starts, so
+ * memory stays at the cache budget whatever the number of configurations. Each batch's fp32 outputs are the
+ * reference its configurations are scored against: kept from the first group while they fit in
+ * `referenceBytes`, else computed again for each group (same inputs, same session: the same numbers).
+ */
+import * as ort from 'onnxruntime-node';
+import type { Configuration } from '../../core/eval/configurations';
+import type { SliceMetrics } from '../../core/eval/metrics';
+import { KEEP_FLOAT } from '../../core/eval/plan';
+import { runGroups, weightKey } from '../../core/eval/runGroups';
+import type { CheckedEval } from './evalCheck';
+import { batchInputs, batchLabels } from './evalInputs';
+import { WeightCache, type EvalWeight } from './evalModel';
+import type { BatchInfo, Scoring, ScoringWorker } from './scoring';
+
+/** Options of the run stage. */
+export interface RunOptions {
+  signal?: AbortSignal;
+  threads?: number;
+  /** Bytes of quantized weights kept at once (default: as many as the model's fed float32 weights). */
+  weightCacheBytes?: number;
+  /** Bytes of fp32 outputs kept across groups (default 256 MB). */
+  referenceBytes?: number;
+  onProgress?: (done: number, total: number, message: string) => void;
+}
+
+/** What the run measured: per-slice metrics of fp32 and of every configuration by id, and its timings. */
+export interface RunResult {
+  reference: SliceMetrics[];
+  configurations: Map<string, SliceMetrics[]>;
+  inferenceMs: number;
+  scoringMs: number;
+  runs: number;
+}
+
+const REFERENCE_BYTES = 256 * 2 ** 20;
+
+/** A batch's fp32 outputs. */
+interface Reference {
+  data: Float32Array;
+  dims: readonly number[];
+}
+
+interface Batch {
+  info: BatchInfo;
+  feeds: Record<string, ort.Tensor>;
+}
+
+/** Runs fp32 and every configuration over the checked samples, scoring each against fp32 with `scoring`. */
+export async function runConfigurations(
+  checked: CheckedEval,
+  configurations: readonly Configuration[],
+  scoring: Scoring | ScoringWorker,
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const session = await ort.InferenceSession.create(checked.model.bytes, {
+    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    graphOptimizationLevel: 'all',
+  });
+  try {
+    const runner = new Runner(checked, session, configurations, options);
+    const groups = runner.groups();
+    options.onProgress?.(
+      0,
+      runner.total,
+      `${checked.samples.length} samples, ${configurations.length + 1} configurations`,
+    );
+    for (const [g, group] of groups.entries()) await runner.runGroup(group, g, groups.length, scoring);
+    const results = await scoring.results();
+    const byId = new Map(configurations.map((c) => [c.id, results.configs[runner.slot(c)]]));
+    const { inferenceMs, runs } = runner;
+    return { reference: results.reference, configurations: byId, inferenceMs, scoringMs: results.busyMs, runs };
+  } finally {
+    await session.release();
+  }
+}
+
+/** The run of one session: its weights, batches, fp32 outputs kept, and counts. */
+class Runner {
+  inferenceMs = 0;
+  runs = 0;
+  /** Runs planned (grows when fp32 runs again for a group). */
+  total: number;
+  private readonly weights: Map<string, EvalWeight>;
+  private readonly floatFeeds: Record<string, ort.Tensor>;
+  private readonly cache: WeightCache;
+  private readonly budget: number;
+  private readonly slots: Map<string, number>;
+  private readonly batchSize: number;
+  private readonly batches: number;
+  private readonly kept: (Reference | undefined)[] = [];
+  private keptBytes = 0;
+  private where = '';
+
+  constructor(
+    private readonly checked: CheckedEval,
+    private readonly session: ort.InferenceSession,
+    private readonly configurations: readonly Configuration[],
+    private readonly options: RunOptions,
+  ) {
+    const { weights } = checked.model;
+    this.weights = new Map(weights.map((w) => [w.name, w]));
+    this.floatFeeds = Object.fromEntries(weights.map((w) => [w.name, tensorOf(w.values, w.dims)]));
+    this.budget = options.weightCacheBytes ?? weights.reduce((sum, w) => sum + w.values.byteLength, 0);
+    this.cache = new WeightCache(this.budget);
+    this.slots = new Map(configurations.map((c, i) => [c.id, i]));
+    this.batchSize = fixedBatch(checked) ?? checked.spec.batchSize;
+    this.batches = Math.ceil(checked.samples.length / this.batchSize);
+    this.total = this.batches * (configurations.length + 1);
+  }
+
+  /** The configurations in groups within the weight budget. */
+  groups(): Configuration[][] {
+    return runGroups(this.configurations, (w) => this.weights.get(w)!.values.byteLength, this.budget);
+  }
+
+  /** The scorer's slot of a configuration. */
+  slot(c: Configuration): number {
+    return this.slots.get(c.id)!;
+  }
+
+  /** Runs one group over every batch: its weights computed once, fp32's outputs kept or run again. */
+  async runGroup(group: readonly Configuration[], g: number, groups: number, scoring: Scoring | ScoringWorker) {
+    this.cache.retain(new Set(group.flatMap((c) => [...c.quantized].map(([w, s]) => weightKey(w, s)))));
+    const n = this.checked.samples.length;
+    const ofGroups = groups > 1 ? `, configuration group ${g + 1} of ${groups}` : '';
+    for (let b = 0; b < this.batches; b++) {
+      const batch = batchOf(this.checked, b, this.batchSize);
+      this.where = `${b * this.batchSize} of ${n} samples${ofGroups}`;
+      const ref = this.kept[b] ?? (await this.reference(batch, b, g, groups));
+      await scoring.setReference(batch.info, ref.data);
+      const buffer = scoring.outputBuffer(ref.data.length);
+      const into = buffer && new ort.Tensor('float32', buffer, ref.dims);
+      // Given `into`, onnxruntime writes there (and returns a copy); with a scoring worker, scoring one
+      // configuration overlaps onnxruntime running the next.
+      for (const config of group) {
+        const out = await this.run(batch, config, into);
+        await scoring.score(this.slot(config), buffer ?? (out.data as Float32Array));
+      }
+      this.report(`${Math.min(n, (b + 1) * this.batchSize)} of ${n} samples${ofGroups}`);
+    }
+  }
+
+  /** fp32's outputs of batch b, kept for the later groups while they fit. */
+  private async reference(batch: Batch, b: number, g: number, groups: number): Promise<Reference> {
+    const out = await this.run(batch, undefined);
+    const ref = { data: out.data as Float32Array, dims: out.dims };
+    if (g > 0) this.total++;
+    const bytes = ref.data.byteLength;
+    if (groups > 1 && this.keptBytes + bytes <= (this.options.referenceBytes ?? REFERENCE_BYTES)) {
+      this.kept[b] = ref;
+      this.keptBytes += bytes;
+    }
+    return ref;
+  }
+
+  /** One inference run: the batch with fp32's weights, or the configuration's. */
+  private async run(batch: Batch, config: Configuration | undefined, into?: ort.Tensor): Promise<ort.Tensor> {
+    this.options.signal?.throwIfAborted();
+    const feeds = { ...batch.feeds, ...this.floatFeeds };
+    for (const [name, scheme] of config?.quantized ?? []) {
+      const w = this.weights.get(name)!;
+      if (scheme !== KEEP_FLOAT) feeds[name] = tensorOf(this.cache.get(w, scheme), w.dims);
+    }
+    const output = this.checked.out.output.name;
+    const t = performance.now();
+    const out = await this.session.run(feeds, into ? { [output]: into } : [output]);
+    this.inferenceMs += performance.now() - t;
+    if (++this.runs % 8 === 0) this.report(this.where);
+    return out[output];
+  }
+
+  private report(message: string): void {
+    this.options.onProgress?.(this.runs, this.total, message);
+  }
+}
+
+const tensorOf = (values: Float32Array, dims: readonly number[]): ort.Tensor => new ort.Tensor('float32', values, dims);
+
+/** The batch size the model fixes (its inputs' first axis), if any. */
+function fixedBatch(checked: CheckedEval): number | undefined {
+  return checked.inputs
+    .map((i) => checked.model.inputs.find((m) => m.name === i.name)?.shape?.[0])
+    .find((d) => typeof d === 'number') as number | undefined;
+}
+
+/** Batch b: its samples' feeds and labels (a fixed batch size pads with the last sample). */
+function batchOf(checked: CheckedEval, b: number, batchSize: number): Batch {
+  const chunk = checked.samples.slice(b * batchSize, (b + 1) * batchSize);
+  const rows = fixedBatch(checked) ?? chunk.length;
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const { input, buffer } of batchInputs(checked.inputs, chunk, rows))
+    feeds[input.name] = new ort.Tensor(input.dtype, buffer, [rows, ...input.dims]);
+  const labels = batchLabels(checked.spec.task.type, checked.labelField, chunk);
+  return { info: { first: b * batchSize, count: chunk.length, rows, labels }, feeds };
+}
