@@ -61,6 +61,25 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | false, 
   }
 }
 
+/** Polls async `fn` (one call at a time) until it returns a truthy value or the time runs out. */
+export async function waitForAsync<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = await fn();
+    if (value) {
+      return value;
+    }
+    if (Date.now() - start > timeoutMs) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** QuantLens diagnostics on a file. */
 export function quantlensDiagnostics(uri: vscode.Uri): vscode.Diagnostic[] {
   return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'QuantLens');
