@@ -1,4 +1,4 @@
-/** The QuantLens log: a LogOutputChannel plus a helper that records how long steps take. */
+/** The QuantLens log: one LogOutputChannel, optionally echoed to the extension host console. */
 import * as vscode from 'vscode';
 
 /** Wraps the LogOutputChannel shared by the whole extension. */
@@ -25,19 +25,6 @@ export class Log implements vscode.Disposable {
     this.channel.error(message);
     if (this.echo) {
       console.log(`[QuantLens] ERROR ${message}`);
-    }
-  }
-
-  /** Runs `fn`, logging its duration (and failure) under `label`. */
-  async time<T>(label: string, fn: () => Promise<T>): Promise<T> {
-    const start = performance.now();
-    try {
-      const value = await fn();
-      this.channel.info(`${label}: ${(performance.now() - start).toFixed(1)} ms`);
-      return value;
-    } catch (error) {
-      this.channel.warn(`${label}: failed after ${(performance.now() - start).toFixed(1)} ms: ${String(error)}`);
-      throw error;
     }
   }
 

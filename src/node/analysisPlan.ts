@@ -5,7 +5,7 @@
  */
 import type { onnx } from 'onnx-proto';
 import { consumersByTensor } from '../core/onnx/consumers';
-import { dtypeInfo } from '../core/onnx/dtypes';
+import { DType, dtypeInfo } from '../core/onnx/dtypes';
 import type { WeightRef } from '../core/onnx/weights';
 import type { Layout2D } from '../core/quant/fakeQuant';
 import { planWeight, type ChannelTranspose, type WeightRole } from '../core/quant/roles';
@@ -38,7 +38,7 @@ export interface PlannedWeight {
 
 const FLOAT16 = 10;
 /** Tensors that hold numbers (not strings). */
-const NUMERIC = (dtype: number): boolean => dtypeInfo(dtype).bits > 0 && dtype !== 8;
+const NUMERIC = (dtype: number): boolean => dtypeInfo(dtype).bits > 0 && dtype !== DType.string;
 
 /** Where a weight's values are: a byte range of a file, or its decoded typed values. */
 async function sourceOf(loaded: LoadedModel, ref: WeightRef): Promise<TensorSource> {

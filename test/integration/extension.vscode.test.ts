@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, EXTENSION_ID } from './helpers';
+import { api, closeAllEditors, EXTENSION_ID, waitForAsync } from './helpers';
 
 describe('QuantLens extension', () => {
   it('activates and exposes its API', async () => {
@@ -54,7 +54,17 @@ describe('QuantLens extension', () => {
     );
   });
 
-  it('Show Log runs', async () => {
+  it('Show Log shows the QuantLens log, with the activation line in it', async () => {
+    await api();
     await vscode.commands.executeCommand('quantlens.showLog');
+    // The output panel is not readable through the API: open its active channel in an editor until it is ours
+    // (showing a channel completes after the command returns).
+    const text = await waitForAsync('the QuantLens log as the active output channel', async () => {
+      await vscode.commands.executeCommand('workbench.action.openActiveLogOutputFile');
+      const document = vscode.window.activeTextEditor?.document;
+      return document?.uri.toString() === `output:${EXTENSION_ID}.QuantLens` && document.getText();
+    });
+    assert.match(text, /\[info\] QuantLens \d+\.\d+\.\d+ activated in [\d.]+ ms/);
+    await closeAllEditors();
   });
 });

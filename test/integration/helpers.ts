@@ -1,6 +1,9 @@
 /** Shared helpers for tests running inside the VS Code extension host. */
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import type { QuantLensTestApi } from '../../src/extension/testApi';
 import type { RenderReport } from '../../src/testHooks';
@@ -65,6 +68,58 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | false, 
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Polls async `fn` (one call at a time) until it returns a truthy value or the time runs out. */
+export async function waitForAsync<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = await fn();
+    if (value) {
+      return value;
+    }
+    if (Date.now() - start > timeoutMs) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * The extension host's largest event-loop delay (ms) over `ms` while `threads` worker threads spin and QuantLens
+ * does nothing: what this (shared) machine does to an idle event loop under a load like the analysis pool's.
+ */
+export async function baselineEventLoopDelay(ms: number, threads = availableParallelism()): Promise<number> {
+  const spin = `const end = Date.now() + ${ms}; while (Date.now() < end);`;
+  const workers = Array.from({ length: threads }, () => new Worker(spin, { eval: true }));
+  const histogram = monitorEventLoopDelay({ resolution: 5 });
+  histogram.enable();
+  await new Promise((r) => setTimeout(r, ms));
+  histogram.disable();
+  await Promise.all(workers.map((w) => w.terminate()));
+  return histogram.max / 1e6;
+}
+
+/**
+ * Runs `run`, recording the extension host's largest event-loop delay meanwhile, and the baseline: the largest
+ * delay of an idle loop under a similar load (baselineEventLoopDelay), just before and just after.
+ */
+export async function measureStall<T>(
+  run: () => Promise<T>,
+): Promise<{ value: T; ms: number; maxDelayMs: number; baselineMs: number }> {
+  const before = await baselineEventLoopDelay(1000);
+  const histogram = monitorEventLoopDelay({ resolution: 5 });
+  histogram.enable();
+  const started = performance.now();
+  const value = await run();
+  const ms = performance.now() - started;
+  histogram.disable();
+  const after = await baselineEventLoopDelay(Math.min(5000, Math.max(1000, ms)));
+  return { value, ms, maxDelayMs: histogram.max / 1e6, baselineMs: Math.max(before, after) };
 }
 
 /** QuantLens diagnostics on a file. */

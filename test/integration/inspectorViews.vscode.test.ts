@@ -164,7 +164,8 @@ describe('Inspector views on every fixture', () => {
     await openInInspector(uri, (r) => r.status === 'ready');
     await vscode.commands.executeCommand('quantlens.revealLayer', uri, 'conv2.weight', 'int8-tensor');
     await rendered(uri, 'the selection', (r) => r.view?.weight === 'conv2.weight' && r.view.scheme === 'int8-tensor');
-    await new Promise((r) => setTimeout(r, 500)); // the view is saved 300 ms after a change
+    // No sleep: revealLayer saves the view before it returns (commands.ts, reveal), and the webview's own save
+    // 300 ms after the change writes the same view; nothing the webview does at start-up saves a view.
     await closeAllEditors();
     await openInInspector(uri, (r) => r.status === 'ready');
     const again = await rendered(

@@ -102,6 +102,66 @@ function dqModel(
   );
 }
 
+/**
+ * A 4-bit MatMulNBits layer B [N, blocks, block/2] (packed low nibble first, K padded to whole blocks), with or
+ * without a packed zero-point input; returns our dequantized B and onnxruntime's, read as identity @ dequant(B)^T.
+ */
+async function nbitsCase(c: { K: number; N: number; block: number; zeroPoints: boolean; seed: number }): Promise<{
+  values: Float32Array;
+  weight: PlannedWeight;
+  expected: Float32Array;
+}> {
+  const { K, N, block } = c;
+  const blocks = Math.ceil(K / block);
+  const padded = blocks * block;
+  const q = ints(N * padded, 0, 15, c.seed);
+  const zps = ints(N * blocks, 0, 15, c.seed + 1);
+  // Row n, block b holds q[n, b*block .. (b+1)*block) packed low nibble first.
+  const b = pack4(q);
+  const zpRow = Math.ceil(blocks / 2);
+  const zpBytes = new Uint8Array(N * zpRow);
+  for (let n = 0; n < N; n++) zpBytes.set(pack4(zps.slice(n * blocks, (n + 1) * blocks)), n * zpRow);
+  const bytes = model(
+    {
+      node: [
+        node(
+          'MatMulNBits',
+          c.zeroPoints ? ['a', 'B', 'scales', 'zp'] : ['a', 'B', 'scales'],
+          ['y'],
+          '/fc/MatMulNBits',
+          { K, N, bits: 4, block_size: block },
+          'com.microsoft',
+        ),
+      ],
+      initializer: [
+        rawTensor('B', DT.uint8, [N, blocks, block / 2], b),
+        floatTensor('scales', [N * blocks], scales(N * blocks, c.seed + 2)),
+        ...(c.zeroPoints ? [rawTensor('zp', DT.uint8, [N * zpRow], zpBytes)] : []),
+      ],
+      input: [value('a', DT.float32, [K, K])],
+      output: [value('y', DT.float32, [K, N])],
+    },
+    {
+      irVersion: 10,
+      opsets: [
+        ['', 21],
+        ['com.microsoft', 1],
+      ],
+    },
+  );
+  const file = save(`nbits-${K}-${c.zeroPoints ? 'zp' : 'nozp'}.onnx`, bytes);
+  const { values, weight } = await ours(file, 'B');
+  const eye = new Float32Array(K * K);
+  for (let i = 0; i < K; i++) eye[i * K + i] = 1;
+  const y = await runOrt(bytes, { a: new ort.Tensor('float32', eye, [K, K]) });
+  // y[k, n] = dequant(B)[n, k]
+  const expected = new Float32Array(N * K);
+  for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) expected[n * K + k] = y[k * N + n];
+  // The case is not trivial: the values are not all equal, and none is the raw stored nibble.
+  assert.ok(new Set(expected).size > N * blocks);
+  return { values, weight, expected };
+}
+
 describe('stored-quantized weights', () => {
   it('fixture int8_qdq: per-axis int8 reported readably, analysed dequantized with the MatMul layout', async () => {
     const w = (await plan(path.join(MODELS, 'int8_qdq.onnx'))).get('fc.weight_quantized');
@@ -161,56 +221,20 @@ describe('stored-quantized weights', () => {
   });
 
   it('MatMulNBits (4 bits, packed zero points) equals onnxruntime: identity @ dequant(B)^T', async () => {
-    const K = 48;
-    const N = 5;
-    const block = 16;
-    const blocks = K / block;
-    const q = ints(N * K, 0, 15, 11);
-    const zps = ints(N * blocks, 0, 15, 12);
-    // B [N, blocks, block/2]: row n, block b holds q[n, b*block .. (b+1)*block) packed low nibble first.
-    const b = pack4(q);
-    const zpBytes = new Uint8Array(N * Math.ceil(blocks / 2));
-    for (let n = 0; n < N; n++) zpBytes.set(pack4(zps.slice(n * blocks, (n + 1) * blocks)), n * Math.ceil(blocks / 2));
-    const bytes = model(
-      {
-        node: [
-          node(
-            'MatMulNBits',
-            ['a', 'B', 'scales', 'zp'],
-            ['y'],
-            '/fc/MatMulNBits',
-            { K, N, bits: 4, block_size: block },
-            'com.microsoft',
-          ),
-        ],
-        initializer: [
-          rawTensor('B', DT.uint8, [N, blocks, block / 2], b),
-          floatTensor('scales', [N * blocks], scales(N * blocks, 13)),
-          rawTensor('zp', DT.uint8, [N * Math.ceil(blocks / 2)], zpBytes),
-        ],
-        input: [value('a', DT.float32, [K, K])],
-        output: [value('y', DT.float32, [K, N])],
-      },
-      {
-        irVersion: 10,
-        opsets: [
-          ['', 21],
-          ['com.microsoft', 1],
-        ],
-      },
-    );
-    const file = save('nbits.onnx', bytes);
-    const { values, weight } = await ours(file, 'B');
+    const { values, weight, expected } = await nbitsCase({ K: 48, N: 5, block: 16, zeroPoints: true, seed: 11 });
     assert.equal(
       weight.stored?.summary,
       'uint4 blocks of 16 along axis 1, scale scales [15], zero point zp (packed [N=5, K=48])',
     );
-    const eye = new Float32Array(K * K);
-    for (let i = 0; i < K; i++) eye[i * K + i] = 1;
-    const y = await runOrt(bytes, { a: new ort.Tensor('float32', eye, [K, K]) });
-    // y[k, n] = dequant(B)[n, k]
-    const transposed = new Float32Array(N * K);
-    for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) transposed[n * K + k] = y[k * N + n];
-    bitsEqual(values, transposed);
+    bitsEqual(values, expected);
+  });
+
+  it('MatMulNBits (4 bits, no zero-point input: zero point 8) equals onnxruntime, partial last block', async () => {
+    const { values, weight, expected } = await nbitsCase({ K: 40, N: 6, block: 16, zeroPoints: false, seed: 21 });
+    assert.equal(
+      weight.stored?.summary,
+      'uint4 blocks of 16 along axis 1, scale scales [18], no zero point (8) (packed [N=6, K=40])',
+    );
+    bitsEqual(values, expected);
   });
 });

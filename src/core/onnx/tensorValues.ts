@@ -1,5 +1,5 @@
 /** Exact decoding of stored tensor bytes (every ONNX numeric dtype) into JavaScript numbers. */
-import { dtypeInfo } from './dtypes';
+import { DType, dtypeInfo } from './dtypes';
 
 /** Decoded values: Float32Array where float32 holds every value exactly, else Float64Array. */
 export type NumericArray = Float32Array | Float64Array;
@@ -31,10 +31,10 @@ function float8Table(expBits: 4 | 5, bias: number, kind: 'fn' | 'fnuz' | 'ieee')
 }
 
 const FP8: Record<number, Float32Array> = {
-  17: float8Table(4, 7, 'fn'),
-  18: float8Table(4, 8, 'fnuz'),
-  19: float8Table(5, 15, 'ieee'),
-  20: float8Table(5, 16, 'fnuz'),
+  [DType.float8e4m3fn]: float8Table(4, 7, 'fn'),
+  [DType.float8e4m3fnuz]: float8Table(4, 8, 'fnuz'),
+  [DType.float8e5m2]: float8Table(5, 15, 'ieee'),
+  [DType.float8e5m2fnuz]: float8Table(5, 16, 'fnuz'),
 };
 const FP4_E2M1 = Float32Array.from({ length: 16 }, (_, n) => (n & 8 ? -1 : 1) * [0, 0.5, 1, 1.5, 2, 3, 4, 6][n & 7]);
 
@@ -64,58 +64,58 @@ export function decodeRaw(bytes: Uint8Array, dtype: number, count: number, owned
   }
   const view = bytes.subarray(0, need);
   switch (dtype) {
-    case 1:
+    case DType.float32:
       return owned && view.byteOffset % 4 === 0
         ? new Float32Array(view.buffer, view.byteOffset, count)
         : new Float32Array(aligned(view));
-    case 11:
+    case DType.float64:
       return owned && view.byteOffset % 8 === 0
         ? new Float64Array(view.buffer, view.byteOffset, count)
         : new Float64Array(aligned(view));
-    case 10: {
+    case DType.float16: {
       const h = new Uint16Array(aligned(view));
       const out = new Float32Array(count);
       for (let i = 0; i < count; i++) out[i] = F16[h[i]];
       return out;
     }
-    case 16: {
+    case DType.bfloat16: {
       const h = new Uint16Array(aligned(view));
       const u = new Uint32Array(count);
       for (let i = 0; i < count; i++) u[i] = h[i] << 16;
       return new Float32Array(u.buffer);
     }
-    case 17:
-    case 18:
-    case 19:
-    case 20: {
+    case DType.float8e4m3fn:
+    case DType.float8e4m3fnuz:
+    case DType.float8e5m2:
+    case DType.float8e5m2fnuz: {
       const table = FP8[dtype];
       return Float32Array.from(view, (b) => table[b]);
     }
-    case 2:
-    case 9:
+    case DType.uint8:
+    case DType.bool:
       return Float32Array.from(view);
-    case 3:
+    case DType.int8:
       return Float32Array.from(new Int8Array(view.buffer, view.byteOffset, count));
-    case 4:
+    case DType.uint16:
       return Float32Array.from(new Uint16Array(aligned(view)));
-    case 5:
+    case DType.int16:
       return Float32Array.from(new Int16Array(aligned(view)));
-    case 6:
+    case DType.int32:
       return Float64Array.from(new Int32Array(aligned(view)));
-    case 12:
+    case DType.uint32:
       return Float64Array.from(new Uint32Array(aligned(view)));
-    case 7:
+    case DType.int64:
       return Float64Array.from(new BigInt64Array(aligned(view)), Number);
-    case 13:
+    case DType.uint64:
       return Float64Array.from(new BigUint64Array(aligned(view)), Number);
-    case 21:
-    case 22:
-    case 23: {
+    case DType.uint4:
+    case DType.int4:
+    case DType.float4e2m1: {
       // Two 4-bit values per byte, the first in the low nibble (ONNX spec).
       const out = new Float32Array(count);
       for (let i = 0; i < count; i++) {
         const nibble = (view[i >> 1] >> ((i & 1) * 4)) & 0x0f;
-        out[i] = dtype === 21 ? nibble : dtype === 22 ? (nibble << 28) >> 28 : FP4_E2M1[nibble];
+        out[i] = dtype === DType.uint4 ? nibble : dtype === DType.int4 ? (nibble << 28) >> 28 : FP4_E2M1[nibble];
       }
       return out;
     }
@@ -123,6 +123,19 @@ export function decodeRaw(bytes: Uint8Array, dtype: number, count: number, owned
       throw new Error(`decoding ${name} tensors is not supported`);
   }
 }
+
+/** Types whose typed-field values are bit patterns (or packed bytes), decoded through decodeRaw. */
+const BIT_PATTERN_TYPES: ReadonlySet<number> = new Set([
+  DType.float16,
+  DType.bfloat16,
+  DType.float8e4m3fn,
+  DType.float8e4m3fnuz,
+  DType.float8e5m2,
+  DType.float8e5m2fnuz,
+  DType.uint4,
+  DType.int4,
+  DType.float4e2m1,
+]);
 
 /**
  * Decodes values held in TensorProto's typed repeated fields (`float_data`, `int32_data`, ...), where
@@ -134,28 +147,28 @@ export function decodeTyped(
   count: number,
 ): NumericArray {
   const nums = Array.from(values, (v) => (typeof v === 'number' ? v : v.toNumber()));
-  const packed = [10, 16, 17, 18, 19, 20, 21, 22, 23].includes(dtype);
+  const packed = BIT_PATTERN_TYPES.has(dtype);
   if (!packed && nums.length < count) {
     throw new Error(`its shape needs ${count} values, the tensor holds ${nums.length}`);
   }
   switch (dtype) {
-    case 10:
-    case 16:
+    case DType.float16:
+    case DType.bfloat16:
       return decodeRaw(new Uint8Array(new Uint16Array(nums).buffer), dtype, count);
-    case 17:
-    case 18:
-    case 19:
-    case 20:
-    case 21:
-    case 22:
-    case 23:
+    case DType.float8e4m3fn:
+    case DType.float8e4m3fnuz:
+    case DType.float8e5m2:
+    case DType.float8e5m2fnuz:
+    case DType.uint4:
+    case DType.int4:
+    case DType.float4e2m1:
       return decodeRaw(Uint8Array.from(nums), dtype, count);
-    case 1:
-    case 2:
-    case 3:
-    case 4:
-    case 5:
-    case 9:
+    case DType.float32:
+    case DType.uint8:
+    case DType.int8:
+    case DType.uint16:
+    case DType.int16:
+    case DType.bool:
       return Float32Array.from(nums.slice(0, count));
     default:
       return Float64Array.from(nums.slice(0, count));

@@ -1,4 +1,5 @@
 /** Quantization scheme ids (shared by UI, CLI, spec files and reports) and their parsed form. */
+import { BLOCK_SIZES, FLOAT_FORMATS, INT_SCHEME_PARSE, MAX_BITS, MIN_BITS } from './schemeGrammar';
 
 /** How many values share one scale. */
 export type Granularity =
@@ -20,14 +21,11 @@ export interface IntScheme {
 export interface FloatScheme {
   kind: 'float';
   id: string;
-  format: 'fp16' | 'bf16' | 'fp8-e4m3' | 'fp8-e5m2';
+  format: (typeof FLOAT_FORMATS)[number];
 }
 
 /** A parsed scheme. */
 export type Scheme = IntScheme | FloatScheme;
-
-/** Block sizes accepted in scheme ids. */
-export const BLOCK_SIZES = [16, 32, 64, 128] as const;
 
 /** The schemes compared when the user has not chosen any. */
 export const DEFAULT_SCHEMES = [
@@ -39,19 +37,16 @@ export const DEFAULT_SCHEMES = [
   'int4-block128',
 ] as const;
 
-const FLOAT_FORMATS: readonly FloatScheme['format'][] = ['fp16', 'bf16', 'fp8-e4m3', 'fp8-e5m2'];
-const INT_ID = /^int([2-8])-(tensor|channel|block(\d+))(-asym)?$/;
-
 /** Parses a scheme id such as `int4-block32` or `int8-channel-asym`; throws an Error saying what is wrong. */
 export function parseScheme(id: string): Scheme {
   const trimmed = id.trim();
   if ((FLOAT_FORMATS as readonly string[]).includes(trimmed)) {
     return { kind: 'float', id: trimmed, format: trimmed as FloatScheme['format'] };
   }
-  const m = INT_ID.exec(trimmed);
+  const m = INT_SCHEME_PARSE.exec(trimmed);
   if (!m) {
     throw new Error(
-      `Unknown quantization scheme '${id}'. Expected intN-tensor|channel|blockB[-asym] (N = 2..8, B = ${BLOCK_SIZES.join('/')}), ` +
+      `Unknown quantization scheme '${id}'. Expected intN-tensor|channel|blockB[-asym] (N = ${MIN_BITS}..${MAX_BITS}, B = ${BLOCK_SIZES.join('/')}), ` +
         `or ${FLOAT_FORMATS.join(', ')}.`,
     );
   }
