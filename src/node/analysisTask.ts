@@ -6,7 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import * as path from 'node:path';
-import { DataType } from '../core/onnx/dtypes';
+import { DType } from '../core/onnx/dtypes';
 import { ModelError } from '../core/onnx/errors';
 import { decodeRaw, type NumericArray } from '../core/onnx/tensorValues';
 import type { Layout2D } from '../core/quant/fakeQuant';
@@ -138,7 +138,7 @@ const decodeFailed = (task: AnalysisTask, error: unknown): ModelError =>
 function streamable(task: AnalysisTask): task is AnalysisTask & { source: { kind: 'file' } } {
   return (
     task.source.kind === 'file' &&
-    task.source.dtype === DataType.FLOAT &&
+    task.source.dtype === DType.float32 &&
     !task.dequant &&
     !task.transpose &&
     task.detail === undefined &&

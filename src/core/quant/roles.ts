@@ -1,6 +1,6 @@
 /** Decides what a weight is for (and whether and how it is quantized) from the nodes that read it. */
 import type { Consumer } from '../onnx/consumers';
-import { DataType } from '../onnx/dtypes';
+import { DType } from '../onnx/dtypes';
 import type { WeightRef } from '../onnx/weights';
 import type { Layout2D } from './fakeQuant';
 import { layerWeightLayout } from './layout';
@@ -45,7 +45,7 @@ export function transposeChannels(data: Float32Array, t: ChannelTranspose): Floa
   return out;
 }
 
-const FLOAT_DTYPES = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE, DataType.BFLOAT16]);
+const FLOAT_DTYPES = new Set<number>([DType.float32, DType.float16, DType.float64, DType.bfloat16]);
 const PASS_THROUGH = new Set(['Cast', 'DequantizeLinear', 'Identity']);
 const NORMS = new Set([
   'LayerNormalization',
