@@ -5,13 +5,14 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { ModelError, type ModelErrorInfo } from '../core/onnx/errors';
+import { ModelError } from '../core/onnx/errors';
+import { peerExited, type RpcClient } from '../core/rpc/client';
+import { errorFromInfo } from '../core/rpc/domainErrors';
+import { RpcCode, RpcError } from '../core/rpc/errors';
+import type { AnalysisMethods } from './analysisProtocol';
 import type { AnalysisResult, AnalysisTask } from './analysisTask';
+import { workerClient } from './rpcPorts';
 import { startWorker, workerScript } from './workers';
-
-/** What a worker posts back for a task. */
-export type WorkerReply =
-  { id: number; ok: true; result: AnalysisResult } | { id: number; ok: false; error: ModelErrorInfo };
 
 /** Options of one pool run. */
 export interface RunOptions {
@@ -39,14 +40,16 @@ export function taskBytes(task: AnalysisTask): number {
 
 interface Slot {
   worker: Worker;
+  client: RpcClient<AnalysisMethods>;
   busy: boolean;
+  /** The tensor being analysed, for the message if the worker dies. */
+  tensor?: string;
 }
 
 /** A pool of analysis workers. */
 export class AnalysisPool {
   readonly size: number;
   private readonly slots: Slot[] = [];
-  private nextId = 1;
   private disposed = false;
   private readonly workerScript: string;
 
@@ -77,17 +80,15 @@ export class AnalysisPool {
       let running = 0;
       let finished = 0;
       let settled = false;
-      const active = new Map<Slot, () => void>();
+      const active = new Set<Slot>();
       const finish = (error?: unknown): void => {
         if (settled) return;
         settled = true;
         signal?.removeEventListener('abort', onAbort);
         if (error !== undefined) {
           // Stop whatever is still running for this run: those workers are replaced on demand.
-          for (const [slot, detach] of active) {
-            detach();
-            this.retire(slot);
-          }
+          for (const slot of active) this.retire(slot);
+          active.clear();
           reject(error);
         } else {
           resolve(results);
@@ -108,58 +109,39 @@ export class AnalysisPool {
 
       const start = (index: number): void => {
         const slot = this.acquire();
-        const id = this.nextId++;
         running++;
         inFlight += sizes[index];
-        const onMessage = (reply: WorkerReply): void => {
-          if (reply.id !== id) return;
-          detach();
+        slot.tensor = tasks[index].tensor;
+        active.add(slot);
+        const release = (): void => {
+          active.delete(slot);
           slot.busy = false;
+          slot.tensor = undefined;
           slot.worker.unref();
           running--;
           inFlight -= sizes[index];
-          if (!reply.ok) {
-            finish(new ModelError(reply.error));
-            return;
-          }
-          results[index] = reply.result;
-          finished++;
-          if (!settled) onResult?.(index, reply.result);
-          pump();
         };
-        const onError = (error: Error): void => {
-          detach();
-          this.retire(slot);
-          finish(
-            new ModelError({
-              code: 'io',
-              message: `Analysing '${tasks[index].tensor}' failed: ${error.message}`,
-              tensor: tasks[index].tensor,
-            }),
-          );
-        };
-        const onExit = (code: number): void => {
-          detach();
-          this.retire(slot);
-          finish(
-            new ModelError({
-              code: 'io',
-              message: `The analysis worker stopped unexpectedly (exit code ${code}) while analysing '${tasks[index].tensor}'.`,
-              tensor: tasks[index].tensor,
-            }),
-          );
-        };
-        const detach = (): void => {
-          slot.worker.off('message', onMessage);
-          slot.worker.off('error', onError);
-          slot.worker.off('exit', onExit);
-          active.delete(slot);
-        };
-        active.set(slot, detach);
-        slot.worker.on('message', onMessage);
-        slot.worker.on('error', onError);
-        slot.worker.on('exit', onExit);
-        slot.worker.postMessage({ id, task: tasks[index] });
+        slot.client.request('task/run', tasks[index]).then(
+          (result) => {
+            if (settled) return;
+            release();
+            results[index] = result;
+            finished++;
+            onResult?.(index, result);
+            pump();
+          },
+          (error: unknown) => {
+            if (settled) return;
+            if (error instanceof RpcError && error.code === RpcCode.peerExited) {
+              active.delete(slot);
+              this.retire(slot);
+              finish(new ModelError({ code: 'io', message: error.message, tensor: tasks[index].tensor }));
+            } else {
+              release();
+              finish(error);
+            }
+          },
+        );
       };
       pump();
     });
@@ -168,7 +150,20 @@ export class AnalysisPool {
   private acquire(): Slot {
     let slot = this.slots.find((s) => !s.busy);
     if (!slot) {
-      slot = { worker: startWorker(this.workerScript), busy: false };
+      const worker = startWorker(this.workerScript);
+      const created: Slot = {
+        worker,
+        busy: false,
+        client: workerClient<AnalysisMethods>(worker, {
+          name: 'The analysis worker',
+          fromInfo: errorFromInfo,
+          exitError: (code) =>
+            peerExited(
+              `The analysis worker stopped unexpectedly (exit code ${code})${created.tensor ? ` while analysing '${created.tensor}'` : ''}.`,
+            ),
+        }),
+      };
+      slot = created;
       this.slots.push(slot);
     }
     slot.busy = true;
