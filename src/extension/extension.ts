@@ -34,7 +34,7 @@ export interface QuantLensApi {
   /** Asks the inspector of `uri` to scroll its layer table through `rows` rows and report frame times (in its render report). */
   probeScroll(uri: vscode.Uri, rows: number): boolean;
   /** Runs the evaluation a spec describes, as the command does (rejects with the spec's problems). */
-  evaluate(spec: vscode.Uri, options?: { crashForTest?: boolean }): Promise<EvalResults | undefined>;
+  evaluate(spec: vscode.Uri): Promise<EvalResults | undefined>;
   /** The latest evaluation results of a model. */
   results(model: vscode.Uri): EvalResults | undefined;
   /** What the results view of a model last drew. */
@@ -117,7 +117,7 @@ export function activate(context: vscode.ExtensionContext): QuantLensApi {
       }),
     inspectorStatus: (uri) => inspectors.provider.document(uri)?.session.getStatus(),
     probeScroll: (uri, rows) => inspectors.provider.postTo(uri, { type: 'probe/scroll', rows }),
-    evaluate: async (spec, options) => (await runner.run(spec, options?.crashForTest))?.results,
+    evaluate: async (spec) => (await runner.run(spec))?.results,
     results: (model) => store.get(model)?.results,
     resultsView: (model) => resultsViews.report(model),
   };

@@ -3,7 +3,7 @@ import { RpcCode, RpcError, type RpcErrorInfo } from './errors';
 import { isEnvelope, type CallerMessage, type MethodTable } from './messages';
 
 /** Posts a message to the peer (`transfer`: buffers handed over, where the transport supports it). */
-export type PostCaller = (message: CallerMessage, transfer?: readonly unknown[]) => void;
+export type PostCaller<T extends MethodTable<T>> = (message: CallerMessage<T>, transfer?: readonly unknown[]) => void;
 
 /** Options of one request. */
 export interface RequestOptions<P> {
@@ -31,7 +31,7 @@ export class RpcClient<T extends MethodTable<T>> {
   private closedWith?: Error;
 
   constructor(
-    private readonly post: PostCaller,
+    private readonly post: PostCaller<T>,
     /** Rebuilds an error from its plain form (a boundary's domain errors); RpcError by default. */
     private readonly fromInfo: (info: RpcErrorInfo) => Error = (info) => new RpcError(info),
   ) {}
@@ -75,7 +75,7 @@ export class RpcClient<T extends MethodTable<T>> {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, { method, resolve, reject, onProgress, cleanup });
-      this.send({ type: 'request', id, method, params } as CallerMessage, transfer);
+      this.send({ type: 'request', id, method, params } as CallerMessage<T>, transfer);
     });
   }
 
@@ -106,7 +106,7 @@ export class RpcClient<T extends MethodTable<T>> {
     }
   }
 
-  private send(message: CallerMessage, transfer?: readonly unknown[]): void {
+  private send(message: CallerMessage<T>, transfer?: readonly unknown[]): void {
     if (this.closedWith) return;
     this.post(message, transfer);
   }

@@ -23,16 +23,32 @@ export function parseNonFinite(value: unknown): number | undefined {
 export const nonFiniteReplacer = (_key: string, value: unknown): unknown =>
   typeof value === 'number' ? (nonFiniteText(value) ?? value) : value;
 
-/** Where numbers sit in a value: 'number', fields by name, `'*'` for every entry of a record; arrays take their items' shape. */
+/** Whether a type holds a number somewhere (in a field, an item, an entry). */
+type HasNumber<T> = [NonNullable<T>] extends [number]
+  ? true
+  : NonNullable<T> extends readonly (infer E)[]
+    ? HasNumber<E>
+    : NonNullable<T> extends object
+      ? true extends { [K in keyof NonNullable<T>]-?: HasNumber<NonNullable<T>[K]> }[keyof NonNullable<T>]
+        ? true
+        : false
+      : false;
+
+/**
+ * Where numbers sit in a value of type T: 'number', every field that holds a number by name (required, so
+ * the list cannot miss one), `'*'` for every entry of a record; an array takes its items' shape.
+ */
 export type NumberShape<T> = [NonNullable<T>] extends [number]
   ? 'number'
   : NonNullable<T> extends readonly (infer E)[]
     ? NumberShape<E>
-    : NonNullable<T> extends object
-      ? string extends keyof NonNullable<T>
-        ? { '*': NumberShape<NonNullable<T>[string & keyof NonNullable<T>]> }
-        : { [K in keyof NonNullable<T>]?: NumberShape<NonNullable<T>[K]> }
-      : never;
+    : string extends keyof NonNullable<T>
+      ? { '*': NumberShape<NonNullable<T>[string & keyof NonNullable<T>]> }
+      : {
+          [K in keyof NonNullable<T> as HasNumber<NonNullable<T>[K]> extends true ? K : never]-?: NumberShape<
+            NonNullable<T>[K]
+          >;
+        };
 
 /** Untyped form of a NumberShape, as walked. */
 type AnyShape = 'number' | { [key: string]: AnyShape | undefined };
