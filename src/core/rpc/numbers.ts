@@ -60,11 +60,11 @@ export function reviveNumbers<T>(value: T, shape: NumberShape<T>): T {
 
 function revive(value: unknown, shape: AnyShape | undefined): unknown {
   if (shape === undefined || value === null || value === undefined) return value;
-  if (shape === 'number') return parseNonFinite(value) ?? value;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = revive(value[i], shape);
     return value;
   }
+  if (shape === 'number') return parseNonFinite(value) ?? value;
   if (typeof value !== 'object') return value;
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
