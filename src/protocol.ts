@@ -1,5 +1,6 @@
 /** Typed messages between the extension and the inspector webview (one union per direction). */
 import type { ModelErrorInfo } from './core/onnx/errors';
+import type { CallerMessage, ServerMessage } from './core/rpc/messages';
 import type { ModelOverview } from './core/onnx/overview';
 import type { HeatmapTile } from './core/view/heatmapTiles';
 import type { LayerDetail } from './core/view/layerDetailView';
@@ -111,10 +112,8 @@ export type RequestMethod = keyof Requests;
 
 /** Messages from the extension to the webview. */
 export type ToWebview =
-  /** A successful reply to request `id`. */
-  | { type: 'response'; id: number; ok: true; value: unknown }
-  /** A failed reply to request `id`, with a readable error. */
-  | { type: 'response'; id: number; ok: false; error: string }
+  /** The reply to request `id` (its value, or an error in the one error shape), or its progress. */
+  | ServerMessage
   /** The model's state changed (loaded, failed, changed on disk). */
   | { type: 'model/state'; state: ModelState }
   /** The analysis made progress, finished, failed or changed schemes. */
@@ -126,7 +125,7 @@ export type ToWebview =
 
 /** Messages from the webview to the extension. */
 export type FromWebview =
-  /** A request; answered with a `response` carrying the same id. */
-  | { [M in RequestMethod]: { type: 'request'; id: number; method: M; params: Requests[M]['params'] } }[RequestMethod]
+  /** A request (answered with a `response` carrying the same id), or the cancel of one. */
+  | CallerMessage<Requests>
   /** A message for the extension's log (e.g. an error inside the webview). */
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };

@@ -136,18 +136,18 @@ export class EvaluationRunner implements vscode.Disposable {
     return spec ? this.run(spec) : undefined;
   }
 
-  /** Runs one spec (a second request for a running spec joins the running one). `crashForTest`: tests only. */
-  run(spec: vscode.Uri, crashForTest = false): Promise<StoredResults | undefined> {
+  /** Runs one spec (a second request for a running spec joins the running one). */
+  run(spec: vscode.Uri): Promise<StoredResults | undefined> {
     const key = spec.toString();
     let pending = this.running.get(key);
     if (!pending) {
-      pending = this.runOnce(spec, crashForTest).finally(() => this.running.delete(key));
+      pending = this.runOnce(spec).finally(() => this.running.delete(key));
       this.running.set(key, pending);
     }
     return pending;
   }
 
-  private async runOnce(spec: vscode.Uri, crashForTest: boolean): Promise<StoredResults | undefined> {
+  private async runOnce(spec: vscode.Uri): Promise<StoredResults | undefined> {
     // Unsaved edits of the spec are what the user means to run.
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === spec.toString());
     if (open?.isDirty) await open.save();
@@ -170,7 +170,7 @@ export class EvaluationRunner implements vscode.Disposable {
             thresholds: configuredThresholds(),
             threads: vscode.workspace.getConfiguration('quantlens.evaluation').get<number>('threads') || undefined,
             version: this.version,
-            crashForTest,
+            onSpawn: (pid) => this.log.info(`Evaluation of ${name} runs in process ${pid}`),
             onProgress: (p) => {
               if (p.phase !== 'running' || p.total === 0) {
                 progress.report({ message: p.message });

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { finiteReviver, type EvalResults } from '../core/eval/results';
+import { parseResults, type EvalResults } from '../core/eval/results';
 import type { Log } from './log';
 
 /** Results and where they came from. */
@@ -58,10 +58,7 @@ export class EvaluationStore implements vscode.Disposable {
   /** Reads a results file (ignored with a log line when it is not one). */
   async load(file: vscode.Uri): Promise<StoredResults | undefined> {
     try {
-      const results = JSON.parse(
-        new TextDecoder().decode(await vscode.workspace.fs.readFile(file)),
-        finiteReviver,
-      ) as EvalResults;
+      const results = parseResults(new TextDecoder().decode(await vscode.workspace.fs.readFile(file)));
       if (results.format !== 'quantlens-eval-results') return undefined;
       const stored = {
         results,

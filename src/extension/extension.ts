@@ -28,7 +28,7 @@ export interface QuantLensApi {
   /** The analysis status of a model open in the inspector. */
   inspectorStatus(uri: vscode.Uri): AnalysisStatus | undefined;
   /** Runs the evaluation a spec describes, as the command does (rejects with the spec's problems). */
-  evaluate(spec: vscode.Uri, options?: { crashForTest?: boolean }): Promise<EvalResults | undefined>;
+  evaluate(spec: vscode.Uri): Promise<EvalResults | undefined>;
   /** The latest evaluation results of a model. */
   results(model: vscode.Uri): EvalResults | undefined;
 }
@@ -116,7 +116,7 @@ function shippedApi(
         onProgress: (p) => onProgress?.(p.done, p.total),
       }),
     inspectorStatus: (uri) => inspectors.document(uri)?.session.getStatus(),
-    evaluate: async (spec, options) => (await runner.run(spec, options?.crashForTest))?.results,
+    evaluate: async (spec) => (await runner.run(spec))?.results,
     results: (model) => store.get(model)?.results,
   };
 }

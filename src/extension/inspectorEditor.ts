@@ -1,6 +1,7 @@
 /** The `quantlens.inspector` custom readonly editor for .onnx files. */
 import * as vscode from 'vscode';
 import type { FromWebview, InspectorSettings, RequestMethod, Requests, ToWebview } from '../protocol';
+import { RpcServer, type Handlers } from '../core/rpc/server';
 import { encodeNumbers } from '../wire';
 import { ModelDocument, type ModelDocumentDeps } from './modelDocument';
 import type { InspectorTestFromWebview, InspectorTestToWebview } from '../testHooks';
@@ -84,6 +85,14 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     const post = (message: ToWebview | InspectorTestToWebview): void => {
       void webview.postMessage(encodeNumbers(message));
     };
+    const server = new RpcServer<Requests>(post, this.handlersFor(document), {
+      onSettled: (method, ms, error) => {
+        const where = `[webview ${document.fileName}] ${method}`;
+        if (error) this.deps.log.warn(`${where} failed: ${error.message}`);
+        else if (ms > 50 || method.startsWith('model/') || method.startsWith('analysis/'))
+          this.deps.log.info(`${where} answered in ${ms.toFixed(0)} ms`);
+      },
+    });
     const key = document.uri.toString();
     const entry = { panel, post };
     const set = this.panels.get(key) ?? new Set();
@@ -94,7 +103,7 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
       document.session.onDidChangeStatus((status) => post({ type: 'analysis/status', status })),
       webview.onDidReceiveMessage((message: FromWebview | InspectorTestFromWebview) => {
         if (__QUANTLENS_TEST_HOOKS__ && message.type === 'rendered') this.reports?.record(key, message.report);
-        else this.onMessage(document, message as FromWebview, post);
+        else if (!server.receive(message as FromWebview)) this.onMessage(document, message as FromWebview);
       }),
     ];
     panel.onDidDispose(() => {
@@ -115,37 +124,23 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     return (set?.size ?? 0) > 0;
   }
 
-  private onMessage(document: ModelDocument, message: FromWebview, post: (m: ToWebview) => void): void {
+  private onMessage(document: ModelDocument, message: FromWebview): void {
     const { log } = this.deps;
     switch (message.type) {
-      case 'request': {
-        const handler = this.handlers[message.method] as Handler<RequestMethod> | undefined;
-        const started = performance.now();
-        Promise.resolve()
-          .then(() => {
-            if (!handler) throw new Error(`Unknown request ${String(message.method)}`);
-            return handler(document, message.params);
-          })
-          .then(
-            (value) => {
-              const ms = performance.now() - started;
-              if (ms > 50 || message.method.startsWith('model/') || message.method.startsWith('analysis/')) {
-                log.info(`[webview ${document.fileName}] ${message.method} answered in ${ms.toFixed(0)} ms`);
-              }
-              post({ type: 'response', id: message.id, ok: true, value });
-            },
-            (error: unknown) => {
-              const text = error instanceof Error ? error.message : String(error);
-              log.warn(`[webview ${document.fileName}] ${message.method} failed: ${text}`);
-              post({ type: 'response', id: message.id, ok: false, error: text });
-            },
-          );
-        break;
-      }
       case 'log':
         log[message.level](`[webview ${document.fileName}] ${message.message}`);
         break;
     }
+  }
+
+  /** The request handlers, for the webview of one document. */
+  private handlersFor(document: ModelDocument): Handlers<Requests> {
+    const bound: Partial<Record<RequestMethod, (params: Requests[RequestMethod]['params']) => unknown>> = {};
+    for (const method of Object.keys(this.handlers) as RequestMethod[]) {
+      const handler = this.handlers[method] as Handler<RequestMethod>;
+      bound[method] = (params: Requests[RequestMethod]['params']) => handler(document, params);
+    }
+    return bound as unknown as Handlers<Requests>;
   }
 
   private readonly handlers: { [M in RequestMethod]: Handler<M> } = {

@@ -5,13 +5,14 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { ModelError, type ModelErrorInfo } from '../core/onnx/errors';
+import { ModelError } from '../core/onnx/errors';
+import { peerExited, type RpcClient } from '../core/rpc/client';
+import { errorFromInfo } from '../core/rpc/domainErrors';
+import { RpcCode, RpcError } from '../core/rpc/errors';
+import type { AnalysisMethods } from './analysisProtocol';
 import type { AnalysisResult, AnalysisTask } from './analysisTask';
+import { workerClient } from './rpcPorts';
 import { startWorker, workerScript } from './workers';
-
-/** What a worker posts back for a task. */
-export type WorkerReply =
-  { id: number; ok: true; result: AnalysisResult } | { id: number; ok: false; error: ModelErrorInfo };
 
 /** Options of one pool run. */
 export interface RunOptions {
@@ -39,14 +40,16 @@ export function taskBytes(task: AnalysisTask): number {
 
 interface Slot {
   worker: Worker;
+  client: RpcClient<AnalysisMethods>;
   busy: boolean;
+  /** The tensor being analysed, for the message if the worker dies. */
+  tensor?: string;
 }
 
 /** A pool of analysis workers. */
 export class AnalysisPool {
   readonly size: number;
   private readonly slots: Slot[] = [];
-  private nextId = 1;
   private disposed = false;
   private readonly workerScript: string;
 
@@ -57,118 +60,31 @@ export class AnalysisPool {
 
   /** Runs tasks and resolves with their results in task order; rejects on the first error or on abort. */
   run(tasks: readonly AnalysisTask[], options: RunOptions = {}): Promise<AnalysisResult[]> {
-    const { signal, onResult } = options;
-    const sizes = tasks.map(taskBytes);
-    const largest = Math.max(0, ...sizes);
-    const budget = options.memoryBudget ?? 1.25 * largest + 128 * 2 ** 20;
-    // Largest first: the long tasks start early and the small ones fill the gaps.
-    const queue = tasks.map((_, i) => i).sort((a, b) => sizes[b] - sizes[a]);
-    const results: AnalysisResult[] = new Array(tasks.length);
+    if (this.disposed) return Promise.reject(new Error('The analysis pool was disposed.'));
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     return new Promise<AnalysisResult[]>((resolve, reject) => {
-      if (this.disposed) {
-        reject(new Error('The analysis pool was disposed.'));
-        return;
-      }
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      let inFlight = 0;
-      let running = 0;
-      let finished = 0;
-      let settled = false;
-      const active = new Map<Slot, () => void>();
-      const finish = (error?: unknown): void => {
-        if (settled) return;
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
-        if (error !== undefined) {
-          // Stop whatever is still running for this run: those workers are replaced on demand.
-          for (const [slot, detach] of active) {
-            detach();
-            this.retire(slot);
-          }
-          reject(error);
-        } else {
-          resolve(results);
-        }
-      };
-      const onAbort = (): void => finish(signal?.reason ?? new Error('Analysis cancelled.'));
-      signal?.addEventListener('abort', onAbort, { once: true });
-
-      const pump = (): void => {
-        while (!settled && queue.length > 0 && running < this.size) {
-          // The largest waiting task that fits the budget; anything runs when nothing else does.
-          const pos = running === 0 ? 0 : queue.findIndex((i) => inFlight + sizes[i] <= budget);
-          if (pos < 0) break;
-          start(queue.splice(pos, 1)[0]);
-        }
-        if (!settled && finished === tasks.length) finish();
-      };
-
-      const start = (index: number): void => {
-        const slot = this.acquire();
-        const id = this.nextId++;
-        running++;
-        inFlight += sizes[index];
-        const onMessage = (reply: WorkerReply): void => {
-          if (reply.id !== id) return;
-          detach();
-          slot.busy = false;
-          slot.worker.unref();
-          running--;
-          inFlight -= sizes[index];
-          if (!reply.ok) {
-            finish(new ModelError(reply.error));
-            return;
-          }
-          results[index] = reply.result;
-          finished++;
-          if (!settled) onResult?.(index, reply.result);
-          pump();
-        };
-        const onError = (error: Error): void => {
-          detach();
-          this.retire(slot);
-          finish(
-            new ModelError({
-              code: 'io',
-              message: `Analysing '${tasks[index].tensor}' failed: ${error.message}`,
-              tensor: tasks[index].tensor,
-            }),
-          );
-        };
-        const onExit = (code: number): void => {
-          detach();
-          this.retire(slot);
-          finish(
-            new ModelError({
-              code: 'io',
-              message: `The analysis worker stopped unexpectedly (exit code ${code}) while analysing '${tasks[index].tensor}'.`,
-              tensor: tasks[index].tensor,
-            }),
-          );
-        };
-        const detach = (): void => {
-          slot.worker.off('message', onMessage);
-          slot.worker.off('error', onError);
-          slot.worker.off('exit', onExit);
-          active.delete(slot);
-        };
-        active.set(slot, detach);
-        slot.worker.on('message', onMessage);
-        slot.worker.on('error', onError);
-        slot.worker.on('exit', onExit);
-        slot.worker.postMessage({ id, task: tasks[index] });
-      };
-      pump();
+      const workers = { size: this.size, acquire: () => this.acquire(), retire: (slot: Slot) => this.retire(slot) };
+      new PoolRun(workers, tasks, options, resolve, reject).pump();
     });
   }
 
   private acquire(): Slot {
     let slot = this.slots.find((s) => !s.busy);
     if (!slot) {
-      slot = { worker: startWorker(this.workerScript), busy: false };
+      const worker = startWorker(this.workerScript);
+      const created: Slot = {
+        worker,
+        busy: false,
+        client: workerClient<AnalysisMethods>(worker, {
+          name: 'The analysis worker',
+          fromInfo: errorFromInfo,
+          exitError: (code) =>
+            peerExited(
+              `The analysis worker stopped unexpectedly (exit code ${code})${created.tensor ? ` while analysing '${created.tensor}'` : ''}.`,
+            ),
+        }),
+      };
+      slot = created;
       this.slots.push(slot);
     }
     slot.busy = true;
@@ -186,5 +102,97 @@ export class AnalysisPool {
   dispose(): void {
     this.disposed = true;
     for (const slot of this.slots.splice(0)) void slot.worker.terminate();
+  }
+}
+
+/** One run of the pool: tasks waiting (largest first), tensors in flight within the budget, how it ends. */
+class PoolRun {
+  private readonly sizes: number[];
+  private readonly budget: number;
+  private readonly queue: number[];
+  private readonly results: AnalysisResult[];
+  private readonly active = new Set<Slot>();
+  private inFlight = 0;
+  private running = 0;
+  private finished = 0;
+  private settled = false;
+  private readonly onAbort = (): void => this.finish(this.options.signal?.reason ?? new Error('Analysis cancelled.'));
+
+  constructor(
+    private readonly workers: { size: number; acquire(): Slot; retire(slot: Slot): void },
+    private readonly tasks: readonly AnalysisTask[],
+    private readonly options: RunOptions,
+    private readonly resolve: (results: AnalysisResult[]) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    this.sizes = tasks.map(taskBytes);
+    this.budget = options.memoryBudget ?? 1.25 * Math.max(0, ...this.sizes) + 128 * 2 ** 20;
+    // Largest first: the long tasks start early and the small ones fill the gaps.
+    this.queue = tasks.map((_, i) => i).sort((a, b) => this.sizes[b] - this.sizes[a]);
+    this.results = new Array<AnalysisResult>(tasks.length);
+    options.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Starts what may run now; ends the run when every task is done. */
+  pump(): void {
+    while (!this.settled && this.queue.length > 0 && this.running < this.workers.size) {
+      // The largest waiting task that fits the budget; anything runs when nothing else does.
+      const pos = this.running === 0 ? 0 : this.queue.findIndex((i) => this.inFlight + this.sizes[i] <= this.budget);
+      if (pos < 0) break;
+      this.start(this.queue.splice(pos, 1)[0]);
+    }
+    if (!this.settled && this.finished === this.tasks.length) this.finish();
+  }
+
+  private start(index: number): void {
+    const slot = this.workers.acquire();
+    const task = this.tasks[index];
+    this.running++;
+    this.inFlight += this.sizes[index];
+    slot.tensor = task.tensor;
+    this.active.add(slot);
+    const release = (): void => {
+      this.active.delete(slot);
+      slot.busy = false;
+      slot.tensor = undefined;
+      slot.worker.unref();
+      this.running--;
+      this.inFlight -= this.sizes[index];
+    };
+    slot.client.request('task/run', task).then(
+      (result) => {
+        if (this.settled) return;
+        release();
+        this.results[index] = result;
+        this.finished++;
+        this.options.onResult?.(index, result);
+        this.pump();
+      },
+      (error: unknown) => {
+        if (this.settled) return;
+        if (error instanceof RpcError && error.code === RpcCode.peerExited) {
+          this.active.delete(slot);
+          this.workers.retire(slot);
+          this.finish(new ModelError({ code: 'io', message: error.message, tensor: task.tensor }));
+        } else {
+          release();
+          this.finish(error);
+        }
+      },
+    );
+  }
+
+  private finish(error?: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    if (error === undefined) {
+      this.resolve(this.results);
+      return;
+    }
+    // Stop whatever is still running for this run: those workers are replaced on demand.
+    for (const slot of this.active) this.workers.retire(slot);
+    this.active.clear();
+    this.reject(error);
   }
 }

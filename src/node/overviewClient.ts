@@ -1,50 +1,34 @@
 /** Runs readModelForAnalysis in a worker thread so large files never block the caller's event loop. */
-import { ModelError, type ModelErrorInfo } from '../core/onnx/errors';
+import { ModelError } from '../core/onnx/errors';
+import { peerExited } from '../core/rpc/client';
+import { errorFromInfo } from '../core/rpc/domainErrors';
+import { RpcCode, RpcError } from '../core/rpc/errors';
 import type { ModelReadResult } from './analysisPlan';
+import type { OverviewMethods } from './overviewProtocol';
+import { workerClient } from './rpcPorts';
 import { startWorker } from './workers';
 
-/** Data handed to the overview worker. */
-export interface OverviewWorkerRequest {
-  modelPath: string;
-}
-
-/** What the overview worker posts back. */
-export type OverviewWorkerReply = { ok: true; result: ModelReadResult } | { ok: false; error: ModelErrorInfo };
-
 /** Reads a model's overview in a fresh worker (script at `workerScript`); aborting terminates the worker. */
-export function readOverviewInWorker(
+export async function readOverviewInWorker(
   workerScript: string,
   modelPath: string,
   signal?: AbortSignal,
 ): Promise<ModelReadResult> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const worker = startWorker(workerScript, { workerData: { modelPath } satisfies OverviewWorkerRequest });
-    let settled = false;
-    const finish = (fn: () => void): void => {
-      if (!settled) {
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
-        fn();
-      }
-    };
-    const onAbort = (): void => {
-      finish(() => reject(signal?.reason));
-      void worker.terminate();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    worker.once('message', (reply: OverviewWorkerReply) => {
-      finish(() => (reply.ok ? resolve(reply.result) : reject(new ModelError(reply.error))));
-      void worker.terminate();
-    });
-    worker.once('error', (error) => finish(() => reject(error)));
-    worker.once('exit', (code) =>
-      finish(() =>
-        reject(new ModelError({ code: 'io', message: `The model reader stopped unexpectedly (exit code ${code}).` })),
-      ),
-    );
+  signal?.throwIfAborted();
+  const worker = startWorker(workerScript);
+  const client = workerClient<OverviewMethods>(worker, {
+    name: 'The model reader',
+    fromInfo: errorFromInfo,
+    exitError: (code) => peerExited(`The model reader stopped unexpectedly (exit code ${code}).`),
   });
+  try {
+    return await client.request('model/read', { modelPath }, { signal });
+  } catch (error) {
+    // A reader that died is an I/O error of the model, as any other failure to read it.
+    if (error instanceof RpcError && error.code === RpcCode.peerExited)
+      throw new ModelError({ code: 'io', message: error.message });
+    throw error;
+  } finally {
+    void worker.terminate();
+  }
 }

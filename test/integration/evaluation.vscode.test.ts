@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StoredResults } from '../../src/extension/evaluationStore';
-import { finiteReviver, type EvalResults } from '../../src/core/eval/results';
+import { parseResults } from '../../src/core/eval/results';
 import { api, waitFor, workspaceDir } from './helpers';
 
 /** Polls an async `fn` until it returns a value. */
@@ -22,6 +22,16 @@ async function waitForAsync<T>(what: string, fn: () => Promise<T | undefined>, t
     if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Pids of this process's children whose command line contains `name` (`ps`: Linux and macOS). */
+function childProcesses(name: string): number[] {
+  const { stdout } = spawnSync('ps', ['-A', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' });
+  return stdout
+    .split('\n')
+    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null && Number(m[2]) === process.pid && m[3].includes(name))
+    .map((m) => Number(m[1]));
 }
 
 describe('Slice evaluation', function () {
@@ -41,7 +51,7 @@ describe('Slice evaluation', function () {
     const r = stored.results;
     const file = path.join(dir(), 'mnist.results.json');
     assert.ok(existsSync(file));
-    const written = JSON.parse(readFileSync(file, 'utf8'), finiteReviver) as EvalResults;
+    const written = parseResults(readFileSync(file, 'utf8'));
     assert.equal(written.model.sha256, r.model.sha256);
     assert.equal(r.data.evaluated, 1996);
     assert.equal(r.slices[0].name, 'all');
@@ -173,7 +183,7 @@ describe('Slice evaluation', function () {
     );
     const r = stored!.results;
     assert.equal(run.status, r.budgetViolated ? 1 : 0, run.stderr);
-    const cli = JSON.parse(run.stdout, finiteReviver) as EvalResults;
+    const cli = parseResults(run.stdout);
     assert.deepEqual(cli.slices, r.slices);
     for (const [i, v] of r.variants.entries()) {
       for (const s of r.slices) {
@@ -217,7 +227,11 @@ describe('Slice evaluation', function () {
 
   it('a crash of the inference process is an error, and the extension host keeps working', async () => {
     const ql = await api();
-    await assert.rejects(ql.evaluate(specUri(), { crashForTest: true }), /inference process stopped unexpectedly/);
+    const running = ql.evaluate(specUri());
+    // The inference child of this extension host, killed from outside as a native crash or the OOM killer would.
+    const pid = await waitFor('the inference process', () => childProcesses('evalProcess')[0], 60_000);
+    process.kill(pid, 'SIGKILL');
+    await assert.rejects(running, /inference process stopped unexpectedly \(signal SIGKILL\)/);
     const again = await ql.evaluate(specUri());
     assert.equal(again?.variants[0].metrics.all.accuracy, stored!.results.variants[0].metrics.all.accuracy);
   });

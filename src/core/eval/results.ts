@@ -2,6 +2,7 @@
 import type { SliceMetrics, TaskKind } from './metrics';
 import type { Budget } from './spec';
 import type { Effect, Thresholds, Violation } from './verdict';
+import { nonFiniteReplacer, reviveNumbers, type NumberShape } from '../rpc/numbers';
 
 /** Metrics of one configuration (fp32, a variant, a sweep point...) per slice name. */
 export type MetricsBySlice = Record<string, SliceMetrics>;
@@ -87,13 +88,60 @@ export interface EvalResults {
   };
 }
 
-/** JSON.stringify replacer keeping non-finite numbers (an exact output has SQNR +Infinity). */
-export const finiteReplacer = (_key: string, value: unknown): unknown =>
-  typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+/** JSON.stringify replacer keeping non-finite numbers as "Infinity", "-Infinity", "NaN" (an exact output has SQNR +Infinity). */
+export const finiteReplacer = nonFiniteReplacer;
 
-/** JSON.parse reviver undoing finiteReplacer. */
-export const finiteReviver = (_key: string, value: unknown): unknown =>
-  value === 'Infinity' ? Infinity : value === '-Infinity' ? -Infinity : value === 'NaN' ? NaN : value;
+const N = 'number';
+const ESTIMATE = { value: N, low: N, high: N } as const;
+const SLICE_METRICS: NumberShape<SliceMetrics> = {
+  n: N,
+  accuracy: N,
+  refAccuracy: N,
+  accuracyChange: ESTIMATE,
+  ece: N,
+  refEce: N,
+  eceChange: N,
+  mse: N,
+  refMse: N,
+  mseChange: ESTIMATE,
+  mae: N,
+  refMae: N,
+  perplexity: N,
+  refPerplexity: N,
+  perplexityChange: ESTIMATE,
+  agreement: N,
+  kl: N,
+  outputSqnrDb: N,
+  varianceRatio: N,
+};
+const BY_SLICE = { '*': SLICE_METRICS };
+const EFFECT: NumberShape<Effect> = { accuracyDrop: N, perplexityIncrease: N, mseIncrease: N, kl: N };
+const LAYER_SCHEME: NumberShape<LayerSchemeResult> = { metrics: BY_SLICE, worst: { effect: EFFECT } };
+
+/**
+ * Where the results file has numbers (schemas/results.schema.json's number fields). The type makes it list
+ * every numeric field of EvalResults; test/unit/rpcNumbers.test.ts checks it against a real results file.
+ */
+export const RESULTS_NUMBERS: NumberShape<EvalResults> = {
+  version: N,
+  model: { bytes: N },
+  data: { samples: N, evaluated: N, limit: N, seed: N },
+  budget: { accuracyDrop: N, kl: N, perplexityIncrease: N, mseIncrease: N },
+  thresholds: { accuracyDrop: N, kl: N, increase: N, minSliceSize: N },
+  slices: { n: N },
+  variants: { weightBytes: N, metrics: BY_SLICE, violations: { value: N, limit: N } },
+  sweep: { bits: N, metrics: BY_SLICE },
+  sensitivity: {
+    layers: { bytes: { '*': N }, oneAtATime: { '*': LAYER_SCHEME }, leaveOneOut: LAYER_SCHEME, rank: N },
+  },
+  flags: { effect: EFFECT },
+  timings: { totalMs: N, prepareMs: N, inferenceMs: N, scoringMs: N, runs: N, samplesPerRun: N },
+};
+
+/** Reads a results file's text: "Infinity", "-Infinity" and "NaN" become numbers only in numeric fields. */
+export function parseResults(text: string): EvalResults {
+  return reviveNumbers(JSON.parse(text) as EvalResults, RESULTS_NUMBERS);
+}
 
 /** The results file written next to a spec: `mnist.quantlens.json` -> `mnist.results.json`. */
 export function resultsFileName(specFile: string): string {

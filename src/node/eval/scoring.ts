@@ -15,7 +15,10 @@ import {
   type SliceMetrics,
   type TaskKind,
 } from '../../core/eval/metrics';
+import { peerExited, type RpcClient } from '../../core/rpc/client';
+import { workerClient } from '../rpcPorts';
 import { startWorker, workerScript } from '../workers';
+import type { ScoringMethods, SharedOutput } from './scoringProtocol';
 
 /** What scoring needs to know of an evaluation, once. */
 export interface ScoringSetup {
@@ -136,28 +139,6 @@ export class Scoring {
   }
 }
 
-/** An output in the shared ring: `length` float32 values at `offset` (values) of `ring`. */
-export interface SharedOutput {
-  ring: SharedArrayBuffer;
-  ringId: number;
-  slot: number;
-  offset: number;
-  length: number;
-}
-
-/** Messages to the scoring worker. */
-export type ScoringRequest =
-  | { kind: 'setup'; setup: ScoringSetup }
-  | { kind: 'reference'; info: BatchInfo; output: SharedOutput }
-  | { kind: 'score'; config: number; output: SharedOutput }
-  | { kind: 'results' };
-
-/** Messages from the scoring worker: a slot scored and free again, the results, or what went wrong. */
-export type ScoringReply =
-  | { kind: 'done'; ringId: number; slot: number }
-  | { kind: 'results'; results: ScoringResults }
-  | { kind: 'error'; message: string; stack?: string };
-
 /** Slots of the ring: outputs waiting for the worker at most (fewer when outputs are large). */
 const SLOTS = 8;
 /** Bytes of the ring up to which it gets all its slots (it has at least 2). */
@@ -170,32 +151,24 @@ const RING_BYTES = 256 * 2 ** 20;
  */
 export class ScoringWorker {
   private readonly worker: Worker;
-  private ring?: { sab: SharedArrayBuffer; id: number; view: Float32Array; slotValues: number; free: number[] };
-  private rings = 0;
+  private readonly client: RpcClient<ScoringMethods>;
+  private ring?: { sab: SharedArrayBuffer; view: Float32Array; slotValues: number; free: number[] };
   private failure?: Error;
   private waiting?: () => void;
-  private resultsWaiter?: { resolve: (r: ScoringResults) => void; reject: (e: Error) => void };
 
   constructor(setup: ScoringSetup, script = workerScript('scoringWorker')) {
     this.worker = startWorker(script);
-    this.worker.on('message', (reply: ScoringReply) => {
-      if (reply.kind === 'done') {
-        if (reply.ringId === this.ring?.id) this.ring.free.push(reply.slot);
-      } else if (reply.kind === 'results') {
-        this.resultsWaiter?.resolve(reply.results);
-      } else {
-        this.fail(Object.assign(new Error(`Scoring failed: ${reply.message}`), { stack: reply.stack }));
-      }
-      this.wake();
+    this.client = workerClient<ScoringMethods>(this.worker, {
+      name: 'The scoring worker',
+      exitError: (code) => peerExited(`The scoring worker stopped (exit code ${code}).`),
+      fromInfo: (info) => Object.assign(new Error(`Scoring failed: ${info.message}`), { stack: info.stack }),
     });
-    this.worker.on('error', (error) => this.fail(error));
-    this.worker.on('exit', (code) => this.fail(new Error(`The scoring worker stopped (exit code ${code}).`)));
-    this.worker.postMessage({ kind: 'setup', setup } satisfies ScoringRequest);
+    this.client.request('setup', setup).catch((error: Error) => this.fail(error));
   }
 
   async setReference(info: BatchInfo, ref: Float32Array): Promise<void> {
-    const output = await this.share(ref);
-    this.worker.postMessage({ kind: 'reference', info, output } satisfies ScoringRequest);
+    const { output, free } = await this.share(ref);
+    this.client.request('reference', { info, output }).then(free, (error: Error) => this.fail(error));
   }
 
   /** None: outputs are copied into the ring (onnxruntime does not write into shared memory). */
@@ -204,17 +177,17 @@ export class ScoringWorker {
   }
 
   async score(c: number, out: Float32Array): Promise<void> {
-    const output = await this.share(out);
-    this.worker.postMessage({ kind: 'score', config: c, output } satisfies ScoringRequest);
+    const { output, free } = await this.share(out);
+    this.client.request('score', { config: c, output }).then(free, (error: Error) => this.fail(error));
   }
 
   /** Waits for every output sent to be scored and returns the metrics. */
   async results(): Promise<ScoringResults> {
     this.throwIfFailed();
-    return await new Promise<ScoringResults>((resolve, reject) => {
-      this.resultsWaiter = { resolve, reject };
-      this.worker.postMessage({ kind: 'results' } satisfies ScoringRequest);
-    });
+    const results = await this.client.request('results', {});
+    // The worker answers in order: a failure of an earlier output has arrived by now.
+    this.throwIfFailed();
+    return results;
   }
 
   /** Stops the worker (after results, or to abandon the run). */
@@ -224,14 +197,13 @@ export class ScoringWorker {
   }
 
   /** Copies an output into a free slot of the ring (a larger output starts a new ring; the old one is let go). */
-  private async share(data: Float32Array): Promise<SharedOutput> {
+  private async share(data: Float32Array): Promise<{ output: SharedOutput; free: () => void }> {
     this.throwIfFailed();
     if (!this.ring || this.ring.slotValues < data.length) {
       const slots = Math.max(2, Math.min(SLOTS, Math.floor(RING_BYTES / (4 * data.length))));
       const sab = new SharedArrayBuffer(4 * data.length * slots);
       this.ring = {
         sab,
-        id: ++this.rings,
         view: new Float32Array(sab),
         slotValues: data.length,
         free: Array.from({ length: slots }, (_, i) => slots - 1 - i),
@@ -246,8 +218,13 @@ export class ScoringWorker {
     }
     const slot = ring.free.pop()!;
     ring.view.set(data, slot * ring.slotValues);
-    return { ring: ring.sab, ringId: ring.id, slot, offset: slot * ring.slotValues, length: data.length };
+    const free = (): void => {
+      ring.free.push(slot); // a slot of a ring let go is simply dropped with it
+      this.wake();
+    };
+    return { output: { ring: ring.sab, offset: slot * ring.slotValues, length: data.length }, free };
   }
+
   private wake(): void {
     const w = this.waiting;
     this.waiting = undefined;
@@ -257,7 +234,6 @@ export class ScoringWorker {
   private fail(error: Error): void {
     if (this.failure) return;
     this.failure = error;
-    this.resultsWaiter?.reject(error);
     this.wake();
   }
 

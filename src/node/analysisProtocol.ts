@@ -1,0 +1,8 @@
+/** Messages between the analysis pool and its worker threads (src/node/analysisWorker.ts). */
+import type { AnalysisResult, AnalysisTask } from './analysisTask';
+
+/** Requests an analysis worker answers (errors: ModelError in the one error shape). */
+export interface AnalysisMethods {
+  /** Analyse one tensor; the result's arrays are transferred, not copied. */
+  'task/run': { params: AnalysisTask; result: AnalysisResult };
+}

@@ -1,0 +1,18 @@
+/** Messages between evaluateInChild (src/node/eval/evalClient.ts) and the evaluation child process (evalProcess.ts). */
+import type { EvalResults } from '../../core/eval/results';
+import type { Thresholds } from '../../core/eval/verdict';
+import type { EvalProgress } from './evaluate';
+
+/** What an evaluation in the child needs besides the spec's own content. */
+export interface EvalChildRequest {
+  specPath: string;
+  thresholds?: Partial<Thresholds>;
+  threads?: number;
+  version?: string;
+}
+
+/** Requests the evaluation child answers (errors: SpecError with its problems, others by name and message). */
+export interface EvalMethods {
+  /** Evaluate a spec, reporting progress (at most every 100 ms); a cancel stops it. */
+  evaluate: { params: EvalChildRequest; result: EvalResults; progress: EvalProgress };
+}
