@@ -55,6 +55,9 @@ function aligned(bytes: Uint8Array): ArrayBuffer {
  */
 export function decodeRaw(bytes: Uint8Array, dtype: number, count: number, owned = false): NumericArray {
   const { name, bits } = dtypeInfo(dtype);
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new Error(`${count} is not a valid number of values`);
+  }
   const need = Math.ceil((count * bits) / 8);
   if (bits === 0) {
     throw new Error(`tensors of type ${name} hold no numbers`);
@@ -133,6 +136,9 @@ export function decodeTyped(
   dtype: number,
   count: number,
 ): NumericArray {
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new Error(`${count} is not a valid number of values`);
+  }
   const nums = Array.from(values, (v) => (typeof v === 'number' ? v : v.toNumber()));
   const packed = [10, 16, 17, 18, 19, 20, 21, 22, 23].includes(dtype);
   if (!packed && nums.length < count) {

@@ -31,6 +31,8 @@ export interface StoredQuantization {
   layout?: Layout2D;
   /** One line: "int4 blocks of 32 along axis 1, scale fc.scales [8, 1], no zero point (8)". */
   summary: string;
+  /** Why the node's attributes cannot describe this weight (block_size 0, bits 3, axis out of range...). */
+  problem?: string;
 }
 
 /** What dequantize() needs besides the stored values: the description plus scale and zero point values. */
@@ -64,10 +66,18 @@ export function storedQuantization(
       const scaleDims = dims(inputs[1]) ?? [];
       const blockSize = c.attrs.block_size ?? 0;
       const rank = ref.dims.length;
-      const axis = rank ? ((c.attrs.axis ?? 1) + rank) % rank : 0;
+      const rawAxis = c.attrs.axis ?? 1;
+      const axis = rank ? ((rawAxis % rank) + rank) % rank : 0;
       const granularity =
         product(scaleDims) <= 1 && scaleDims.length <= 1 ? 'tensor' : blockSize > 0 ? 'block' : 'axis';
+      const problem =
+        granularity !== 'tensor' && (!Number.isInteger(rawAxis) || rawAxis < -rank || rawAxis >= rank)
+          ? `${c.node}: axis ${rawAxis} is outside the weight's ${rank} dimensions`
+          : !Number.isSafeInteger(blockSize) || blockSize < 0
+            ? `${c.node}: block_size ${blockSize} is not a whole number of elements`
+            : undefined;
       return {
+        ...(problem ? { problem } : {}),
         op: 'DequantizeLinear',
         node: c.node,
         storedType,
@@ -87,7 +97,9 @@ export function storedQuantization(
       const nbits = c.attrs.bits ?? 4;
       const blockSize = c.attrs.block_size ?? 0;
       const type = `uint${nbits}`;
+      const problem = nbitsAttributeProblem(K, N, nbits, blockSize);
       return {
+        ...(problem ? { problem: `${c.node}: ${problem}` } : {}),
         op: 'MatMulNBits',
         node: c.node,
         storedType: type,
@@ -133,6 +145,66 @@ export function storedQuantization(
   return undefined;
 }
 
+/** Why MatMulNBits attributes cannot be used (checked before anything is allocated from them). */
+function nbitsAttributeProblem(K: number, N: number, bits: number, blockSize: number): string | undefined {
+  if (!Number.isSafeInteger(K) || K < 1 || !Number.isSafeInteger(N) || N < 1) {
+    return `K=${K} and N=${N} must be whole numbers, at least 1`;
+  }
+  if (![1, 2, 4, 8].includes(bits)) {
+    return `bits=${bits} is not supported (1, 2, 4 or 8)`;
+  }
+  if (!Number.isSafeInteger(blockSize) || blockSize < 2 || (blockSize * bits) % 8 !== 0) {
+    return `block_size=${blockSize} is not usable: it must be at least 2 and fill whole bytes`;
+  }
+  return undefined;
+}
+
+/** How many scale values a blocked or per-axis layout needs: dims with the axis replaced by its block count. */
+function scaleCount(dims: readonly number[], axis: number, block: number): number {
+  return dims.reduce((n, d, i) => n * (i === axis ? Math.ceil(d / block) : d), 1);
+}
+
+/**
+ * Why `values` (the stored elements), the scales and the zero points are too few for what the description
+ * asks, or undefined. Checked before dequantize() allocates: memory follows the stored bytes, never an attribute.
+ */
+export function dequantProblem(values: ArrayLike<number>, input: DequantInput): string | undefined {
+  const { q, scale, zeroPoint } = input;
+  if (q.problem) return q.problem;
+  const short = (what: string, need: number, have: number): string =>
+    `${q.node}: ${what} needs ${need} values, the model stores ${have}`;
+  if (q.op === 'MatMulNBits') {
+    const [N, K] = q.dims;
+    const block = q.blockSize ?? K;
+    const attrs = nbitsAttributeProblem(K, N, q.bits, block);
+    if (attrs) return `${q.node}: ${attrs}`;
+    const blocks = Math.ceil(K / block);
+    const bytes = N * blocks * ((block * q.bits) / 8);
+    if (values.length < bytes) return short(`the packed weight [N=${N}, K=${K}]`, bytes, values.length);
+    if (scale.length < N * blocks) return short('the scale', N * blocks, scale.length);
+    const zpNeed = input.zeroPointFloat ? N * blocks : N * Math.ceil((blocks * q.bits) / 8);
+    if (zeroPoint && zeroPoint.length < zpNeed) return short('the zero point', zpNeed, zeroPoint.length);
+    return undefined;
+  }
+  if (q.dims.some((d) => !Number.isSafeInteger(d) || d < 0)) return `${q.node}: the weight's shape is not usable`;
+  if (q.granularity === 'block' && !(Number.isSafeInteger(q.blockSize) && q.blockSize! > 0)) {
+    return `${q.node}: block_size ${q.blockSize} is not a whole number of elements`;
+  }
+  const n = product(q.dims);
+  if (values.length < n) return short('the weight', n, values.length);
+  const axis = q.axis ?? 0;
+  const along = q.dims[axis] ?? 1;
+  const need =
+    q.granularity === 'tensor'
+      ? 1
+      : q.granularity === 'axis'
+        ? along
+        : scaleCount(q.dims, axis, q.blockSize && q.blockSize > 0 ? q.blockSize : along);
+  if (scale.length < need) return short('the scale', need, scale.length);
+  if (zeroPoint && zeroPoint.length < need) return short('the zero point', need, zeroPoint.length);
+  return undefined;
+}
+
 function describe(
   type: string,
   granularity: string,
@@ -158,6 +230,10 @@ function describe(
  */
 export function dequantize(values: ArrayLike<number>, input: DequantInput): Float32Array {
   const { q, scale, zeroPoint } = input;
+  const problem = dequantProblem(values, input);
+  if (problem) {
+    throw new Error(problem);
+  }
   if (q.op === 'MatMulNBits') {
     return dequantizeNBits(values, input);
   }
