@@ -1,15 +1,20 @@
-/** `quantlens`: the headless face of QuantLens, for CI. Exit codes: 0 ok, 2 bad input, 1 internal error. */
+/**
+ * `quantlens`: the headless face of QuantLens, for CI. Exit codes, every subcommand: 0 ok, 1 budget broken,
+ * 2 bad input (spec, model, data, a refused write), 3 the evaluation failed, 4 internal error, 130 cancelled.
+ */
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ModelError } from '../core/onnx/errors';
 import { DEFAULT_SCHEMES, parseSchemeList, type Scheme } from '../core/quant/schemes';
 import { inspectModel } from '../node/inspectModel';
-import { toJson, toMarkdown, toText } from '../node/reportFormat';
+import { toMarkdown, toText } from '../node/reportFormat';
 import { finiteReplacer, resultsFileName } from '../core/eval/results';
 import { SpecError } from '../core/eval/spec';
 import { evaluate } from '../node/eval/evaluate';
 import { evalSummary } from '../node/eval/evalFormat';
-import { writeFile } from 'node:fs/promises';
+import { safeWriteFile, WriteRefused } from '../node/safeWrite';
+import { ioProblem } from '../node/safeRead';
+import { writeJson } from './jsonStream';
 import * as path from 'node:path';
 
 declare const QUANTLENS_VERSION: string | undefined;
@@ -34,6 +39,7 @@ class Cancelled extends Error {
 interface EvalCliOptions {
   json?: boolean;
   write: boolean;
+  force?: boolean;
   threads?: number;
   scoring: 'auto' | 'worker' | 'main';
 }
@@ -78,7 +84,12 @@ async function runEval(spec: string, options: EvalCliOptions): Promise<number> {
     });
     bar?.stop();
     const file = path.join(path.dirname(path.resolve(spec)), resultsFileName(path.basename(spec)));
-    if (options.write) await writeFile(file, `${JSON.stringify(results, finiteReplacer, 2)}\n`);
+    if (options.write) {
+      await safeWriteFile(file, `${JSON.stringify(results, finiteReplacer, 2)}\n`, {
+        folder: path.dirname(path.resolve(spec)),
+        force: options.force,
+      });
+    }
     process.stdout.write(
       options.json
         ? `${JSON.stringify(results, finiteReplacer, 2)}\n`
@@ -86,16 +97,39 @@ async function runEval(spec: string, options: EvalCliOptions): Promise<number> {
     );
     return results.budgetViolated ? 1 : 0;
   } catch (error) {
-    if (error instanceof SpecError || error instanceof ModelError || error instanceof Cancelled) throw error;
-    // Exit code 1 means "budget violated" for eval: an internal failure must not look like one.
-    process.stderr.write(
-      `quantlens: evaluation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
+    if (
+      error instanceof SpecError ||
+      error instanceof ModelError ||
+      error instanceof Cancelled ||
+      error instanceof WriteRefused
+    ) {
+      throw error;
+    }
+    // Exit code 1 means "budget violated" for eval: a failed run must not look like one.
+    process.stderr.write(`quantlens: evaluation failed: ${error instanceof Error ? error.message : String(error)}\n`);
     return 3;
   } finally {
     bar?.stop();
     process.off('SIGINT', onSigint);
   }
+}
+
+/** Prints one JSON document in pieces of about 1 MB (a whole report may exceed V8's largest string). */
+function writeJsonToStdout(value: unknown): void {
+  let pending: string[] = [];
+  let size = 0;
+  const flush = (): void => {
+    if (pending.length > 0) process.stdout.write(pending.join(''));
+    pending = [];
+    size = 0;
+  };
+  writeJson((chunk) => {
+    pending.push(chunk);
+    size += chunk.length;
+    if (size > 2 ** 20) flush();
+  }, value);
+  pending.push('\n');
+  flush();
 }
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
@@ -141,9 +175,8 @@ export async function main(argv: string[]): Promise<number> {
           },
         });
         bar?.stop();
-        process.stdout.write(
-          options.json ? `${toJson(report)}\n` : options.md ? toMarkdown(report, model) : toText(report, model),
-        );
+        if (options.json) writeJsonToStdout(report);
+        else process.stdout.write(options.md ? toMarkdown(report, model) : toText(report, model));
       } finally {
         bar?.stop();
         process.off('SIGINT', onSigint);
@@ -157,6 +190,7 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<spec>', 'a *.quantlens.json evaluation spec')
     .option('--json', 'print the full results as one JSON document')
     .option('--no-write', 'do not write <spec>.results.json next to the spec')
+    .option('--force', 'overwrite <spec>.results.json even when QuantLens did not make it')
     .option('--threads <n>', 'onnxruntime threads', threadsOption)
     .addOption(
       new Option(
@@ -181,20 +215,27 @@ export async function main(argv: string[]): Promise<number> {
     } else if (error instanceof ModelError) {
       process.stderr.write(`quantlens: ${error.message}\n`);
       exitCode = 2;
+    } else if (error instanceof WriteRefused) {
+      process.stderr.write(
+        `quantlens: ${error.message}${error.needsConfirmation ? ' Pass --force to overwrite it, or --no-write.' : ''}\n`,
+      );
+      exitCode = 2;
     } else if (error && typeof error === 'object' && 'exitCode' in error && 'code' in error) {
       // commander: help/version exit 0, usage errors (already printed) are bad input.
       exitCode = (error as { exitCode: number }).exitCode === 0 ? 0 : 2;
     } else if (
       error instanceof Error &&
-      ['ENOENT', 'EISDIR', 'EACCES'].includes(String((error as NodeJS.ErrnoException).code))
+      typeof (error as NodeJS.ErrnoException).code === 'string' &&
+      'syscall' in error
     ) {
-      process.stderr.write(`quantlens: ${error.message}\n`);
+      const file = (error as NodeJS.ErrnoException).path;
+      process.stderr.write(`quantlens: ${file ? `${file} ` : 'a file '}${ioProblem(error)}.\n`);
       exitCode = 2;
     } else {
       process.stderr.write(
-        `quantlens: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+        `quantlens: internal error (please report it at https://github.com/quantlens/quantlens/issues with the command you ran): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
       );
-      exitCode = 1;
+      exitCode = 4;
     }
   }
   return exitCode;

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { writeFileSafely } from './safeWriteUi';
 import { DEFAULT_SCHEMES, parseScheme, parseSchemeList } from '../core/quant/schemes';
 import type { TensorAnalysis } from '../core/stats/analyze';
 import { quantGrid, schemeCells } from '../core/stats/layerDetail';
@@ -511,6 +512,6 @@ async function saveNextToModel(
   if (path.resolve(target.fsPath) === path.resolve(model.fsPath)) {
     throw new Error('QuantLens does not write over the model file; choose another name.');
   }
-  await vscode.workspace.fs.writeFile(target, bytes);
+  await writeFileSafely(target, bytes, { confirmed: true }); // the save dialog asked before replacing
   return target.fsPath;
 }

@@ -92,12 +92,34 @@ async function dequantInput(
   return input;
 }
 
+/** A weight whose name an earlier tensor of the same graph already has: listed, not analysed. */
+function duplicateWeight(ref: WeightRef): PlannedWeight {
+  return {
+    name: ref.name,
+    layers: [],
+    dtype: dtypeInfo(ref.dtype).name,
+    shape: ref.dims,
+    role: 'other',
+    quantizable: false,
+    problem: `Tensor '${ref.name.slice(0, 200)}': another tensor of graph '${ref.graph}' has the same name; only the first is analysed.`,
+  };
+}
+
 /** Plans the analysis of every weight of a loaded model, in graph order. */
 export async function planAnalysis(loaded: LoadedModel, weights: readonly WeightRef[]): Promise<PlannedWeight[]> {
   const consumers = consumersByTensor(loaded.model as onnx.IModelProto);
   const byName = new Map(weights.map((w) => [w.name, w]));
   const planned: PlannedWeight[] = [];
+  const seen = new Set<string>();
   for (const ref of weights) {
+    // A repeated name (invalid ONNX) is listed once with its layers: n copies x n consumers would be quadratic.
+    const key = `${ref.graph}\0${ref.name}`;
+    const duplicate = seen.has(key);
+    seen.add(key);
+    if (duplicate) {
+      planned.push(duplicateWeight(ref));
+      continue;
+    }
     const plan = planWeight(ref, consumers);
     const stored =
       plan.role === 'quantized' ? storedQuantization(ref, consumers.get(ref.name) ?? [], byName) : undefined;

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { onnx } from 'onnx-proto';
 import { ModelError } from '../../src/core/onnx/errors';
-import { dequantize, type DequantInput } from '../../src/core/quant/storedQuant';
+import { dequantize, type DequantInput, type StoredQuantization } from '../../src/core/quant/storedQuant';
 import { planAnalysis, taskFor, type PlannedWeight } from '../../src/node/analysisPlan';
 import { runAnalysisTask } from '../../src/node/analysisTask';
 import { loadModelFile } from '../../src/node/modelFile';
@@ -135,7 +135,7 @@ describe('hazards: attributes and dims checked against the stored bytes', () => 
     assert.ok(planned.get('good')!.source);
   });
   it('refuses to dequantize from attributes alone (the old dequantizeNBits allocated N*K floats first)', () => {
-    const q = {
+    const q: StoredQuantization = {
       op: 'MatMulNBits',
       node: 'nb',
       storedType: 'uint4',
@@ -146,7 +146,7 @@ describe('hazards: attributes and dims checked against the stored bytes', () => 
       scale: 's',
       dims: [65536, 65536],
       summary: '',
-    } as const;
+    };
     const input: DequantInput = { q, storedDims: [1, 1, 16], scale: [1], toFloat16: false };
     assert.throws(() => dequantize(new Uint8Array(16), input), /needs 2147483648 values, the model stores 16/);
   });
@@ -155,7 +155,7 @@ describe('hazards: attributes and dims checked against the stored bytes', () => 
     writeFileSync(file, nbitsModel({ K: 32, N: 1, bits: 4, block_size: 0 }));
     const planned = await within(10_000, analyseAll(file));
     assert.match(planned.get('B')!.problem!, /block_size=0 is not usable/);
-    const q = {
+    const q: StoredQuantization = {
       op: 'MatMulNBits',
       node: 'nb',
       storedType: 'uint4',
@@ -166,7 +166,7 @@ describe('hazards: attributes and dims checked against the stored bytes', () => 
       scale: 's',
       dims: [1, 32],
       summary: '',
-    } as const;
+    };
     assert.throws(
       () => dequantize(new Uint8Array(16), { q, storedDims: [1, 1, 16], scale: [1], toFloat16: false }),
       /K=|block/,
