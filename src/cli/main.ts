@@ -114,6 +114,49 @@ async function runEval(spec: string, options: EvalCliOptions): Promise<number> {
   }
 }
 
+interface InspectCliOptions {
+  schemes: Scheme[];
+  json?: boolean;
+  md?: boolean;
+  threads?: number;
+}
+
+/** `quantlens inspect`: the report on stdout (JSON streamed), progress on stderr for a terminal. */
+async function runInspect(model: string, options: InspectCliOptions): Promise<void> {
+  // Progress on stderr, only for a person watching (stdout stays the report, for pipes and CI logs).
+  const bar = process.stderr.isTTY
+    ? new SingleBar(
+        {
+          format: 'inspect [{bar}] {value}/{total} weights | ETA {eta_formatted} | {weight}',
+          stream: process.stderr,
+          hideCursor: true,
+          clearOnComplete: true,
+        },
+        Presets.shades_classic,
+      )
+    : undefined;
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort(new Cancelled());
+  process.once('SIGINT', onSigint);
+  try {
+    const report = await inspectModel(model, options.schemes, {
+      threads: options.threads,
+      signal: abort.signal,
+      onProgress: (done, total, name) => {
+        if (!bar) return;
+        if (done === 0) bar.start(total, 0, { weight: '' });
+        else bar.update(done, { weight: name });
+      },
+    });
+    bar?.stop();
+    if (options.json) writeJsonToStdout(report);
+    else process.stdout.write(options.md ? toMarkdown(report, model) : toText(report, model));
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSigint);
+  }
+}
+
 /** Prints one JSON document in pieces of about 1 MB (a whole report may exceed V8's largest string). */
 function writeJsonToStdout(value: unknown): void {
   let pending: string[] = [];
@@ -132,6 +175,41 @@ function writeJsonToStdout(value: unknown): void {
   flush();
 }
 
+/** Prints what went wrong (plain words; a stack trace only for internal errors) and returns the exit code. */
+function exitCodeFor(error: unknown): number {
+  if (error instanceof Cancelled) {
+    process.stderr.write('quantlens: cancelled\n');
+    return 130;
+  } else if (error instanceof SpecError) {
+    process.stderr.write(`quantlens: the spec is not usable:\n${error.message}\n`);
+    return 2;
+  } else if (error instanceof ModelError) {
+    process.stderr.write(`quantlens: ${error.message}\n`);
+    return 2;
+  } else if (error instanceof WriteRefused) {
+    process.stderr.write(
+      `quantlens: ${error.message}${error.needsConfirmation ? ' Pass --force to overwrite it, or --no-write.' : ''}\n`,
+    );
+    return 2;
+  } else if (error && typeof error === 'object' && 'exitCode' in error && 'code' in error) {
+    // commander: help/version exit 0, usage errors (already printed) are bad input.
+    return (error as { exitCode: number }).exitCode === 0 ? 0 : 2;
+  } else if (
+    error instanceof Error &&
+    typeof (error as NodeJS.ErrnoException).code === 'string' &&
+    'syscall' in error
+  ) {
+    const file = (error as NodeJS.ErrnoException).path;
+    process.stderr.write(`quantlens: ${file ? `${file} ` : 'a file '}${ioProblem(error)}.\n`);
+    return 2;
+  } else {
+    process.stderr.write(
+      `quantlens: internal error (please report it at https://github.com/quantlens/quantlens/issues with the command you ran): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return 4;
+  }
+}
+
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -148,40 +226,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print one JSON document')
     .option('--md', 'print Markdown tables')
     .option('--threads <n>', 'analysis threads (default: one per core)', threadsOption)
-    .action(async (model: string, options: { schemes: Scheme[]; json?: boolean; md?: boolean; threads?: number }) => {
-      // Progress on stderr, only for a person watching (stdout stays the report, for pipes and CI logs).
-      const bar = process.stderr.isTTY
-        ? new SingleBar(
-            {
-              format: 'inspect [{bar}] {value}/{total} weights | ETA {eta_formatted} | {weight}',
-              stream: process.stderr,
-              hideCursor: true,
-              clearOnComplete: true,
-            },
-            Presets.shades_classic,
-          )
-        : undefined;
-      const abort = new AbortController();
-      const onSigint = (): void => abort.abort(new Cancelled());
-      process.once('SIGINT', onSigint);
-      try {
-        const report = await inspectModel(model, options.schemes, {
-          threads: options.threads,
-          signal: abort.signal,
-          onProgress: (done, total, name) => {
-            if (!bar) return;
-            if (done === 0) bar.start(total, 0, { weight: '' });
-            else bar.update(done, { weight: name });
-          },
-        });
-        bar?.stop();
-        if (options.json) writeJsonToStdout(report);
-        else process.stdout.write(options.md ? toMarkdown(report, model) : toText(report, model));
-      } finally {
-        bar?.stop();
-        process.off('SIGINT', onSigint);
-      }
-    });
+    .action(async (model: string, options: InspectCliOptions) => runInspect(model, options));
   program
     .command('eval')
     .description(
@@ -206,37 +251,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
-    if (error instanceof Cancelled) {
-      process.stderr.write('quantlens: cancelled\n');
-      exitCode = 130;
-    } else if (error instanceof SpecError) {
-      process.stderr.write(`quantlens: the spec is not usable:\n${error.message}\n`);
-      exitCode = 2;
-    } else if (error instanceof ModelError) {
-      process.stderr.write(`quantlens: ${error.message}\n`);
-      exitCode = 2;
-    } else if (error instanceof WriteRefused) {
-      process.stderr.write(
-        `quantlens: ${error.message}${error.needsConfirmation ? ' Pass --force to overwrite it, or --no-write.' : ''}\n`,
-      );
-      exitCode = 2;
-    } else if (error && typeof error === 'object' && 'exitCode' in error && 'code' in error) {
-      // commander: help/version exit 0, usage errors (already printed) are bad input.
-      exitCode = (error as { exitCode: number }).exitCode === 0 ? 0 : 2;
-    } else if (
-      error instanceof Error &&
-      typeof (error as NodeJS.ErrnoException).code === 'string' &&
-      'syscall' in error
-    ) {
-      const file = (error as NodeJS.ErrnoException).path;
-      process.stderr.write(`quantlens: ${file ? `${file} ` : 'a file '}${ioProblem(error)}.\n`);
-      exitCode = 2;
-    } else {
-      process.stderr.write(
-        `quantlens: internal error (please report it at https://github.com/quantlens/quantlens/issues with the command you ran): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-      exitCode = 4;
-    }
+    exitCode = exitCodeFor(error);
   }
   return exitCode;
 }

@@ -57,92 +57,105 @@ export function storedQuantization(
   direct: readonly Consumer[],
   weights: ReadonlyMap<string, WeightRef>,
 ): StoredQuantization | undefined {
+  const dims = (name: string | undefined): number[] => (name ? weights.get(name)?.dims : undefined) ?? [];
   for (const c of direct) {
-    const { inputs } = c;
-    const dims = (name: string | undefined): number[] | undefined => (name ? weights.get(name)?.dims : undefined);
-    const storedType = dtypeInfo(ref.dtype).name;
-    const bits = dtypeInfo(ref.dtype).bits;
     if (c.domain === '' && c.op === 'DequantizeLinear' && c.input === 0) {
-      const scaleDims = dims(inputs[1]) ?? [];
-      const blockSize = c.attrs.block_size ?? 0;
-      const rank = ref.dims.length;
-      const rawAxis = c.attrs.axis ?? 1;
-      const axis = rank ? ((rawAxis % rank) + rank) % rank : 0;
-      const granularity =
-        product(scaleDims) <= 1 && scaleDims.length <= 1 ? 'tensor' : blockSize > 0 ? 'block' : 'axis';
-      const problem =
-        granularity !== 'tensor' && (!Number.isInteger(rawAxis) || rawAxis < -rank || rawAxis >= rank)
-          ? `${c.node}: axis ${rawAxis} is outside the weight's ${rank} dimensions`
-          : !Number.isSafeInteger(blockSize) || blockSize < 0
-            ? `${c.node}: block_size ${blockSize} is not a whole number of elements`
-            : undefined;
-      return {
-        ...(problem ? { problem } : {}),
-        op: 'DequantizeLinear',
-        node: c.node,
-        storedType,
-        bits,
-        granularity,
-        axis: granularity === 'tensor' ? undefined : axis,
-        blockSize: granularity === 'block' ? blockSize : undefined,
-        scale: inputs[1] ?? '',
-        zeroPoint: inputs[2] || undefined,
-        dims: ref.dims,
-        summary: describe(storedType, granularity, axis, blockSize, inputs[1], scaleDims, inputs[2], '0'),
-      };
+      return dequantizeLinearLayout(ref, c, dims(c.inputs[1]));
     }
     if (c.domain === 'com.microsoft' && c.op === 'MatMulNBits' && c.input === 1) {
-      const K = c.attrs.K ?? 0;
-      const N = c.attrs.N ?? 0;
-      const nbits = c.attrs.bits ?? 4;
-      const blockSize = c.attrs.block_size ?? 0;
-      const type = `uint${nbits}`;
-      const problem = nbitsAttributeProblem(K, N, nbits, blockSize);
-      return {
-        ...(problem ? { problem: `${c.node}: ${problem}` } : {}),
-        op: 'MatMulNBits',
-        node: c.node,
-        storedType: type,
-        bits: nbits,
-        granularity: 'block',
-        axis: 1,
-        blockSize,
-        scale: inputs[2] ?? '',
-        zeroPoint: inputs[3] || undefined,
-        dims: [N, K],
-        layout: { rows: N, cols: K, channelAxis: 0 },
-        summary:
-          describe(type, 'block', 1, blockSize, inputs[2], dims(inputs[2]) ?? [], inputs[3], String(2 ** (nbits - 1))) +
-          ` (packed [N=${N}, K=${K}])`,
-      };
+      return nbitsLayout(c, dims(c.inputs[2]));
     }
-    const qlinear = c.domain === '' && (c.op === 'QLinearConv' || c.op === 'QLinearMatMul') && c.input === 3;
-    if (qlinear) {
-      const scaleDims = dims(inputs[4]) ?? [];
-      const perAxis = product(scaleDims) > 1;
-      // QLinearConv scales run along the output channels (axis 0); QLinearMatMul's along the columns of B.
-      const axis = c.op === 'QLinearConv' ? 0 : Math.max(0, ref.dims.length - 1);
-      return {
-        op: c.op as 'QLinearConv' | 'QLinearMatMul',
-        node: c.node,
-        storedType,
-        bits,
-        granularity: perAxis ? 'axis' : 'tensor',
-        axis: perAxis ? axis : undefined,
-        scale: inputs[4] ?? '',
-        zeroPoint: inputs[5] || undefined,
-        dims: ref.dims,
-        layout:
-          ref.dims.length >= 2
-            ? c.op === 'QLinearConv'
-              ? { rows: ref.dims[0], cols: product(ref.dims.slice(1)), channelAxis: 0 }
-              : { rows: product(ref.dims.slice(0, -1)), cols: ref.dims[ref.dims.length - 1], channelAxis: 1 }
-            : undefined,
-        summary: describe(storedType, perAxis ? 'axis' : 'tensor', axis, 0, inputs[4], scaleDims, inputs[5], '0'),
-      };
+    if (c.domain === '' && (c.op === 'QLinearConv' || c.op === 'QLinearMatMul') && c.input === 3) {
+      return qlinearLayout(ref, c, dims(c.inputs[4]));
     }
   }
   return undefined;
+}
+
+/** DequantizeLinear: per tensor, per axis, or blocked along the axis (opset 21 `block_size`). */
+function dequantizeLinearLayout(ref: WeightRef, c: Consumer, scaleDims: number[]): StoredQuantization {
+  const { inputs } = c;
+  const { name: storedType, bits } = dtypeInfo(ref.dtype);
+  const blockSize = c.attrs.block_size ?? 0;
+  const rank = ref.dims.length;
+  const rawAxis = c.attrs.axis ?? 1;
+  const axis = rank ? ((rawAxis % rank) + rank) % rank : 0;
+  const granularity = product(scaleDims) <= 1 && scaleDims.length <= 1 ? 'tensor' : blockSize > 0 ? 'block' : 'axis';
+  const problem =
+    granularity !== 'tensor' && (!Number.isInteger(rawAxis) || rawAxis < -rank || rawAxis >= rank)
+      ? `${c.node}: axis ${rawAxis} is outside the weight's ${rank} dimensions`
+      : !Number.isSafeInteger(blockSize) || blockSize < 0
+        ? `${c.node}: block_size ${blockSize} is not a whole number of elements`
+        : undefined;
+  return {
+    ...(problem ? { problem } : {}),
+    op: 'DequantizeLinear',
+    node: c.node,
+    storedType,
+    bits,
+    granularity,
+    axis: granularity === 'tensor' ? undefined : axis,
+    blockSize: granularity === 'block' ? blockSize : undefined,
+    scale: inputs[1] ?? '',
+    zeroPoint: inputs[2] || undefined,
+    dims: ref.dims,
+    summary: describe(storedType, granularity, axis, blockSize, inputs[1], scaleDims, inputs[2], '0'),
+  };
+}
+
+/** com.microsoft MatMulNBits: B packed [N, blocks, blob], blocks along K. */
+function nbitsLayout(c: Consumer, scaleDims: number[]): StoredQuantization {
+  const { inputs } = c;
+  const K = c.attrs.K ?? 0;
+  const N = c.attrs.N ?? 0;
+  const nbits = c.attrs.bits ?? 4;
+  const blockSize = c.attrs.block_size ?? 0;
+  const type = `uint${nbits}`;
+  const problem = nbitsAttributeProblem(K, N, nbits, blockSize);
+  return {
+    ...(problem ? { problem: `${c.node}: ${problem}` } : {}),
+    op: 'MatMulNBits',
+    node: c.node,
+    storedType: type,
+    bits: nbits,
+    granularity: 'block',
+    axis: 1,
+    blockSize,
+    scale: inputs[2] ?? '',
+    zeroPoint: inputs[3] || undefined,
+    dims: [N, K],
+    layout: { rows: N, cols: K, channelAxis: 0 },
+    summary:
+      describe(type, 'block', 1, blockSize, inputs[2], scaleDims, inputs[3], String(2 ** (nbits - 1))) +
+      ` (packed [N=${N}, K=${K}])`,
+  };
+}
+
+/** QLinearConv / QLinearMatMul weight (input 3): per tensor or per output channel. */
+function qlinearLayout(ref: WeightRef, c: Consumer, scaleDims: number[]): StoredQuantization {
+  const { inputs } = c;
+  const { name: storedType, bits } = dtypeInfo(ref.dtype);
+  const perAxis = product(scaleDims) > 1;
+  // QLinearConv scales run along the output channels (axis 0); QLinearMatMul's along the columns of B.
+  const axis = c.op === 'QLinearConv' ? 0 : Math.max(0, ref.dims.length - 1);
+  return {
+    op: c.op as 'QLinearConv' | 'QLinearMatMul',
+    node: c.node,
+    storedType,
+    bits,
+    granularity: perAxis ? 'axis' : 'tensor',
+    axis: perAxis ? axis : undefined,
+    scale: inputs[4] ?? '',
+    zeroPoint: inputs[5] || undefined,
+    dims: ref.dims,
+    layout:
+      ref.dims.length >= 2
+        ? c.op === 'QLinearConv'
+          ? { rows: ref.dims[0], cols: product(ref.dims.slice(1)), channelAxis: 0 }
+          : { rows: product(ref.dims.slice(0, -1)), cols: ref.dims[ref.dims.length - 1], channelAxis: 1 }
+        : undefined,
+    summary: describe(storedType, perAxis ? 'axis' : 'tensor', axis, 0, inputs[4], scaleDims, inputs[5], '0'),
+  };
 }
 
 /** Why MatMulNBits attributes cannot be used (checked before anything is allocated from them). */
