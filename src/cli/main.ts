@@ -1,15 +1,20 @@
-/** `quantlens`: the headless face of QuantLens, for CI. Exit codes: 0 ok, 2 bad input, 1 internal error. */
+/**
+ * `quantlens`: the headless face of QuantLens, for CI. Exit codes, every subcommand: 0 ok, 1 budget broken,
+ * 2 bad input (spec, model, data, a refused write), 3 the evaluation failed, 4 internal error, 130 cancelled.
+ */
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ModelError } from '../core/onnx/errors';
 import { DEFAULT_SCHEMES, parseSchemeList, type Scheme } from '../core/quant/schemes';
 import { inspectModel } from '../node/inspectModel';
-import { toJson, toMarkdown, toText } from '../core/view/reportFormat';
+import { toMarkdown, toText } from '../core/view/reportFormat';
 import { finiteReplacer, resultsFileName } from '../core/eval/results';
 import { SpecError } from '../core/eval/spec';
 import { evaluate } from '../node/eval/evaluate';
 import { evalSummary } from '../node/eval/evalFormat';
-import { writeFile } from 'node:fs/promises';
+import { safeWriteFile, WriteRefused } from '../node/safeWrite';
+import { ioProblem } from '../node/safeRead';
+import { writeJson } from './jsonStream';
 import * as path from 'node:path';
 
 declare const QUANTLENS_VERSION: string | undefined;
@@ -34,6 +39,7 @@ class Cancelled extends Error {
 interface EvalCliOptions {
   json?: boolean;
   write: boolean;
+  force?: boolean;
   threads?: number;
   scoring: 'auto' | 'worker' | 'main';
 }
@@ -78,7 +84,12 @@ async function runEval(spec: string, options: EvalCliOptions): Promise<number> {
     });
     bar?.stop();
     const file = path.join(path.dirname(path.resolve(spec)), resultsFileName(path.basename(spec)));
-    if (options.write) await writeFile(file, `${JSON.stringify(results, finiteReplacer, 2)}\n`);
+    if (options.write) {
+      await safeWriteFile(file, `${JSON.stringify(results, finiteReplacer, 2)}\n`, {
+        folder: path.dirname(path.resolve(spec)),
+        force: options.force,
+      });
+    }
     process.stdout.write(
       options.json
         ? `${JSON.stringify(results, finiteReplacer, 2)}\n`
@@ -86,15 +97,116 @@ async function runEval(spec: string, options: EvalCliOptions): Promise<number> {
     );
     return results.budgetViolated ? 1 : 0;
   } catch (error) {
-    if (error instanceof SpecError || error instanceof ModelError || error instanceof Cancelled) throw error;
-    // Exit code 1 means "budget violated" for eval: an internal failure must not look like one.
-    process.stderr.write(
-      `quantlens: evaluation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
+    if (
+      error instanceof SpecError ||
+      error instanceof ModelError ||
+      error instanceof Cancelled ||
+      error instanceof WriteRefused
+    ) {
+      throw error;
+    }
+    // Exit code 1 means "budget violated" for eval: a failed run must not look like one.
+    process.stderr.write(`quantlens: evaluation failed: ${error instanceof Error ? error.message : String(error)}\n`);
     return 3;
   } finally {
     bar?.stop();
     process.off('SIGINT', onSigint);
+  }
+}
+
+interface InspectCliOptions {
+  schemes: Scheme[];
+  json?: boolean;
+  md?: boolean;
+  threads?: number;
+}
+
+/** `quantlens inspect`: the report on stdout (JSON streamed), progress on stderr for a terminal. */
+async function runInspect(model: string, options: InspectCliOptions): Promise<void> {
+  // Progress on stderr, only for a person watching (stdout stays the report, for pipes and CI logs).
+  const bar = process.stderr.isTTY
+    ? new SingleBar(
+        {
+          format: 'inspect [{bar}] {value}/{total} weights | ETA {eta_formatted} | {weight}',
+          stream: process.stderr,
+          hideCursor: true,
+          clearOnComplete: true,
+        },
+        Presets.shades_classic,
+      )
+    : undefined;
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort(new Cancelled());
+  process.once('SIGINT', onSigint);
+  try {
+    const report = await inspectModel(model, options.schemes, {
+      threads: options.threads,
+      signal: abort.signal,
+      onProgress: (done, total, name) => {
+        if (!bar) return;
+        if (done === 0) bar.start(total, 0, { weight: '' });
+        else bar.update(done, { weight: name });
+      },
+    });
+    bar?.stop();
+    if (options.json) writeJsonToStdout(report);
+    else process.stdout.write(options.md ? toMarkdown(report, model) : toText(report, model));
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** Prints one JSON document in pieces of about 1 MB (a whole report may exceed V8's largest string). */
+function writeJsonToStdout(value: unknown): void {
+  let pending: string[] = [];
+  let size = 0;
+  const flush = (): void => {
+    if (pending.length > 0) process.stdout.write(pending.join(''));
+    pending = [];
+    size = 0;
+  };
+  writeJson((chunk) => {
+    pending.push(chunk);
+    size += chunk.length;
+    if (size > 2 ** 20) flush();
+  }, value);
+  pending.push('\n');
+  flush();
+}
+
+/** Prints what went wrong (plain words; a stack trace only for internal errors) and returns the exit code. */
+function exitCodeFor(error: unknown): number {
+  if (error instanceof Cancelled) {
+    process.stderr.write('quantlens: cancelled\n');
+    return 130;
+  } else if (error instanceof SpecError) {
+    process.stderr.write(`quantlens: the spec is not usable:\n${error.message}\n`);
+    return 2;
+  } else if (error instanceof ModelError) {
+    process.stderr.write(`quantlens: ${error.message}\n`);
+    return 2;
+  } else if (error instanceof WriteRefused) {
+    process.stderr.write(
+      `quantlens: ${error.message}${error.needsConfirmation ? ' Pass --force to overwrite it, or --no-write.' : ''}\n`,
+    );
+    return 2;
+  } else if (error && typeof error === 'object' && 'exitCode' in error && 'code' in error) {
+    // commander: help/version exit 0, usage errors (already printed) are bad input.
+    return (error as { exitCode: number }).exitCode === 0 ? 0 : 2;
+  } else if (
+    error instanceof Error &&
+    typeof (error as NodeJS.ErrnoException).code === 'string' &&
+    'syscall' in error
+  ) {
+    const file = (error as NodeJS.ErrnoException).path;
+    process.stderr.write(`quantlens: ${file ? `${file} ` : 'a file '}${ioProblem(error)}.\n`);
+    return 2;
+  } else {
+    process.stderr.write(
+      `quantlens: internal error (please report it at https://github.com/quantlens/quantlens/issues with the command you ran): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return 4;
   }
 }
 
@@ -114,41 +226,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print one JSON document')
     .option('--md', 'print Markdown tables')
     .option('--threads <n>', 'analysis threads (default: one per core)', threadsOption)
-    .action(async (model: string, options: { schemes: Scheme[]; json?: boolean; md?: boolean; threads?: number }) => {
-      // Progress on stderr, only for a person watching (stdout stays the report, for pipes and CI logs).
-      const bar = process.stderr.isTTY
-        ? new SingleBar(
-            {
-              format: 'inspect [{bar}] {value}/{total} weights | ETA {eta_formatted} | {weight}',
-              stream: process.stderr,
-              hideCursor: true,
-              clearOnComplete: true,
-            },
-            Presets.shades_classic,
-          )
-        : undefined;
-      const abort = new AbortController();
-      const onSigint = (): void => abort.abort(new Cancelled());
-      process.once('SIGINT', onSigint);
-      try {
-        const report = await inspectModel(model, options.schemes, {
-          threads: options.threads,
-          signal: abort.signal,
-          onProgress: (done, total, name) => {
-            if (!bar) return;
-            if (done === 0) bar.start(total, 0, { weight: '' });
-            else bar.update(done, { weight: name });
-          },
-        });
-        bar?.stop();
-        process.stdout.write(
-          options.json ? `${toJson(report)}\n` : options.md ? toMarkdown(report, model) : toText(report, model),
-        );
-      } finally {
-        bar?.stop();
-        process.off('SIGINT', onSigint);
-      }
-    });
+    .action(async (model: string, options: InspectCliOptions) => runInspect(model, options));
   program
     .command('eval')
     .description(
@@ -157,6 +235,7 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<spec>', 'a *.quantlens.json evaluation spec')
     .option('--json', 'print the full results as one JSON document')
     .option('--no-write', 'do not write <spec>.results.json next to the spec')
+    .option('--force', 'overwrite <spec>.results.json even when QuantLens did not make it')
     .option('--threads <n>', 'onnxruntime threads', threadsOption)
     .addOption(
       new Option(
@@ -172,30 +251,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
-    if (error instanceof Cancelled) {
-      process.stderr.write('quantlens: cancelled\n');
-      exitCode = 130;
-    } else if (error instanceof SpecError) {
-      process.stderr.write(`quantlens: the spec is not usable:\n${error.message}\n`);
-      exitCode = 2;
-    } else if (error instanceof ModelError) {
-      process.stderr.write(`quantlens: ${error.message}\n`);
-      exitCode = 2;
-    } else if (error && typeof error === 'object' && 'exitCode' in error && 'code' in error) {
-      // commander: help/version exit 0, usage errors (already printed) are bad input.
-      exitCode = (error as { exitCode: number }).exitCode === 0 ? 0 : 2;
-    } else if (
-      error instanceof Error &&
-      ['ENOENT', 'EISDIR', 'EACCES'].includes(String((error as NodeJS.ErrnoException).code))
-    ) {
-      process.stderr.write(`quantlens: ${error.message}\n`);
-      exitCode = 2;
-    } else {
-      process.stderr.write(
-        `quantlens: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-      exitCode = 1;
-    }
+    exitCode = exitCodeFor(error);
   }
   return exitCode;
 }

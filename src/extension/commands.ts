@@ -1,6 +1,7 @@
 /** Command palette commands (category "QuantLens"). */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { writeFileSafely } from './safeWriteUi';
 import { toJson, toMarkdown } from '../core/view/reportFormat';
 import { configuredSchemes, type AnalysisService } from './analysisService';
 import { INSPECTOR_VIEW_TYPE, type InspectorEditorProvider } from './inspectorEditor';
@@ -82,7 +83,13 @@ async function exportReport(arg: unknown, service: AnalysisService, log: Log): P
     return;
   }
   const text = target.fsPath.toLowerCase().endsWith('.md') ? toMarkdown(report, name) : `${toJson(report)}\n`;
-  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
+  // The save dialog already asked before replacing a file; symlinks and special files are still refused.
+  try {
+    await writeFileSafely(target, text, { confirmed: true });
+  } catch (error) {
+    void vscode.window.showErrorMessage(error instanceof Error ? error.message : String(error));
+    return;
+  }
   log.info(`Saved the report of ${uri.fsPath} to ${target.fsPath}`);
 }
 

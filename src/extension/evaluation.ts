@@ -5,6 +5,8 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { targetState } from '../node/safeWrite';
+import { writeFileSafely } from './safeWriteUi';
 import { finiteReplacer, resultsFileName, type EvalResults } from '../core/eval/results';
 import { SpecError } from '../core/eval/spec';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../core/eval/verdict';
@@ -85,9 +87,8 @@ async function findSpec(arg: vscode.Uri | undefined): Promise<vscode.Uri | undef
 async function createSpec(model: vscode.Uri): Promise<void> {
   const stem = path.basename(model.fsPath).replace(/\.onnx$/i, '');
   const uri = vscode.Uri.file(path.join(path.dirname(model.fsPath), `${stem}.quantlens.json`));
-  try {
-    await vscode.workspace.fs.stat(uri);
-  } catch {
+  // lstat, not stat: a dangling symlink must not count as "no file yet" (writing would create its target).
+  if ((await targetState(uri.fsPath)).kind === 'missing') {
     const text = `${JSON.stringify(
       {
         model: path.basename(model.fsPath),
@@ -101,7 +102,7 @@ async function createSpec(model: vscode.Uri): Promise<void> {
       null,
       2,
     )}\n`;
-    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+    await writeFileSafely(uri, text, { folder: path.dirname(model.fsPath) });
   }
   await vscode.window.showTextDocument(uri);
 }
@@ -190,10 +191,9 @@ export class EvaluationRunner implements vscode.Disposable {
       );
       this.specDiagnostics.delete(spec);
       const file = vscode.Uri.file(path.join(path.dirname(spec.fsPath), resultsFileName(name)));
-      await vscode.workspace.fs.writeFile(
-        file,
-        new TextEncoder().encode(`${JSON.stringify(results, finiteReplacer, 2)}\n`),
-      );
+      await writeFileSafely(file, `${JSON.stringify(results, finiteReplacer, 2)}\n`, {
+        folder: path.dirname(spec.fsPath),
+      });
       const stored: StoredResults = { results, file, spec, model: modelOf(file, results) };
       this.store.set(stored);
       this.log.info(

@@ -5,6 +5,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { GENERATED_BY } from '../core/files/writePolicy';
+import { targetState, WriteRefused } from '../node/safeWrite';
+import { writeFileSafely } from './safeWriteUi';
 import {
   KEEP_FLOAT,
   layerPointer,
@@ -29,6 +32,12 @@ interface Fix {
   scheme: string;
   title: string;
   preferred: boolean;
+}
+
+/** A new plan's text, marked as made by QuantLens (`generatedBy`) so that it may later be replaced unasked. */
+export function markedPlanText(model: string, defaultScheme: string, layers: Record<string, string>): string {
+  const plan = JSON.parse(newPlanText(model, defaultScheme, layers)) as Record<string, unknown>;
+  return `${JSON.stringify({ generatedBy: GENERATED_BY, ...plan }, null, 2)}\n`;
 }
 
 /** The plan file an evaluation creates or extends: `<spec stem>.qplan.json` next to the spec. */
@@ -77,17 +86,24 @@ export class PlanFiles implements vscode.Disposable, vscode.CodeActionProvider {
     if (!sensitivity || sensitivity.schemes.length === 0) return undefined;
     const uri = planFileFor(stored.spec);
     const aggressive = sensitivity.rankScheme;
+    // lstat first: a symlink (dangling or not) is neither read nor written through.
+    const state = uri.scheme === 'file' ? (await targetState(uri.fsPath)).kind : 'file';
+    if (state === 'symlink' || state === 'other') {
+      throw new WriteRefused(`${uri.fsPath} is not a regular file; QuantLens does not write the plan there.`);
+    }
     let text: string | undefined;
     try {
-      text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+      text = state === 'missing' ? undefined : new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
     } catch {
       text = undefined;
     }
     if (text === undefined) {
       const model = path.relative(path.dirname(uri.fsPath), stored.model.fsPath).split(path.sep).join('/');
       const layers = Object.fromEntries(sensitivity.layers.map((l) => [l.layer, aggressive]));
-      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(newPlanText(model, aggressive, layers)));
-      return uri;
+      const written = await writeFileSafely(uri, markedPlanText(model, aggressive, layers), {
+        folder: path.dirname(stored.spec.fsPath),
+      });
+      return written ? uri : undefined;
     }
     const parsed = parsePlan(text);
     if (!parsed.plan) return uri; // the user's file has problems: leave it as it is (its diagnostics say what)

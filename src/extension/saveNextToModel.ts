@@ -1,6 +1,7 @@
 /** Writing an export next to the model: a save dialog in the model's folder that never writes over the model. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { writeFileSafely } from './safeWriteUi';
 
 /** Save dialog in the model's folder, never over the model itself; returns the path written or null. */
 export async function saveNextToModel(
@@ -19,6 +20,6 @@ export async function saveNextToModel(
   if (path.resolve(target.fsPath) === path.resolve(model.fsPath)) {
     throw new Error('QuantLens does not write over the model file; choose another name.');
   }
-  await vscode.workspace.fs.writeFile(target, bytes);
+  await writeFileSafely(target, bytes, { confirmed: true }); // the save dialog asked before replacing
   return target.fsPath;
 }

@@ -9,7 +9,12 @@ import { DType, dtypeInfo } from '../core/onnx/dtypes';
 import type { WeightRef } from '../core/onnx/weights';
 import type { Layout2D } from '../core/quant/fakeQuant';
 import { planWeight, type ChannelTranspose, type WeightRole } from '../core/quant/roles';
-import { storedQuantization, type DequantInput, type StoredQuantization } from '../core/quant/storedQuant';
+import {
+  dequantProblem,
+  storedQuantization,
+  type DequantInput,
+  type StoredQuantization,
+} from '../core/quant/storedQuant';
 import { analysisCacheKey, fileStamps } from './analysisCache';
 import type { AnalysisTask, TensorSource } from './analysisTask';
 import { loadModelFile, type OverviewResult } from './modelFile';
@@ -62,12 +67,59 @@ async function sourceOf(loaded: LoadedModel, ref: WeightRef): Promise<TensorSour
   return { kind: 'values', values: await readWeightValues(loaded, ref) };
 }
 
+/** Scale and zero point of a stored-quantized weight, checked against the stored sizes; throws when they do not fit. */
+async function dequantInput(
+  loaded: LoadedModel,
+  ref: WeightRef,
+  stored: StoredQuantization,
+  byName: ReadonlyMap<string, WeightRef>,
+): Promise<DequantInput | undefined> {
+  if (stored.problem) throw new Error(`Tensor '${ref.name}' cannot be dequantized: ${stored.problem}.`);
+  const scaleRef = byName.get(stored.scale);
+  const zpRef = stored.zeroPoint ? byName.get(stored.zeroPoint) : undefined;
+  if (!scaleRef) return undefined;
+  const input: DequantInput = {
+    q: stored,
+    storedDims: ref.dims,
+    scale: await readWeightValues(loaded, scaleRef),
+    zeroPoint: zpRef ? await readWeightValues(loaded, zpRef) : undefined,
+    toFloat16: scaleRef.dtype === FLOAT16,
+    zeroPointFloat: zpRef ? dtypeInfo(zpRef.dtype).name.startsWith('float') : undefined,
+  };
+  // The stored values are not read here; their count (ref.elements) is what the file holds, checked again on decode.
+  const problem = dequantProblem({ length: ref.elements }, input);
+  if (problem) throw new Error(`Tensor '${ref.name}' cannot be dequantized: ${problem}.`);
+  return input;
+}
+
+/** A weight whose name an earlier tensor of the same graph already has: listed, not analysed. */
+function duplicateWeight(ref: WeightRef): PlannedWeight {
+  return {
+    name: ref.name,
+    layers: [],
+    dtype: dtypeInfo(ref.dtype).name,
+    shape: ref.dims,
+    role: 'other',
+    quantizable: false,
+    problem: `Tensor '${ref.name.slice(0, 200)}': another tensor of graph '${ref.graph}' has the same name; only the first is analysed.`,
+  };
+}
+
 /** Plans the analysis of every weight of a loaded model, in graph order. */
 export async function planAnalysis(loaded: LoadedModel, weights: readonly WeightRef[]): Promise<PlannedWeight[]> {
   const consumers = consumersByTensor(loaded.model as onnx.IModelProto);
   const byName = new Map(weights.map((w) => [w.name, w]));
   const planned: PlannedWeight[] = [];
+  const seen = new Set<string>();
   for (const ref of weights) {
+    // A repeated name (invalid ONNX) is listed once with its layers: n copies x n consumers would be quadratic.
+    const key = `${ref.graph}\0${ref.name}`;
+    const duplicate = seen.has(key);
+    seen.add(key);
+    if (duplicate) {
+      planned.push(duplicateWeight(ref));
+      continue;
+    }
     const plan = planWeight(ref, consumers);
     const stored =
       plan.role === 'quantized' ? storedQuantization(ref, consumers.get(ref.name) ?? [], byName) : undefined;
@@ -76,19 +128,9 @@ export async function planAnalysis(loaded: LoadedModel, weights: readonly Weight
     let problem: string | undefined;
     // One unreadable tensor is reported on that weight; it does not make the whole model unreadable.
     try {
+      if (ref.problem) throw new Error(`Tensor '${ref.name}': ${ref.problem}.`);
       if (stored) {
-        const scaleRef = byName.get(stored.scale);
-        const zpRef = stored.zeroPoint ? byName.get(stored.zeroPoint) : undefined;
-        if (scaleRef) {
-          dequant = {
-            q: stored,
-            storedDims: ref.dims,
-            scale: await readWeightValues(loaded, scaleRef),
-            zeroPoint: zpRef ? await readWeightValues(loaded, zpRef) : undefined,
-            toFloat16: scaleRef.dtype === FLOAT16,
-            zeroPointFloat: zpRef ? dtypeInfo(zpRef.dtype).name.startsWith('float') : undefined,
-          };
-        }
+        dequant = await dequantInput(loaded, ref, stored, byName);
       }
       if (ref.origin === 'sparse-initializer') {
         problem = 'sparse initializers are listed, not analysed yet';
@@ -98,6 +140,7 @@ export async function planAnalysis(loaded: LoadedModel, weights: readonly Weight
     } catch (error) {
       problem = error instanceof Error ? error.message : String(error);
       dequant = undefined;
+      source = undefined;
     }
     planned.push({
       name: ref.name,
@@ -108,7 +151,7 @@ export async function planAnalysis(loaded: LoadedModel, weights: readonly Weight
       // A stored-quantized weight whose scale cannot be found is listed, not analysed as if it were float.
       quantizable: plan.quantizable && source !== undefined && (!stored || dequant !== undefined),
       stored,
-      layout: stored?.layout ?? plan.layout,
+      layout: stored?.problem ? undefined : (stored?.layout ?? plan.layout),
       transpose: stored?.layout ? undefined : plan.transpose,
       source,
       dequant,

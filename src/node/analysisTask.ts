@@ -3,7 +3,7 @@
  * optionally dequantized, analysed under the selected schemes. Runs in an analysis worker; the same code
  * runs in-thread for tests.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import * as path from 'node:path';
 import { DType } from '../core/onnx/dtypes';
@@ -57,14 +57,28 @@ const READ_CHUNK = 256 * 2 ** 20;
 
 /** Reads `length` bytes at `offset` of a file into `into` (or a new buffer). */
 export function readRange(file: string, offset: number, length: number, into?: Uint8Array): Uint8Array {
-  const buffer = into ?? new Uint8Array(length);
-  const fd = openSync(file, 'r');
+  const fd = openRegularSync(file);
   try {
+    const size = fstatSync(fd).size;
+    if (size < offset + length) {
+      throw new Error(`the file ends at byte ${size}, ${offset + length - size} bytes before the tensor's end`);
+    }
+    const buffer = into ?? new Uint8Array(length);
     readFully(fd, buffer, offset);
+    return buffer;
   } finally {
     closeSync(fd);
   }
-  return buffer;
+}
+
+/** Opens a regular file without blocking on a FIFO (O_NONBLOCK); anything else is refused. */
+function openRegularSync(file: string): number {
+  const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new Error('it is no longer a regular file');
+  }
+  return fd;
 }
 
 /** Fills `buffer` from an open file at `position` (in reads of at most READ_CHUNK); throws when the file ends first. */
@@ -160,7 +174,7 @@ function fileValues(
   }
   let fd: number;
   try {
-    fd = openSync(source.file, 'r');
+    fd = openRegularSync(source.file);
   } catch (error) {
     throw decodeFailed(task, error);
   }

@@ -2,11 +2,12 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { decodeModel, MAX_PROTOBUF_BYTES } from '../core/onnx/decode';
-import { ModelError } from '../core/onnx/errors';
+import { ModelError, plainErrorMessage } from '../core/onnx/errors';
 import { externalLocationProblem } from '../core/onnx/externalData';
 import type { onnx } from 'onnx-proto';
 import { buildOverview, type ExternalFileRef, type ModelOverview } from '../core/onnx/overview';
 import { collectWeights, type WeightRef } from '../core/onnx/weights';
+import { openRegularFile, readRegularFile } from './safeRead';
 
 /** Overview of a model file plus how long each step took. */
 export interface OverviewResult {
@@ -33,11 +34,9 @@ export async function checkExternalFile(modelPath: string, ref: ExternalFileRef)
   }
   const folder = path.dirname(modelPath);
   const resolved = path.join(folder, ref.location);
-  let stat;
   let real;
   try {
     real = await fs.realpath(resolved);
-    stat = await fs.stat(real);
   } catch {
     throw new ModelError({
       code: 'external-data',
@@ -54,13 +53,14 @@ export async function checkExternalFile(modelPath: string, ref: ExternalFileRef)
       file: ref.location,
     });
   }
-  if (!stat.isFile()) {
-    throw new ModelError({
-      code: 'external-data',
-      message: `The ${where} is not a file: ${resolved}.`,
-      tensor: ref.firstTensor,
-      file: ref.location,
-    });
+  let stat: { size: number };
+  try {
+    const opened = await openRegularFile(real, `The ${where} (${resolved})`);
+    await opened.handle.close();
+    stat = opened;
+  } catch (error) {
+    const message = error instanceof ModelError ? error.message : `The ${where} cannot be read: ${resolved}.`;
+    throw new ModelError({ code: 'external-data', message, tensor: ref.firstTensor, file: ref.location });
   }
   if (stat.size < ref.requiredSize) {
     throw new ModelError({
@@ -84,21 +84,34 @@ export interface LoadedModelFile {
   timings: OverviewResult['timings'];
 }
 
+/** Decodes and indexes model bytes; engine failures (stack overflow, allocation) become a plain ModelError. */
+function indexModel(bytes: Uint8Array): { model: onnx.ModelProto; weights: WeightRef[]; overview: ModelOverview } {
+  try {
+    const model = decodeModel(bytes);
+    const weights = collectWeights(model, bytes);
+    return { model, weights, overview: buildOverview(model, bytes, weights) };
+  } catch (error) {
+    if (error instanceof ModelError) throw error;
+    throw new ModelError({ code: 'decode-failed', message: plainErrorMessage(error) });
+  }
+}
+
 /** Reads, decodes and indexes a model file. Throws ModelError for anything wrong with the file. */
 export async function loadModelFile(modelPath: string, signal?: AbortSignal): Promise<LoadedModelFile> {
   const t0 = performance.now();
-  const stat = await fs.stat(modelPath);
-  if (stat.size > MAX_PROTOBUF_BYTES) {
-    throw new ModelError({
-      code: 'too-large',
-      message: `The file is ${stat.size} bytes; a single ONNX protobuf cannot exceed 2 GiB. Models this large store weights as external data.`,
-    });
-  }
-  const bytes = await fs.readFile(modelPath, { signal });
+  const bytes = await readRegularFile(modelPath, MAX_PROTOBUF_BYTES, signal, `The model file ${modelPath}`).catch(
+    (error: unknown) => {
+      if (error instanceof ModelError && error.info.code === 'too-large') {
+        throw new ModelError({
+          code: 'too-large',
+          message: `${error.message} A single ONNX protobuf cannot exceed 2 GiB; models this large store weights as external data.`,
+        });
+      }
+      throw error;
+    },
+  );
   const t1 = performance.now();
-  const model = decodeModel(bytes);
-  const weights = collectWeights(model, bytes);
-  const overview = buildOverview(model, bytes, weights);
+  const { model, weights, overview } = indexModel(bytes);
   const t2 = performance.now();
   const externalPaths = new Map<string, string>();
   for (const ref of overview.externalFiles) {

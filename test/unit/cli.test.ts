@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -18,6 +18,7 @@ function cli(...args: string[]): { code: number | null; stdout: string; stderr: 
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
     encoding: 'utf8',
     cwd: ROOT,
+    maxBuffer: 256 * 2 ** 20,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -123,6 +124,46 @@ describe('quantlens inspect: one unreadable weight does not hide the others', ()
       );
       assert.equal(byName.short.quantizable, false);
       assert.equal(byName.sp.problem, 'sparse initializers are listed, not analysed yet');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('quantlens inspect: hostile models end in exit 0 or 2', () => {
+  it('--json on 5,000 tensors and nodes sharing one name prints (was RangeError: Invalid string length)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'quantlens-dupes-'));
+    try {
+      const file = path.join(dir, 'dupes.onnx');
+      const n = 5000;
+      writeFileSync(
+        file,
+        b.model({
+          node: Array.from({ length: n }, () => b.node('MatMul', ['x', 'w'], ['x'], 'same')),
+          initializer: Array.from({ length: n }, () => b.floatTensor('w', [4, 4], new Float32Array(16).fill(1))),
+          input: [b.value('x', b.DT.float32, [1, 4])],
+          output: [b.value('x', b.DT.float32, [1, 4])],
+        }),
+      );
+      const t0 = performance.now();
+      const r = cli('inspect', file, '--schemes', 'int8-channel', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const report = JSON.parse(r.stdout);
+      assert.equal(report.weights.length, n);
+      assert.equal(report.weights[0].layers.length, n);
+      assert.match(report.weights[1].problem, /another tensor of graph 'main' has the same name/);
+      assert.ok(performance.now() - t0 < 60_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('a model symlinked to /dev/zero is bad input, at once', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'quantlens-zero-'));
+    try {
+      symlinkSync('/dev/zero', path.join(dir, 'zero.onnx'));
+      const r = cli('inspect', path.join(dir, 'zero.onnx'));
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /is a character device; QuantLens reads only regular files/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

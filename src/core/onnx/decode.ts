@@ -25,6 +25,24 @@ function decoderOffset(message: string): number | undefined {
   return at ? Number(at[1]) : undefined;
 }
 
+/** The decoder's complaint in plain words (never the decoder's or the engine's own text). */
+function decoderReason(raw: string): string {
+  if (/index out of range/.test(raw)) {
+    return 'the file looks truncated (a field runs past the end of the file)';
+  }
+  if (/Maximum call stack size exceeded/.test(raw)) {
+    return 'messages are nested too deeply to be read';
+  }
+  const wire = /invalid wire type (\d+)/.exec(raw);
+  if (wire) {
+    return `a field has the invalid wire type ${wire[1]}`;
+  }
+  if (/allocation failed|Invalid (typed )?array length|Invalid string length/.test(raw)) {
+    return 'a field declares more data than can be held in memory';
+  }
+  return 'the protobuf could not be decoded';
+}
+
 const VARINT = 0;
 const LEN = 2;
 const WIRE_NAMES = ['varint', 'fixed64', 'length-delimited', 'start-group', 'end-group', 'fixed32'];
@@ -98,8 +116,8 @@ function scanTopLevel(bytes: Uint8Array): TopLevel {
       }
       fields.push({ field, wire, offset });
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      return { ok: false, fields, offset, field, reason, overrun: /index out of range/.test(reason) };
+      const raw = error instanceof Error ? error.message : String(error);
+      return { ok: false, fields, offset, field, reason: decoderReason(raw), overrun: /index out of range/.test(raw) };
     }
   }
   return { ok: true, fields };
@@ -160,12 +178,9 @@ export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
     const raw = error instanceof Error ? error.message : String(error);
     const offset = decoderOffset(raw);
     const where = offset === undefined ? '' : ` Decoding stopped at byte ${offset} of ${bytes.length}.`;
-    const truncated = /index out of range/.test(raw)
-      ? ' The file looks truncated (a field runs past the end of the file).'
-      : '';
     throw new ModelError({
       code: 'decode-failed',
-      message: `Not a valid ONNX model: the protobuf could not be decoded (${raw}).${where}${truncated}`,
+      message: `Not a valid ONNX model: ${decoderReason(raw)}.${where}`,
       offset,
     });
   }

@@ -55,6 +55,9 @@ function aligned(bytes: Uint8Array): ArrayBuffer {
  */
 export function decodeRaw(bytes: Uint8Array, dtype: number, count: number, owned = false): NumericArray {
   const { name, bits } = dtypeInfo(dtype);
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new Error(`${count} is not a valid number of values`);
+  }
   const need = Math.ceil((count * bits) / 8);
   if (bits === 0) {
     throw new Error(`tensors of type ${name} hold no numbers`);
@@ -146,6 +149,9 @@ export function decodeTyped(
   dtype: number,
   count: number,
 ): NumericArray {
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new Error(`${count} is not a valid number of values`);
+  }
   const nums = Array.from(values, (v) => (typeof v === 'number' ? v : v.toNumber()));
   const packed = BIT_PATTERN_TYPES.has(dtype);
   if (!packed && nums.length < count) {

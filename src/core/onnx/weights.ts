@@ -26,12 +26,58 @@ export interface WeightRef {
   /** The graph holding the weight: `main`, or the path of subgraph attributes, e.g. `If_0/then_branch`. */
   graph: string;
   storage: WeightStorage;
+  /** Why the tensor's description cannot be trusted (negative dims, a bad external offset, ...): listed, not read. */
+  problem?: string;
 }
 
 const TYPED_FIELDS = ['floatData', 'int32Data', 'int64Data', 'doubleData', 'uint64Data', 'stringData'] as const;
 
 function product(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
+}
+
+/** Why a tensor's dims are not usable (negative, fractional, or a product beyond 2^53), or undefined. */
+export function dimsProblem(dims: readonly number[]): string | undefined {
+  const bad = dims.find((d) => !Number.isSafeInteger(d) || d < 0);
+  if (bad !== undefined) {
+    return `its shape [${dims.join(', ')}] has the dimension ${bad}; dimensions must be whole numbers, at least 0`;
+  }
+  if (!Number.isSafeInteger(product(dims))) {
+    return `its shape [${dims.join(', ')}] has more elements than can be counted`;
+  }
+  return undefined;
+}
+
+/** A non-negative whole number written in decimal digits (external data `offset` / `length`), or undefined. */
+function byteCount(text: string): number | undefined {
+  if (!/^\d{1,16}$/.test(text)) return undefined;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** The external data storage of a tensor, or why its location entries are not usable. */
+function externalStorage(
+  tensor: onnx.ITensorProto,
+  dtype: number,
+  elements: number,
+): { storage: WeightStorage; problem?: string } {
+  const entries = new Map((tensor.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
+  const declared = entries.get('length');
+  const declaredLength = declared !== undefined && declared !== '';
+  const offsetText = entries.get('offset') ?? '';
+  const offset = offsetText === '' ? 0 : byteCount(offsetText);
+  const length = declaredLength ? byteCount(declared) : packedByteLength(dtype, elements);
+  const location = entries.get('location') ?? '';
+  const problem =
+    offset === undefined
+      ? `its external data offset '${offsetText.slice(0, 40)}' is not a whole number of bytes`
+      : length === undefined
+        ? `its external data length '${(declared ?? '').slice(0, 40)}' is not a whole number of bytes`
+        : undefined;
+  return {
+    storage: { kind: 'external', location, offset: offset ?? 0, length: length ?? 0, declaredLength },
+    problem,
+  };
 }
 
 /** Describes one TensorProto as a WeightRef. `base` is the byte offset of the model buffer in memory. */
@@ -44,19 +90,13 @@ export function tensorRef(
 ): WeightRef {
   const dtype = tensor.dataType ?? 0;
   const dims = (tensor.dims ?? []).map((d) => int64ToNumber(d as Int64));
-  const elements = product(dims);
+  let problem = dimsProblem(dims);
+  const elements = problem ? 0 : product(dims);
   let storage: WeightStorage;
   if (tensor.dataLocation === 1) {
-    const entries = new Map((tensor.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
-    const declared = entries.get('length');
-    const length = declared !== undefined && declared !== '' ? Number(declared) : packedByteLength(dtype, elements);
-    storage = {
-      kind: 'external',
-      location: entries.get('location') ?? '',
-      offset: Number(entries.get('offset') ?? 0),
-      length,
-      declaredLength: declared !== undefined && declared !== '',
-    };
+    const external = externalStorage(tensor, dtype, elements);
+    storage = external.storage;
+    problem ??= external.problem;
   } else if (tensor.rawData && tensor.rawData.length > 0) {
     storage = { kind: 'raw', offset: tensor.rawData.byteOffset - base.byteOffset, length: tensor.rawData.length };
   } else {
@@ -67,7 +107,17 @@ export function tensorRef(
         : packedByteLength(dtype, elements);
     storage = { kind: 'typed', field, length };
   }
-  return { name, dtype, dims, elements, bytes: storage.length, origin, graph, storage };
+  return {
+    name,
+    dtype,
+    dims,
+    elements,
+    bytes: storage.length,
+    origin,
+    graph,
+    storage,
+    ...(problem ? { problem } : {}),
+  };
 }
 
 /** Weight held by a Constant node's scalar/list attribute (`value_float`, `value_ints`, ...). */
@@ -126,6 +176,20 @@ export function visitGraphs(
   }
 }
 
+/** A sparse tensor: its dense dims and the bytes of values plus indices. */
+function sparseRef(ref: WeightRef, sparse: onnx.ISparseTensorProto, path: string, base: Uint8Array): WeightRef {
+  const dims = (sparse.dims ?? []).map((d) => int64ToNumber(d as Int64));
+  const indexBytes = sparse.indices ? tensorRef(sparse.indices, '', ref.origin, path, base).bytes : 0;
+  const problem = ref.problem ?? dimsProblem(dims);
+  return {
+    ...ref,
+    dims,
+    elements: problem ? 0 : product(dims),
+    bytes: ref.bytes + indexBytes,
+    ...(problem ? { problem } : {}),
+  };
+}
+
 /** Every weight tensor of the model: initializers, sparse initializers and Constant nodes, in all graphs. */
 export function collectWeights(model: onnx.IModelProto, base: Uint8Array): WeightRef[] {
   const weights: WeightRef[] = [];
@@ -139,9 +203,7 @@ export function collectWeights(model: onnx.IModelProto, base: Uint8Array): Weigh
     for (const sparse of graph.sparseInitializer ?? []) {
       const values = sparse.values ?? {};
       const ref = tensorRef(values, values.name ?? '', 'sparse-initializer', path, base);
-      const dims = (sparse.dims ?? []).map((d) => int64ToNumber(d as Int64));
-      const indexBytes = sparse.indices ? tensorRef(sparse.indices, '', 'sparse-initializer', path, base).bytes : 0;
-      weights.push({ ...ref, dims, elements: product(dims), bytes: ref.bytes + indexBytes });
+      weights.push(sparseRef(ref, sparse, path, base));
     }
     for (const node of graph.node ?? []) {
       if (node.opType !== 'Constant' || (node.domain ?? '') !== '') {
@@ -153,9 +215,7 @@ export function collectWeights(model: onnx.IModelProto, base: Uint8Array): Weigh
         } else if (attr.name === 'sparse_value' && attr.sparseTensor?.values) {
           const sparse = attr.sparseTensor;
           const ref = tensorRef(sparse.values!, node.output?.[0] ?? '', 'constant', path, base);
-          const dims = (sparse.dims ?? []).map((d) => int64ToNumber(d as Int64));
-          const indexBytes = sparse.indices ? tensorRef(sparse.indices, '', 'constant', path, base).bytes : 0;
-          weights.push({ ...ref, dims, elements: product(dims), bytes: ref.bytes + indexBytes });
+          weights.push(sparseRef(ref, sparse, path, base));
         } else {
           const ref = constantAttributeRef(node, attr, path);
           if (ref) {
