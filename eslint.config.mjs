@@ -24,6 +24,15 @@ const noNodeBuiltins = {
           group: ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto'],
           message: 'src/core is pure: Node built-ins belong in src/node.',
         },
+        // The layers around core depend on it, never the other way round (the protocols import types from core).
+        {
+          regex: '^(\\.\\./)+(node|extension|cli|webview)(/|$)',
+          message: 'src/core is pure: it must not import from src/node, src/extension, src/cli or webview/.',
+        },
+        {
+          regex: '^(\\.\\./)+(protocol|resultsProtocol|wire|testHooks)$',
+          message: 'src/core must not import the message protocols (src/*.ts); they import types from core.',
+        },
       ],
     },
   ],

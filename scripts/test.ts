@@ -1,7 +1,7 @@
 /**
- * `npm test`: everything, in order. Build, type-check, lint, unit tests (plain Node), the integration suite
- * inside a real VS Code extension host, UI tests on the workbench page, then the packaged VSIX installed
- * into VS Code and used. Installs what the VS Code tests need on demand (scripts/setupTestEnv.sh).
+ * `npm test`: everything, in order. Build, type-check, lint, format, code size (scripts/codeSize.ts), unit
+ * tests (plain Node), the integration suite inside a real VS Code extension host, UI tests on the workbench
+ * page, then the packaged VSIX installed into VS Code and used. Installs what the VS Code tests need on demand (scripts/setupTestEnv.sh).
  * The last line is `N passed, N failed`; the exit code is non-zero on any failure.
  */
 import { spawnSync } from 'node:child_process';
@@ -83,6 +83,7 @@ async function main(): Promise<void> {
   );
   await stage('lint', () => check(process.execPath, ['node_modules/eslint/bin/eslint.js', '.']));
   await stage('format', () => check(process.execPath, ['node_modules/prettier/bin/prettier.cjs', '--check', '.']));
+  await stage('code size', () => check(process.execPath, ['--import', 'tsx', 'scripts/codeSize.ts']));
   let codeServer = '';
   await stage('test environment', () => {
     codeServer = ensureTestEnv();

@@ -11,6 +11,7 @@ import { finiteReplacer, resultsFileName, type EvalResults } from '../core/eval/
 import { SpecError } from '../core/eval/spec';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../core/eval/verdict';
 import { evaluateInChild } from '../node/eval/evalClient';
+import type { EvalProgress } from '../node/eval/evaluate';
 import { modelOf, type EvaluationStore, type StoredResults } from './evaluationStore';
 import type { Log } from './log';
 
@@ -107,6 +108,28 @@ async function createSpec(model: vscode.Uri): Promise<void> {
   await vscode.window.showTextDocument(uri);
 }
 
+/** Reports the child's progress in the notification: runs done, the phase's message and an estimate of the time left. */
+function progressReporter(
+  progress: vscode.Progress<{ message?: string; increment?: number }>,
+): (p: EvalProgress) => void {
+  let reported = 0;
+  const started = Date.now();
+  return (p) => {
+    if (p.phase !== 'running' || p.total === 0) {
+      progress.report({ message: p.message });
+      return;
+    }
+    const fraction = p.done / p.total;
+    const elapsed = (Date.now() - started) / 1000;
+    const eta = fraction > 0.02 ? Math.max(0, (elapsed / fraction) * (1 - fraction)) : undefined;
+    progress.report({
+      increment: (fraction - reported) * 100,
+      message: `${p.done}/${p.total} runs · ${p.message}${eta !== undefined ? ` · ${vscode.l10n.t('about {0} s left', Math.ceil(eta))}` : ''}`,
+    });
+    reported = fraction;
+  };
+}
+
 /** Runs evaluations and reports their outcome. */
 export class EvaluationRunner implements vscode.Disposable {
   private readonly specDiagnostics = vscode.languages.createDiagnosticCollection('quantlens-spec');
@@ -155,89 +178,16 @@ export class EvaluationRunner implements vscode.Disposable {
     const name = path.basename(spec.fsPath);
     this.log.info(`Evaluation of ${spec.fsPath} started`);
     try {
-      const results = await vscode.window.withProgress(
-        {
-          location: vscode.ProgressLocation.Notification,
-          title: vscode.l10n.t('QuantLens: evaluating {0}', name),
-          cancellable: true,
-        },
-        async (progress, token) => {
-          const abort = new AbortController();
-          token.onCancellationRequested(() => abort.abort(new vscode.CancellationError()));
-          let reported = 0;
-          const started = Date.now();
-          return evaluateInChild(this.childEntry, spec.fsPath, {
-            signal: abort.signal,
-            thresholds: configuredThresholds(),
-            threads: vscode.workspace.getConfiguration('quantlens.evaluation').get<number>('threads') || undefined,
-            version: this.version,
-            onSpawn: (pid) => this.log.info(`Evaluation of ${name} runs in process ${pid}`),
-            onProgress: (p) => {
-              if (p.phase !== 'running' || p.total === 0) {
-                progress.report({ message: p.message });
-                return;
-              }
-              const fraction = p.done / p.total;
-              const elapsed = (Date.now() - started) / 1000;
-              const eta = fraction > 0.02 ? Math.max(0, (elapsed / fraction) * (1 - fraction)) : undefined;
-              progress.report({
-                increment: (fraction - reported) * 100,
-                message: `${p.done}/${p.total} runs · ${p.message}${eta !== undefined ? ` · ${vscode.l10n.t('about {0} s left', Math.ceil(eta))}` : ''}`,
-              });
-              reported = fraction;
-            },
-          });
-        },
-      );
+      const results = await this.evaluateWithProgress(spec, name);
       this.specDiagnostics.delete(spec);
-      const file = vscode.Uri.file(path.join(path.dirname(spec.fsPath), resultsFileName(name)));
-      await writeFileSafely(file, `${JSON.stringify(results, finiteReplacer, 2)}\n`, {
-        folder: path.dirname(spec.fsPath),
-      });
-      const stored: StoredResults = { results, file, spec, model: modelOf(file, results) };
-      this.store.set(stored);
-      this.log.info(
-        `Evaluation of ${name}: ${results.timings.runs} runs in ${(results.timings.totalMs / 1000).toFixed(2)} s; ${results.flags.length} sensitive layer(s); budget ${results.budgetViolated ? 'violated' : 'met'}`,
-      );
-      await this.onResults(stored);
-      void this.announce(stored);
-      return stored;
+      return await this.storeResults(spec, name, results);
     } catch (error) {
       if (error instanceof vscode.CancellationError || (error instanceof Error && error.name === 'Canceled')) {
         this.log.info(`Evaluation of ${name} cancelled`);
         return undefined;
       }
       if (error instanceof SpecError) {
-        this.specDiagnostics.set(
-          spec,
-          error.problems.map((p) => {
-            const d = new vscode.Diagnostic(
-              new vscode.Range(p.range.line, p.range.character, p.range.endLine, p.range.endCharacter),
-              p.message,
-              vscode.DiagnosticSeverity.Error,
-            );
-            d.source = 'QuantLens';
-            d.code = 'spec';
-            return d;
-          }),
-        );
-        this.log.error(`Evaluation of ${name} not started: ${error.message}`);
-        const show = vscode.l10n.t('Show Problem');
-        const first = error.problems[0];
-        void vscode.window
-          .showErrorMessage(vscode.l10n.t('{0}, line {1}: {2}', name, first.range.line + 1, first.message), show)
-          .then(async (choice) => {
-            if (choice !== show) return;
-            const editor = await vscode.window.showTextDocument(spec);
-            const range = new vscode.Range(
-              first.range.line,
-              first.range.character,
-              first.range.endLine,
-              first.range.endCharacter,
-            );
-            editor.selection = new vscode.Selection(range.start, range.end);
-            editor.revealRange(range);
-          });
+        this.reportSpecError(spec, name, error);
         throw error;
       }
       const message = error instanceof Error ? error.message : String(error);
@@ -245,6 +195,72 @@ export class EvaluationRunner implements vscode.Disposable {
       void vscode.window.showErrorMessage(vscode.l10n.t('QuantLens evaluation of {0} failed: {1}', name, message));
       throw error;
     }
+  }
+
+  /** Runs the spec in the child process under a cancellable progress notification. */
+  private async evaluateWithProgress(spec: vscode.Uri, name: string): Promise<EvalResults> {
+    return await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('QuantLens: evaluating {0}', name),
+        cancellable: true,
+      },
+      async (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort(new vscode.CancellationError()));
+        return evaluateInChild(this.childEntry, spec.fsPath, {
+          signal: abort.signal,
+          thresholds: configuredThresholds(),
+          threads: vscode.workspace.getConfiguration('quantlens.evaluation').get<number>('threads') || undefined,
+          version: this.version,
+          onSpawn: (pid) => this.log.info(`Evaluation of ${name} runs in process ${pid}`),
+          onProgress: progressReporter(progress),
+        });
+      },
+    );
+  }
+
+  /** Writes the results file next to the spec, stores the results and hands them on. */
+  private async storeResults(spec: vscode.Uri, name: string, results: EvalResults): Promise<StoredResults> {
+    const file = vscode.Uri.file(path.join(path.dirname(spec.fsPath), resultsFileName(name)));
+    await writeFileSafely(file, `${JSON.stringify(results, finiteReplacer, 2)}\n`, {
+      folder: path.dirname(spec.fsPath),
+    });
+    const stored: StoredResults = { results, file, spec, model: modelOf(file, results) };
+    this.store.set(stored);
+    this.log.info(
+      `Evaluation of ${name}: ${results.timings.runs} runs in ${(results.timings.totalMs / 1000).toFixed(2)} s; ${results.flags.length} sensitive layer(s); budget ${results.budgetViolated ? 'violated' : 'met'}`,
+    );
+    await this.onResults(stored);
+    void this.announce(stored);
+    return stored;
+  }
+
+  /** A bad spec: diagnostics on its lines and an error message that can show the first problem. */
+  private reportSpecError(spec: vscode.Uri, name: string, error: SpecError): void {
+    const rangeOf = (p: SpecError['problems'][number]): vscode.Range =>
+      new vscode.Range(p.range.line, p.range.character, p.range.endLine, p.range.endCharacter);
+    this.specDiagnostics.set(
+      spec,
+      error.problems.map((p) => {
+        const d = new vscode.Diagnostic(rangeOf(p), p.message, vscode.DiagnosticSeverity.Error);
+        d.source = 'QuantLens';
+        d.code = 'spec';
+        return d;
+      }),
+    );
+    this.log.error(`Evaluation of ${name} not started: ${error.message}`);
+    const show = vscode.l10n.t('Show Problem');
+    const first = error.problems[0];
+    void vscode.window
+      .showErrorMessage(vscode.l10n.t('{0}, line {1}: {2}', name, first.range.line + 1, first.message), show)
+      .then(async (choice) => {
+        if (choice !== show) return;
+        const editor = await vscode.window.showTextDocument(spec);
+        const range = rangeOf(first);
+        editor.selection = new vscode.Selection(range.start, range.end);
+        editor.revealRange(range);
+      });
   }
 
   private async announce(stored: StoredResults): Promise<void> {

@@ -43,12 +43,41 @@ export function activate(context: vscode.ExtensionContext): QuantLensApi | Quant
   const analysisWorker = vscode.Uri.joinPath(context.extensionUri, 'dist', 'analysisWorker.js').fsPath;
   const analysis = new AnalysisService(overviewWorker, analysisWorker, log);
   const store = new EvaluationStore(log);
+  const inspectors = registerInspectors(context, { log, diagnostics, analysis, store }, reports);
+  const evaluation = createEvaluation(context, store, log);
+  context.subscriptions.push(
+    log,
+    diagnostics,
+    analysis,
+    inspectors.registration,
+    ...registerCommands(log, analysis, inspectors.provider),
+    store,
+    ...evaluation.disposables,
+  );
+  // Flags of earlier runs come back into the Problems panel.
+  void store.loadWorkspace();
+  log.info(
+    `QuantLens ${String(context.extension.packageJSON.version)} activated in ${(performance.now() - started).toFixed(1)} ms`,
+  );
+  const api = shippedApi(analysis, inspectors.provider, evaluation.runner, store);
+  return __QUANTLENS_TEST_HOOKS__ && reports
+    ? withTestApi(api, reports, inspectors.provider, evaluation.resultsViews)
+    : api;
+}
+
+/** The inspector editor, fed with the measured sensitivity of the latest evaluation of its model. */
+function registerInspectors(
+  context: vscode.ExtensionContext,
+  parts: { log: Log; diagnostics: ModelDiagnostics; analysis: AnalysisService; store: EvaluationStore },
+  reports: RenderReports | undefined,
+): ReturnType<typeof InspectorEditorProvider.register> {
+  const { store } = parts;
   const inspectors = InspectorEditorProvider.register(
     context,
     {
-      log,
-      diagnostics,
-      analysis,
+      log: parts.log,
+      diagnostics: parts.diagnostics,
+      analysis: parts.analysis,
       memento: context.workspaceState,
       sensitivity: (uri) => {
         const stored = store.get(uri);
@@ -61,6 +90,15 @@ export function activate(context: vscode.ExtensionContext): QuantLensApi | Quant
     const measured = sensitivityOf(stored);
     inspectors.provider.document(stored.model)?.session.setSensitivity(measured.rows, measured.source);
   });
+  return inspectors;
+}
+
+/** The evaluation runner, plan files and results views, with their commands (disposables in disposal order). */
+function createEvaluation(
+  context: vscode.ExtensionContext,
+  store: EvaluationStore,
+  log: Log,
+): { runner: EvaluationRunner; resultsViews: ResultsViews; disposables: vscode.Disposable[] } {
   const plans = new PlanFiles(store);
   const resultsViews = new ResultsViews(context.extensionUri, store);
   const version = String(context.extension.packageJSON.version);
@@ -73,13 +111,7 @@ export function activate(context: vscode.ExtensionContext): QuantLensApi | Quant
       await plans.updateFromResults(stored);
     },
   );
-  context.subscriptions.push(
-    log,
-    diagnostics,
-    analysis,
-    inspectors.registration,
-    ...registerCommands(log, analysis, inspectors.provider),
-    store,
+  const disposables = [
     plans,
     resultsViews,
     runner,
@@ -89,14 +121,8 @@ export function activate(context: vscode.ExtensionContext): QuantLensApi | Quant
     vscode.commands.registerCommand('quantlens.showResults', (arg?: vscode.Uri) =>
       resultsViews.show(arg instanceof vscode.Uri ? arg : undefined),
     ),
-  );
-  // Flags of earlier runs come back into the Problems panel.
-  void store.loadWorkspace();
-  log.info(
-    `QuantLens ${String(context.extension.packageJSON.version)} activated in ${(performance.now() - started).toFixed(1)} ms`,
-  );
-  const api = shippedApi(analysis, inspectors.provider, runner, store);
-  return __QUANTLENS_TEST_HOOKS__ && reports ? withTestApi(api, reports, inspectors.provider, resultsViews) : api;
+  ];
+  return { runner, resultsViews, disposables };
 }
 
 function sensitivityOf(stored: StoredResults): { rows: Map<string, RowSensitivity>; source: string } {

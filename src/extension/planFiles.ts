@@ -17,6 +17,8 @@ import {
   setLayerScheme,
   setLayerSchemeEdits,
   unknownLayers,
+  type ParsedPlan,
+  type QuantPlan,
 } from '../core/eval/plan';
 import type { LayerResult } from '../core/eval/results';
 import { describeViolation, budgetViolations, layerBudget } from '../core/eval/verdict';
@@ -32,6 +34,101 @@ interface Fix {
   scheme: string;
   title: string;
   preferred: boolean;
+}
+
+const toRange = (r: { line: number; character: number; endLine: number; endCharacter: number }): vscode.Range =>
+  new vscode.Range(r.line, r.character, r.endLine, r.endCharacter);
+
+/** Errors on the plan keys that name neither a quantizable weight nor a layer of the evaluated model. */
+function unknownLayerDiagnostics(
+  parsed: ParsedPlan,
+  plan: QuantPlan,
+  stored: StoredResults,
+  layers: LayerResult[],
+): vscode.Diagnostic[] {
+  return unknownLayers(
+    plan,
+    layers.map((l) => ({ name: l.weight, layers: l.layers })),
+  ).map((key) => {
+    const d = new vscode.Diagnostic(
+      toRange(parsed.json.rangeOf(layerPointer(key), true)),
+      vscode.l10n.t(
+        "'{0}' is neither a quantizable weight nor a layer of {1}.",
+        key,
+        path.basename(stored.model.fsPath),
+      ),
+      vscode.DiagnosticSeverity.Error,
+    );
+    d.source = 'QuantLens';
+    return d;
+  });
+}
+
+/**
+ * A Warning where the plan sets a layer to a scheme that broke the budget when measured alone (on the layer's
+ * entry, else on the default), with its quick fixes; undefined when the layer's scheme met the budget.
+ */
+function sensitiveLayerFinding(
+  parsed: ParsedPlan,
+  plan: QuantPlan,
+  stored: StoredResults,
+  layer: LayerResult,
+): { diagnostic: vscode.Diagnostic; fixes: Fix[] } | undefined {
+  const entry = planEntry(plan, { name: layer.weight, layers: layer.layers });
+  if (entry.scheme === KEEP_FLOAT) return undefined;
+  const measured = layer.oneAtATime[entry.scheme];
+  if (!measured || measured.meetsBudget) return undefined;
+  const { results } = stored;
+  const budget = layerBudget(results.budget, results.thresholds);
+  const bigEnough = results.slices
+    .filter((s) => s.n >= results.thresholds.minSliceSize || s.name === 'all')
+    .map((s) => s.name);
+  const violation = bigEnough
+    .flatMap((s) => budgetViolations(s, measured.metrics[s], budget))
+    .sort((a, b) => b.value / b.limit - a.value / a.limit)[0];
+  const range = toRange(
+    entry.key !== undefined
+      ? parsed.json.rangeOf(layerPointer(entry.key), true)
+      : parsed.json.rangeOf('/default', true),
+  );
+  const where = entry.key !== undefined ? '' : vscode.l10n.t(' (through the default)');
+  const diagnostic = new vscode.Diagnostic(
+    range,
+    vscode.l10n.t(
+      '{0} on {1}{2} breaks the budget: {3} on slice {4} (measured with only this layer quantized, {5}).',
+      entry.scheme,
+      layer.layer,
+      where,
+      violation ? describeViolation(violation) : '',
+      violation?.slice ?? measured.worst.slice,
+      path.basename(stored.file.fsPath),
+    ),
+    vscode.DiagnosticSeverity.Warning,
+  );
+  diagnostic.source = 'QuantLens';
+  diagnostic.code = 'sensitive-layer';
+  return { diagnostic, fixes: schemeFixes(entry.key ?? layer.layer, entry.scheme, layer) };
+}
+
+/** Quick fixes for a layer whose scheme broke the budget: the cheapest scheme that met it, and fp16. */
+function schemeFixes(target: string, scheme: string, layer: LayerResult): Fix[] {
+  const cheapest = passingSchemes(layer).filter((s) => s !== scheme)[0];
+  const list: Fix[] = [];
+  if (cheapest)
+    list.push({
+      layer: target,
+      scheme: cheapest,
+      preferred: true,
+      title: vscode.l10n.t('Use {0} for {1} (cheapest scheme that met the budget)', cheapest, target),
+    });
+  if (cheapest !== 'fp16')
+    list.push({
+      layer: target,
+      scheme: 'fp16',
+      preferred: !cheapest,
+      title: vscode.l10n.t('Use fp16 for {0}', target),
+    });
+  return list;
 }
 
 /** A new plan's text, marked as made by QuantLens (`generatedBy`) so that it may later be replaced unasked. */
@@ -136,8 +233,6 @@ export class PlanFiles implements vscode.Disposable, vscode.CodeActionProvider {
   validate(document: vscode.TextDocument): void {
     if (!isPlan(document.uri)) return;
     const parsed = parsePlan(document.getText());
-    const toRange = (r: { line: number; character: number; endLine: number; endCharacter: number }): vscode.Range =>
-      new vscode.Range(r.line, r.character, r.endLine, r.endCharacter);
     const diagnostics: vscode.Diagnostic[] = parsed.problems.map((p) => {
       const d = new vscode.Diagnostic(toRange(p.range), p.message, vscode.DiagnosticSeverity.Error);
       d.source = 'QuantLens';
@@ -148,74 +243,12 @@ export class PlanFiles implements vscode.Disposable, vscode.CodeActionProvider {
     const stored = plan ? this.resultsFor(document, plan.model) : undefined;
     const layers = stored?.results.sensitivity?.layers;
     if (plan && stored && layers) {
-      for (const key of unknownLayers(
-        plan,
-        layers.map((l) => ({ name: l.weight, layers: l.layers })),
-      )) {
-        const d = new vscode.Diagnostic(
-          toRange(parsed.json.rangeOf(layerPointer(key), true)),
-          vscode.l10n.t(
-            "'{0}' is neither a quantizable weight nor a layer of {1}.",
-            key,
-            path.basename(stored.model.fsPath),
-          ),
-          vscode.DiagnosticSeverity.Error,
-        );
-        d.source = 'QuantLens';
-        diagnostics.push(d);
-      }
-      const budget = layerBudget(stored.results.budget, stored.results.thresholds);
+      diagnostics.push(...unknownLayerDiagnostics(parsed, plan, stored, layers));
       for (const layer of layers) {
-        const entry = planEntry(plan, { name: layer.weight, layers: layer.layers });
-        if (entry.scheme === KEEP_FLOAT) continue;
-        const measured = layer.oneAtATime[entry.scheme];
-        if (!measured || measured.meetsBudget) continue;
-        const bigEnough = stored.results.slices
-          .filter((s) => s.n >= stored.results.thresholds.minSliceSize || s.name === 'all')
-          .map((s) => s.name);
-        const violation = bigEnough
-          .flatMap((s) => budgetViolations(s, measured.metrics[s], budget))
-          .sort((a, b) => b.value / b.limit - a.value / a.limit)[0];
-        const range = toRange(
-          entry.key !== undefined
-            ? parsed.json.rangeOf(layerPointer(entry.key), true)
-            : parsed.json.rangeOf('/default', true),
-        );
-        const where = entry.key !== undefined ? '' : vscode.l10n.t(' (through the default)');
-        const d = new vscode.Diagnostic(
-          range,
-          vscode.l10n.t(
-            '{0} on {1}{2} breaks the budget: {3} on slice {4} (measured with only this layer quantized, {5}).',
-            entry.scheme,
-            layer.layer,
-            where,
-            violation ? describeViolation(violation) : '',
-            violation?.slice ?? measured.worst.slice,
-            path.basename(stored.file.fsPath),
-          ),
-          vscode.DiagnosticSeverity.Warning,
-        );
-        d.source = 'QuantLens';
-        d.code = 'sensitive-layer';
-        diagnostics.push(d);
-        const target = entry.key ?? layer.layer;
-        const cheapest = passingSchemes(layer).filter((s) => s !== entry.scheme)[0];
-        const list: Fix[] = [];
-        if (cheapest)
-          list.push({
-            layer: target,
-            scheme: cheapest,
-            preferred: true,
-            title: vscode.l10n.t('Use {0} for {1} (cheapest scheme that met the budget)', cheapest, target),
-          });
-        if (cheapest !== 'fp16')
-          list.push({
-            layer: target,
-            scheme: 'fp16',
-            preferred: !cheapest,
-            title: vscode.l10n.t('Use fp16 for {0}', target),
-          });
-        fixes.push({ range, fixes: list });
+        const finding = sensitiveLayerFinding(parsed, plan, stored, layer);
+        if (!finding) continue;
+        diagnostics.push(finding.diagnostic);
+        fixes.push({ range: finding.diagnostic.range, fixes: finding.fixes });
       }
     }
     this.collection.set(document.uri, diagnostics);

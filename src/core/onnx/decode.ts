@@ -136,6 +136,15 @@ export const MAX_PROTOBUF_BYTES = 2 ** 31 - 1;
 
 /** Decodes and validates a whole ONNX model file held in memory. Throws ModelError. */
 export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
+  checkFileKind(bytes);
+  checkTopLevelFields(bytes);
+  const model = decodeProtobuf(bytes);
+  checkModelHeader(model);
+  return model;
+}
+
+/** Throws for an empty file or a file of another known format (by its first bytes). */
+function checkFileKind(bytes: Uint8Array): void {
   const sniff = sniffFormat(bytes.subarray(0, 64));
   if (sniff.kind === 'empty') {
     throw new ModelError({ code: 'empty-file', message: 'The file is empty (0 bytes): there is no model to read.' });
@@ -146,6 +155,10 @@ export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
       message: `This file is a ${sniff.format}, not an ONNX model. ${sniff.hint}`,
     });
   }
+}
+
+/** Throws unless the top-level fields are well-formed protobuf and ModelProto's (naming truncated files, TensorProtos). */
+function checkTopLevelFields(bytes: Uint8Array): void {
   const top = scanTopLevel(bytes);
   if (!top.ok) {
     // A model cut short still starts with well-formed ModelProto fields; random bytes do not.
@@ -171,9 +184,12 @@ export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
       offset: wrong.offset,
     });
   }
-  let model: onnx.ModelProto;
+}
+
+/** protobufjs's decoding, its errors turned into a ModelError with the byte offset. */
+function decodeProtobuf(bytes: Uint8Array): onnx.ModelProto {
   try {
-    model = onnx.ModelProto.decode(bytes);
+    return onnx.ModelProto.decode(bytes);
   } catch (error) {
     const raw = error instanceof Error ? error.message : String(error);
     const offset = decoderOffset(raw);
@@ -184,6 +200,10 @@ export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
       offset,
     });
   }
+}
+
+/** Throws unless the decoded message has a graph and an IR version. */
+function checkModelHeader(model: onnx.ModelProto): void {
   const irVersion = int64ToNumber(model.irVersion as Int64);
   if (!model.graph) {
     throw new ModelError({
@@ -197,5 +217,4 @@ export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
       message: 'The file decodes as protobuf but is not an ONNX model: ir_version (ModelProto field 1) is missing.',
     });
   }
-  return model;
 }

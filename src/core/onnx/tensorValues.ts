@@ -54,6 +54,17 @@ function aligned(bytes: Uint8Array): ArrayBuffer {
  * place instead of copied (the result then shares that memory).
  */
 export function decodeRaw(bytes: Uint8Array, dtype: number, count: number, owned = false): NumericArray {
+  const view = rawView(bytes, dtype, count);
+  const values =
+    decodeFloatRaw(view, dtype, count, owned) ??
+    decodeIntegerRaw(view, dtype, count) ??
+    decodeNibbles(view, dtype, count);
+  if (!values) throw new Error(`decoding ${dtypeInfo(dtype).name} tensors is not supported`);
+  return values;
+}
+
+/** The bytes holding `count` values of `dtype`; throws for a bad count, a type without numbers, too few bytes. */
+function rawView(bytes: Uint8Array, dtype: number, count: number): Uint8Array {
   const { name, bits } = dtypeInfo(dtype);
   if (!Number.isSafeInteger(count) || count < 0) {
     throw new Error(`${count} is not a valid number of values`);
@@ -65,7 +76,11 @@ export function decodeRaw(bytes: Uint8Array, dtype: number, count: number, owned
   if (bytes.length < need) {
     throw new Error(`${count} ${name} values need ${need} bytes, found ${bytes.length}`);
   }
-  const view = bytes.subarray(0, need);
+  return bytes.subarray(0, need);
+}
+
+/** Floating-point types of 8 bits and more; undefined for other types. */
+function decodeFloatRaw(view: Uint8Array, dtype: number, count: number, owned: boolean): NumericArray | undefined {
   switch (dtype) {
     case DType.float32:
       return owned && view.byteOffset % 4 === 0
@@ -94,6 +109,14 @@ export function decodeRaw(bytes: Uint8Array, dtype: number, count: number, owned
       const table = FP8[dtype];
       return Float32Array.from(view, (b) => table[b]);
     }
+    default:
+      return undefined;
+  }
+}
+
+/** Integer and boolean types of 8 bits and more; undefined for other types. */
+function decodeIntegerRaw(view: Uint8Array, dtype: number, count: number): NumericArray | undefined {
+  switch (dtype) {
     case DType.uint8:
     case DType.bool:
       return Float32Array.from(view);
@@ -111,20 +134,20 @@ export function decodeRaw(bytes: Uint8Array, dtype: number, count: number, owned
       return Float64Array.from(new BigInt64Array(aligned(view)), Number);
     case DType.uint64:
       return Float64Array.from(new BigUint64Array(aligned(view)), Number);
-    case DType.uint4:
-    case DType.int4:
-    case DType.float4e2m1: {
-      // Two 4-bit values per byte, the first in the low nibble (ONNX spec).
-      const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) {
-        const nibble = (view[i >> 1] >> ((i & 1) * 4)) & 0x0f;
-        out[i] = dtype === DType.uint4 ? nibble : dtype === DType.int4 ? (nibble << 28) >> 28 : FP4_E2M1[nibble];
-      }
-      return out;
-    }
     default:
-      throw new Error(`decoding ${name} tensors is not supported`);
+      return undefined;
   }
+}
+
+/** The 4-bit types, two values per byte, the first in the low nibble (ONNX spec); undefined for other types. */
+function decodeNibbles(view: Uint8Array, dtype: number, count: number): NumericArray | undefined {
+  if (dtype !== DType.uint4 && dtype !== DType.int4 && dtype !== DType.float4e2m1) return undefined;
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    const nibble = (view[i >> 1] >> ((i & 1) * 4)) & 0x0f;
+    out[i] = dtype === DType.uint4 ? nibble : dtype === DType.int4 ? (nibble << 28) >> 28 : FP4_E2M1[nibble];
+  }
+  return out;
 }
 
 /** Types whose typed-field values are bit patterns (or packed bytes), decoded through decodeRaw. */
