@@ -114,7 +114,7 @@ describe('slice evaluation engine', () => {
       fc1.oneAtATime['int4-channel'].worst.effect.accuracyDrop! >
         3 * fc2.oneAtATime['int4-channel'].worst.effect.accuracyDrop!,
     );
-    assert.match(flag.message, /^int[48]-channel on \/fc1\/MatMul: -\d+\.\d% accuracy on slice (all|group=\w+)$/);
+    assert.match(flag.message, /^int[48]-channel on \/fc1\/MatMul: -\d+\.\d pp accuracy on slice (all|group=\w+)$/);
     // Leave-one-out: everything at int4 except fc1 is nearly lossless; except fc2 is broken.
     assert.ok(fc1.leaveOneOut!.metrics.all.kl! < fc2.leaveOneOut!.metrics.all.kl!);
     assert.equal(results.slices.map((s) => s.n).join(), `${N},${N / 2},${N / 2}`);
