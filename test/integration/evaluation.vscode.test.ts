@@ -77,7 +77,7 @@ describe('Slice evaluation', function () {
       return d.length === r.flags.length ? d : undefined;
     });
     for (const d of diagnostics) {
-      assert.match(d.message, /^int\d-\S+ on \/fc\d\/MatMul: -\d+\.\d pp accuracy on slice \S+/);
+      assert.match(d.message, /^int\d-\S+ on \/fc\d\/MatMul: (-\d+\.\d pp accuracy|KL \d\.\d+) on slice \S+/);
       assert.equal(d.severity, vscode.DiagnosticSeverity.Warning);
     }
     const code = diagnostics[0].code as { value: string; target: vscode.Uri };
@@ -210,6 +210,13 @@ describe('Slice evaluation', function () {
       report.badCells,
       r.variants.reduce((n, v) => n + new Set(v.violations.map((x) => x.slice)).size, 0),
     );
+    // A CI that includes the budget is "within noise", shown apart from a violation (the demo has both).
+    const noise = r.variants.reduce(
+      (n, v) => n + Object.values(v.verdicts ?? {}).filter((x) => x === 'noise').length,
+      0,
+    );
+    assert.ok(noise > 0 && report.badCells > 0, `${noise} noise cells, ${report.badCells} violated`);
+    assert.equal(report.noiseCells, noise);
     assert.ok(report.sweepPainted);
     assert.equal(report.bars, r.sensitivity!.layers.length * r.sensitivity!.schemes.length);
   });
