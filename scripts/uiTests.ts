@@ -3,7 +3,7 @@
  * command palette) and save screenshots to test-artifacts/. Also installs the packaged VSIX into a fresh
  * server and opens a model with it.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
@@ -37,6 +37,10 @@ function workspaceCopy(): string {
   // The trained demo classifier with its data and evaluation spec (paths in the spec are relative).
   for (const f of ['mnist_mlp.onnx', 'images.idx.gz', 'labels.idx.gz', 'fields.csv', 'mnist.quantlens.json'])
     cpSync(path.join(ROOT, 'demo', 'mnist', f), path.join(dir, f));
+  // A plan at the scheme the demo measures breaking the budget (the plan the evaluation creates starts from one
+  // that met it, so it has no warning): its default line gets the whole-model and per-layer warnings.
+  const trap = { model: 'mnist_mlp.onnx', default: 'int2-block32' };
+  writeFileSync(path.join(dir, 'mnist-int2.qplan.json'), `${JSON.stringify(trap, null, 2)}\n`);
   return dir;
 }
 
@@ -187,7 +191,9 @@ const devTests: UiTest[] = [
       const view = webview(page);
       await view.locator('table.results tr').nth(14).waitFor({ timeout: TIMEOUT });
       const bad = await view.locator('table.results td.bad').count();
-      if (bad === 0) throw new Error('no slice is marked over budget (int3-block32 breaks it on the demo)');
+      if (bad === 0) throw new Error('no slice is marked over budget (int2-block32 breaks it on the demo)');
+      const noise = view.locator('table.results td.noise', { hasText: 'within noise' });
+      if ((await noise.count()) === 0) throw new Error('no cell says "within noise" (int4-block32 is, on the demo)');
       await view.locator('.chart canvas').first().waitFor({ timeout: TIMEOUT });
       await page.waitForTimeout(300);
       await page.screenshot({ path: path.join(ARTIFACTS, 'results-table.png') });
@@ -201,7 +207,7 @@ const devTests: UiTest[] = [
         .waitFor({ timeout: TIMEOUT });
       await page.screenshot({ path: path.join(ARTIFACTS, 'problems-sensitive-layers.png') });
       await closeEditors(page);
-      await openFromExplorer(page, 'mnist.qplan.json');
+      await openFromExplorer(page, 'mnist-int2.qplan.json');
       const squiggle = page.locator('.monaco-editor .squiggly-warning').first();
       await squiggle.waitFor({ timeout: TIMEOUT });
       await squiggle.click({ force: true });

@@ -35,6 +35,8 @@ export interface ResultsRender {
   rows: number;
   columns: number;
   badCells: number;
+  /** Cells marked "within noise" (a CI including the budget, or a slice too small to decide). */
+  noiseCells?: number;
   sweepSeries: number;
   sweepPainted: boolean;
   bars: number;

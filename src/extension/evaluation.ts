@@ -9,7 +9,8 @@ import { targetState } from '../node/safeWrite';
 import { writeFileSafely } from './safeWriteUi';
 import { finiteReplacer, resultsFileName, type EvalResults } from '../core/eval/results';
 import { SpecError } from '../core/eval/spec';
-import { DEFAULT_THRESHOLDS, type Thresholds } from '../core/eval/verdict';
+import { DEFAULT_THRESHOLDS, hasLimits, type Thresholds } from '../core/eval/verdict';
+import { plural } from '../core/eval/describe';
 import { evaluateInChild } from '../node/eval/evalClient';
 import type { EvalProgress } from '../node/eval/evaluate';
 import { modelOf, type EvaluationStore, type StoredResults } from './evaluationStore';
@@ -229,7 +230,7 @@ export class EvaluationRunner implements vscode.Disposable {
     const stored: StoredResults = { results, file, spec, model: modelOf(file, results) };
     this.store.set(stored);
     this.log.info(
-      `Evaluation of ${name}: ${results.timings.runs} runs in ${(results.timings.totalMs / 1000).toFixed(2)} s; ${results.flags.length} sensitive layer(s); budget ${results.budgetViolated ? 'violated' : 'met'}`,
+      `Evaluation of ${name}: ${results.timings.runs} runs in ${(results.timings.totalMs / 1000).toFixed(2)} s; ${plural(results.flags.length, 'sensitive layer')}; budget ${results.budgetViolated ? 'violated' : 'met'}`,
     );
     await this.onResults(stored);
     void this.announce(stored);
@@ -268,12 +269,16 @@ export class EvaluationRunner implements vscode.Disposable {
     const violated = r.variants.filter((v) => v.violations.length > 0).map((v) => v.label);
     const text = [
       vscode.l10n.t('Evaluated {0} samples in {1} s.', r.data.evaluated, (r.timings.totalMs / 1000).toFixed(1)),
-      r.flags.length > 0
-        ? vscode.l10n.t('{0} sensitive layer(s) in Problems.', r.flags.length)
-        : vscode.l10n.t('No sensitive layer.'),
-      violated.length > 0
-        ? vscode.l10n.t('Budget violated by {0}.', violated.join(', '))
-        : vscode.l10n.t('Every variant meets the budget.'),
+      r.flags.length > 1
+        ? vscode.l10n.t('{0} sensitive layers in Problems.', r.flags.length)
+        : r.flags.length === 1
+          ? vscode.l10n.t('1 sensitive layer in Problems.')
+          : vscode.l10n.t('No sensitive layer.'),
+      !hasLimits(r.budget)
+        ? vscode.l10n.t('No budget set in the spec.')
+        : violated.length > 0
+          ? vscode.l10n.t('Budget violated by {0}.', violated.join(', '))
+          : vscode.l10n.t('No variant violates the budget.'),
     ].join(' ');
     const show = vscode.l10n.t('Show Results');
     const choice = await vscode.window.showInformationMessage(text, show);

@@ -21,20 +21,14 @@ import {
   type QuantPlan,
 } from '../core/eval/plan';
 import type { LayerResult } from '../core/eval/results';
-import { describeViolation, budgetViolations, layerBudget } from '../core/eval/verdict';
+import { describeViolation, layerBudget, readSlice } from '../core/eval/verdict';
 import type { EvaluationStore, StoredResults } from './evaluationStore';
+import { newPlanScheme } from '../core/eval/planBudget';
+import { planFixText, wholeModelDiagnostic, WHOLE_MODEL_CODE, type PlanFix as Fix } from './planBudgetDiagnostics';
 
 /** Plan files. */
 export const PLAN_SELECTOR: vscode.DocumentSelector = { pattern: '**/*.qplan.json' };
 const isPlan = (uri: vscode.Uri): boolean => uri.path.toLowerCase().endsWith('.qplan.json');
-
-/** A quick fix offered on a diagnostic: set `layer` to `scheme`. */
-interface Fix {
-  layer: string;
-  scheme: string;
-  title: string;
-  preferred: boolean;
-}
 
 const toRange = (r: { line: number; character: number; endLine: number; endCharacter: number }): vscode.Range =>
   new vscode.Range(r.line, r.character, r.endLine, r.endCharacter);
@@ -80,11 +74,9 @@ function sensitiveLayerFinding(
   if (!measured || measured.meetsBudget) return undefined;
   const { results } = stored;
   const budget = layerBudget(results.budget, results.thresholds);
-  const bigEnough = results.slices
-    .filter((s) => s.n >= results.thresholds.minSliceSize || s.name === 'all')
-    .map((s) => s.name);
+  const bigEnough = results.slices.filter((s) => s.n >= results.thresholds.minSliceSize).map((s) => s.name);
   const violation = bigEnough
-    .flatMap((s) => budgetViolations(s, measured.metrics[s], budget))
+    .flatMap((s) => readSlice(s, measured.metrics[s], budget).violations)
     .sort((a, b) => b.value / b.limit - a.value / a.limit)[0];
   const range = toRange(
     entry.key !== undefined
@@ -182,7 +174,8 @@ export class PlanFiles implements vscode.Disposable, vscode.CodeActionProvider {
     const sensitivity = stored.results.sensitivity;
     if (!sensitivity || sensitivity.schemes.length === 0) return undefined;
     const uri = planFileFor(stored.spec);
-    const aggressive = sensitivity.rankScheme;
+    // Never from a scheme measured to break the budget on the whole model (issue 17, "the plan trap").
+    const aggressive = newPlanScheme(stored.results, sensitivity.rankScheme);
     // lstat first: a symlink (dangling or not) is neither read nor written through.
     const state = uri.scheme === 'file' ? (await targetState(uri.fsPath)).kind : 'file';
     if (state === 'symlink' || state === 'other') {
@@ -250,6 +243,11 @@ export class PlanFiles implements vscode.Disposable, vscode.CodeActionProvider {
         diagnostics.push(finding.diagnostic);
         fixes.push({ range: finding.diagnostic.range, fixes: finding.fixes });
       }
+      const whole = wholeModelDiagnostic(document, plan, parsed.json, stored);
+      if (whole) {
+        diagnostics.push(whole.diagnostic);
+        fixes.push({ range: whole.diagnostic.range, fixes: whole.fixes });
+      }
     }
     this.collection.set(document.uri, diagnostics);
     this.fixes.set(document.uri.toString(), fixes);
@@ -260,12 +258,22 @@ export class PlanFiles implements vscode.Disposable, vscode.CodeActionProvider {
     const diagnostics = this.collection.get(document.uri) ?? [];
     for (const entry of this.fixes.get(document.uri.toString()) ?? []) {
       if (!entry.range.intersection(range) && !entry.range.contains(range.start)) continue;
-      const diagnostic = diagnostics.find((d) => d.range.isEqual(entry.range) && d.code === 'sensitive-layer');
+      const diagnostic = diagnostics.find(
+        (d) => d.range.isEqual(entry.range) && (d.code === 'sensitive-layer' || d.code === WHOLE_MODEL_CODE),
+      );
       for (const fix of entry.fixes) {
         const action = new vscode.CodeAction(fix.title, vscode.CodeActionKind.QuickFix);
         action.isPreferred = fix.preferred;
         if (diagnostic) action.diagnostics = [diagnostic];
         const edit = new vscode.WorkspaceEdit();
+        if (fix.also || fix.setDefault) {
+          const text = document.getText();
+          const end = document.positionAt(text.length);
+          edit.replace(document.uri, new vscode.Range(document.positionAt(0), end), planFixText(text, fix));
+          action.edit = edit;
+          actions.push(action);
+          continue;
+        }
         for (const e of setLayerSchemeEdits(document.getText(), fix.layer, fix.scheme)) {
           edit.replace(
             document.uri,

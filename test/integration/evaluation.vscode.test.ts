@@ -71,13 +71,13 @@ describe('Slice evaluation', function () {
 
   it('flagged layers are Problems on the model; the code link opens the inspector on the layer', async () => {
     const r = stored!.results;
-    assert.ok(r.flags.length >= 1, 'the demo flags at least one layer under int3-block32');
+    assert.ok(r.flags.length >= 1, 'the demo flags at least one layer under int2-block32');
     const diagnostics = await waitFor('diagnostics on the model', () => {
       const d = vscode.languages.getDiagnostics(modelUri());
       return d.length === r.flags.length ? d : undefined;
     });
     for (const d of diagnostics) {
-      assert.match(d.message, /^int\d-\S+ on \/fc\d\/MatMul: -\d+\.\d% accuracy on slice \S+/);
+      assert.match(d.message, /^int\d-\S+ on \/fc\d\/MatMul: (-\d+\.\d pp accuracy|KL \d\.\d+) on slice \S+/);
       assert.equal(d.severity, vscode.DiagnosticSeverity.Warning);
     }
     const code = diagnostics[0].code as { value: string; target: vscode.Uri };
@@ -109,21 +109,43 @@ describe('Slice evaluation', function () {
     );
   });
 
-  it('the plan file gets a warning per layer over budget, and the quick fix moves it', async () => {
+  it('the plan starts from a scheme that met the budget; per-layer and whole-model warnings with quick fixes', async () => {
     const planUri = vscode.Uri.file(path.join(dir(), 'mnist.qplan.json'));
     assert.ok(existsSync(planUri.fsPath), 'the evaluation created the plan');
-    const doc = await vscode.workspace.openTextDocument(planUri);
-    await vscode.window.showTextDocument(doc);
     const r = stored!.results;
     const aggressive = r.sensitivity!.leaveOneOutScheme!;
+    const broke = (id: string): boolean => (r.variants.find((v) => v.id === id)?.violations.length ?? 0) > 0;
+    const met = r.variants.filter((v) => v.kind === 'scheme' && v.violations.length === 0);
+    const safest = met.sort((a, b) => a.weightBytes - b.weightBytes)[0].id;
+    assert.ok(broke(aggressive), `the demo measures ${aggressive} breaking the budget on the whole model`);
+    const created = JSON.parse(readFileSync(planUri.fsPath, 'utf8')) as { default: string };
+    assert.equal(created.default, safest, 'a new plan starts from the most aggressive scheme that met the budget');
+    const doc = await vscode.workspace.openTextDocument(planUri);
+    await vscode.window.showTextDocument(doc);
+    // The trap: every layer at the most aggressive scheme (what plans were created with before).
+    const trap = async (): Promise<void> => {
+      const layers = Object.fromEntries(r.sensitivity!.layers.map((l) => [l.layer, aggressive]));
+      const text = `${JSON.stringify({ model: 'mnist_mlp.onnx', default: aggressive, layers }, null, 2)}\n`;
+      const edit = new vscode.WorkspaceEdit();
+      edit.replace(planUri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), text);
+      assert.ok(await vscode.workspace.applyEdit(edit));
+    };
+    await trap();
     const over = r.sensitivity!.layers.filter((l) => !l.oneAtATime[aggressive].meetsBudget);
     assert.ok(over.length >= 1);
     const warnings = await waitFor('plan warnings', () => {
       const d = vscode.languages
         .getDiagnostics(planUri)
         .filter((x) => x.severity === vscode.DiagnosticSeverity.Warning);
-      return d.length === over.length ? d : undefined;
+      return d.length === over.length + 1 ? d : undefined;
     });
+    const whole = warnings.find((w) => w.code === 'plan-over-budget')!;
+    assert.ok(whole, 'the whole-model break is a warning');
+    assert.ok(doc.lineAt(whole.range.start.line).text.includes('"default"'), 'on the default line');
+    assert.match(
+      whole.message,
+      new RegExp(`^${aggressive} on every layer .* breaks the budget: -\\d+\\.\\d pp accuracy`),
+    );
     const layer = over[0];
     const warning = warnings.find((w) => w.message.includes(layer.layer))!;
     assert.ok(
@@ -149,6 +171,31 @@ describe('Slice evaluation', function () {
       'the warning to go',
       () => !vscode.languages.getDiagnostics(planUri).some((d) => d.message.includes(layer.layer)) || undefined,
     );
+    // The whole-model quick fix moves the default and every layer at the broken scheme to the safest one.
+    await trap();
+    const again = await waitFor('the whole-model warning', () =>
+      vscode.languages.getDiagnostics(planUri).find((d) => d.code === 'plan-over-budget'),
+    );
+    const wholeFixes = await waitForAsync('whole-model quick fix', async () => {
+      const found = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+        'vscode.executeCodeActionProvider',
+        planUri,
+        again.range,
+      );
+      const f = found.find((a) => a.title.includes('most aggressive whole-model scheme'));
+      return f ? f : undefined;
+    });
+    assert.ok(wholeFixes.title.startsWith(`Use ${safest} instead of ${aggressive}`), wholeFixes.title);
+    assert.ok(await vscode.workspace.applyEdit(wholeFixes.edit!));
+    const fixed = JSON.parse(doc.getText()) as { default: string; layers: Record<string, string> };
+    assert.equal(fixed.default, safest);
+    assert.deepEqual(new Set(Object.values(fixed.layers)), new Set([safest]));
+    await waitFor(
+      'the plan warnings to go',
+      () =>
+        vscode.languages.getDiagnostics(planUri).filter((d) => d.severity === vscode.DiagnosticSeverity.Warning)
+          .length === 0 || undefined,
+    );
     await doc.save();
   });
 
@@ -163,6 +210,13 @@ describe('Slice evaluation', function () {
       report.badCells,
       r.variants.reduce((n, v) => n + new Set(v.violations.map((x) => x.slice)).size, 0),
     );
+    // A CI that includes the budget is "within noise", shown apart from a violation (the demo has both).
+    const noise = r.variants.reduce(
+      (n, v) => n + Object.values(v.verdicts ?? {}).filter((x) => x === 'noise').length,
+      0,
+    );
+    assert.ok(noise > 0 && report.badCells > 0, `${noise} noise cells, ${report.badCells} violated`);
+    assert.equal(report.noiseCells, noise);
     assert.ok(report.sweepPainted);
     assert.equal(report.bars, r.sensitivity!.layers.length * r.sensitivity!.schemes.length);
   });

@@ -169,3 +169,54 @@ describe('quantlens inspect: hostile models end in exit 0 or 2', () => {
     }
   });
 });
+
+describe('quantlens eval: only a violated verdict breaks the budget', () => {
+  const DEMO = path.join(ROOT, 'demo', 'mnist');
+  const evalSpec = (dir: string, name: string, extra: Record<string, unknown>): string => {
+    const file = path.join(dir, `${name}.quantlens.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        model: path.join(DEMO, 'mnist_mlp.onnx'),
+        task: { type: 'classification', output: 'logits' },
+        data: [
+          { path: path.join(DEMO, 'images.idx.gz'), as: 'image' },
+          { path: path.join(DEMO, 'labels.idx.gz'), as: 'label' },
+        ],
+        inputs: { image: { field: 'image', shape: [1, 28, 28], scale: 1 / 255 } },
+        slices: [{ by: 'label', name: 'digit' }],
+        sweep: false,
+        sensitivity: false,
+        ...extra,
+      }),
+    );
+    return file;
+  };
+
+  it('exit 0 when a variant is only within noise; exit 1 when the whole CI is over; no budget said so', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ql-verdict-'));
+    try {
+      // int4-block32 on the demo digits: drops of about 1 pp on two digits whose CIs include the 1 pp budget.
+      const noise = cli('eval', evalSpec(dir, 'noise', { variants: ['int4-block32'], budget: { accuracyDrop: 1 } }));
+      assert.equal(noise.code, 0, noise.stderr);
+      assert.match(noise.stdout, /~noise/);
+      assert.doesNotMatch(noise.stdout, /VIOLATED/);
+      assert.match(noise.stdout, /Budget: violated by no variant\. Within noise .*: int4-block32\./);
+      const json = JSON.parse(cli('eval', path.join(dir, 'noise.quantlens.json'), '--json', '--no-write').stdout);
+      const v = json.variants[1];
+      assert.equal(json.budgetViolated, false);
+      assert.ok(Object.values(v.verdicts).includes('noise'), JSON.stringify(v.verdicts));
+      assert.deepEqual(v.violations, []);
+      const broken = cli('eval', evalSpec(dir, 'broken', { variants: ['int2-block32'], budget: { accuracyDrop: 1 } }));
+      assert.equal(broken.code, 1, broken.stderr);
+      assert.match(broken.stdout, /VIOLATED/);
+      assert.match(broken.stdout, /int2-block32: -\d+\.\d pp accuracy on all \(limit 1\)/);
+      const none = cli('eval', evalSpec(dir, 'none', { variants: ['int2-block32'], limit: 100 }));
+      assert.equal(none.code, 0, none.stderr);
+      assert.match(none.stdout, /Budget: none set in the spec/);
+      assert.doesNotMatch(none.stdout, /met by every variant/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -179,10 +179,13 @@ describe('evaluation summary: verdicts, ranking, flags', () => {
       summary.variants.map((v) => [v.id, v.kind, v.violations.map((x) => x.slice)]),
       [
         ['fp32', 'reference', []],
-        ['int8-channel', 'scheme', ['b']],
-        ['int4-channel', 'scheme', ['all', 'a', 'b']],
+        // b (5 samples) is shown, never decides; all's drop of 3 has the CI [2, 4], which touches the budget of 2.
+        ['int8-channel', 'scheme', []],
+        ['int4-channel', 'scheme', ['a']],
       ],
     );
+    assert.deepEqual(summary.variants[2].verdicts, { all: 'noise', a: 'violated', b: 'noise' });
+    assert.deepEqual(summary.variants[1].verdicts, { all: 'pass', a: 'pass', b: 'noise' });
     assert.equal(summary.variants[0].weightBytes, 4 * 320);
     assert.equal(summary.budgetViolated, true);
     const layers = summary.sensitivity!.layers;
@@ -199,7 +202,7 @@ describe('evaluation summary: verdicts, ranking, flags', () => {
     assert.equal(layers[1].leaveOneOut!.metrics.all.kl, 0.1);
     assert.deepEqual(
       summary.flags.map((f) => f.message),
-      ['int4-channel on /fc1/MatMul: -6.0% accuracy on slice a'],
+      ['int4-channel on /fc1/MatMul: -6.0 pp accuracy on slice a'],
     );
     assert.equal(summary.sweep, undefined);
   });

@@ -114,11 +114,42 @@ describe('slice evaluation engine', () => {
       fc1.oneAtATime['int4-channel'].worst.effect.accuracyDrop! >
         3 * fc2.oneAtATime['int4-channel'].worst.effect.accuracyDrop!,
     );
-    assert.match(flag.message, /^int[48]-channel on \/fc1\/MatMul: -\d+\.\d% accuracy on slice (all|group=\w+)$/);
+    assert.match(flag.message, /^int[48]-channel on \/fc1\/MatMul: -\d+\.\d pp accuracy on slice (all|group=\w+)$/);
     // Leave-one-out: everything at int4 except fc1 is nearly lossless; except fc2 is broken.
     assert.ok(fc1.leaveOneOut!.metrics.all.kl! < fc2.leaveOneOut!.metrics.all.kl!);
     assert.equal(results.slices.map((s) => s.n).join(), `${N},${N / 2},${N / 2}`);
     assert.ok(results.budgetViolated === false, 'no budget in the spec');
+  });
+
+  it("the spec's budget.minSliceSize replaces the setting's for verdicts and flags", async () => {
+    const body = {
+      model: 'fragile.onnx',
+      task: 'classification',
+      data: { path: 'data.jsonl' },
+      slices: [{ by: 'field', field: 'group' }],
+      variants: ['int4-channel'],
+      sweep: false,
+      sensitivity: { schemes: ['int4-channel'], leaveOneOut: false },
+    };
+    const setting = { thresholds: { minSliceSize: 10 } };
+    const loose = await evaluate(spec('loose.quantlens.json', { ...body, budget: { accuracyDrop: 1 } }), setting);
+    assert.equal(loose.thresholds.minSliceSize, 10, 'no spec field: the setting');
+    assert.equal(loose.variants[1].verdicts!['group=odd'], 'violated');
+    assert.ok(loose.flags.length > 0 && loose.budgetViolated);
+    // N / 2 = 128 samples per group, N = 256 in all: a minimum of 200 leaves only 'all' deciding, 300 none.
+    const strict = await evaluate(
+      spec('strict.quantlens.json', { ...body, budget: { accuracyDrop: 1, minSliceSize: 200 } }),
+      setting,
+    );
+    assert.equal(strict.thresholds.minSliceSize, 200);
+    assert.deepEqual(strict.variants[1].verdicts, { all: 'violated', 'group=even': 'noise', 'group=odd': 'noise' });
+    assert.deepEqual([...new Set(strict.flags.map((f) => f.slice))], ['all']);
+    const none = await evaluate(
+      spec('none.quantlens.json', { ...body, budget: { accuracyDrop: 1, minSliceSize: 300 } }),
+      setting,
+    );
+    assert.deepEqual([none.budgetViolated, none.flags, none.variants[1].violations], [false, [], []]);
+    assert.equal(none.variants[1].verdicts!.all, 'noise', 'shown, never decides');
   });
 
   it('scores the same in a worker thread as on the main thread (classification and regression)', async () => {

@@ -7,6 +7,7 @@ import type { EvalResults } from '../../src/core/eval/results';
 import type { ResultsFromView, ResultsToView } from '../../src/resultsProtocol';
 import type { ResultsTestFromView } from '../../src/testHooks';
 import { decodeNumbers } from '../../src/wire';
+import { hasLimits } from '../../src/core/eval/verdict';
 import { el } from './dom';
 import { sensitivityBars } from './sensitivityBars';
 import { sliceTable } from './sliceTable';
@@ -29,21 +30,29 @@ function header(app: HTMLElement, r: EvalResults, resultsFile: string): void {
       'muted',
       `${r.task}, ${r.data.evaluated} of ${r.data.samples} samples, ${r.slices.length} slices, ${runs} · ${resultsFile}`,
     ),
-    el(
-      'p',
-      violated.length ? 'verdict bad' : 'verdict ok',
-      violated.length
-        ? `Budget violated by ${violated.map((v) => v.label).join(', ')}`
-        : 'Every variant meets the budget',
-    ),
+    verdictLine(r, violated),
   );
 }
 
+function verdictLine(r: EvalResults, violated: EvalResults['variants']): HTMLElement {
+  if (!hasLimits(r.budget)) return el('p', 'verdict muted', 'No budget set in the spec: no verdicts.');
+  if (violated.length > 0)
+    return el('p', 'verdict bad', `Budget violated by ${violated.map((v) => v.label).join(', ')}`);
+  const noisy = r.variants.filter((v) => Object.values(v.verdicts ?? {}).includes('noise'));
+  return noisy.length > 0
+    ? el('p', 'verdict noise', `No variant violates the budget; within noise: ${noisy.map((v) => v.label).join(', ')}`)
+    : el('p', 'verdict ok', 'Every variant meets the budget');
+}
+
 function flagList(app: HTMLElement, r: EvalResults): void {
-  if (r.flags.length === 0) return;
   const list = el('ul');
   for (const f of r.flags) list.append(el('li', undefined, f.message));
-  app.append(el('h2', undefined, 'Sensitive layers'), list);
+  if (r.flags.length > 0) app.append(el('h2', undefined, 'Sensitive layers'), list);
+  const unsure = r.flagsWithinNoise ?? [];
+  if (unsure.length === 0) return;
+  const noise = el('ul');
+  for (const f of unsure) noise.append(el('li', 'muted', f.message));
+  app.append(el('h2', undefined, 'Over a threshold, within noise (not flagged)'), noise);
 }
 
 /** Draws the state's results from scratch; returns what was drawn. */
@@ -54,13 +63,14 @@ function render(s: ResultsState): DrawnCounts | undefined {
   const app = document.getElementById('app')!;
   app.replaceChildren();
   header(app, r, resultsFile);
-  const badCells = sliceTable(app, r);
+  const { badCells, noiseCells } = sliceTable(app, r);
   const sweep = sweepChart(app, r);
   s.chart = sweep?.chart;
   const reveal = (weight: string, scheme: string): void => vscode.postMessage({ type: 'reveal', weight, scheme });
   const bars = sensitivityBars(app, r, reveal);
   flagList(app, r);
-  return { rows: r.slices.length, columns: r.variants.length, badCells, sweepSeries: sweep?.series ?? 0, bars };
+  const counts = { rows: r.slices.length, columns: r.variants.length, badCells, noiseCells };
+  return { ...counts, sweepSeries: sweep?.series ?? 0, bars };
 }
 
 /** Test builds: reports what was drawn, once uPlot has painted (on the next frame). */

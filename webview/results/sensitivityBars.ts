@@ -1,7 +1,7 @@
 /** The layer sensitivity ranking as bars (one per scheme, leave-one-out as text); a click on a layer opens it in the inspector. */
 import type { EvalResults, LayerResult } from '../../src/core/eval/results';
 import { effectText } from '../../src/core/eval/describe';
-import { primaryEffect } from '../../src/core/eval/verdict';
+import { effectRanges, primaryEffect, type Violation } from '../../src/core/eval/verdict';
 import { el } from './dom';
 
 type Sensitivity = NonNullable<EvalResults['sensitivity']>;
@@ -12,6 +12,26 @@ function layerButton(r: EvalResults, l: LayerResult, reveal: (weight: string) =>
   name.title = `${l.weight} (${l.op})${flag ? `\n${flag.message}` : ''}`;
   name.addEventListener('click', () => reveal(l.weight));
   return name;
+}
+
+const PRIMARY: Record<EvalResults['task'], Violation['metric']> = {
+  classification: 'accuracyDrop',
+  'language-model': 'perplexityIncrease',
+  regression: 'mseIncrease',
+  outputs: 'kl',
+};
+
+/** Leave-one-out against everything quantized: a difference inside the CI is noise, not "keeping it is worse". */
+function leaveOneOutNote(r: EvalResults, l: LayerResult): string {
+  const scheme = r.sensitivity?.leaveOneOutScheme;
+  const all = r.variants.find((v) => v.id === scheme);
+  const slice = l.leaveOneOut?.worst.slice;
+  if (!all || !slice || !l.leaveOneOut?.metrics[slice] || !all.metrics[slice]) return '';
+  const metric = PRIMARY[r.task];
+  const loo = effectRanges(l.leaveOneOut.metrics[slice])[metric];
+  const whole = effectRanges(all.metrics[slice])[metric];
+  if (!loo || !whole || loo.low === loo.high) return '';
+  return loo.low <= whole.value && whole.value <= loo.high ? ` · within noise of all at ${scheme}` : '';
 }
 
 function barCell(r: EvalResults, l: LayerResult, schemes: string[], max: number): HTMLDivElement {
@@ -29,7 +49,7 @@ function barCell(r: EvalResults, l: LayerResult, schemes: string[], max: number)
     const row = el('div', 'barrow');
     row.append(
       el('span', 'scheme', 'all but this'),
-      el('span', 'value muted', `${effectText(r.task, worst.effect)} · ${worst.slice}`),
+      el('span', 'value muted', `${effectText(r.task, worst.effect)} · ${worst.slice}${leaveOneOutNote(r, l)}`),
     );
     cell.append(row);
   }

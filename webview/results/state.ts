@@ -15,6 +15,7 @@ export interface DrawnCounts {
   rows: number;
   columns: number;
   badCells: number;
+  noiseCells: number;
   sweepSeries: number;
   bars: number;
 }

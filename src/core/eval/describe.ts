@@ -2,8 +2,15 @@
 import type { SliceMetrics, TaskKind } from './metrics';
 import type { Effect } from './verdict';
 
-/** A number with its sign: "+1.2", "-0.5". */
-export const signed = (x: number, digits = 1): string => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+/** A number with its sign: "+1.2", "-0.5"; what rounds to zero is "0.0", never "-0.0". */
+export const signed = (x: number, digits = 1): string => {
+  const t = x.toFixed(digits);
+  if (Number(t) === 0) return t.replace(/^-/, '');
+  return `${x > 0 ? '+' : ''}${t}`;
+};
+
+/** "1 layer", "2 layers". */
+export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 /** The main number of a slice's metrics: "96.4%", "ppl 6.365", "mse 0.013", "kl 0.0024". */
 export function mainValue(m: SliceMetrics | undefined): string {

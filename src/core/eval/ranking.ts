@@ -1,12 +1,15 @@
 /** Sensitivity verdicts of layers: the worst slice of a result, the ranking of layers, and the flags. Pure. */
 import type { TaskKind } from './metrics';
-import type { Flag, LayerResult, LayerSchemeResult, MetricsBySlice } from './results';
+import type { Flag, LayerResult, LayerSchemeResult, MetricsBySlice, NoiseFlag } from './results';
 import {
-  budgetViolations,
   describeViolation,
   effectOf,
+  effectRanges,
   primaryEffect,
+  readSlice,
+  samplesNeeded,
   thresholdBudget,
+  type SliceReading,
   type Thresholds,
 } from './verdict';
 
@@ -41,8 +44,8 @@ export function rankLayers(task: TaskKind, layers: readonly LayerResult[], schem
 }
 
 /**
- * One flag per layer whose one-at-a-time result breaks the thresholds on a deciding slice: the scheme and
- * slice with the largest effect (KL breaks ties), described by its first non-KL violation.
+ * One flag per layer whose one-at-a-time result breaks the thresholds on a deciding slice with its whole 95% CI:
+ * the scheme and slice with the largest effect (KL breaks ties), described by its first non-KL violation.
  */
 export function flagLayers(
   task: TaskKind,
@@ -50,6 +53,44 @@ export function flagLayers(
   schemes: readonly string[],
   deciding: readonly string[],
   thresholds: Thresholds,
+): Flag[] {
+  return worstReadings(task, layers, schemes, deciding, thresholds, (r) => r.violations);
+}
+
+/**
+ * Layers not flagged whose point effect is over a threshold while the CI includes it: each with the samples its
+ * slice would need for the CI to exclude the threshold (if the effect stayed as measured).
+ */
+export function flagsWithinNoise(
+  task: TaskKind,
+  layers: readonly LayerResult[],
+  schemes: readonly string[],
+  deciding: readonly string[],
+  thresholds: Thresholds,
+): NoiseFlag[] {
+  const flagged = new Set(flagLayers(task, layers, schemes, deciding, thresholds).map((f) => f.weight));
+  const candidates = layers.filter((l) => !flagged.has(l.weight));
+  const pointOver = (r: SliceReading) => r.noise.filter((v) => v.value > v.limit);
+  return worstReadings(task, candidates, schemes, deciding, thresholds, pointOver).map((f) => {
+    const layer = layers.find((l) => l.weight === f.weight)!;
+    const m = layer.oneAtATime[f.scheme].metrics[f.slice];
+    const v = readSlice(f.slice, m, thresholdBudget(thresholds)).noise.find((x) => x.value > x.limit)!;
+    const needed = samplesNeeded(effectRanges(m)[v.metric]!, v.limit, m.n);
+    return {
+      ...f,
+      message: `${f.message}, within noise${needed !== undefined ? ` (about ${needed} samples would tell)` : ''}`,
+      ...(needed !== undefined ? { samplesNeeded: needed } : {}),
+    };
+  });
+}
+
+function worstReadings(
+  task: TaskKind,
+  layers: readonly LayerResult[],
+  schemes: readonly string[],
+  deciding: readonly string[],
+  thresholds: Thresholds,
+  pick: (r: SliceReading) => SliceReading['violations'],
 ): Flag[] {
   const flags: Flag[] = [];
   const budget = thresholdBudget(thresholds);
@@ -59,7 +100,7 @@ export function flagLayers(
     for (const s of schemes) {
       const r = layer.oneAtATime[s];
       for (const name of deciding) {
-        const violations = budgetViolations(name, r.metrics[name], budget);
+        const violations = pick(readSlice(name, r.metrics[name], budget));
         if (violations.length === 0) continue;
         const effect = effectOf(r.metrics[name]);
         const value = primaryEffect(task, effect) + (effect.kl ?? 0) * 1e-6;

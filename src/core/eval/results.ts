@@ -1,7 +1,7 @@
 /** The results of an evaluation, as written next to the spec and read by the results view, diagnostics and plans. */
 import type { SliceMetrics, TaskKind } from './metrics';
 import type { Budget } from './spec';
-import type { Effect, Thresholds, Violation } from './verdict';
+import type { Effect, Thresholds, Verdict, Violation } from './verdict';
 import { nonFiniteReplacer, reviveNumbers, type NumberShape } from '../rpc/numbers';
 
 /** Metrics of one configuration (fp32, a variant, a sweep point...) per slice name. */
@@ -16,7 +16,13 @@ export interface VariantResult {
   /** Stored bytes of the quantized weights under this variant. */
   weightBytes: number;
   metrics: MetricsBySlice;
+  /** Budget limits whose whole 95% CI is over the limit, on slices of at least minSliceSize samples. */
   violations: Violation[];
+  /**
+   * Per slice name: `violated` (the whole CI over a limit, slice big enough), `noise` (the CI includes a limit,
+   * or a violation on a slice too small to decide), `pass`. Absent in results written before it existed.
+   */
+  verdicts?: Record<string, Verdict>;
 }
 
 /** One layer's measured sensitivity under one scheme. */
@@ -55,6 +61,12 @@ export interface Flag {
   message: string;
 }
 
+/** A layer whose point effect is over a threshold but whose CI includes it: not flagged. */
+export interface NoiseFlag extends Flag {
+  /** Samples the slice would need for its CI to exclude the threshold, if the effect stayed as measured. */
+  samplesNeeded?: number;
+}
+
 /** Everything an evaluation measured. */
 export interface EvalResults {
   format: 'quantlens-eval-results';
@@ -74,8 +86,11 @@ export interface EvalResults {
   /** `rankScheme`: the most aggressive (fewest bytes) one-at-a-time scheme, which ranks the layers (and leave-one-out uses). */
   sensitivity?: { schemes: string[]; rankScheme: string; leaveOneOutScheme?: string; layers: LayerResult[] };
   flags: Flag[];
+  /** Layers over a threshold by their point value only (the CI includes it); absent in older results. */
+  flagsWithinNoise?: NoiseFlag[];
   /** Quantizable weights the variants leave as they are, and why. */
   skippedWeights: { name: string; reason: string }[];
+  /** Whether a variant has a `violated` verdict (noise never counts). */
   budgetViolated: boolean;
   timings: {
     totalMs: number;
@@ -126,7 +141,7 @@ export const RESULTS_NUMBERS: NumberShape<EvalResults> = {
   version: N,
   model: { bytes: N },
   data: { samples: N, evaluated: N, limit: N, seed: N },
-  budget: { accuracyDrop: N, kl: N, perplexityIncrease: N, mseIncrease: N },
+  budget: { accuracyDrop: N, kl: N, perplexityIncrease: N, mseIncrease: N, minSliceSize: N },
   thresholds: { accuracyDrop: N, kl: N, increase: N, minSliceSize: N },
   slices: { n: N },
   variants: { weightBytes: N, metrics: BY_SLICE, violations: { value: N, limit: N } },
@@ -135,6 +150,7 @@ export const RESULTS_NUMBERS: NumberShape<EvalResults> = {
     layers: { bytes: { '*': N }, oneAtATime: { '*': LAYER_SCHEME }, leaveOneOut: LAYER_SCHEME, rank: N },
   },
   flags: { effect: EFFECT },
+  flagsWithinNoise: { effect: EFFECT, samplesNeeded: N },
   timings: { totalMs: N, prepareMs: N, inferenceMs: N, scoringMs: N, runs: N, samplesPerRun: N },
 };
 

@@ -51,6 +51,8 @@ export interface Budget {
   kl?: number;
   perplexityIncrease?: number;
   mseIncrease?: number;
+  /** Slices with fewer samples are shown but never decide (verdicts and flags); default: the setting, else 20. */
+  minSliceSize?: number;
 }
 
 /** A validated spec with defaults applied. */

@@ -15,8 +15,8 @@ import {
 import { KEEP_FLOAT } from './plan';
 import type { EvalResults, LayerResult, LayerSchemeResult, MetricsBySlice, VariantResult } from './results';
 import type { Budget, EvalSpec } from './spec';
-import { budgetViolations, layerBudget, type Thresholds } from './verdict';
-import { flagLayers, rankLayers, worstSlice } from './ranking';
+import { layerBudget, readSlice, type Thresholds } from './verdict';
+import { flagLayers, flagsWithinNoise, rankLayers, worstSlice } from './ranking';
 
 /** What summarising needs besides the metrics. */
 export interface SummaryInput {
@@ -38,12 +38,15 @@ export interface RunMetrics {
 }
 
 /** What the results hold about variants, sweep, sensitivity and flags. */
-export type Summary = Pick<EvalResults, 'variants' | 'sweep' | 'sensitivity' | 'flags' | 'budgetViolated'>;
+export type Summary = Pick<
+  EvalResults,
+  'variants' | 'sweep' | 'sensitivity' | 'flags' | 'flagsWithinNoise' | 'budgetViolated'
+>;
 
-/** The slices that decide: at least minSliceSize samples, and `all`. */
+/** The slices that decide: at least minSliceSize samples (`all` too: smaller slices are shown, never decide). */
 export function decidingSlices(input: Pick<SummaryInput, 'slices' | 'thresholds'>): string[] {
   const { names, sizes } = input.slices;
-  return names.filter((n, k) => sizes[k] >= input.thresholds.minSliceSize || n === 'all');
+  return names.filter((_, k) => sizes[k] >= input.thresholds.minSliceSize);
 }
 
 /** Summarises a run. */
@@ -71,11 +74,16 @@ export function summarise(input: SummaryInput, metrics: RunMetrics): Summary {
         }
       : {}),
     ...(layers ? { sensitivity: layers } : {}),
-    flags: layers
-      ? flagLayers(input.task, layers.layers, input.plan.oneAtATime, decidingSlices(input), input.thresholds)
-      : [],
+    ...flagsOf(input, layers),
     budgetViolated: variants.some((v) => v.violations.length > 0),
   };
+}
+
+function flagsOf(input: SummaryInput, layers: EvalResults['sensitivity']): Pick<Summary, 'flags' | 'flagsWithinNoise'> {
+  if (!layers) return { flags: [] };
+  const deciding = decidingSlices(input);
+  const args = [input.task, layers.layers, input.plan.oneAtATime, deciding, input.thresholds] as const;
+  return { flags: flagLayers(...args), flagsWithinNoise: flagsWithinNoise(...args) };
 }
 
 function variantResults(
@@ -92,18 +100,21 @@ function variantResults(
       weightBytes: configurationBytes(input.weights),
       metrics: reference,
       violations: [],
+      verdicts: Object.fromEntries(names.map((n) => [n, 'pass' as const])),
     },
   ];
   for (const c of input.plan.configurations) {
     if (c.kind !== 'variant') continue;
     const metrics = of(c.id);
+    const readings = names.map((n) => readSlice(n, metrics[n], input.budget, input.thresholds.minSliceSize));
     variants.push({
       id: c.id,
       label: c.label,
       kind: c.variant,
       weightBytes: configurationBytes(input.weights, c),
       metrics,
-      violations: names.flatMap((n) => budgetViolations(n, metrics[n], input.budget)),
+      violations: readings.flatMap((r) => r.violations),
+      verdicts: Object.fromEntries(names.map((n, k) => [n, readings[k].verdict])),
     });
   }
   return variants;
@@ -117,7 +128,7 @@ function layerResults(input: SummaryInput, of: (id: string) => MetricsBySlice): 
   const schemeResult = (metrics: MetricsBySlice): LayerSchemeResult => ({
     metrics,
     worst: worstSlice(task, metrics, deciding),
-    meetsBudget: deciding.every((n) => budgetViolations(n, metrics[n], budget).length === 0),
+    meetsBudget: deciding.every((n) => readSlice(n, metrics[n], budget).verdict !== 'violated'),
   });
   const layers: LayerResult[] = input.weights.map((w) => ({
     weight: w.name,

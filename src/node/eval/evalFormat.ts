@@ -1,7 +1,14 @@
 /** Plain-text summary of evaluation results (the CLI's default output; the JSON is the full record). */
 import { changeText, effectText, mainValue } from '../../core/eval/describe';
 import type { EvalResults } from '../../core/eval/results';
-import { describeViolation } from '../../core/eval/verdict';
+import { describeViolation, hasLimits, type Verdict } from '../../core/eval/verdict';
+
+const VERDICT_MARK: Record<Verdict, string> = { pass: '', noise: ' ~noise', violated: ' VIOLATED' };
+
+/** A variant's verdict on a slice (older results: violated when listed in violations). */
+export function verdictOn(v: EvalResults['variants'][number], slice: string): Verdict {
+  return v.verdicts?.[slice] ?? (v.violations.some((x) => x.slice === slice) ? 'violated' : 'pass');
+}
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -42,7 +49,7 @@ function variantTables(r: EvalResults, out: string[]): void {
         ...variants.map((v) =>
           v.kind === 'reference'
             ? mainValue(v.metrics[s.name])
-            : `${mainValue(v.metrics[s.name])} (${changeText(v.metrics[s.name])})`,
+            : `${mainValue(v.metrics[s.name])} (${changeText(v.metrics[s.name])})${hasLimits(r.budget) ? VERDICT_MARK[verdictOn(v, s.name)] : ''}`,
         ),
       ]),
     ]),
@@ -120,11 +127,25 @@ function verdictLines(r: EvalResults, out: string[]): void {
       ? 'No layer flagged as sensitive.'
       : `Sensitive layers (${r.flags.length}):\n${r.flags.map((f) => `  ${f.message}`).join('\n')}`,
   );
+  const unsure = r.flagsWithinNoise ?? [];
+  if (unsure.length > 0)
+    out.push(
+      `Over a threshold within noise, not flagged (${unsure.length}):\n${unsure.map((f) => `  ${f.message}`).join('\n')}`,
+    );
+  if (!hasLimits(r.budget)) {
+    out.push('Budget: none set in the spec (add "budget" to get verdicts).');
+    return;
+  }
   const violated = r.variants.filter((v) => v.violations.length > 0);
+  const noisy = r.variants.filter((v) => r.slices.some((s) => verdictOn(v, s.name) === 'noise'));
+  const noiseNote =
+    noisy.length > 0
+      ? ` Within noise (CI includes the budget, or slice under ${r.thresholds.minSliceSize} samples): ${noisy.map((v) => v.label).join(', ')}.`
+      : '';
   out.push(
     violated.length === 0
-      ? 'Budget: met by every variant.'
-      : `Budget violated:\n${violated
+      ? `Budget: ${noiseNote ? `violated by no variant.${noiseNote}` : 'met by every variant.'}`
+      : `Budget violated (the whole 95% CI over the limit):\n${violated
           .map(
             (v) =>
               `  ${v.label}: ${v.violations
@@ -132,6 +153,6 @@ function verdictLines(r: EvalResults, out: string[]): void {
                 .map((x) => `${describeViolation(x)} on ${x.slice} (limit ${x.limit})`)
                 .join('; ')}${v.violations.length > 5 ? `; and ${v.violations.length - 5} more` : ''}`,
           )
-          .join('\n')}`,
+          .join('\n')}${noiseNote ? `\n${noiseNote.trim()}` : ''}`,
   );
 }

@@ -13,7 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { planConfigurations, type EvalPlan } from '../../core/eval/configurations';
 import type { EvalResults } from '../../core/eval/results';
 import { summarise } from '../../core/eval/summary';
-import { DEFAULT_THRESHOLDS, type Thresholds } from '../../core/eval/verdict';
+import { DEFAULT_THRESHOLDS, withSpecMinSliceSize, type Thresholds } from '../../core/eval/verdict';
 import { checkEval, type CheckedEval } from './evalCheck';
 import { configWeight } from './evalModel';
 import { runConfigurations, type RunResult } from './evalRun';
@@ -90,8 +90,9 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
     if (scoring instanceof ScoringWorker) await scoring.close();
   }
   const { spec, slices } = checked;
+  const decided = withSpecMinSliceSize(thresholds, spec.budget);
   const summary = summarise(
-    { task: spec.task.type, budget: spec.budget, thresholds, slices, weights, plan, sweep: spec.sweep },
+    { task: spec.task.type, budget: spec.budget, thresholds: decided, slices, weights, plan, sweep: spec.sweep },
     run,
   );
   const timings: EvalResults['timings'] = {
@@ -103,7 +104,7 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
     runs: run.runs,
     samplesPerRun: checked.samples.length,
   };
-  return resultsOf(checked, thresholds, summary, timings, options.version);
+  return resultsOf(checked, decided, summary, timings, options.version);
 }
 
 /** Scoring: in a worker thread when there is enough of it to gain from running beside onnxruntime. */
@@ -166,6 +167,7 @@ function resultsOf(
     ...(summary.sweep ? { sweep: summary.sweep } : {}),
     ...(summary.sensitivity ? { sensitivity: summary.sensitivity } : {}),
     flags: summary.flags,
+    ...(summary.flagsWithinNoise ? { flagsWithinNoise: summary.flagsWithinNoise } : {}),
     skippedWeights: model.skipped,
     budgetViolated: summary.budgetViolated,
     timings,
