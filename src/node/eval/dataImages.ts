@@ -2,12 +2,17 @@
  * Image folders as data: PNG/JPEG files (or one subfolder per class), decoded and preprocessed when a sample
  * is used and kept while they fit in the cache.
  */
-import { readFileSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { ImageOptions } from '../../core/eval/spec';
+import { ModelError } from '../../core/onnx/errors';
+import { readRegularFileSync } from '../safeRead';
 import { DataProblem, listField, size, type Field } from './dataFields';
+
+/** The largest image file read (each file of a folder). */
+const IMAGE_LIMIT = 256 * 2 ** 20;
 
 /** Bilinear resize of an interleaved HWC image (values 0..255). */
 function resize(src: Float32Array, h: number, w: number, c: number, oh: number, ow: number): Float32Array {
@@ -125,9 +130,15 @@ function decodedImages(
   cacheBytes: number,
 ): { shape: number[]; image: (i: number) => Float32Array } {
   const decode = (i: number): { data: Float32Array; shape: number[] } => {
+    const what = `Data folder '${file}': image ${items[i].file}`;
     try {
-      return preprocessImage(readFileSync(path.join(folder, items[i].file)), items[i].file, options);
+      return preprocessImage(
+        readRegularFileSync(path.join(folder, items[i].file), IMAGE_LIMIT, what),
+        items[i].file,
+        options,
+      );
     } catch (error) {
+      if (error instanceof ModelError) throw new DataProblem(`${pointer}/path`, error.message);
       throw new DataProblem(
         `${pointer}/path`,
         `Data folder '${file}': image ${items[i].file}: ${error instanceof Error ? error.message : String(error)}.`,
@@ -175,7 +186,7 @@ async function listImages(
     }
   } else {
     for (const name of entries
-      .filter((e) => e.isFile() && isImage(e.name))
+      .filter((e) => !e.isDirectory() && isImage(e.name))
       .map((e) => e.name)
       .sort())
       items.push({ file: name });
