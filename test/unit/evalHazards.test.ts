@@ -166,6 +166,12 @@ describe('evaluation inputs are read like models: regular files only, bounded', 
       '/data/path',
       /Data folder 'flat': image 2.png is a character device/,
     );
+    fifo('not-a-folder');
+    await refused(
+      spec('fifo-folder.quantlens.json', { ...body, data: { path: 'not-a-folder', format: 'images' } }),
+      '/data/path',
+      /Data file 'not-a-folder': it is not a folder/,
+    );
   });
 
   it('a model -> /dev/zero and a FIFO as model end at once, at "model"', { timeout: 20_000 }, async () => {
@@ -333,4 +339,25 @@ describe('what onnxruntime refuses is bad input, with the input and both shapes'
       assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
     },
   );
+});
+
+describe('images are bounded by what QuantLens gives one image', () => {
+  it('a PNG whose header claims 100000 x 100000 pixels is refused before decoding', async () => {
+    const { preprocessImage } = await import('../../src/node/eval/dataImages');
+    const { crc32 } = await import('node:zlib');
+    const png = Buffer.from(
+      PNG.sync.write(Object.assign(new PNG({ width: 2, height: 2 }), { data: Buffer.alloc(16, 9) })),
+    );
+    png.writeUInt32BE(100_000, 16);
+    png.writeUInt32BE(100_000, 20);
+    png.writeUInt32BE(crc32(png.subarray(12, 29)) >>> 0, 29);
+    assert.throws(
+      () => preprocessImage(png, 'huge.png', {}),
+      /huge.png is 100000 x 100000 pixels; QuantLens takes images of at most 33554432 pixels/,
+    );
+    assert.throws(
+      () => preprocessImage(PNG.sync.write(new PNG({ width: 2, height: 2 })), 'small.png', { size: [1e5, 1e5] }),
+      /small.png resized to image.size is 100000 x 100000 pixels/,
+    );
+  });
 });
