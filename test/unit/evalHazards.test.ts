@@ -316,6 +316,26 @@ describe('what onnxruntime refuses is bad input, with the input and both shapes'
     assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
   });
 
+  it('an over-long language-model window names the tokens input and both shapes', { timeout: 60_000 }, async () => {
+    const windows = Array.from({ length: 4 }, (_, i) => ({
+      tokens: Array.from({ length: 301 }, (_, k) => 1 + ((i + k) % 60)),
+    }));
+    write('long.jsonl', windows.map((w) => JSON.stringify(w)).join('\n'));
+    await refused(
+      spec('long-window.quantlens.json', {
+        model: path.join(ROOT, 'demo', 'lm', 'char_gpt.onnx'),
+        task: { type: 'language-model', tokens: 'tokens' },
+        data: { path: 'long.jsonl' },
+        variants: ['int8-channel'],
+        sweep: false,
+        sensitivity: false,
+      }),
+      '/task/tokens',
+      /onnxruntime refused the first batch \(model input 'tokens' expects \[batch, time\], was given \[4, 300\], a window of T tokens\): /,
+      30_000,
+    );
+  });
+
   it(
     'a model onnxruntime cannot load is exit 2: "onnxruntime cannot load <file>: <its message>"',
     { timeout: 60_000 },
