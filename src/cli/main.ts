@@ -11,6 +11,7 @@ import { toMarkdown, toText } from '../core/view/reportFormat';
 import { finiteReplacer, resultsFileName } from '../core/eval/results';
 import { SpecError } from '../core/eval/spec';
 import { evaluate } from '../node/eval/evaluate';
+import { DataProblem } from '../node/eval/dataFields';
 import { evalSummary } from '../node/eval/evalFormat';
 import { safeWriteFile, WriteRefused } from '../node/safeWrite';
 import { ioProblem } from '../node/safeRead';
@@ -104,6 +105,11 @@ async function runEval(spec: string, options: EvalCliOptions): Promise<number> {
       error instanceof WriteRefused
     ) {
       throw error;
+    }
+    if (error instanceof DataProblem) {
+      // Data read while the run uses it (a block of a large .npy, an image) that is no longer usable: bad input.
+      process.stderr.write(`quantlens: ${error.message}\n`);
+      return 2;
     }
     // Exit code 1 means "budget violated" for eval: a failed run must not look like one.
     process.stderr.write(`quantlens: evaluation failed: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -2,7 +2,7 @@
  * Reading files that may be hostile: only regular files are read (a FIFO, a device or a directory is refused,
  * whatever a symlink points to), and every read is bounded by the size the open file reports.
  */
-import { constants, promises as fs } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, promises as fs, readSync } from 'node:fs';
 import { ModelError } from '../core/onnx/errors';
 
 /**
@@ -117,4 +117,88 @@ export async function readRegularFile(
   } finally {
     await handle.close();
   }
+}
+
+/** An open regular file (synchronous form) and the size it had when opened. */
+export interface RegularFileSync {
+  fd: number;
+  size: number;
+}
+
+/**
+ * openRegularFile for reads made synchronously while a sample is used (a block of a large `.npy`, an image);
+ * the caller closes `fd` (closeSync). Same flags and checks: a FIFO is refused at once, never waited on.
+ */
+export function openRegularFileSync(file: string, what = `The file ${file}`): RegularFileSync {
+  let fd: number;
+  try {
+    fd = openSync(file, OPEN_FLAGS);
+  } catch (error) {
+    throw new ModelError({ code: 'io', message: `${what} ${ioProblem(error)}.` });
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) {
+      throw new ModelError({
+        code: 'not-a-file',
+        message: `${what} is ${kindOf(stat)}; QuantLens reads only regular files.`,
+      });
+    }
+    return { fd, size: stat.size };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+/** Fills `buffer` from `fd` at `position`; returns the bytes read (fewer only when the file ends). */
+export function readIntoSync(fd: number, buffer: Uint8Array, position: number): number {
+  let done = 0;
+  while (done < buffer.length) {
+    const n = readSync(fd, buffer, done, buffer.length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+/** readRegularFile, synchronously (for a file read while a sample is used). */
+export function readRegularFileSync(file: string, limit: number, what = `The file ${file}`): Uint8Array {
+  const { fd, size } = openRegularFileSync(file, what);
+  try {
+    if (size > limit) {
+      throw new ModelError({
+        code: 'too-large',
+        message: `${what} is ${size} bytes; QuantLens reads at most ${limit} bytes here.`,
+      });
+    }
+    const buffer = Buffer.allocUnsafe(size);
+    const n = readIntoSync(fd, buffer, 0);
+    return n === size ? buffer : buffer.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads an open regular file block by block, up to the size it had when opened (a file that grows is read up
+ * to that size; one that shrinks, to its end), calling `onBlock` with each block (a view valid until it returns).
+ */
+export async function readBlocks(
+  file: RegularFile,
+  onBlock: (block: Uint8Array) => void,
+  blockBytes = 4 * 2 ** 20,
+  signal?: AbortSignal,
+): Promise<number> {
+  const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(blockBytes, file.size)));
+  let done = 0;
+  while (done < file.size) {
+    signal?.throwIfAborted();
+    const want = Math.min(buffer.length, file.size - done);
+    const { bytesRead } = await file.handle.read(buffer, 0, want, done);
+    if (bytesRead === 0) break;
+    onBlock(buffer.subarray(0, bytesRead));
+    done += bytesRead;
+  }
+  return done;
 }

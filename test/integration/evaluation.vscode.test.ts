@@ -6,7 +6,17 @@
  */
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StoredResults } from '../../src/extension/evaluationStore';
@@ -288,5 +298,35 @@ describe('Slice evaluation', function () {
     await assert.rejects(running, /inference process stopped unexpectedly \(signal SIGKILL\)/);
     const again = await ql.evaluate(specUri());
     assert.equal(again?.variants[0].metrics.all.accuracy, stored!.results.variants[0].metrics.all.accuracy);
+  });
+  it('an evaluation whose results file is a symlink refuses to write and leaves the link target untouched', async () => {
+    const outside = mkdtempSync(path.join(tmpdir(), 'quantlens-target-'));
+    const target = path.join(outside, 'bashrc');
+    writeFileSync(target, 'echo original\n');
+    const linked = path.join(dir(), 'linked.quantlens.json');
+    const results = path.join(dir(), 'linked.results.json');
+    const demo = JSON.parse(readFileSync(specUri().fsPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(
+      linked,
+      JSON.stringify({ ...demo, variants: ['int8-channel'], sweep: false, sensitivity: false, limit: 64 }, null, 2),
+    );
+    symlinkSync(target, results);
+    try {
+      const ql = await api();
+      await assert.rejects(ql.evaluate(vscode.Uri.file(linked)), /symlink/);
+      assert.equal(readFileSync(target, 'utf8'), 'echo original\n', 'the link target is untouched');
+      assert.ok(lstatSync(results).isSymbolicLink(), 'the link is left as it was');
+      assert.deepEqual(
+        readdirSync(dir()).filter(
+          (f) => f.includes('linked') && f !== 'linked.quantlens.json' && f !== 'linked.results.json',
+        ),
+        [],
+        'no temporary file left behind',
+      );
+    } finally {
+      rmSync(linked, { force: true });
+      rmSync(results, { force: true });
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 });

@@ -11,6 +11,8 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { DataSource } from '../../core/eval/spec';
+import { ModelError } from '../../core/onnx/errors';
+import { readRegularFile } from '../safeRead';
 import { arrayFileField, lazyNpyField, maybeGunzip, npzFields } from './dataArrays';
 import { DataProblem, type Dataset, type Field } from './dataFields';
 import { imageFields } from './dataImages';
@@ -23,6 +25,15 @@ export interface ReadOptions {
 }
 
 const CACHE_BYTES = 256 * 2 ** 20;
+
+/**
+ * The largest data file read whole (jsonl, csv, npz, idx, a gzipped or cache-sized npy), and what it may
+ * decompress to: 2 GiB. Text files stop at 512 MiB, about the longest string V8 holds.
+ */
+export const DATA_LIMIT = 2 * 2 ** 30;
+export const TEXT_LIMIT = 512 * 2 ** 20;
+
+const textOf = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString();
 
 /** The format of a source: given, or from its name (a folder holds images). */
 async function formatOf(source: DataSource, file: string): Promise<NonNullable<DataSource['format']>> {
@@ -70,19 +81,22 @@ async function readSource(
       if (lazy) return { count: lazy.count, fields: [lazy.field], file, sha256: lazy.sha256 };
     }
     // Each file is read once: parsed, and hashed for the results.
-    const raw = await fs.readFile(file);
+    const text = format === 'jsonl' || format === 'csv';
+    const raw = await readRegularFile(file, text ? TEXT_LIMIT : DATA_LIMIT, undefined, `Data file '${shown}'`);
     const sha256 = createHash('sha256').update(raw).digest('hex');
     const read =
       format === 'jsonl'
-        ? jsonlFields(maybeGunzip(raw).toString(), shown, pointer)
+        ? jsonlFields(textOf(maybeGunzip(raw, TEXT_LIMIT)), shown, pointer)
         : format === 'csv'
-          ? csvFields(maybeGunzip(raw).toString(), shown, pointer)
+          ? csvFields(textOf(maybeGunzip(raw, TEXT_LIMIT)), shown, pointer)
           : format === 'npz'
             ? npzFields(raw, shown)
             : arrayFileField(raw, format, source.as!, shown);
     return { ...read, file, sha256 };
   } catch (error) {
     if (error instanceof DataProblem) throw error;
+    // The reader's refusals (not a regular file, too large) already name the file.
+    if (error instanceof ModelError) throw new DataProblem(`${pointer}/path`, error.message);
     throw new DataProblem(
       `${pointer}/path`,
       `Data file '${shown}': ${error instanceof Error ? error.message : String(error)}.`,

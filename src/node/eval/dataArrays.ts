@@ -3,7 +3,7 @@
  * block of rows at a time when its samples are used; the others are read whole.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, closeSync, openSync, readSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { unzipSync } from 'fflate';
 import {
@@ -14,26 +14,53 @@ import {
   parseNpyHeader,
   type NdArray,
 } from '../../core/eval/arrayFiles';
+import { ModelError } from '../../core/onnx/errors';
+import { openRegularFile, openRegularFileSync, readBlocks, readIntoSync } from '../safeRead';
 import { arrayField, DataProblem, size, type Field } from './dataFields';
 
-/** The bytes, gunzipped when they are gzip. */
-export const maybeGunzip = (bytes: Uint8Array): Uint8Array =>
-  bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+/** What a gzipped or zipped data file may decompress to (data.ts DATA_LIMIT: 2 GiB). */
+const UNPACKED_LIMIT = 2 * 2 ** 30;
 
-/** Reads `length` bytes of a file at `position` (synchronously: fields are read when a sample is used). */
-function readAt(file: string, position: number, length: number): Uint8Array {
-  const buffer = new Uint8Array(length);
-  const fd = openSync(file, 'r');
+/** The bytes, gunzipped when they are gzip (to at most `limit` bytes: a small file may unpack to gigabytes). */
+export function maybeGunzip(bytes: Uint8Array, limit = UNPACKED_LIMIT): Uint8Array {
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
   try {
-    for (let done = 0; done < length;) {
-      const n = readSync(fd, buffer, done, length - done, position + done);
-      if (n === 0) throw new Error(`the file ends at byte ${position + done} (was it changed while in use?)`);
-      done += n;
-    }
+    return gunzipSync(bytes, { maxOutputLength: limit });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new Error(`it decompresses to more than ${limit} bytes, more than QuantLens reads`);
+    throw new Error(`it is not valid gzip (${(error as Error).message})`);
+  }
+}
+
+/**
+ * Reads `length` bytes of a file at `position` (synchronously: fields are read when a sample is used); the
+ * file must still be a regular file holding them.
+ */
+function readAt(file: string, shown: string, position: number, length: number): Uint8Array {
+  const buffer = new Uint8Array(length);
+  const { fd, size: fileBytes } = openRegularFileSync(file, `Data file '${shown}'`);
+  try {
+    if (position + length > fileBytes)
+      throw new Error(`the file ends at byte ${fileBytes} (was it changed while in use?)`);
+    const n = readIntoSync(fd, buffer, position);
+    if (n < length) throw new Error(`the file ends at byte ${position + n} (was it changed while in use?)`);
   } finally {
     closeSync(fd);
   }
   return buffer;
+}
+
+/** SHA-256 of a file, read block by block up to its size when opened. */
+async function hashFile(file: string, shown: string): Promise<string> {
+  const hash = createHash('sha256');
+  const opened = await openRegularFile(file, `Data file '${shown}'`);
+  try {
+    await readBlocks(opened, (block) => hash.update(block));
+  } finally {
+    await opened.handle.close();
+  }
+  return hash.digest('hex');
 }
 
 /**
@@ -50,9 +77,9 @@ export async function lazyNpyField(
   fileBytes: number,
   cacheBytes: number,
 ): Promise<{ count: number; field: Field; sha256: string } | undefined> {
-  const start = readAt(file, 0, Math.min(12, fileBytes));
+  const start = readAt(file, shown, 0, Math.min(12, fileBytes));
   if (start[0] === 0x1f && start[1] === 0x8b) return undefined;
-  const header = parseNpyHeader(readAt(file, 0, Math.min(npyHeaderBytes(start), fileBytes)));
+  const header = parseNpyHeader(readAt(file, shown, 0, Math.min(npyHeaderBytes(start), fileBytes)));
   checkNpySize(header, fileBytes);
   if (header.shape.length === 0) throw new Error('it holds a scalar, not one value per sample');
   const count = header.shape[0];
@@ -65,8 +92,9 @@ export async function lazyNpyField(
       const rows = Math.min(blockRows, count - i);
       let bytes: Uint8Array;
       try {
-        bytes = readAt(file, header.offset + i * rowBytes, rows * rowBytes);
+        bytes = readAt(file, shown, header.offset + i * rowBytes, rows * rowBytes);
       } catch (error) {
+        if (error instanceof ModelError) throw new DataProblem(`${pointer}/path`, error.message);
         throw new DataProblem(
           `${pointer}/path`,
           `Data file '${shown}': reading sample ${i}: ${error instanceof Error ? error.message : String(error)}.`,
@@ -76,18 +104,23 @@ export async function lazyNpyField(
     }
     return block.data.subarray((i - block.first) * n, (i - block.first + 1) * n);
   };
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return {
     count,
     field: arrayField(name, shown, { shape: header.shape, data: block.data }, row),
-    sha256: hash.digest('hex'),
+    sha256: await hashFile(file, shown),
   };
 }
 
 /** The fields of an npz archive: one per `.npy` member, all of the same length. */
 export function npzFields(raw: Uint8Array, shown: string): { count: number; fields: Field[] } {
-  const members = unzipSync(raw);
+  const members = unzipSync(raw, {
+    filter: (member) => {
+      // Sizes as the archive declares them: refused before anything is unpacked.
+      if (member.originalSize > UNPACKED_LIMIT)
+        throw new Error(`member ${member.name} unpacks to ${member.originalSize} bytes, more than QuantLens reads`);
+      return member.name.endsWith('.npy');
+    },
+  });
   const arrays = Object.entries(members)
     .filter(([n]) => n.endsWith('.npy'))
     .map(([n, bytes]) => {

@@ -2,12 +2,26 @@
  * Image folders as data: PNG/JPEG files (or one subfolder per class), decoded and preprocessed when a sample
  * is used and kept while they fit in the cache.
  */
-import { readFileSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { ImageOptions } from '../../core/eval/spec';
+import { ModelError } from '../../core/onnx/errors';
+import { ioProblem, readRegularFileSync } from '../safeRead';
 import { DataProblem, listField, size, type Field } from './dataFields';
+
+/** The largest image file read (each file of a folder). */
+const IMAGE_LIMIT = 256 * 2 ** 20;
+
+/** The most pixels an image may have, decoded or resized (its floats take 12 bytes a pixel in RGB). */
+const MAX_PIXELS = 2 ** 25;
+
+/** Refuses an image whose pixels would take more memory than QuantLens gives one image. */
+function checkPixels(file: string, height: number, width: number): void {
+  if (height * width > MAX_PIXELS)
+    throw new Error(`${file} is ${width} x ${height} pixels; QuantLens takes images of at most ${MAX_PIXELS} pixels`);
+}
 
 /** Bilinear resize of an interleaved HWC image (values 0..255). */
 function resize(src: Float32Array, h: number, w: number, c: number, oh: number, ow: number): Float32Array {
@@ -43,12 +57,22 @@ export function preprocessImage(
   let width: number;
   let height: number;
   if (bytes[0] === 0x89 && bytes[1] === 0x50) {
+    // IHDR's width and height (bytes 16..23), checked before pngjs allocates width x height x 4 bytes.
+    if (bytes.length >= 24) {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, 24);
+      checkPixels(file, view.getUint32(20), view.getUint32(16));
+    }
     const png = PNG.sync.read(Buffer.from(bytes));
     rgba = png.data;
     width = png.width;
     height = png.height;
   } else if (bytes[0] === 0xff && bytes[1] === 0xd8) {
-    const jpeg = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: true });
+    const jpeg = decodeJpeg(bytes, {
+      useTArray: true,
+      formatAsRGBA: true,
+      maxResolutionInMP: MAX_PIXELS / 1e6,
+      maxMemoryUsageInMB: 1024,
+    });
     rgba = jpeg.data;
     width = jpeg.width;
     height = jpeg.height;
@@ -62,6 +86,7 @@ export function preprocessImage(
     else for (let k = 0; k < 3; k++) hwc[3 * p + k] = rgba[4 * p + k];
   }
   const [oh, ow] = options.size ?? [height, width];
+  checkPixels(`${file} resized to image.size`, oh, ow);
   const resized = resize(hwc, height, width, c, oh, ow);
   const scale = options.scale ?? 1 / 255;
   const mean = options.mean ?? [];
@@ -125,9 +150,15 @@ function decodedImages(
   cacheBytes: number,
 ): { shape: number[]; image: (i: number) => Float32Array } {
   const decode = (i: number): { data: Float32Array; shape: number[] } => {
+    const what = `Data folder '${file}': image ${items[i].file}`;
     try {
-      return preprocessImage(readFileSync(path.join(folder, items[i].file)), items[i].file, options);
+      return preprocessImage(
+        readRegularFileSync(path.join(folder, items[i].file), IMAGE_LIMIT, what),
+        items[i].file,
+        options,
+      );
     } catch (error) {
+      if (error instanceof ModelError) throw new DataProblem(`${pointer}/path`, error.message);
       throw new DataProblem(
         `${pointer}/path`,
         `Data folder '${file}': image ${items[i].file}: ${error instanceof Error ? error.message : String(error)}.`,
@@ -162,7 +193,13 @@ async function listImages(
   folder: string,
 ): Promise<{ items: { file: string; label?: number; cls?: string }[]; classes: string[] }> {
   const isImage = (n: string): boolean => /\.(png|jpe?g)$/i.test(n);
-  const entries = await fs.readdir(folder, { withFileTypes: true });
+  const entries = await fs.readdir(folder, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new Error(
+      error.code === 'ENOTDIR'
+        ? 'it is not a folder (an images source is a folder of PNG/JPEG files)'
+        : `it ${ioProblem(error)}`,
+    );
+  });
   const classes = entries
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
@@ -175,7 +212,7 @@ async function listImages(
     }
   } else {
     for (const name of entries
-      .filter((e) => e.isFile() && isImage(e.name))
+      .filter((e) => !e.isDirectory() && isImage(e.name))
       .map((e) => e.name)
       .sort())
       items.push({ file: name });

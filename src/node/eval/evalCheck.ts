@@ -10,8 +10,9 @@ import type { JsonProblem } from '../../core/eval/jsonLocation';
 import { parsePlan, unknownLayers } from '../../core/eval/plan';
 import { buildSlices, SAMPLE_INDEX, SliceProblem, type Slices } from '../../core/eval/slices';
 import { parseSpec, SpecError, type EvalSpec } from '../../core/eval/spec';
-import { ModelError } from '../../core/onnx/errors';
+import { ModelError, plainErrorMessage } from '../../core/onnx/errors';
 import { mulberry32 } from '../../core/random';
+import { readRegularFile } from '../safeRead';
 import { readDataset } from './data';
 import { DataProblem, type Dataset, type Field } from './dataFields';
 import { checkSamples, dimsText, planInputs, type InputPlan, type OutputPlan } from './evalInputs';
@@ -37,6 +38,10 @@ export class Checker {
   throwIfAny(): void {
     if (this.problems.length > 0) throw new SpecError(this.file, this.problems);
   }
+  /** One problem as a SpecError, for the stages after the check (what onnxruntime refuses). */
+  error(pointer: string, message: string): SpecError {
+    return new SpecError(this.file, [this.json.problem(pointer, message)]);
+  }
 }
 
 /** Everything checked: what the plan and run stages take. */
@@ -45,6 +50,8 @@ export interface CheckedEval {
   /** The spec's text (its hash and content go into the results). */
   text: string;
   spec: EvalSpec;
+  /** Places problems found later (onnxruntime refusing the model or a feed) at their line in the spec. */
+  check: Checker;
   dir: string;
   model: EvalModel;
   data: Dataset;
@@ -98,19 +105,25 @@ export async function checkEval(specPath: string, options: CheckOptions = {}): P
     );
     check.throwIfAny();
   }
-  return { specPath, text, spec, dir, model, data, out, inputs, samples, labelField, slices: slices!, variants };
+  return { specPath, text, spec, check, dir, model, data, out, inputs, samples, labelField, slices: slices!, variants };
 }
 
+/** The largest spec and plan files read (both are small JSON documents). */
+const SPEC_LIMIT = 16 * 2 ** 20;
+
 async function readSpec(specPath: string): Promise<{ text: string; spec: EvalSpec; check: Checker }> {
-  const text = await fs.readFile(specPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new SpecError(specPath, [
-      {
-        pointer: '',
-        message: `Cannot read the spec: ${error.message}`,
-        range: { line: 0, character: 0, endLine: 0, endCharacter: 0 },
-      },
-    ]);
-  });
+  const bytes = await readRegularFile(specPath, SPEC_LIMIT, undefined, `The spec ${specPath}`).catch(
+    (error: unknown) => {
+      throw new SpecError(specPath, [
+        {
+          pointer: '',
+          message: `Cannot read the spec: ${error instanceof ModelError ? error.message : plainErrorMessage(error)}`,
+          range: { line: 0, character: 0, endLine: 0, endCharacter: 0 },
+        },
+      ]);
+    },
+  );
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
   const { spec, json } = parseSpec(text, specPath);
   return { text, spec, check: new Checker(specPath, json) };
 }
@@ -210,9 +223,14 @@ async function resolveVariants(
     }
     const pointer = `/variants/${i}/plan`;
     const planPath = path.resolve(dir, v.plan);
-    const planText = await fs.readFile(planPath, 'utf8').catch(() => undefined);
-    if (planText === undefined) {
-      check.add(pointer, `Plan file '${v.plan}' does not exist (looked for ${planPath}).`);
+    let planText: string;
+    try {
+      planText = Buffer.from(
+        await readRegularFile(planPath, SPEC_LIMIT, undefined, `Plan file '${v.plan}'`),
+      ).toString();
+    } catch (error) {
+      const why = error instanceof ModelError ? error.message.replace(/\.$/, '') : plainErrorMessage(error);
+      check.add(pointer, `${why} (looked for ${planPath}).`);
       continue;
     }
     const parsed = parsePlan(planText);

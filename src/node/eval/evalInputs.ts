@@ -13,6 +13,8 @@ import type { EvalModel } from './evalModel';
 /** How one model input is fed. */
 export interface InputPlan {
   name: string;
+  /** Where the spec says how it is fed (for messages). */
+  pointer: string;
   field: Field;
   dtype: 'float32' | 'int64' | 'int32';
   /** Per-sample dims (without the batch axis). */
@@ -93,15 +95,65 @@ function planInput(spec: EvalSpec, input: ValueInfo, k: number, data: Dataset, c
           : [1]);
   const size = product(dims);
   const fixed = known ? product(modelDims as number[]) : undefined;
-  if (size !== fieldSize || (fixed !== undefined && fixed !== size)) {
-    check.add(
-      pointer,
-      `Field '${mapping.field}' has ${fieldSize} value(s) per sample (${dimsText(field.shape)}${lm ? ' minus the last token' : ''}) but model input '${input.name}' ${dimsText(input.shape)} takes ${fixed ?? size} per sample.`,
-    );
+  const problem = shapeProblem({ input, field: mapping.field, fieldShape: field.shape, fieldSize, lm, dims, fixed });
+  if (problem) {
+    check.add(mapping.shape && problem.atShape ? `${pointer}/shape` : pointer, problem.message);
     return undefined;
   }
   const { scale = 1, offset = 0 } = mapping;
-  return { name: input.name, field, dtype, dims, size, scale, offset, window: lm };
+  return { name: input.name, pointer, field, dtype, dims, size, scale, offset, window: lm };
+}
+
+/** What shapeProblem compares: a field, the dims it is fed with, the model input. */
+interface ShapeCheck {
+  input: ValueInfo;
+  field: string;
+  fieldShape: readonly number[];
+  /** Values per sample the field gives (minus the last token for a language model). */
+  fieldSize: number;
+  lm: boolean;
+  /** Per-sample dims fed: the spec's "shape", else the model's or the field's. */
+  dims: readonly number[];
+  /** Values per sample the model's input fixes, when its dims are all numbers. */
+  fixed?: number;
+}
+
+/**
+ * Why a field cannot feed an input with these dims (onnxruntime would refuse it on the first run): the spec's
+ * "shape" holding another number of values than the field, sizes that differ, or another rank or dim than the
+ * model declares. `atShape`: the problem is the spec's "shape".
+ */
+function shapeProblem(c: ShapeCheck): { message: string; atShape: boolean } | undefined {
+  const { input, dims, fieldSize } = c;
+  const size = product(dims);
+  const fieldText = `${dimsText(c.fieldShape)}${c.lm ? ' minus the last token' : ''}`;
+  if (size !== fieldSize && (c.fixed === undefined || c.fixed === fieldSize)) {
+    return {
+      atShape: true,
+      message: `The shape ${dimsText(dims)} given for model input '${input.name}' holds ${size} value(s) per sample, but field '${c.field}' has ${fieldSize} (${fieldText}).`,
+    };
+  }
+  if (size !== fieldSize || (c.fixed !== undefined && c.fixed !== size)) {
+    return {
+      atShape: false,
+      message: `Field '${c.field}' has ${fieldSize} value(s) per sample (${fieldText}) but model input '${input.name}' ${dimsText(input.shape)} takes ${c.fixed ?? size} per sample.`,
+    };
+  }
+  if (!input.shape) return undefined;
+  const modelDims = input.shape.slice(1);
+  const given = `[batch, ${dims.join(', ')}]`;
+  if (modelDims.length !== dims.length) {
+    return {
+      atShape: true,
+      message: `Model input '${input.name}' is ${dimsText(input.shape)} (rank ${input.shape.length}); field '${c.field}' would be fed as ${given} (rank ${dims.length + 1}). Set "shape" in "inputs" to the dims after the batch axis.`,
+    };
+  }
+  const k = modelDims.findIndex((d, i) => typeof d === 'number' && d !== dims[i]);
+  if (k < 0) return undefined;
+  return {
+    atShape: true,
+    message: `Model input '${input.name}' is ${dimsText(input.shape)}; field '${c.field}' would be fed as ${given}: dim ${k + 1} is ${dims[k]}, the model takes ${modelDims[k]}.`,
+  };
 }
 
 /** What checking the samples needs. */

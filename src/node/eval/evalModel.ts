@@ -4,8 +4,10 @@
  * quantized, all but one...) by feeding different weights. Quantized-dequantized weights are computed when
  * a group of configurations runs, into reused buffers (WeightCache).
  */
+import { constants } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { onnx } from 'onnx-proto';
+import { ModelError } from '../../core/onnx/errors';
 import type { ValueInfo } from '../../core/onnx/overview';
 import type { Layout2D } from '../../core/quant/fakeQuant';
 import { reconstruct } from '../../core/stats/analyze';
@@ -15,7 +17,8 @@ import type { ConfigWeight } from '../../core/eval/configurations';
 import { KEEP_FLOAT } from '../../core/eval/plan';
 import { weightKey } from '../../core/eval/runGroups';
 import { planAnalysis } from '../analysisPlan';
-import { loadModelFile } from '../modelFile';
+import { loadModelFile, type LoadedModelFile } from '../modelFile';
+import { readRegularFile } from '../safeRead';
 import { readWeightValues } from '../weightValues';
 
 /** A weight the variants quantize. */
@@ -40,6 +43,11 @@ export interface EvalModel {
   outputs: ValueInfo[];
   /** Quantizable weights left as they are, and why. */
   skipped: { name: string; reason: string }[];
+  /**
+   * The external data files the rewritten model still uses (weights not fed), read with the hardened reader
+   * and handed to onnxruntime by their location as written in the model, so that it opens no file itself.
+   */
+  externalData: { path: string; data: Uint8Array }[];
   /** SHA-256 and size of the model file as read. */
   sha256: string;
   fileBytes: number;
@@ -107,6 +115,7 @@ export async function prepareEvalModel(modelPath: string, signal?: AbortSignal):
   });
   return {
     bytes: onnx.ModelProto.encode(model).finish(),
+    externalData: await externalDataOf(loaded, fed, signal),
     weights,
     inputs: loaded.overview.inputs,
     outputs: loaded.overview.outputs,
@@ -114,6 +123,36 @@ export async function prepareEvalModel(modelPath: string, signal?: AbortSignal):
     sha256: createHash('sha256').update(loaded.bytes).digest('hex'),
     fileBytes: loaded.bytes.length,
   };
+}
+
+/** The largest external data file handed to onnxruntime (the largest Buffer Node makes). */
+const EXTERNAL_LIMIT = constants.MAX_LENGTH;
+
+/**
+ * The external data files tensors left in the model (not fed: biases, subgraph or quantized weights) are
+ * stored in, each read whole from its checked real path (loadModelFile: a regular file inside the model's
+ * folder). Fed weights were read already and need none.
+ */
+async function externalDataOf(
+  loaded: LoadedModelFile,
+  fed: ReadonlySet<string>,
+  signal?: AbortSignal,
+): Promise<EvalModel['externalData']> {
+  const locations = new Set<string>();
+  for (const ref of loaded.weights) {
+    if (ref.storage.kind !== 'external') continue;
+    if (ref.graph === 'main' && ref.origin === 'initializer' && fed.has(ref.name)) continue;
+    locations.add(ref.storage.location);
+  }
+  const files: EvalModel['externalData'] = [];
+  for (const location of locations) {
+    const real = loaded.externalPaths.get(location);
+    if (real === undefined)
+      throw new ModelError({ code: 'external-data', message: `The external data '${location}' was not checked.` });
+    const what = `The external data file '${location}' (${real})`;
+    files.push({ path: location, data: await readRegularFile(real, EXTERNAL_LIMIT, signal, what) });
+  }
+  return files;
 }
 
 /**

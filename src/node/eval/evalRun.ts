@@ -12,7 +12,7 @@ import type { SliceMetrics } from '../../core/eval/metrics';
 import { KEEP_FLOAT } from '../../core/eval/plan';
 import { runGroups, weightKey } from '../../core/eval/runGroups';
 import type { CheckedEval } from './evalCheck';
-import { batchInputs, batchLabels } from './evalInputs';
+import { batchInputs, batchLabels, dimsText } from './evalInputs';
 import { WeightCache, type EvalWeight } from './evalModel';
 import type { BatchInfo, Scoring, ScoringWorker } from './scoring';
 
@@ -56,10 +56,7 @@ export async function runConfigurations(
   scoring: Scoring | ScoringWorker,
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const session = await ort.InferenceSession.create(checked.model.bytes, {
-    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-    graphOptimizationLevel: 'all',
-  });
+  const session = await createSession(checked, options);
   try {
     const runner = new Runner(checked, session, configurations, options);
     const groups = runner.groups();
@@ -76,6 +73,51 @@ export async function runConfigurations(
   } finally {
     await session.release();
   }
+}
+
+/** onnxruntime's message, first line (its own code prefix dropped). */
+const ortMessage = (error: unknown): string =>
+  (error instanceof Error ? error.message : String(error))
+    .split('\n')[0]
+    .replace(/^\[ONNXRuntimeError\] : \d+ : \w+ : /, '')
+    .trim();
+
+/** The session; a model onnxruntime refuses is bad input (a SpecError at "model"), not a failed run. */
+async function createSession(checked: CheckedEval, options: RunOptions): Promise<ort.InferenceSession> {
+  const { externalData } = checked.model;
+  try {
+    return await ort.InferenceSession.create(checked.model.bytes, {
+      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+      ...(externalData.length > 0 ? { externalData } : {}),
+      graphOptimizationLevel: 'all',
+      // Errors come back as exceptions and are reported in plain words; its own log would repeat them raw.
+      logSeverityLevel: 4,
+    });
+  } catch (error) {
+    throw checked.check.error('/model', `onnxruntime cannot load ${checked.spec.model}: ${ortMessage(error)}`);
+  }
+}
+
+/**
+ * What onnxruntime refused on the first run: the feeds as given (the checks passed them), so bad input, at the
+ * input its message names (else the first), with every input's expected and given shape.
+ */
+function firstRunError(checked: CheckedEval, batch: Batch, error: unknown): Error {
+  const message = ortMessage(error);
+  const feeds = checked.inputs.map((i) => {
+    const declared = checked.model.inputs.find((m) => m.name === i.name)?.shape ?? null;
+    return {
+      plan: i,
+      text: `'${i.name}' expects ${dimsText(declared)}, was given ${dimsText(batch.feeds[i.name].dims)}`,
+    };
+  });
+  const named = feeds.find((f) => message.includes(f.plan.name)) ?? feeds[0];
+  if (!named) return error instanceof Error ? error : new Error(message);
+  const list = feeds.map((f) => f.text).join('; ');
+  return checked.check.error(
+    named.plan.pointer,
+    `onnxruntime refused the first batch (model input ${list}${named.plan.window ? ', a window of T tokens' : ''}): ${message}`,
+  );
 }
 
 /** The run of one session: its weights, batches, fp32 outputs kept, and counts. */
@@ -167,7 +209,10 @@ class Runner {
     }
     const output = this.checked.out.output.name;
     const t = performance.now();
-    const out = await this.session.run(feeds, into ? { [output]: into } : [output]);
+    const first = this.runs === 0;
+    const out = await this.session.run(feeds, into ? { [output]: into } : [output]).catch((error: unknown) => {
+      throw first ? firstRunError(this.checked, batch, error) : error;
+    });
     this.inferenceMs += performance.now() - t;
     if (++this.runs % 8 === 0) this.report(this.where);
     return out[output];
