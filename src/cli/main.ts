@@ -53,19 +53,43 @@ function threadsOption(value: string): number {
   return n;
 }
 
+/** A progress bar on stderr for a person watching (none in pipes and CI logs). */
+function evalBar(): SingleBar | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return new SingleBar(
+    {
+      format: 'eval [{bar}] {value}/{total} runs | ETA {eta_formatted} | {message}',
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    Presets.shades_classic,
+  );
+}
+
+/** The exit code of an evaluation that threw: input errors go up to main's handler, others are reported here. */
+function evalFailure(error: unknown): number {
+  if (
+    error instanceof SpecError ||
+    error instanceof ModelError ||
+    error instanceof Cancelled ||
+    error instanceof WriteRefused
+  ) {
+    throw error;
+  }
+  if (error instanceof DataProblem) {
+    // Data read while the run uses it (a block of a large .npy, an image) that is no longer usable: bad input.
+    process.stderr.write(`quantlens: ${error.message}\n`);
+    return 2;
+  }
+  // Exit code 1 means "budget violated" for eval: a failed run must not look like one.
+  process.stderr.write(`quantlens: evaluation failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 3;
+}
+
 /** `quantlens eval`: runs in this process (a crash ends the CLI only), writes the results next to the spec. */
 async function runEval(spec: string, options: EvalCliOptions): Promise<number> {
-  const bar = process.stderr.isTTY
-    ? new SingleBar(
-        {
-          format: 'eval [{bar}] {value}/{total} runs | ETA {eta_formatted} | {message}',
-          stream: process.stderr,
-          hideCursor: true,
-          clearOnComplete: true,
-        },
-        Presets.shades_classic,
-      )
-    : undefined;
+  const bar = evalBar();
   const abort = new AbortController();
   const onSigint = (): void => abort.abort(new Cancelled());
   process.once('SIGINT', onSigint);
@@ -98,22 +122,7 @@ async function runEval(spec: string, options: EvalCliOptions): Promise<number> {
     );
     return results.budgetViolated ? 1 : 0;
   } catch (error) {
-    if (
-      error instanceof SpecError ||
-      error instanceof ModelError ||
-      error instanceof Cancelled ||
-      error instanceof WriteRefused
-    ) {
-      throw error;
-    }
-    if (error instanceof DataProblem) {
-      // Data read while the run uses it (a block of a large .npy, an image) that is no longer usable: bad input.
-      process.stderr.write(`quantlens: ${error.message}\n`);
-      return 2;
-    }
-    // Exit code 1 means "budget violated" for eval: a failed run must not look like one.
-    process.stderr.write(`quantlens: evaluation failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 3;
+    return evalFailure(error);
   } finally {
     bar?.stop();
     process.off('SIGINT', onSigint);
