@@ -82,5 +82,5 @@ export function notAnalysedLine(n: NotAnalysed): string {
 /** A layer name with an If-branch prefix shortened: `If_0_else_branch__Inline_0__/x/MatMul` -> `else / x/MatMul`. */
 export function shortLayerName(name: string): string {
   const m = /^(?:.*?_)?(then|else)_branch__(?:Inline_\d+__)?(.*)$/.exec(name);
-  return m && m[2] ? `${m[1]} / ${m[2]}` : name;
+  return m && m[2] ? `${m[1]} / ${m[2].replace(/^\//, '')}` : name;
 }
