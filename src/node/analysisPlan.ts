@@ -124,13 +124,14 @@ export function inGraphOrder(
   consumers: Map<string, Consumer[]>,
 ): WeightRef[] {
   const order = graphOrder(model);
-  const position = (w: WeightRef): number =>
-    Math.min(
-      Infinity,
-      ...(consumers.get(w.name) ?? [])
-        .filter((c) => c.index !== undefined)
-        .map((c) => order.get(nodeKey(c.graph, c.index!)) ?? Infinity),
-    );
+  const position = (w: WeightRef): number => {
+    let first = Infinity;
+    for (const c of consumers.get(w.name) ?? []) {
+      const p = c.index === undefined ? undefined : order.get(nodeKey(c.graph, c.index));
+      if (p !== undefined && p < first) first = p;
+    }
+    return first;
+  };
   return weights
     .map((w, i) => ({ w, i, p: position(w) }))
     .sort((a, b) => (a.p === b.p ? a.i - b.i : a.p < b.p ? -1 : 1))

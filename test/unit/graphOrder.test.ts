@@ -107,14 +107,17 @@ describe('weights through shape-only ops', () => {
     const m = decodeModel(bytes);
     return { m, consumers: consumersByTensor(m), weights: collectWeights(m, bytes) };
   };
-  it('an LSTM fed through Concat and Slice is a recurrent weight, analysed per tensor with the reason', () => {
+  it('an LSTM fed through Concat keeps a channel per gate row; through Slice it is analysed per tensor, saying why', () => {
     const { consumers, weights } = model('paddle_lstm.onnx');
     const byName = new Map(weights.map((w) => [w.name, planWeight(w, consumers)]));
     const ih = byName.get('p2o.lstm.w_ih_0')!;
     assert.equal(ih.role, 'weight');
     assert.equal(ih.quantizable, true);
-    assert.equal(ih.layout, undefined);
-    assert.match(ih.reason ?? '', /through Concat.*per tensor/);
+    assert.deepEqual(ih.layout, { rows: 4, cols: 3, channelAxis: 0 });
+    const hh = byName.get('p2o.lstm.w_hh')!;
+    assert.equal(hh.quantizable, true);
+    assert.equal(hh.layout, undefined);
+    assert.match(hh.reason ?? '', /through Slice.*per tensor/);
     assert.deepEqual(
       consumerPaths('p2o.lstm.w_hh', consumers).map((p) => [p.consumer.op, p.consumer.input, p.via]),
       [['LSTM', 2, ['Slice']]],

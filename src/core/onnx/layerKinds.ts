@@ -73,6 +73,10 @@ const NORMS = new Set([
   'SkipLayerNormalization',
   'RMSNormalization',
 ]);
+const BEFORE_ACTIVATION = new Set([...MOVES, 'Add', 'Mul', 'Div']);
+const MOVES_ONLY = new Set(MOVES);
+const REDUCE_MEAN = new Set(['ReduceMean']);
+const TO_OUTPUT_TARGETS = new Set([...PROJECTIONS, 'If']);
 /** Nodes a walk visits at most. */
 const WALK = 12;
 
@@ -122,7 +126,12 @@ function indexGraph(graph: onnx.IGraphProto, path: string): GraphIndex {
   const readers = new Map<string, number[]>();
   nodes.forEach((n, i) => {
     for (const o of n.output ?? []) if (o && !producer.has(o)) producer.set(o, i);
-    for (const t of new Set(n.input ?? [])) if (t) readers.set(t, [...(readers.get(t) ?? []), i]);
+    for (const t of new Set(n.input ?? [])) {
+      const list = readers.get(t);
+      if (!t) continue;
+      if (list) list.push(i);
+      else readers.set(t, [i]);
+    }
   });
   return { path, nodes, producer, readers };
 }
@@ -141,7 +150,7 @@ function markAttention(g: GraphIndex, set: (f: Found, k: LayerKind) => void): vo
     if (q) set(q, fused ? 'attention-qkv' : 'attention-q');
     if (k && !fused) set(k, 'attention-k');
     if (v && v.index !== q?.index) set(v, 'attention-v');
-    const out = downstream(g, g.nodes[context.index].output?.[0] ?? '', new Set(MOVES), PROJECTIONS, 0)[0];
+    const out = downstream(g, g.nodes[context.index].output?.[0] ?? '', MOVES_ONLY, PROJECTIONS, 0)[0];
     if (out) set(out, 'attention-output');
   });
 }
@@ -150,7 +159,7 @@ function markAttention(g: GraphIndex, set: (f: Found, k: LayerKind) => void): vo
 function markMlp(g: GraphIndex, set: (f: Found, k: LayerKind) => void): void {
   g.nodes.forEach((n) => {
     if (!ACTIVATIONS.has(n.opType ?? '')) return;
-    const up = upstream(g, n.input?.[0] ?? '', new Set([...MOVES, 'Add', 'Mul', 'Div']), PROJECTIONS)[0];
+    const up = upstream(g, n.input?.[0] ?? '', BEFORE_ACTIVATION, PROJECTIONS)[0];
     const down = downstream(g, n.output?.[0] ?? '', AROUND_ACTIVATION, PROJECTIONS, 0)[0];
     if (up && down) {
       set(up, 'mlp-up');
@@ -167,8 +176,7 @@ function markClassifier(
   set: (f: Found, k: LayerKind) => void,
 ): void {
   const visit = (g: GraphIndex, tensor: string, depth: number): void => {
-    const targets = new Set([...PROJECTIONS, 'If']);
-    for (const f of upstream(g, tensor, TO_OUTPUT, targets)) {
+    for (const f of upstream(g, tensor, TO_OUTPUT, TO_OUTPUT_TARGETS)) {
       const n = g.nodes[f.index];
       if (n.opType !== 'If') {
         set(f, 'classifier');
@@ -195,7 +203,7 @@ function opKind(n: onnx.INodeProto, g: GraphIndex): LayerKind | undefined {
   if (op === 'Gather') return 'embedding';
   if (NORMS.has(op)) return 'norm';
   if (op === 'Mul' || op === 'Add') {
-    const chain = (n.input ?? []).flatMap((t) => upstream(g, t, NORM_CHAIN, new Set(['ReduceMean'])));
+    const chain = (n.input ?? []).flatMap((t) => upstream(g, t, NORM_CHAIN, REDUCE_MEAN));
     if (chain.length > 0) return 'norm';
   }
   return undefined;

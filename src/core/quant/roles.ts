@@ -67,6 +67,8 @@ const NORMS = new Set([
 export interface ConsumerPath {
   consumer: Consumer;
   via: string[];
+  /** The shape-only nodes on the way (with their attributes). */
+  steps: Consumer[];
 }
 
 /** Whether a node passes the value read at this input on to its outputs unchanged but for shape or type. */
@@ -84,23 +86,29 @@ function passes(c: Consumer): boolean {
 export function consumerPaths(name: string, consumers: Map<string, Consumer[]>): ConsumerPath[] {
   const out: ConsumerPath[] = [];
   const seen = new Set<string>([name]);
-  const walk = (tensor: string, via: string[], depth: number): void => {
+  const walk = (tensor: string, via: string[], steps: Consumer[], depth: number): void => {
     for (const c of consumers.get(tensor) ?? []) {
       const next = passes(c) && depth < 16 ? (c.op === 'Split' ? c.outputs : c.outputs.slice(0, 1)) : [];
       const readers = next.filter((o) => o && (consumers.get(o) ?? []).length > 0);
       if (readers.length === 0) {
-        out.push({ consumer: c, via });
+        out.push({ consumer: c, via, steps });
         continue;
       }
-      const step = PASS_THROUGH.has(c.op) ? via : [...via, c.op];
+      const moved = !PASS_THROUGH.has(c.op);
+      const [nextVia, nextSteps] = moved
+        ? [
+            [...via, c.op],
+            [...steps, c],
+          ]
+        : [via, steps];
       for (const o of readers) {
         if (seen.has(o) || seen.size >= WALK_LIMIT) continue;
         seen.add(o);
-        walk(o, step, depth + 1);
+        walk(o, nextVia, nextSteps, depth + 1);
       }
     }
   };
-  walk(name, [], 0);
+  walk(name, [], [], 0);
   return out;
 }
 
@@ -137,6 +145,14 @@ function roleFor(c: Consumer, dims: readonly number[]): SlotRole {
   return { role: slotRole(c, dims) };
 }
 
+const RECURRENT = new Set(['LSTM', 'GRU', 'RNN']);
+
+/** Whether a Concat joins along another axis than `last` (its axis attribute, negative counted from the end). */
+function isNotLast(concat: Consumer, last: number): boolean {
+  const axis = concat.attrs.axis;
+  return axis !== undefined && axis !== last && axis !== -1;
+}
+
 /** Role of a weight reaching its layer through shape-only ops: the layout mapped through a 2-D Transpose, else per tensor. */
 function roleThrough(p: ConsumerPath, dims: readonly number[]): SlotRole {
   const c = p.consumer;
@@ -148,6 +164,11 @@ function roleThrough(p: ConsumerPath, dims: readonly number[]): SlotRole {
     if (t && !t.transpose) {
       return { role, layout: { rows: dims[0], cols: dims[1], channelAxis: t.layout.channelAxis === 0 ? 1 : 0 } };
     }
+  }
+  // Concatenated along any axis but the last: every row of the piece is a row (a channel) of the recurrent weight.
+  const last = dims.length - 1;
+  if (RECURRENT.has(c.op) && dims.length === 3 && p.steps.every((st) => st.op === 'Concat' && isNotLast(st, last))) {
+    return { role, layout: { rows: dims[0] * dims[1], cols: dims[2], channelAxis: 0 } };
   }
   return {
     role,
