@@ -359,7 +359,10 @@ function rangeText(start: number, step: number, total: number): string {
 }
 
 function shorten(s: string, max: number): string {
-  return s.length <= max ? s : `…${s.slice(s.length - max + 1)}`;
+  // In the middle: two labels that differ at either end never read the same.
+  if (s.length <= max) return s;
+  const head = Math.ceil((max - 1) / 2);
+  return `${s.slice(0, head)}…${s.slice(s.length - (max - 1 - head))}`;
 }
 
 /** About `count` round tick values in [lo, hi). */

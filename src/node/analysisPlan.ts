@@ -4,7 +4,9 @@
  * so it crosses to the extension host and to analysis workers without the model itself.
  */
 import type { onnx } from 'onnx-proto';
-import { consumersByTensor } from '../core/onnx/consumers';
+import { consumersByTensor, type Consumer } from '../core/onnx/consumers';
+import { graphOrder, nodeKey } from '../core/onnx/graphOrder';
+import { LayerKinds, type LayerKind } from '../core/onnx/layerKinds';
 import { DType, dtypeInfo } from '../core/onnx/dtypes';
 import type { WeightRef } from '../core/onnx/weights';
 import type { Layout2D } from '../core/quant/fakeQuant';
@@ -15,6 +17,7 @@ import {
   type DequantInput,
   type StoredQuantization,
 } from '../core/quant/storedQuant';
+import { notAnalysedSummary } from '../core/view/weightInfo';
 import { analysisCacheKey, fileStamps } from './analysisCache';
 import type { AnalysisTask, TensorSource } from './analysisTask';
 import { loadModelFile, type OverviewResult } from './modelFile';
@@ -28,7 +31,11 @@ export interface PlannedWeight {
   dtype: string;
   shape: number[];
   role: WeightRole;
+  /** What the layer reading it is, inferred from the graph. */
+  kind: LayerKind;
   quantizable: boolean;
+  /** Why the weight is not analysed under the schemes (or only per tensor). */
+  reason?: string;
   /** Set when the model stores this weight quantized. */
   stored?: StoredQuantization;
   layout?: Layout2D;
@@ -100,18 +107,46 @@ function duplicateWeight(ref: WeightRef): PlannedWeight {
     dtype: dtypeInfo(ref.dtype).name,
     shape: ref.dims,
     role: 'other',
+    kind: 'unknown',
     quantizable: false,
+    reason: 'a duplicate name',
     problem: `Tensor '${ref.name.slice(0, 200)}': another tensor of graph '${ref.graph}' has the same name; only the first is analysed.`,
   };
 }
 
+/**
+ * The weights in graph order: by the position of the first node reading each (a topological order, subgraphs in
+ * place), unread weights last; ties keep the file's order.
+ */
+export function inGraphOrder(
+  model: onnx.IModelProto,
+  weights: readonly WeightRef[],
+  consumers: Map<string, Consumer[]>,
+): WeightRef[] {
+  const order = graphOrder(model);
+  const position = (w: WeightRef): number => {
+    let first = Infinity;
+    for (const c of consumers.get(w.name) ?? []) {
+      const p = c.index === undefined ? undefined : order.get(nodeKey(c.graph, c.index));
+      if (p !== undefined && p < first) first = p;
+    }
+    return first;
+  };
+  return weights
+    .map((w, i) => ({ w, i, p: position(w) }))
+    .sort((a, b) => (a.p === b.p ? a.i - b.i : a.p < b.p ? -1 : 1))
+    .map((e) => e.w);
+}
+
 /** Plans the analysis of every weight of a loaded model, in graph order. */
 export async function planAnalysis(loaded: LoadedModel, weights: readonly WeightRef[]): Promise<PlannedWeight[]> {
-  const consumers = consumersByTensor(loaded.model as onnx.IModelProto);
+  const model = loaded.model as onnx.IModelProto;
+  const consumers = consumersByTensor(model);
+  const kinds = new LayerKinds(model);
   const byName = new Map(weights.map((w) => [w.name, w]));
   const planned: PlannedWeight[] = [];
   const seen = new Set<string>();
-  for (const ref of weights) {
+  for (const ref of inGraphOrder(model, weights, consumers)) {
     // A repeated name (invalid ONNX) is listed once with its layers: n copies x n consumers would be quadratic.
     const key = `${ref.graph}\0${ref.name}`;
     const duplicate = seen.has(key);
@@ -142,14 +177,18 @@ export async function planAnalysis(loaded: LoadedModel, weights: readonly Weight
       dequant = undefined;
       source = undefined;
     }
+    // A stored-quantized weight whose scale cannot be found is listed, not analysed as if it were float.
+    const quantizable = plan.quantizable && source !== undefined && (!stored || dequant !== undefined);
+    const reason = quantizable || !plan.quantizable ? plan.reason : 'its values cannot be read';
     planned.push({
       name: ref.name,
       layers: plan.layers.map((l) => ({ node: l.node, op: l.domain ? `${l.domain}.${l.op}` : l.op, input: l.input })),
       dtype: dtypeInfo(ref.dtype).name,
       shape: ref.dims,
       role: plan.role,
-      // A stored-quantized weight whose scale cannot be found is listed, not analysed as if it were float.
-      quantizable: plan.quantizable && source !== undefined && (!stored || dequant !== undefined),
+      kind: kinds.ofWeight(plan.layers),
+      quantizable,
+      ...(reason ? { reason } : {}),
       stored,
       layout: stored?.problem ? undefined : (stored?.layout ?? plan.layout),
       transpose: stored?.layout ? undefined : plan.transpose,
@@ -200,7 +239,7 @@ export async function readModelForAnalysis(modelPath: string, signal?: AbortSign
   const files = [modelPath, ...loaded.externalPaths.values()];
   const stamps = await fileStamps(files);
   return {
-    overview: loaded.overview,
+    overview: { ...loaded.overview, notAnalysed: notAnalysedSummary(plan) },
     timings: loaded.timings,
     plan,
     cacheKey: analysisCacheKey(stamps, plan),

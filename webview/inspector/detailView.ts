@@ -37,7 +37,9 @@ export function detailView(
 function detailHeader(d: LayerDetail, schemes: string[], a: DetailActions): TemplateResult {
   const r = d.row;
   return html`<header class="detail-head">
-    <h2 data-field="detailLayer">${r.layer} <span class="muted">${r.op}</span></h2>
+    <h2 data-field="detailLayer" title=${r.layer}>
+      ${r.layerShort} <span class="muted">${r.op}${r.kind === 'unknown' ? '' : ` · ${r.kind}`}</span>
+    </h2>
     <span class="muted" data-field="detailTensor">${r.name} · ${formatShape(r.shape)} · ${r.dtype}</span>
     ${
       r.quantizable
@@ -50,7 +52,9 @@ function detailHeader(d: LayerDetail, schemes: string[], a: DetailActions): Temp
               ${schemes.map((s) => html`<option ?selected=${s === d.scheme} value=${s}>${s}</option>`)}
             </select></label
           >`
-        : html`<span class="muted">not quantizable (${r.role})</span>`
+        : html`<span class="muted" title=${r.reason ?? r.role} data-field="detailReason"
+            >not quantizable (${r.role}${r.reason ? `: ${r.reason}` : ''})</span
+          >`
     }
   </header>`;
 }

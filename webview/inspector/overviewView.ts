@@ -2,6 +2,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { ModelOverview, ValueInfo } from '../../src/core/onnx/overview';
 import type { ModelState } from '../../src/protocol';
+import { notAnalysedLine } from '../../src/core/view/weightInfo';
 import { formatBytes, formatInt, formatShape } from '../format';
 
 /** Actions the views can trigger. */
@@ -112,6 +113,18 @@ function overviewSections(o: ModelOverview, sizes: TemplateResult): Section[] {
       table('dtypes', dtypeHeaders, dtypeRows, [1, 2, 3, 4], 'No weight tensors'),
     ],
     ['sizes', 'Size by stored type and by scheme', undefined, sizes],
+    ...(o.notAnalysed?.length
+      ? ([
+          [
+            'notAnalysed',
+            'Not analysed',
+            o.notAnalysed.length,
+            html`<ul data-field="notAnalysed">
+              ${o.notAnalysed.map((n) => html`<li>${notAnalysedLine(n)}</li>`)}
+            </ul>`,
+          ],
+        ] as Section[])
+      : []),
     ['ops', 'Operators', o.opCounts.length, table('ops', ['Operator', 'Nodes'], opRows, [1])],
     ...(o.externalFiles.length === 0
       ? []

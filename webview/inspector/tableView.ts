@@ -162,7 +162,12 @@ export function renderRows(
         @click=${() => select(pos, r)}
       >
         <div class="cell num">${r.index}</div>
-        <div class="cell" title=${`${r.layer} (${r.op})`}>${r.layer} <span class="muted">${r.op}</span></div>
+        <div
+          class="cell"
+          title=${`${r.layer} (${r.op}${r.kind === 'unknown' ? '' : `, ${r.kind}`})${r.reason ? `: ${r.reason}` : ''}`}
+        >
+          ${r.layerShort} <span class="muted">${r.op}${r.kind === 'unknown' ? '' : ` · ${r.kind}`}</span>
+        </div>
         <div class="cell" title=${r.problem ?? r.stored ?? r.name}>
           ${r.problem ? html`<span class="codicon codicon-warning"></span>` : nothing}${r.stored ? html`<span class="codicon codicon-package" title=${r.stored}></span>` : nothing}${r.name}
         </div>

@@ -14,6 +14,8 @@ export interface Consumer {
   input: number;
   /** Graph holding the node: `main` or a subgraph path. */
   graph: string;
+  /** Position of the node in its graph's node list (with `graph`, the node's key in graphOrder). */
+  index?: number;
   /** Integer attributes of the node (e.g. Gemm transB, Gather axis). */
   attrs: Record<string, number>;
   /** The node's outputs (to follow Cast / DequantizeLinear to the layer that uses the weight). */
@@ -48,6 +50,7 @@ export function consumersByTensor(model: onnx.IModelProto): Map<string, Consumer
           domain: n.domain === 'ai.onnx' ? '' : (n.domain ?? ''),
           input,
           graph: path,
+          index,
           attrs,
           outputs: [...(n.output ?? [])],
           inputs,

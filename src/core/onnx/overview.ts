@@ -43,6 +43,15 @@ export interface ExternalFileRef {
   firstTensor: string;
 }
 
+/** Weights not analysed under the schemes, grouped by reason. */
+export interface NotAnalysed {
+  reason: string;
+  weights: number;
+  parameters: number;
+  /** Percent of all the model's parameters. */
+  percent: number;
+}
+
 /** The model overview shown first in the inspector and by `quantlens inspect`. */
 export interface ModelOverview {
   fileSize: number;
@@ -68,6 +77,8 @@ export interface ModelOverview {
   byDtype: DtypeTotal[];
   metadata: { key: string; value: string }[];
   externalFiles: ExternalFileRef[];
+  /** Weights not analysed, grouped by reason, most parameters first (set once the weights are planned). */
+  notAnalysed?: NotAnalysed[];
 }
 
 function typeName(type: onnx.ITypeProto | null | undefined): { dtype: string; shape: Dim[] | null } {

@@ -12,7 +12,7 @@ const product = (dims: readonly number[]): number => dims.reduce((a, b) => a * b
  * The matrix view of a weight that a layer reads at input `input`, with channels on the op's per-channel axis
  * and blocks along its reduction axis: MatMul B [K, N] per column N, Gemm per output feature (transB
  * respected), Conv per output channel, ConvTranspose per output channel (axis 1, analysed transposed), Gather
- * (embeddings) per row. Undefined when the op reads no such weight there.
+ * (embeddings) per row, LSTM / GRU / RNN W and R per gate row. Undefined when the op reads no such weight there.
  */
 export function layerWeightLayout(
   op: string,
@@ -37,6 +37,12 @@ export function layerWeightLayout(
       const transpose = { outer: dims[0], channels: dims[1], inner: product(dims.slice(2)) };
       return { layout: { rows: dims[1], cols: dims[0] * transpose.inner, channelAxis: 0 }, transpose };
     }
+    case 'LSTM':
+    case 'GRU':
+    case 'RNN':
+      // W [dirs, gates x hidden, in] and R [dirs, gates x hidden, hidden]: a channel per row, blocks along the last axis.
+      if ((input !== 1 && input !== 2) || dims.length !== 3) return undefined;
+      return { layout: { rows: dims[0] * dims[1], cols: dims[2], channelAxis: 0 } };
     case 'Gather':
       if (input !== 0 || dims.length !== 2 || attrs.axis) return undefined;
       return { layout: { rows: dims[0], cols: dims[1], channelAxis: 0 } };
@@ -78,5 +84,6 @@ export function channelLabel(op: string | undefined, axis: 0 | 1 | undefined): s
   if (axis === undefined) return 'tensor';
   if (op === 'Gather') return 'row (embedding)';
   if (op === 'MatMul' || op === 'MatMulNBits') return 'output column';
+  if (op === 'LSTM' || op === 'GRU' || op === 'RNN') return 'gate row';
   return 'output channel';
 }

@@ -1,6 +1,7 @@
 /** The `inspect` report: overview plus every weight with its label, statistics and scheme metrics. */
 import type { ModelOverview } from '../onnx/overview';
 import type { TensorAnalysis, TensorStats } from '../stats/analyze';
+import type { LayerKind } from '../onnx/layerKinds';
 import {
   schemeSummary,
   storedDescription,
@@ -12,8 +13,10 @@ import {
 /** One weight in the report: its label and role as planned, then what the analysis found. */
 export interface ReportWeight extends Pick<
   WeightInfo,
-  'name' | 'layers' | 'dtype' | 'shape' | 'role' | 'quantizable' | 'problem'
+  'name' | 'layers' | 'dtype' | 'shape' | 'role' | 'quantizable' | 'reason' | 'problem'
 > {
+  /** What the layer reading it is, inferred from the graph. */
+  kind: LayerKind;
   /** How the model stores the weight quantized (statistics and schemes are of the dequantized values). */
   stored?: StoredDescription;
   stats: TensorStats;
@@ -57,7 +60,9 @@ export function buildReport(
       dtype: w.dtype,
       shape: w.shape,
       role: w.role,
+      kind: w.kind ?? 'unknown',
       quantizable: w.quantizable,
+      ...(w.reason ? { reason: w.reason } : {}),
       ...(w.stored ? { stored: storedDescription(w.stored) } : {}),
       ...(w.problem ? { problem: w.problem } : {}),
       stats: analysis?.stats ?? EMPTY_STATS,

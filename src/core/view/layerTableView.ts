@@ -3,7 +3,7 @@
  * (the webview asks for pages), with the sensitivity an evaluation measured.
  */
 import type { TensorAnalysis, TensorStats } from '../stats/analyze';
-import type { WeightInfo } from './weightInfo';
+import { shortLayerName, type WeightInfo } from './weightInfo';
 
 /** Layer table columns that can be sorted (`sqnr:<scheme id>` sorts by that scheme's SQNR). */
 export type SortKey =
@@ -37,7 +37,11 @@ export interface LayerRow {
   name: string;
   /** First consuming node and the op types of all consumers. */
   layer: string;
+  /** The layer name with an If-branch prefix shortened ("else / x/MatMul"); `layer` holds the full name. */
+  layerShort: string;
   op: string;
+  /** What the layer is, inferred from the graph (embedding, attention-q, mlp-up, classifier, ...; unknown). */
+  kind: string;
   shape: number[];
   params: number;
   dtype: string;
@@ -47,6 +51,8 @@ export interface LayerRow {
   stored?: string;
   /** Why the weight has no numbers. */
   problem?: string;
+  /** Why the weight is not analysed under the schemes (or only per tensor). */
+  reason?: string;
   /** Undefined until analysed. */
   stats?: Pick<TensorStats, 'absmax' | 'std' | 'kurtosis' | 'outlierRatio'>;
   /** SQNR (dB) per scheme of AnalysisStatus.schemes; null when not (yet) analysed or not quantizable. */
@@ -91,11 +97,14 @@ export function layerRow(
 ): LayerRow {
   const ops = [...new Set(w.layers.map((l) => l.op))];
   const s = analysis?.stats;
+  const layer = w.layers[0]?.node ?? '(not consumed)';
   return {
     index,
     name: w.name,
-    layer: w.layers[0]?.node ?? '(not consumed)',
+    layer,
+    layerShort: shortLayerName(layer),
     op: ops.join(', ') || '—',
+    kind: w.kind ?? 'unknown',
     shape: w.shape,
     params: product(w.shape),
     dtype: w.dtype,
@@ -103,6 +112,7 @@ export function layerRow(
     quantizable: w.quantizable,
     ...(w.stored ? { stored: w.stored.summary } : {}),
     ...(w.problem ? { problem: w.problem } : {}),
+    ...(w.reason ? { reason: w.reason } : {}),
     ...(s ? { stats: { absmax: s.absmax, std: s.std, kurtosis: s.kurtosis, outlierRatio: s.outlierRatio } } : {}),
     sqnr: schemes.map((id) => analysis?.schemes[id]?.sqnrDb ?? null),
   };

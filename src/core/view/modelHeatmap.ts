@@ -1,6 +1,6 @@
 /** The model heatmap: SQNR of every quantizable weight (graph order) under every scheme. */
 import type { TensorAnalysis } from '../stats/analyze';
-import type { WeightInfo } from './weightInfo';
+import { shortLayerName, type WeightInfo } from './weightInfo';
 
 /** The model heatmap: quantizable weights (graph order) x schemes. */
 export interface ModelHeatmap {
@@ -17,7 +17,7 @@ export function modelHeatmap(
   schemes: string[],
 ): ModelHeatmap {
   const rows = plan.flatMap((w, index) =>
-    w.quantizable && w.source ? [{ index, name: w.name, label: `${w.layers[0]?.node ?? w.name} · ${w.name}` }] : [],
+    w.quantizable && w.source ? [{ index, name: w.name, label: heatmapLabel(w) }] : [],
   );
   const sqnr = new Float32Array(rows.length * schemes.length).fill(NaN);
   rows.forEach((r, i) =>
@@ -27,4 +27,10 @@ export function modelHeatmap(
     }),
   );
   return { rows, schemes, sqnr };
+}
+
+/** A heatmap row's label: the layer (If-branch prefix shortened), its kind when known, and the tensor. */
+export function heatmapLabel(w: WeightInfo): string {
+  const layer = shortLayerName(w.layers[0]?.node ?? w.name);
+  return `${layer}${w.kind && w.kind !== 'unknown' ? ` (${w.kind})` : ''} · ${w.name}`;
 }

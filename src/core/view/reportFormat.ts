@@ -1,5 +1,6 @@
 /** The inspect report as JSON, Markdown and plain text (CLI output and the extension's export). */
 import type { InspectReport } from './inspectReport';
+import { notAnalysedLine } from './weightInfo';
 
 /** JSON with non-finite numbers spelled out ("Infinity", "-Infinity", "NaN"), which JSON cannot hold. */
 export function toJson(value: unknown): string {
@@ -18,14 +19,16 @@ export function toMarkdown(report: InspectReport, file: string): string {
     `${m.producerName} ${m.producerVersion} · IR ${m.irVersion} · opsets ${m.opsets.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ')} · ` +
       `${m.nodeCount} nodes · ${m.weightCount} weights · ${m.parameterCount} parameters · ${m.weightBytes} bytes`,
     '',
-    `| weight | layer | dtype | shape | role | absmax | std | kurtosis | ${report.schemes.map((s) => `${s} SQNR dB`).join(' | ')} |`,
-    `|---|---|---|---|---|---:|---:|---:|${report.schemes.map(() => '---:').join('|')}|`,
+    ...(report.model.notAnalysed ?? []).map((n) => `- ${notAnalysedLine(n)}`),
+    ...(report.model.notAnalysed?.length ? [''] : []),
+    `| weight | layer | dtype | shape | role | kind | absmax | std | kurtosis | ${report.schemes.map((s) => `${s} SQNR dB`).join(' | ')} |`,
+    `|---|---|---|---|---|---|---:|---:|---:|${report.schemes.map(() => '---:').join('|')}|`,
   ];
   for (const w of report.weights) {
     const layer = w.layers.map((l) => `${l.node} (${l.op}:${l.input})`).join(', ');
     const cells = report.schemes.map((s) => (w.schemes[s] ? fmt(w.schemes[s].sqnrDb, 1) : ''));
     lines.push(
-      `| ${w.name} | ${layer} | ${w.dtype} | [${w.shape.join(', ')}] | ${w.role} | ${fmt(w.stats.absmax, 4)} | ${fmt(w.stats.std, 4)} | ${fmt(w.stats.kurtosis)} | ${cells.join(' | ')} |`,
+      `| ${w.name} | ${layer} | ${w.dtype} | [${w.shape.join(', ')}] | ${w.role} | ${w.kind} | ${fmt(w.stats.absmax, 4)} | ${fmt(w.stats.std, 4)} | ${fmt(w.stats.kurtosis)} | ${cells.join(' | ')} |`,
     );
   }
   return `${lines.join('\n')}\n`;
@@ -39,12 +42,13 @@ export function toText(report: InspectReport, file: string): string {
     w.dtype,
     `[${w.shape.join(',')}]`,
     w.role,
+    w.kind,
     ...report.schemes.map((s) => (w.schemes[s] ? fmt(w.schemes[s].sqnrDb, 1) : '-')),
   ]);
-  const header = ['weight', 'layer', 'dtype', 'shape', 'role', ...report.schemes];
+  const header = ['weight', 'layer', 'dtype', 'shape', 'role', 'kind', ...report.schemes];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]): string =>
-    r.map((c, i) => (i >= 5 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+    r.map((c, i) => (i >= 6 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
   const m = report.model;
   return [
     `${file}: ${m.producerName} ${m.producerVersion}, IR ${m.irVersion}, ${m.nodeCount} nodes, ${m.weightCount} weights, ${m.parameterCount} parameters`,
@@ -53,5 +57,7 @@ export function toText(report: InspectReport, file: string): string {
     line(header),
     ...rows.map(line),
     '',
+    ...(report.model.notAnalysed ?? []).map(notAnalysedLine),
+    ...(report.model.notAnalysed?.length ? [''] : []),
   ].join('\n');
 }
