@@ -1,6 +1,7 @@
 /** The inspector's page-level templates: loading, the model overview (collapsible sections), and the error view. */
 import { html, nothing, type TemplateResult } from 'lit';
-import type { ModelOverview, ValueInfo } from '../../src/core/onnx/overview';
+import type { ValueInfo } from '../../src/core/onnx/overview';
+import { DISPLAY_LIMITS, type DisplayOverview, type OverviewPart } from '../../src/core/view/overviewDisplay';
 import type { ModelState } from '../../src/protocol';
 import { formatBytes, formatInt, formatShape } from '../format';
 
@@ -8,6 +9,8 @@ import { formatBytes, formatInt, formatShape } from '../format';
 export interface ViewActions {
   reload(): void;
   showLog(): void;
+  /** Open the full text of a part the overview shows cut. */
+  showAll(part: OverviewPart): void;
   toggled(section: string, open: boolean): void;
 }
 
@@ -64,6 +67,26 @@ const field = (name: string, label: string, value: string, title?: string): Temp
   </div>
 `;
 
+/** A note under a part that was cut for display, with a "Show all" button; nothing if it is whole. */
+function cutNote(
+  o: DisplayOverview,
+  part: OverviewPart,
+  shown: number,
+  unit: string,
+  actions: ViewActions,
+): TemplateResult | typeof nothing {
+  const total = o.truncated?.[part];
+  if (total === undefined) return nothing;
+  return html`<p class="muted" data-truncated=${part}>
+    Showing the first ${formatInt(shown)} of ${formatInt(total)} ${unit}.
+    <vscode-button secondary data-show-all=${part} @click=${() => actions.showAll(part)}>Show all</vscode-button>
+  </p>`;
+}
+
+/** The full count of a list the overview may have cut. */
+const countOf = (o: DisplayOverview, part: OverviewPart, shown: unknown[]): number =>
+  o.truncated?.[part] ?? shown.length;
+
 const valueRows = (values: ValueInfo[]): string[][] => values.map((v) => [v.name, v.dtype, formatShape(v.shape)]);
 
 /** Shown while the model is read. */
@@ -77,17 +100,17 @@ type Section = [id: string, title: string, count: number | undefined, body: Temp
 
 /** The model overview: collapsible sections of fields and tables; `sizes` is the sizes section's body. */
 export function overviewView(
-  o: ModelOverview,
+  o: DisplayOverview,
   open: OpenSections,
   actions: ViewActions,
   sizes: TemplateResult,
 ): TemplateResult {
-  return html`${overviewSections(o, sizes).map(([id, title, count, body]) =>
+  return html`${overviewSections(o, sizes, actions).map(([id, title, count, body]) =>
     section(id, title, count, open, actions, body),
   )}`;
 }
 
-function overviewSections(o: ModelOverview, sizes: TemplateResult): Section[] {
+function overviewSections(o: DisplayOverview, sizes: TemplateResult, actions: ViewActions): Section[] {
   const dtypeRows = o.byDtype.map((d) => [
     d.dtype,
     formatInt(d.tensors),
@@ -100,11 +123,28 @@ function overviewSections(o: ModelOverview, sizes: TemplateResult): Section[] {
   const metadataRows = o.metadata.map((m) => [m.key, m.value]);
   const opsetRows = o.opsets.map((s) => [s.domain || 'ai.onnx', String(s.version)]);
   const dtypeHeaders = ['Type', 'Tensors', 'Parameters', 'Bytes', 'Size'];
+  const cut = (part: OverviewPart, body: TemplateResult, shown: number, unit: string): TemplateResult =>
+    html`${body}${cutNote(o, part, shown, unit, actions)}`;
   return [
-    ['model', 'Model', undefined, modelFields(o)],
-    ['opsets', 'Opset imports', o.opsets.length, table('opsets', ['Domain', 'Version'], opsetRows, [1])],
-    ['inputs', 'Inputs', o.inputs.length, table('inputs', ['Name', 'Type', 'Shape'], valueRows(o.inputs))],
-    ['outputs', 'Outputs', o.outputs.length, table('outputs', ['Name', 'Type', 'Shape'], valueRows(o.outputs))],
+    ['model', 'Model', undefined, modelFields(o, actions)],
+    [
+      'opsets',
+      'Opset imports',
+      countOf(o, 'opsets', o.opsets),
+      cut('opsets', table('opsets', ['Domain', 'Version'], opsetRows, [1]), opsetRows.length, 'opsets'),
+    ],
+    [
+      'inputs',
+      'Inputs',
+      countOf(o, 'inputs', o.inputs),
+      cut('inputs', table('inputs', ['Name', 'Type', 'Shape'], valueRows(o.inputs)), o.inputs.length, 'inputs'),
+    ],
+    [
+      'outputs',
+      'Outputs',
+      countOf(o, 'outputs', o.outputs),
+      cut('outputs', table('outputs', ['Name', 'Type', 'Shape'], valueRows(o.outputs)), o.outputs.length, 'outputs'),
+    ],
     [
       'dtypes',
       'Weights by stored type',
@@ -112,7 +152,12 @@ function overviewSections(o: ModelOverview, sizes: TemplateResult): Section[] {
       table('dtypes', dtypeHeaders, dtypeRows, [1, 2, 3, 4], 'No weight tensors'),
     ],
     ['sizes', 'Size by stored type and by scheme', undefined, sizes],
-    ['ops', 'Operators', o.opCounts.length, table('ops', ['Operator', 'Nodes'], opRows, [1])],
+    [
+      'ops',
+      'Operators',
+      countOf(o, 'opCounts', o.opCounts),
+      cut('opCounts', table('ops', ['Operator', 'Nodes'], opRows, [1]), opRows.length, 'operators'),
+    ],
     ...(o.externalFiles.length === 0
       ? []
       : ([
@@ -126,13 +171,18 @@ function overviewSections(o: ModelOverview, sizes: TemplateResult): Section[] {
     [
       'metadata',
       'Metadata',
-      o.metadata.length,
-      table('metadata', ['Key', 'Value'], metadataRows, [], 'No metadata properties'),
+      countOf(o, 'metadata', o.metadata),
+      cut(
+        'metadata',
+        table('metadata', ['Key', 'Value'], metadataRows, [], 'No metadata properties'),
+        metadataRows.length,
+        'properties',
+      ),
     ],
   ];
 }
 
-function modelFields(o: ModelOverview): TemplateResult {
+function modelFields(o: DisplayOverview, actions: ViewActions): TemplateResult {
   const producer = [o.producerName, o.producerVersion].filter(Boolean).join(' ') || '(not set)';
   return html`
     <div class="fields">
@@ -147,6 +197,8 @@ function modelFields(o: ModelOverview): TemplateResult {
       ${field('weightBytes', 'Weight bytes', `${formatInt(o.weightBytes)} bytes`, formatBytes(o.weightBytes))}
     </div>
     ${o.docString ? html`<p class="doc" data-field="docString">${o.docString}</p>` : nothing}
+    ${cutNote(o, 'docString', DISPLAY_LIMITS.docChars, 'characters of the doc string', actions)}
+    ${cutNote(o, 'producer', DISPLAY_LIMITS.nameChars, 'characters of the producer', actions)}
   `;
 }
 
