@@ -1,11 +1,11 @@
 /** Typed messages between the extension and the inspector webview (one union per direction). */
 import type { ModelErrorInfo } from './core/onnx/errors';
 import type { CallerMessage, ServerMessage } from './core/rpc/messages';
-import type { ModelOverview } from './core/onnx/overview';
 import type { HeatmapTile } from './core/view/heatmapTiles';
 import type { LayerDetail } from './core/view/layerDetailView';
 import type { TablePage, TableQuery } from './core/view/layerTableView';
 import type { ModelHeatmap } from './core/view/modelHeatmap';
+import type { DisplayOverview, OverviewPart } from './core/view/overviewDisplay';
 import type { SchemeSize } from './core/view/schemeSizes';
 
 // The inspector's view model lives in core (src/core/view); its types are what these messages carry.
@@ -19,8 +19,8 @@ export type { SchemeSize } from './core/view/schemeSizes';
 export type ModelState =
   /** The model is being read. */
   | { status: 'loading'; fileName: string }
-  /** The model was read; `loadMs` is the wall time of reading and indexing it. */
-  | { status: 'ready'; fileName: string; overview: ModelOverview; loadMs: number }
+  /** The model was read; `loadMs` is the wall time of reading and indexing it (the webview gets it bounded). */
+  | { status: 'ready'; fileName: string; overview: DisplayOverview; loadMs: number }
   /** The model could not be read; `fileSize` is null when the file itself could not be stat'ed. */
   | { status: 'error'; fileName: string; fileSize: number | null; error: ModelErrorInfo };
 
@@ -59,6 +59,8 @@ export interface Requests {
   'model/get': { params: Record<string, never>; result: ModelState };
   /** Ask the extension to re-read the model from disk. */
   'model/reload': { params: Record<string, never>; result: ModelState };
+  /** Open the full text of a part the overview shows cut, in a read-only editor. */
+  'overview/showAll': { params: { part: OverviewPart }; result: null };
   /** Open the QuantLens log. */
   'log/show': { params: Record<string, never>; result: null };
   /** The analysis status (starts the analysis if it has not run). */

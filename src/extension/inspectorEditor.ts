@@ -1,7 +1,8 @@
 /** The `quantlens.inspector` custom readonly editor for .onnx files. */
 import * as vscode from 'vscode';
-import type { FromWebview, InspectorSettings, RequestMethod, Requests, ToWebview } from '../protocol';
+import type { FromWebview, InspectorSettings, ModelState, RequestMethod, Requests, ToWebview } from '../protocol';
 import { RpcServer, type Handlers } from '../core/rpc/server';
+import { boundOverview, overviewPartText, type OverviewPart } from '../core/view/overviewDisplay';
 import { encodeNumbers } from '../wire';
 import { ModelDocument, type ModelDocumentDeps } from './modelDocument';
 import type { InspectorTestFromWebview, InspectorTestToWebview } from '../testHooks';
@@ -22,6 +23,21 @@ export function inspectorSettings(): InspectorSettings {
     histogramBins: Number.isInteger(bins) && bins >= 8 && bins <= 4096 ? bins : 128,
     colormap: (COLORMAPS as string[]).includes(colormap) ? (colormap as InspectorSettings['colormap']) : 'viridis',
   };
+}
+
+/** The state as the webview gets it: the overview bounded for display (the document keeps it whole). */
+function displayState(state: ModelState): ModelState {
+  return state.status === 'ready' ? { ...state, overview: boundOverview(state.overview) } : state;
+}
+
+/** Opens the full text of one part of the model's overview in a read-only editor ("show all"). */
+async function showAll(document: ModelDocument, part: OverviewPart): Promise<null> {
+  const state = document.state;
+  if (state.status !== 'ready') throw new Error(`${document.fileName} is not loaded`);
+  const text = await vscode.workspace.openTextDocument({ content: overviewPartText(state.overview, part) });
+  await vscode.window.showTextDocument(text, { preview: true });
+  await vscode.commands.executeCommand('workbench.action.files.setActiveEditorReadonlyInSession');
+  return null;
 }
 
 type Handler<M extends RequestMethod> = (
@@ -99,7 +115,7 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     set.add(entry);
     this.panels.set(key, set);
     const listeners = [
-      document.onDidChangeState((state) => post({ type: 'model/state', state })),
+      document.onDidChangeState((state) => post({ type: 'model/state', state: displayState(state) })),
       document.session.onDidChangeStatus((status) => post({ type: 'analysis/status', status })),
       webview.onDidReceiveMessage((message: FromWebview | InspectorTestFromWebview) => {
         if (__QUANTLENS_TEST_HOOKS__ && message.type === 'rendered') this.reports?.record(key, message.report);
@@ -144,8 +160,9 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
   }
 
   private readonly handlers: { [M in RequestMethod]: Handler<M> } = {
-    'model/get': (d) => d.state,
-    'model/reload': (d) => d.reload(),
+    'model/get': (d) => displayState(d.state),
+    'model/reload': async (d) => displayState(await d.reload()),
+    'overview/showAll': (d, p) => showAll(d, p.part),
     'log/show': () => {
       this.deps.log.channel.show(true);
       return null;

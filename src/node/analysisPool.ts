@@ -109,7 +109,9 @@ export class AnalysisPool {
 class PoolRun {
   private readonly sizes: number[];
   private readonly budget: number;
+  /** Task indices, largest first; a started task's entry becomes -1, `head` skips the started prefix. */
   private readonly queue: number[];
+  private head = 0;
   private readonly results: AnalysisResult[];
   private readonly active = new Set<Slot>();
   private inFlight = 0;
@@ -126,7 +128,8 @@ class PoolRun {
     private readonly reject: (error: unknown) => void,
   ) {
     this.sizes = tasks.map(taskBytes);
-    this.budget = options.memoryBudget ?? 1.25 * Math.max(0, ...this.sizes) + 128 * 2 ** 20;
+    // A loop, not Math.max(...sizes): a spread of 100k+ arguments overflows the stack.
+    this.budget = options.memoryBudget ?? 1.25 * this.sizes.reduce((a, b) => Math.max(a, b), 0) + 128 * 2 ** 20;
     // Largest first: the long tasks start early and the small ones fill the gaps.
     this.queue = tasks.map((_, i) => i).sort((a, b) => this.sizes[b] - this.sizes[a]);
     this.results = new Array<AnalysisResult>(tasks.length);
@@ -135,13 +138,27 @@ class PoolRun {
 
   /** Starts what may run now; ends the run when every task is done. */
   pump(): void {
-    while (!this.settled && this.queue.length > 0 && this.running < this.workers.size) {
-      // The largest waiting task that fits the budget; anything runs when nothing else does.
-      const pos = this.running === 0 ? 0 : this.queue.findIndex((i) => this.inFlight + this.sizes[i] <= this.budget);
+    while (!this.settled && this.running < this.workers.size) {
+      while (this.head < this.queue.length && this.queue[this.head] < 0) this.head++;
+      if (this.head >= this.queue.length) break;
+      // The largest waiting task that fits the budget; anything runs when nothing else does. No splice: with
+      // 100k small tensors, removing from the front of the queue each time was quadratic (seconds).
+      const pos = this.running === 0 ? this.head : this.firstFitting();
       if (pos < 0) break;
-      this.start(this.queue.splice(pos, 1)[0]);
+      const index = this.queue[pos];
+      this.queue[pos] = -1;
+      this.start(index);
     }
     if (!this.settled && this.finished === this.tasks.length) this.finish();
+  }
+
+  /** Position of the largest waiting task that fits the budget, or -1. */
+  private firstFitting(): number {
+    for (let q = this.head; q < this.queue.length; q++) {
+      const i = this.queue[q];
+      if (i >= 0 && this.inFlight + this.sizes[i] <= this.budget) return q;
+    }
+    return -1;
   }
 
   private start(index: number): void {

@@ -77,4 +77,4 @@ process.on('message', (message: { id: number; file: string }) => {
         : reply('crash', error instanceof Error ? (error.stack ?? error.message) : String(error)),
   );
 });
-process.send!({ ready: true });
+process.send!({ ready: true, pid: process.pid });

@@ -3,7 +3,7 @@
  * folders and reads each in a child process under a time and memory bound. A child that does not answer in time
  * is a hang, one whose RSS passes the bound a memory blow-up; both are killed and the run goes on.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -30,6 +30,8 @@ export interface FuzzOptions {
   /** Also mutate models of this corpus folder (e.g. /usr/share/libonnx-testdata/data). */
   corpus?: string;
   onProgress?: (done: number) => void;
+  /** Run the reader under `strace -f -e trace=openat` and check every file it opened (the long run). */
+  strace?: boolean;
 }
 
 /** What a fuzz run found; everything but `ok` and `badInput` must be zero. */
@@ -47,6 +49,14 @@ export interface FuzzReport {
 }
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'models');
+const CHILD = path.join(__dirname, 'child.ts');
+
+/** Opened paths under the fuzz root that are outside the mutant's folder (relative ones resolved from it). */
+function outsideOf(opened: string[], root: string, folder: string): string[] {
+  return opened
+    .map((f) => path.resolve(folder, f))
+    .filter((f) => f.startsWith(root + path.sep) && f !== folder && !f.startsWith(folder + path.sep));
+}
 
 /** The models mutants are made from: every fixture, plus up to `limit` corpus models. */
 function sources(corpus: string | undefined, limit = 300): string[] {
@@ -75,15 +85,28 @@ function rssMb(pid: number | undefined): number {
 class Reader {
   private child?: ChildProcess;
   private ready?: Promise<void>;
+  private traceRead = 0;
+  private pid?: number;
+
+  /** `traceLog`: where strace writes the reader's openat calls (no strace when undefined). */
+  constructor(private readonly traceLog?: string) {}
 
   private start(): Promise<void> {
-    const child = fork(path.join(__dirname, 'child.ts'), [], {
-      execArgv: ['--import', 'tsx', '--max-old-space-size=768'],
-      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
-    });
+    const args = ['--import', 'tsx', '--max-old-space-size=768'];
+    const stdio: ('ignore' | 'ipc')[] = ['ignore', 'ignore', 'ignore', 'ipc'];
+    const child = this.traceLog
+      ? spawn('strace', ['-f', '-qq', '-e', 'trace=openat', '-o', this.traceLog, process.execPath, ...args, CHILD], {
+          stdio,
+        })
+      : fork(CHILD, [], { execArgv: args, stdio });
+    this.traceRead = 0;
     this.child = child;
     this.ready = new Promise((resolve, reject) => {
-      child.once('message', () => resolve());
+      // The reader's own pid (under strace, child.pid is strace's): its RSS is what is bounded.
+      child.once('message', (m: { pid?: number }) => {
+        this.pid = m.pid ?? child.pid;
+        resolve();
+      });
       child.once('exit', (code) => reject(new Error(`the fuzz reader process exited at start (code ${code})`)));
     });
     return this.ready;
@@ -106,7 +129,7 @@ class Reader {
       };
       const onExit = (): void => finish('died');
       const poll = setInterval(() => {
-        peak = Math.max(peak, rssMb(child.pid));
+        peak = Math.max(peak, rssMb(this.pid ?? child.pid));
         if (peak > rssLimitMb) finish('memory');
       }, 20);
       const timer = setTimeout(() => finish('hang'), timeoutMs);
@@ -127,6 +150,15 @@ class Reader {
   }
 
   peakRssMb = 0;
+
+  /** Paths the reader opened (strace's openat lines) since the last call. */
+  tracedOpens(): string[] {
+    if (!this.traceLog || !existsSync(this.traceLog)) return [];
+    const text = readFileSync(this.traceLog, 'utf8');
+    const fresh = text.slice(this.traceRead, text.lastIndexOf('\n') + 1);
+    this.traceRead += fresh.length;
+    return [...fresh.matchAll(/openat\([^,]*, "((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]);
+  }
 
   stop(): void {
     this.child?.kill('SIGKILL');
@@ -153,7 +185,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     peakRssMb: 0,
     ms: 0,
   };
-  const reader = new Reader();
+  const reader = new Reader(options.strace ? path.join(root, 'openat.log') : undefined);
   try {
     for (let i = 0; i < options.count; i++) {
       const seed = options.seed + i;
@@ -170,7 +202,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const file = path.join(folder, 'model.onnx');
       writeFileSync(file, mutant.bytes);
       const started = performance.now();
-      const r = await reader.read(i, file, options.timeoutMs ?? 5000, options.rssLimitMb ?? 1024);
+      // strace slows the reader down: a longer time bound under it.
+      const timeoutMs = (options.timeoutMs ?? 5000) * (options.strace ? 4 : 1);
+      const r = await reader.read(i, file, timeoutMs, options.rssLimitMb ?? 1024);
+      const traced = outsideOf(reader.tracedOpens(), root, folder);
+      if (traced.length) report.outsideReads.push({ how: `${how} (strace)`, files: traced });
       report.worstMs = Math.max(report.worstMs, performance.now() - started);
       report.mutants += 1;
       if (r === 'hang') report.hangs.push(how);

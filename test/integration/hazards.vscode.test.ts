@@ -2,6 +2,7 @@
  * Hostile models opened one after another in the real extension host (issue 18): after each, a command round
  * trip must answer within a generous bound (the worst time is printed as a figure), and the inspector shows an
  * error view naming the problem or, for a model whose one weight is hostile, the model with that weight marked.
+ * The host's RSS after each hazard stays within 1 GiB of what it was before the first (the worst is printed).
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DT, floatTensor, model, node, rawTensor, value } from '../fixtures/onnxBuilder';
+import type { RenderReport } from '../../src/testHooks';
 import { api, closeAllEditors, openInInspector, waitFor, workspaceDir } from './helpers';
 
 const nbits = (attrs: Record<string, number>): Uint8Array =>
@@ -33,11 +35,17 @@ const nbits = (attrs: Record<string, number>): Uint8Array =>
 describe('Hazard models keep the extension host responsive', () => {
   let dir = '';
   let worst = 0;
+  // This test runs inside the extension host: its RSS is the host's.
+  let baseRss = 0;
+  let worstRss = 0;
   before(() => {
     dir = mkdtempSync(path.join(workspaceDir(), 'hazards-'));
+    baseRss = process.memoryUsage().rss;
   });
   after(async () => {
     console.log(`hazards: worst command round trip ${worst.toFixed(0)} ms`);
+    const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
+    console.log(`hazards: host RSS ${mib(baseRss)} MiB before, worst ${mib(worstRss)} MiB after a hazard`);
     await closeAllEditors();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -49,6 +57,9 @@ describe('Hazard models keep the extension host responsive', () => {
     const ms = Date.now() - t0;
     worst = Math.max(worst, ms);
     assert.ok(ms < 10_000, `a command round trip took ${ms} ms`);
+    const rss = process.memoryUsage().rss;
+    worstRss = Math.max(worstRss, rss);
+    assert.ok(rss < baseRss + 2 ** 30, `host RSS ${rss} bytes, ${baseRss} before the hazards`);
   }
 
   const refused: [string, (file: string) => void, RegExp][] = [
@@ -105,4 +116,32 @@ describe('Hazard models keep the extension host responsive', () => {
     assert.equal(report.status, 'ready');
     await closeAllEditors();
   });
+
+  const identity = { node: [node('Identity', ['x'], ['y'], 'id')], input: [value('x', DT.float32, [1])] };
+  const metadata = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`key${i}`, `value${i}`]));
+  const bounded: [string, () => Uint8Array, (report: RenderReport) => void][] = [
+    [
+      '10 MB doc_string',
+      () => model({ ...identity, output: [value('y', DT.float32, [1])] }, { docString: 'd'.repeat(10_000_000) }),
+      (r) => assert.ok(String(r.fields.docString).length < 10_000, 'the doc string is shown cut'),
+    ],
+    [
+      '100k metadata props',
+      () => model({ ...identity, output: [value('y', DT.float32, [1])] }, { metadata }),
+      (r) => assert.ok((r.tables.metadata?.length ?? 0) <= 1000, 'the metadata table is shown cut'),
+    ],
+  ];
+  for (const [name, make, check] of bounded) {
+    it(`${name}: the overview is shown bounded and the host answers`, async () => {
+      const file = path.join(dir, `${name.replace(/\W+/g, '_')}.onnx`);
+      writeFileSync(file, make());
+      const t0 = Date.now();
+      const report = await openInInspector(vscode.Uri.file(file));
+      console.log(`hazards: ${name} shown in ${Date.now() - t0} ms`);
+      await roundTrip();
+      assert.equal(report.status, 'ready', JSON.stringify(report.fields).slice(0, 500));
+      check(report);
+      await closeAllEditors();
+    });
+  }
 });

@@ -28,6 +28,7 @@ export class InspectorPage {
   private readonly viewActions: ViewActions = {
     reload: () => void request('model/reload', {}).catch(reportError),
     showLog: () => void request('log/show', {}).catch(reportError),
+    showAll: (part) => void request('overview/showAll', { part }).catch(reportError),
     toggled: (id, open) => {
       this.s.persisted.open[id] = open;
       this.ui.save();

@@ -1,6 +1,7 @@
 /** The inspector's page-level templates: loading, the model overview (collapsible sections), and the error view. */
 import { html, nothing, type TemplateResult } from 'lit';
-import type { ModelOverview, ValueInfo } from '../../src/core/onnx/overview';
+import type { ValueInfo } from '../../src/core/onnx/overview';
+import { DISPLAY_LIMITS, type DisplayOverview, type OverviewPart } from '../../src/core/view/overviewDisplay';
 import type { ModelState } from '../../src/protocol';
 import { notAnalysedLine } from '../../src/core/view/weightInfo';
 import { formatBytes, formatInt, formatShape } from '../format';
@@ -9,6 +10,8 @@ import { formatBytes, formatInt, formatShape } from '../format';
 export interface ViewActions {
   reload(): void;
   showLog(): void;
+  /** Open the full text of a part the overview shows cut. */
+  showAll(part: OverviewPart): void;
   toggled(section: string, open: boolean): void;
 }
 
@@ -65,6 +68,26 @@ const field = (name: string, label: string, value: string, title?: string): Temp
   </div>
 `;
 
+/** A note under a part that was cut for display, with a "Show all" button; nothing if it is whole. */
+function cutNote(
+  o: DisplayOverview,
+  part: OverviewPart,
+  shown: number,
+  unit: string,
+  actions: ViewActions,
+): TemplateResult | typeof nothing {
+  const total = o.truncated?.[part];
+  if (total === undefined) return nothing;
+  return html`<p class="muted" data-truncated=${part}>
+    Showing the first ${formatInt(shown)} of ${formatInt(total)} ${unit}.
+    <vscode-button secondary data-show-all=${part} @click=${() => actions.showAll(part)}>Show all</vscode-button>
+  </p>`;
+}
+
+/** The full count of a list the overview may have cut. */
+const countOf = (o: DisplayOverview, part: OverviewPart, shown: unknown[]): number =>
+  o.truncated?.[part] ?? shown.length;
+
 const valueRows = (values: ValueInfo[]): string[][] => values.map((v) => [v.name, v.dtype, formatShape(v.shape)]);
 
 /** Shown while the model is read. */
@@ -78,74 +101,107 @@ type Section = [id: string, title: string, count: number | undefined, body: Temp
 
 /** The model overview: collapsible sections of fields and tables; `sizes` is the sizes section's body. */
 export function overviewView(
-  o: ModelOverview,
+  o: DisplayOverview,
   open: OpenSections,
   actions: ViewActions,
   sizes: TemplateResult,
 ): TemplateResult {
-  return html`${overviewSections(o, sizes).map(([id, title, count, body]) =>
+  return html`${overviewSections(o, sizes, actions).map(([id, title, count, body]) =>
     section(id, title, count, open, actions, body),
   )}`;
 }
 
-function overviewSections(o: ModelOverview, sizes: TemplateResult): Section[] {
-  const dtypeRows = o.byDtype.map((d) => [
+function overviewSections(o: DisplayOverview, sizes: TemplateResult, actions: ViewActions): Section[] {
+  const opRows = o.opCounts.map((c) => [c.domain ? `${c.domain}.${c.opType}` : c.opType, formatInt(c.count)]);
+  const metadataRows = o.metadata.map((m) => [m.key, m.value]);
+  const opsetRows = o.opsets.map((s) => [s.domain || 'ai.onnx', String(s.version)]);
+  const dtypeHeaders = ['Type', 'Tensors', 'Parameters', 'Bytes', 'Size'];
+  const cut = (part: OverviewPart, body: TemplateResult, shown: number, unit: string): TemplateResult =>
+    html`${body}${cutNote(o, part, shown, unit, actions)}`;
+  return [
+    ['model', 'Model', undefined, modelFields(o, actions)],
+    [
+      'opsets',
+      'Opset imports',
+      countOf(o, 'opsets', o.opsets),
+      cut('opsets', table('opsets', ['Domain', 'Version'], opsetRows, [1]), opsetRows.length, 'opsets'),
+    ],
+    [
+      'inputs',
+      'Inputs',
+      countOf(o, 'inputs', o.inputs),
+      cut('inputs', table('inputs', ['Name', 'Type', 'Shape'], valueRows(o.inputs)), o.inputs.length, 'inputs'),
+    ],
+    [
+      'outputs',
+      'Outputs',
+      countOf(o, 'outputs', o.outputs),
+      cut('outputs', table('outputs', ['Name', 'Type', 'Shape'], valueRows(o.outputs)), o.outputs.length, 'outputs'),
+    ],
+    [
+      'dtypes',
+      'Weights by stored type',
+      o.byDtype.length,
+      table('dtypes', dtypeHeaders, dtypeRows(o), [1, 2, 3, 4], 'No weight tensors'),
+    ],
+    ['sizes', 'Size by stored type and by scheme', undefined, sizes],
+    ...notAnalysedSection(o),
+    [
+      'ops',
+      'Operators',
+      countOf(o, 'opCounts', o.opCounts),
+      cut('opCounts', table('ops', ['Operator', 'Nodes'], opRows, [1]), opRows.length, 'operators'),
+    ],
+    ...externalSection(o),
+    [
+      'metadata',
+      'Metadata',
+      countOf(o, 'metadata', o.metadata),
+      cut(
+        'metadata',
+        table('metadata', ['Key', 'Value'], metadataRows, [], 'No metadata properties'),
+        metadataRows.length,
+        'properties',
+      ),
+    ],
+  ];
+}
+
+/** Rows of the weights-by-stored-type table. */
+function dtypeRows(o: DisplayOverview): string[][] {
+  return o.byDtype.map((d) => [
     d.dtype,
     formatInt(d.tensors),
     formatInt(d.parameters),
     formatInt(d.bytes),
     formatBytes(d.bytes),
   ]);
-  const opRows = o.opCounts.map((c) => [c.domain ? `${c.domain}.${c.opType}` : c.opType, formatInt(c.count)]);
-  const externalRows = o.externalFiles.map((f) => [f.location, formatInt(f.tensors), formatInt(f.bytes)]);
-  const metadataRows = o.metadata.map((m) => [m.key, m.value]);
-  const opsetRows = o.opsets.map((s) => [s.domain || 'ai.onnx', String(s.version)]);
-  const dtypeHeaders = ['Type', 'Tensors', 'Parameters', 'Bytes', 'Size'];
+}
+
+/** The weights not analysed, grouped by reason (no section when every weight was analysed). */
+function notAnalysedSection(o: DisplayOverview): Section[] {
+  if (!o.notAnalysed?.length) return [];
+  const body = html`<ul data-field="notAnalysed">
+    ${o.notAnalysed.map((n) => html`<li>${notAnalysedLine(n)}</li>`)}
+  </ul>`;
+  return [['notAnalysed', 'Not analysed', o.notAnalysed.length, body]];
+}
+
+/** The external data files (no section for a model without external data). */
+function externalSection(o: DisplayOverview): Section[] {
+  if (o.externalFiles.length === 0) return [];
+  const rows = o.externalFiles.map((f) => [f.location, formatInt(f.tensors), formatInt(f.bytes)]);
   return [
-    ['model', 'Model', undefined, modelFields(o)],
-    ['opsets', 'Opset imports', o.opsets.length, table('opsets', ['Domain', 'Version'], opsetRows, [1])],
-    ['inputs', 'Inputs', o.inputs.length, table('inputs', ['Name', 'Type', 'Shape'], valueRows(o.inputs))],
-    ['outputs', 'Outputs', o.outputs.length, table('outputs', ['Name', 'Type', 'Shape'], valueRows(o.outputs))],
     [
-      'dtypes',
-      'Weights by stored type',
-      o.byDtype.length,
-      table('dtypes', dtypeHeaders, dtypeRows, [1, 2, 3, 4], 'No weight tensors'),
-    ],
-    ['sizes', 'Size by stored type and by scheme', undefined, sizes],
-    ...(o.notAnalysed?.length
-      ? ([
-          [
-            'notAnalysed',
-            'Not analysed',
-            o.notAnalysed.length,
-            html`<ul data-field="notAnalysed">
-              ${o.notAnalysed.map((n) => html`<li>${notAnalysedLine(n)}</li>`)}
-            </ul>`,
-          ],
-        ] as Section[])
-      : []),
-    ['ops', 'Operators', o.opCounts.length, table('ops', ['Operator', 'Nodes'], opRows, [1])],
-    ...(o.externalFiles.length === 0
-      ? []
-      : ([
-          [
-            'external',
-            'External data',
-            o.externalFiles.length,
-            table('external', ['File', 'Tensors', 'Bytes'], externalRows, [1, 2]),
-          ],
-        ] as Section[])),
-    [
-      'metadata',
-      'Metadata',
-      o.metadata.length,
-      table('metadata', ['Key', 'Value'], metadataRows, [], 'No metadata properties'),
+      'external',
+      'External data',
+      o.externalFiles.length,
+      table('external', ['File', 'Tensors', 'Bytes'], rows, [1, 2]),
     ],
   ];
 }
 
-function modelFields(o: ModelOverview): TemplateResult {
+function modelFields(o: DisplayOverview, actions: ViewActions): TemplateResult {
   const producer = [o.producerName, o.producerVersion].filter(Boolean).join(' ') || '(not set)';
   return html`
     <div class="fields">
@@ -160,6 +216,8 @@ function modelFields(o: ModelOverview): TemplateResult {
       ${field('weightBytes', 'Weight bytes', `${formatInt(o.weightBytes)} bytes`, formatBytes(o.weightBytes))}
     </div>
     ${o.docString ? html`<p class="doc" data-field="docString">${o.docString}</p>` : nothing}
+    ${cutNote(o, 'docString', DISPLAY_LIMITS.docChars, 'characters of the doc string', actions)}
+    ${cutNote(o, 'producer', DISPLAY_LIMITS.nameChars, 'characters of the producer', actions)}
   `;
 }
 
