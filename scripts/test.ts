@@ -56,9 +56,9 @@ function unitTests(): { passed: number; failed: number } {
       '--import',
       'tsx',
       '--test',
-    // Two test files at a time (node's default is cores - 1, i.e. one here): most files wait on onnxruntime,
-    // children or I/O, so two overlap well on 2 cores (measured: 114 s -> 89 s).
-    '--test-concurrency=2',
+      // Two test files at a time (node's default is cores - 1, i.e. one here): most files wait on onnxruntime,
+      // children or I/O, so two overlap well on 2 cores (measured: 114 s -> 89 s).
+      '--test-concurrency=2',
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       '--test-reporter=tap',
