@@ -64,7 +64,8 @@ const ACTIVATIONS = new Set([
 const AROUND_ACTIVATION = new Set([...MOVES, 'Add', 'Mul', 'Div', ...ACTIVATIONS]);
 const TO_OUTPUT = new Set([...MOVES, 'Add', 'Softmax', 'LogSoftmax', 'Sigmoid']);
 const NORM_CHAIN = new Set(['Div', 'Mul', 'Sqrt', 'Sub', 'Add', 'Pow', 'Reciprocal', 'Cast', 'ReduceMean']);
-const NORMS = new Set([
+/** Normalization ops: their weights are norm scales and shifts. */
+export const NORMS: ReadonlySet<string> = new Set([
   'LayerNormalization',
   'BatchNormalization',
   'InstanceNormalization',

@@ -1,6 +1,7 @@
 /** Decides what a weight is for (and whether and how it is quantized) from the nodes that read it. */
 import type { Consumer } from '../onnx/consumers';
 import { DType } from '../onnx/dtypes';
+import { NORMS } from '../onnx/layerKinds';
 import type { WeightRef } from '../onnx/weights';
 import type { Layout2D } from './fakeQuant';
 import { layerWeightLayout } from './layout';
@@ -53,15 +54,6 @@ const PASS_THROUGH = new Set(['Cast', 'DequantizeLinear', 'Identity']);
 const SHAPE_ONLY = new Set(['Slice', 'Split', 'Concat', 'Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Flatten']);
 /** Tensors visited at most when following one weight (bounded walk). */
 const WALK_LIMIT = 256;
-const NORMS = new Set([
-  'LayerNormalization',
-  'BatchNormalization',
-  'InstanceNormalization',
-  'GroupNormalization',
-  'SimplifiedLayerNormalization',
-  'SkipLayerNormalization',
-  'RMSNormalization',
-]);
 
 /** A layer reading a weight, and the shape-only ops (besides Cast / DequantizeLinear / Identity) on the way. */
 export interface ConsumerPath {
