@@ -60,11 +60,12 @@ function render(s: ResultsState): DrawnCounts | undefined {
   const { results: r, resultsFile } = s;
   if (!r || resultsFile === undefined) return undefined;
   s.chart?.destroy();
+  s.chart = undefined;
   const app = document.getElementById('app')!;
   app.replaceChildren();
   header(app, r, resultsFile);
   const { badCells, noiseCells } = sliceTable(app, r);
-  const sweep = sweepChart(app, r);
+  const sweep = sweepChart(app, r, s);
   s.chart = sweep?.chart;
   const reveal = (weight: string, scheme: string): void => vscode.postMessage({ type: 'reveal', weight, scheme });
   const bars = sensitivityBars(app, r, reveal);

@@ -1,17 +1,18 @@
 /** The slices x variants table: main value and change per cell, with its verdict against the budget, and summary rows. */
 import type { SliceMetrics } from '../../src/core/eval/metrics';
 import type { EvalResults } from '../../src/core/eval/results';
-import { changeText, mainValue } from '../../src/core/eval/describe';
+import { collapsedGains, isCollapsed } from '../../src/core/eval/collapse';
+import { changeText, dbText, klText, mainValue, percentText } from '../../src/core/eval/describe';
 import { hasLimits, type Verdict } from '../../src/core/eval/verdict';
 import { el } from './dom';
 
 type Variant = EvalResults['variants'][number];
 
 const SUMMARY: [string, (m: SliceMetrics) => string][] = [
-  ['agreement', (m) => (m.agreement !== undefined ? `${(m.agreement * 100).toFixed(2)}%` : '')],
-  ['KL', (m) => (m.kl !== undefined ? m.kl.toPrecision(3) : '')],
-  ['output SQNR', (m) => `${m.outputSqnrDb.toFixed(1)} dB`],
-  ['ECE', (m) => (m.ece !== undefined ? `${(m.ece * 100).toFixed(2)}%` : '')],
+  ['agreement', (m) => (m.agreement !== undefined ? percentText(m.agreement) : '')],
+  ['KL', (m) => (m.kl !== undefined ? klText(m.kl) : '')],
+  ['output SQNR', (m) => dbText(m.outputSqnrDb)],
+  ['ECE', (m) => (m.ece !== undefined ? percentText(m.ece) : '')],
   ['variance ratio', (m) => m.varianceRatio.toFixed(3)],
 ];
 
@@ -38,6 +39,7 @@ function sliceCell(r: EvalResults, v: Variant, slice: string): { td: HTMLTableCe
   if (v.kind !== 'reference') td.append(el('div', 'muted small', changeText(m)));
   if (verdict === 'noise') td.append(el('div', 'small verdict-note', 'within noise'));
   if (verdict === 'violated') td.append(el('div', 'small verdict-note', 'violated'));
+  if (v.kind !== 'reference') td.append(...agreementLines(m, collapsedGains(v.metrics).includes(slice)));
   td.title =
     verdict === 'noise'
       ? noiseTooltip(r, slice)
@@ -46,6 +48,22 @@ function sliceCell(r: EvalResults, v: Variant, slice: string): { td: HTMLTableCe
           .map((x) => `Budget violated: ${x.metric} ${x.value.toFixed(3)} > ${x.limit}, the whole 95% CI over it`)
           .join('\n');
   return { td, verdict };
+}
+
+/** Agreement and KL of a cell's slice, and "collapsed" where its gain is an artefact of collapse. */
+function agreementLines(m: SliceMetrics | undefined, collapsed: boolean): HTMLElement[] {
+  const parts = [
+    m?.agreement !== undefined ? `agree ${percentText(m.agreement, 1)}` : '',
+    m?.kl !== undefined ? `KL ${klText(m.kl)}` : '',
+  ].filter(Boolean);
+  const lines = parts.length > 0 ? [el('div', 'muted small', parts.join(' · '))] : [];
+  if (collapsed) {
+    const note = el('div', 'small verdict-note collapsed', 'collapsed');
+    note.title =
+      'Not a gain: this variant agrees with fp32 on under half of all samples, so it predicts nearly everything the same way.';
+    lines.push(note);
+  }
+  return lines;
 }
 
 function summaryRow(label: string, variants: Variant[], text: (v: Variant) => string): HTMLTableRowElement {
@@ -59,7 +77,9 @@ export function sliceTable(parent: HTMLElement, r: EvalResults): { badCells: num
   parent.append(el('h2', undefined, 'Slices × variants'));
   const table = el('table', 'results');
   const hr = el('tr');
-  hr.append(el('th', undefined, 'slice'), el('th', 'num', 'n'), ...r.variants.map((v) => el('th', 'num', v.label)));
+  const label = (v: Variant): string =>
+    `${v.label}${v.kind !== 'reference' && isCollapsed(v.metrics.all) ? ' (collapsed)' : ''}`;
+  hr.append(el('th', undefined, 'slice'), el('th', 'num', 'n'), ...r.variants.map((v) => el('th', 'num', label(v))));
   table.append(hr);
   let badCells = 0;
   let noiseCells = 0;
@@ -74,7 +94,11 @@ export function sliceTable(parent: HTMLElement, r: EvalResults): { badCells: num
     }
     table.append(tr);
   }
-  for (const [name, f] of SUMMARY) table.append(summaryRow(`${name} (all)`, r.variants, (v) => f(v.metrics.all)));
+  // A row no variant has a value for (ECE of a language model) is left out.
+  for (const [name, f] of SUMMARY) {
+    if (r.variants.every((v) => f(v.metrics.all) === '')) continue;
+    table.append(summaryRow(`${name} (all)`, r.variants, (v) => f(v.metrics.all)));
+  }
   table.append(summaryRow('weights', r.variants, (v) => `${(v.weightBytes / 1024).toFixed(1)} KiB`));
   parent.append(table);
   return { badCells, noiseCells };

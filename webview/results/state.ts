@@ -8,6 +8,10 @@ export interface ResultsState {
   /** The results file, relative to the workspace. */
   resultsFile?: string;
   chart?: uPlot;
+  /** Slices the user hid in the sweep (kept across redraws). */
+  sweepHidden?: Set<string>;
+  /** Whether the sweep's y axis is logarithmic. */
+  sweepLog?: boolean;
 }
 
 /** What each section drew (read by the test builds' report). */

@@ -9,6 +9,16 @@ export const signed = (x: number, digits = 1): string => {
   return `${x > 0 ? '+' : ''}${t}`;
 };
 
+/** KL in one format whatever its size: "0", "2.00e-8", "1.03e-5", "4.21e-1" (nats). */
+export const klText = (kl: number): string => (kl === 0 ? '0' : Number.isFinite(kl) ? kl.toExponential(2) : String(kl));
+
+/** An SQNR in dB; an exact reconstruction (+Infinity) reads "exact", never "Infinity dB". */
+export const dbText = (db: number): string =>
+  Number.isFinite(db) ? `${db.toFixed(1)} dB` : db > 0 ? 'exact' : String(db);
+
+/** A fraction as a percentage: "98.25%". */
+export const percentText = (x: number, digits = 2): string => `${(x * 100).toFixed(digits)}%`;
+
 /** "1 layer", "2 layers". */
 export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
@@ -18,7 +28,7 @@ export function mainValue(m: SliceMetrics | undefined): string {
   if (m.accuracy !== undefined) return `${(m.accuracy * 100).toFixed(1)}%`;
   if (m.perplexity !== undefined) return `ppl ${m.perplexity.toFixed(3)}`;
   if (m.mse !== undefined) return `mse ${m.mse.toPrecision(3)}`;
-  return `kl ${(m.kl ?? 0).toPrecision(2)}`;
+  return `kl ${klText(m.kl ?? 0)}`;
 }
 
 /** The change vs fp32 with its 95% CI: "-1.2 pp [-2.0, -0.4]", "+3.1% [+2.0, +4.2]". */
@@ -29,7 +39,7 @@ export function changeText(m: SliceMetrics | undefined): string {
   if (m.perplexityChange)
     return `${signed(m.perplexityChange.value)}% [${signed(m.perplexityChange.low)}, ${signed(m.perplexityChange.high)}]`;
   if (m.mseChange) return `${signed(m.mseChange.value, 4)} mse`;
-  return `sqnr ${m.outputSqnrDb.toFixed(1)} dB`;
+  return `sqnr ${dbText(m.outputSqnrDb)}`;
 }
 
 /** An effect as the task reads it: "-1.5 pp", "+16.1% ppl", "+3.0% mse", "KL 0.21". */
@@ -42,6 +52,6 @@ export function effectText(task: TaskKind, e: Effect): string {
     case 'regression':
       return `${signed(e.mseIncrease ?? 0)}% mse`;
     default:
-      return `KL ${(e.kl ?? 0).toPrecision(2)}`;
+      return `KL ${klText(e.kl ?? 0)}`;
   }
 }

@@ -1,5 +1,38 @@
 /** Maps JSON paths (ajv's `/a/0/b`) to line and column in the file's text, for errors that point at the line. */
-import { findNodeAtLocation, parseTree, type Node, type ParseError, printParseErrorCode } from 'jsonc-parser';
+import {
+  findNodeAtLocation,
+  getNodeValue,
+  parseTree,
+  printParseErrorCode,
+  type Node,
+  type ParseError,
+  type ParseErrorCode,
+} from 'jsonc-parser';
+
+/** What each JSON parser error means, in words (never the parser's code names like `PropertyNameExpected`). */
+const SYNTAX_WORDS: Record<string, string> = {
+  InvalidSymbol: 'unexpected character',
+  InvalidNumberFormat: 'invalid number',
+  PropertyNameExpected: 'expected a property name in double quotes (is there a trailing comma?)',
+  ValueExpected: 'expected a value (is there a trailing comma?)',
+  ColonExpected: "expected ':' after the property name",
+  CommaExpected: "expected ',' between values",
+  CloseBraceExpected: "expected '}' to close the object",
+  CloseBracketExpected: "expected ']' to close the array",
+  EndOfFileExpected: 'expected the end of the file after the value',
+  InvalidCommentToken: 'comments are not allowed in JSON',
+  UnexpectedEndOfComment: 'comments are not allowed in JSON (and this one is not closed)',
+  UnexpectedEndOfString: "the string is not closed (missing '\"')",
+  UnexpectedEndOfNumber: 'the number ends too early',
+  InvalidUnicode: 'invalid \\u escape in a string',
+  InvalidEscapeCharacter: 'invalid escape in a string',
+  InvalidCharacter: 'invalid character in a string (control characters must be escaped)',
+};
+
+/** A JSON syntax error in words with its place: "JSON syntax error at line 3, column 5: expected a property name …". */
+export function syntaxErrorText(code: ParseErrorCode, line: number, character: number): string {
+  return `JSON syntax error at line ${line + 1}, column ${character + 1}: ${SYNTAX_WORDS[printParseErrorCode(code)] ?? 'invalid JSON'}`;
+}
 
 /** A position in a text file (0-based line and character, like VS Code's). */
 export interface TextRange {
@@ -28,10 +61,11 @@ export class JsonText {
     const errors: ParseError[] = [];
     this.root = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
     for (const e of errors) {
+      const range = this.range(e.offset, e.length);
       this.syntaxErrors.push({
         pointer: '',
-        message: `JSON syntax error: ${printParseErrorCode(e.error)}`,
-        range: this.range(e.offset, e.length),
+        message: syntaxErrorText(e.error, range.line, range.character),
+        range,
       });
     }
   }
@@ -71,6 +105,17 @@ export class JsonText {
       segments.pop();
     }
     return this.range(0, 0);
+  }
+
+  /** The value at a JSON pointer (undefined when there is none). */
+  valueAt(pointer: string): unknown {
+    const path = pointer
+      .split('/')
+      .slice(1)
+      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+      .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+    const node = this.root && findNodeAtLocation(this.root, path);
+    return node ? (getNodeValue(node) as unknown) : undefined;
   }
 
   /** A problem at a JSON pointer. */

@@ -7,6 +7,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import schema from '../../../schemas/evaluation.schema.json';
 import { parseScheme } from '../quant/schemes';
 import { JsonText, type JsonProblem } from './jsonLocation';
+import { unknownSchemeText } from './schemeSuggestion';
 import type { TaskKind } from './metrics';
 
 /** One data source (a file or a folder). */
@@ -127,7 +128,7 @@ function schemaProblems(json: JsonText, errors: ErrorObject[]): JsonProblem[] {
         );
         message = `${where} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}.`;
       } else if (e.keyword === 'pattern' && pointer.match(/variants|schemes/)) {
-        message = `${where}: unknown quantization scheme. Use ids like int8-channel, int4-block32, int4-block128-asym, fp16, bf16, fp8-e4m3.`;
+        message = `${where}: ${unknownSchemeText(String(json.valueAt(pointer)))}`;
       } else {
         message = `${where} ${e.message ?? 'is invalid'}.`;
       }

@@ -1,5 +1,6 @@
 /** Plain-text summary of evaluation results (the CLI's default output; the JSON is the full record). */
-import { changeText, effectText, mainValue } from '../../core/eval/describe';
+import { collapsedGains, isCollapsed } from '../../core/eval/collapse';
+import { changeText, dbText, effectText, klText, mainValue, percentText } from '../../core/eval/describe';
 import type { EvalResults } from '../../core/eval/results';
 import { describeViolation, hasLimits, type Verdict } from '../../core/eval/verdict';
 
@@ -37,41 +38,83 @@ export function evalSummary(r: EvalResults, resultsFile?: string): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Per slice and variant, then per variant on all samples. */
+/** A slice's cell: main value, change, verdict, and "COLLAPSED" where a gain is an artefact of collapse. */
+function sliceCell(r: EvalResults, v: EvalResults['variants'][number], slice: string, collapsed: string[]): string {
+  const m = v.metrics[slice];
+  if (v.kind === 'reference') return mainValue(m);
+  const verdict = hasLimits(r.budget) ? VERDICT_MARK[verdictOn(v, slice)] : '';
+  return `${mainValue(m)} (${changeText(m)})${verdict}${collapsed.includes(slice) ? ' COLLAPSED' : ''}`;
+}
+
+/** Columns of the "all samples" table; a column no variant has a value for (ECE of a language model) is left out. */
+const ALL_COLUMNS: [string, (v: EvalResults['variants'][number]) => string][] = [
+  ['agreement', (v) => (v.metrics.all.agreement !== undefined ? percentText(v.metrics.all.agreement) : '')],
+  ['KL', (v) => (v.metrics.all.kl !== undefined ? klText(v.metrics.all.kl) : '')],
+  ['output SQNR', (v) => dbText(v.metrics.all.outputSqnrDb)],
+  ['ECE', (v) => (v.metrics.all.ece !== undefined ? percentText(v.metrics.all.ece) : '')],
+  ['var ratio', (v) => v.metrics.all.varianceRatio.toFixed(3)],
+  ['weights', (v) => `${(v.weightBytes / 1024).toFixed(1)} KiB`],
+];
+
+/** Per slice and variant, agreement and KL per slice, then per variant on all samples. */
 function variantTables(r: EvalResults, out: string[]): void {
   const variants = r.variants;
+  const gains = new Map(variants.map((v) => [v.id, collapsedGains(v.metrics)]));
   out.push(
     table([
       ['slice', 'n', ...variants.map((v) => v.label)],
       ...r.slices.map((s) => [
         s.name,
         String(s.n),
-        ...variants.map((v) =>
-          v.kind === 'reference'
-            ? mainValue(v.metrics[s.name])
-            : `${mainValue(v.metrics[s.name])} (${changeText(v.metrics[s.name])})${hasLimits(r.budget) ? VERDICT_MARK[verdictOn(v, s.name)] : ''}`,
-        ),
+        ...variants.map((v) => sliceCell(r, v, s.name, gains.get(v.id) ?? [])),
       ]),
     ]),
   );
+  agreementTable(r, out);
   out.push('');
+  const columns = ALL_COLUMNS.filter(([, f]) => variants.some((v) => f(v) !== ''));
   out.push(
     table([
-      ['variant (all)', 'agreement', 'KL', 'output SQNR', 'ECE', 'var ratio', 'weights'],
-      ...variants.map((v) => {
-        const m = v.metrics.all;
-        return [
-          v.label,
-          m.agreement !== undefined ? `${(m.agreement * 100).toFixed(2)}%` : '',
-          m.kl !== undefined ? m.kl.toPrecision(3) : '',
-          `${m.outputSqnrDb.toFixed(1)} dB`,
-          m.ece !== undefined ? `${(m.ece * 100).toFixed(2)}%` : '',
-          m.varianceRatio.toFixed(3),
-          `${(v.weightBytes / 1024).toFixed(1)} KiB`,
-        ];
-      }),
+      ['variant (all)', ...columns.map(([name]) => name)],
+      ...variants.map((v) => [v.label, ...columns.map(([, f]) => f(v))]),
     ]),
   );
+  collapseLines(r, out);
+}
+
+/** Agreement with fp32 and KL per slice (a collapsed class shows as low agreement on every other slice). */
+function agreementTable(r: EvalResults, out: string[]): void {
+  const variants = r.variants.filter((v) => v.kind !== 'reference');
+  const has = (k: 'agreement' | 'kl'): boolean =>
+    variants.some((v) => r.slices.some((s) => v.metrics[s.name]?.[k] !== undefined));
+  if (variants.length === 0 || (!has('agreement') && !has('kl'))) return;
+  const cell = (m: EvalResults['variants'][number]['metrics'][string] | undefined): string =>
+    [m?.agreement !== undefined ? percentText(m.agreement, 1) : '', m?.kl !== undefined ? `KL ${klText(m.kl)}` : '']
+      .filter(Boolean)
+      .join(' · ');
+  out.push('');
+  out.push('Agreement with fp32 (top-1) and KL per slice:');
+  out.push(
+    table([
+      ['slice', ...variants.map((v) => `${v.label}${isCollapsed(v.metrics.all) ? ' (collapsed)' : ''}`)],
+      ...r.slices.map((s) => [s.name, ...variants.map((v) => cell(v.metrics[s.name]))]),
+    ]),
+  );
+}
+
+/** One line per collapsed variant: why its gains are not gains. */
+function collapseLines(r: EvalResults, out: string[]): void {
+  for (const v of r.variants) {
+    if (v.kind === 'reference' || !isCollapsed(v.metrics.all)) continue;
+    const gains = collapsedGains(v.metrics);
+    out.push(
+      `${v.label} collapsed: it agrees with fp32 on only ${percentText(v.metrics.all.agreement!, 1)} of the samples${
+        gains.length > 0
+          ? `; its gains on ${gains.join(', ')} are artefacts (it predicts nearly everything the same way)`
+          : ''
+      }.`,
+    );
+  }
 }
 
 /** The bit-width sweep per slice. */
