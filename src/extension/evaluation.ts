@@ -5,7 +5,6 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { targetState } from '../node/safeWrite';
 import { writeFileSafely } from './safeWriteUi';
 import { finiteReplacer, resultsFileName, type EvalResults } from '../core/eval/results';
 import { SpecError } from '../core/eval/spec';
@@ -13,6 +12,7 @@ import { DEFAULT_THRESHOLDS, hasLimits, type Thresholds } from '../core/eval/ver
 import { plural } from '../core/eval/describe';
 import { evaluateInChild } from '../node/eval/evalClient';
 import type { EvalProgress } from '../node/eval/evaluate';
+import { createSpec } from './createSpec';
 import { modelOf, type EvaluationStore, type StoredResults } from './evaluationStore';
 import type { Log } from './log';
 
@@ -33,7 +33,10 @@ export function configuredThresholds(): Thresholds {
 const isSpec = (uri: vscode.Uri): boolean => uri.path.toLowerCase().endsWith('.quantlens.json');
 
 /** The spec to run: the argument, the active spec editor, or a spec naming the model given/shown; asks when several. */
-async function findSpec(arg: vscode.Uri | undefined): Promise<vscode.Uri | undefined> {
+async function findSpec(
+  arg: vscode.Uri | undefined,
+  create: (model: vscode.Uri) => Promise<unknown>,
+): Promise<vscode.Uri | undefined> {
   const active = vscode.window.activeTextEditor?.document.uri;
   const tabInput = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
   const activeCustom = tabInput instanceof vscode.TabInputCustom ? tabInput.uri : undefined;
@@ -54,15 +57,15 @@ async function findSpec(arg: vscode.Uri | undefined): Promise<vscode.Uri | undef
       }
     }
     if (naming.length === 0) {
-      const create = vscode.l10n.t('Create Spec');
+      const createLabel = vscode.l10n.t('Create Spec');
       const choice = await vscode.window.showInformationMessage(
         vscode.l10n.t(
           'No evaluation spec (*.quantlens.json) names {0}. Create one next to the model?',
           path.basename(target.fsPath),
         ),
-        create,
+        createLabel,
       );
-      if (choice === create) await createSpec(target);
+      if (choice === createLabel) await create(target);
       return undefined;
     }
     candidates = naming;
@@ -83,30 +86,6 @@ async function findSpec(arg: vscode.Uri | undefined): Promise<vscode.Uri | undef
     },
   );
   return pick?.uri;
-}
-
-/** Writes a starter spec for a model and opens it. Never overwrites a file. */
-async function createSpec(model: vscode.Uri): Promise<void> {
-  const stem = path.basename(model.fsPath).replace(/\.onnx$/i, '');
-  const uri = vscode.Uri.file(path.join(path.dirname(model.fsPath), `${stem}.quantlens.json`));
-  // lstat, not stat: a dangling symlink must not count as "no file yet" (writing would create its target).
-  if ((await targetState(uri.fsPath)).kind === 'missing') {
-    const text = `${JSON.stringify(
-      {
-        model: path.basename(model.fsPath),
-        task: 'classification',
-        data: { path: 'data.jsonl' },
-        label: 'label',
-        slices: [{ by: 'label' }],
-        variants: ['fp16', 'int8-channel', 'int4-block32'],
-        budget: { accuracyDrop: 1 },
-      },
-      null,
-      2,
-    )}\n`;
-    await writeFileSafely(uri, text, { folder: path.dirname(model.fsPath) });
-  }
-  await vscode.window.showTextDocument(uri);
 }
 
 /** Reports the child's progress in the notification: runs done, the phase's message and an estimate of the time left. */
@@ -135,6 +114,7 @@ function progressReporter(
 export class EvaluationRunner implements vscode.Disposable {
   private readonly specDiagnostics = vscode.languages.createDiagnosticCollection('quantlens-spec');
   private readonly running = new Map<string, Promise<StoredResults | undefined>>();
+  private readonly aborts = new Set<AbortController>();
 
   constructor(
     private readonly childEntry: string,
@@ -146,6 +126,18 @@ export class EvaluationRunner implements vscode.Disposable {
 
   /** The command: find the spec, check trust, run. Resolves with the stored results (undefined when not run). */
   async command(arg?: vscode.Uri): Promise<StoredResults | undefined> {
+    if (!(await this.trusted())) return undefined;
+    const spec = await findSpec(arg instanceof vscode.Uri ? arg : undefined, (model) => this.createSpec(model));
+    return spec ? this.run(spec) : undefined;
+  }
+
+  /** Runs a spec (with `plans` as extra variants) once the workspace is trusted. */
+  async runTrusted(spec: vscode.Uri, plans: vscode.Uri[] = []): Promise<StoredResults | undefined> {
+    return (await this.trusted()) ? this.run(spec, plans) : undefined;
+  }
+
+  /** Whether the workspace is trusted; else offers to manage trust. */
+  private async trusted(): Promise<boolean> {
     if (!vscode.workspace.isTrusted) {
       const manage = vscode.l10n.t('Manage Workspace Trust');
       const choice = await vscode.window.showWarningMessage(
@@ -155,36 +147,53 @@ export class EvaluationRunner implements vscode.Disposable {
         manage,
       );
       if (choice === manage) await vscode.commands.executeCommand('workbench.trust.manage');
-      return undefined;
+      return false;
     }
-    const spec = await findSpec(arg instanceof vscode.Uri ? arg : undefined);
-    return spec ? this.run(spec) : undefined;
+    return true;
   }
 
-  /** Runs one spec (a second request for a running spec joins the running one). */
-  run(spec: vscode.Uri): Promise<StoredResults | undefined> {
-    const key = spec.toString();
+  /** Writes a starter spec for a model (`data` skips the file dialog); see createSpec.ts. */
+  createSpec(model: vscode.Uri, data?: vscode.Uri): Promise<vscode.Uri | undefined> {
+    // The overview worker sits next to the evaluation child in dist/.
+    const worker = path.join(path.dirname(this.childEntry), 'overviewWorker.js');
+    return createSpec(model, worker, this.log, data);
+  }
+
+  /** Cancels every running evaluation (as the notification's Cancel button does); returns how many. */
+  cancelAll(): number {
+    const n = this.aborts.size;
+    this.aborts.forEach((a) => a.abort(new vscode.CancellationError()));
+    return n;
+  }
+
+  /** Runs one spec, with `plans` added as variants (a second request for a running spec joins the running one). */
+  run(spec: vscode.Uri, plans: vscode.Uri[] = []): Promise<StoredResults | undefined> {
+    const key = [spec, ...plans].map((u) => u.toString()).join('|');
     let pending = this.running.get(key);
     if (!pending) {
-      pending = this.runOnce(spec).finally(() => this.running.delete(key));
+      pending = this.runOnce(spec, plans).finally(() => this.running.delete(key));
       this.running.set(key, pending);
     }
     return pending;
   }
 
-  private async runOnce(spec: vscode.Uri): Promise<StoredResults | undefined> {
+  private async runOnce(spec: vscode.Uri, plans: vscode.Uri[]): Promise<StoredResults | undefined> {
     // Unsaved edits of the spec are what the user means to run.
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === spec.toString());
     if (open?.isDirty) await open.save();
     const name = path.basename(spec.fsPath);
-    this.log.info(`Evaluation of ${spec.fsPath} started`);
+    const withPlans = plans.length > 0 ? ` with ${plans.map((p) => path.basename(p.fsPath)).join(', ')}` : '';
+    this.log.info(`Evaluation of ${spec.fsPath}${withPlans} started`);
     try {
-      const results = await this.evaluateWithProgress(spec, name);
+      const results = await this.evaluateWithProgress(spec, name, plans);
       this.specDiagnostics.delete(spec);
       return await this.storeResults(spec, name, results);
     } catch (error) {
       if (error instanceof vscode.CancellationError || (error instanceof Error && error.name === 'Canceled')) {
         this.log.info(`Evaluation of ${name} cancelled`);
+        void vscode.window.showInformationMessage(
+          vscode.l10n.t('QuantLens evaluation of {0} cancelled: no results written.', name),
+        );
         return undefined;
       }
       if (error instanceof SpecError) {
@@ -199,7 +208,7 @@ export class EvaluationRunner implements vscode.Disposable {
   }
 
   /** Runs the spec in the child process under a cancellable progress notification. */
-  private async evaluateWithProgress(spec: vscode.Uri, name: string): Promise<EvalResults> {
+  private async evaluateWithProgress(spec: vscode.Uri, name: string, plans: vscode.Uri[]): Promise<EvalResults> {
     return await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
@@ -209,14 +218,16 @@ export class EvaluationRunner implements vscode.Disposable {
       async (progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort(new vscode.CancellationError()));
+        this.aborts.add(abort);
         return evaluateInChild(this.childEntry, spec.fsPath, {
+          extraPlans: plans.map((p) => p.fsPath),
           signal: abort.signal,
           thresholds: configuredThresholds(),
           threads: vscode.workspace.getConfiguration('quantlens.evaluation').get<number>('threads') || undefined,
           version: this.version,
           onSpawn: (pid) => this.log.info(`Evaluation of ${name} runs in process ${pid}`),
           onProgress: progressReporter(progress),
-        });
+        }).finally(() => this.aborts.delete(abort));
       },
     );
   }
@@ -288,4 +299,35 @@ export class EvaluationRunner implements vscode.Disposable {
   dispose(): void {
     this.specDiagnostics.dispose();
   }
+}
+
+/** `quantlens.createSpec` (model?, data?) and `quantlens.cancelEvaluation`. */
+export function registerEvaluationCommands(runner: EvaluationRunner): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand('quantlens.createSpec', async (arg?: vscode.Uri, data?: vscode.Uri) => {
+      const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+      const active = tab instanceof vscode.TabInputCustom || tab instanceof vscode.TabInputText ? tab.uri : undefined;
+      const isOnnx = (u: vscode.Uri | undefined): u is vscode.Uri => !!u && u.path.toLowerCase().endsWith('.onnx');
+      const model = isOnnx(arg)
+        ? arg
+        : isOnnx(active)
+          ? active
+          : (
+              await vscode.window.showOpenDialog({
+                canSelectMany: false,
+                filters: { [vscode.l10n.t('ONNX models')]: ['onnx'] },
+                title: vscode.l10n.t('QuantLens: the model to write an evaluation spec for'),
+              })
+            )?.[0];
+      if (!model) return undefined;
+      try {
+        return await runner.createSpec(model, data instanceof vscode.Uri ? data : undefined);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        void vscode.window.showErrorMessage(vscode.l10n.t('QuantLens could not create a spec: {0}', message));
+        return undefined;
+      }
+    }),
+    vscode.commands.registerCommand('quantlens.cancelEvaluation', () => runner.cancelAll()),
+  ];
 }

@@ -9,7 +9,8 @@ import { InspectorEditorProvider } from './inspectorEditor';
 import { Log } from './log';
 import { RenderReports } from './renderReports';
 import type { EvalResults } from '../core/eval/results';
-import { EvaluationRunner } from './evaluation';
+import { EvaluationRunner, registerEvaluationCommands } from './evaluation';
+import { registerPlanEvaluation } from './planEvaluation';
 import { EvaluationStore, type StoredResults } from './evaluationStore';
 import { rowSensitivity } from './sensitivityRows';
 import { PlanFiles } from './planFiles';
@@ -115,6 +116,8 @@ function createEvaluation(
     plans,
     resultsViews,
     runner,
+    ...registerEvaluationCommands(runner),
+    ...registerPlanEvaluation(runner),
     vscode.commands.registerCommand('quantlens.runEvaluation', (arg?: vscode.Uri) =>
       runner.command(arg).catch(() => undefined),
     ),

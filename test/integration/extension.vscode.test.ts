@@ -22,6 +22,9 @@ describe('QuantLens extension', () => {
       'quantlens.revealLayer',
       'quantlens.runEvaluation',
       'quantlens.showResults',
+      'quantlens.evaluatePlan',
+      'quantlens.createSpec',
+      'quantlens.cancelEvaluation',
     ]) {
       assert.ok(all.includes(id), `${id} is not registered`);
     }
@@ -32,7 +35,10 @@ describe('QuantLens extension', () => {
     }[];
     assert.deepEqual(contributed.map((c) => `${c.category}: ${c.title}`).sort(), [
       'QuantLens: Analyse Model and Export Report…',
+      'QuantLens: Cancel Running Evaluations',
       'QuantLens: Choose Schemes to Compare…',
+      'QuantLens: Create Evaluation Spec…',
+      'QuantLens: Evaluate This Plan',
       'QuantLens: Open Model Inspector',
       'QuantLens: Run Slice Evaluation',
       'QuantLens: Show Evaluation Results',

@@ -69,6 +69,8 @@ export interface CheckOptions {
   signal?: AbortSignal;
   dataCacheBytes?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Plan files (absolute paths) added as variants unless the spec lists them already. */
+  extraPlans?: string[];
 }
 
 /** Indices of the samples evaluated: all, or `limit` drawn with `seed` (kept in data order). */
@@ -87,6 +89,7 @@ export function pickSamples(count: number, limit: number | undefined, seed: numb
 export async function checkEval(specPath: string, options: CheckOptions = {}): Promise<CheckedEval> {
   const { text, spec, check } = await readSpec(specPath);
   const dir = path.dirname(specPath);
+  withExtraPlans(spec, dir, options.extraPlans ?? []);
   const model = await loadModel(spec, dir, check, options.signal);
   const data = await loadData(spec, text, dir, check, options.dataCacheBytes);
   const out = checkOutput(spec, model, check);
@@ -106,6 +109,14 @@ export async function checkEval(specPath: string, options: CheckOptions = {}): P
     check.throwIfAny();
   }
   return { specPath, text, spec, check, dir, model, data, out, inputs, samples, labelField, slices: slices!, variants };
+}
+
+/** Adds plan variants the spec does not list (paths relative to the spec's folder, as a spec would name them). */
+function withExtraPlans(spec: EvalSpec, dir: string, plans: readonly string[]): void {
+  for (const file of plans) {
+    const listed = spec.variants.some((v) => 'plan' in v && path.resolve(dir, v.plan) === path.resolve(file));
+    if (!listed) spec.variants.push({ plan: path.relative(dir, file).split(path.sep).join('/') });
+  }
 }
 
 /** The largest spec and plan files read (both are small JSON documents). */

@@ -15,6 +15,7 @@ serveProcess<EvalMethods>(
         thresholds: request.thresholds,
         threads: request.threads,
         version: request.version,
+        extraPlans: request.extraPlans,
         signal: context.signal,
         onProgress: (p) => {
           const now = Date.now();

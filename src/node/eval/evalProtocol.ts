@@ -9,6 +9,8 @@ export interface EvalChildRequest {
   thresholds?: Partial<Thresholds>;
   threads?: number;
   version?: string;
+  /** Plan files (absolute paths) evaluated as extra variants, without editing the spec ("Evaluate this plan"). */
+  extraPlans?: string[];
 }
 
 /** Requests the evaluation child answers (errors: SpecError with its problems, others by name and message). */

@@ -45,6 +45,8 @@ export interface EvalOptions {
   weightCacheBytes?: number;
   /** Bytes of fp32 outputs kept for the configurations run after the first group (default 256 MB). */
   referenceBytes?: number;
+  /** Plan files (absolute paths) added as variants, the spec left as it is. */
+  extraPlans?: string[];
 }
 
 /** Output values to score (all configurations) from which a worker pays for its start (about 20-70 ms). */
@@ -74,6 +76,7 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
   const checked = await checkEval(path.resolve(specPath), {
     signal: options.signal,
     dataCacheBytes: options.dataCacheBytes,
+    extraPlans: options.extraPlans,
     onProgress: (done, total) => progress('checking')(done, total, `Checking the data: sample ${done} of ${total}`),
   });
   const weights = checked.model.weights.map(configWeight);
