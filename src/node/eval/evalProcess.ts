@@ -15,6 +15,7 @@ serveProcess<EvalMethods>(
         thresholds: request.thresholds,
         threads: request.threads,
         version: request.version,
+        latency: request.latency,
         signal: context.signal,
         onProgress: (p) => {
           const now = Date.now();

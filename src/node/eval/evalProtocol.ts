@@ -9,6 +9,8 @@ export interface EvalChildRequest {
   thresholds?: Partial<Thresholds>;
   threads?: number;
   version?: string;
+  /** Measure the cost: true or false overrides the spec's `latency`. */
+  latency?: boolean;
 }
 
 /** Requests the evaluation child answers (errors: SpecError with its problems, others by name and message). */
