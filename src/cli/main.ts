@@ -43,6 +43,7 @@ interface EvalCliOptions {
   force?: boolean;
   threads?: number;
   scoring: 'auto' | 'worker' | 'main';
+  latency?: boolean;
 }
 
 function threadsOption(value: string): number {
@@ -98,6 +99,7 @@ async function runEval(spec: string, options: EvalCliOptions): Promise<number> {
     const results = await evaluate(spec, {
       signal: abort.signal,
       threads: options.threads,
+      latency: options.latency,
       scoringWorker: options.scoring === 'auto' ? undefined : options.scoring === 'worker',
       version: VERSION,
       onProgress: (p) => {
@@ -252,6 +254,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-write', 'do not write <spec>.results.json next to the spec')
     .option('--force', 'overwrite <spec>.results.json even when QuantLens did not make it')
     .option('--threads <n>', 'onnxruntime threads', threadsOption)
+    .option('--latency', 'measure latency, memory and size of fp32 and the model-file variants (default: the spec)')
+    .option('--no-latency', 'do not measure the cost, whatever the spec says')
     .addOption(
       new Option(
         '--scoring <where>',

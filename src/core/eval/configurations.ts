@@ -32,11 +32,17 @@ interface ConfigurationBase {
   why: string;
 }
 
-/** A variant the spec lists: every weight under one scheme, or a plan file. */
+/** A variant the spec lists: every weight under one scheme, a plan file, or a model file run as it is. */
 export interface VariantConfiguration extends ConfigurationBase {
   kind: 'variant';
-  variant: 'scheme' | 'plan';
+  variant: 'scheme' | 'plan' | 'file' | 'export';
   label: string;
+  /** A model-file variant: its path as written (it runs in a session of its own; `quantized` is empty). */
+  model?: string;
+  /** A model-file variant: bytes of every weight as it stores them. */
+  storedBytes?: number;
+  /** A model-file variant: the onnxruntime session options it runs with. */
+  sessionOptions?: Record<string, string>;
 }
 
 /** One point of the bit-width sweep: every weight under `scheme`. */
@@ -64,7 +70,22 @@ export type Configuration =
   VariantConfiguration | SweepConfiguration | OneAtATimeConfiguration | LeaveOneOutConfiguration;
 
 /** A variant of the spec, resolved: a scheme, or a plan read from its file. */
-export type ResolvedVariant = { scheme: string } | { id: string; label: string; plan: QuantPlan };
+export type ResolvedVariant = { scheme: string } | { id: string; label: string; plan: QuantPlan } | FileVariant;
+
+/** A model-file variant, checked: `model:<path as written>` (or `export:<path>` for a QuantLens export). */
+export interface FileVariant {
+  id: string;
+  label: string;
+  kind: 'file' | 'export';
+  /** The path as written in the spec. */
+  model: string;
+  storedBytes: number;
+  sessionOptions: Record<string, string>;
+}
+
+/** Whether a configuration runs a model file of its own rather than fp32's weights fed. */
+export const isFileConfiguration = (c: Configuration): c is VariantConfiguration =>
+  c.kind === 'variant' && c.model !== undefined;
 
 /** The plan of a run: its configurations (in run order) and the schemes sensitivity uses. */
 export interface EvalPlan {
@@ -98,6 +119,12 @@ const only = (weight: string, scheme: string): Map<string, string> =>
   new Map(scheme === KEEP_FLOAT ? [] : [[weight, scheme]]);
 
 function variantConfiguration(weights: readonly ConfigWeight[], v: ResolvedVariant): VariantConfiguration {
+  if ('model' in v) {
+    const { id, label, kind, model, storedBytes, sessionOptions } = v;
+    const why = `variant: model file ${model}`;
+    const file = { model, storedBytes, sessionOptions };
+    return { kind: 'variant', variant: kind, id, label, why, ...file, quantized: new Map() };
+  }
   if ('scheme' in v) {
     const why = `variant: every weight under ${v.scheme}`;
     return {

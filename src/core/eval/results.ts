@@ -1,18 +1,26 @@
 /** The results of an evaluation, as written next to the spec and read by the results view, diagnostics and plans. */
 import type { SliceMetrics, TaskKind } from './metrics';
-import type { Budget } from './spec';
+import type { Budget, LatencySettings } from './spec';
 import type { Effect, Thresholds, Verdict, Violation } from './verdict';
 import { nonFiniteReplacer, reviveNumbers, type NumberShape } from '../rpc/numbers';
+import type { ModelCost } from '../cost/costTypes';
+import { COST_NUMBERS } from '../cost/costShape';
 
 /** Metrics of one configuration (fp32, a variant, a sweep point...) per slice name. */
 export type MetricsBySlice = Record<string, SliceMetrics>;
 
 /** One compared variant. */
 export interface VariantResult {
-  /** `fp32`, a scheme id, or `plan:<file>`. */
+  /** `fp32`, a scheme id, `plan:<file>`, `model:<file>` (a model file run as it is) or `export:<file>`. */
   id: string;
   label: string;
-  kind: 'reference' | 'scheme' | 'plan';
+  kind: 'reference' | 'scheme' | 'plan' | 'file' | 'export';
+  /** A model-file variant: its path as written in the spec. */
+  model?: string;
+  /** A model-file variant: the onnxruntime session options it ran with (its defaults unless the spec says). */
+  sessionOptions?: Record<string, string>;
+  /** Measured cost (fp32 and model-file variants, when latency is measured). */
+  cost?: ModelCost;
   /** Stored bytes of the quantized weights under this variant. */
   weightBytes: number;
   metrics: MetricsBySlice;
@@ -92,6 +100,8 @@ export interface EvalResults {
   skippedWeights: { name: string; reason: string }[];
   /** Whether a variant has a `violated` verdict (noise never counts). */
   budgetViolated: boolean;
+  /** The cost measurement's settings, when it ran (each variant's figures are in its `cost`). */
+  latency?: LatencySettings;
   timings: {
     totalMs: number;
     prepareMs: number;
@@ -144,7 +154,8 @@ export const RESULTS_NUMBERS: NumberShape<EvalResults> = {
   budget: { accuracyDrop: N, kl: N, perplexityIncrease: N, mseIncrease: N, minSliceSize: N },
   thresholds: { accuracyDrop: N, kl: N, increase: N, minSliceSize: N },
   slices: { n: N },
-  variants: { weightBytes: N, metrics: BY_SLICE, violations: { value: N, limit: N } },
+  variants: { weightBytes: N, metrics: BY_SLICE, violations: { value: N, limit: N }, cost: COST_NUMBERS },
+  latency: { batchSizes: N, runs: N, seconds: N, rounds: N },
   sweep: { bits: N, metrics: BY_SLICE },
   sensitivity: {
     layers: { bytes: { '*': N }, oneAtATime: { '*': LAYER_SCHEME }, leaveOneOut: LAYER_SCHEME, rank: N },

@@ -43,8 +43,33 @@ export type SliceDef =
   | { by: 'buckets'; field: string; name?: string; edges?: number[]; quantiles?: number }
   | { by: 'ids'; name: string; ids: (number | string)[]; field?: string };
 
-/** A variant: a scheme for every quantizable weight, or a plan file. */
-export type VariantDef = { scheme: string } | { plan: string; name?: string };
+/** A variant: a scheme for every quantizable weight, a plan file, or a quantized model file run as it is. */
+export type VariantDef = { scheme: string } | { plan: string; name?: string } | ModelVariantDef;
+
+/** A model file run as it is, with onnxruntime's session options (its defaults unless given). */
+export interface ModelVariantDef {
+  model: string;
+  name?: string;
+  sessionOptions?: FileSessionOptions;
+}
+
+/** Session options of a model-file variant: optimization level and session configuration entries. */
+export interface FileSessionOptions {
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  config?: Record<string, string>;
+}
+
+/** Latency measurement: batch sizes, and the runs and seconds each measurement takes at least. */
+export interface LatencySettings {
+  batchSizes: number[];
+  runs: number;
+  seconds: number;
+  /** Rounds of A B A B (each model in a fresh process per round). */
+  rounds: number;
+}
+
+/** Latency defaults (batch sizes: 1 and the spec's batch size). */
+export const LATENCY_DEFAULTS = { runs: 20, seconds: 1, rounds: 2 } as const;
 
 /** Limits a variant must meet on every slice. */
 export interface Budget {
@@ -71,6 +96,8 @@ export interface EvalSpec {
   batchSize: number;
   limit?: number;
   seed: number;
+  /** Cost measurement: false (off), or its settings; undefined: on when a file variant is listed. */
+  latency?: false | LatencySettings;
 }
 
 /** The default variants. */
@@ -147,13 +174,14 @@ interface RawSpec {
   inputs?: Record<string, string | InputMapping>;
   label?: string;
   slices?: SliceDef[];
-  variants?: (string | { plan: string; name?: string })[];
+  variants?: (string | { plan: string; name?: string } | ModelVariantDef)[];
   budget?: Budget;
   sweep?: false | { granularity?: string; asymmetric?: boolean; bits?: number[] };
   sensitivity?: false | { schemes?: string[]; leaveOneOut?: boolean };
   batchSize?: number;
   limit?: number;
   seed?: number;
+  latency?: false | { batchSizes?: number[]; runs?: number; seconds?: number; rounds?: number };
 }
 
 /** Parses and validates a spec's text. Throws SpecError listing every problem with its line. */
@@ -191,7 +219,7 @@ function semanticProblems(
   }
   const seenVariant = new Set<string>();
   variants.forEach((v, i) => {
-    const key = 'scheme' in v ? v.scheme : `plan:${v.plan}`;
+    const key = 'scheme' in v ? v.scheme : 'plan' in v ? `plan:${v.plan}` : `model:${v.model}`;
     if (seenVariant.has(key)) problems.push(json.problem(`/variants/${i}`, `Variant '${key}' is listed twice.`));
     seenVariant.add(key);
   });
@@ -240,6 +268,19 @@ function specOf(raw: RawSpec, task: Exclude<RawSpec['task'], TaskKind>, variants
     batchSize: raw.batchSize ?? 64,
     limit: raw.limit,
     seed: raw.seed ?? 0,
+    ...(raw.latency === undefined ? {} : { latency: latencyOf(raw.latency, raw.batchSize ?? 64) }),
+  };
+}
+
+/** Latency settings with their defaults (batch sizes 1 and the spec's batch size). */
+export function latencyOf(raw: RawSpec['latency'] | true, batchSize: number): false | LatencySettings {
+  if (raw === false) return false;
+  const given = raw === true || raw === undefined ? {} : raw;
+  return {
+    batchSizes: [...new Set(given.batchSizes ?? [1, batchSize])].sort((a, b) => a - b),
+    runs: given.runs ?? LATENCY_DEFAULTS.runs,
+    seconds: given.seconds ?? LATENCY_DEFAULTS.seconds,
+    rounds: given.rounds ?? LATENCY_DEFAULTS.rounds,
   };
 }
 

@@ -17,6 +17,7 @@ import { readDataset } from './data';
 import { DataProblem, type Dataset, type Field } from './dataFields';
 import { checkSamples, dimsText, planInputs, type InputPlan, type OutputPlan } from './evalInputs';
 import { prepareEvalModel, type EvalModel } from './evalModel';
+import { checkFileVariant, type FileModel } from './fileVariant';
 
 /** At most this many problems are reported. */
 const MAX_PROBLEMS = 20;
@@ -62,6 +63,8 @@ export interface CheckedEval {
   labelField?: Field;
   slices: Slices;
   variants: ResolvedVariant[];
+  /** Model-file variants read and checked, by configuration id. */
+  files: Map<string, FileModel>;
 }
 
 /** Options of the check. */
@@ -71,6 +74,8 @@ export interface CheckOptions {
   onProgress?: (done: number, total: number) => void;
   /** Plan files (absolute paths) added as variants unless the spec lists them already. */
   extraPlans?: string[];
+  /** onnxruntime threads (recorded in model-file variants' session options). */
+  threads?: number;
 }
 
 /** Indices of the samples evaluated: all, or `limit` drawn with `seed` (kept in data order). */
@@ -98,7 +103,8 @@ export async function checkEval(specPath: string, options: CheckOptions = {}): P
   check.throwIfAny();
   const labelField = await checkSamples({ spec, inputs, data, samples, out, check, ...options });
   const slices = checkSlices(spec, data, samples, check);
-  const variants = await resolveVariants(spec, dir, model, check);
+  const files = new Map<string, FileModel>();
+  const variants = await resolveVariants(spec, dir, model, check, files, options.threads);
   check.throwIfAny();
   if (model.weights.length === 0) {
     const skipped = model.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
@@ -108,7 +114,8 @@ export async function checkEval(specPath: string, options: CheckOptions = {}): P
     );
     check.throwIfAny();
   }
-  return { specPath, text, spec, check, dir, model, data, out, inputs, samples, labelField, slices: slices!, variants };
+  const all = { specPath, text, spec, check, dir, model, data, out, inputs, samples, labelField, variants, files };
+  return { ...all, slices: slices! };
 }
 
 /** Adds plan variants the spec does not list (paths relative to the spec's folder, as a spec would name them). */
@@ -225,11 +232,19 @@ async function resolveVariants(
   dir: string,
   model: EvalModel,
   check: Checker,
+  files: Map<string, FileModel>,
+  threads?: number,
 ): Promise<ResolvedVariant[]> {
   const variants: ResolvedVariant[] = [];
   for (const [i, v] of spec.variants.entries()) {
     if ('scheme' in v) {
       variants.push({ scheme: v.scheme });
+      continue;
+    }
+    if ('model' in v) {
+      const file = await checkFileVariant(v, i, dir, model, check, threads);
+      if (file) files.set(file.variant.id, file);
+      if (file) variants.push(file.variant);
       continue;
     }
     const pointer = `/variants/${i}/plan`;

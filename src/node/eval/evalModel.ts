@@ -133,7 +133,7 @@ const EXTERNAL_LIMIT = constants.MAX_LENGTH;
  * stored in, each read whole from its checked real path (loadModelFile: a regular file inside the model's
  * folder). Fed weights were read already and need none.
  */
-async function externalDataOf(
+export async function externalDataOf(
   loaded: LoadedModelFile,
   fed: ReadonlySet<string>,
   signal?: AbortSignal,

@@ -16,6 +16,7 @@ serveProcess<EvalMethods>(
         threads: request.threads,
         version: request.version,
         extraPlans: request.extraPlans,
+        latency: request.latency,
         signal: context.signal,
         onProgress: (p) => {
           const now = Date.now();

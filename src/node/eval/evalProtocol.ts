@@ -11,6 +11,8 @@ export interface EvalChildRequest {
   version?: string;
   /** Plan files (absolute paths) evaluated as extra variants, without editing the spec ("Evaluate this plan"). */
   extraPlans?: string[];
+  /** Measure the cost: true or false overrides the spec's `latency`. */
+  latency?: boolean;
 }
 
 /** Requests the evaluation child answers (errors: SpecError with its problems, others by name and message). */

@@ -7,13 +7,14 @@
  * `referenceBytes`, else computed again for each group (same inputs, same session: the same numbers).
  */
 import * as ort from 'onnxruntime-node';
-import type { Configuration } from '../../core/eval/configurations';
+import { isFileConfiguration, type Configuration } from '../../core/eval/configurations';
 import type { SliceMetrics } from '../../core/eval/metrics';
 import { KEEP_FLOAT } from '../../core/eval/plan';
 import { runGroups, weightKey } from '../../core/eval/runGroups';
 import type { CheckedEval } from './evalCheck';
 import { batchInputs, batchLabels, dimsText } from './evalInputs';
 import { WeightCache, type EvalWeight } from './evalModel';
+import { createFileSession } from './fileVariant';
 import type { BatchInfo, Scoring, ScoringWorker } from './scoring';
 
 /** Options of the run stage. */
@@ -65,7 +66,19 @@ export async function runConfigurations(
       runner.total,
       `${checked.samples.length} samples, ${configurations.length + 1} configurations`,
     );
-    for (const [g, group] of groups.entries()) await runner.runGroup(group, g, groups.length, scoring);
+    const files = configurations.filter(isFileConfiguration);
+    const count = groups.length + files.length;
+    for (const [g, group] of groups.entries()) await runner.runGroup(group, g, count, scoring);
+    // A model-file variant runs in a session of its own, after the simulated ones (fp32 kept or run again).
+    for (const [f, config] of files.entries()) {
+      const file = checked.files.get(config.id)!;
+      const own = await createFileSession(file, checked.check);
+      try {
+        await runner.runFile(config, own, groups.length + f, count, scoring);
+      } finally {
+        await own.release();
+      }
+    }
     const results = await scoring.results();
     const byId = new Map(configurations.map((c) => [c.id, results.configs[runner.slot(c)]]));
     const { inferenceMs, runs } = runner;
@@ -154,9 +167,29 @@ class Runner {
     this.total = this.batches * (configurations.length + 1);
   }
 
-  /** The configurations in groups within the weight budget. */
+  /** The simulated configurations in groups within the weight budget (model-file variants run on their own). */
   groups(): Configuration[][] {
-    return runGroups(this.configurations, (w) => this.weights.get(w)!.values.byteLength, this.budget);
+    const simulated = this.configurations.filter((c) => !isFileConfiguration(c));
+    return runGroups(simulated, (w) => this.weights.get(w)!.values.byteLength, this.budget);
+  }
+
+  /** Runs a model-file variant over every batch in its own session, scored against fp32's outputs. */
+  async runFile(
+    config: Configuration,
+    session: ort.InferenceSession,
+    g: number,
+    groups: number,
+    scoring: Scoring | ScoringWorker,
+  ) {
+    const n = this.checked.samples.length;
+    for (let b = 0; b < this.batches; b++) {
+      const batch = batchOf(this.checked, b, this.batchSize);
+      this.where = `${b * this.batchSize} of ${n} samples, model ${config.id.replace(/^\w+:/, '')}`;
+      const ref = this.kept[b] ?? (await this.reference(batch, b, g, groups));
+      await scoring.setReference(batch.info, ref.data);
+      const out = await this.run(batch, undefined, undefined, session);
+      await scoring.score(this.slot(config), out.data as Float32Array);
+    }
   }
 
   /** The scorer's slot of a configuration. */
@@ -199,10 +232,15 @@ class Runner {
     return ref;
   }
 
-  /** One inference run: the batch with fp32's weights, or the configuration's. */
-  private async run(batch: Batch, config: Configuration | undefined, into?: ort.Tensor): Promise<ort.Tensor> {
+  /** One inference run: the batch with fp32's weights, or the configuration's (or a model file's own session). */
+  private async run(
+    batch: Batch,
+    config: Configuration | undefined,
+    into?: ort.Tensor,
+    own?: ort.InferenceSession,
+  ): Promise<ort.Tensor> {
     this.options.signal?.throwIfAborted();
-    const feeds = { ...batch.feeds, ...this.floatFeeds };
+    const feeds = own ? { ...batch.feeds } : { ...batch.feeds, ...this.floatFeeds };
     for (const [name, scheme] of config?.quantized ?? []) {
       const w = this.weights.get(name)!;
       if (scheme !== KEEP_FLOAT) feeds[name] = tensorOf(this.cache.get(w, scheme), w.dims);
@@ -210,7 +248,7 @@ class Runner {
     const output = this.checked.out.output.name;
     const t = performance.now();
     const first = this.runs === 0;
-    const out = await this.session.run(feeds, into ? { [output]: into } : [output]).catch((error: unknown) => {
+    const out = await (own ?? this.session).run(feeds, into ? { [output]: into } : [output]).catch((error: unknown) => {
       throw first ? firstRunError(this.checked, batch, error) : error;
     });
     this.inferenceMs += performance.now() - t;

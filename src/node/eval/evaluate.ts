@@ -14,6 +14,7 @@ import { planConfigurations, type EvalPlan } from '../../core/eval/configuration
 import type { EvalResults } from '../../core/eval/results';
 import { summarise } from '../../core/eval/summary';
 import { DEFAULT_THRESHOLDS, withSpecMinSliceSize, type Thresholds } from '../../core/eval/verdict';
+import { latencySettings, measureEvalCost } from '../cost/evalCost';
 import { checkEval, type CheckedEval } from './evalCheck';
 import { configWeight } from './evalModel';
 import { runConfigurations, type RunResult } from './evalRun';
@@ -21,7 +22,7 @@ import { Scoring, ScoringWorker, type ScoringSetup } from './scoring';
 
 /** Progress of a run. */
 export interface EvalProgress {
-  phase: 'checking' | 'running';
+  phase: 'checking' | 'running' | 'measuring';
   /** Inference runs (running) or samples checked (checking): done and planned. */
   done: number;
   total: number;
@@ -47,6 +48,8 @@ export interface EvalOptions {
   referenceBytes?: number;
   /** Plan files (absolute paths) added as variants, the spec left as it is. */
   extraPlans?: string[];
+  /** Measure the cost (latency, memory, size): true or false overrides the spec (default: the spec's `latency`). */
+  latency?: boolean;
 }
 
 /** Output values to score (all configurations) from which a worker pays for its start (about 20-70 ms). */
@@ -75,6 +78,7 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
   progress('checking')(0, 0, 'Checking the spec, model and data');
   const checked = await checkEval(path.resolve(specPath), {
     signal: options.signal,
+    threads: options.threads,
     dataCacheBytes: options.dataCacheBytes,
     extraPlans: options.extraPlans,
     onProgress: (done, total) => progress('checking')(done, total, `Checking the data: sample ${done} of ${total}`),
@@ -98,6 +102,11 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
     { task: spec.task.type, budget: spec.budget, thresholds: decided, slices, weights, plan, sweep: spec.sweep },
     run,
   );
+  const latency = latencySettings(checked, options.latency);
+  if (latency) {
+    const costs = await measureEvalCost(checked, latency, { ...options, onProgress: progress('measuring') });
+    for (const v of summary.variants) if (costs.has(v.id)) v.cost = costs.get(v.id);
+  }
   const timings: EvalResults['timings'] = {
     totalMs: performance.now() - t0,
     prepareMs: tPrepared - t0,
@@ -107,7 +116,7 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
     runs: run.runs,
     samplesPerRun: checked.samples.length,
   };
-  return resultsOf(checked, decided, summary, timings, options.version);
+  return { ...resultsOf(checked, decided, summary, timings, options.version), ...(latency ? { latency } : {}) };
 }
 
 /** Scoring: in a worker thread when there is enough of it to gain from running beside onnxruntime. */
