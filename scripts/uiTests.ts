@@ -7,6 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
+import { resultsViewTests } from '../test/ui/resultsView';
 import {
   fixWebviewServiceWorkers,
   launchChromium,
@@ -251,6 +252,7 @@ const devTests: UiTest[] = [
       await closeEditors(page);
     },
   },
+  ...resultsViewTests({ webview, runCommand, openFromExplorer, closeEditors, artifacts: ARTIFACTS }),
 ];
 
 const vsixTests: UiTest[] = [

@@ -1,7 +1,8 @@
 /**
  * uPlot charts of the layer detail: the weight histogram with a scheme's quantization levels and clipping
  * range overlaid (bins beyond the range drawn as outliers), and the sorted per-channel SQNR line.
- * Drag to zoom the x axis, double-click to reset (uPlot's own interaction).
+ * Drag to zoom the x axis, double-click to reset (uPlot's own interaction). Legend values show only under the
+ * cursor (empty otherwise, never a "--" or "—" placeholder).
  */
 import uPlot from 'uplot';
 import type { QuantGrid } from '../src/core/stats/layerDetail';
@@ -97,14 +98,14 @@ export function histogramChart(el: HTMLElement, d: HistogramData, previous?: uPl
     ],
     legend: { show: true, live: true },
     series: [
-      { label: 'value', value: (_u, v) => (v === null ? '—' : formatNum(v)) },
+      { label: 'value', value: (_u, v) => (v === null ? '' : formatNum(v)) },
       {
         label: 'count',
         stroke: t.accent,
         fill: `${t.accent}99`,
         paths: bars,
         points: { show: false },
-        value: (_u, v) => (v === null ? '—' : formatInt(v)),
+        value: (_u, v) => (v === null ? '' : formatInt(v)),
       },
       {
         label: 'beyond the grid',
@@ -112,7 +113,7 @@ export function histogramChart(el: HTMLElement, d: HistogramData, previous?: uPl
         fill: `${t.warn}cc`,
         paths: bars,
         points: { show: false },
-        value: (_u, v) => (v === null ? '—' : formatInt(v)),
+        value: (_u, v) => (v === null ? '' : formatInt(v)),
       },
     ],
     hooks: { draw: [(u) => grid && drawGrid(u, grid, d, t)] },
@@ -137,13 +138,13 @@ export function channelLineChart(
     scales: { x: { time: false } },
     axes: [axis(`${label}s, worst first (rank)`, t), axis('SQNR (dB)', t)],
     series: [
-      { label: 'rank', value: (_u, v) => (v === null ? '—' : `${formatInt(v)} (${label} ${order[v] ?? '?'})`) },
+      { label: 'rank', value: (_u, v) => (v === null ? '' : `${formatInt(v)} (${label} ${order[v] ?? '?'})`) },
       {
         label: 'SQNR (dB)',
         stroke: t.accent,
         width: 1.5,
         points: { show: sqnr.length <= 64 },
-        value: (_u, v) => formatDb(v),
+        value: (_u, v) => (v === null ? '' : formatDb(v)),
       },
     ],
   };

@@ -52,11 +52,12 @@ function sliceCell(r: EvalResults, v: Variant, slice: string): { td: HTMLTableCe
 
 /** Agreement and KL of a cell's slice, and "collapsed" where its gain is an artefact of collapse. */
 function agreementLines(m: SliceMetrics | undefined, collapsed: boolean): HTMLElement[] {
-  const parts = [
+  const lines = [
     m?.agreement !== undefined ? `agree ${percentText(m.agreement, 1)}` : '',
     m?.kl !== undefined ? `KL ${klText(m.kl)}` : '',
-  ].filter(Boolean);
-  const lines = parts.length > 0 ? [el('div', 'muted small', parts.join(' · '))] : [];
+  ]
+    .filter(Boolean)
+    .map((text) => el('div', 'muted small agree', text));
   if (collapsed) {
     const note = el('div', 'small verdict-note collapsed', 'collapsed');
     note.title =

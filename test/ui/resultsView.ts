@@ -1,0 +1,137 @@
+/**
+ * UI tests of the results view (issue 17, finding 10) on the real workbench at 1600 x 1000: the sweep of the
+ * demo's 14-slice spec draws every slice in its own style, the legend hides and shows a line, the filter
+ * narrows the lines, no "--" placeholders; a plan file shows its "Evaluate this plan" code lens.
+ */
+import * as path from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+
+/** What the UI test runner (scripts/uiTests.ts) lends its tests. */
+export interface UiHelpers {
+  webview(page: Page): FrameLocator;
+  runCommand(page: Page, title: string): Promise<void>;
+  openFromExplorer(page: Page, file: string): Promise<void>;
+  closeEditors(page: Page): Promise<void>;
+  artifacts: string;
+}
+
+const TIMEOUT = 30_000;
+
+/** Shows the demo's results (running the evaluation first when there are none yet). */
+async function showResults(page: Page, h: UiHelpers): Promise<FrameLocator> {
+  await h.openFromExplorer(page, 'mnist.quantlens.json');
+  await page.locator('.monaco-editor .view-line', { hasText: 'mnist_mlp.onnx' }).first().waitFor({ timeout: TIMEOUT });
+  await h.runCommand(page, 'QuantLens: Show Evaluation Results');
+  const none = page.locator('.notifications-toasts .notification-toast', { hasText: 'No evaluation results yet' });
+  const table = h.webview(page).locator('table.results');
+  const first = await Promise.race([
+    none.waitFor({ timeout: TIMEOUT }).then(() => 'none' as const),
+    table.waitFor({ timeout: TIMEOUT }).then(() => 'shown' as const),
+  ]);
+  if (first === 'none') {
+    await h.runCommand(page, 'QuantLens: Run Slice Evaluation');
+    const done = page.locator('.notifications-toasts .notification-toast', { hasText: 'Evaluated 1996 samples' });
+    await done.waitFor({ timeout: 120_000 });
+    await done.locator('.monaco-button', { hasText: 'Show Results' }).click();
+  }
+  return h.webview(page);
+}
+
+/** The chart's pixels, to tell whether hiding a line redrew it. */
+const chartPixels = (view: FrameLocator): Promise<string> =>
+  view
+    .locator('.sweep .chart canvas')
+    .first()
+    .evaluate((c) => (c as unknown as { toDataURL(): string }).toDataURL());
+
+async function expectShown(view: FrameLocator, shown: number): Promise<void> {
+  await view.locator(`.sweep .chart[data-shown="${shown}"]`).waitFor({ timeout: TIMEOUT });
+}
+
+async function sweepShowsEverySlice(page: Page, h: UiHelpers): Promise<void> {
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  try {
+    const view = await showResults(page, h);
+    const rows = await view.locator('table.results tr:not(.summary)').count();
+    const slices = rows - 1; // the header row
+    if (slices !== 14) throw new Error(`the demo spec has 14 slices, the table shows ${slices}`);
+    const chart = view.locator('.sweep .chart');
+    await chart.locator('canvas').waitFor({ timeout: TIMEOUT });
+    if ((await chart.getAttribute('data-lines')) !== '14') {
+      throw new Error(`the sweep draws ${await chart.getAttribute('data-lines')} of the 14 slices`);
+    }
+    await expectShown(view, 14);
+    const entries = view.locator('.sweep-legend button.sweep-entry');
+    if ((await entries.count()) !== 14) throw new Error(`the legend lists ${await entries.count()} slices, not 14`);
+    const styles = await entries.evaluateAll((list) =>
+      list.map((b) => {
+        const line = b.querySelector('line')!;
+        return `${line.getAttribute('stroke')}|${line.getAttribute('stroke-dasharray') ?? ''}`;
+      }),
+    );
+    if (new Set(styles).size !== 14) throw new Error(`slices share a line style: ${styles.join(', ')}`);
+    const legendText = (await view.locator('.sweep-legend').textContent()) ?? '';
+    if (/--|Value/.test(legendText)) throw new Error(`the legend shows placeholders: ${legendText}`);
+    if ((await view.locator('.u-legend').count()) > 0) throw new Error("uPlot's own legend is shown");
+    await view.locator('.sweep').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(h.artifacts, 'results-sweep-all-slices.png') });
+
+    // Click a slice: its line goes, the button says so; click again: it is back.
+    const before = await chartPixels(view);
+    const nine = entries.filter({ hasText: 'digit=9' });
+    await nine.click();
+    await expectShown(view, 13);
+    if ((await nine.getAttribute('aria-pressed')) !== 'false')
+      throw new Error('the hidden slice is not marked as hidden');
+    await page.waitForTimeout(100);
+    if ((await chartPixels(view)) === before) throw new Error('hiding digit=9 did not change the chart');
+    await page.screenshot({ path: path.join(h.artifacts, 'results-sweep-one-hidden.png') });
+    await nine.click();
+    await expectShown(view, 14);
+
+    // The filter keeps the matching slices only.
+    await view.locator('.sweep-filter').fill('ink');
+    await expectShown(view, 3);
+    const listed = await entries.evaluateAll((list) =>
+      list.filter((b) => (b as unknown as { offsetParent: unknown }).offsetParent !== null).map((b) => b.textContent),
+    );
+    if (listed.length !== 3) throw new Error(`the filter left ${listed.join(', ')} listed`);
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: path.join(h.artifacts, 'results-sweep-filtered.png') });
+    await view.locator('.sweep-filter').fill('');
+    await expectShown(view, 14);
+    await h.closeEditors(page);
+  } finally {
+    await page.setViewportSize({ width: 1400, height: 900 });
+  }
+}
+
+async function planCodeLens(page: Page, h: UiHelpers): Promise<void> {
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  try {
+    await h.openFromExplorer(page, 'mnist-int2.qplan.json');
+    await page
+      .locator('.monaco-editor .codelens-decoration', { hasText: 'Evaluate this plan' })
+      .waitFor({ timeout: TIMEOUT });
+    await page.locator('.editor-actions [aria-label^="Evaluate This Plan"]').first().waitFor({ timeout: TIMEOUT });
+    await page.screenshot({ path: path.join(h.artifacts, 'plan-evaluate-lens.png') });
+    await h.closeEditors(page);
+  } finally {
+    await page.setViewportSize({ width: 1400, height: 900 });
+  }
+}
+
+/** The results view's UI tests, run with the runner's helpers. */
+export function resultsViewTests(h: UiHelpers): { name: string; run: (page: Page) => Promise<void> }[] {
+  return [
+    {
+      name: 'the sweep of a 14-slice spec draws every slice in its own style; the legend hides, shows and filters lines',
+      run: (page) => sweepShowsEverySlice(page, h),
+    },
+    {
+      name: 'a plan file offers "Evaluate this plan" (code lens and title action)',
+      run: (page) => planCodeLens(page, h),
+    },
+  ];
+}
