@@ -262,6 +262,26 @@ function exitCodeFor(error: unknown): number {
   }
 }
 
+/** `quantlens bench`'s arguments and options. */
+function addBenchCommand(program: Command, done: (code: number) => void): void {
+  program
+    .command('bench')
+    .description(
+      'latency, throughput, peak memory, size and load time of models, each in a fresh process, interleaved A B A B; ratios to the first model',
+    )
+    .argument('<models...>', '.onnx files (the first is the reference)')
+    .option('--dim <name=value>', 'value of a symbolic dimension (repeatable; default 1)', cliArgument(dimOption), {})
+    .option('--batch <sizes>', 'batch sizes (the first axis of every input)', cliArgument(batchOption), [1])
+    .option('--runs <n>', 'timed runs per batch size, at least', threadsOption, 20)
+    .option('--seconds <t>', 'seconds per batch size, at least', cliArgument(positiveNumber), 1)
+    .option('--rounds <n>', 'rounds of A B A B', threadsOption, 2)
+    .option('--threads <n>', 'onnxruntime intra-op threads (default: its own)', threadsOption)
+    .option('--json', 'print one JSON document')
+    .action(async (models: string[], options: BenchCliOptions) => {
+      done(await runBenchCli(models, options));
+    });
+}
+
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -302,22 +322,9 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (spec: string, options: EvalCliOptions) => {
       exitCode = await runEval(spec, options);
     });
-  program
-    .command('bench')
-    .description(
-      'latency, throughput, peak memory, size and load time of models, each in a fresh process, interleaved A B A B; ratios to the first model',
-    )
-    .argument('<models...>', '.onnx files (the first is the reference)')
-    .option('--dim <name=value>', 'value of a symbolic dimension (repeatable; default 1)', cliArgument(dimOption), {})
-    .option('--batch <sizes>', 'batch sizes (the first axis of every input)', cliArgument(batchOption), [1])
-    .option('--runs <n>', 'timed runs per batch size, at least', threadsOption, 20)
-    .option('--seconds <t>', 'seconds per batch size, at least', cliArgument(positiveNumber), 1)
-    .option('--rounds <n>', 'rounds of A B A B', threadsOption, 2)
-    .option('--threads <n>', 'onnxruntime intra-op threads (default: its own)', threadsOption)
-    .option('--json', 'print one JSON document')
-    .action(async (models: string[], options: BenchCliOptions) => {
-      exitCode = await runBenchCli(models, options);
-    });
+  addBenchCommand(program, (code) => {
+    exitCode = code;
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
