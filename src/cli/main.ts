@@ -15,6 +15,7 @@ import { DataProblem } from '../node/eval/dataFields';
 import { evalSummary } from '../node/eval/evalFormat';
 import { safeWriteFile, WriteRefused } from '../node/safeWrite';
 import { ioProblem } from '../node/safeRead';
+import { batchOption, dimOption, runBench, type BenchCliOptions } from './bench';
 import { writeJson } from './jsonStream';
 import * as path from 'node:path';
 
@@ -131,6 +132,40 @@ async function runEval(spec: string, options: EvalCliOptions): Promise<number> {
   }
 }
 
+/** `quantlens bench`: models measured A B A B in fresh processes; 2 for bad input, 3 when a measurement fails. */
+async function runBenchCli(models: string[], options: BenchCliOptions): Promise<number> {
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort(new Cancelled());
+  process.once('SIGINT', onSigint);
+  try {
+    return await runBench(models, options, abort.signal);
+  } catch (error) {
+    if (abort.signal.aborted) throw new Cancelled();
+    if (error instanceof ModelError || error instanceof SpecError) throw error;
+    process.stderr.write(`quantlens: measurement failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 3;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** A commander parser from one that throws plain errors. */
+const cliArgument =
+  <T, P extends unknown[]>(parse: (value: string, ...rest: P) => T) =>
+  (value: string, ...rest: P): T => {
+    try {
+      return parse(value, ...rest);
+    } catch (error) {
+      throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+    }
+  };
+
+const positiveNumber = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`expected a number >= 0, got '${value}'`);
+  return n;
+};
+
 interface InspectCliOptions {
   schemes: Scheme[];
   json?: boolean;
@@ -227,6 +262,26 @@ function exitCodeFor(error: unknown): number {
   }
 }
 
+/** `quantlens bench`'s arguments and options. */
+function addBenchCommand(program: Command, done: (code: number) => void): void {
+  program
+    .command('bench')
+    .description(
+      'latency, throughput, peak memory, size and load time of models, each in a fresh process, interleaved A B A B; ratios to the first model',
+    )
+    .argument('<models...>', '.onnx files (the first is the reference)')
+    .option('--dim <name=value>', 'value of a symbolic dimension (repeatable; default 1)', cliArgument(dimOption), {})
+    .option('--batch <sizes>', 'batch sizes (the first axis of every input)', cliArgument(batchOption), [1])
+    .option('--runs <n>', 'timed runs per batch size, at least', threadsOption, 20)
+    .option('--seconds <t>', 'seconds per batch size, at least', cliArgument(positiveNumber), 1)
+    .option('--rounds <n>', 'rounds of A B A B', threadsOption, 2)
+    .option('--threads <n>', 'onnxruntime intra-op threads (default: its own)', threadsOption)
+    .option('--json', 'print one JSON document')
+    .action(async (models: string[], options: BenchCliOptions) => {
+      done(await runBenchCli(models, options));
+    });
+}
+
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -267,6 +322,9 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (spec: string, options: EvalCliOptions) => {
       exitCode = await runEval(spec, options);
     });
+  addBenchCommand(program, (code) => {
+    exitCode = code;
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

@@ -5,6 +5,7 @@
  * skipped with the reason; the statistics are right.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -13,6 +14,7 @@ import Ajv from 'ajv';
 import { costRatios, latencyStats, modelCost, quantile } from '../../src/core/cost/costStats';
 import type { CostSample } from '../../src/core/cost/costTypes';
 import { finiteReplacer } from '../../src/core/eval/results';
+import type { BenchResults } from '../../src/cli/bench';
 import { measureCosts } from '../../src/node/cost/costRun';
 import { evaluate } from '../../src/node/eval/evaluate';
 import { fileSessionOptions } from '../../src/node/eval/fileVariant';
@@ -64,7 +66,7 @@ describe('cost measurement', () => {
           `${v.id} ${batch}: ${JSON.stringify(l)}`,
         );
         assert.ok(l.runs! >= 2 * LATENCY.runs);
-        assert.ok(Math.abs(l.samplesPerSec! - (Number(batch) * 1000) / l.meanMs!) < 1e-6);
+        assert.ok(Math.abs(l.samplesPerSec! - (Number(batch) * 1000) / l.p50Ms!) < 1e-6);
       }
     }
     const ratio = file.cost!.ratioToFp32!;
@@ -104,6 +106,7 @@ describe('cost measurement', () => {
     assert.equal(quantile([5], 0.99), 5);
     const stats = latencyStats([4, 1, 3, 2], 8);
     assert.deepEqual([stats.p50Ms, stats.meanMs, stats.samplesPerSec, stats.runs], [2.5, 2.5, 3200, 4]);
+    assert.equal(latencyStats([1, 1, 1, 100], 1).samplesPerSec, 1000, 'at the median: one hiccup does not move it');
     const sample = (ms: number, k: number): CostSample => ({
       fileBytes: 100 * k,
       sessionMs: ms,
@@ -118,5 +121,34 @@ describe('cost measurement', () => {
     // Pooled: p50 1 over p50 3 of fp32's six runs; per round 1/2 and 1/4.
     assert.deepEqual(ratio.latency['1'].p50Ms, { value: 1 / 3, low: 1 / 4, high: 1 / 2 });
     assert.deepEqual(ratio.peakRssBytes, { value: 2, low: 2, high: 2 });
+  });
+});
+
+describe('quantlens bench', () => {
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+
+  it('measures models without a spec: a table, or JSON with ratios to the first; bad input exits 2', () => {
+    const fp32 = path.join(dir, 'mlp.onnx');
+    const fixed = path.join(dir, 'mlp.batch1.onnx');
+    const quick = ['--runs', '2', '--seconds', '0', '--rounds', '1', '--batch', '1,4'];
+    const json = cli('bench', fp32, fixed, ...quick, '--dim', 'batch=3', '--json');
+    assert.equal(json.status, 0, json.stderr);
+    const results = JSON.parse(json.stdout) as BenchResults;
+    assert.equal(results.format, 'quantlens-bench');
+    assert.deepEqual(results.settings.batch, [1, 4]);
+    const [a, b] = results.models;
+    assert.equal(a.model, fp32);
+    assert.ok(a.latency['4'].p50Ms! > 0 && a.latency['4'].runs! >= 2);
+    assert.match(b.latency['4'].skipped!, /fixed first axis of 1/);
+    assert.ok(b.ratioToFp32!.latency['1'].p50Ms.value > 0);
+    const text = cli('bench', fp32, ...quick);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /model\s+size\s+load\s+peak memory\s+p50 b1\s+p90 b1\s+samples\/s b1\s+p50 b4/);
+    assert.equal(cli('bench', path.join(dir, 'missing.onnx')).status, 2);
+    assert.equal(cli('bench', fp32, '--batch', '0').status, 2);
   });
 });

@@ -26,7 +26,8 @@ export function latencyStats(times: readonly number[], batch: number): LatencyEn
     p90Ms: quantile(sorted, 0.9),
     p99Ms: quantile(sorted, 0.99),
     meanMs,
-    samplesPerSec: (batch * 1000) / meanMs,
+    // At the median run time: one hiccup of a shared machine moves the mean, not the median.
+    samplesPerSec: (batch * 1000) / quantile(sorted, 0.5),
     runs: sorted.length,
   };
 }
@@ -73,7 +74,6 @@ const p50 = (times: readonly number[]): number =>
     [...times].sort((a, b) => a - b),
     0.5,
   );
-const mean = (times: readonly number[]): number => times.reduce((s, t) => s + t, 0) / times.length;
 
 /** Per round k, a's figure over b's (rounds interleaved A B A B: round k of both ran side by side). */
 function perRound(a: readonly CostSample[], b: readonly CostSample[], of: (s: CostSample) => number): number[] {
@@ -108,7 +108,7 @@ export function costRatios(
       ),
       samplesPerSec: ratio(
         entry.samplesPerSec! / ref.samplesPerSec!,
-        paired.map(([v, f]) => mean(f) / mean(v)),
+        paired.map(([v, f]) => p50(f) / p50(v)),
       ),
     };
   }

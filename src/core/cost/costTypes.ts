@@ -9,7 +9,7 @@ export interface LatencyEntry {
   p90Ms?: number;
   p99Ms?: number;
   meanMs?: number;
-  /** batch / mean seconds per run. */
+  /** batch / median seconds per run. */
   samplesPerSec?: number;
   /** Timed runs, all rounds together (warm-up runs not counted). */
   runs?: number;

@@ -1,4 +1,5 @@
 /** Plain-text summary of evaluation results (the CLI's default output; the JSON is the full record). */
+import { costTable } from '../../core/cost/costFormat';
 import { collapsedGains, isCollapsed } from '../../core/eval/collapse';
 import { changeText, dbText, effectText, klText, mainValue, percentText } from '../../core/eval/describe';
 import type { EvalResults } from '../../core/eval/results';
@@ -26,6 +27,8 @@ export function evalSummary(r: EvalResults, resultsFile?: string): string {
   );
   out.push('');
   variantTables(r, out);
+  const measured = r.variants.flatMap((v) => (v.cost ? [{ name: v.label, cost: v.cost }] : []));
+  if (measured.length > 0) out.push('', 'Cost (measured with onnxruntime on this machine):', costTable(measured));
   sweepTable(r, out);
   sensitivityTable(r, out);
   verdictLines(r, out);

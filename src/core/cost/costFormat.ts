@@ -1,0 +1,86 @@
+/** Plain-text cost table (the CLI's `eval` and `bench` output): size, load, memory, latency per batch, vs fp32. */
+import type { ModelCost, Ratio } from './costTypes';
+
+/** A measured model: its name and cost (the first is the reference). */
+export interface CostRow {
+  name: string;
+  cost: ModelCost;
+}
+
+const bytesText = (b: number): string =>
+  b >= 2 ** 30
+    ? `${(b / 2 ** 30).toFixed(2)} GB`
+    : b >= 2 ** 20
+      ? `${(b / 2 ** 20).toFixed(1)} MB`
+      : b >= 1024
+        ? `${(b / 1024).toFixed(1)} KB`
+        : `${b} B`;
+
+/** Milliseconds with 3 significant digits. */
+export const msText = (ms: number): string =>
+  ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toPrecision(3);
+
+/** "x0.42 (0.40-0.45)": a ratio with its spread over the rounds. */
+export function ratioText(r: Ratio | number | undefined): string {
+  if (r === undefined) return '';
+  if (typeof r === 'number') return ` x${r.toFixed(2)}`;
+  const spread = r.low !== r.high ? ` (${r.low.toFixed(2)}-${r.high.toFixed(2)})` : '';
+  return ` x${r.value.toFixed(2)}${spread}`;
+}
+
+/** The batch sizes measured by any row, ascending. */
+const batchesOf = (rows: readonly CostRow[]): string[] =>
+  [...new Set(rows.flatMap((r) => Object.keys(r.cost.latency)))].sort((a, b) => Number(a) - Number(b));
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows
+    .map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '))
+    .join('\n');
+}
+
+/** The cost table and, under it, where a model costs more than the reference, in words. */
+export function costTable(rows: readonly CostRow[]): string {
+  const batches = batchesOf(rows);
+  const header = [
+    'model',
+    'size',
+    'load',
+    'peak memory',
+    ...batches.flatMap((b) => [`p50 b${b}`, `p90 b${b}`, `samples/s b${b}`]),
+  ];
+  const body = rows.map(({ name, cost }) => {
+    const r = cost.ratioToFp32;
+    return [
+      name,
+      `${bytesText(cost.fileBytes)}${ratioText(r?.fileBytes)}`,
+      `${msText(cost.sessionMs)} ms${ratioText(r?.sessionMs)}`,
+      `${bytesText(cost.peakRssBytes)}${ratioText(r?.peakRssBytes)}`,
+      ...batches.flatMap((b) => {
+        const l = cost.latency[b];
+        if (!l || l.p50Ms === undefined) return ['skipped', '', ''];
+        const lr = r?.latency[b];
+        return [
+          `${msText(l.p50Ms)} ms${ratioText(lr?.p50Ms)}`,
+          `${msText(l.p90Ms!)} ms`,
+          `${l.samplesPerSec!.toFixed(0)}${ratioText(lr?.samplesPerSec)}`,
+        ];
+      }),
+    ];
+  });
+  const notes = rows.flatMap(({ name, cost }) => [
+    ...(cost.worse ?? []).map((w) => `  ${name}: ${w}`),
+    ...Object.entries(cost.latency).flatMap(([b, l]) =>
+      l.skipped ? [`  ${name}: batch ${b} skipped: ${l.skipped}`] : [],
+    ),
+  ]);
+  const first = rows[0]?.cost;
+  const setup = first
+    ? `${first.rounds} round(s) A B A B, each model in a fresh process; threads: ${first.threads || "onnxruntime's default"}; provider ${first.provider}; ratios to ${rows[0].name} (lowest-highest round)`
+    : '';
+  return [
+    table([header, ...body]),
+    setup,
+    ...(notes.length > 0 ? ['Costs more than the reference:', ...notes] : []),
+  ].join('\n');
+}
