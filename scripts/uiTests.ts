@@ -17,6 +17,7 @@ import {
   workbenchUrl,
   type VscodeServer,
 } from './vscodeServer';
+import { runFirstOpen } from '../test/ui/firstOpen';
 
 /** Counts of one test stage. */
 export interface UiResult {
@@ -355,5 +356,6 @@ export async function runUiTests(
       }
     }
   }
+  if (options.dev !== false) await runFirstOpen(codeServer, { verbose: options.verbose, addTo: total });
   return total;
 }

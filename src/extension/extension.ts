@@ -5,7 +5,7 @@ import type { AnalysisStatus, RowSensitivity } from '../protocol';
 import { AnalysisService, configuredSchemes } from './analysisService';
 import { registerCommands } from './commands';
 import { ModelDiagnostics } from './diagnostics';
-import { InspectorEditorProvider } from './inspectorEditor';
+import { INSPECTOR_VIEW_TYPE, InspectorEditorProvider } from './inspectorEditor';
 import { Log } from './log';
 import { RenderReports } from './renderReports';
 import type { EvalResults } from '../core/eval/results';
@@ -16,6 +16,7 @@ import { rowSensitivity } from './sensitivityRows';
 import { PlanFiles } from './planFiles';
 import { ResultsViews } from './resultsView';
 import { withTestApi, type QuantLensTestApi } from './testApi';
+import { reopenModelsInInspector } from './reopenInInspector';
 
 /** What `activate` returns: analysis and evaluation for other extensions and tests (test builds add QuantLensTestApi). */
 export interface QuantLensApi {
@@ -54,6 +55,8 @@ export function activate(context: vscode.ExtensionContext): QuantLensApi | Quant
     ...registerCommands(log, analysis, inspectors.provider),
     store,
     ...evaluation.disposables,
+    // A window's first open of a model can land in the text editor before VS Code knows the inspector.
+    reopenModelsInInspector(INSPECTOR_VIEW_TYPE, log),
   );
   // Flags of earlier runs come back into the Problems panel.
   void store.loadWorkspace();
