@@ -37,6 +37,7 @@ const builds = [
       overviewWorker: 'src/node/overviewWorker.ts',
       analysisWorker: 'src/node/analysisWorker.ts',
       evalProcess: 'src/node/eval/evalProcess.ts',
+      exportProcess: 'src/node/export/exportProcess.ts',
       scoringWorker: 'src/node/scoringWorker.ts',
     },
     outdir: 'dist',

@@ -15,6 +15,7 @@ import { DataProblem } from '../node/eval/dataFields';
 import { evalSummary } from '../node/eval/evalFormat';
 import { safeWriteFile, WriteRefused } from '../node/safeWrite';
 import { ioProblem } from '../node/safeRead';
+import { addExportCommand } from './exportCli';
 import { writeJson } from './jsonStream';
 import * as path from 'node:path';
 
@@ -263,6 +264,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (spec: string, options: EvalCliOptions) => {
       exitCode = await runEval(spec, options);
     });
+  addExportCommand(program, VERSION, (code) => (exitCode = code));
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
