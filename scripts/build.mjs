@@ -38,6 +38,7 @@ const builds = [
       analysisWorker: 'src/node/analysisWorker.ts',
       evalProcess: 'src/node/eval/evalProcess.ts',
       costProcess: 'src/node/cost/costProcess.ts',
+      exportProcess: 'src/node/export/exportProcess.ts',
       scoringWorker: 'src/node/scoringWorker.ts',
     },
     outdir: 'dist',

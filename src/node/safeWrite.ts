@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { isQuantLensFile, writeDecision, type TargetState } from '../core/files/writePolicy';
-import { readRegularFile } from './safeRead';
+import { isExportedModel } from '../core/export/marker';
+import { openRegularFile, readInto, readRegularFile } from './safeRead';
 
 /** A write QuantLens refused; `needsConfirmation` when it would overwrite a file it did not make. */
 export class WriteRefused extends Error {
@@ -42,12 +43,29 @@ export async function targetState(file: string): Promise<TargetState> {
   }
   if (stat.isSymbolicLink()) return { kind: 'symlink', to: await fs.readlink(file).catch(() => '?') };
   if (!stat.isFile()) return { kind: 'other', what: stat.isDirectory() ? 'a folder' : 'a special file' };
+  if (/\.onnx$/i.test(file)) return { kind: 'file', marked: await hasExportMarker(file) };
   if (stat.size > MARKER_READ_LIMIT) return { kind: 'file', marked: false };
   const text = await readRegularFile(file, MARKER_READ_LIMIT).then(
     (bytes) => new TextDecoder().decode(bytes),
     () => '',
   );
   return { kind: 'file', marked: isQuantLensFile(text) };
+}
+
+/** Whether an .onnx file starts with the metadata QuantLens writes first in every model it exports. */
+async function hasExportMarker(file: string): Promise<boolean> {
+  try {
+    const { handle } = await openRegularFile(file);
+    try {
+      const head = new Uint8Array(64 * 1024);
+      const n = await readInto(handle, head, 0);
+      return isExportedModel(head.subarray(0, n));
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return false;
+  }
 }
 
 /** Checks that `file`'s folder is `folder` once symlinks are resolved (derived names stay where they belong). */
@@ -67,6 +85,18 @@ export async function safeWriteFile(
   data: string | Uint8Array,
   options: SafeWriteOptions = {},
 ): Promise<void> {
+  await safeWriteStream(file, (handle) => handle.writeFile(data), options);
+}
+
+/**
+ * Writes `file` under the rules above with `write` filling the temporary file piece by piece (large outputs
+ * never held whole); a throw from `write` (a cancel) removes the temporary file, so nothing is left.
+ */
+export async function safeWriteStream(
+  file: string,
+  write: (handle: fs.FileHandle) => Promise<void>,
+  options: SafeWriteOptions = {},
+): Promise<void> {
   const target = path.resolve(file);
   if (options.folder) await checkFolder(target, options.folder);
   const decision = writeDecision(target, await targetState(target), options.force);
@@ -75,7 +105,7 @@ export async function safeWriteFile(
   // 'wx': O_CREAT | O_EXCL, so the temporary name is new (a symlink planted there makes the open fail).
   const handle = await fs.open(temp, 'wx', 0o644);
   try {
-    await handle.writeFile(data);
+    await write(handle);
     await handle.sync();
   } catch (error) {
     await handle.close();

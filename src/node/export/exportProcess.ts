@@ -1,0 +1,29 @@
+/**
+ * Entry of the export child process (dist/exportProcess.js): the export and its verification run here, so an
+ * onnxruntime crash on an exported model ends this process, never the extension host or the CLI. Answers one
+ * request, with progress, then leaves.
+ */
+import { errorToInfo } from '../../core/rpc/domainErrors';
+import { serveProcess } from '../rpcPorts';
+import { exportModel } from './exportModel';
+import type { ExportMethods } from './exportProtocol';
+import { verifyExport } from './verifyExport';
+
+serveProcess<ExportMethods>(
+  {
+    export: ({ model, ...options }, context) =>
+      exportModel(model, { ...options, signal: context.signal, onProgress: (p) => context.progress(p) }),
+    verify: (request, context) =>
+      verifyExport({ ...request, signal: context.signal, onProgress: (p) => context.progress(p) }),
+  },
+  {
+    toInfo: (error) => {
+      const info = errorToInfo(error);
+      const refused = error instanceof Error && error.name === 'WriteRefused';
+      return refused
+        ? { ...info, data: { needsConfirmation: (error as { needsConfirmation?: boolean }).needsConfirmation } }
+        : info;
+    },
+    onSettled: () => setTimeout(() => process.exit(0), 50),
+  },
+);

@@ -1,0 +1,22 @@
+/** Messages between the export client (exportClient.ts) and the export child process (exportProcess.ts). */
+import type { ExportOptions, ExportResult } from './exportModel';
+import type { VerifyRequest, VerifyResult } from './verifyExport';
+
+/** Progress of an export or a verification: weights done of total. */
+export interface ExportProgress {
+  done: number;
+  total: number;
+}
+
+/** An export as the child runs it (the model path plus the options that cross a process boundary). */
+export interface ExportChildRequest extends Omit<ExportOptions, 'signal' | 'onProgress'> {
+  model: string;
+}
+
+/** Requests the export child answers; a cancel stops them (a cancelled export leaves no file). */
+export interface ExportMethods {
+  /** Export a model (no onnxruntime needed; run here to keep the extension host free). */
+  export: { params: ExportChildRequest; result: ExportResult; progress: ExportProgress };
+  /** Verify an export with onnxruntime (weights bit for bit, a run on generated inputs). */
+  verify: { params: Omit<VerifyRequest, 'signal' | 'onProgress'>; result: VerifyResult; progress: ExportProgress };
+}

@@ -1,0 +1,82 @@
+/** `quantlens export` end to end (a child process, as CI runs it): exit codes, the default name, the verification. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+
+const ROOT = path.join(__dirname, '..', '..');
+const dir = mkdtempSync(path.join(tmpdir(), 'quantlens-export-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('quantlens export', () => {
+  const model = path.join(dir, 'mnist_mlp.onnx');
+  copyFileSync(path.join(ROOT, 'demo', 'mnist', 'mnist_mlp.onnx'), model);
+
+  it('exports the demo plan next to the model and verifies it in onnxruntime', () => {
+    const plan = path.join(dir, 'mnist.qplan.json');
+    writeFileSync(
+      plan,
+      JSON.stringify({
+        model: 'mnist_mlp.onnx',
+        default: 'int8-channel',
+        layers: { '/fc2/MatMul': 'int4-block32', '/fc3/MatMul': 'fp32' },
+      }),
+    );
+    const r = cli('export', model, '--plan', plan, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as {
+      export: { output: string; weights: { name: string; format: string; leftFloat?: string }[] };
+      verification: { ok: boolean; checked: number; weights: { mismatches: number; op: string }[] };
+    };
+    assert.equal(out.export.output, path.join(dir, 'mnist_mlp.mnist.onnx'));
+    assert.ok(existsSync(out.export.output));
+    assert.ok(out.verification.ok);
+    assert.deepEqual(out.verification.weights.map((w) => w.op).sort(), ['DequantizeLinear', 'MatMulNBits']);
+    assert.ok(out.verification.weights.every((w) => w.mismatches === 0));
+    assert.equal(out.export.weights.find((w) => w.name === 'fc3.weight')?.leftFloat, 'fp32 in the plan');
+  });
+
+  it('says what it verified in plain words', () => {
+    const r = cli('export', model, '--scheme', 'fp8-e4m3', '--spec', 'x.quantlens.json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /Verified: \d+ weight values of 3 weights, dequantized by onnxruntime \(DequantizeLinear\), equal the simulation bit for bit/,
+    );
+    assert.match(r.stdout, /Runs in onnxruntime on generated inputs image \[1, 1, 28, 28\]/);
+    assert.match(r.stdout, /needs file variants/);
+    assert.ok(existsSync(path.join(dir, 'mnist_mlp.fp8-e4m3.onnx')));
+  });
+
+  it('exit 2 naming the unknown layer, nothing written', () => {
+    const plan = path.join(dir, 'bad.qplan.json');
+    writeFileSync(plan, JSON.stringify({ default: 'int8-channel', layers: { '/nope/MatMul': 'int4-block32' } }));
+    const before = readdirSync(dir).length;
+    const r = cli('export', model, '--plan', plan);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /'\/nope\/MatMul'/);
+    assert.match(r.stderr, /Nothing was written/);
+    assert.equal(readdirSync(dir).length, before);
+  });
+
+  it('exit 2 for a refused write, and for usage errors', () => {
+    const theirs = path.join(dir, 'theirs.onnx');
+    writeFileSync(theirs, 'mine');
+    const r = cli('export', model, '--scheme', 'fp16', '-o', theirs);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--force/);
+    assert.equal(cli('export', model).code, 2);
+    assert.equal(cli('export', model, '--scheme', 'int9-channel').code, 2);
+    assert.equal(cli('export', model, '--scheme', 'fp16', '--accuracy-level', '3').code, 2);
+  });
+});
