@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { resultsViewTests } from '../test/ui/resultsView';
+import { runTableLayoutTests } from '../test/ui/tableLayout';
 import {
   fixWebviewServiceWorkers,
   launchChromium,
@@ -326,6 +327,12 @@ export async function runUiTests(
   }
   if (options.vsix) {
     groups.push({ label: `UI tests (installed ${path.basename(options.vsix)})`, tests: vsixTests, vsix: options.vsix });
+  }
+  if (options.dev !== false) {
+    console.log('UI tests: the layer table at 1600 x 1000 (development build)');
+    const r = await runTableLayoutTests(codeServer, options.verbose);
+    total.passed += r.passed;
+    total.failed += r.failed;
   }
   for (const group of groups) {
     console.log(group.label);

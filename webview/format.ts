@@ -34,6 +34,13 @@ export function formatDb(v: number | null | undefined): string {
   return v.toFixed(1);
 }
 
+/** An SQNR with its unit for text: "12.3 dB", "∞ (exact)" when the scheme reproduces the values exactly, — when missing. */
+export function formatSqnr(v: number | null | undefined): string {
+  if (v === Infinity) return '∞ (exact)';
+  const s = formatDb(v);
+  return s === '—' ? s : `${s} dB`;
+}
+
 /** A real number with about 4 significant digits (exponent form for very small or large values). */
 export function formatNum(v: number | null | undefined): string {
   if (v === null || v === undefined || Number.isNaN(v)) return '—';

@@ -5,7 +5,8 @@
  */
 import type { HeatmapTile } from '../src/protocol';
 import { colorIndex, type Colormap } from './colormap';
-import { formatDb, formatNum } from './format';
+import { formatDb } from './format';
+import { cellText, clampStart, follow, frameCell, moveCursor, shorten, ticks, type Cell } from './heatmapCursor';
 
 /** Cells of a window of the heatmap, as the extension sends them or built locally (absmax optional). */
 export type Tile = Omit<HeatmapTile, 'absmax'> & { absmax?: Float32Array };
@@ -46,6 +47,9 @@ export class HeatmapCanvas {
   private drag: { x: number; y: number; row0: number; col0: number; moved: boolean } | undefined;
   private pending = 0;
   private drawn = 0;
+  /** The keyboard's cell (shown while the canvas has focus). */
+  private cursor: Cell = { row: 0, col: 0 };
+  private label: string | undefined;
   /** Resolves when the last requested window is painted (tests, export). */
   painted: Promise<void> = Promise.resolve();
 
@@ -76,6 +80,49 @@ export class HeatmapCanvas {
       this.reset();
       this.refresh();
     });
+    canvas.addEventListener('keydown', (e) => this.onKey(e));
+    canvas.addEventListener('focus', () => this.showCursor());
+    canvas.addEventListener('blur', () => {
+      tooltip.hidden = true;
+      this.draw();
+    });
+  }
+
+  /** Arrow keys move the cell cursor (the view follows), Enter or Space opens its cell like a click. */
+  private onKey(e: KeyboardEvent): void {
+    const { rows, cols } = this.source;
+    if (rows === 0 || cols === 0) return;
+    const open = e.key === 'Enter' || e.key === ' ';
+    const next = open ? this.cursor : moveCursor(this.cursor, e.key, rows, cols, Math.floor(this.view.rows));
+    if (!next) return;
+    e.preventDefault();
+    if (open) return this.source.onClick?.(next.row, next.col);
+    this.cursor = next;
+    const v = this.view;
+    const row0 = follow(Math.floor(v.row0), Math.floor(v.rows), next.row, rows);
+    const col0 = this.source.zoomCols ? follow(Math.floor(v.col0), Math.floor(v.cols), next.col, cols) : v.col0;
+    const moved = row0 !== Math.floor(v.row0) || col0 !== v.col0;
+    [v.row0, v.col0] = [moved ? row0 : v.row0, col0];
+    if (moved) this.refresh();
+    this.showCursor();
+  }
+
+  /** The cursor cell's tooltip, placed at the cell, and the canvas's label saying which cell it is. */
+  private showCursor(): void {
+    const { row, col } = this.cursor;
+    const p = this.plot();
+    const v = this.view;
+    const x = p.x + ((col - v.col0 + 1) / v.cols) * p.w;
+    const y = p.y + ((row - v.row0 + 1) / v.rows) * p.h;
+    const text = this.cellText(row, col);
+    if (text === undefined) return;
+    this.label ??= this.canvas.getAttribute('aria-label') ?? 'Heatmap';
+    this.canvas.setAttribute(
+      'aria-label',
+      `${this.label}. ${text.replace(/\n/g, ', ')}.${this.source.onClick ? ' Enter opens this cell.' : ''}`,
+    );
+    this.showTooltip(text, x, y);
+    this.draw();
   }
 
   /** Shows another source (or colormap) from its full extent. */
@@ -162,6 +209,12 @@ export class HeatmapCanvas {
     if (tile.channelStep === 1 && tile.blockStep === 1 && px.row >= 14 && px.col >= 44)
       this.drawValues(ctx, tile, p, px);
     this.drawLegend(ctx, p, fg);
+    if (document.activeElement === canvas) {
+      const v = this.view;
+      const x = p.x + (this.cursor.col - v.col0) * px.col;
+      const y = p.y + (this.cursor.row - v.row0) * px.row;
+      frameCell(ctx, [x, y, px.col, px.row], style.getPropertyValue('--vscode-focusBorder').trim() || '#0078d4');
+    }
   }
 
   /** One pixel per shown cell in an offscreen image, scaled into the plot without smoothing. */
@@ -305,29 +358,24 @@ export class HeatmapCanvas {
       return;
     }
     const cell = this.cellAt(e.offsetX, e.offsetY);
-    const t = this.tile;
-    if (!cell || !t) {
+    const text = cell && this.cellText(cell.row, cell.col);
+    if (text === undefined) {
       this.tooltip.hidden = true;
       return;
     }
-    const r = Math.floor((cell.row - t.channel0) / t.channelStep);
-    const c = Math.floor((cell.col - t.block0) / t.blockStep);
-    if (r < 0 || c < 0 || r >= t.rows || c >= t.cols) {
-      this.tooltip.hidden = true;
-      return;
-    }
-    const i = r * t.cols + c;
-    const rowText =
-      this.source.rowNames?.[cell.row] ??
-      `${this.source.rowLabel} ${rangeText(t.channel0 + r * t.channelStep, t.channelStep, this.source.rows)}`;
-    const colText =
-      this.source.colNames?.[cell.col] ??
-      `block ${rangeText(t.block0 + c * t.blockStep, t.blockStep, this.source.cols)}`;
-    const merged = t.channelStep > 1 || t.blockStep > 1 ? ' (worst of the cells shown here)' : '';
-    this.tooltip.textContent = `${rowText} · ${colText}\nSQNR ${formatDb(t.sqnr[i])} dB${merged}${t.absmax ? `\nabsmax ${formatNum(t.absmax[i])}` : ''}`;
+    this.showTooltip(text, e.offsetX, e.offsetY);
+  }
+
+  private showTooltip(text: string, x: number, y: number): void {
+    this.tooltip.textContent = text;
     this.tooltip.hidden = false;
-    this.tooltip.style.left = `${Math.min(e.offsetX + 14, (this.canvas.clientWidth || 600) - 220)}px`;
-    this.tooltip.style.top = `${e.offsetY + 14}px`;
+    this.tooltip.style.left = `${Math.min(x + 14, (this.canvas.clientWidth || 600) - 220)}px`;
+    this.tooltip.style.top = `${y + 14}px`;
+  }
+
+  /** What a cell holds, as its tooltip says it (undefined when the shown tile does not cover it). */
+  private cellText(row: number, col: number): string | undefined {
+    return this.tile && cellText(this.tile, this.source, row, col);
   }
 
   private onWheel(e: WheelEvent): void {
@@ -347,31 +395,4 @@ export class HeatmapCanvas {
     }
     this.refresh();
   }
-}
-
-function clampStart(start: number, size: number, total: number): number {
-  return Math.max(0, Math.min(total - size, start));
-}
-
-function rangeText(start: number, step: number, total: number): string {
-  const end = Math.min(total, start + step) - 1;
-  return end > start ? `${start}–${end}` : String(start);
-}
-
-function shorten(s: string, max: number): string {
-  // In the middle: two labels that differ at either end never read the same.
-  if (s.length <= max) return s;
-  const head = Math.ceil((max - 1) / 2);
-  return `${s.slice(0, head)}…${s.slice(s.length - (max - 1 - head))}`;
-}
-
-/** About `count` round tick values in [lo, hi). */
-function ticks(lo: number, hi: number, count: number): number[] {
-  const span = Math.max(1, hi - lo);
-  const raw = span / count;
-  const pow = 10 ** Math.floor(Math.log10(raw));
-  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw) ?? raw);
-  const out: number[] = [];
-  for (let t = Math.ceil(lo / step) * step; t < hi; t += step) out.push(Math.round(t));
-  return out;
 }

@@ -20,6 +20,7 @@ export function rowSensitivity(results: EvalResults): Map<string, RowSensitivity
       rank: layer.rank,
       effect,
       text: `${text} ${measured.worst.slice} (${scheme})`,
+      scheme,
       ...(flag ? { flag } : {}),
     });
   }

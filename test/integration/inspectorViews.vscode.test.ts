@@ -21,8 +21,6 @@ function db(v: number | null | undefined): string {
   return v.toFixed(1);
 }
 
-const SQNR_COLUMN = 11; // index of the first SQNR column in a rendered row (after #, layer, tensor, shape, params, stored, sensitivity, 4 stats)
-
 async function analysed(uri: vscode.Uri): Promise<void> {
   const ql = await api();
   await waitFor('the analysis to finish', () => ql.inspectorStatus(uri)?.state === 'done', 60_000);
@@ -45,7 +43,12 @@ async function rendered(
 
 /** The rows of the layer table as [name, SQNR cells] in graph order. */
 function tableSqnr(r: RenderReport, schemes: number): Map<string, string[]> {
-  return new Map((r.tables.layers ?? []).map((row) => [row[2], row.slice(SQNR_COLUMN, SQNR_COLUMN + schemes)]));
+  // Cells by their header's column key: the SQNR columns follow each other, in the order of the schemes.
+  const columns = r.tables['layers.columns']?.[0] ?? [];
+  const name = columns.indexOf('name');
+  const first = columns.findIndex((c) => c.startsWith('sqnr:'));
+  if (name < 0 || first < 0) return new Map();
+  return new Map((r.tables.layers ?? []).map((row) => [row[name], row.slice(first, first + schemes)]));
 }
 
 function expectedSqnr(report: InspectReport): Map<string, string[]> {
@@ -109,7 +112,8 @@ describe('Inspector views on every fixture', () => {
         assert.equal(detail.view?.scheme, 'int4-block32');
         assert.equal(detail.charts!.heatmap.cells, `${channels}x${Math.ceil(reduction / 32)}`);
         assert.ok(detail.charts!.heatmap.painted > 0, 'blank heatmap');
-        assert.equal(detail.fields.detailSqnr, `${db(target.schemes['int4-block32'].sqnrDb)} dB`);
+        const sqnr = target.schemes['int4-block32'].sqnrDb;
+        assert.equal(detail.fields.detailSqnr, sqnr === Infinity ? '∞ (exact)' : `${db(sqnr)} dB`);
       }
     });
   }

@@ -1,7 +1,9 @@
 /** The layer detail's templates: header with the scheme, error metrics, histogram and heatmap headings, and the chart containers. */
 import { html, nothing, type TemplateResult } from 'lit';
 import type { LayerDetail } from '../../src/protocol';
-import { formatDb, formatInt, formatNum, formatPct, formatShape } from '../format';
+import { SQNR_MEANING } from '../../src/core/view/tableColumns';
+import { ranksDisagree } from '../../src/core/view/layerTableView';
+import { formatInt, formatNum, formatPct, formatShape, formatSqnr } from '../format';
 
 /** Actions of the detail view. */
 export interface DetailActions {
@@ -28,7 +30,7 @@ export function detailView(
   return html`<section class="detail" aria-label="Layer detail" aria-busy=${loading}>
     ${detailHeader(d, schemes, a)}
     ${d.stored ? html`<p class="stored" data-field="detailStored"><span class="codicon codicon-package"></span> Stored quantized: ${d.stored.summary} (dequantized by ${d.stored.op} <code>${d.stored.node}</code>)</p>` : nothing}
-    ${detailMetrics(d)} ${histogramHead(d, log, a)} ${gridNote(d)}
+    ${measuredNote(d)} ${detailMetrics(d)} ${histogramHead(d, log, a)} ${gridNote(d)}
     <div class="chart" data-chart="histogram" id="chart-histogram"></div>
     ${d.row.quantizable && d.heatmap.channels > 0 ? html`${heatmapSection(d, a)} ${channelSection(d, a)}` : nothing}
   </section>`;
@@ -62,11 +64,11 @@ function detailHeader(d: LayerDetail, schemes: string[], a: DetailActions): Temp
 function detailMetrics(d: LayerDetail): TemplateResult {
   const m = d.metrics;
   return html`<div class="fields">
-    ${metric('detailSqnr', 'SQNR', m ? `${formatDb(m.sqnrDb)} dB` : '—')}
+    ${metric('detailSqnr', 'SQNR', m ? formatSqnr(m.sqnrDb) : '—', SQNR_MEANING)}
     ${metric('detailMse', 'MSE', m ? formatNum(m.mse) : '—')}
     ${metric('detailMaxErr', 'Max |error|', m ? formatNum(m.maxAbsError) : '—')}
     ${metric('detailCosine', 'Cosine', m ? m.cosine.toFixed(6) : '—')}
-    ${metric('detailClipped', 'Clipped', m ? formatPct(m.clippedFraction) : '—')}
+    ${metric('detailClipped', 'Clipped (beyond their own group’s range)', m ? formatPct(m.clippedFraction) : '—', 'Values outside the range of the scale of their own channel or block: they saturate')}
     ${metric('detailZeroed', 'Non-zero → 0', m ? formatPct(m.zeroedFraction) : '—')}
     ${metric('detailAbsmax', 'absmax', formatNum(d.stats.absmax))} ${metric('detailStd', 'std', formatNum(d.stats.std))}
     ${metric('detailKurtosis', 'Kurtosis', formatNum(d.stats.kurtosis))}
@@ -77,7 +79,8 @@ function detailMetrics(d: LayerDetail): TemplateResult {
 function histogramHead(d: LayerDetail, log: boolean, a: DetailActions): TemplateResult {
   return html`<div class="chart-head">
     <h3>
-      Histogram <span class="muted small">${formatInt(d.stats.count)} values, ${d.histogram.counts.length} bins</span>
+      Histogram
+      <span class="muted small">${count(d.stats.count, 'value')}, ${count(d.histogram.counts.length, 'bin')}</span>
     </h3>
     <label><input type="checkbox" ?checked=${log} @change=${a.toggleLog} /> log count</label>
     <vscode-button secondary icon="desktop-download" @click=${() => a.exportChart('histogram')} title="Save as PNG"
@@ -95,8 +98,21 @@ function gridNote(d: LayerDetail): TemplateResult | typeof nothing {
     ${g.levels.length ? `${formatInt(g.levels.length)} levels, step ${formatNum(g.scale)}` : 'finer than the bins'};
     clipping range [${formatNum(g.clipMin)}, ${formatNum(g.clipMax)}]
     (dashed)${g.groups > 1 ? `; scales across ${formatInt(g.groups)} groups from ${formatNum(g.scaleMin)} to ${formatNum(g.scaleMax)}` : ''}.
-    ${d.beyondGrid > 0 ? html`<span class="warn-text">${formatInt(d.beyondGrid)} values lie beyond this grid (red): outliers that widen their groups' scales.</span>` : 'No value lies beyond this grid.'}
+    ${beyondNote(d, g.groups)}
   </p>`;
+}
+
+/** What the values beyond the grid drawn are: clipped (one scale) or in groups with wider scales (not clipped). */
+function beyondNote(d: LayerDetail, groups: number): TemplateResult | string {
+  const n = d.beyondGrid;
+  if (n === 0) return 'No value lies beyond this grid.';
+  const lie = `${count(n, 'value')} ${n === 1 ? 'lies' : 'lie'}`;
+  return groups > 1
+    ? html`<span class="warn-text" data-field="detailBeyond"
+        >${lie} beyond this group’s range (red): they belong to groups with wider scales (outliers widen their own
+        group’s scale), so they are not clipped there; “Clipped” counts values beyond their own group’s range.</span
+      >`
+    : html`<span class="warn-text" data-field="detailBeyond">${lie} beyond this grid (red): they are clipped.</span>`;
 }
 
 function heatmapSection(d: LayerDetail, a: DetailActions): TemplateResult {
@@ -132,7 +148,7 @@ function channelSection(d: LayerDetail, a: DetailActions): TemplateResult {
         Per-${d.channelLabel} SQNR, sorted
         <span class="muted small"
           >worst ${d.channelLabel}:
-          ${d.channelOrder.length ? `${d.channelOrder[0]} at ${formatDb(d.channelSqnr[0])} dB` : '—'}</span
+          ${d.channelOrder.length ? `${d.channelOrder[0]} at ${formatSqnr(d.channelSqnr[0])}` : '—'}</span
         >
       </h3>
       <vscode-button secondary icon="desktop-download" @click=${() => a.exportChart('channels')} title="Save as PNG"
@@ -142,7 +158,25 @@ function channelSection(d: LayerDetail, a: DetailActions): TemplateResult {
     <div class="chart" data-chart="channels" id="chart-channels"></div>`;
 }
 
-const metric = (field: string, label: string, value: string): TemplateResult =>
-  html`<div class="field">
+const metric = (field: string, label: string, value: string, tip?: string): TemplateResult =>
+  html`<div class="field" title=${tip ?? nothing}>
     <span class="label">${label}</span><span class="value" data-field=${field}>${value}</span>
   </div>`;
+
+/** "1 value", "4,633 values". */
+const count = (n: number, word: string): string => `${formatInt(n)} ${word}${n === 1 ? '' : 's'}`;
+
+/** The measured effect of the layer next to its SQNR rank, and a note when the two disagree. */
+function measuredNote(d: LayerDetail): TemplateResult | typeof nothing {
+  const s = d.row.sensitivity;
+  if (!s) return nothing;
+  const sqnr = s.sqnrRank !== undefined ? ` SQNR ranks it #${s.sqnrRank} of ${s.ranked} under ${s.scheme}.` : '';
+  const disagree = ranksDisagree(s)
+    ? html` <strong class="warn-text" data-field="detailDisagree"
+        >The static SQNR and the measured effect disagree on this layer: trust the measurement.</strong
+      >`
+    : nothing;
+  return html`<p class="small" data-field="detailMeasured">
+    Measured by the latest evaluation: #${s.rank} most sensitive, ${s.text}.${sqnr}${disagree}
+  </p>`;
+}

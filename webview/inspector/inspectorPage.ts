@@ -18,6 +18,19 @@ const TABS: [Tab, string, string][] = [
   ['heatmap', 'Model heatmap', 'symbol-color'],
 ];
 
+/** A tab's panel (shown when its tab is the current one). */
+function panel(id: Tab, current: Tab, body: TemplateResult): TemplateResult {
+  return html`<div
+    class="tab-body"
+    role="tabpanel"
+    id=${`panel-${id}`}
+    aria-labelledby=${`tab-${id}`}
+    ?hidden=${current !== id}
+  >
+    ${body}
+  </div>`;
+}
+
 /** One inspector webview: the state, its controllers, and the page-level rendering. */
 export class InspectorPage {
   private readonly ui: Ui;
@@ -149,10 +162,9 @@ export class InspectorPage {
       sizesView(model.overview, this.s.status),
     );
     return html`
-      ${this.header(model)} ${this.analysis.view()} ${this.tabs(tab)}
-      <div class="tab-body" ?hidden=${tab !== 'overview'}>${overview}</div>
-      <div class="tab-body" ?hidden=${tab !== 'layers'}>${this.table.view()} ${this.detail.view()}</div>
-      <div class="tab-body" ?hidden=${tab !== 'heatmap'}>${this.heatmap.view()}</div>
+      ${this.header(model)} ${this.analysis.view()} ${this.tabs(tab)} ${panel('overview', tab, overview)}
+      ${panel('layers', tab, html`${this.table.view()} ${this.detail.view()}`)}
+      ${panel('heatmap', tab, this.heatmap.view())}
     `;
   }
 
@@ -167,14 +179,27 @@ export class InspectorPage {
     </header>`;
   }
 
+  /** The tabs: an ARIA tablist (arrow keys, Home and End move between tabs and show them). */
   private tabs(current: Tab): TemplateResult {
-    return html`<nav class="tabs" role="tablist">
+    const onKey = (e: KeyboardEvent): void => {
+      const i = TABS.findIndex(([id]) => id === current);
+      const moves: Record<string, number> = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: TABS.length - 1 };
+      if (!(e.key in moves)) return;
+      e.preventDefault();
+      const next = TABS[(moves[e.key] + TABS.length) % TABS.length][0];
+      this.showTab(next);
+      document.querySelector<HTMLElement>(`#app [role="tab"][data-tab="${next}"]`)?.focus();
+    };
+    return html`<nav class="tabs" role="tablist" aria-label="Inspector views" @keydown=${onKey}>
       ${TABS.map(
         ([id, label, icon]) =>
           html`<button
             role="tab"
+            id=${`tab-${id}`}
             class="tab ${current === id ? 'active' : ''}"
             aria-selected=${current === id}
+            aria-controls=${`panel-${id}`}
+            tabindex=${current === id ? '0' : '-1'}
             data-tab=${id}
             @click=${() => this.showTab(id)}
           >

@@ -56,7 +56,9 @@ export class ModelHeatmapController {
             >${formatCount(rows)} layers × ${data.schemes.length} schemes</span
           >
         </h3>
-        <span class="muted small">click a cell to open that layer under that scheme · wheel: zoom · drag: pan</span>
+        <span class="muted small"
+          >click a cell (or arrow keys, then Enter) to open that layer under that scheme · wheel: zoom · drag: pan</span
+        >
         <vscode-button secondary icon="desktop-download" @click=${save}>PNG</vscode-button>
       </div>
       <div class="heatmap-wrap">

@@ -213,7 +213,7 @@ function modelFields(o: DisplayOverview, actions: ViewActions): TemplateResult {
       ${field('subgraphCount', 'Subgraphs', formatInt(o.subgraphCount))}
       ${field('weightCount', 'Weight tensors', formatInt(o.weightCount))}
       ${field('parameterCount', 'Parameters', formatInt(o.parameterCount))}
-      ${field('weightBytes', 'Weight bytes', `${formatInt(o.weightBytes)} bytes`, formatBytes(o.weightBytes))}
+      ${field('weightBytes', 'Weight bytes (all initializers, biases included)', `${formatInt(o.weightBytes)} bytes`, formatBytes(o.weightBytes))}
     </div>
     ${o.docString ? html`<p class="doc" data-field="docString">${o.docString}</p>` : nothing}
     ${cutNote(o, 'docString', DISPLAY_LIMITS.docChars, 'characters of the doc string', actions)}

@@ -31,7 +31,7 @@ export function sizesView(o: ModelOverview, status: AnalysisStatus | undefined):
               <thead>
                 <tr>
                   <th>Stored as</th>
-                  <th class="num">Weight bytes</th>
+                  <th class="num" title="Every weight tensor, biases included">All weight bytes</th>
                   <th class="num">Size</th>
                   <th class="num">Saving</th>
                   <th></th>
@@ -58,8 +58,8 @@ export function sizesView(o: ModelOverview, status: AnalysisStatus | undefined):
               </tbody>
             </table>
             <p class="muted small">
-              Quantizable weights at the scheme (packed values, float32 scales, packed zero points); other weights as
-              stored.
+              All weights, biases included: quantizable weights at the scheme (packed values, float32 scales, packed
+              zero points), the others (biases, norms) as stored. Evaluation results count only the quantized weights.
             </p>`
         : nothing
     }

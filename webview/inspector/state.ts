@@ -45,6 +45,8 @@ export interface TableState {
   pagesInFlight: number;
   /** The scrolling grid element, once rendered. */
   viewport: HTMLElement | null;
+  /** The scheme the shown sensitivity ranks (from the rows; '' until a measured row arrived). */
+  measuredScheme: string;
 }
 
 /** The layer detail shown (or being read). */
@@ -94,7 +96,7 @@ export function createState(saved: Partial<Persisted> | undefined): InspectorSta
     persisted: { open: {}, scrollY: 0, tab: 'overview', query: DEFAULT_QUERY, log: false, tableScroll: 0, ...saved },
     settings: { histogramBins: 128, colormap: 'viridis' },
     pickerOpen: false,
-    table: { cache: new RowCache(), searching: new Set(), pagesInFlight: 0, viewport: null },
+    table: { cache: new RowCache(), searching: new Set(), pagesInFlight: 0, viewport: null, measuredScheme: '' },
     detail: { loading: false, request: 0 },
     lastHeatmapLoad: 0,
     charts: {},

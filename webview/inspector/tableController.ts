@@ -5,7 +5,14 @@ import { colormap } from '../colormap';
 import { cssom } from '../cssom';
 import { request } from '../rpc';
 import type { InspectorState } from './state';
-import { gridTemplate, PAGE_SIZE, renderRows, RowCache, ROW_HEIGHT, tableHeader } from './tableView';
+import {
+  columnGeometry,
+  layerColumns,
+  offscreenColumns,
+  type ColumnGeometry,
+  type TableColumn,
+} from '../../src/core/view/tableColumns';
+import { PAGE_SIZE, renderRows, RowCache, ROW_HEIGHT, tableHeader } from './tableView';
 import { reportError, type Ui } from './ui';
 
 const formatCount = (n: number): string => n.toLocaleString('en-US');
@@ -55,12 +62,13 @@ export class TableController {
         role="grid"
         tabindex="0"
         aria-label="Layers"
-        aria-rowcount=${total}
+        aria-rowcount=${total + 1}
+        aria-colcount=${this.columns().length}
         @scroll=${() => this.onScroll()}
         @keydown=${(e: KeyboardEvent) => this.onKey(e)}
         data-table-virtual="layers"
       >
-        ${tableHeader(this.s.status?.schemes ?? [], q, (key) => this.sortBy(key))}
+        ${tableHeader(this.columns(), q, (key) => this.sortBy(key))}
         <div class="table-spacer" ${cssom({ height: `${total * ROW_HEIGHT + ROW_HEIGHT}px` })}>
           <div class="table-rows"></div>
         </div>
@@ -91,7 +99,8 @@ export class TableController {
         />
         quantizable only</label
       >
-      <span class="muted" data-field="tableCount">${formatCount(total)} rows</span>
+      <span class="muted" data-field="tableCount">${formatCount(total)} row${total === 1 ? '' : 's'}</span>
+      <button class="cols-hint" data-field="columnsHint" hidden @click=${() => this.scrollColumns()}></button>
       <span class="spacer"></span>
       <vscode-button secondary icon="desktop-download" @click=${() => this.exportTable('csv')}>CSV</vscode-button>
       <vscode-button secondary icon="json" @click=${() => this.exportTable('json')}>JSON</vscode-button>
@@ -107,18 +116,52 @@ export class TableController {
     times.push(performance.now() - started);
   }
 
+  /** The columns shown: the measured-effect column only once an evaluation measured this model. */
+  private columns(): TableColumn[] {
+    const measured = this.s.status?.sensitivity ? this.s.table.measuredScheme : undefined;
+    return layerColumns(this.s.status?.schemes ?? [], measured);
+  }
+
   private drawVisibleRows(): void {
     const t = this.s.table;
     t.viewport = document.querySelector('#app .table-viewport');
     const rowsEl = document.querySelector<HTMLElement>('#app .table-rows');
     if (!t.viewport || !rowsEl || this.s.persisted.tab !== 'layers') return;
-    // Columns through a CSS variable set with CSSOM (the CSP forbids style attributes).
-    t.viewport.style.setProperty('--columns', gridTemplate(this.s.status?.schemes ?? []));
+    const columns = this.columns();
+    const g = columnGeometry(columns, t.viewport.clientWidth);
+    // One geometry for the header and every row, through CSS variables set with CSSOM (the CSP forbids style attributes).
+    t.viewport.style.setProperty('--columns', g.template);
+    t.viewport.style.setProperty('--row-width', `${g.total}px`);
+    t.viewport.style.setProperty('--pin-layer', `${g.lefts[1]}px`);
     const [first, last] = this.visibleRange();
     rowsEl.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
     const map = colormap(this.s.settings.colormap);
-    renderRows(rowsEl, t.cache, first, last, t.selectedIndex, map, (pos, row) => this.selectRow(pos, row));
+    const select = (pos: number, row: LayerRow): void => this.selectRow(pos, row);
+    renderRows(rowsEl, columns, t.cache, [first, last], t.selectedIndex, map, select);
+    this.showColumnsHint(columns, g);
     this.fetchPages(first, last);
+  }
+
+  /** The hint that columns are scrolled out of view (a button that scrolls to them). */
+  private showColumnsHint(columns: TableColumn[], g: ColumnGeometry): void {
+    const viewport = this.s.table.viewport;
+    const hint = document.querySelector<HTMLButtonElement>('#app [data-field="columnsHint"]');
+    if (!viewport || !hint) return;
+    const off = offscreenColumns(columns, g, viewport.scrollLeft, viewport.clientWidth);
+    const n = off.right.length || off.left.length;
+    hint.hidden = n === 0;
+    hint.dataset.direction = off.right.length ? 'right' : 'left';
+    hint.textContent = off.right.length
+      ? `${n} more column${n === 1 ? '' : 's'} →`
+      : `← ${n} column${n === 1 ? '' : 's'} to the left`;
+    hint.title = `Scrolled out of view: ${(off.right.length ? off.right : off.left).join(', ')}. Click (or scroll sideways) to see them.`;
+  }
+
+  private scrollColumns(): void {
+    const viewport = this.s.table.viewport;
+    if (!viewport) return;
+    const right = document.querySelector<HTMLElement>('#app [data-field="columnsHint"]')?.dataset.direction === 'right';
+    viewport.scrollBy({ left: right ? viewport.clientWidth / 2 : -viewport.scrollWidth });
   }
 
   private visibleRange(): [number, number] {
@@ -155,9 +198,12 @@ export class TableController {
           if (target !== t.cache) return;
           const totalChanged = target.total !== p.total;
           target.fill(p.offset, p.rows, p.total);
+          const scheme = p.rows.find((r) => r.sensitivity?.scheme)?.sensitivity?.scheme;
+          const schemeChanged = scheme !== undefined && scheme !== t.measuredScheme;
+          if (scheme !== undefined) t.measuredScheme = scheme;
           this.locateSelection();
           const [shownFirst, shownLast] = this.visibleRange();
-          if (totalChanged) this.ui.update();
+          if (totalChanged || schemeChanged) this.ui.update();
           else if (p.offset < shownLast && p.offset + p.rows.length > shownFirst) this.drawRows();
         }, reportError)
         .finally(() => {

@@ -1,10 +1,12 @@
 /**
  * The virtualized layer table: fixed-height rows, only the visible ones in the DOM, fetched from the
  * extension a page at a time for the current sort and filter (10,000+ rows scroll at full frame rate).
+ * Header and rows are drawn from one list of columns with one pixel geometry (src/core/view/tableColumns.ts).
  */
 import { html, nothing, render, type TemplateResult } from 'lit';
 import { cssom } from '../cssom';
 import type { LayerRow, SortKey, TableQuery } from '../../src/protocol';
+import { SQNR_MEANING, splitMiddle, type TableColumn } from '../../src/core/view/tableColumns';
 import { colorIndex, SQNR_DOMAIN, textOn, type Colormap } from '../colormap';
 import { formatDb, formatInt, formatNum, formatShape } from '../format';
 
@@ -12,50 +14,6 @@ import { formatDb, formatInt, formatNum, formatShape } from '../format';
 export const ROW_HEIGHT = 24;
 /** Rows per table request. */
 export const PAGE_SIZE = 100;
-
-interface Column {
-  key: SortKey | null;
-  title: string;
-  width: string;
-  numeric?: boolean;
-  tip?: string;
-}
-
-const BASE_COLUMNS: Column[] = [
-  { key: 'index', title: '#', width: '52px', numeric: true, tip: 'Position in graph order' },
-  { key: 'layer', title: 'Layer', width: 'minmax(180px, 2fr)', tip: 'Consuming node and op type' },
-  { key: 'name', title: 'Tensor', width: 'minmax(140px, 1.5fr)' },
-  { key: null, title: 'Shape', width: '110px' },
-  { key: 'params', title: 'Params', width: '84px', numeric: true },
-  { key: 'dtype', title: 'Stored', width: '72px' },
-  {
-    key: 'sensitivity',
-    title: 'Sensitivity',
-    width: '150px',
-    tip: 'Measured by the latest slice evaluation: effect of quantizing only this layer (worst slice), rank; ⚠ = flagged',
-  },
-  { key: 'absmax', title: 'absmax', width: '72px', numeric: true },
-  { key: 'std', title: 'std', width: '72px', numeric: true },
-  {
-    key: 'kurtosis',
-    title: 'kurt.',
-    width: '64px',
-    numeric: true,
-    tip: 'Excess kurtosis (0 for a Gaussian): heavy tails mean outliers',
-  },
-  {
-    key: 'outlierRatio',
-    title: 'absmax/std',
-    width: '78px',
-    numeric: true,
-    tip: 'Outlier ratio: how far the largest value is from the bulk',
-  },
-];
-
-/** Grid template of a row for `schemes` SQNR columns. */
-export function gridTemplate(schemes: readonly string[]): string {
-  return [...BASE_COLUMNS.map((c) => c.width), ...schemes.map(() => '108px')].join(' ');
-}
 
 /** Rows fetched for one query, by position. */
 export class RowCache {
@@ -98,33 +56,54 @@ export class RowCache {
   }
 }
 
-/** The header row with sort buttons. */
+/** A text truncated in the middle: the head gets the ellipsis, the tail always shows; `extra` after it is cut first. */
+export function middle(text: string, extra: TemplateResult | typeof nothing = nothing): TemplateResult {
+  const [head, tail] = splitMiddle(text);
+  return html`<span class="mid"
+    ><span class="head">${head}</span
+    ><span class="tail">${tail}</span>${extra === nothing ? nothing : html`<span class="extra">${extra}</span>`}</span
+  >`;
+}
+
+/** Class names of a cell of column `c`. */
+const cellClass = (c: TableColumn, extra = ''): string =>
+  `cell${c.numeric ? ' num' : ''}${c.pinned ? ' pin' : ''}${extra ? ` ${extra}` : ''}`;
+
+/** The header row: a column header per column, focusable, sorted by click, Enter or Space. */
 export function tableHeader(
-  schemes: readonly string[],
+  columns: readonly TableColumn[],
   query: TableQuery,
   sortBy: (key: SortKey) => void,
 ): TemplateResult {
-  const cols: Column[] = [
-    ...BASE_COLUMNS,
-    ...schemes.map((s) => ({
-      key: `sqnr:${s}` as SortKey,
-      title: s,
-      width: '108px',
-      numeric: true,
-      tip: `SQNR under ${s} (dB)`,
-    })),
-  ];
-  return html`<div class="vrow vhead" role="row">
-    ${cols.map((c) => {
-      const sorted = c.key !== null && query.sort === c.key;
+  const onKey = (e: KeyboardEvent, key: SortKey | null): void => {
+    const cell = e.currentTarget as HTMLElement;
+    if ((e.key === 'Enter' || e.key === ' ') && key) {
+      e.preventDefault();
+      e.stopPropagation();
+      sortBy(key);
+    } else if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+      e.preventDefault();
+      e.stopPropagation();
+      const next = e.key === 'ArrowRight' ? cell.nextElementSibling : cell.previousElementSibling;
+      (next as HTMLElement | null)?.focus();
+    }
+  };
+  return html`<div class="vrow vhead" role="row" aria-rowindex="1">
+    ${columns.map((c, i) => {
+      const sorted = c.sort !== null && query.sort === c.sort;
+      const order = query.descending ? 'descending' : 'ascending';
       return html`<div
         role="columnheader"
-        class="cell ${c.numeric ? 'num' : ''} ${c.key ? 'sortable' : ''}"
-        title=${c.tip ?? c.title}
-        aria-sort=${sorted ? (query.descending ? 'descending' : 'ascending') : 'none'}
-        @click=${c.key ? () => sortBy(c.key as SortKey) : nothing}
+        class=${cellClass(c, c.sort ? 'sortable' : '')}
+        title=${c.tip}
+        tabindex=${c.sort ? '0' : '-1'}
+        data-col=${c.key}
+        aria-colindex=${i + 1}
+        aria-sort=${sorted ? order : 'none'}
+        @click=${c.sort ? () => sortBy(c.sort!) : nothing}
+        @keydown=${(e: KeyboardEvent) => onKey(e, c.sort)}
       >
-        ${c.title}${sorted ? html`<span class="codicon codicon-arrow-${query.descending ? 'down' : 'up'}"></span>` : nothing}
+        ${middle(c.title)}${sorted ? html`<span class="codicon codicon-arrow-${query.descending ? 'down' : 'up'}"></span>` : nothing}
       </div>`;
     })}
   </div>`;
@@ -133,77 +112,128 @@ export function tableHeader(
 /** Renders the visible rows of the table into `el` (positions first..last of the query's rows). */
 export function renderRows(
   el: HTMLElement,
+  columns: readonly TableColumn[],
   cache: RowCache,
-  first: number,
-  last: number,
+  range: [number, number],
   selected: number | undefined,
   map: Colormap,
   select: (pos: number, row: LayerRow) => void,
 ): void {
   const items: TemplateResult[] = [];
-  for (let pos = first; pos < Math.min(last, cache.total); pos++) {
+  // SQNR columns come in the order of the row's `sqnr` values.
+  const sqnrAt = new Map(columns.filter((c) => c.key.startsWith('sqnr:')).map((c, i) => [c.key, i]));
+  for (let pos = range[0]; pos < Math.min(range[1], cache.total); pos++) {
     const r = cache.rows.get(pos);
     if (!r) {
       items.push(
-        html`<div class="vrow placeholder">
-          <div class="cell muted">${pos + 1}</div>
-          <div class="cell muted">…</div>
+        html`<div class="vrow placeholder" role="row" aria-rowindex=${pos + 2}>
+          ${columns.map((c, i) => html`<div role="gridcell" class=${cellClass(c, 'muted')}>${i === 0 ? pos + 1 : i === 1 ? '…' : ''}</div>`)}
         </div>`,
       );
       continue;
     }
-    const s = r.stats;
     items.push(
       html`<div
         role="row"
         class="vrow ${r.index === selected ? 'selected' : ''} ${r.quantizable ? '' : 'dim'}"
         data-index=${r.index}
+        aria-rowindex=${pos + 2}
         aria-selected=${r.index === selected}
         @click=${() => select(pos, r)}
       >
-        <div class="cell num">${r.index}</div>
-        <div
-          class="cell"
-          title=${`${r.layer} (${r.op}${r.kind === 'unknown' ? '' : `, ${r.kind}`})${r.reason ? `: ${r.reason}` : ''}`}
-        >
-          ${r.layerShort} <span class="muted">${r.op}${r.kind === 'unknown' ? '' : ` · ${r.kind}`}</span>
-        </div>
-        <div class="cell" title=${r.problem ?? r.stored ?? r.name}>
-          ${r.problem ? html`<span class="codicon codicon-warning"></span>` : nothing}${r.stored ? html`<span class="codicon codicon-package" title=${r.stored}></span>` : nothing}${r.name}
-        </div>
-        <div class="cell">${formatShape(r.shape)}</div>
-        <div class="cell num">${formatInt(r.params)}</div>
-        <div class="cell">${r.dtype}</div>
-        ${sensitivityCell(r)}
-        <div class="cell num">${formatNum(s?.absmax)}</div>
-        <div class="cell num">${formatNum(s?.std)}</div>
-        <div class="cell num">${formatNum(s?.kurtosis)}</div>
-        <div class="cell num">${formatNum(s?.outlierRatio)}</div>
-        ${r.sqnr.map((v) => sqnrCell(v, map, r.quantizable))}
+        ${columns.map((c) => cell(c, r, map, sqnrAt))}
       </div>`,
     );
   }
   render(html`${items}`, el);
 }
 
-/** The sensitivity cell: rank and effect from the latest evaluation, a warning badge when flagged. */
-function sensitivityCell(r: LayerRow): TemplateResult {
+/** One cell of row `r` in column `c`. */
+function cell(c: TableColumn, r: LayerRow, map: Colormap, sqnrAt: ReadonlyMap<string, number>): TemplateResult {
+  const s = r.stats;
+  const plain = (text: string, title?: string): TemplateResult =>
+    html`<div role="gridcell" class=${cellClass(c)} data-col=${c.key} title=${title ?? nothing}>${text}</div>`;
+  switch (c.key) {
+    case 'index':
+      return plain(String(r.index));
+    case 'layer':
+      return layerCell(c, r);
+    case 'name':
+      return html`<div role="gridcell" class=${cellClass(c)} data-col="name" title=${r.problem ?? r.stored ?? r.name}>
+        ${r.problem ? html`<span class="codicon codicon-warning"></span>` : nothing}${r.stored ? html`<span class="codicon codicon-package"></span>` : nothing}${middle(r.name)}
+      </div>`;
+    case 'shape':
+      return plain(formatShape(r.shape));
+    case 'params':
+      return plain(formatInt(r.params));
+    case 'dtype':
+      return plain(r.dtype);
+    case 'sensitivity':
+      return sensitivityCell(c, r);
+    case 'absmax':
+    case 'std':
+    case 'kurtosis':
+    case 'outlierRatio':
+      return plain(formatNum(s?.[c.key]));
+    default: {
+      const i = sqnrAt.get(c.key) ?? -1;
+      return sqnrCell(r.sqnr[i] ?? null, map, r.quantizable, c.key.slice(5), c);
+    }
+  }
+}
+
+/** The layer cell: the (shortened) node name truncated in the middle, op and kind; the full name on hover. */
+function layerCell(c: TableColumn, r: LayerRow): TemplateResult {
+  const kind = r.kind === 'unknown' ? '' : ` · ${r.kind}`;
+  const title = `${r.layer} (${r.op}${r.kind === 'unknown' ? '' : `, ${r.kind}`})${r.reason ? `: ${r.reason}` : ''}`;
+  return html`<div role="gridcell" class=${cellClass(c)} data-col="layer" title=${title}>
+    ${middle(r.layerShort, html` <span class="muted">${r.op}${kind}</span>`)}
+  </div>`;
+}
+
+/** The measured-effect cell: rank and effect from the latest evaluation, a warning badge when flagged. */
+function sensitivityCell(c: TableColumn, r: LayerRow): TemplateResult {
   const s = r.sensitivity;
-  if (!s) return html`<div class="cell muted">${r.quantizable ? '' : '—'}</div>`;
+  if (!s)
+    return html`<div role="gridcell" class=${cellClass(c, 'muted')} data-col="sensitivity">
+      ${r.quantizable ? '' : '—'}
+    </div>`;
+  const sqnr = s.sqnrRank !== undefined ? `\nSQNR ranks it #${s.sqnrRank} of ${s.ranked} under ${s.scheme}.` : '';
   return html`<div
-    class="cell ${s.flag ? 'flagged' : ''}"
-    title=${s.flag ?? s.text}
+    role="gridcell"
+    class=${cellClass(c, s.flag ? 'flagged' : '')}
+    data-col="sensitivity"
+    title=${`${s.flag ?? `Measured #${s.rank}: ${s.text}`}${sqnr}`}
     data-sensitivity=${s.flag ? 'flagged' : 'measured'}
   >
     ${s.flag ? html`<span class="codicon codicon-warning"></span>` : nothing}#${s.rank} ${s.text}
   </div>`;
 }
 
-/** A coloured SQNR cell with its value. */
-export function sqnrCell(v: number | null, map: Colormap, applicable = true): TemplateResult {
-  if (v === null || !applicable) return html`<div class="cell num muted">${applicable ? '…' : '—'}</div>`;
+/** A coloured SQNR cell with its value ("∞" with "exact" in its tooltip when the scheme reproduces the weight). */
+export function sqnrCell(
+  v: number | null,
+  map: Colormap,
+  applicable = true,
+  scheme = '',
+  c?: TableColumn,
+): TemplateResult {
+  const cls = c ? cellClass(c) : 'cell num';
+  if (v === null || !applicable)
+    return html`<div role="gridcell" class="${cls} muted" data-col=${c?.key ?? nothing}>
+      ${applicable ? '…' : '—'}
+    </div>`;
+  const title = `${scheme ? `${scheme}: ` : ''}${v === Infinity ? '∞ (exact: no quantization error)' : `${formatDb(v)} dB`}\n${SQNR_MEANING}`;
   const i = colorIndex(v, SQNR_DOMAIN[0], SQNR_DOMAIN[1]);
   return i < 0
-    ? html`<div class="cell num">${formatDb(v)}</div>`
-    : html`<div class="cell num sqnr" ${cssom({ background: map.css[i], color: textOn(map, i) })}>${formatDb(v)}</div>`;
+    ? html`<div role="gridcell" class=${cls} data-col=${c?.key ?? nothing} title=${title}>${formatDb(v)}</div>`
+    : html`<div
+        role="gridcell"
+        class="${cls} sqnr"
+        data-col=${c?.key ?? nothing}
+        title=${title}
+        ${cssom({ background: map.css[i], color: textOn(map, i) })}
+      >
+        ${formatDb(v)}
+      </div>`;
 }

@@ -44,6 +44,9 @@ function readTexts(app: HTMLElement): Pick<RenderReport, 'fields' | 'tables'> {
   for (const el of app.querySelectorAll<HTMLElement>('[data-table-virtual]')) {
     const rows = el.querySelectorAll('.table-rows .vrow:not(.placeholder)');
     tables[el.dataset.tableVirtual!] = [...rows].map((row) => texts(row.children));
+    // The column keys in their order ("index", "layer", "sqnr:int4-block32", ...), to read cells by column.
+    const head = [...el.querySelectorAll<HTMLElement>('.vhead [role="columnheader"]')].map((h) => h.dataset.col ?? '');
+    tables[`${el.dataset.tableVirtual!}.columns`] = [head];
   }
   return { fields, tables };
 }

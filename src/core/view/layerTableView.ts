@@ -70,6 +70,12 @@ export interface RowSensitivity {
   text: string;
   /** The diagnostic's message when the layer is flagged. */
   flag?: string;
+  /** The scheme the ranking quantized each layer to (alone). */
+  scheme?: string;
+  /** Rank of the layer's static SQNR under `scheme` among the measured layers (1 = lowest SQNR), when analysed. */
+  sqnrRank?: number;
+  /** How many measured layers the ranks are among. */
+  ranked?: number;
 }
 
 /** A page of the layer table. */
@@ -202,42 +208,89 @@ function withSensitivity(row: LayerRow, byWeight: ReadonlyMap<string, RowSensiti
   return rest;
 }
 
+/**
+ * The rows with each measured layer's SQNR rank under the ranking scheme (1 = lowest SQNR, the layer SQNR would
+ * call most sensitive), so the table and the detail can say where the static estimate and the measurement disagree.
+ */
+export function withSqnrRanks(rows: readonly LayerRow[], schemes: readonly string[]): LayerRow[] {
+  const measured = rows.filter((r) => r.sensitivity);
+  const scheme = measured.find((r) => r.sensitivity?.scheme)?.sensitivity?.scheme;
+  const col = scheme === undefined ? -1 : schemes.indexOf(scheme);
+  const sqnr = (r: LayerRow): number | null => {
+    const v = col < 0 ? null : r.sqnr[col];
+    return v === null || v === undefined || Number.isNaN(v) ? null : v;
+  };
+  const order = measured
+    .filter((r) => sqnr(r) !== null)
+    .sort((a, b) => sqnr(a)! - sqnr(b)! || a.index - b.index)
+    .map((r) => r.index);
+  const rank = new Map(order.map((index, i) => [index, i + 1]));
+  return rows.map((r) => {
+    if (!r.sensitivity) return r;
+    const s = { ...r.sensitivity };
+    delete s.sqnrRank;
+    delete s.ranked;
+    const k = rank.get(r.index);
+    return { ...r, sensitivity: k === undefined ? s : { ...s, sqnrRank: k, ranked: order.length } };
+  });
+}
+
+/** True when the SQNR rank and the measured rank of a layer are far apart (a third of the ranked layers, at least 2). */
+export function ranksDisagree(s: RowSensitivity): boolean {
+  if (s.sqnrRank === undefined || s.ranked === undefined || s.ranked < 3) return false;
+  return Math.abs(s.sqnrRank - s.rank) >= Math.max(2, Math.ceil(s.ranked / 3));
+}
+
 /** The layer table of one model: its rows as analysed so far, the measured sensitivity, the last query's order. */
 export class LayerTable {
   private rows: LayerRow[] = [];
   private schemes: string[] = [];
   private sensitivity: ReadonlyMap<string, RowSensitivity> = new Map();
   private sorted: { key: string; rows: LayerRow[] } | undefined;
+  /** False when a row changed since the SQNR ranks were computed. */
+  private ranked = true;
 
   /** Starts over with the rows of a plan under these schemes, nothing analysed yet. */
   reset(plan: readonly WeightInfo[], schemes: readonly string[]): void {
     this.schemes = [...schemes];
     this.rows = plan.map((w, i) => withSensitivity(layerRow(i, w, undefined, schemes), this.sensitivity));
-    this.sorted = undefined;
+    this.changed();
   }
 
   /** Takes in the analysis of weight `index`. */
   update(index: number, w: WeightInfo, analysis: TensorAnalysis): void {
     this.rows[index] = withSensitivity(layerRow(index, w, analysis, this.schemes), this.sensitivity);
-    this.sorted = undefined;
+    this.changed();
   }
 
   /** Shows the sensitivity measured by an evaluation (by weight name). */
   setSensitivity(byWeight: ReadonlyMap<string, RowSensitivity>): void {
     this.sensitivity = byWeight;
     this.rows = this.rows.map((r) => withSensitivity(r, byWeight));
+    this.changed();
+  }
+
+  private changed(): void {
     this.sorted = undefined;
+    this.ranked = false;
+  }
+
+  /** The rows, with the SQNR ranks of the measured layers up to date. */
+  private current(): LayerRow[] {
+    if (!this.ranked && this.sensitivity.size > 0) this.rows = withSqnrRanks(this.rows, this.schemes);
+    this.ranked = true;
+    return this.rows;
   }
 
   /** The row of weight `index`. */
   row(index: number): LayerRow {
-    return this.rows[index];
+    return this.current()[index];
   }
 
   /** The rows matching a query, in its order (the last query's order is kept until a row changes). */
   query(query: TableQuery): LayerRow[] {
     const key = JSON.stringify(query);
-    if (this.sorted?.key !== key) this.sorted = { key, rows: queryRows(this.rows, query, this.schemes) };
+    if (this.sorted?.key !== key) this.sorted = { key, rows: queryRows(this.current(), query, this.schemes) };
     return this.sorted.rows;
   }
 

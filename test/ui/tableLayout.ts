@@ -1,0 +1,428 @@
+/**
+ * UI tests of the inspector's layer table as a user sees it (issue 17), in the real workbench at 1600 x 1000 with
+ * the explorer open, on realistic exports (torch_block.onnx: long torch node names; paddle_lstm.onnx: p2o names,
+ * If branches, an LSTM): every cell lies under its header in the light, dark and high-contrast themes and in a
+ * narrow split; the SQNR columns are on screen; the selected row is visible in high contrast; headers sort by
+ * keyboard; the tabs are a tablist with arrow keys; the model heatmap has a keyboard cell cursor and Enter opens
+ * the layer. Screenshots go to test-artifacts/table-*.png.
+ */
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+import { fixWebviewServiceWorkers, launchChromium, ROOT, startServer, workbenchUrl } from '../../scripts/vscodeServer';
+
+const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+const TIMEOUT = 30_000;
+const MODELS = ['torch_block.onnx', 'paddle_lstm.onnx'];
+type Theme = (typeof THEMES)[number];
+const THEMES = [
+  { name: 'light', label: 'Light Modern', bodyClass: 'vscode-light', workbenchClass: 'vs' },
+  { name: 'dark', label: 'Dark Modern', bodyClass: 'vscode-dark', workbenchClass: 'vs-dark' },
+  { name: 'hc', label: 'Dark High Contrast', bodyClass: 'vscode-high-contrast', workbenchClass: 'hc-black' },
+];
+
+/** Counts of the tests run. */
+export interface TableLayoutResult {
+  passed: number;
+  failed: number;
+}
+
+/** The content frame of the `nth` visible webview (the last one by default). */
+function webview(page: Page, nth = -1): FrameLocator {
+  const frames = page.frameLocator('iframe.webview.ready');
+  return (nth < 0 ? frames.last() : frames.nth(nth)).frameLocator('#active-frame');
+}
+
+/** Runs a command from the palette; `exact` clicks the row with exactly that title (not the first fuzzy match). */
+async function runCommand(page: Page, title: string, exact = false): Promise<void> {
+  await focusWorkbench(page);
+  await page.keyboard.press('F1');
+  await page.locator('.quick-input-widget input').fill(`>${title}`);
+  const rows = page.locator('.quick-input-list .monaco-list-row');
+  const row = exact
+    ? rows.filter({
+        has: page.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }),
+      })
+    : rows.filter({ hasText: title });
+  await row.first().waitFor({ timeout: TIMEOUT });
+  if (exact) await row.first().click();
+  else await page.keyboard.press('Enter');
+}
+
+/** Waits until QuantLens's commands are registered (before that a double-click opens the text editor). */
+async function waitForActivation(page: Page): Promise<void> {
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input').fill('>QuantLens: Show Log');
+    const found = await page
+      .locator('.quick-input-list .monaco-list-row', { hasText: 'QuantLens: Show Log' })
+      .first()
+      .waitFor({ timeout: 2_000 })
+      .then(
+        () => true,
+        () => false,
+      );
+    if (found) {
+      await page.keyboard.press('Enter');
+      await page
+        .locator('.part.panel .monaco-editor', { hasText: 'activated in' })
+        .first()
+        .waitFor({ timeout: TIMEOUT });
+      await page.keyboard.press('Control+J');
+      return;
+    }
+    await page.keyboard.press('Escape');
+    if (Date.now() > deadline) throw new Error('the QuantLens commands never appeared in the command palette');
+  }
+}
+
+async function openModel(page: Page, file: string): Promise<void> {
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: file }).first();
+  await row.waitFor({ timeout: TIMEOUT });
+  await row.dblclick();
+}
+
+/** Switches the colour theme with the theme picker and waits for the workbench to show it. */
+async function setTheme(page: Page, to: Theme): Promise<void> {
+  // Ctrl+K Ctrl+T: Preferences: Color Theme (the palette would also offer "Browse Color Themes…").
+  await focusWorkbench(page);
+  await page.keyboard.press('Control+K');
+  await page.keyboard.press('Control+T');
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: to.label }).first();
+  await row.waitFor({ timeout: TIMEOUT });
+  await page.keyboard.type(to.label);
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Enter');
+  await page
+    .locator(`.monaco-workbench.${to.workbenchClass}`)
+    .waitFor({ timeout: TIMEOUT })
+    .catch(async (e: unknown) => {
+      await page.screenshot({ path: path.join(ARTIFACTS, `failed-table-theme-${to.name}.png`) });
+      const classes = await page.locator('.monaco-workbench').getAttribute('class');
+      throw new Error(`the workbench did not switch to ${to.label} (classes: ${classes}): ${String(e)}`);
+    });
+}
+
+/** Moves the keyboard focus to the workbench (out of a webview), so that F1 reaches the command palette. */
+async function focusWorkbench(page: Page): Promise<void> {
+  await page.locator('.part.sidebar .title-label').first().click();
+}
+
+async function closeEditors(page: Page): Promise<void> {
+  await runCommand(page, 'View: Close All Editors');
+  await page
+    .locator('iframe.webview.ready')
+    .first()
+    .waitFor({ state: 'detached', timeout: TIMEOUT })
+    .catch(() => undefined);
+}
+
+/** Shows the Layers tab of a webview once the analysis is done and the rows are in. */
+async function showLayers(view: FrameLocator): Promise<void> {
+  await view.locator('[data-field="analysisState"][data-state="done"]').waitFor({ timeout: 60_000 });
+  await view.locator('button[data-tab="layers"]').click();
+  await view.locator('.table-rows .vrow[data-index]').first().waitFor({ timeout: TIMEOUT });
+  // Every SQNR cell filled in (no "…" left).
+  await view.locator('.table-rows .vrow[data-index] .cell', { hasText: /^…$/ }).first().waitFor({
+    state: 'detached',
+    timeout: TIMEOUT,
+  });
+}
+
+/** Where header and cells are, measured in the webview: every cell of every row checked against its header. */
+interface Alignment {
+  rows: number;
+  columns: number;
+  misaligned: string[];
+  headers: { title: string; left: number; right: number }[];
+  viewport: { left: number; right: number; pinnedRight: number };
+}
+
+function measureAlignment(grid: Locator): Promise<Alignment> {
+  // Runs in the webview (this project compiles without the DOM library: the element is untyped here).
+  return grid.evaluate((el) => {
+    const headers = [...el.querySelectorAll('.vhead [role="columnheader"]')];
+    const hb = headers.map((h) => h.getBoundingClientRect());
+    const rows = [...el.querySelectorAll('.table-rows .vrow[data-index]')];
+    const misaligned: string[] = [];
+    for (const row of rows) {
+      const cells = [...row.children];
+      if (cells.length !== headers.length) {
+        misaligned.push(`row ${row.dataset.index}: ${cells.length} cells under ${headers.length} headers`);
+        continue;
+      }
+      cells.forEach((c: (typeof headers)[number], i: number) => {
+        const b = c.getBoundingClientRect();
+        if (b.left < hb[i].left - 0.5 || b.right > hb[i].right + 0.5)
+          misaligned.push(
+            `row ${row.dataset.index} "${c.textContent?.trim()}" at ${b.left.toFixed(1)}-${b.right.toFixed(1)} under ` +
+              `"${headers[i].textContent?.trim()}" at ${hb[i].left.toFixed(1)}-${hb[i].right.toFixed(1)}`,
+          );
+      });
+    }
+    const vb = el.getBoundingClientRect();
+    const pinned = headers.filter((h) => h.classList.contains('pin')).map((h) => h.getBoundingClientRect().right);
+    return {
+      rows: rows.length,
+      columns: headers.length,
+      misaligned,
+      headers: headers.map((h, i) => ({
+        title: h.title || h.textContent!.trim(),
+        left: hb[i].left,
+        right: hb[i].right,
+      })),
+      viewport: { left: vb.left, right: vb.left + el.clientWidth, pinnedRight: Math.max(vb.left, ...pinned) },
+    };
+  });
+}
+
+async function expectAligned(view: FrameLocator, what: string, scroll = true): Promise<Alignment> {
+  const grid = view.locator('.table-viewport');
+  const check = async (where: string): Promise<Alignment> => {
+    const a = await measureAlignment(grid);
+    if (a.rows === 0) throw new Error(`${what}: no rows shown`);
+    if (a.misaligned.length > 0)
+      throw new Error(
+        `${what} (${where}): ${a.misaligned.length} cells not under their header:\n${a.misaligned.slice(0, 6).join('\n')}`,
+      );
+    return a;
+  };
+  const first = await check('scrolled to the left');
+  if (scroll) {
+    // Scrolled sideways the pinned columns stay, and the rest still lines up.
+    await grid.evaluate((el) => el.scrollTo({ left: el.scrollWidth }));
+    await view
+      .locator('.table-rows')
+      .evaluate((el) => new Promise((r) => el.ownerDocument.defaultView.requestAnimationFrame(() => r(null))));
+    await check('scrolled to the right');
+    await grid.evaluate((el) => el.scrollTo({ left: 0 }));
+  }
+  return first;
+}
+
+/** The SQNR columns lie inside the grid's visible box, right of the pinned columns, without scrolling. */
+function expectSqnrVisible(a: Alignment, what: string): number {
+  const sqnr = a.headers.filter((h) => h.title.startsWith('SQNR under'));
+  if (sqnr.length === 0) throw new Error(`${what}: no SQNR column`);
+  const hidden = sqnr.filter((h) => h.left < a.viewport.pinnedRight - 0.5 || h.right > a.viewport.right + 0.5);
+  if (hidden.length > 0)
+    throw new Error(
+      `${what}: ${hidden.length} of ${sqnr.length} SQNR columns off-screen: ${hidden.map((h) => h.title.split(' (')[0]).join(', ')}`,
+    );
+  return sqnr.length;
+}
+
+type Test = { name: string; run: (page: Page) => Promise<void> };
+
+/** Every cell under its header and every SQNR column on screen, on both models in one theme; a screenshot of each. */
+async function alignmentInTheme(page: Page, theme: (typeof THEMES)[number]): Promise<void> {
+  for (const file of MODELS) {
+    await openModel(page, file);
+    const view = webview(page);
+    await view.locator(`body.${theme.bodyClass}`).waitFor({ timeout: TIMEOUT });
+    await showLayers(view);
+    const a = await expectAligned(view, `${file} in ${theme.name}`);
+    const n = expectSqnrVisible(a, `${file} in ${theme.name}`);
+    console.log(
+      `    ${file} ${theme.name}: ${a.rows} rows x ${a.columns} columns aligned; ${n} of ${n} SQNR columns visible`,
+    );
+    if (file === 'torch_block.onnx') await selectedRowVisible(page, view, theme.name);
+    await page.screenshot({ path: path.join(ARTIFACTS, `table-${path.basename(file, '.onnx')}-${theme.name}.png`) });
+    await closeEditors(page);
+  }
+}
+
+const tests: Test[] = [
+  {
+    name: 'in a narrow split (the torch export in two editor groups side by side) every cell still lies under its header, with a hint to the columns off-screen',
+    run: async (page) => {
+      // Split Editor Right (Ctrl+\\) on the inspector: the same model in two groups side by side.
+      await openModel(page, 'torch_block.onnx');
+      await showLayers(webview(page));
+      await page.locator('.tabs-container .tab', { hasText: 'torch_block.onnx' }).first().click();
+      await page.keyboard.press('Control+Backslash');
+      await page.locator('iframe.webview.ready').nth(1).waitFor({ timeout: TIMEOUT });
+      await page.waitForTimeout(500);
+      for (const nth of [0, 1]) {
+        const view = webview(page, nth);
+        await showLayers(view);
+        const width = await view.locator('.table-viewport').evaluate((el) => el.clientWidth);
+        if (width > 800) throw new Error(`the split is not narrow: the table is ${width} px wide`);
+        await expectAligned(view, `split editor ${nth + 1} (${width} px)`);
+        const hint = view.locator('[data-field="columnsHint"]:not([hidden])');
+        if (!/more columns? →/.test((await hint.textContent()) ?? ''))
+          throw new Error(`split editor ${nth + 1}: no hint that columns are off-screen`);
+      }
+      await page.screenshot({ path: path.join(ARTIFACTS, 'table-narrow-split.png') });
+      await closeEditors(page);
+    },
+  },
+  {
+    name: 'a column header sorts with Enter and Space (order and aria-sort change); the grid has ARIA roles',
+    run: async (page) => {
+      await openModel(page, 'torch_block.onnx');
+      const view = webview(page);
+      await showLayers(view);
+      const grid = view.locator('.table-viewport[role="grid"]');
+      const roles = await grid.evaluate((el) => ({
+        rows: el.querySelectorAll('[role="row"]').length,
+        headers: el.querySelectorAll('[role="row"] > [role="columnheader"]').length,
+        cells: el.querySelectorAll('[role="row"] > [role="gridcell"]').length,
+      }));
+      if (roles.rows < 2 || roles.headers < 5 || roles.cells < roles.headers)
+        throw new Error(`ARIA grid roles missing: ${JSON.stringify(roles)}`);
+      const order = (): Promise<string[]> =>
+        view.locator('.table-rows .vrow[data-index]').evaluateAll((rows) => rows.map((r) => r.dataset.index as string));
+      const header = view.locator('.vhead [role="columnheader"][data-col="params"]');
+      const before = await order();
+      await header.focus();
+      await page.keyboard.press('Enter');
+      await view.locator('.vhead [data-col="params"][aria-sort="ascending"]').waitFor({ timeout: TIMEOUT });
+      await page.waitForTimeout(300);
+      const ascending = await order();
+      if (ascending.join() === before.join()) throw new Error('Enter on the Params header did not change the order');
+      await view.locator('.vhead [data-col="params"]').focus();
+      await page.keyboard.press(' ');
+      await view.locator('.vhead [data-col="params"][aria-sort="descending"]').waitFor({ timeout: TIMEOUT });
+      await page.waitForTimeout(300);
+      if ((await order()).join() === ascending.join()) throw new Error('Space did not turn the order around');
+      // Back to graph order for the other tests.
+      await view.locator('.vhead [data-col="index"]').focus();
+      await page.keyboard.press('Enter');
+      await view.locator('.vhead [data-col="index"][aria-sort="ascending"]').waitFor({ timeout: TIMEOUT });
+      await closeEditors(page);
+    },
+  },
+  {
+    name: 'the tabs are an ARIA tablist: arrow keys move between them; the model heatmap: arrow keys move a cell cursor, Enter opens that layer',
+    run: async (page) => {
+      await openModel(page, 'torch_block.onnx');
+      const view = webview(page);
+      await showLayers(view);
+      const layers = view.locator('[role="tablist"] [role="tab"][data-tab="layers"]');
+      await layers.focus();
+      await page.keyboard.press('ArrowRight');
+      await view.locator('[role="tab"][data-tab="heatmap"][aria-selected="true"]').waitFor({ timeout: TIMEOUT });
+      const focused = await view
+        .locator('[role="tab"][data-tab="heatmap"]')
+        .evaluate((el) => el === el.ownerDocument.activeElement);
+      if (!focused) throw new Error('ArrowRight selected the next tab but did not move the focus to it');
+      await view.locator('#panel-heatmap[role="tabpanel"]:not([hidden])').waitFor({ timeout: TIMEOUT });
+      await page.keyboard.press('ArrowLeft');
+      await view.locator('[role="tab"][data-tab="layers"][aria-selected="true"]').waitFor({ timeout: TIMEOUT });
+      await page.keyboard.press('End');
+      await view.locator('[role="tab"][data-tab="heatmap"][aria-selected="true"]').waitFor({ timeout: TIMEOUT });
+
+      const canvas = view.locator('canvas#chart-model');
+      await canvas.waitFor({ timeout: TIMEOUT });
+      await page.waitForTimeout(300);
+      await canvas.focus();
+      for (const key of ['ArrowDown', 'ArrowDown', 'ArrowRight', 'ArrowRight']) await page.keyboard.press(key);
+      const tip = view.locator('#model-tip:not([hidden])');
+      await tip.waitFor({ timeout: TIMEOUT });
+      const [cellLine] = ((await tip.textContent()) ?? '').split('\n');
+      const scheme = cellLine.split(' · ').pop()!;
+      await page.screenshot({ path: path.join(ARTIFACTS, 'table-heatmap-keyboard.png') });
+      await page.keyboard.press('Enter');
+      await view.locator('[role="tab"][data-tab="layers"][aria-selected="true"]').waitFor({ timeout: TIMEOUT });
+      const select = view.locator('select[data-field="detailScheme"]');
+      await select.waitFor({ timeout: TIMEOUT });
+      const tensor = cellLine.split(' · ').slice(-2)[0];
+      await view.locator('[data-field="detailTensor"]', { hasText: tensor }).waitFor({ timeout: TIMEOUT });
+      if ((await select.inputValue()) !== scheme)
+        throw new Error(`Enter on "${cellLine}" opened the detail under ${await select.inputValue()}`);
+      await closeEditors(page);
+    },
+  },
+];
+
+/** The selected row is visible: a selection background different from the rows', or an outline (high contrast). */
+async function selectedRowVisible(page: Page, view: FrameLocator, theme: string): Promise<void> {
+  await view.locator('.table-viewport').focus();
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowDown');
+  const selected = view.locator('.table-rows .vrow.selected');
+  await selected.waitFor({ timeout: TIMEOUT });
+  const look = await selected.evaluate((row) => {
+    // No named functions in here: the page does not have the bundler's helpers.
+    const win = row.ownerDocument.defaultView;
+    const other = row.parentElement.querySelector('.vrow[data-index]:not(.selected)');
+    const cell = row.querySelector('.cell:not(.sqnr)');
+    const otherCell = other.querySelector('.cell:not(.sqnr)');
+    return {
+      background: win.getComputedStyle(row).backgroundColor,
+      otherBackground: win.getComputedStyle(other).backgroundColor,
+      shadow: win.getComputedStyle(cell).boxShadow,
+      otherShadow: win.getComputedStyle(otherCell).boxShadow,
+    };
+  });
+  const transparent = (c: string): boolean => c === 'transparent' || /rgba\(.*,\s*0\)$/.test(c);
+  const byBackground = !transparent(look.background) && look.background !== look.otherBackground;
+  const byOutline =
+    look.shadow !== 'none' && look.shadow !== look.otherShadow && !/rgba\(0, 0, 0, 0\)/.test(look.shadow);
+  if (theme === 'hc' ? !byOutline : !byBackground && !byOutline)
+    throw new Error(`${theme}: the selected row does not stand out: ${JSON.stringify(look)}`);
+}
+
+/** Runs the table layout UI tests in a fresh server and workbench (1600 x 1000, explorer open). */
+export async function runTableLayoutTests(codeServer: string, verbose = false): Promise<TableLayoutResult> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const folder = mkdtempSync(path.join(tmpdir(), 'quantlens-table-'));
+  for (const f of MODELS) cpSync(path.join(ROOT, 'test', 'fixtures', 'models', f), path.join(folder, f));
+  const result: TableLayoutResult = { passed: 0, failed: 0 };
+  const server = await startServer({ codeServer, verbose });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    await fixWebviewServiceWorkers(page);
+    await page.goto(workbenchUrl(server.port, { folder, extensionDevelopmentPath: ROOT }));
+    await waitForActivation(page);
+    // Light, high contrast, then dark; the other tests run in the dark theme.
+    for (const theme of [THEMES[0], THEMES[2], THEMES[1]]) {
+      await setTheme(page, theme);
+      const alignment: Test = {
+        name: `${theme.name} theme, 1600 x 1000 with the explorer open, torch and Paddle exports: every cell lies under its header, the SQNR columns are on screen, the selected row stands out`,
+        run: (p) => alignmentInTheme(p, theme),
+      };
+      await runTests(page, theme.name === 'dark' ? [alignment, ...tests] : [alignment], result);
+    }
+  } finally {
+    await browser.close();
+    await server.stop();
+    rmSync(folder, { recursive: true, force: true });
+  }
+  return result;
+}
+
+async function runTests(page: Page, list: Test[], result: TableLayoutResult): Promise<void> {
+  const only = process.env.QUANTLENS_UI_ONLY; // a part of a test name: run only those tests (while developing)
+  for (const test of list) {
+    if (only && !test.name.includes(only)) continue;
+    const started = Date.now();
+    try {
+      await test.run(page);
+      result.passed += 1;
+      console.log(`  ✔ ${test.name} (${Date.now() - started} ms)`);
+    } catch (error) {
+      result.failed += 1;
+      const shot = path.join(ARTIFACTS, `failed-table-${test.name.replace(/\W+/g, '-').slice(0, 50)}.png`);
+      await page.screenshot({ path: shot }).catch(() => undefined);
+      console.log(
+        `  ✘ ${test.name}\n    ${error instanceof Error ? error.message : String(error)}\n    screenshot: ${shot}`,
+      );
+      await closeEditors(page).catch(() => undefined);
+    }
+  }
+}
+
+if (require.main === module) {
+  // `npx tsx test/ui/tableLayout.ts`: these tests alone.
+  void import('../../scripts/vscodeServer').then(async ({ ensureTestEnv }) => {
+    const r = await runTableLayoutTests(ensureTestEnv(), process.argv.includes('--verbose'));
+    console.log(`${r.passed} passed, ${r.failed} failed`);
+    process.exitCode = r.failed > 0 ? 1 : 0;
+  });
+}
