@@ -241,7 +241,7 @@ export class EvaluationRunner implements vscode.Disposable {
     const stored: StoredResults = { results, file, spec, model: modelOf(file, results) };
     this.store.set(stored);
     this.log.info(
-      `Evaluation of ${name}: ${results.timings.runs} runs in ${(results.timings.totalMs / 1000).toFixed(2)} s; ${plural(results.flags.length, 'sensitive layer')}; budget ${results.budgetViolated ? 'violated' : 'met'}`,
+      `Evaluation of ${name}: ${results.timings.runs} runs in ${(results.timings.totalMs / 1000).toFixed(2)} s; ${plural(results.flags.length, 'sensitive layer')}; ${!hasLimits(results.budget) ? 'no budget set' : results.budgetViolated ? 'budget violated' : 'budget met'}`,
     );
     await this.onResults(stored);
     void this.announce(stored);

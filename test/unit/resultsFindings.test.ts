@@ -6,7 +6,8 @@ import { changeText, klText } from '../../src/core/eval/describe';
 import { JsonText } from '../../src/core/eval/jsonLocation';
 import type { SliceMetrics } from '../../src/core/eval/metrics';
 import type { EvalResults } from '../../src/core/eval/results';
-import { nearestScheme } from '../../src/core/eval/schemeSuggestion';
+import { parseScheme } from '../../src/core/quant/schemes';
+import { nearestScheme } from '../../src/core/quant/schemeSuggestion';
 import { parseSpec, SpecError } from '../../src/core/eval/spec';
 import { draftSpec, inferTask } from '../../src/core/eval/specDraft';
 import { evalSummary } from '../../src/node/eval/evalFormat';
@@ -204,5 +205,11 @@ describe('CLI text output', () => {
     assert.doesNotMatch(text, /ECE/);
     assert.doesNotMatch(text, /met by every variant/);
     assert.match(text, /Budget: none set in the spec/);
+  });
+});
+
+describe('scheme typos outside specs', () => {
+  it('parseScheme (CLI --schemes, settings) suggests the nearest id too', () => {
+    assert.throws(() => parseScheme('int4-blok32'), /'int4-blok32' \(did you mean int4-block32\?\)/);
   });
 });

@@ -7,7 +7,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import schema from '../../../schemas/evaluation.schema.json';
 import { parseScheme } from '../quant/schemes';
 import { JsonText, type JsonProblem } from './jsonLocation';
-import { unknownSchemeText } from './schemeSuggestion';
+import { unknownSchemeText } from '../quant/schemeSuggestion';
 import type { TaskKind } from './metrics';
 
 /** One data source (a file or a folder). */

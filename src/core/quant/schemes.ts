@@ -1,5 +1,6 @@
 /** Quantization scheme ids (shared by UI, CLI, spec files and reports) and their parsed form. */
 import { BLOCK_SIZES, FLOAT_FORMATS, INT_SCHEME_PARSE, MAX_BITS, MIN_BITS } from './schemeGrammar';
+import { nearestScheme } from './schemeSuggestion';
 
 /** How many values share one scale. */
 export type Granularity =
@@ -45,8 +46,9 @@ export function parseScheme(id: string): Scheme {
   }
   const m = INT_SCHEME_PARSE.exec(trimmed);
   if (!m) {
+    const near = nearestScheme(trimmed);
     throw new Error(
-      `Unknown quantization scheme '${id}'. Expected intN-tensor|channel|blockB[-asym] (N = ${MIN_BITS}..${MAX_BITS}, B = ${BLOCK_SIZES.join('/')}), ` +
+      `Unknown quantization scheme '${id}'${near ? ` (did you mean ${near}?)` : ''}. Expected intN-tensor|channel|blockB[-asym] (N = ${MIN_BITS}..${MAX_BITS}, B = ${BLOCK_SIZES.join('/')}), ` +
         `or ${FLOAT_FORMATS.join(', ')}.`,
     );
   }

@@ -1,5 +1,5 @@
 /** The nearest valid scheme id to a mistyped one ("int4-blok32" -> "int4-block32"), for error messages. */
-import { BLOCK_SIZES, FLOAT_FORMATS, MAX_BITS, MIN_BITS } from '../quant/schemeGrammar';
+import { BLOCK_SIZES, FLOAT_FORMATS, MAX_BITS, MIN_BITS } from './schemeGrammar';
 
 /** Every scheme id the grammar accepts (88 ids). */
 export function allSchemeIds(): string[] {
