@@ -40,6 +40,9 @@ export interface ResultsRender {
   sweepSeries: number;
   sweepPainted: boolean;
   bars: number;
+  /** Cost table rows and accuracy-vs-cost points (0 when nothing was measured). */
+  costRows: number;
+  costPoints: number;
 }
 
 /** Extension -> inspector (test builds): measure frame times while scrolling the layer table through `rows` rows. */

@@ -8,6 +8,8 @@ import type { ResultsFromView, ResultsToView } from '../../src/resultsProtocol';
 import type { ResultsTestFromView } from '../../src/testHooks';
 import { decodeNumbers } from '../../src/wire';
 import { hasLimits } from '../../src/core/eval/verdict';
+import { costChart } from './costChart';
+import { costTable } from './costTable';
 import { el } from './dom';
 import { sensitivityBars } from './sensitivityBars';
 import { sliceTable } from './sliceTable';
@@ -65,13 +67,15 @@ function render(s: ResultsState): DrawnCounts | undefined {
   app.replaceChildren();
   header(app, r, resultsFile);
   const { badCells, noiseCells } = sliceTable(app, r);
+  const costRows = costTable(app, r);
+  const costPoints = costChart(app, r).points;
   const sweep = sweepChart(app, r, s);
   s.chart = sweep?.chart;
   const reveal = (weight: string, scheme: string): void => vscode.postMessage({ type: 'reveal', weight, scheme });
   const bars = sensitivityBars(app, r, reveal);
   flagList(app, r);
   const counts = { rows: r.slices.length, columns: r.variants.length, badCells, noiseCells };
-  return { ...counts, sweepSeries: sweep?.series ?? 0, bars };
+  return { ...counts, sweepSeries: sweep?.series ?? 0, bars, costRows, costPoints };
 }
 
 /** Test builds: reports what was drawn, once uPlot has painted (on the next frame). */

@@ -22,4 +22,7 @@ export interface DrawnCounts {
   noiseCells: number;
   sweepSeries: number;
   bars: number;
+  /** Cost table rows and accuracy-vs-cost points (0 when nothing was measured). */
+  costRows: number;
+  costPoints: number;
 }

@@ -187,7 +187,14 @@ class Runner {
       this.where = `${b * this.batchSize} of ${n} samples, model ${config.id.replace(/^\w+:/, '')}`;
       const ref = this.kept[b] ?? (await this.reference(batch, b, g, groups));
       await scoring.setReference(batch.info, ref.data);
-      const out = await this.run(batch, undefined, undefined, session);
+      const out = await this.run(batch, undefined, undefined, session).catch((error: unknown) => {
+        if (b > 0) throw error;
+        const { pointer } = this.checked.files.get(config.id)!;
+        throw this.checked.check.error(
+          pointer,
+          `onnxruntime refused to run ${config.id.slice(6)}: ${ortMessage(error)}`,
+        );
+      });
       await scoring.score(this.slot(config), out.data as Float32Array);
     }
   }

@@ -1,0 +1,103 @@
+/**
+ * Accuracy against cost: one point per variant, its worst-slice change (the task's main effect) against its p50
+ * latency at batch 1 (measured variants) and against its stored weight bytes (every variant), with the
+ * budget's line (uPlot).
+ */
+import uPlot from 'uplot';
+import type { EvalResults } from '../../src/core/eval/results';
+import type { Budget } from '../../src/core/eval/spec';
+import { worstSlice } from '../../src/core/eval/ranking';
+import { primaryEffect } from '../../src/core/eval/verdict';
+import { el, theme } from './dom';
+
+type Variant = EvalResults['variants'][number];
+
+const EFFECT_LABEL: Record<string, string> = {
+  classification: 'worst-slice accuracy drop (pp)',
+  'language-model': 'worst-slice perplexity increase',
+  regression: 'worst-slice MSE increase (%)',
+};
+
+function budgetOf(task: string, b: Budget): number | undefined {
+  return task === 'classification'
+    ? b.accuracyDrop
+    : task === 'language-model'
+      ? b.perplexityIncrease
+      : task === 'regression'
+        ? b.mseIncrease
+        : b.kl;
+}
+
+/** A point per variant (sorted by x) and the budget drawn across. */
+function scatter(
+  parent: HTMLElement,
+  r: EvalResults,
+  points: { v: Variant; x: number }[],
+  xLabel: string,
+): uPlot | undefined {
+  if (points.length === 0) return undefined;
+  const t = theme();
+  const deciding = r.slices.filter((s) => s.n >= r.thresholds.minSliceSize).map((s) => s.name);
+  const sorted = [...points].sort((a, b) => a.x - b.x);
+  const effect = (v: Variant): number => primaryEffect(r.task, worstSlice(r.task, v.metrics, deciding).effect);
+  const budget = budgetOf(r.task, r.budget);
+  const common = { stroke: t.fg, font: t.font, labelFont: t.font, grid: { stroke: t.grid }, ticks: { stroke: t.grid } };
+  const box = el('div', 'chart cost-chart');
+  parent.append(box);
+  const series: uPlot.Series[] = sorted.map((p, i) => ({
+    label: p.v.label,
+    stroke: t.palette[i % t.palette.length],
+    paths: () => null,
+    points: { show: true, size: 9 },
+  }));
+  const data: (number | null)[][] = [
+    sorted.map((p) => p.x),
+    ...sorted.map((p, i) => sorted.map((_, k) => (k === i ? effect(p.v) : null))),
+  ];
+  if (budget !== undefined) {
+    series.push({ label: `budget ${budget}`, stroke: t.palette[1], dash: [6, 4], width: 1.5, points: { show: false } });
+    data.push(sorted.map(() => budget));
+  }
+  return new uPlot(
+    {
+      width: Math.max(320, Math.min(600, parent.clientWidth / 2 - 20)),
+      height: 260,
+      scales: { x: { time: false } },
+      axes: [
+        { label: xLabel, ...common },
+        { label: EFFECT_LABEL[r.task] ?? 'worst-slice KL', ...common },
+      ],
+      series: [{}, ...series],
+    },
+    data as uPlot.AlignedData,
+    box,
+  );
+}
+
+/** The charts drawn last: destroyed before the next draw. */
+let drawn: uPlot[] = [];
+
+/** The accuracy-vs-cost charts (appended to `parent`, replacing the last ones drawn); returns the points drawn. */
+export function costChart(parent: HTMLElement, r: EvalResults): { charts: uPlot[]; points: number } {
+  for (const c of drawn) c.destroy();
+  drawn = [];
+  const measured = r.variants.flatMap((v) => {
+    const p50 = v.cost?.latency['1']?.p50Ms;
+    return p50 !== undefined ? [{ v, x: p50 }] : [];
+  });
+  if (!r.variants.some((v) => v.cost)) return { charts: [], points: 0 };
+  parent.append(el('h2', undefined, 'Accuracy against cost'));
+  const row = el('div', 'cost-charts');
+  parent.append(row);
+  const charts = [
+    scatter(row, r, measured, 'p50 latency at batch 1 (ms)'),
+    scatter(
+      row,
+      r,
+      r.variants.map((v) => ({ v, x: v.weightBytes / 1024 })),
+      'stored weights (KiB)',
+    ),
+  ].filter((c): c is uPlot => c !== undefined);
+  drawn = charts;
+  return { charts, points: measured.length + r.variants.length };
+}
