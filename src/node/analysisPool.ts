@@ -51,6 +51,8 @@ const SMALL_TASK_BYTES = 256 * 2 ** 10;
 /** A batch closes at this many bytes or tasks (small enough to keep every worker busy and progress flowing). */
 const BATCH_BYTES = 2 * 2 ** 20;
 const BATCH_TASKS = 512;
+/** Results handed to onResult in one macrotask. */
+const DELIVER_SLICE = 32;
 
 /**
  * The units of work, largest first: each large task alone, small ones in consecutive batches (in the same
@@ -226,12 +228,8 @@ class PoolRun {
       (results) => {
         if (this.settled) return;
         release();
-        results.forEach((result, k) => {
-          this.results[indices[k]] = result;
-          this.finished++;
-          this.options.onResult?.(indices[k], result);
-        });
         this.pump();
+        this.deliver(indices, results, 0);
       },
       (error: unknown) => {
         if (this.settled) return;
@@ -246,6 +244,22 @@ class PoolRun {
       },
     );
   }
+  /**
+   * Hands a unit's results to onResult, a slice per macrotask: the extension host's per-weight work for a
+   * batch of 512 must not hold its event loop in one piece.
+   */
+  private deliver(indices: number[], results: AnalysisResult[], from: number): void {
+    if (this.settled) return;
+    const end = Math.min(results.length, from + DELIVER_SLICE);
+    for (let k = from; k < end; k++) {
+      this.results[indices[k]] = results[k];
+      this.finished++;
+      this.options.onResult?.(indices[k], results[k]);
+    }
+    if (end < results.length) setImmediate(() => this.deliver(indices, results, end));
+    else this.pump();
+  }
+
   private finish(error?: unknown): void {
     if (this.settled) return;
     this.settled = true;
