@@ -5,7 +5,7 @@
  */
 import type { onnx } from 'onnx-proto';
 import { consumersByTensor, type Consumer } from '../core/onnx/consumers';
-import { graphOrder, nodeKey } from '../core/onnx/graphOrder';
+import { graphPositions } from '../core/onnx/graphOrder';
 import { LayerKinds, type LayerKind } from '../core/onnx/layerKinds';
 import { DType, dtypeInfo } from '../core/onnx/dtypes';
 import type { WeightRef } from '../core/onnx/weights';
@@ -123,11 +123,11 @@ export function inGraphOrder(
   weights: readonly WeightRef[],
   consumers: Map<string, Consumer[]>,
 ): WeightRef[] {
-  const order = graphOrder(model);
+  const order = graphPositions(model);
   const position = (w: WeightRef): number => {
     let first = Infinity;
     for (const c of consumers.get(w.name) ?? []) {
-      const p = c.index === undefined ? undefined : order.get(nodeKey(c.graph, c.index));
+      const p = c.index === undefined ? undefined : order.get(c.graph)?.[c.index];
       if (p !== undefined && p < first) first = p;
     }
     return first;

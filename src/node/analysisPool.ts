@@ -42,8 +42,42 @@ interface Slot {
   worker: Worker;
   client: RpcClient<AnalysisMethods>;
   busy: boolean;
-  /** The tensor being analysed, for the message if the worker dies. */
+  /** What is being analysed ("'name'", or a batch), for the message if the worker dies. */
   tensor?: string;
+}
+
+/** Tasks holding less than this go to workers in batches: one round trip for many small tensors. */
+const SMALL_TASK_BYTES = 256 * 2 ** 10;
+/** A batch closes at this many bytes or tasks (small enough to keep every worker busy and progress flowing). */
+const BATCH_BYTES = 2 * 2 ** 20;
+const BATCH_TASKS = 512;
+/** Results handed to onResult in one macrotask. */
+const DELIVER_SLICE = 32;
+
+/**
+ * The units of work, largest first: each large task alone, small ones in consecutive batches (in the same
+ * largest-first order), so 100k one-value tensors take a few hundred round trips, not 100k.
+ */
+export function batchTasks(sizes: readonly number[]): number[][] {
+  const order = sizes.map((_, i) => i).sort((a, b) => sizes[b] - sizes[a]);
+  const units: number[][] = [];
+  let batch: number[] = [];
+  let bytes = 0;
+  for (const i of order) {
+    if (sizes[i] >= SMALL_TASK_BYTES) {
+      units.push([i]);
+      continue;
+    }
+    batch.push(i);
+    bytes += sizes[i];
+    if (bytes >= BATCH_BYTES || batch.length >= BATCH_TASKS) {
+      units.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+  }
+  if (batch.length > 0) units.push(batch);
+  return units;
 }
 
 /** A pool of analysis workers. */
@@ -80,7 +114,7 @@ export class AnalysisPool {
           fromInfo: errorFromInfo,
           exitError: (code) =>
             peerExited(
-              `The analysis worker stopped unexpectedly (exit code ${code})${created.tensor ? ` while analysing '${created.tensor}'` : ''}.`,
+              `The analysis worker stopped unexpectedly (exit code ${code})${created.tensor ? ` while analysing ${created.tensor}` : ''}.`,
             ),
         }),
       };
@@ -105,11 +139,13 @@ export class AnalysisPool {
   }
 }
 
-/** One run of the pool: tasks waiting (largest first), tensors in flight within the budget, how it ends. */
+/** One run of the pool: units waiting (largest first), tensors in flight within the budget, how it ends. */
 class PoolRun {
+  /** Units of work (task indices; see batchTasks) and the bytes each holds. */
+  private readonly units: number[][];
   private readonly sizes: number[];
   private readonly budget: number;
-  /** Task indices, largest first; a started task's entry becomes -1, `head` skips the started prefix. */
+  /** Unit indices, largest first; a started unit's entry becomes -1, `head` skips the started prefix. */
   private readonly queue: number[];
   private head = 0;
   private readonly results: AnalysisResult[];
@@ -127,11 +163,13 @@ class PoolRun {
     private readonly resolve: (results: AnalysisResult[]) => void,
     private readonly reject: (error: unknown) => void,
   ) {
-    this.sizes = tasks.map(taskBytes);
+    const taskSizes = tasks.map(taskBytes);
+    this.units = batchTasks(taskSizes);
+    this.sizes = this.units.map((unit) => unit.reduce((sum, i) => sum + taskSizes[i], 0));
     // A loop, not Math.max(...sizes): a spread of 100k+ arguments overflows the stack.
-    this.budget = options.memoryBudget ?? 1.25 * this.sizes.reduce((a, b) => Math.max(a, b), 0) + 128 * 2 ** 20;
+    this.budget = options.memoryBudget ?? 1.25 * taskSizes.reduce((a, b) => Math.max(a, b), 0) + 128 * 2 ** 20;
     // Largest first: the long tasks start early and the small ones fill the gaps.
-    this.queue = tasks.map((_, i) => i).sort((a, b) => this.sizes[b] - this.sizes[a]);
+    this.queue = this.units.map((_, u) => u).sort((a, b) => this.sizes[b] - this.sizes[a]);
     this.results = new Array<AnalysisResult>(tasks.length);
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
@@ -141,32 +179,42 @@ class PoolRun {
     while (!this.settled && this.running < this.workers.size) {
       while (this.head < this.queue.length && this.queue[this.head] < 0) this.head++;
       if (this.head >= this.queue.length) break;
-      // The largest waiting task that fits the budget; anything runs when nothing else does. No splice: with
-      // 100k small tensors, removing from the front of the queue each time was quadratic (seconds).
+      // The largest waiting unit that fits the budget; anything runs when nothing else does. No splice: with
+      // many units, removing from the front of the queue each time was quadratic (seconds).
       const pos = this.running === 0 ? this.head : this.firstFitting();
       if (pos < 0) break;
-      const index = this.queue[pos];
+      const unit = this.queue[pos];
       this.queue[pos] = -1;
-      this.start(index);
+      this.start(unit);
     }
     if (!this.settled && this.finished === this.tasks.length) this.finish();
   }
 
-  /** Position of the largest waiting task that fits the budget, or -1. */
+  /** Position of the largest waiting unit that fits the budget, or -1. */
   private firstFitting(): number {
     for (let q = this.head; q < this.queue.length; q++) {
-      const i = this.queue[q];
-      if (i >= 0 && this.inFlight + this.sizes[i] <= this.budget) return q;
+      const u = this.queue[q];
+      if (u >= 0 && this.inFlight + this.sizes[u] <= this.budget) return q;
     }
     return -1;
   }
 
-  private start(index: number): void {
+  /** One task alone, or a batch in one round trip. */
+  private request(slot: Slot, indices: number[]): Promise<AnalysisResult[]> {
+    if (indices.length === 1) return slot.client.request('task/run', this.tasks[indices[0]]).then((r) => [r]);
+    return slot.client.request(
+      'task/batch',
+      indices.map((i) => this.tasks[i]),
+    );
+  }
+
+  private start(unit: number): void {
     const slot = this.workers.acquire();
-    const task = this.tasks[index];
+    const indices = this.units[unit];
+    const first = this.tasks[indices[0]].tensor;
     this.running++;
-    this.inFlight += this.sizes[index];
-    slot.tensor = task.tensor;
+    this.inFlight += this.sizes[unit];
+    slot.tensor = indices.length === 1 ? `'${first}'` : `one of ${indices.length} small tensors from '${first}' on`;
     this.active.add(slot);
     const release = (): void => {
       this.active.delete(slot);
@@ -174,29 +222,42 @@ class PoolRun {
       slot.tensor = undefined;
       slot.worker.unref();
       this.running--;
-      this.inFlight -= this.sizes[index];
+      this.inFlight -= this.sizes[unit];
     };
-    slot.client.request('task/run', task).then(
-      (result) => {
+    this.request(slot, indices).then(
+      (results) => {
         if (this.settled) return;
         release();
-        this.results[index] = result;
-        this.finished++;
-        this.options.onResult?.(index, result);
         this.pump();
+        this.deliver(indices, results, 0);
       },
       (error: unknown) => {
         if (this.settled) return;
         if (error instanceof RpcError && error.code === RpcCode.peerExited) {
           this.active.delete(slot);
           this.workers.retire(slot);
-          this.finish(new ModelError({ code: 'io', message: error.message, tensor: task.tensor }));
+          this.finish(new ModelError({ code: 'io', message: error.message, tensor: first }));
         } else {
           release();
           this.finish(error);
         }
       },
     );
+  }
+  /**
+   * Hands a unit's results to onResult, a slice per macrotask: the extension host's per-weight work for a
+   * batch of 512 must not hold its event loop in one piece.
+   */
+  private deliver(indices: number[], results: AnalysisResult[], from: number): void {
+    if (this.settled) return;
+    const end = Math.min(results.length, from + DELIVER_SLICE);
+    for (let k = from; k < end; k++) {
+      this.results[indices[k]] = results[k];
+      this.finished++;
+      this.options.onResult?.(indices[k], results[k]);
+    }
+    if (end < results.length) setImmediate(() => this.deliver(indices, results, end));
+    else this.pump();
   }
 
   private finish(error?: unknown): void {

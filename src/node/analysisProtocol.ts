@@ -5,4 +5,6 @@ import type { AnalysisResult, AnalysisTask } from './analysisTask';
 export interface AnalysisMethods {
   /** Analyse one tensor; the result's arrays are transferred, not copied. */
   'task/run': { params: AnalysisTask; result: AnalysisResult };
+  /** Analyse small tensors one after another in one round trip (results in task order; the first error fails it). */
+  'task/batch': { params: AnalysisTask[]; result: AnalysisResult[] };
 }

@@ -19,6 +19,7 @@ import {
   startServer,
   workbenchUrl,
 } from '../../scripts/vscodeServer';
+import { checkShowAll, writeLongDocModel } from './showAll';
 
 /** What the repeated launch saw. */
 export interface FirstOpenResult {
@@ -127,6 +128,21 @@ function describe(seen: WindowSeen): string {
   return `${what}${left}${transient}, tabs: ${seen.tabs.join(' | ')} (${seen.ms} ms)`;
 }
 
+/** The overview's "Show all", in the window left open (QuantLens is active there). */
+async function showAllTest(page: Page, folder: string, result: FirstOpenResult): Promise<void> {
+  const name = 'the overview\'s "Show all" opens the whole 20,000-line description in an editor';
+  try {
+    await checkShowAll(page, writeLongDocModel(folder));
+    result.passed += 1;
+    console.log(`  ✔ ${name}`);
+  } catch (error) {
+    result.failed += 1;
+    const shot = path.join(ARTIFACTS, 'failed-show-all.png');
+    await page.screenshot({ path: shot }).catch(() => undefined);
+    console.log(`  ✘ ${name}\n    ${error instanceof Error ? error.message : String(error)}\n    screenshot: ${shot}`);
+  }
+}
+
 /**
  * Runs the repeated-launch test on the development build: `windows` first windows on fresh profiles (the first
  * window after installing QuantLens), then `windows` restarts on one profile (VS Code started again).
@@ -136,7 +152,7 @@ export async function runFirstOpen(
   options: { windows?: number; verbose?: boolean; addTo?: { passed: number; failed: number } } = {},
 ): Promise<FirstOpenResult> {
   const windows = options.windows ?? firstOpenWindows();
-  console.log('UI tests (first open of a model in fresh and restarted windows)');
+  console.log('UI tests (first open of a model in fresh and restarted windows; Show all)');
   const folder = mkdtempSync(path.join(tmpdir(), 'quantlens-first-open-'));
   cpSync(path.join(ROOT, 'test', 'fixtures', 'models', MODEL), path.join(folder, MODEL));
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -184,6 +200,7 @@ export async function runFirstOpen(
       result.failed = 1;
       console.log(`  ✘ ${name}\n    ${figures}\n    ${wrong.join('\n    ')}`);
     }
+    await showAllTest(kept!, folder, result);
   } finally {
     if (options.addTo) {
       options.addTo.passed += result.passed;

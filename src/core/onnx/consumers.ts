@@ -24,7 +24,14 @@ export interface Consumer {
   inputs: string[];
 }
 
-/** Maps every tensor name to the node inputs that read it, across all graphs. */
+/** Shared by nodes without integer attributes (read-only, as every Consumer is). */
+const NO_ATTRS: Record<string, number> = Object.freeze({});
+const NONE: string[] = [];
+
+/**
+ * Maps every tensor name to the node inputs that read it, across all graphs. Memory is a few words per node
+ * input: consumers of one node share its name, attributes and the decoded input and output lists.
+ */
 export function consumersByTensor(model: onnx.IModelProto): Map<string, Consumer[]> {
   const map = new Map<string, Consumer[]>();
   if (!model.graph) {
@@ -32,30 +39,27 @@ export function consumersByTensor(model: onnx.IModelProto): Map<string, Consumer
   }
   visitGraphs(model.graph, (graph, path) => {
     (graph.node ?? []).forEach((n, index) => {
-      const inputs = [...(n.input ?? [])];
-      const attrs: Record<string, number> = {};
+      const inputs = n.input ?? NONE;
+      let attrs = NO_ATTRS;
       for (const a of n.attribute ?? []) {
         if (a.i !== undefined && a.i !== null && a.type === 2) {
+          if (attrs === NO_ATTRS) attrs = {};
           attrs[a.name ?? ''] = int64ToNumber(a.i as Int64);
         }
       }
-      (n.input ?? []).forEach((name, input) => {
+      const node = n.name || `${n.opType ?? 'node'}_${index}`;
+      const op = n.opType ?? '';
+      const domain = n.domain === 'ai.onnx' ? '' : (n.domain ?? '');
+      const outputs = n.output ?? NONE;
+      inputs.forEach((name, input) => {
         if (name === '') {
           return;
         }
-        const list = map.get(name) ?? [];
-        list.push({
-          node: n.name || `${n.opType ?? 'node'}_${index}`,
-          op: n.opType ?? '',
-          domain: n.domain === 'ai.onnx' ? '' : (n.domain ?? ''),
-          input,
-          graph: path,
-          index,
-          attrs,
-          outputs: [...(n.output ?? [])],
-          inputs,
-        });
-        map.set(name, list);
+        const consumer: Consumer = { node, op, domain, input, graph: path, index, attrs, outputs, inputs };
+        const list = map.get(name);
+        // A literal of one: most tensors have one reader, and push() on [] reserves 17 slots.
+        if (list) list.push(consumer);
+        else map.set(name, [consumer]);
       });
     });
   });

@@ -135,6 +135,40 @@ function mismatch(fields: TopField[], schema: Map<number, number>) {
 export const MAX_PROTOBUF_BYTES = 2 ** 31 - 1;
 
 /** Decodes and validates a whole ONNX model file held in memory. Throws ModelError. */
+type Decoder<T> = { decode(reader: Reader | Uint8Array, length?: number): T };
+
+/**
+ * Wraps a message type's decoder so that its repeated fields come out at their exact length. protobufjs grows
+ * them by push(), which reserves 17 slots for the first element: a 1M-node graph held ~300 bytes per node
+ * more than its contents. Trimmed as each message is decoded, the oversized lists die young. Same values.
+ */
+function trimRepeated<T extends object>(type: Decoder<T>, fields: readonly (keyof T & string)[]): void {
+  const decode = type.decode.bind(type);
+  type.decode = (reader, length) => {
+    const message = decode(reader, length) as Record<string, unknown>;
+    for (const f of fields) {
+      const list = message[f];
+      if (Array.isArray(list) && list.length > 0) message[f] = list.slice();
+    }
+    return message as T;
+  };
+}
+
+trimRepeated(onnx.NodeProto, ['input', 'output', 'attribute']);
+trimRepeated(onnx.AttributeProto, ['ints', 'floats', 'strings', 'tensors', 'graphs']);
+trimRepeated(onnx.TensorProto, [
+  'dims',
+  'floatData',
+  'int32Data',
+  'int64Data',
+  'doubleData',
+  'uint64Data',
+  'stringData',
+  'externalData',
+]);
+trimRepeated(onnx.TensorShapeProto, ['dim']);
+trimRepeated(onnx.GraphProto, ['node', 'initializer', 'input', 'output', 'valueInfo']);
+
 export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
   checkFileKind(bytes);
   checkTopLevelFields(bytes);

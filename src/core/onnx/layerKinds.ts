@@ -161,7 +161,8 @@ function markMlp(g: GraphIndex, set: (f: Found, k: LayerKind) => void): void {
   g.nodes.forEach((n) => {
     if (!ACTIVATIONS.has(n.opType ?? '')) return;
     const up = upstream(g, n.input?.[0] ?? '', BEFORE_ACTIVATION, PROJECTIONS)[0];
-    const down = downstream(g, n.output?.[0] ?? '', AROUND_ACTIVATION, PROJECTIONS, 0)[0];
+    // Only then the walk down: in a chain of activations each would walk WALK nodes for nothing.
+    const down = up && downstream(g, n.output?.[0] ?? '', AROUND_ACTIVATION, PROJECTIONS, 0)[0];
     if (up && down) {
       set(up, 'mlp-up');
       set(down, 'mlp-down');
