@@ -10,6 +10,7 @@ import { Log } from './log';
 import { RenderReports } from './renderReports';
 import type { EvalResults } from '../core/eval/results';
 import { EvaluationRunner } from './evaluation';
+import { registerExportCommands } from './exportCommand';
 import { EvaluationStore, type StoredResults } from './evaluationStore';
 import { rowSensitivity } from './sensitivityRows';
 import { PlanFiles } from './planFiles';
@@ -53,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): QuantLensApi | Quant
     ...registerCommands(log, analysis, inspectors.provider),
     store,
     ...evaluation.disposables,
+    ...registerExportCommands(context, log),
   );
   // Flags of earlier runs come back into the Problems panel.
   void store.loadWorkspace();
