@@ -15,6 +15,7 @@ import { DataProblem } from '../node/eval/dataFields';
 import { evalSummary } from '../node/eval/evalFormat';
 import { safeWriteFile, WriteRefused } from '../node/safeWrite';
 import { ioProblem } from '../node/safeRead';
+import { addDiffCommand } from './diffCli';
 import { addExportCommand } from './exportCli';
 import { writeJson } from './jsonStream';
 import * as path from 'node:path';
@@ -265,6 +266,7 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await runEval(spec, options);
     });
   addExportCommand(program, VERSION, (code) => (exitCode = code));
+  addDiffCommand(program, (code) => (exitCode = code));
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

@@ -11,6 +11,7 @@ import { runExportChild } from '../node/export/exportClient';
 import type { ExportResult } from '../node/export/exportModel';
 import type { VerifyResult } from '../node/export/verifyExport';
 import { WriteRefused } from '../node/safeWrite';
+import { registerCompareCommand } from './exportCompare';
 import type { Log } from './log';
 
 /** What the command did (also its return value, for tests and other extensions). */
@@ -198,7 +199,7 @@ export class ExportCommand {
   }
 }
 
-/** Registers `quantlens.exportModel` (the export runs in dist/exportProcess.js). */
+/** Registers `quantlens.exportModel` and `quantlens.compareWithOriginal` (both run in dist/exportProcess.js). */
 export function registerExportCommands(context: vscode.ExtensionContext, log: Log): vscode.Disposable[] {
   const entry = vscode.Uri.joinPath(context.extensionUri, 'dist', 'exportProcess.js').fsPath;
   const exporter = new ExportCommand(entry, String(context.extension.packageJSON.version), log);
@@ -206,5 +207,6 @@ export function registerExportCommands(context: vscode.ExtensionContext, log: Lo
     vscode.commands.registerCommand('quantlens.exportModel', (arg?: vscode.Uri, options?: ExportCommandOptions) =>
       exporter.command(arg, options),
     ),
+    registerCompareCommand(context),
   ];
 }
