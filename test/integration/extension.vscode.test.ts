@@ -22,6 +22,8 @@ describe('QuantLens extension', () => {
       'quantlens.revealLayer',
       'quantlens.runEvaluation',
       'quantlens.showResults',
+      'quantlens.exportModel',
+      'quantlens.compareWithOriginal',
     ]) {
       assert.ok(all.includes(id), `${id} is not registered`);
     }
@@ -33,6 +35,8 @@ describe('QuantLens extension', () => {
     assert.deepEqual(contributed.map((c) => `${c.category}: ${c.title}`).sort(), [
       'QuantLens: Analyse Model and Export Report…',
       'QuantLens: Choose Schemes to Compare…',
+      'QuantLens: Compare with Original…',
+      'QuantLens: Export Quantized Model…',
       'QuantLens: Open Model Inspector',
       'QuantLens: Run Slice Evaluation',
       'QuantLens: Show Evaluation Results',
