@@ -16,6 +16,7 @@ import { evalSummary } from '../node/eval/evalFormat';
 import { safeWriteFile, WriteRefused } from '../node/safeWrite';
 import { ioProblem } from '../node/safeRead';
 import { batchOption, dimOption, runBench, type BenchCliOptions } from './bench';
+import { addDiffCommand } from './diffCli';
 import { addExportCommand } from './exportCli';
 import { writeJson } from './jsonStream';
 import * as path from 'node:path';
@@ -327,6 +328,7 @@ export async function main(argv: string[]): Promise<number> {
     exitCode = code;
   });
   addExportCommand(program, VERSION, (code) => (exitCode = code));
+  addDiffCommand(program, (code) => (exitCode = code));
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

@@ -10,6 +10,7 @@ import { Log } from './log';
 import { RenderReports } from './renderReports';
 import type { EvalResults } from '../core/eval/results';
 import { EvaluationRunner, registerEvaluationCommands } from './evaluation';
+import { registerExportCommands } from './exportCommand';
 import { registerPlanEvaluation } from './planEvaluation';
 import { EvaluationStore, type StoredResults } from './evaluationStore';
 import { rowSensitivity } from './sensitivityRows';
@@ -57,6 +58,7 @@ export function activate(context: vscode.ExtensionContext): QuantLensApi | Quant
     ...evaluation.disposables,
     // A window's first open of a model can land in the text editor before VS Code knows the inspector.
     reopenModelsInInspector(INSPECTOR_VIEW_TYPE, log),
+    ...registerExportCommands(context, log),
   );
   // Flags of earlier runs come back into the Problems panel.
   void store.loadWorkspace();

@@ -25,6 +25,8 @@ describe('QuantLens extension', () => {
       'quantlens.evaluatePlan',
       'quantlens.createSpec',
       'quantlens.cancelEvaluation',
+      'quantlens.exportModel',
+      'quantlens.compareWithOriginal',
     ]) {
       assert.ok(all.includes(id), `${id} is not registered`);
     }
@@ -39,6 +41,8 @@ describe('QuantLens extension', () => {
       'QuantLens: Choose Schemes to Compare…',
       'QuantLens: Create Evaluation Spec…',
       'QuantLens: Evaluate This Plan',
+      'QuantLens: Compare with Original…',
+      'QuantLens: Export Quantized Model…',
       'QuantLens: Open Model Inspector',
       'QuantLens: Run Slice Evaluation',
       'QuantLens: Show Evaluation Results',

@@ -102,6 +102,8 @@ describe('export: every scheme on real onnxruntime', () => {
     const mnist = copyModel(path.join(ROOT, 'demo', 'mnist', 'mnist_mlp.onnx'), 'nbits.onnx');
     const nbits = await exportAndVerify(mnist, 'int4-block32', { accuracyLevel: 4 });
     assert.ok(nbits.result.weights.every((w) => /MatMulNBits .*accuracy_level 4/.test(w.format)));
+    // fc1 reads K = 784 values: not a multiple of 32, and the report says its last block is padded.
+    assert.match(nbits.result.weights.find((w) => w.name === 'fc1.weight')!.format, /K=784 is not a multiple of 32/);
     // The stored weights are still the simulation's (checked at accuracy level 0); the model runs at level 4.
     assert.equal(nbits.verification.mismatched, 0);
     assert.ok(nbits.verification.run.ok);

@@ -219,6 +219,21 @@ describe('layer kinds', () => {
     assert.equal(k.ofWeight(consumers.get('qkv.w')!), 'attention-qkv');
     assert.equal(k.ofWeight(consumers.get('gamma')!), 'norm');
   });
+  it('a constant read as the indices of a Gather is no embedding; the table it reads is', () => {
+    const m: onnx.IModelProto = {
+      graph: {
+        node: [
+          n('Gather', ['wte', 'ids'], ['e'], '/Gather'),
+          n('Gather', ['e', '/Constant_output_0'], ['y'], '/Gather_1'),
+        ],
+        output: [{ name: 'y' }],
+      },
+    };
+    const consumers = consumersByTensor(m);
+    const k = new LayerKinds(m);
+    assert.equal(k.ofWeight(consumers.get('wte')!), 'embedding');
+    assert.equal(k.ofWeight(consumers.get('/Constant_output_0')!), 'unknown');
+  });
 });
 
 describe('labels and the not-analysed summary', () => {

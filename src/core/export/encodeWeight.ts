@@ -58,28 +58,69 @@ function viewOf(
 
 /** The quantized integers q = saturate(roundHalfEven(x / scale) + zp), per group of the view (as fakeQuantizeInt). */
 export function quantizeInts(view: Float32Array, layout: Layout2D, scheme: IntScheme, params: IntParams): Int32Array {
-  const { qmin, qmax } = intRange(scheme);
   const { rows, cols, channelAxis } = layout;
   const { scales, zeroPoints, groupsPerChannel } = params;
-  const reduction = channelAxis === 0 ? cols : rows;
   const g = scheme.granularity;
-  const groupSize = g.kind === 'block' ? g.size : reduction;
-  const tensor = scales.length === 1;
+  const groupSize = g.kind === 'block' ? g.size : channelAxis === 0 ? cols : rows;
   const q = new Int32Array(view.length);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const i = r * cols + c;
-      const group = tensor
-        ? 0
-        : channelAxis === 0
-          ? r * groupsPerChannel + Math.floor(c / groupSize)
-          : c * groupsPerChannel + Math.floor(r / groupSize);
-      const scale = scales[group];
-      const zp = zeroPoints[group];
-      q[i] = scale === 0 ? zp : Math.min(qmax, Math.max(qmin, roundHalfEven(fround(view[i] / scale)) + zp));
+  const range = intRange(scheme);
+  if (scales.length === 1) {
+    quantizeRun(view, q, 0, view.length, scales[0], zeroPoints[0], range);
+  } else if (channelAxis === 0) {
+    // Row r is channel r: runs of groupSize values share a group.
+    for (let r = 0; r < rows; r++) {
+      for (let c0 = 0, group = r * groupsPerChannel; c0 < cols; c0 += groupSize, group++) {
+        const start = r * cols + c0;
+        quantizeRun(view, q, start, start + Math.min(groupSize, cols - c0), scales[group], zeroPoints[group], range);
+      }
+    }
+  } else {
+    // Column c is channel c: the rows of one block share, per column, one group; gather those groups contiguously.
+    const rowScales = new Float32Array(cols);
+    const rowZps = new Int32Array(cols);
+    for (let r = 0; r < rows; r++) {
+      if (r % groupSize === 0) {
+        const block = r / groupSize;
+        for (let c = 0; c < cols; c++) {
+          rowScales[c] = scales[c * groupsPerChannel + block];
+          rowZps[c] = zeroPoints[c * groupsPerChannel + block];
+        }
+      }
+      quantizeRow(view, q, r * cols, rowScales, rowZps, range);
     }
   }
   return q;
+}
+
+/** quantize over [start, end) with one scale and zero point. */
+function quantizeRun(
+  x: Float32Array,
+  q: Int32Array,
+  start: number,
+  end: number,
+  scale: number,
+  zp: number,
+  { qmin, qmax }: { qmin: number; qmax: number },
+): void {
+  for (let i = start; i < end; i++) {
+    q[i] = scale === 0 ? zp : Math.min(qmax, Math.max(qmin, roundHalfEven(fround(x[i] / scale)) + zp));
+  }
+}
+
+/** quantize one row from `start` with a scale and zero point per column. */
+function quantizeRow(
+  x: Float32Array,
+  q: Int32Array,
+  start: number,
+  scales: Float32Array,
+  zps: Int32Array,
+  { qmin, qmax }: { qmin: number; qmax: number },
+): void {
+  for (let c = 0; c < scales.length; c++) {
+    const scale = scales[c];
+    const i = start + c;
+    q[i] = scale === 0 ? zps[c] : Math.min(qmax, Math.max(qmin, roundHalfEven(fround(x[i] / scale)) + zps[c]));
+  }
 }
 
 /** Channel-major [channel][group] values reordered to [group][channel] (blocks along axis 0 of the stored tensor). */
@@ -126,13 +167,15 @@ function encodeNBits(w: ExportWeight, data: Float32Array, scheme: IntScheme, f: 
   const blocks = Math.ceil(K / blockSize);
   const offset = scheme.symmetric ? 8 : 0; // symmetric values in [-7, 7] are stored as q + 8 (zero point 8)
   const packed = new Uint8Array(N * blocks * (blockSize / 2));
-  for (let n = 0; n < N; n++) {
-    for (let b = 0; b < blocks; b++) {
+  // Block by block: one block's rows of q (blockSize x N) stay in cache while they are packed column by column.
+  for (let b = 0; b < blocks; b++) {
+    for (let n = 0; n < N; n++) {
       const zp = scheme.symmetric ? 8 : params.zeroPoints[n * blocks + b];
+      const base = (n * blocks + b) * blockSize;
       for (let j = 0; j < blockSize; j++) {
         const k = b * blockSize + j;
         const v = k < K ? q[k * N + n] + offset : zp; // padding dequantizes to 0
-        packed[((n * blocks + b) * blockSize + j) >> 1] |= (v & 0x0f) << ((j & 1) * 4);
+        packed[(base + j) >> 1] |= (v & 0x0f) << ((j & 1) * 4);
       }
     }
   }

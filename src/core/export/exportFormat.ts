@@ -127,6 +127,14 @@ export function exportFormat(w: ExportWeight, scheme: Scheme): ExportFormat {
   return { kind: 'dq', storage, asymmetric, ...geometry, ...(reshape ? { reshape } : {}) };
 }
 
+/** Says so when the blocked axis is not a multiple of the block size (the last block is shorter, as in the simulation). */
+function shortBlock(f: DqFormat): string {
+  const along = f.storedDims[f.axis ?? 0] ?? 0;
+  return f.blockSize && along % f.blockSize
+    ? ` (${along} is not a multiple of ${f.blockSize}: the last block is shorter)`
+    : '';
+}
+
 /** Readable name of a format: "MatMulNBits uint4 blocks of 32", "DequantizeLinear int8 per axis 1", "float16 + Cast". */
 export function describeFormat(f: ExportFormat, accuracyLevel = 0): string {
   const type = (code: number): string =>
@@ -145,15 +153,18 @@ export function describeFormat(f: ExportFormat, accuracyLevel = 0): string {
       return `left float: ${f.reason}`;
     case 'cast':
       return `${type(f.storage)} + Cast`;
-    case 'nbits':
-      return `MatMulNBits uint4 blocks of ${f.blockSize}${f.asymmetric ? ' with zero points' : ''}, accuracy_level ${accuracyLevel}`;
+    case 'nbits': {
+      const padded =
+        f.K % f.blockSize ? ` (K=${f.K} is not a multiple of ${f.blockSize}: the last block is padded with zeros)` : '';
+      return `MatMulNBits uint4 blocks of ${f.blockSize}${f.asymmetric ? ' with zero points' : ''}, accuracy_level ${accuracyLevel}${padded}`;
+    }
     case 'dq': {
       const how =
         f.granularity === 'tensor'
           ? 'per tensor'
           : f.granularity === 'axis'
             ? `per axis ${f.axis}`
-            : `blocks of ${f.blockSize} along axis ${f.axis}`;
+            : `blocks of ${f.blockSize} along axis ${f.axis}${shortBlock(f)}`;
       return `DequantizeLinear ${type(f.storage)} ${how}${f.asymmetric ? ' with zero point' : ''}`;
     }
   }

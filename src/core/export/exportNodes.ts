@@ -27,7 +27,6 @@ export interface WeightEdit {
   shape?: number[];
 }
 
-const INTS = 7;
 const INT = 2;
 
 /** An integer attribute. */
@@ -137,6 +136,3 @@ export function weightEdit(d: WeightDecision, plan: ExportPlan, source: NameSour
 
 /** The bytes of a node. */
 export const nodeBytes = (node: onnx.INodeProto): Uint8Array => onnx.NodeProto.encode(node).finish();
-
-/** The type of a Reshape shape initializer's elements. */
-export const SHAPE_DTYPE = INTS;

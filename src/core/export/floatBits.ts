@@ -29,19 +29,43 @@ function miniFloatBits(v: number, layout: Layout): number {
   if (a === 0) return sign;
   if (a === Infinity) return sign | (layout.infinity ?? layout.nan);
   const minExp = layout.format.minExponent;
-  const e = Math.floor(Math.log2(a));
-  // log2 may be off by one near powers of two: correct it so that 1 <= a / 2^e < 2.
-  const exp = a >= 2 ** (e + 1) ? e + 1 : a < 2 ** e ? e - 1 : e;
+  // Every value here is a normal float32: its exponent and leading mantissa bits are the format's.
+  f32[0] = a;
+  const exp = ((u32[0] >>> 23) & 0xff) - 127;
   if (exp < minExp) return sign | Math.round(a / 2 ** (minExp - m));
-  const mantissa = Math.round((a / 2 ** exp - 1) * 2 ** m);
-  return sign | ((exp - minExp + 1) << m) | mantissa;
+  return sign | ((exp - minExp + 1) << m) | ((u32[0] & 0x7fffff) >>> (23 - m));
 }
 
-/** float32 values -> float16 bit patterns (round to nearest even, overflow to infinity). */
+/** float32 values -> float16 bit patterns (round to nearest even, overflow to infinity, NaN quiet), from the bits. */
 export function toFloat16Bits(values: Float32Array): Uint16Array {
   const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = miniFloatBits(roundToMiniFloat(values[i], FP16), LAYOUTS.fp16);
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < bits.length; i++) out[i] = halfBits(bits[i]);
   return out;
+}
+
+/** One float32 bit pattern -> float16, ties to even (the rounding roundToMiniFloat(x, FP16) does). */
+function halfBits(u: number): number {
+  const sign = (u >>> 16) & 0x8000;
+  const exp = (u >>> 23) & 0xff;
+  const mant = u & 0x7fffff;
+  if (exp === 0xff) return sign | (mant ? 0x7e00 : 0x7c00);
+  const e = exp - 112; // rebias 127 -> 15
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    const shift = 14 - e;
+    if (shift > 24) return sign;
+    const m = mant | 0x800000;
+    const half = 1 << (shift - 1);
+    const rem = m & ((half << 1) - 1);
+    let r = m >>> shift;
+    if (rem > half || (rem === half && r & 1)) r++;
+    return sign | r;
+  }
+  let r = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && r & 1)) r++;
+  return sign | r;
 }
 
 /** float32 values -> bfloat16 bit patterns (round to nearest even). */

@@ -236,6 +236,8 @@ export class LayerKinds {
   /** The kind of the node reading a weight; a bias added to a layer's output gets that layer's kind. */
   of(c: Consumer): LayerKind {
     if (c.index === undefined) return 'unknown';
+    // A Gather's table is its input 0; a constant read as its indices is no embedding.
+    if (c.op === 'Gather' && c.input !== 0) return 'unknown';
     const own = this.kinds.get(nodeKey(c.graph, c.index));
     if (own && !(own === 'norm' && c.op === 'Add' && this.producerKind(c))) return own;
     return (c.op === 'Add' && this.producerKind(c)) || 'unknown';

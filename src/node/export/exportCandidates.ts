@@ -2,7 +2,7 @@
 import type { onnx } from 'onnx-proto';
 import { consumersByTensor } from '../../core/onnx/consumers';
 import { DType } from '../../core/onnx/dtypes';
-import { visitGraphs } from '../../core/onnx/weights';
+import { visitGraphs, type WeightRef } from '../../core/onnx/weights';
 import type { ExportCandidate, ExportModelInfo } from '../../core/export/exportPlan';
 import type { OpsetNode } from '../../core/export/opsets';
 import { effectiveConsumers } from '../../core/quant/roles';
@@ -23,14 +23,14 @@ function skipReason(graph: string, origin: string, dtype: number, stored: boolea
 export async function exportCandidates(path: string, loaded: LoadedModelFile): Promise<ExportCandidate[]> {
   const planned = await planAnalysis({ path, ...loaded }, loaded.weights);
   const consumers = consumersByTensor(loaded.model);
-  const refs = new Map(loaded.weights.map((w) => [`${w.graph}\0${w.name}`, w]));
+  // Refs by name, in file order: planned weights with a repeated name (subgraphs) take them one by one.
+  const refs = new Map<string, WeightRef[]>();
+  for (const w of loaded.weights) refs.set(w.name, [...(refs.get(w.name) ?? []), w]);
   const candidates: ExportCandidate[] = [];
-  const seen = new Set<string>();
   for (const w of planned) {
     if (!w.quantizable || w.problem) continue;
-    const ref = [...refs.values()].find((r) => r.name === w.name && !seen.has(`${r.graph}\0${r.name}`));
+    const ref = refs.get(w.name)?.shift();
     if (!ref) continue;
-    seen.add(`${ref.graph}\0${ref.name}`);
     const skip = skipReason(ref.graph, ref.origin, ref.dtype, !!w.stored);
     candidates.push({
       name: w.name,

@@ -62,7 +62,6 @@ const PROTOBUF_LIMIT = 2 ** 31 - 64 * 2 ** 20;
 
 /** The request from the options (a plan file read and checked). */
 async function requestOf(
-  modelPath: string,
   options: ExportOptions,
 ): Promise<{ request: ExportRequest; label: string; planText?: string }> {
   if (options.plan !== undefined) {
@@ -79,7 +78,6 @@ async function requestOf(
   }
   if (options.scheme === undefined)
     throw new ExportError('Give a plan (--plan P.qplan.json) or a scheme (--scheme ID).');
-  void modelPath;
   return { request: { scheme: options.scheme }, label: options.scheme };
 }
 
@@ -194,7 +192,7 @@ async function writeExport(
 /** Exports `modelPath` as asked; throws ExportError / ModelError (bad input), WriteRefused, or an abort. */
 export async function exportModel(modelPath: string, options: ExportOptions): Promise<ExportResult> {
   const t0 = performance.now();
-  const { request, label, planText } = await requestOf(modelPath, options);
+  const { request, label, planText } = await requestOf(options);
   const loaded = await loadModelFile(modelPath, options.signal);
   const candidates = await exportCandidates(modelPath, loaded);
   const plan = planExport(modelInfo(loaded.model), candidates, request, options.accuracyLevel ?? 0);

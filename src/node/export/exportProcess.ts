@@ -5,6 +5,7 @@
  */
 import { errorToInfo } from '../../core/rpc/domainErrors';
 import { serveProcess } from '../rpcPorts';
+import { diffModels } from './diffModels';
 import { exportModel } from './exportModel';
 import type { ExportMethods } from './exportProtocol';
 import { verifyExport } from './verifyExport';
@@ -13,6 +14,7 @@ serveProcess<ExportMethods>(
   {
     export: ({ model, ...options }, context) =>
       exportModel(model, { ...options, signal: context.signal, onProgress: (p) => context.progress(p) }),
+    diff: ({ original, quantized }, context) => diffModels(original, quantized, context.signal),
     verify: (request, context) =>
       verifyExport({ ...request, signal: context.signal, onProgress: (p) => context.progress(p) }),
   },

@@ -1,4 +1,5 @@
 /** Messages between the export client (exportClient.ts) and the export child process (exportProcess.ts). */
+import type { ModelDiff } from './diffModels';
 import type { ExportOptions, ExportResult } from './exportModel';
 import type { VerifyRequest, VerifyResult } from './verifyExport';
 
@@ -19,4 +20,6 @@ export interface ExportMethods {
   export: { params: ExportChildRequest; result: ExportResult; progress: ExportProgress };
   /** Verify an export with onnxruntime (weights bit for bit, a run on generated inputs). */
   verify: { params: Omit<VerifyRequest, 'signal' | 'onProgress'>; result: VerifyResult; progress: ExportProgress };
+  /** The weight diff of a quantized model against its original (no onnxruntime; off the extension host). */
+  diff: { params: { original: string; quantized: string }; result: ModelDiff; progress: ExportProgress };
 }

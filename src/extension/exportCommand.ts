@@ -1,0 +1,212 @@
+/**
+ * `QuantLens: Export Quantized Model…`: from a plan file (its model) or a model (a plan next to it or one
+ * scheme), writes the quantized model in the export child process under a cancellable progress notification,
+ * then verifies it there with onnxruntime when the workspace is trusted. A cancelled export leaves no file.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { parsePlan } from '../core/eval/plan';
+import { DEFAULT_SCHEMES } from '../core/quant/schemes';
+import { runExportChild } from '../node/export/exportClient';
+import type { ExportResult } from '../node/export/exportModel';
+import type { VerifyResult } from '../node/export/verifyExport';
+import { WriteRefused } from '../node/safeWrite';
+import { registerCompareCommand } from './exportCompare';
+import type { Log } from './log';
+
+/** What the command did (also its return value, for tests and other extensions). */
+export interface ExportOutcome {
+  result: ExportResult;
+  verification?: VerifyResult;
+  /** Why there is no verification (an untrusted workspace, a failure). */
+  verifyNote?: string;
+}
+
+/** Options a caller may pass instead of being asked. */
+export interface ExportCommandOptions {
+  scheme?: string;
+  plan?: vscode.Uri;
+  accuracyLevel?: number;
+}
+
+type Request = { model: vscode.Uri; plan?: vscode.Uri; scheme?: string };
+
+/** The model a plan names (relative to the plan). */
+async function planModel(plan: vscode.Uri): Promise<vscode.Uri | undefined> {
+  const parsed = parsePlan(new TextDecoder().decode(await vscode.workspace.fs.readFile(plan)));
+  if (parsed.plan?.model) return vscode.Uri.file(path.resolve(path.dirname(plan.fsPath), parsed.plan.model));
+  const picked = await vscode.window.showOpenDialog({
+    title: vscode.l10n.t('The plan names no model: choose the .onnx model to export'),
+    filters: { 'ONNX model': ['onnx'] },
+    defaultUri: vscode.Uri.file(path.dirname(plan.fsPath)),
+  });
+  return picked?.[0];
+}
+
+/** A plan next to the model or one scheme, chosen by the user. */
+async function choosePlanOrScheme(model: vscode.Uri): Promise<Omit<Request, 'model'> | undefined> {
+  const folder = vscode.Uri.file(path.dirname(model.fsPath));
+  const plans = (await vscode.workspace.fs.readDirectory(folder))
+    .filter(([name]) => name.endsWith('.qplan.json'))
+    .map(([name]) => ({ label: name, description: vscode.l10n.t('plan'), plan: vscode.Uri.joinPath(folder, name) }));
+  const schemes = [...DEFAULT_SCHEMES, 'int8-channel-asym', 'int4-block32-asym', 'bf16', 'fp8-e5m2'].map((s) => ({
+    label: s,
+    description: vscode.l10n.t('every weight'),
+    scheme: s,
+  }));
+  const picked = await vscode.window.showQuickPick<vscode.QuickPickItem & { plan?: vscode.Uri; scheme?: string }>(
+    [...plans, ...schemes],
+    { title: vscode.l10n.t('Export {0} with', path.basename(model.fsPath)) },
+  );
+  return picked ? { plan: picked.plan, scheme: picked.scheme } : undefined;
+}
+
+/** What to export, from the argument, the options, the active editor, or by asking. */
+async function resolveRequest(
+  arg: vscode.Uri | undefined,
+  options: ExportCommandOptions,
+): Promise<Request | undefined> {
+  const active = vscode.window.tabGroups.activeTabGroup.activeTab?.input as { uri?: vscode.Uri } | undefined;
+  const uri = arg ?? options.plan ?? active?.uri;
+  if (uri?.fsPath.endsWith('.qplan.json')) {
+    const model = await planModel(uri);
+    return model ? { model, plan: uri } : undefined;
+  }
+  let model = uri?.fsPath.endsWith('.onnx') ? uri : undefined;
+  model ??= (
+    await vscode.window.showOpenDialog({
+      title: vscode.l10n.t('Choose the .onnx model to export'),
+      filters: { 'ONNX model': ['onnx'] },
+    })
+  )?.[0];
+  if (!model) return undefined;
+  if (options.scheme) return { model, scheme: options.scheme };
+  const chosen = await choosePlanOrScheme(model);
+  return chosen ? { model, ...chosen } : undefined;
+}
+
+/** Runs the export command. */
+export class ExportCommand {
+  constructor(
+    private readonly childEntry: string,
+    private readonly version: string,
+    private readonly log: Log,
+  ) {}
+
+  /** The command: resolves with what was exported (undefined when nothing was). */
+  async command(arg?: vscode.Uri, options: ExportCommandOptions = {}): Promise<ExportOutcome | undefined> {
+    const request = await resolveRequest(arg instanceof vscode.Uri ? arg : undefined, options);
+    if (!request) return undefined;
+    try {
+      const outcome = await this.withProgress(request, options, false);
+      if (outcome) void this.notify(outcome);
+      return outcome;
+    } catch (error) {
+      if (error instanceof WriteRefused && error.needsConfirmation) {
+        const overwrite = vscode.l10n.t('Overwrite');
+        if ((await vscode.window.showWarningMessage(error.message, { modal: true }, overwrite)) !== overwrite) return;
+        const outcome = await this.withProgress(request, options, true);
+        if (outcome) void this.notify(outcome);
+        return outcome;
+      }
+      if (error instanceof vscode.CancellationError || (error as { code?: string }).code === 'cancelled') return;
+      const message = error instanceof Error ? error.message : String(error);
+      this.log.error(`Export of ${request.model.fsPath} failed: ${message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('QuantLens could not export the model: {0}', message));
+      return undefined;
+    }
+  }
+
+  /** Export, then verify when trusted, under one cancellable progress notification. */
+  private withProgress(
+    request: Request,
+    options: ExportCommandOptions,
+    force: boolean,
+  ): Thenable<ExportOutcome | undefined> {
+    const name = path.basename(request.model.fsPath);
+    return vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('QuantLens: exporting {0}', name),
+        cancellable: true,
+      },
+      async (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort(new vscode.CancellationError()));
+        const report = (what: string) => (p: { done: number; total: number }) =>
+          progress.report({ message: `${what} ${p.done}/${p.total}` });
+        const result = await runExportChild(
+          this.childEntry,
+          'export',
+          {
+            model: request.model.fsPath,
+            plan: request.plan?.fsPath,
+            scheme: request.scheme,
+            accuracyLevel: options.accuracyLevel,
+            force,
+            version: this.version,
+          },
+          { signal: abort.signal, onProgress: report(vscode.l10n.t('weights')) },
+        );
+        this.log.info(
+          `Exported ${result.source} -> ${result.output} (${result.outputBytes} bytes, ${Math.round(result.ms)} ms)`,
+        );
+        if (!vscode.workspace.isTrusted) {
+          return { result, verifyNote: vscode.l10n.t('Not verified: running onnxruntime needs a trusted workspace.') };
+        }
+        const weights = result.weights.filter((w) => !w.leftFloat).map((w) => ({ name: w.name, scheme: w.scheme }));
+        try {
+          const verification = await runExportChild(
+            this.childEntry,
+            'verify',
+            { source: result.source, output: result.output, opset: result.opset, weights },
+            { signal: abort.signal, onProgress: report(vscode.l10n.t('verifying')) },
+          );
+          return { result, verification };
+        } catch (error) {
+          if (abort.signal.aborted) return { result, verifyNote: vscode.l10n.t('Verification cancelled.') };
+          return { result, verifyNote: error instanceof Error ? error.message : String(error) };
+        }
+      },
+    );
+  }
+
+  /** The result notification, with Open (in the inspector) and Reveal. */
+  private async notify(outcome: ExportOutcome): Promise<void> {
+    const { result, verification: v } = outcome;
+    const file = path.basename(result.output);
+    const verified = v
+      ? v.ok
+        ? vscode.l10n.t(
+            'verified: {0} weight values equal the simulation bit for bit in onnxruntime; the model runs.',
+            v.checked,
+          )
+        : vscode.l10n.t(
+            'verification FAILED ({0} weights differ; runs: {1}).',
+            v.mismatched,
+            v.run.ok ? 'yes' : (v.run.error ?? 'no'),
+          )
+      : (outcome.verifyNote ?? '');
+    const open = vscode.l10n.t('Open');
+    const reveal = vscode.l10n.t('Reveal');
+    const message = vscode.l10n.t('Exported {0}: {1}', file, verified);
+    this.log.info(message);
+    const show = v && !v.ok ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    const choice = await show(message, open, reveal);
+    const uri = vscode.Uri.file(result.output);
+    if (choice === open) await vscode.commands.executeCommand('vscode.openWith', uri, 'quantlens.inspector');
+    if (choice === reveal) await vscode.commands.executeCommand('revealInExplorer', uri);
+  }
+}
+
+/** Registers `quantlens.exportModel` and `quantlens.compareWithOriginal` (both run in dist/exportProcess.js). */
+export function registerExportCommands(context: vscode.ExtensionContext, log: Log): vscode.Disposable[] {
+  const entry = vscode.Uri.joinPath(context.extensionUri, 'dist', 'exportProcess.js').fsPath;
+  const exporter = new ExportCommand(entry, String(context.extension.packageJSON.version), log);
+  return [
+    vscode.commands.registerCommand('quantlens.exportModel', (arg?: vscode.Uri, options?: ExportCommandOptions) =>
+      exporter.command(arg, options),
+    ),
+    registerCompareCommand(context),
+  ];
+}
