@@ -1,7 +1,9 @@
 /**
  * `quantlens export MODEL (--plan P | --scheme ID)`: writes the quantized model (in this process, streamed),
  * then verifies it in a child process with onnxruntime (weights bit for bit, a run on generated inputs).
- * Exit codes: 0 ok, 2 bad input or a refused write (nothing written), 3 the verification failed, 130 cancelled.
+ * With --spec, the export is then evaluated on the spec's slices (src/cli/exportEval.ts).
+ * Exit codes: 0 ok, 1 the export breaks the spec's budget, 2 bad input or a refused write (nothing written), 3 the
+ * verification or the evaluation failed, 130 cancelled.
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
@@ -12,6 +14,8 @@ import { exportModel, type ExportResult } from '../node/export/exportModel';
 import { runExportChild } from '../node/export/exportClient';
 import type { VerifyResult } from '../node/export/verifyExport';
 import { WriteRefused } from '../node/safeWrite';
+import { finiteReplacer } from '../core/eval/results';
+import { exportEvaluationStep } from './exportEval';
 
 interface ExportCliOptions {
   plan?: string;
@@ -109,17 +113,23 @@ async function runExport(model: string, options: ExportCliOptions, version: stri
       signal: abort.signal,
     });
     const { verification, verifyError } = await verifyInChild(result, abort.signal);
-    // Hook for issue 19's third verification step: with --spec, evaluate the export on the spec's slices as a
-    // file variant ({"model": ...}) next to the simulated plan. File variants are the cost package's; not yet here.
-    const specNote = options.spec
-      ? `Note: --spec ${options.spec}: evaluating the export on the spec's slices needs file variants, which this version does not run yet.\n`
-      : '';
+    // Third step, with a spec: the export evaluated on its slices by onnxruntime's kernels, next to the simulation.
+    const step =
+      options.spec && verification?.ok
+        ? await exportEvaluationStep(options.spec, result.output, options, {
+            signal: abort.signal,
+            version,
+            accuracyLevel: result.accuracyLevel,
+          })
+        : {};
+    const evaluation = step.evaluation;
     process.stdout.write(
       options.json
-        ? `${JSON.stringify({ export: result, verification, verifyError }, null, 2)}\n`
-        : exportSummary(result, verification, verifyError) + specNote,
+        ? `${JSON.stringify({ export: result, verification, verifyError, evaluation: evaluation && { comparison: evaluation.comparison, results: evaluation.results } }, finiteReplacer, 2)}\n`
+        : exportSummary(result, verification, verifyError) + (evaluation ? `\n${evaluation.text}` : ''),
     );
-    return verification?.ok ? 0 : 3;
+    if (!verification?.ok) return 3;
+    return step.code ?? (evaluation?.exportViolated ? 1 : 0);
   } catch (error) {
     if (abort.signal.aborted) {
       process.stderr.write('quantlens: cancelled (nothing written)\n');
@@ -151,7 +161,10 @@ export function addExportCommand(program: Command, version: string, setExit: (co
     .argument('<model>', 'path of the fp32 .onnx model')
     .option('--plan <file>', 'a *.qplan.json plan')
     .option('--scheme <id>', 'one scheme for every weight (int8-channel, int4-block32, fp16, ...)')
-    .option('--spec <file>', 'an evaluation spec (the data to verify on; see the README)')
+    .option(
+      '--spec <file>',
+      'an evaluation spec: the export is then evaluated on its slices by onnxruntime, next to the simulated plan or scheme, its latency and memory measured against fp32',
+    )
     .option('-o, --output <file>', 'the exported model (default: <model>.<plan-or-scheme>.onnx next to the model)')
     .addOption(
       new Option(

@@ -47,15 +47,69 @@ describe('quantlens export', () => {
   });
 
   it('says what it verified in plain words', () => {
-    const r = cli('export', model, '--scheme', 'fp8-e4m3', '--spec', 'x.quantlens.json');
+    const r = cli('export', model, '--scheme', 'fp8-e4m3');
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,
       /Verified: \d+ weight values of 3 weights, dequantized by onnxruntime \(DequantizeLinear\), equal the simulation bit for bit/,
     );
     assert.match(r.stdout, /Runs in onnxruntime on generated inputs image \[1, 1, 28, 28\]/);
-    assert.match(r.stdout, /needs file variants/);
     assert.ok(existsSync(path.join(dir, 'mnist_mlp.fp8-e4m3.onnx')));
+  });
+
+  it('--spec: the export evaluated on the slices by onnxruntime next to its simulation, cost against fp32', () => {
+    for (const f of ['images.idx.gz', 'labels.idx.gz', 'fields.csv'])
+      copyFileSync(path.join(ROOT, 'demo', 'mnist', f), path.join(dir, f));
+    const spec = path.join(dir, 'small.quantlens.json');
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        model: 'mnist_mlp.onnx',
+        task: { type: 'classification', output: 'logits' },
+        data: [{ path: 'images.idx.gz', as: 'image' }, { path: 'labels.idx.gz', as: 'label' }, { path: 'fields.csv' }],
+        inputs: { image: { field: 'image', shape: [1, 28, 28], scale: 1 / 255 } },
+        label: 'label',
+        limit: 400,
+        slices: [{ by: 'label', name: 'digit' }],
+        variants: ['int8-channel'],
+        budget: { accuracyDrop: 1, kl: 0.05 },
+        sensitivity: false,
+        latency: { batchSizes: [1], runs: 5, seconds: 0.05, rounds: 1 },
+      }),
+    );
+    const out = path.join(dir, 'int8.onnx');
+    const r = cli('export', model, '--scheme', 'int8-channel', '--spec', spec, '-o', out, '--json', '--force');
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout) as {
+      evaluation: {
+        comparison: { exported: string; simulated: string; agreement: string; rows: { slice: string }[] };
+        results: { variants: { id: string; kind: string; cost?: { latency: Record<string, unknown> } }[] };
+      };
+    };
+    const c = json.evaluation.comparison;
+    assert.equal(c.exported, 'export:int8.onnx');
+    assert.equal(c.simulated, 'int8-channel');
+    // At accuracy level 0 the kernels are exact: the same metrics on every slice as the simulation.
+    assert.equal(c.agreement, 'identical');
+    assert.equal(c.rows.length, 11);
+    const exported = json.evaluation.results.variants.find((v) => v.kind === 'export');
+    assert.ok(exported?.cost?.latency['1'], 'the export has a measured latency at batch 1');
+    const text = cli('export', model, '--scheme', 'int8-channel', '--spec', spec, '-o', out, '--force');
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      /The export on onnxruntime's kernels \(export:int8\.onnx\) next to its simulation \(int8-channel\)/,
+    );
+    assert.match(text.stdout, /Every slice: the same metrics/);
+    assert.match(text.stdout, /Cost \(measured with onnxruntime on this machine\)/);
+  });
+
+  it('--spec that cannot be read: exit 2, the export itself stays written and verified', () => {
+    const out = path.join(dir, 'nospec.onnx');
+    const r = cli('export', model, '--scheme', 'int8-channel', '--spec', path.join(dir, 'x.quantlens.json'), '-o', out);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /the spec is not usable \(the export .*nospec\.onnx was written and verified\)/);
+    assert.ok(existsSync(out));
   });
 
   it('exit 2 naming the unknown layer, nothing written', () => {

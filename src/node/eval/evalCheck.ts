@@ -9,7 +9,7 @@ import type { ResolvedVariant } from '../../core/eval/configurations';
 import type { JsonProblem } from '../../core/eval/jsonLocation';
 import { parsePlan, unknownLayers } from '../../core/eval/plan';
 import { buildSlices, SAMPLE_INDEX, SliceProblem, type Slices } from '../../core/eval/slices';
-import { parseSpec, SpecError, type EvalSpec } from '../../core/eval/spec';
+import { parseSpec, SpecError, type EvalSpec, type FileSessionOptions } from '../../core/eval/spec';
 import { ModelError, plainErrorMessage } from '../../core/onnx/errors';
 import { mulberry32 } from '../../core/random';
 import { readRegularFile } from '../safeRead';
@@ -74,6 +74,8 @@ export interface CheckOptions {
   onProgress?: (done: number, total: number) => void;
   /** Plan files (absolute paths) added as variants unless the spec lists them already. */
   extraPlans?: string[];
+  /** Model files (absolute paths) added as model-file variants unless the spec lists them already. */
+  extraModels?: ExtraModel[];
   /** onnxruntime threads (recorded in model-file variants' session options). */
   threads?: number;
 }
@@ -90,11 +92,18 @@ export function pickSamples(count: number, limit: number | undefined, seed: numb
   return all.slice(0, limit).sort((a, b) => a - b);
 }
 
+/** A model file added as a variant (`quantlens export --spec`), with the session options it runs with. */
+export interface ExtraModel {
+  file: string;
+  sessionOptions?: FileSessionOptions;
+}
+
 /** Reads and checks a spec, its model, data and plans; throws SpecError before any inference. */
 export async function checkEval(specPath: string, options: CheckOptions = {}): Promise<CheckedEval> {
   const { text, spec, check } = await readSpec(specPath);
   const dir = path.dirname(specPath);
   withExtraPlans(spec, dir, options.extraPlans ?? []);
+  withExtraModels(spec, dir, options.extraModels ?? []);
   const model = await loadModel(spec, dir, check, options.signal);
   const data = await loadData(spec, text, dir, check, options.dataCacheBytes);
   const out = checkOutput(spec, model, check);
@@ -123,6 +132,15 @@ function withExtraPlans(spec: EvalSpec, dir: string, plans: readonly string[]): 
   for (const file of plans) {
     const listed = spec.variants.some((v) => 'plan' in v && path.resolve(dir, v.plan) === path.resolve(file));
     if (!listed) spec.variants.push({ plan: path.relative(dir, file).split(path.sep).join('/') });
+  }
+}
+
+/** Adds model-file variants the spec does not list (an export evaluated next to the plan it came from). */
+function withExtraModels(spec: EvalSpec, dir: string, models: readonly ExtraModel[]): void {
+  for (const { file, sessionOptions } of models) {
+    const listed = spec.variants.some((v) => 'model' in v && path.resolve(dir, v.model) === path.resolve(file));
+    const model = path.relative(dir, file).split(path.sep).join('/');
+    if (!listed) spec.variants.push(sessionOptions ? { model, sessionOptions } : { model });
   }
 }
 

@@ -15,7 +15,7 @@ import type { EvalResults } from '../../core/eval/results';
 import { summarise } from '../../core/eval/summary';
 import { DEFAULT_THRESHOLDS, withSpecMinSliceSize, type Thresholds } from '../../core/eval/verdict';
 import { latencySettings, measureEvalCost } from '../cost/evalCost';
-import { checkEval, type CheckedEval } from './evalCheck';
+import { checkEval, type CheckedEval, type ExtraModel } from './evalCheck';
 import { configWeight } from './evalModel';
 import { runConfigurations, type RunResult } from './evalRun';
 import { Scoring, ScoringWorker, type ScoringSetup } from './scoring';
@@ -48,6 +48,8 @@ export interface EvalOptions {
   referenceBytes?: number;
   /** Plan files (absolute paths) added as variants, the spec left as it is. */
   extraPlans?: string[];
+  /** Model files (absolute paths) added as model-file variants (`quantlens export --spec`). */
+  extraModels?: ExtraModel[];
   /** Measure the cost (latency, memory, size): true or false overrides the spec (default: the spec's `latency`). */
   latency?: boolean;
 }
@@ -81,6 +83,7 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
     threads: options.threads,
     dataCacheBytes: options.dataCacheBytes,
     extraPlans: options.extraPlans,
+    extraModels: options.extraModels,
     onProgress: (done, total) => progress('checking')(done, total, `Checking the data: sample ${done} of ${total}`),
   });
   const weights = checked.model.weights.map(configWeight);

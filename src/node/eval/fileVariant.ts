@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { FileVariant } from '../../core/eval/configurations';
+import { EXPORT_MARKER_KEY } from '../../core/export/marker';
 import { ModelError, plainErrorMessage } from '../../core/onnx/errors';
 import type { ValueInfo } from '../../core/onnx/overview';
 import type { FileSessionOptions, ModelVariantDef } from '../../core/eval/spec';
@@ -99,10 +100,12 @@ export async function checkFileVariant(
     for (const p of problems) check.add(pointer, p);
     if (problems.length > 0) return undefined;
     const storedBytes = loaded.weights.reduce((sum, w) => sum + w.bytes, 0);
+    // A model QuantLens exported carries its marker: it is re-evaluated as `export:<path>`.
+    const exported = loaded.overview.metadata.some((m) => m.key === EXPORT_MARKER_KEY);
     const variant: FileVariant = {
-      id: `model:${v.model}`,
+      id: `${exported ? 'export' : 'model'}:${v.model}`,
       label: v.name ?? path.basename(v.model),
-      kind: 'file',
+      kind: exported ? 'export' : 'file',
       model: v.model,
       storedBytes,
       sessionOptions: fileSessionOptions(v.sessionOptions, threads),
