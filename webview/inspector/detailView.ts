@@ -80,7 +80,9 @@ function histogramHead(d: LayerDetail, log: boolean, a: DetailActions): Template
   return html`<div class="chart-head">
     <h3>
       Histogram
-      <span class="muted small">${countLabel(d.stats.count, 'value')}, ${countLabel(d.histogram.counts.length, 'bin')}</span>
+      <span class="muted small"
+        >${countLabel(d.stats.count, 'value')}, ${countLabel(d.histogram.counts.length, 'bin')}</span
+      >
     </h3>
     <label><input type="checkbox" ?checked=${log} @change=${a.toggleLog} /> log count</label>
     <vscode-button secondary icon="desktop-download" @click=${() => a.exportChart('histogram')} title="Save as PNG"
@@ -162,7 +164,6 @@ const metric = (field: string, label: string, value: string, tip?: string): Temp
   html`<div class="field" title=${tip ?? nothing}>
     <span class="label">${label}</span><span class="value" data-field=${field}>${value}</span>
   </div>`;
-
 
 /** The measured effect of the layer next to its SQNR rank, and a note when the two disagree. */
 function measuredNote(d: LayerDetail): TemplateResult | typeof nothing {
