@@ -6,7 +6,7 @@
  */
 import uPlot from 'uplot';
 import type { QuantGrid } from '../src/core/stats/layerDetail';
-import { formatDb, formatInt, formatNum } from './format';
+import { formatDb, formatInt, formatNum, pluralLabel } from './format';
 
 function theme(): { fg: string; grid: string; accent: string; warn: string; font: string } {
   const s = getComputedStyle(document.body);
@@ -136,7 +136,7 @@ export function channelLineChart(
     width: el.clientWidth || 640,
     height: 200,
     scales: { x: { time: false } },
-    axes: [axis(`${label}s, worst first (rank)`, t), axis('SQNR (dB)', t)],
+    axes: [axis(`${pluralLabel(label)}, worst first (rank)`, t), axis('SQNR (dB)', t)],
     series: [
       { label: 'rank', value: (_u, v) => (v === null ? '' : `${formatInt(v)} (${label} ${order[v] ?? '?'})`) },
       {

@@ -56,3 +56,14 @@ export function formatPct(v: number): string {
   const pct = v * 100;
   return pct < 0.01 ? `${pct.toExponential(1)}%` : `${pct.toFixed(pct < 1 ? 3 : 1)}%`;
 }
+
+/** The plural of a label, before any parenthesis: "output channel" -> "output channels", "row (embedding)" -> "rows (embedding)". */
+export function pluralLabel(label: string): string {
+  const m = /^(.*?)(\s*\(.*\))?$/.exec(label)!;
+  return `${m[1]}s${m[2] ?? ''}`;
+}
+
+/** A count with its label, singular or plural: "1 output channel", "86 rows (embedding)". */
+export function countLabel(n: number, label: string): string {
+  return `${formatInt(n)} ${n === 1 ? label : pluralLabel(label)}`;
+}

@@ -369,7 +369,8 @@ export class HeatmapCanvas {
   private showTooltip(text: string, x: number, y: number): void {
     this.tooltip.textContent = text;
     this.tooltip.hidden = false;
-    this.tooltip.style.left = `${Math.min(x + 14, (this.canvas.clientWidth || 600) - 220)}px`;
+    const room = (this.canvas.clientWidth || 600) - this.tooltip.offsetWidth - 4;
+    this.tooltip.style.left = `${Math.max(0, Math.min(x + 14, room))}px`;
     this.tooltip.style.top = `${y + 14}px`;
   }
 

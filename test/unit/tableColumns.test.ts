@@ -9,6 +9,7 @@ import {
   sqnrColumnWidth,
 } from '../../src/core/view/tableColumns';
 import type { WeightInfo } from '../../src/core/view/weightInfo';
+import { countLabel, formatSqnr, pluralLabel } from '../../webview/format';
 
 const SCHEMES = ['fp16', 'fp8-e4m3', 'int8-channel', 'int8-tensor', 'int4-block32', 'int4-block128'];
 
@@ -140,5 +141,17 @@ describe('static SQNR against the measured effect', () => {
     assert.equal(rows[2].sensitivity, undefined);
     const again = withSqnrRanks([{ ...rows[0], sqnr: [null, null] }], ['int8-channel', 'int4-block32']);
     assert.equal(again[0].sensitivity!.sqnrRank, undefined);
+  });
+});
+
+describe('words and units in the inspector (finding 8)', () => {
+  it('an exact SQNR reads "∞ (exact)", never "Infinity dB"; labels are pluralized before their parenthesis', () => {
+    assert.equal(formatSqnr(Infinity), '∞ (exact)');
+    assert.equal(formatSqnr(12.34), '12.3 dB');
+    assert.equal(formatSqnr(null), '—');
+    assert.equal(pluralLabel('row (embedding)'), 'rows (embedding)');
+    assert.equal(countLabel(86, 'row (embedding)'), '86 rows (embedding)');
+    assert.equal(countLabel(1, 'output column'), '1 output column');
+    assert.equal(countLabel(4633, 'value'), '4,633 values');
   });
 });

@@ -3,7 +3,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import type { LayerDetail } from '../../src/protocol';
 import { SQNR_MEANING } from '../../src/core/view/tableColumns';
 import { ranksDisagree } from '../../src/core/view/layerTableView';
-import { formatInt, formatNum, formatPct, formatShape, formatSqnr } from '../format';
+import { countLabel, formatInt, formatNum, formatPct, formatShape, formatSqnr } from '../format';
 
 /** Actions of the detail view. */
 export interface DetailActions {
@@ -80,7 +80,9 @@ function histogramHead(d: LayerDetail, log: boolean, a: DetailActions): Template
   return html`<div class="chart-head">
     <h3>
       Histogram
-      <span class="muted small">${count(d.stats.count, 'value')}, ${count(d.histogram.counts.length, 'bin')}</span>
+      <span class="muted small"
+        >${countLabel(d.stats.count, 'value')}, ${countLabel(d.histogram.counts.length, 'bin')}</span
+      >
     </h3>
     <label><input type="checkbox" ?checked=${log} @change=${a.toggleLog} /> log count</label>
     <vscode-button secondary icon="desktop-download" @click=${() => a.exportChart('histogram')} title="Save as PNG"
@@ -106,7 +108,7 @@ function gridNote(d: LayerDetail): TemplateResult | typeof nothing {
 function beyondNote(d: LayerDetail, groups: number): TemplateResult | string {
   const n = d.beyondGrid;
   if (n === 0) return 'No value lies beyond this grid.';
-  const lie = `${count(n, 'value')} ${n === 1 ? 'lies' : 'lie'}`;
+  const lie = `${countLabel(n, 'value')} ${n === 1 ? 'lies' : 'lie'}`;
   return groups > 1
     ? html`<span class="warn-text" data-field="detailBeyond"
         >${lie} beyond this group’s range (red): they belong to groups with wider scales (outliers widen their own
@@ -120,8 +122,8 @@ function heatmapSection(d: LayerDetail, a: DetailActions): TemplateResult {
       <h3>
         Error heatmap
         <span class="muted small" data-field="detailHeatmapSize"
-          >${formatInt(d.heatmap.channels)} ${d.channelLabel}s × ${formatInt(d.heatmap.blocks)}
-          block${d.heatmap.blocks === 1 ? '' : 's'} of ${formatInt(d.heatmap.blockSize)} values</span
+          >${countLabel(d.heatmap.channels, d.channelLabel)} × ${countLabel(d.heatmap.blocks, 'block')} of
+          ${countLabel(d.heatmap.blockSize, 'value')}</span
         >
       </h3>
       <span class="muted small">wheel: zoom · drag: pan · double-click: reset</span>
@@ -162,9 +164,6 @@ const metric = (field: string, label: string, value: string, tip?: string): Temp
   html`<div class="field" title=${tip ?? nothing}>
     <span class="label">${label}</span><span class="value" data-field=${field}>${value}</span>
   </div>`;
-
-/** "1 value", "4,633 values". */
-const count = (n: number, word: string): string => `${formatInt(n)} ${word}${n === 1 ? '' : 's'}`;
 
 /** The measured effect of the layer next to its SQNR rank, and a note when the two disagree. */
 function measuredNote(d: LayerDetail): TemplateResult | typeof nothing {
