@@ -60,6 +60,9 @@ describe('layer detail view', () => {
     const channel = detailOf('int8-channel');
     assert.deepEqual([channel.heatmap.channels, channel.heatmap.blocks, channel.heatmap.blockSize], [N, 1, K]);
     assert.ok(Number.isFinite(channel.heatmap.min) && channel.heatmap.min <= channel.heatmap.max);
+    // A block longer than the reduction axis holds only its values (the heatmap said "block of 128 values" on 64).
+    const long = detailOf('int4-block128');
+    assert.deepEqual([long.heatmap.blocks, long.heatmap.blockSize], [1, K]);
   });
 
   it('metrics without the per-cell grid; the stored quantization without its layout', () => {

@@ -87,6 +87,11 @@ describe('layer table columns (issue 17)', () => {
   it('names split for truncation in the middle keep their end, from a separator', () => {
     assert.deepEqual(splitMiddle('/blocks/blocks.0/attn/qkv/MatMul'), ['/blocks/blocks.0', '/attn/qkv/MatMul']);
     assert.deepEqual(splitMiddle('fp16'), ['fp16', '']);
+    // Rows that differ only before the op's name keep that part (norm1 and norm2 read the same otherwise).
+    assert.deepEqual(splitMiddle('/blocks/blocks.0/norm1/LayerNormalization'), [
+      '/blocks/blocks.0',
+      '/norm1/LayerNormalization',
+    ]);
     for (const name of ['onnx::MatMul_257', 'else / If_0_else_branch__Inline_0__/fc/MatMul', 'int4-block128-asym']) {
       const [head, tail] = splitMiddle(name);
       assert.equal(head + tail, name);

@@ -72,7 +72,11 @@ export function layerDetail(input: DetailInput): LayerDetail {
     heatmap: {
       channels: metrics?.grid.channels ?? 0,
       blocks: metrics?.grid.blocks ?? 0,
-      blockSize: schemeBlockSize(parsed, !!w.layout) ?? ranges?.reduction ?? 0,
+      // A block longer than the reduction axis holds only that many values ([8, 8] under block32: 8, not 32).
+      blockSize: Math.min(
+        schemeBlockSize(parsed, !!w.layout) ?? ranges?.reduction ?? 0,
+        ranges?.reduction ?? Number.POSITIVE_INFINITY,
+      ),
       min: lo,
       max: hi,
     },

@@ -156,5 +156,8 @@ export function splitMiddle(text: string, maxTail = 18): [string, string] {
   let start = Math.max(text.length - maxTail, Math.ceil(text.length / 2));
   const sep = text.slice(start).search(/[/._:-]/);
   if (sep > 0 && start + sep < text.length - 3) start += sep;
+  // A path's last two parts: torch names end in the op ("/norm1/LayerNormalization"), the part before tells rows apart.
+  const parent = text.lastIndexOf('/', text.lastIndexOf('/') - 1);
+  if (parent > 0 && parent < start && text.length - parent <= 40) start = parent;
   return [text.slice(0, start), text.slice(start)];
 }
