@@ -4,12 +4,18 @@ import { collapsedGains, isCollapsed } from '../../core/eval/collapse';
 import { changeText, dbText, effectText, klText, mainValue, percentText } from '../../core/eval/describe';
 import type { EvalResults } from '../../core/eval/results';
 import { describeViolation, hasLimits, type Verdict } from '../../core/eval/verdict';
-
-const VERDICT_MARK: Record<Verdict, string> = { pass: '', noise: ' ~noise', violated: ' VIOLATED' };
+import { cellVerdict, limitText, storedVerdict } from '../../core/eval/cellVerdict';
 
 /** A variant's verdict on a slice (older results: violated when listed in violations). */
-export function verdictOn(v: EvalResults['variants'][number], slice: string): Verdict {
-  return v.verdicts?.[slice] ?? (v.violations.some((x) => x.slice === slice) ? 'violated' : 'pass');
+export const verdictOn = (v: EvalResults['variants'][number], slice: string): Verdict => storedVerdict(v, slice);
+
+/** The verdict mark of a cell, with the metric that decided: " VIOLATED (KL 7.57e-2 > 0.05)". */
+function verdictMark(r: EvalResults, v: EvalResults['variants'][number], slice: string): string {
+  const cv = cellVerdict(r, v, slice);
+  if (cv.verdict === 'pass') return '';
+  if (cv.smallSlice) return ` ~${cv.note}`;
+  const reason = cv.note.replace(/^[^:]*:?\s*/, '');
+  return `${cv.verdict === 'violated' ? ' VIOLATED' : ' ~noise'}${reason ? ` (${reason})` : ''}`;
 }
 
 function table(rows: string[][]): string {
@@ -45,7 +51,7 @@ export function evalSummary(r: EvalResults, resultsFile?: string): string {
 function sliceCell(r: EvalResults, v: EvalResults['variants'][number], slice: string, collapsed: string[]): string {
   const m = v.metrics[slice];
   if (v.kind === 'reference') return mainValue(m);
-  const verdict = hasLimits(r.budget) ? VERDICT_MARK[verdictOn(v, slice)] : '';
+  const verdict = hasLimits(r.budget) ? verdictMark(r, v, slice) : '';
   return `${mainValue(m)} (${changeText(m)})${verdict}${collapsed.includes(slice) ? ' COLLAPSED' : ''}`;
 }
 
@@ -196,7 +202,7 @@ function verdictLines(r: EvalResults, out: string[]): void {
             (v) =>
               `  ${v.label}: ${v.violations
                 .slice(0, 5)
-                .map((x) => `${describeViolation(x)} on ${x.slice} (limit ${x.limit})`)
+                .map((x) => `${describeViolation(x)} on ${x.slice} (limit ${limitText(x.metric, x.limit)})`)
                 .join('; ')}${v.violations.length > 5 ? `; and ${v.violations.length - 5} more` : ''}`,
           )
           .join('\n')}${noiseNote ? `\n${noiseNote.trim()}` : ''}`,

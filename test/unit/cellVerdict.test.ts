@@ -1,0 +1,116 @@
+/** Walk-through findings 1, 2, 8: a cell names the metric that decided, small slices say so, limits have units. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { cellVerdict } from '../../src/core/eval/cellVerdict';
+import type { SliceMetrics } from '../../src/core/eval/metrics';
+import type { EvalResults, VariantResult } from '../../src/core/eval/results';
+import type { Budget } from '../../src/core/eval/spec';
+import { readSlice, type Verdict } from '../../src/core/eval/verdict';
+import { evalSummary } from '../../src/node/eval/evalFormat';
+
+const est = (value: number, low: number, high: number) => ({ value, low, high });
+const base = (n: number, over: Partial<SliceMetrics>): SliceMetrics => ({
+  n,
+  outputSqnrDb: 10,
+  varianceRatio: 1,
+  ...over,
+});
+
+/** Results of one variant over slices `all` (n 200) and `small` (n 13), verdicts as the evaluation writes them. */
+function results(budget: Budget, q: Record<string, SliceMetrics>, ref: Record<string, SliceMetrics>): EvalResults {
+  const sizes: Record<string, number> = { all: 200, small: 13 };
+  const verdicts: Record<string, Verdict> = {};
+  const variant: VariantResult = {
+    id: 'q',
+    label: 'int2-block32',
+    kind: 'scheme',
+    weightBytes: 1,
+    metrics: q,
+    violations: [],
+  };
+  for (const [name, m] of Object.entries(q)) {
+    const reading = readSlice(name, m, budget, 20);
+    verdicts[name] = reading.verdict;
+    variant.violations.push(...reading.violations);
+  }
+  variant.verdicts = verdicts;
+  return {
+    format: 'quantlens-eval-results',
+    version: 1,
+    createdAt: '',
+    tool: { quantlens: '0', onnxruntime: '0', node: '0', platform: 'linux' },
+    spec: { file: 's.quantlens.json', sha256: '', content: {} },
+    model: { file: 'm.onnx', sha256: '', bytes: 1 },
+    data: { files: [], samples: 200, evaluated: 200, seed: 0 },
+    task: q.all.perplexity !== undefined ? 'language-model' : 'classification',
+    output: 'y',
+    budget,
+    thresholds: { accuracyDrop: 1, kl: 0.05, increase: 5, minSliceSize: 20 },
+    slices: Object.keys(q).map((name) => ({ name, n: sizes[name] })),
+    variants: [{ id: 'fp32', label: 'fp32', kind: 'reference', weightBytes: 4, metrics: ref, violations: [] }, variant],
+    flags: [],
+    skippedWeights: [],
+    budgetViolated: variant.violations.length > 0,
+    timings: { totalMs: 1, prepareMs: 0, inferenceMs: 0, scoringMs: 0, runs: 2, samplesPerRun: 200 },
+  } as EvalResults;
+}
+
+const lm = (): EvalResults => {
+  const m = (n: number, c: ReturnType<typeof est>) => base(n, { perplexity: 7, perplexityChange: c });
+  return results(
+    { perplexityIncrease: 2 },
+    { all: m(200, est(1.5, 0.5, 2.5)), small: m(13, est(19.4, 12.3, 26.9)) },
+    { all: base(200, { perplexity: 6 }), small: base(13, { perplexity: 6 }) },
+  );
+};
+
+const mnist = (): EvalResults => {
+  const m = (n: number, c: ReturnType<typeof est>, kl: number) =>
+    base(n, { accuracy: 0.98, accuracyChange: c, agreement: 0.9, kl });
+  return results(
+    { accuracyDrop: 1, kl: 0.05 },
+    { all: m(200, est(0.4, -1.1, 2.0), 0.0757), small: m(13, est(-0.2, -0.6, 0.1), 0.01) },
+    { all: base(200, { accuracy: 0.98 }), small: base(13, { accuracy: 0.9 }) },
+  );
+};
+
+describe('cell verdicts', () => {
+  it('a small slice says "too few samples", not "within noise", though its CI is over the budget', () => {
+    const r = lm();
+    const cv = cellVerdict(r, r.variants[1], 'small');
+    assert.equal(cv.verdict, 'noise', 'the results contract stays pass | noise | violated');
+    assert.equal(cv.smallSlice, true);
+    assert.equal(cv.note, 'too few samples (13 < 20)');
+    assert.match(cv.title, /13 samples, fewer than the 20 needed.*ppl \+19\.4% > 2%/);
+  });
+
+  it('a violated cell names the budget that broke, though accuracy rose', () => {
+    const r = mnist();
+    const cv = cellVerdict(r, r.variants[1], 'all');
+    assert.equal(cv.verdict, 'violated');
+    assert.equal(cv.note, 'violated: KL 7.57e-2 > 0.05');
+  });
+
+  it('a noise cell names the metric whose CI spans the limit', () => {
+    const r = lm();
+    assert.equal(cellVerdict(r, r.variants[1], 'all').note, 'within noise: ppl +1.5%, CI spans 2%');
+    assert.equal(cellVerdict(r, r.variants[0], 'all', false).note, '', 'the reference is not judged');
+  });
+
+  it('the CLI slice table says the same', () => {
+    const lmText = evalSummary(lm());
+    const small = lmText.split('\n').find((l) => l.startsWith('small '))!;
+    assert.match(small, /~too few samples \(13 < 20\)/);
+    assert.doesNotMatch(small, /~noise/);
+    assert.match(
+      lmText.split('\n').find((l) => l.startsWith('all '))!,
+      /~noise \(ppl \+1\.5%, CI spans 2%\)/,
+    );
+    const mnistText = evalSummary(mnist());
+    assert.match(
+      mnistText.split('\n').find((l) => l.startsWith('all '))!,
+      /VIOLATED \(KL 7\.57e-2 > 0\.05\)/,
+    );
+    assert.match(mnistText, /KL 0\.0757 on all \(limit 0\.05\)/);
+  });
+});
