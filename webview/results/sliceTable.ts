@@ -5,6 +5,7 @@ import { collapsedGains, isCollapsed } from '../../src/core/eval/collapse';
 import { changeText, dbText, klText, mainValue, percentText } from '../../src/core/eval/describe';
 import { hasLimits, type Verdict } from '../../src/core/eval/verdict';
 import { el } from './dom';
+import { bytesText } from '../../src/core/bytes';
 import { cellVerdict } from '../../src/core/eval/cellVerdict';
 
 type Variant = EvalResults['variants'][number];
@@ -83,7 +84,7 @@ export function sliceTable(parent: HTMLElement, r: EvalResults): { badCells: num
     if (r.variants.every((v) => f(v.metrics.all) === '')) continue;
     table.append(summaryRow(`${name} (all)`, r.variants, (v) => f(v.metrics.all)));
   }
-  table.append(summaryRow('weights', r.variants, (v) => `${(v.weightBytes / 1024).toFixed(1)} KiB`));
+  table.append(summaryRow('weights', r.variants, (v) => bytesText(v.weightBytes)));
   parent.append(table);
   return { badCells, noiseCells };
 }

@@ -1,5 +1,6 @@
 /** Plain-text summary of evaluation results (the CLI's default output; the JSON is the full record). */
-import { costTable } from '../../core/cost/costFormat';
+import { bytesText } from '../../core/bytes';
+import { costCompares, costTable, NO_COST_VARIANTS } from '../../core/cost/costFormat';
 import { collapsedGains, isCollapsed } from '../../core/eval/collapse';
 import { changeText, dbText, effectText, klText, mainValue, percentText } from '../../core/eval/describe';
 import type { EvalResults } from '../../core/eval/results';
@@ -34,7 +35,13 @@ export function evalSummary(r: EvalResults, resultsFile?: string): string {
   out.push('');
   variantTables(r, out);
   const measured = r.variants.flatMap((v) => (v.cost ? [{ name: v.label, cost: v.cost }] : []));
-  if (measured.length > 0) out.push('', 'Cost (measured with onnxruntime on this machine):', costTable(measured));
+  if (measured.length > 0)
+    out.push(
+      '',
+      ...(costCompares(measured.length)
+        ? ['Cost (measured with onnxruntime on this machine):', costTable(measured)]
+        : [NO_COST_VARIANTS]),
+    );
   sweepTable(r, out);
   sensitivityTable(r, out);
   verdictLines(r, out);
@@ -62,7 +69,7 @@ const ALL_COLUMNS: [string, (v: EvalResults['variants'][number]) => string][] = 
   ['output SQNR', (v) => dbText(v.metrics.all.outputSqnrDb)],
   ['ECE', (v) => (v.metrics.all.ece !== undefined ? percentText(v.metrics.all.ece) : '')],
   ['var ratio', (v) => v.metrics.all.varianceRatio.toFixed(3)],
-  ['weights', (v) => `${(v.weightBytes / 1024).toFixed(1)} KiB`],
+  ['weights', (v) => bytesText(v.weightBytes)],
 ];
 
 /** Per slice and variant, agreement and KL per slice, then per variant on all samples. */

@@ -1,6 +1,9 @@
-/** Walk-through findings 1, 2, 8: a cell names the metric that decided, small slices say so, limits have units. */
+/** New-user walk-through: cells name the deciding metric, small slices say so, one byte format, cost with fp32 only. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { bytesText } from '../../src/core/bytes';
+import { costTable, NO_COST_VARIANTS } from '../../src/core/cost/costFormat';
+import type { ModelCost } from '../../src/core/cost/costTypes';
 import { cellVerdict } from '../../src/core/eval/cellVerdict';
 import type { SliceMetrics } from '../../src/core/eval/metrics';
 import type { EvalResults, VariantResult } from '../../src/core/eval/results';
@@ -112,5 +115,39 @@ describe('cell verdicts', () => {
       /VIOLATED \(KL 7\.57e-2 > 0\.05\)/,
     );
     assert.match(mnistText, /KL 0\.0757 on all \(limit 0\.05\)/);
+  });
+});
+
+const cost = (fileBytes: number): ModelCost => ({
+  fileBytes,
+  sessionMs: 12,
+  peakRssBytes: 30 * 2 ** 20,
+  threads: 1,
+  provider: 'cpu',
+  sessionOptions: {},
+  latency: { '1': { p50Ms: 0.2, p90Ms: 0.3, samplesPerSec: 5000 } },
+  rounds: 2,
+});
+
+describe('bytes and cost', () => {
+  it('writes bytes in binary units everywhere, never "KB"/"kB"', () => {
+    assert.equal(bytesText(438289), '428.0 KiB');
+    assert.equal(bytesText(436736), '426.5 KiB');
+    assert.equal(bytesText(512), '512 B');
+    assert.equal(bytesText(3 * 2 ** 20), '3.00 MiB');
+    const text = costTable([{ name: 'fp32', cost: cost(438289) }]);
+    assert.match(text, /428\.0 KiB/);
+    assert.match(text, /30\.0 MiB/);
+    assert.doesNotMatch(text, /\d (KB|kB|MB)\b/);
+  });
+
+  it('with only fp32 measured, eval says what cost compares in one line, no one-row ratio table', () => {
+    const r = mnist();
+    r.variants[0].cost = cost(438289);
+    const text = evalSummary(r);
+    assert.ok(text.includes(`\n${NO_COST_VARIANTS}\n`), text);
+    assert.doesNotMatch(text, /ratios to fp32/);
+    r.variants[1].cost = cost(120000);
+    assert.match(evalSummary(r), /ratios to fp32/);
   });
 });
