@@ -10,6 +10,7 @@ import type { EvalResults, VariantResult } from '../../src/core/eval/results';
 import type { Budget } from '../../src/core/eval/spec';
 import { readSlice, type Verdict } from '../../src/core/eval/verdict';
 import { evalSummary } from '../../src/node/eval/evalFormat';
+import { sliceStyles } from '../../webview/results/palette';
 
 const est = (value: number, low: number, high: number) => ({ value, low, high });
 const base = (n: number, over: Partial<SliceMetrics>): SliceMetrics => ({
@@ -149,5 +150,19 @@ describe('bytes and cost', () => {
     assert.doesNotMatch(text, /ratios to fp32/);
     r.variants[1].cost = cost(120000);
     assert.match(evalSummary(r), /ratios to fp32/);
+  });
+});
+
+describe('sweep legend colours', () => {
+  it('ten slices besides "all" get ten solid hues of their own; beyond ten, hue x dash', () => {
+    const ten = sliceStyles(['all', ...Array.from({ length: 10 }, (_, d) => `digit=${d}`)]);
+    assert.equal(ten[0], undefined, '"all" is drawn in the foreground colour');
+    assert.equal(new Set(ten.slice(1).map((s) => s!.color)).size, 10);
+    assert.ok(
+      ten.slice(1).every((s) => s!.dash.length === 0),
+      'all solid',
+    );
+    const many = sliceStyles(['all', ...Array.from({ length: 13 }, (_, d) => `s${d}`)]).slice(1);
+    assert.equal(new Set(many.map((s) => `${s!.color}|${s!.dash.join(',')}`)).size, 13);
   });
 });
