@@ -1,5 +1,7 @@
 /** New-user walk-through: cells name the deciding metric, small slices say so, one byte format, cost with fp32 only. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { bytesText } from '../../src/core/bytes';
 import { costTable, NO_COST_VARIANTS } from '../../src/core/cost/costFormat';
@@ -164,5 +166,23 @@ describe('sweep legend colours', () => {
     );
     const many = sliceStyles(['all', ...Array.from({ length: 13 }, (_, d) => `s${d}`)]).slice(1);
     assert.equal(new Set(many.map((s) => `${s!.color}|${s!.dash.join(',')}`)).size, 13);
+  });
+});
+
+describe('CLI wording', () => {
+  it('bench --help words its defaults: no "(default: {})" or "(default: [1])"', () => {
+    const root = path.join(__dirname, '..', '..');
+    const help = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'bench', '--help'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(help.status, 0, help.stderr);
+    assert.doesNotMatch(help.stdout, /default: [{[]/);
+    assert.match(help.stdout, /--dim[^\n]*\(default: 1 for/);
+    assert.match(help.stdout, /--batch[\s\S]*\(default: 1\)/);
   });
 });
