@@ -186,3 +186,12 @@ describe('CLI wording', () => {
     assert.match(help.stdout, /--batch[\s\S]*\(default: 1\)/);
   });
 });
+
+describe('weights row', () => {
+  it('says it counts the quantizable weights only, unlike the overview (biases included)', () => {
+    const text = evalSummary(mnist());
+    const header = text.split('\n').find((l) => l.startsWith('variant (all)'))!;
+    assert.match(header, /quantizable weights$/);
+    assert.match(text, /Biases and other initializers kept as float are not counted/);
+  });
+});

@@ -2,7 +2,15 @@
 import type { SliceMetrics } from '../../src/core/eval/metrics';
 import type { EvalResults } from '../../src/core/eval/results';
 import { collapsedGains, isCollapsed } from '../../src/core/eval/collapse';
-import { changeText, dbText, klText, mainValue, percentText } from '../../src/core/eval/describe';
+import {
+  changeText,
+  dbText,
+  klText,
+  mainValue,
+  percentText,
+  WEIGHT_BYTES_LABEL,
+  WEIGHT_BYTES_TITLE,
+} from '../../src/core/eval/describe';
 import { hasLimits, type Verdict } from '../../src/core/eval/verdict';
 import { el } from './dom';
 import { bytesText } from '../../src/core/bytes';
@@ -84,7 +92,9 @@ export function sliceTable(parent: HTMLElement, r: EvalResults): { badCells: num
     if (r.variants.every((v) => f(v.metrics.all) === '')) continue;
     table.append(summaryRow(`${name} (all)`, r.variants, (v) => f(v.metrics.all)));
   }
-  table.append(summaryRow('weights', r.variants, (v) => bytesText(v.weightBytes)));
+  const weights = summaryRow(WEIGHT_BYTES_LABEL, r.variants, (v) => bytesText(v.weightBytes));
+  weights.title = WEIGHT_BYTES_TITLE;
+  table.append(weights);
   parent.append(table);
   return { badCells, noiseCells };
 }

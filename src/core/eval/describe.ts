@@ -55,3 +55,11 @@ export function effectText(task: TaskKind, e: Effect): string {
       return `KL ${klText(e.kl ?? 0)}`;
   }
 }
+
+/** The label of the results' `weightBytes` row: it counts the quantizable weights only. */
+export const WEIGHT_BYTES_LABEL = 'quantizable weights';
+
+/** What the `weightBytes` row counts, and how it differs from the inspector overview's figure. */
+export const WEIGHT_BYTES_TITLE =
+  'Stored bytes of the quantizable weights under each variant. Biases and other initializers kept as float are ' +
+  'not counted, so it is below the inspector overview\'s "Weight bytes (all initializers, biases included)".';

@@ -2,7 +2,16 @@
 import { bytesText } from '../../core/bytes';
 import { costCompares, costTable, NO_COST_VARIANTS } from '../../core/cost/costFormat';
 import { collapsedGains, isCollapsed } from '../../core/eval/collapse';
-import { changeText, dbText, effectText, klText, mainValue, percentText } from '../../core/eval/describe';
+import {
+  changeText,
+  dbText,
+  effectText,
+  klText,
+  mainValue,
+  percentText,
+  WEIGHT_BYTES_LABEL,
+  WEIGHT_BYTES_TITLE,
+} from '../../core/eval/describe';
 import type { EvalResults } from '../../core/eval/results';
 import { describeViolation, hasLimits, type Verdict } from '../../core/eval/verdict';
 import { cellVerdict, limitText, storedVerdict } from '../../core/eval/cellVerdict';
@@ -69,7 +78,7 @@ const ALL_COLUMNS: [string, (v: EvalResults['variants'][number]) => string][] = 
   ['output SQNR', (v) => dbText(v.metrics.all.outputSqnrDb)],
   ['ECE', (v) => (v.metrics.all.ece !== undefined ? percentText(v.metrics.all.ece) : '')],
   ['var ratio', (v) => v.metrics.all.varianceRatio.toFixed(3)],
-  ['weights', (v) => bytesText(v.weightBytes)],
+  [WEIGHT_BYTES_LABEL, (v) => bytesText(v.weightBytes)],
 ];
 
 /** Per slice and variant, agreement and KL per slice, then per variant on all samples. */
@@ -94,6 +103,7 @@ function variantTables(r: EvalResults, out: string[]): void {
       ['variant (all)', ...columns.map(([name]) => name)],
       ...variants.map((v) => [v.label, ...columns.map(([, f]) => f(v))]),
     ]),
+    WEIGHT_BYTES_TITLE,
   );
   collapseLines(r, out);
 }
