@@ -7,12 +7,14 @@ import { bytesText } from '../../src/core/bytes';
 import { costTable, NO_COST_VARIANTS } from '../../src/core/cost/costFormat';
 import type { ModelCost } from '../../src/core/cost/costTypes';
 import { cellVerdict } from '../../src/core/eval/cellVerdict';
+import { middleEllipsis } from '../../src/core/eval/describe';
 import type { SliceMetrics } from '../../src/core/eval/metrics';
 import type { EvalResults, VariantResult } from '../../src/core/eval/results';
 import type { Budget } from '../../src/core/eval/spec';
 import { readSlice, type Verdict } from '../../src/core/eval/verdict';
 import { evalSummary } from '../../src/node/eval/evalFormat';
 import { sliceStyles } from '../../webview/results/palette';
+import { barLabel } from '../../webview/results/barLabel';
 
 const est = (value: number, low: number, high: number) => ({ value, low, high });
 const base = (n: number, over: Partial<SliceMetrics>): SliceMetrics => ({
@@ -193,5 +195,16 @@ describe('weights row', () => {
     const header = text.split('\n').find((l) => l.startsWith('variant (all)'))!;
     assert.match(header, /quantizable weights$/);
     assert.match(text, /Biases and other initializers kept as float are not counted/);
+  });
+});
+
+describe('layer sensitivity labels', () => {
+  it('keep a long slice name on one line, cut in the middle, with the full label as title', () => {
+    const label = barLabel('language-model', { perplexityIncrease: 0.4 }, 'source=Apache-2.0-licensed-corpus-long');
+    assert.equal(label.text.length <= '+0.4% ppl · '.length + 24, true, label.text);
+    assert.match(label.text, /^\+0\.4% ppl · source=Apach.*….*long$/);
+    assert.equal(label.title, '+0.4% ppl · source=Apache-2.0-licensed-corpus-long');
+    assert.equal(barLabel('language-model', { perplexityIncrease: 0.4 }, 'all').text, '+0.4% ppl · all');
+    assert.equal(middleEllipsis('abcdefghij', 5), 'ab…ij');
   });
 });

@@ -63,3 +63,10 @@ export const WEIGHT_BYTES_LABEL = 'quantizable weights';
 export const WEIGHT_BYTES_TITLE =
   'Stored bytes of the quantizable weights under each variant. Biases and other initializers kept as float are ' +
   'not counted, so it is below the inspector overview\'s "Weight bytes (all initializers, biases included)".';
+
+/** `text` cut in the middle to at most `max` characters: "source=Apa…e-2.0" (slice names keep both ends). */
+export function middleEllipsis(text: string, max = 24): string {
+  if (text.length <= max) return text;
+  const head = Math.ceil((max - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (max - 1 - head))}`;
+}
