@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import * as path from 'node:path';
+import { bytesText } from '../core/bytes';
 import { ExportError } from '../core/export/exportPlan';
 import { ModelError } from '../core/onnx/errors';
 import { exportModel, type ExportResult } from '../node/export/exportModel';
@@ -41,12 +42,10 @@ function accuracyLevel(value: string): number {
   return n;
 }
 
-const kb = (n: number): string => (n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} kB`);
-
 /** The report a person reads. */
 export function exportSummary(r: ExportResult, v: VerifyResult | undefined, verifyError?: string): string {
   const lines = [
-    `Exported ${r.source} -> ${r.output} (${kb(r.outputBytes)}, opset ${r.opset}, IR ${r.irVersion}) in ${Math.round(r.ms)} ms`,
+    `Exported ${r.source} -> ${r.output} (${bytesText(r.outputBytes)}, opset ${r.opset}, IR ${r.irVersion}) in ${Math.round(r.ms)} ms`,
   ];
   if (r.externalData) lines.push(`  tensor data in ${r.externalData}`);
   for (const w of r.weights.filter((x) => !x.leftFloat)) lines.push(`  ${w.layer} (${w.name}): ${w.format}`);

@@ -272,8 +272,16 @@ function addBenchCommand(program: Command, done: (code: number) => void): void {
       'latency, throughput, peak memory, size and load time of models, each in a fresh process, interleaved A B A B; ratios to the first model',
     )
     .argument('<models...>', '.onnx files (the first is the reference)')
-    .option('--dim <name=value>', 'value of a symbolic dimension (repeatable; default 1)', cliArgument(dimOption), {})
-    .option('--batch <sizes>', 'batch sizes (the first axis of every input)', cliArgument(batchOption), [1])
+    .addOption(
+      new Option('--dim <name=value>', 'value of a symbolic dimension (repeatable)')
+        .argParser(cliArgument(dimOption))
+        .default({}, '1 for every symbolic dimension'),
+    )
+    .addOption(
+      new Option('--batch <sizes>', 'batch sizes, comma-separated (the first axis of every input)')
+        .argParser(cliArgument(batchOption))
+        .default([1], '1'),
+    )
     .option('--runs <n>', 'timed runs per batch size, at least', threadsOption, 20)
     .option('--seconds <t>', 'seconds per batch size, at least', cliArgument(positiveNumber), 1)
     .option('--rounds <n>', 'rounds of A B A B', threadsOption, 2)

@@ -210,7 +210,7 @@ describe('quantlens eval: only a violated verdict breaks the budget', () => {
       const broken = cli('eval', evalSpec(dir, 'broken', { variants: ['int2-block32'], budget: { accuracyDrop: 1 } }));
       assert.equal(broken.code, 1, broken.stderr);
       assert.match(broken.stdout, /VIOLATED/);
-      assert.match(broken.stdout, /int2-block32: -\d+\.\d pp accuracy on all \(limit 1\)/);
+      assert.match(broken.stdout, /int2-block32: -\d+\.\d pp accuracy on all \(limit 1 pp\)/);
       const none = cli('eval', evalSpec(dir, 'none', { variants: ['int2-block32'], limit: 100 }));
       assert.equal(none.code, 0, none.stderr);
       assert.match(none.stdout, /Budget: none set in the spec/);

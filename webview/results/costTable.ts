@@ -2,17 +2,11 @@
  * The cost side of the results view: per measured variant (fp32 and model files) its size, load time, peak
  * memory, p50/p90 latency and throughput per batch size, each against fp32, and where it costs more.
  */
-import { msText, ratioText } from '../../src/core/cost/costFormat';
+import { bytesText } from '../../src/core/bytes';
+import { costCompares, msText, NO_COST_VARIANTS, ratioText } from '../../src/core/cost/costFormat';
 import type { ModelCost } from '../../src/core/cost/costTypes';
 import type { EvalResults } from '../../src/core/eval/results';
 import { el } from './dom';
-
-const bytesText = (b: number): string =>
-  b >= 2 ** 30
-    ? `${(b / 2 ** 30).toFixed(2)} GB`
-    : b >= 2 ** 20
-      ? `${(b / 2 ** 20).toFixed(1)} MB`
-      : `${(b / 1024).toFixed(1)} KB`;
 
 /** A cell with its value and, under it, the ratio to fp32 with its spread (coloured when worse than fp32). */
 function cell(
@@ -47,6 +41,10 @@ function batchCells(cost: ModelCost, batch: string): HTMLElement[] {
 export function costTable(parent: HTMLElement, r: EvalResults): number {
   const measured = r.variants.filter((v) => v.cost);
   if (measured.length === 0) return 0;
+  if (!costCompares(measured.length)) {
+    parent.append(el('h2', undefined, 'Cost'), el('p', 'muted no-cost', NO_COST_VARIANTS));
+    return 0;
+  }
   const batches = [...new Set(measured.flatMap((v) => Object.keys(v.cost!.latency)))].sort(
     (a, b) => Number(a) - Number(b),
   );

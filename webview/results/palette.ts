@@ -33,3 +33,12 @@ export function lineStyle(i: number): LineStyle {
 
 /** How many lines get a style no other line has. */
 export const DISTINCT_STYLES = HUES.length * DASHES.length;
+
+/**
+ * Styles of the sweep's slices, in order; `all` is drawn in the foreground colour (undefined here) and takes no
+ * hue, so up to ten other slices each get their own solid hue; beyond ten, hue x dash combinations.
+ */
+export function sliceStyles(names: readonly string[]): (LineStyle | undefined)[] {
+  let k = 0;
+  return names.map((name) => (name === 'all' ? undefined : lineStyle(k++)));
+}

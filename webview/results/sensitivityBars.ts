@@ -1,6 +1,6 @@
 /** The layer sensitivity ranking as bars (one per scheme, leave-one-out as text); a click on a layer opens it in the inspector. */
 import type { EvalResults, LayerResult } from '../../src/core/eval/results';
-import { effectText } from '../../src/core/eval/describe';
+import { barLabel } from './barLabel';
 import { effectRanges, primaryEffect, type Violation } from '../../src/core/eval/verdict';
 import { el } from './dom';
 
@@ -34,6 +34,12 @@ function leaveOneOutNote(r: EvalResults, l: LayerResult): string {
   return loo.low <= whole.value && whole.value <= loo.high ? ` · within noise of all at ${scheme}` : '';
 }
 
+function valueSpan(cls: string, label: { text: string; title: string }): HTMLSpanElement {
+  const span = el('span', cls, label.text);
+  span.title = label.title;
+  return span;
+}
+
 function barCell(r: EvalResults, l: LayerResult, schemes: string[], max: number): HTMLDivElement {
   const cell = el('div', 'barcell');
   for (const [i, s] of schemes.entries()) {
@@ -41,16 +47,19 @@ function barCell(r: EvalResults, l: LayerResult, schemes: string[], max: number)
     const row = el('div', 'barrow');
     const bar = el('div', `bar c${i % 6} ${l.oneAtATime[s].meetsBudget ? '' : 'over'}`);
     bar.style.width = `${Math.max(0.5, (Math.max(0, primaryEffect(r.task, w.effect)) / max) * 100)}%`;
-    row.append(el('span', 'scheme', s), bar, el('span', 'value', `${effectText(r.task, w.effect)} · ${w.slice}`));
+    row.append(el('span', 'scheme', s), bar, valueSpan('value', barLabel(r.task, w.effect, w.slice)));
     cell.append(row);
   }
   if (l.leaveOneOut) {
     const { worst } = l.leaveOneOut;
-    const row = el('div', 'barrow');
+    const row = el('div', 'barrow loo');
+    const note = leaveOneOutNote(r, l);
     row.append(
       el('span', 'scheme', 'all but this'),
-      el('span', 'value muted', `${effectText(r.task, worst.effect)} · ${worst.slice}${leaveOneOutNote(r, l)}`),
+      valueSpan('value muted', barLabel(r.task, worst.effect, worst.slice)),
     );
+    // The note gets a line of its own under the row, so it never runs into the next layer's bars.
+    if (note) row.append(el('span', 'loo-note muted small', note.replace(/^ · /, '')));
     cell.append(row);
   }
   return cell;

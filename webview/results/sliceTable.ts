@@ -2,9 +2,19 @@
 import type { SliceMetrics } from '../../src/core/eval/metrics';
 import type { EvalResults } from '../../src/core/eval/results';
 import { collapsedGains, isCollapsed } from '../../src/core/eval/collapse';
-import { changeText, dbText, klText, mainValue, percentText } from '../../src/core/eval/describe';
+import {
+  changeText,
+  dbText,
+  klText,
+  mainValue,
+  percentText,
+  WEIGHT_BYTES_LABEL,
+  WEIGHT_BYTES_TITLE,
+} from '../../src/core/eval/describe';
 import { hasLimits, type Verdict } from '../../src/core/eval/verdict';
 import { el } from './dom';
+import { bytesText } from '../../src/core/bytes';
+import { cellVerdict } from '../../src/core/eval/cellVerdict';
 
 type Variant = EvalResults['variants'][number];
 
@@ -18,36 +28,18 @@ const SUMMARY: [string, (m: SliceMetrics) => string][] = [
 
 const CELL_CLASS: Record<Verdict, string> = { pass: 'ok', noise: 'noise', violated: 'bad' };
 
-/** A variant's verdict on a slice (results written before verdicts existed: violated when listed). */
-function verdictOf(v: Variant, slice: string): Verdict {
-  return v.verdicts?.[slice] ?? (v.violations.some((x) => x.slice === slice) ? 'violated' : 'pass');
-}
-
-function noiseTooltip(r: EvalResults, slice: string): string {
-  const n = r.slices.find((s) => s.name === slice)?.n ?? 0;
-  return n < r.thresholds.minSliceSize
-    ? `Within noise: this slice has ${n} samples, fewer than the ${r.thresholds.minSliceSize} needed to decide (budget.minSliceSize).`
-    : 'Within noise: the 95% confidence interval of the change includes the budget, so this run cannot tell whether it is met. More samples would.';
-}
-
 function sliceCell(r: EvalResults, v: Variant, slice: string): { td: HTMLTableCellElement; verdict: Verdict } {
   const m = v.metrics[slice];
-  const verdict: Verdict = v.kind === 'reference' || !hasLimits(r.budget) ? 'pass' : verdictOf(v, slice);
   const judged = v.kind !== 'reference' && hasLimits(r.budget);
-  const td = el('td', `num ${judged ? CELL_CLASS[verdict] : ''}`);
+  const cv = cellVerdict(r, v, slice, judged);
+  const cls = judged ? (cv.smallSlice ? `${CELL_CLASS[cv.verdict]} few` : CELL_CLASS[cv.verdict]) : '';
+  const td = el('td', `num ${cls}`);
   td.append(el('div', undefined, mainValue(m) || '–'));
   if (v.kind !== 'reference') td.append(el('div', 'muted small', changeText(m)));
-  if (verdict === 'noise') td.append(el('div', 'small verdict-note', 'within noise'));
-  if (verdict === 'violated') td.append(el('div', 'small verdict-note', 'violated'));
+  if (cv.note) td.append(el('div', 'small verdict-note', cv.note));
   if (v.kind !== 'reference') td.append(...agreementLines(m, collapsedGains(v.metrics).includes(slice)));
-  td.title =
-    verdict === 'noise'
-      ? noiseTooltip(r, slice)
-      : v.violations
-          .filter((x) => x.slice === slice)
-          .map((x) => `Budget violated: ${x.metric} ${x.value.toFixed(3)} > ${x.limit}, the whole 95% CI over it`)
-          .join('\n');
-  return { td, verdict };
+  td.title = cv.title;
+  return { td, verdict: cv.verdict };
 }
 
 /** Agreement and KL of a cell's slice, and "collapsed" where its gain is an artefact of collapse. */
@@ -100,7 +92,9 @@ export function sliceTable(parent: HTMLElement, r: EvalResults): { badCells: num
     if (r.variants.every((v) => f(v.metrics.all) === '')) continue;
     table.append(summaryRow(`${name} (all)`, r.variants, (v) => f(v.metrics.all)));
   }
-  table.append(summaryRow('weights', r.variants, (v) => `${(v.weightBytes / 1024).toFixed(1)} KiB`));
+  const weights = summaryRow(WEIGHT_BYTES_LABEL, r.variants, (v) => bytesText(v.weightBytes));
+  weights.title = WEIGHT_BYTES_TITLE;
+  table.append(weights);
   parent.append(table);
   return { badCells, noiseCells };
 }

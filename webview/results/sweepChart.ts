@@ -8,7 +8,7 @@ import type { SliceMetrics } from '../../src/core/eval/metrics';
 import type { EvalResults } from '../../src/core/eval/results';
 import { klText } from '../../src/core/eval/describe';
 import { el, theme } from './dom';
-import { lineStyle } from './palette';
+import { sliceStyles } from './palette';
 import type { ResultsState } from './state';
 import { sweepLegend } from './sweepLegend';
 
@@ -43,6 +43,7 @@ function lineChart(box: HTMLElement, r: EvalResults, log: boolean, hidden: Set<s
   const sweep = r.sweep!;
   const order = sweep.bits.map((_, i) => i).sort((a, b) => sweep.bits[a] - sweep.bits[b]);
   const bits = order.map((i) => sweep.bits[i]);
+  const styles = sliceStyles(r.slices.map((s) => s.name));
   const positive = (v: number | null): number | null => (log && v !== null && v <= 0 ? null : v);
   return new uPlot(
     {
@@ -55,8 +56,8 @@ function lineChart(box: HTMLElement, r: EvalResults, log: boolean, hidden: Set<s
         {},
         ...r.slices.map((s, i) => ({
           label: s.name,
-          stroke: s.name === 'all' ? theme().fg : lineStyle(i).color,
-          dash: [...lineStyle(i).dash],
+          stroke: styles[i]?.color ?? theme().fg,
+          dash: [...(styles[i]?.dash ?? [])],
           width: s.name === 'all' ? 3 : 1.5,
           show: !hidden.has(s.name),
           points: { show: true, size: 5 },
@@ -88,7 +89,7 @@ export function sweepChart(
   if (r.task !== 'classification') section.append(logToggle(s, () => draw()));
   section.append(box);
   parent.append(section);
-  const styles = r.slices.map((sl, i) => (sl.name === 'all' ? { ...lineStyle(i), color: theme().fg } : lineStyle(i)));
+  const styles = sliceStyles(r.slices.map((sl) => sl.name)).map((st) => st ?? { color: theme().fg, dash: [] });
   let setValues: (values: (string | undefined)[]) => void = () => undefined;
   const draw = (): uPlot => {
     s.chart?.destroy();

@@ -1,4 +1,5 @@
 /** Plain-text cost table (the CLI's `eval` and `bench` output): size, load, memory, latency per batch, vs fp32. */
+import { bytesText } from '../bytes';
 import type { ModelCost, Ratio } from './costTypes';
 
 /** A measured model: its name and cost (the first is the reference). */
@@ -6,15 +7,6 @@ export interface CostRow {
   name: string;
   cost: ModelCost;
 }
-
-const bytesText = (b: number): string =>
-  b >= 2 ** 30
-    ? `${(b / 2 ** 30).toFixed(2)} GB`
-    : b >= 2 ** 20
-      ? `${(b / 2 ** 20).toFixed(1)} MB`
-      : b >= 1024
-        ? `${(b / 1024).toFixed(1)} KB`
-        : `${b} B`;
 
 /** Milliseconds with 3 significant digits. */
 export const msText = (ms: number): string =>
@@ -38,6 +30,13 @@ function table(rows: string[][]): string {
     .map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '))
     .join('\n');
 }
+
+/** What replaces the cost table when only fp32 was measured: nothing to compare it with. */
+export const NO_COST_VARIANTS =
+  'Cost is measured for model-file and exported variants; this spec has none: add {"model": ...} to variants or run quantlens export.';
+
+/** Whether measured costs compare anything: a row besides the reference (fp32 alone has no ratios). */
+export const costCompares = (measured: number): boolean => measured > 1;
 
 /** The cost table and, under it, where a model costs more than the reference, in words. */
 export function costTable(rows: readonly CostRow[]): string {

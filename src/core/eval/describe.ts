@@ -55,3 +55,18 @@ export function effectText(task: TaskKind, e: Effect): string {
       return `KL ${klText(e.kl ?? 0)}`;
   }
 }
+
+/** The label of the results' `weightBytes` row: it counts the quantizable weights only. */
+export const WEIGHT_BYTES_LABEL = 'quantizable weights';
+
+/** What the `weightBytes` row counts, and how it differs from the inspector overview's figure. */
+export const WEIGHT_BYTES_TITLE =
+  'Stored bytes of the quantizable weights under each variant. Biases and other initializers kept as float are ' +
+  'not counted, so it is below the inspector overview\'s "Weight bytes (all initializers, biases included)".';
+
+/** `text` cut in the middle to at most `max` characters: "source=Apa…e-2.0" (slice names keep both ends). */
+export function middleEllipsis(text: string, max = 24): string {
+  if (text.length <= max) return text;
+  const head = Math.ceil((max - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (max - 1 - head))}`;
+}

@@ -1,15 +1,31 @@
 /** Plain-text summary of evaluation results (the CLI's default output; the JSON is the full record). */
-import { costTable } from '../../core/cost/costFormat';
+import { bytesText } from '../../core/bytes';
+import { costCompares, costTable, NO_COST_VARIANTS } from '../../core/cost/costFormat';
 import { collapsedGains, isCollapsed } from '../../core/eval/collapse';
-import { changeText, dbText, effectText, klText, mainValue, percentText } from '../../core/eval/describe';
+import {
+  changeText,
+  dbText,
+  effectText,
+  klText,
+  mainValue,
+  percentText,
+  WEIGHT_BYTES_LABEL,
+  WEIGHT_BYTES_TITLE,
+} from '../../core/eval/describe';
 import type { EvalResults } from '../../core/eval/results';
 import { describeViolation, hasLimits, type Verdict } from '../../core/eval/verdict';
-
-const VERDICT_MARK: Record<Verdict, string> = { pass: '', noise: ' ~noise', violated: ' VIOLATED' };
+import { cellVerdict, limitText, storedVerdict } from '../../core/eval/cellVerdict';
 
 /** A variant's verdict on a slice (older results: violated when listed in violations). */
-export function verdictOn(v: EvalResults['variants'][number], slice: string): Verdict {
-  return v.verdicts?.[slice] ?? (v.violations.some((x) => x.slice === slice) ? 'violated' : 'pass');
+export const verdictOn = (v: EvalResults['variants'][number], slice: string): Verdict => storedVerdict(v, slice);
+
+/** The verdict mark of a cell, with the metric that decided: " VIOLATED (KL 7.57e-2 > 0.05)". */
+function verdictMark(r: EvalResults, v: EvalResults['variants'][number], slice: string): string {
+  const cv = cellVerdict(r, v, slice);
+  if (cv.verdict === 'pass') return '';
+  if (cv.smallSlice) return ` ~${cv.note}`;
+  const reason = cv.note.replace(/^[^:]*:?\s*/, '');
+  return `${cv.verdict === 'violated' ? ' VIOLATED' : ' ~noise'}${reason ? ` (${reason})` : ''}`;
 }
 
 function table(rows: string[][]): string {
@@ -28,7 +44,13 @@ export function evalSummary(r: EvalResults, resultsFile?: string): string {
   out.push('');
   variantTables(r, out);
   const measured = r.variants.flatMap((v) => (v.cost ? [{ name: v.label, cost: v.cost }] : []));
-  if (measured.length > 0) out.push('', 'Cost (measured with onnxruntime on this machine):', costTable(measured));
+  if (measured.length > 0)
+    out.push(
+      '',
+      ...(costCompares(measured.length)
+        ? ['Cost (measured with onnxruntime on this machine):', costTable(measured)]
+        : [NO_COST_VARIANTS]),
+    );
   sweepTable(r, out);
   sensitivityTable(r, out);
   verdictLines(r, out);
@@ -45,7 +67,7 @@ export function evalSummary(r: EvalResults, resultsFile?: string): string {
 function sliceCell(r: EvalResults, v: EvalResults['variants'][number], slice: string, collapsed: string[]): string {
   const m = v.metrics[slice];
   if (v.kind === 'reference') return mainValue(m);
-  const verdict = hasLimits(r.budget) ? VERDICT_MARK[verdictOn(v, slice)] : '';
+  const verdict = hasLimits(r.budget) ? verdictMark(r, v, slice) : '';
   return `${mainValue(m)} (${changeText(m)})${verdict}${collapsed.includes(slice) ? ' COLLAPSED' : ''}`;
 }
 
@@ -56,7 +78,7 @@ const ALL_COLUMNS: [string, (v: EvalResults['variants'][number]) => string][] = 
   ['output SQNR', (v) => dbText(v.metrics.all.outputSqnrDb)],
   ['ECE', (v) => (v.metrics.all.ece !== undefined ? percentText(v.metrics.all.ece) : '')],
   ['var ratio', (v) => v.metrics.all.varianceRatio.toFixed(3)],
-  ['weights', (v) => `${(v.weightBytes / 1024).toFixed(1)} KiB`],
+  [WEIGHT_BYTES_LABEL, (v) => bytesText(v.weightBytes)],
 ];
 
 /** Per slice and variant, agreement and KL per slice, then per variant on all samples. */
@@ -81,6 +103,7 @@ function variantTables(r: EvalResults, out: string[]): void {
       ['variant (all)', ...columns.map(([name]) => name)],
       ...variants.map((v) => [v.label, ...columns.map(([, f]) => f(v))]),
     ]),
+    WEIGHT_BYTES_TITLE,
   );
   collapseLines(r, out);
 }
@@ -196,7 +219,7 @@ function verdictLines(r: EvalResults, out: string[]): void {
             (v) =>
               `  ${v.label}: ${v.violations
                 .slice(0, 5)
-                .map((x) => `${describeViolation(x)} on ${x.slice} (limit ${x.limit})`)
+                .map((x) => `${describeViolation(x)} on ${x.slice} (limit ${limitText(x.metric, x.limit)})`)
                 .join('; ')}${v.violations.length > 5 ? `; and ${v.violations.length - 5} more` : ''}`,
           )
           .join('\n')}${noiseNote ? `\n${noiseNote.trim()}` : ''}`,
