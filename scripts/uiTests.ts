@@ -213,6 +213,11 @@ const devTests: UiTest[] = [
       await openFromExplorer(page, 'mnist-int2.qplan.json');
       const squiggle = page.locator('.monaco-editor .squiggly-warning').first();
       await squiggle.waitFor({ timeout: TIMEOUT });
+      // The plan's "Evaluate this plan" code lens moves the lines down when it arrives: click after it.
+      await page
+        .locator('.monaco-editor .codelens-decoration', { hasText: 'Evaluate' })
+        .first()
+        .waitFor({ timeout: TIMEOUT });
       await squiggle.click({ force: true });
       await page.keyboard.press('Control+.');
       const fix = page
