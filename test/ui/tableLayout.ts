@@ -66,9 +66,11 @@ async function waitForActivation(page: Page): Promise<void> {
         () => false,
       );
     if (found) {
-      await page.keyboard.press('Enter');
+      // Click the row itself (Enter runs whichever row ranks first), then wait for any QuantLens log line: the log
+      // shows only once the extension is active, and its first line may be scrolled out of the panel.
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'QuantLens: Show Log' }).first().click();
       await page
-        .locator('.part.panel .monaco-editor', { hasText: 'activated in' })
+        .locator('.part.panel .monaco-editor .view-line', { hasText: /\[(info|warning|error|debug|trace)\]/ })
         .first()
         .waitFor({ timeout: TIMEOUT });
       await page.keyboard.press('Control+J');
