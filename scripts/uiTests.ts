@@ -6,9 +6,10 @@
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { FrameLocator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { resultsViewTests } from '../test/ui/resultsView';
 import { runTableLayoutTests } from '../test/ui/tableLayout';
+import { doubleClickInExplorer, waitForActivation, webview } from '../test/ui/workbench';
 import {
   fixWebviewServiceWorkers,
   launchChromium,
@@ -47,11 +48,6 @@ function workspaceCopy(): string {
   return dir;
 }
 
-/** The content frame of the (single) visible webview. */
-function webview(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
-}
-
 async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('F1');
   await page.locator('.quick-input-widget input').fill(`>${title}`);
@@ -67,43 +63,7 @@ async function openFromExplorer(page: Page, file: string): Promise<void> {
     await waitForActivation(page);
     activated.add(page);
   }
-  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: file }).first();
-  await row.waitFor({ timeout: TIMEOUT });
-  await row.dblclick();
-}
-
-/** Waits until the workbench shows and QuantLens is active. */
-async function waitForActivation(page: Page): Promise<void> {
-  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  // Until the extension is registered, a double-click opens the text editor: wait for its command in the
-  // palette (an open palette does not pick up commands registered later, so reopen it until it shows).
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    await page.keyboard.press('F1');
-    await page.locator('.quick-input-widget input').fill('>QuantLens: Show Log');
-    const found = await page
-      .locator('.quick-input-list .monaco-list-row', { hasText: 'QuantLens: Show Log' })
-      .first()
-      .waitFor({ timeout: 2_000 })
-      .then(
-        () => true,
-        () => false,
-      );
-    if (found) {
-      // Run it: the log shows once the extension is active, and only then is its editor certain to be used.
-      await page.keyboard.press('Enter');
-      await page
-        .locator('.part.panel .monaco-editor', { hasText: 'activated in' })
-        .first()
-        .waitFor({ timeout: TIMEOUT });
-      await page.keyboard.press('Control+J');
-      break;
-    }
-    await page.keyboard.press('Escape');
-    if (Date.now() > deadline) {
-      throw new Error('the QuantLens commands never appeared in the command palette');
-    }
-  }
+  await doubleClickInExplorer(page, file);
 }
 
 async function closeEditors(page: Page): Promise<void> {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { fixWebviewServiceWorkers, launchChromium, ROOT, startServer, workbenchUrl } from '../../scripts/vscodeServer';
+import { doubleClickInExplorer, waitForActivation, webview } from './workbench';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const TIMEOUT = 30_000;
@@ -28,12 +29,6 @@ export interface TableLayoutResult {
   failed: number;
 }
 
-/** The content frame of the `nth` visible webview (the last one by default). */
-function webview(page: Page, nth = -1): FrameLocator {
-  const frames = page.frameLocator('iframe.webview.ready');
-  return (nth < 0 ? frames.last() : frames.nth(nth)).frameLocator('#active-frame');
-}
-
 /** Runs a command from the palette; `exact` clicks the row with exactly that title (not the first fuzzy match). */
 async function runCommand(page: Page, title: string, exact = false): Promise<void> {
   await focusWorkbench(page);
@@ -48,43 +43,6 @@ async function runCommand(page: Page, title: string, exact = false): Promise<voi
   await row.first().waitFor({ timeout: TIMEOUT });
   if (exact) await row.first().click();
   else await page.keyboard.press('Enter');
-}
-
-/** Waits until QuantLens's commands are registered (before that a double-click opens the text editor). */
-async function waitForActivation(page: Page): Promise<void> {
-  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    await page.keyboard.press('F1');
-    await page.locator('.quick-input-widget input').fill('>QuantLens: Show Log');
-    const found = await page
-      .locator('.quick-input-list .monaco-list-row', { hasText: 'QuantLens: Show Log' })
-      .first()
-      .waitFor({ timeout: 2_000 })
-      .then(
-        () => true,
-        () => false,
-      );
-    if (found) {
-      // Click the row itself (Enter runs whichever row ranks first), then wait for any QuantLens log line: the log
-      // shows only once the extension is active, and its first line may be scrolled out of the panel.
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'QuantLens: Show Log' }).first().click();
-      await page
-        .locator('.part.panel .monaco-editor .view-line', { hasText: /\[(info|warning|error|debug|trace)\]/ })
-        .first()
-        .waitFor({ timeout: TIMEOUT });
-      await page.keyboard.press('Control+J');
-      return;
-    }
-    await page.keyboard.press('Escape');
-    if (Date.now() > deadline) throw new Error('the QuantLens commands never appeared in the command palette');
-  }
-}
-
-async function openModel(page: Page, file: string): Promise<void> {
-  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: file }).first();
-  await row.waitFor({ timeout: TIMEOUT });
-  await row.dblclick();
 }
 
 /** Switches the colour theme with the theme picker and waits for the workbench to show it. */
@@ -222,7 +180,7 @@ type Test = { name: string; run: (page: Page) => Promise<void> };
 /** Every cell under its header and every SQNR column on screen, on both models in one theme; a screenshot of each. */
 async function alignmentInTheme(page: Page, theme: (typeof THEMES)[number]): Promise<void> {
   for (const file of MODELS) {
-    await openModel(page, file);
+    await doubleClickInExplorer(page, file);
     const view = webview(page);
     await view.locator(`body.${theme.bodyClass}`).waitFor({ timeout: TIMEOUT });
     await showLayers(view);
@@ -242,7 +200,7 @@ const tests: Test[] = [
     name: 'in a narrow split (the torch export in two editor groups side by side) every cell still lies under its header, with a hint to the columns off-screen',
     run: async (page) => {
       // Split Editor Right (Ctrl+\\) on the inspector: the same model in two groups side by side.
-      await openModel(page, 'torch_block.onnx');
+      await doubleClickInExplorer(page, 'torch_block.onnx');
       await showLayers(webview(page));
       await page.locator('.tabs-container .tab', { hasText: 'torch_block.onnx' }).first().click();
       await page.keyboard.press('Control+Backslash');
@@ -265,7 +223,7 @@ const tests: Test[] = [
   {
     name: 'a column header sorts with Enter and Space (order and aria-sort change); the grid has ARIA roles',
     run: async (page) => {
-      await openModel(page, 'torch_block.onnx');
+      await doubleClickInExplorer(page, 'torch_block.onnx');
       const view = webview(page);
       await showLayers(view);
       const grid = view.locator('.table-viewport[role="grid"]');
@@ -301,7 +259,7 @@ const tests: Test[] = [
   {
     name: 'the tabs are an ARIA tablist: arrow keys move between them; the model heatmap: arrow keys move a cell cursor, Enter opens that layer',
     run: async (page) => {
-      await openModel(page, 'torch_block.onnx');
+      await doubleClickInExplorer(page, 'torch_block.onnx');
       const view = webview(page);
       await showLayers(view);
       const layers = view.locator('[role="tablist"] [role="tab"][data-tab="layers"]');
