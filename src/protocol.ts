@@ -27,9 +27,11 @@ export type ModelState =
 /** The analysis of the model shown: which schemes, how far, what it would weigh. */
 export interface AnalysisStatus {
   schemes: string[];
-  /** Weights with values analysed so far, of `total`. */
+  /** Tensors with values read and analysed so far, of `total` (biases and norms included). */
   done: number;
   total: number;
+  /** Of `total`, the quantizable weights: those analysed under the schemes (the "N weights analysed"). */
+  quantizable?: number;
   state: 'idle' | 'running' | 'done' | 'cancelled' | 'error';
   /** Set when state is 'error'. */
   error?: string;

@@ -187,7 +187,7 @@ export class EvaluationRunner implements vscode.Disposable {
     try {
       const results = await this.evaluateWithProgress(spec, name, plans);
       this.specDiagnostics.delete(spec);
-      return await this.storeResults(spec, name, results);
+      return await this.storeResults(spec, name, results, plans);
     } catch (error) {
       if (error instanceof vscode.CancellationError || (error instanceof Error && error.name === 'Canceled')) {
         this.log.info(`Evaluation of ${name} cancelled`);
@@ -232,9 +232,18 @@ export class EvaluationRunner implements vscode.Disposable {
     );
   }
 
-  /** Writes the results file next to the spec, stores the results and hands them on. */
-  private async storeResults(spec: vscode.Uri, name: string, results: EvalResults): Promise<StoredResults> {
-    const file = vscode.Uri.file(path.join(path.dirname(spec.fsPath), resultsFileName(name)));
+  /** Writes the results file next to the spec (its own file when plans were added), stores the results and hands them on. */
+  private async storeResults(
+    spec: vscode.Uri,
+    name: string,
+    results: EvalResults,
+    plans: vscode.Uri[] = [],
+  ): Promise<StoredResults> {
+    const fileName = resultsFileName(
+      name,
+      plans.map((p) => path.basename(p.fsPath)),
+    );
+    const file = vscode.Uri.file(path.join(path.dirname(spec.fsPath), fileName));
     await writeFileSafely(file, `${JSON.stringify(results, finiteReplacer, 2)}\n`, {
       folder: path.dirname(spec.fsPath),
     });

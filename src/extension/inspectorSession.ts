@@ -146,8 +146,9 @@ export class InspectorSession implements vscode.Disposable {
     const schemes = this.schemes;
     const started = performance.now();
     const total = read.plan.filter((w) => w.source).length;
+    const quantizable = read.plan.filter((w) => w.source && w.quantizable).length;
     const ops = consumerOps(read.plan);
-    this.status = { schemes, done: 0, total, state: 'running', ...modelSizes(read.plan, schemes), ops };
+    this.status = { schemes, done: 0, total, quantizable, state: 'running', ...modelSizes(read.plan, schemes), ops };
     this.fire(true);
     this.showWindowProgress(total);
     try {

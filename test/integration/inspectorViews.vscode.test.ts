@@ -89,6 +89,12 @@ describe('Inspector views on every fixture', () => {
           [...tableSqnr(r, engine.schemes.length).values()].every((cells) => !cells.includes('…')),
       );
       assert.deepEqual(tableSqnr(report, engine.schemes.length), expected);
+      // The bar counts the weights analysed under the schemes, not every tensor read (issue 17 walk-through).
+      const analysedWeights = weights.filter((w) => w.quantizable).length;
+      assert.match(
+        report.fields.analysisState,
+        new RegExp(`^${analysedWeights} weights? analysed under ${engine.schemes.length} schemes?`),
+      );
       if (!target) return;
       const detail = await rendered(
         uri,

@@ -95,6 +95,11 @@ describe('Results, Create Spec and plan evaluation (issue 17)', function () {
     const dir = planDir();
     const spec = smallSpec(dir, { limit: 300, sweep: false, sensitivity: false });
     const before = readFileSync(spec.fsPath, 'utf8');
+    // The spec's own results first: the plan's evaluation must not overwrite them.
+    const own = await vscode.commands.executeCommand<StoredResults | undefined>('quantlens.runEvaluation', spec);
+    assert.ok(own, 'the spec ran');
+    const ownFile = path.join(dir, 'small.results.json');
+    const ownText = readFileSync(ownFile, 'utf8');
     const plan = vscode.Uri.file(path.join(dir, 'trial.qplan.json'));
     writeFileSync(plan.fsPath, `${JSON.stringify({ model: 'mnist_mlp.onnx', default: 'int4-block32', layers: {} })}\n`);
     const document = await vscode.workspace.openTextDocument(plan);
@@ -117,6 +122,11 @@ describe('Results, Create Spec and plan evaluation (issue 17)', function () {
     assert.ok(variant.metrics.all.accuracy! > 0.5);
     assert.equal(readFileSync(spec.fsPath, 'utf8'), before, 'the spec file is unchanged');
     assert.equal(vscode.workspace.textDocuments.find((d) => d.uri.fsPath === spec.fsPath)?.isDirty ?? false, false);
+    // The plan's results have their own file; the spec's results are as they were.
+    assert.equal(path.basename(stored.file.fsPath), 'small.trial.results.json');
+    const planResults = JSON.parse(readFileSync(stored.file.fsPath, 'utf8')) as { variants: { kind: string }[] };
+    assert.ok(planResults.variants.some((v) => v.kind === 'plan'));
+    assert.equal(readFileSync(ownFile, 'utf8'), ownText, "the spec's own results file is untouched");
   });
 
   it('a cancelled evaluation says "cancelled" and writes no results', async () => {

@@ -1,6 +1,7 @@
 /** The analysis bar: the schemes compared (remove, add through the picker), progress with cancel and resume. */
 import { html, nothing, type TemplateResult } from 'lit';
 import type { AnalysisStatus } from '../../src/protocol';
+import { analysisDoneText } from '../../src/core/view/analysisText';
 
 /** Actions of the analysis bar and picker. */
 export interface BarActions {
@@ -18,9 +19,15 @@ export function analysisBar(status: AnalysisStatus | undefined, pickerOpen: bool
   const { done, total, state } = status;
   const stateText = {
     idle: 'Not analysed yet',
-    running: `Analysing… ${done} of ${total} weights`,
-    done: `${total} weights analysed${status.ms !== undefined ? ` in ${(status.ms / 1000).toFixed(2)} s` : ''}`,
-    cancelled: `Cancelled after ${done} of ${total} weights (results so far are shown)`,
+    running: `Analysing… ${done} of ${total} tensors`,
+    done: analysisDoneText({
+      done,
+      total,
+      quantizable: status.quantizable,
+      schemes: status.schemes.length,
+      ms: status.ms,
+    }),
+    cancelled: `Cancelled after ${done} of ${total} tensors (results so far are shown)`,
     error: `Analysis failed: ${status.error ?? ''}`,
   }[state];
   return html`

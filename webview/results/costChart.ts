@@ -9,6 +9,7 @@ import type { Budget } from '../../src/core/eval/spec';
 import { worstSlice } from '../../src/core/eval/ranking';
 import { primaryEffect } from '../../src/core/eval/verdict';
 import { el, theme } from './dom';
+import { costChartsShown, NO_LATENCY_CHART } from '../../src/core/cost/costFormat';
 
 type Variant = EvalResults['variants'][number];
 
@@ -86,11 +87,14 @@ export function costChart(parent: HTMLElement, r: EvalResults): { charts: uPlot[
     return p50 !== undefined ? [{ v, x: p50 }] : [];
   });
   if (!r.variants.some((v) => v.cost)) return { charts: [], points: 0 };
+  const shown = costChartsShown(measured.length, r.variants.length);
   parent.append(el('h2', undefined, 'Accuracy against cost'));
+  if (!shown.latency) parent.append(el('p', 'muted no-cost-chart', NO_LATENCY_CHART));
+  if (!shown.bytes) return { charts: [], points: 0 };
   const row = el('div', 'cost-charts');
   parent.append(row);
   const charts = [
-    scatter(row, r, measured, 'p50 latency at batch 1 (ms)'),
+    shown.latency ? scatter(row, r, measured, 'p50 latency at batch 1 (ms)') : undefined,
     scatter(
       row,
       r,
@@ -99,5 +103,5 @@ export function costChart(parent: HTMLElement, r: EvalResults): { charts: uPlot[
     ),
   ].filter((c): c is uPlot => c !== undefined);
   drawn = charts;
-  return { charts, points: measured.length + r.variants.length };
+  return { charts, points: (shown.latency ? measured.length : 0) + r.variants.length };
 }

@@ -8,6 +8,7 @@ import type { ResultsFromView, ResultsToView } from '../../src/resultsProtocol';
 import type { ResultsTestFromView } from '../../src/testHooks';
 import { decodeNumbers } from '../../src/wire';
 import { hasLimits } from '../../src/core/eval/verdict';
+import { resultsFileName } from '../../src/core/eval/results';
 import { costChart } from './costChart';
 import { costTable } from './costTable';
 import { el } from './dom';
@@ -32,8 +33,23 @@ function header(app: HTMLElement, r: EvalResults, resultsFile: string): void {
       'muted',
       `${r.task}, ${r.data.evaluated} of ${r.data.samples} samples, ${r.slices.length} slices, ${runs} · ${resultsFile}`,
     ),
+    ...planRun(r, resultsFile),
     verdictLine(r, violated),
   );
+}
+
+/** An evaluation with plans added ("Evaluate this plan") has its own results file: say so, and which plans. */
+function planRun(r: EvalResults, resultsFile: string): HTMLElement[] {
+  const own = resultsFileName(r.spec.file);
+  if (resultsFile.replace(/^.*[\\/]/, '') === own) return [];
+  const plans = r.variants.filter((v) => v.kind === 'plan').map((v) => v.label);
+  return [
+    el(
+      'p',
+      'muted plan-run',
+      `Plan evaluation: ${r.spec.file}${plans.length ? ` with ${plans.join(', ')}` : ''}. The spec's own results stay in ${own}.`,
+    ),
+  ];
 }
 
 function verdictLine(r: EvalResults, violated: EvalResults['variants']): HTMLElement {

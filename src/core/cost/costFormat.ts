@@ -38,6 +38,15 @@ export const NO_COST_VARIANTS =
 /** Whether measured costs compare anything: a row besides the reference (fp32 alone has no ratios). */
 export const costCompares = (measured: number): boolean => measured > 1;
 
+/** Which accuracy-vs-cost charts have two points or more to compare (a one-point chart compares nothing). */
+export function costChartsShown(measured: number, variants: number): { latency: boolean; bytes: boolean } {
+  return { latency: costCompares(measured), bytes: variants > 1 };
+}
+
+/** What replaces the latency chart when only fp32's latency was measured. */
+export const NO_LATENCY_CHART =
+  'Accuracy against latency: only fp32 was measured, nothing to compare it with (cost is measured for model-file and exported variants).';
+
 /** The cost table and, under it, where a model costs more than the reference, in words. */
 export function costTable(rows: readonly CostRow[]): string {
   const batches = batchesOf(rows);

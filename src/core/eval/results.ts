@@ -170,7 +170,17 @@ export function parseResults(text: string): EvalResults {
   return reviveNumbers(JSON.parse(text) as EvalResults, RESULTS_NUMBERS);
 }
 
-/** The results file written next to a spec: `mnist.quantlens.json` -> `mnist.results.json`. */
-export function resultsFileName(specFile: string): string {
-  return specFile.replace(/\.quantlens\.json$/i, '').replace(/\.json$/i, '') + '.results.json';
+/**
+ * The results file written next to a spec: `mnist.quantlens.json` -> `mnist.results.json`. An evaluation with plans
+ * added (Evaluate this plan) gets its own file, so the spec's own results are kept:
+ * `mnist.quantlens.json` + `mnist-int2.qplan.json` -> `mnist.mnist-int2.results.json`.
+ */
+export function resultsFileName(specFile: string, plans: readonly string[] = []): string {
+  const stem = (file: string, ext: RegExp): string =>
+    file
+      .replace(/^.*[\\/]/, '')
+      .replace(ext, '')
+      .replace(/\.json$/i, '');
+  const plan = plans.map((p) => `.${stem(p, /\.qplan\.json$/i)}`).join('');
+  return `${stem(specFile, /\.quantlens\.json$/i)}${plan}.results.json`;
 }

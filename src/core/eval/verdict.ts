@@ -1,6 +1,7 @@
 /** Reading metrics against a budget and against the sensitivity thresholds: effects, violations, flags. */
 import type { SliceMetrics, TaskKind } from './metrics';
 import type { Budget } from './spec';
+import { klText } from './describe';
 
 /** Thresholds above which a layer is flagged as sensitive (settings `quantlens.sensitivity.*`). */
 export interface Thresholds {
@@ -190,7 +191,7 @@ export const fixed = (x: number, digits = 1): string => {
 };
 const pct = (x: number, digits = 1): string => `${fixed(x, digits)}%`;
 
-/** "-6.1 pp accuracy" (percentage points), "+12.3% perplexity", "KL 0.21" for a violation. */
+/** "-6.1 pp accuracy" (percentage points), "+12.3% perplexity", "KL 7.57e-2" (as every KL reads) for a violation. */
 export function describeViolation(v: Violation): string {
   switch (v.metric) {
     case 'accuracyDrop':
@@ -200,6 +201,6 @@ export function describeViolation(v: Violation): string {
     case 'mseIncrease':
       return `+${pct(v.value)} MSE`;
     default:
-      return `KL ${v.value.toPrecision(3)}`;
+      return `KL ${klText(v.value)}`;
   }
 }

@@ -1,0 +1,97 @@
+/** Issue 17, the second walk-through: one KL format, cost charts with nothing to compare, plan results files, the bar's count. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { cellVerdict } from '../../src/core/eval/cellVerdict';
+import { costChartsShown } from '../../src/core/cost/costFormat';
+import { klText } from '../../src/core/eval/describe';
+import type { SliceMetrics } from '../../src/core/eval/metrics';
+import { resultsFileName, type EvalResults } from '../../src/core/eval/results';
+import { describeViolation } from '../../src/core/eval/verdict';
+import { analysisDoneText } from '../../src/core/view/analysisText';
+import { evalSummary } from '../../src/node/eval/evalFormat';
+
+const metrics = (over: Partial<SliceMetrics>): SliceMetrics => ({
+  n: 100,
+  outputSqnrDb: 10,
+  varianceRatio: 1,
+  ...over,
+});
+
+/** An outputs-task result whose int4 variant breaks a KL budget of 0.05 with KL 0.0757 on slice `all`. */
+function klResults(): EvalResults {
+  const variant = (id: string, kind: 'reference' | 'scheme', kl: number, violated: boolean) => ({
+    id,
+    label: id,
+    kind,
+    weightBytes: 1024,
+    metrics: { all: metrics({ kl }) },
+    violations: violated ? [{ slice: 'all', metric: 'kl' as const, value: kl, limit: 0.05 }] : [],
+    verdicts: { all: violated ? ('violated' as const) : ('pass' as const) },
+  });
+  return {
+    format: 'quantlens-eval-results',
+    version: 1,
+    createdAt: '',
+    tool: { quantlens: '0', onnxruntime: '0', node: '0', platform: 'linux' },
+    spec: { file: 's.quantlens.json', sha256: '', content: {} },
+    model: { file: 'm.onnx', sha256: '', bytes: 1 },
+    data: { files: [], samples: 100, evaluated: 100, seed: 0 },
+    task: 'outputs',
+    output: 'y',
+    budget: { kl: 0.05 },
+    thresholds: { accuracyDrop: 1, kl: 0.05, increase: 5, minSliceSize: 20 },
+    slices: [{ name: 'all', n: 100 }],
+    variants: [variant('fp32', 'reference', 0, false), variant('int4-block32', 'scheme', 0.0757, true)],
+    flags: [],
+    skippedWeights: [],
+    budgetViolated: true,
+    timings: { totalMs: 1, prepareMs: 0, inferenceMs: 0, scoringMs: 0, runs: 2, samplesPerRun: 100 },
+  } as EvalResults;
+}
+
+describe('one number format for KL (walk-through 8)', () => {
+  it('the violation line, the cell, the CLI and the diagnostics write the same KL', () => {
+    const r = klResults();
+    const v = r.variants[1];
+    const expected = klText(0.0757);
+    assert.equal(expected, '7.57e-2');
+    // Violation lines (CLI, Problems, plan diagnostics and flags all use describeViolation).
+    assert.equal(describeViolation(v.violations[0]), `KL ${expected}`);
+    // The results view's cell.
+    assert.match(cellVerdict(r, v, 'all').note, new RegExp(`KL ${expected.replace('.', '\\.')} > 0\\.05`));
+    // The CLI text: every KL of the violation written alike, never "0.0757".
+    const text = evalSummary(r);
+    assert.match(text, /KL 7\.57e-2 on all/);
+    assert.doesNotMatch(text, /0\.0757/);
+  });
+});
+
+describe('accuracy-vs-cost charts with nothing to compare (walk-through 9)', () => {
+  it('no latency chart with only fp32 measured; no size chart with one variant', () => {
+    assert.deepEqual(costChartsShown(1, 3), { latency: false, bytes: true });
+    assert.deepEqual(costChartsShown(1, 1), { latency: false, bytes: false });
+    assert.deepEqual(costChartsShown(2, 3), { latency: true, bytes: true });
+  });
+});
+
+describe('a plan evaluation writes its own results file (walk-through 10)', () => {
+  it('keeps the spec results and names the plan', () => {
+    assert.equal(resultsFileName('mnist.quantlens.json'), 'mnist.results.json');
+    assert.equal(resultsFileName('mnist.quantlens.json', ['mnist-int2.qplan.json']), 'mnist.mnist-int2.results.json');
+    assert.equal(resultsFileName('eval.json', ['/w/p/trial.qplan.json']), 'eval.trial.results.json');
+    assert.notEqual(resultsFileName('a.quantlens.json', ['b.qplan.json']), resultsFileName('a.quantlens.json'));
+  });
+});
+
+describe('the analysis bar counts the analysed weights (walk-through 7)', () => {
+  it('says how many weights were analysed under the schemes, the other tensors apart', () => {
+    assert.equal(
+      analysisDoneText({ done: 30, total: 30, quantizable: 12, schemes: 6, ms: 420 }),
+      '12 weights analysed under 6 schemes in 0.42 s (18 other tensors not quantized, see Overview)',
+    );
+    assert.equal(
+      analysisDoneText({ done: 1, total: 1, quantizable: 1, schemes: 1 }),
+      '1 weight analysed under 1 scheme',
+    );
+  });
+});
