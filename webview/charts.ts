@@ -2,11 +2,13 @@
  * uPlot charts of the layer detail: the weight histogram with a scheme's quantization levels and clipping
  * range overlaid (bins beyond the range drawn as outliers), and the sorted per-channel SQNR line.
  * Drag to zoom the x axis, double-click to reset (uPlot's own interaction). Legend values show only under the
- * cursor (empty otherwise, never a "--" or "—" placeholder).
+ * cursor (otherwise the legend is a key of the series: no empty "value:" entries, no "--" placeholder). Count axes
+ * (values per bin, rank) tick at integers only.
  */
 import uPlot from 'uplot';
 import type { QuantGrid } from '../src/core/stats/layerDetail';
 import { formatDb, formatInt, formatNum, pluralLabel } from './format';
+import { countTickLabels, INTEGER_INCRS } from '../src/core/view/chartTicks';
 
 function theme(): { fg: string; grid: string; accent: string; warn: string; font: string } {
   const s = getComputedStyle(document.body);
@@ -30,6 +32,31 @@ function axis(label: string, t: ReturnType<typeof theme>, values?: uPlot.Axis['v
     ticks: { stroke: t.grid, width: 1 },
     ...(values ? { values } : {}),
   };
+}
+
+/**
+ * An axis of counts: ticks only at integers, labelled as integers. The labels drawn are also kept on the chart's
+ * root (`data-count-ticks`), so tests read what the user reads.
+ */
+function countAxis(label: string, t: ReturnType<typeof theme>, log = false): uPlot.Axis {
+  return {
+    ...axis(label, t, (u, ticks) => {
+      const labels = countTickLabels(ticks);
+      u.root.dataset.countTicks = labels.filter(Boolean).join('|');
+      return labels;
+    }),
+    ...(log ? {} : { incrs: INTEGER_INCRS }),
+  };
+}
+
+/**
+ * The legend shows values only under the cursor: when nothing is hovered it is a key of the series (no "value:",
+ * no "count:" with nothing after it).
+ */
+function idleLegend(u: uPlot): void {
+  const idle = u.cursor.idx === null || u.cursor.idx === undefined;
+  u.root.classList.toggle('legend-idle', idle);
+  u.root.querySelector('.u-legend')?.classList.toggle('u-live', !idle);
 }
 
 /** What the histogram shows. */
@@ -94,7 +121,7 @@ export function histogramChart(el: HTMLElement, d: HistogramData, previous?: uPl
     scales: { x: { time: false }, y: d.log ? { distr: 3 } : { range: (_u, _lo, hi) => [0, Math.max(1, hi) * 1.05] } },
     axes: [
       axis('weight value', t, (_u, vals) => vals.map((v) => formatNum(v))),
-      axis(d.log ? 'values per bin (log)' : 'values per bin', t),
+      countAxis(d.log ? 'values per bin (log)' : 'values per bin', t, d.log),
     ],
     legend: { show: true, live: true },
     series: [
@@ -116,7 +143,7 @@ export function histogramChart(el: HTMLElement, d: HistogramData, previous?: uPl
         value: (_u, v) => (v === null ? '' : formatInt(v)),
       },
     ],
-    hooks: { draw: [(u) => grid && drawGrid(u, grid, d, t)] },
+    hooks: { draw: [(u) => grid && drawGrid(u, grid, d, t)], ready: [idleLegend], setLegend: [idleLegend] },
   };
   return new uPlot(opts, [Array.from(x), inRange, beyond], el);
 }
@@ -136,7 +163,8 @@ export function channelLineChart(
     width: el.clientWidth || 640,
     height: 200,
     scales: { x: { time: false } },
-    axes: [axis(`${pluralLabel(label)}, worst first (rank)`, t), axis('SQNR (dB)', t)],
+    axes: [countAxis(`${pluralLabel(label)}, worst first (rank)`, t), axis('SQNR (dB)', t)],
+    hooks: { ready: [idleLegend], setLegend: [idleLegend] },
     series: [
       { label: 'rank', value: (_u, v) => (v === null ? '' : `${formatInt(v)} (${label} ${order[v] ?? '?'})`) },
       {

@@ -5,6 +5,8 @@
  */
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
+import { expectHeadersWhole } from './tableLayout';
+import { contrastRatio, setColorTheme } from './workbench';
 
 /** What the UI test runner (scripts/uiTests.ts) lends its tests. */
 export interface UiHelpers {
@@ -70,6 +72,7 @@ async function sweepShowsEverySlice(page: Page, h: UiHelpers): Promise<void> {
       }),
     );
     if (new Set(styles).size !== 14) throw new Error(`slices share a line style: ${styles.join(', ')}`);
+    await expectDistinctDrawnStyles(view, 14);
     const legendText = (await view.locator('.sweep-legend').textContent()) ?? '';
     if (/--|Value/.test(legendText)) throw new Error(`the legend shows placeholders: ${legendText}`);
     if ((await view.locator('.u-legend').count()) > 0) throw new Error("uPlot's own legend is shown");
@@ -89,6 +92,7 @@ async function sweepShowsEverySlice(page: Page, h: UiHelpers): Promise<void> {
     await page.screenshot({ path: path.join(h.artifacts, 'results-sweep-one-hidden.png') });
     await nine.click();
     await expectShown(view, 14);
+    await expectDistinctDrawnStyles(view, 14);
 
     // The filter keeps the matching slices only.
     await view.locator('.sweep-filter').fill('ink');
@@ -101,6 +105,125 @@ async function sweepShowsEverySlice(page: Page, h: UiHelpers): Promise<void> {
     await page.screenshot({ path: path.join(h.artifacts, 'results-sweep-filtered.png') });
     await view.locator('.sweep-filter').fill('');
     await expectShown(view, 14);
+    await h.closeEditors(page);
+  } finally {
+    await page.setViewportSize({ width: 1400, height: 900 });
+  }
+}
+
+/**
+ * The styles the chart draws (stroke, dash, marker), as recorded by the chart itself: no two visible lines alike, a
+ * repeated hue differs in dash and marker, and the legend's swatches show the same styles.
+ */
+async function expectDistinctDrawnStyles(view: FrameLocator, shown: number): Promise<void> {
+  const drawn = ((await view.locator('.sweep .chart').getAttribute('data-shown-styles')) ?? '').split(' ');
+  if (drawn.length !== shown) throw new Error(`the chart reports ${drawn.length} visible styles, not ${shown}`);
+  if (new Set(drawn).size !== drawn.length) throw new Error(`visible lines share a style: ${drawn.join(' ')}`);
+  const byHue = new Map<string, string[]>();
+  for (const st of drawn) byHue.set(st.split('|')[0], [...(byHue.get(st.split('|')[0]) ?? []), st]);
+  for (const [hue, list] of byHue) {
+    const dashes = new Set(list.map((st) => st.split('|')[1]));
+    const marks = new Set(list.map((st) => st.split('|')[2]));
+    if (list.length > 1 && (dashes.size !== list.length || marks.size < Math.min(2, list.length)))
+      throw new Error(`lines of hue ${hue} differ in too little: ${list.join(' ')}`);
+  }
+  const swatches = await view
+    .locator('.sweep-legend button.sweep-entry:not([hidden]) svg')
+    .evaluateAll((list) => list.map((svg) => svg.dataset.style as string));
+  const legendDrawn = swatches.filter((st) => drawn.includes(st));
+  if (legendDrawn.length !== drawn.length)
+    throw new Error(`the legend's swatches (${swatches.join(' ')}) are not the drawn styles (${drawn.join(' ')})`);
+}
+
+/**
+ * Dark High Contrast: violated, within-noise and pass cells differ by a border and a marked word ("✗ violated",
+ * "≈ within noise", "✓ pass"), with no tint, the text at a contrast of 7:1 or more and the borders at 3:1 or more.
+ */
+async function highContrastVerdicts(page: Page, h: UiHelpers): Promise<void> {
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  try {
+    await setColorTheme(page, 'Dark High Contrast', 'hc-black');
+    const view = await showResults(page, h);
+    await view.locator('body.vscode-high-contrast table.results').waitFor({ timeout: TIMEOUT });
+    const cells = await view
+      .locator('table.results td.bad, table.results td.noise, table.results td.ok')
+      .evaluateAll((list) =>
+        list.map((td) => {
+          const win = td.ownerDocument.defaultView;
+          const st = win.getComputedStyle(td);
+          const body = win.getComputedStyle(td.ownerDocument.body);
+          const mark = td.querySelector('.verdict-note');
+          return {
+            kind: td.classList.contains('bad') ? 'bad' : td.classList.contains('noise') ? 'noise' : 'ok',
+            text: mark && win.getComputedStyle(mark).display !== 'none' ? mark.textContent.trim() : '',
+            markColor: mark ? win.getComputedStyle(mark).color : st.color,
+            color: st.color,
+            background: st.backgroundColor,
+            page: body.backgroundColor,
+            outline: `${st.outlineStyle} ${st.outlineWidth} ${st.outlineColor}`,
+            outlineColor: st.outlineColor,
+            outlineWidth: parseFloat(st.outlineWidth),
+            outlineStyle: st.outlineStyle,
+          };
+        }),
+      );
+    const expected = { bad: /^✗ violated/, noise: /^≈ (within noise|too few samples)/, ok: /^✓ pass$/ };
+    const counts = { bad: 0, noise: 0, ok: 0 };
+    for (const c of cells) {
+      counts[c.kind as keyof typeof counts] += 1;
+      const where = `a ${c.kind} cell (${c.text}, ${c.outline}, background ${c.background})`;
+      if (!expected[c.kind as keyof typeof expected].test(c.text)) throw new Error(`${where}: no marked word`);
+      if (!/rgba\(0, 0, 0, 0\)|transparent/.test(c.background)) throw new Error(`${where}: tinted in high contrast`);
+      for (const color of [c.color, c.markColor])
+        if (contrastRatio(color, c.page) < 7)
+          throw new Error(`${where}: text contrast ${contrastRatio(color, c.page).toFixed(1)}`);
+      if (c.outlineStyle === 'none' || contrastRatio(c.outlineColor, c.page) < 3)
+        throw new Error(`${where}: no border that stands out`);
+    }
+    const bad = cells.filter((c) => c.kind === 'bad');
+    const ok = cells.filter((c) => c.kind === 'ok');
+    if (bad.length === 0 || ok.length === 0) throw new Error(`the demo shows ${JSON.stringify(counts)} cells`);
+    if (bad[0].outline === ok[0].outline)
+      throw new Error(`violated and pass cells have the same border: ${ok[0].outline}`);
+    console.log(
+      `    high contrast: ${counts.bad} violated, ${counts.noise} within noise, ${counts.ok} pass cells marked`,
+    );
+    await page.screenshot({ path: path.join(h.artifacts, 'results-high-contrast.png') });
+    await h.closeEditors(page);
+  } finally {
+    await setColorTheme(page, 'Dark Modern', 'vs-dark').catch(() => undefined);
+    await page.setViewportSize({ width: 1400, height: 900 });
+  }
+}
+
+/**
+ * After the demo's evaluation the inspector shows "Measured · <scheme>" whole (on two lines) next to the SQNR
+ * columns; with only fp32's cost measured, the results say so instead of drawing a one-point latency chart.
+ */
+async function measuredHeaderAndCost(page: Page, h: UiHelpers): Promise<void> {
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  try {
+    const view = await showResults(page, h);
+    await view.locator('table.results').waitFor({ timeout: TIMEOUT });
+    const latencyPoints = await view.locator('table.results.cost tr').count();
+    if ((await view.locator('p.no-cost').count()) > 0) {
+      await view.locator('p.no-cost-chart').waitFor({ timeout: TIMEOUT });
+      const charts = await view.locator('.cost-chart').count();
+      if (charts > 1) throw new Error(`${charts} cost charts with only fp32 measured (latency rows: ${latencyPoints})`);
+    }
+    await h.closeEditors(page);
+    await h.openFromExplorer(page, 'mnist_mlp.onnx');
+    const inspector = h.webview(page);
+    await inspector.locator('[data-field="analysisState"][data-state="done"]').waitFor({ timeout: 60_000 });
+    await inspector.locator('button[data-tab="layers"]').click();
+    const measured = inspector.locator('.vhead [data-col="sensitivity"]');
+    await measured.waitFor({ timeout: TIMEOUT });
+    const title = (await measured.getAttribute('data-title')) ?? '';
+    if (!/^Measured · \S+/.test(title)) throw new Error(`the measured column is titled "${title}"`);
+    await expectHeadersWhole(inspector, 'the inspector after an evaluation');
+    const lines = await measured.locator('.hline').allTextContents();
+    console.log(`    measured header: ${lines.map((l) => `"${l}"`).join(' / ')}`);
+    await page.screenshot({ path: path.join(h.artifacts, 'table-measured-header.png') });
     await h.closeEditors(page);
   } finally {
     await page.setViewportSize({ width: 1400, height: 900 });
@@ -128,6 +251,14 @@ export function resultsViewTests(h: UiHelpers): { name: string; run: (page: Page
     {
       name: 'the sweep of a 14-slice spec draws every slice in its own style; the legend hides, shows and filters lines',
       run: (page) => sweepShowsEverySlice(page, h),
+    },
+    {
+      name: 'high contrast: violated, within-noise and pass cells differ by border and a marked word, with contrast',
+      run: (page) => highContrastVerdicts(page, h),
+    },
+    {
+      name: 'after an evaluation the "Measured · <scheme>" header is whole; no one-point cost chart',
+      run: (page) => measuredHeaderAndCost(page, h),
     },
     {
       name: 'a plan file offers "Evaluate this plan" (code lens and title action)',

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { fixWebviewServiceWorkers, launchChromium, ROOT, startServer, workbenchUrl } from '../../scripts/vscodeServer';
-import { doubleClickInExplorer, waitForActivation, webview } from './workbench';
+import { doubleClickInExplorer, setColorTheme, waitForActivation, webview } from './workbench';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const TIMEOUT = 30_000;
@@ -47,23 +47,11 @@ async function runCommand(page: Page, title: string, exact = false): Promise<voi
 
 /** Switches the colour theme with the theme picker and waits for the workbench to show it. */
 async function setTheme(page: Page, to: Theme): Promise<void> {
-  // Ctrl+K Ctrl+T: Preferences: Color Theme (the palette would also offer "Browse Color Themes…").
-  await focusWorkbench(page);
-  await page.keyboard.press('Control+K');
-  await page.keyboard.press('Control+T');
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: to.label }).first();
-  await row.waitFor({ timeout: TIMEOUT });
-  await page.keyboard.type(to.label);
-  await page.waitForTimeout(300);
-  await page.keyboard.press('Enter');
-  await page
-    .locator(`.monaco-workbench.${to.workbenchClass}`)
-    .waitFor({ timeout: TIMEOUT })
-    .catch(async (e: unknown) => {
-      await page.screenshot({ path: path.join(ARTIFACTS, `failed-table-theme-${to.name}.png`) });
-      const classes = await page.locator('.monaco-workbench').getAttribute('class');
-      throw new Error(`the workbench did not switch to ${to.label} (classes: ${classes}): ${String(e)}`);
-    });
+  await setColorTheme(page, to.label, to.workbenchClass).catch(async (e: unknown) => {
+    await page.screenshot({ path: path.join(ARTIFACTS, `failed-table-theme-${to.name}.png`) });
+    const classes = await page.locator('.monaco-workbench').getAttribute('class');
+    throw new Error(`the workbench did not switch to ${to.label} (classes: ${classes}): ${String(e)}`);
+  });
 }
 
 /** Moves the keyboard focus to the workbench (out of a webview), so that F1 reaches the command palette. */
@@ -175,6 +163,95 @@ function expectSqnrVisible(a: Alignment, what: string): number {
   return sqnr.length;
 }
 
+/** Header names shown whole: every visible column's lines give its full name, no line cut, the arrow beside them. */
+export async function expectHeadersWhole(view: FrameLocator, what: string): Promise<number> {
+  const problems = await view.locator('.table-viewport').evaluate((el) => {
+    const vb = el.getBoundingClientRect();
+    const right = vb.left + el.clientWidth;
+    const out: string[] = [];
+    let checked = 0;
+    for (const h of el.querySelectorAll('.vhead [role="columnheader"]')) {
+      const hb = h.getBoundingClientRect();
+      if (hb.left < vb.left - 0.5 || hb.right > right + 0.5) continue; // scrolled out of view
+      checked += 1;
+      const lines = [...h.querySelectorAll('.hline')];
+      const shown = lines.map((l) => l.textContent).join(' ');
+      const title = h.dataset.title;
+      if (shown.replace(/\s+/g, '') !== title.replace(/\s+/g, '') || h.dataset.whole !== 'true')
+        out.push(`"${title}" reads "${shown}"`);
+      for (const l of lines)
+        if (l.scrollWidth > l.clientWidth + 0.5) out.push(`"${title}": the line "${l.textContent}" is cut`);
+      const arrow = h.querySelector('.arrow').getBoundingClientRect();
+      const text = h.querySelector('.hlines').getBoundingClientRect();
+      if (arrow.width > 0 && arrow.left < text.right - 0.5 && arrow.right > text.left + 0.5)
+        out.push(`"${title}": the sort arrow lies over the name`);
+      if (text.right > hb.right + 0.5 || text.left < hb.left - 0.5) out.push(`"${title}": the name leaves its column`);
+    }
+    return { out, checked };
+  });
+  if (problems.out.length > 0) throw new Error(`${what}: headers cut:\n${problems.out.join('\n')}`);
+  return problems.checked;
+}
+
+/**
+ * The table fills the room left in the window, in whole rows: no row cut by its bottom edge, its bottom within a row
+ * of the window's (or all rows shown).
+ */
+async function expectTableFills(view: FrameLocator, what: string): Promise<string> {
+  const m = await view.locator('.table-viewport').evaluate((el) => {
+    const win = el.ownerDocument.defaultView;
+    win.scrollTo(0, 0);
+    const vb = el.getBoundingClientRect();
+    const header = el.querySelector('.vhead').getBoundingClientRect();
+    const clientBottom = vb.top + el.clientTop + el.clientHeight;
+    const rows = [...el.querySelectorAll('.table-rows .vrow[data-index]')].map((r) => r.getBoundingClientRect());
+    const cut = rows.filter((r) => r.top < clientBottom - 0.5 && r.bottom > clientBottom + 0.5).length;
+    const whole = rows.filter((r) => r.top >= header.bottom - 0.5 && r.bottom <= clientBottom + 0.5).length;
+    const total = Number(el.getAttribute('aria-rowcount')) - 1;
+    return {
+      bottom: vb.bottom,
+      windowHeight: win.innerHeight,
+      cut,
+      whole,
+      total,
+      rowsHeight: clientBottom - header.bottom,
+    };
+  });
+  const summary = `${m.whole} of ${m.total} rows whole, table bottom ${m.bottom.toFixed(0)} of ${m.windowHeight} px`;
+  if (m.cut > 0) throw new Error(`${what}: a row is cut by the table's bottom edge (${summary})`);
+  if (Math.abs(m.rowsHeight - m.whole * 24) > 1)
+    throw new Error(`${what}: the rows' room (${m.rowsHeight} px) is not a whole number of rows (${summary})`);
+  if (m.bottom > m.windowHeight + 0.5) throw new Error(`${what}: the table runs past the window (${summary})`);
+  if (m.whole < m.total && m.bottom < m.windowHeight - 24 - 14)
+    throw new Error(`${what}: the table leaves room unused below it (${summary})`);
+  return summary;
+}
+
+/** The layer detail's charts: count axes tick at integers; with nothing hovered the legend is a key, no empty values. */
+async function expectDetailCharts(page: Page, view: FrameLocator): Promise<void> {
+  await view.locator('.table-rows .vrow[data-index]:not(.dim)').first().click();
+  for (const id of ['chart-histogram', 'chart-channels']) {
+    const chart = view.locator(`#${id} .uplot[data-count-ticks]`);
+    await chart.waitFor({ timeout: TIMEOUT });
+    const ticks = ((await chart.getAttribute('data-count-ticks')) ?? '').split('|');
+    if (ticks.length === 0 || ticks.some((t) => !/^\d{1,3}(,\d{3})*$/.test(t)))
+      throw new Error(`${id}: count axis ticks that are not integers: ${ticks.join(', ')}`);
+    await page.mouse.move(0, 0);
+    await page.waitForTimeout(100);
+    const idle = (await chart.locator('.u-legend').innerText()).trim();
+    if (/:/.test(idle) || /\bvalue\b|\brank\b/.test(idle))
+      throw new Error(`${id}: with nothing hovered the legend reads "${idle}"`);
+    const over = chart.locator('.u-over');
+    await over.scrollIntoViewIfNeeded();
+    const box = (await over.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await chart.locator('.u-legend.u-live').waitFor({ timeout: TIMEOUT });
+    const live = (await chart.locator('.u-legend').innerText()).trim();
+    if (!/\d/.test(live)) throw new Error(`${id}: hovering shows no values: "${live}"`);
+    await page.mouse.move(0, 0);
+  }
+}
+
 type Test = { name: string; run: (page: Page) => Promise<void> };
 
 /** Every cell under its header and every SQNR column on screen, on both models in one theme; a screenshot of each. */
@@ -186,8 +263,10 @@ async function alignmentInTheme(page: Page, theme: (typeof THEMES)[number]): Pro
     await showLayers(view);
     const a = await expectAligned(view, `${file} in ${theme.name}`);
     const n = expectSqnrVisible(a, `${file} in ${theme.name}`);
+    const headers = await expectHeadersWhole(view, `${file} in ${theme.name}`);
+    const fill = await expectTableFills(view, `${file} in ${theme.name}`);
     console.log(
-      `    ${file} ${theme.name}: ${a.rows} rows x ${a.columns} columns aligned; ${n} of ${n} SQNR columns visible`,
+      `    ${file} ${theme.name}: ${a.rows} rows x ${a.columns} columns aligned; ${n} of ${n} SQNR columns visible; ${headers} headers whole; ${fill}`,
     );
     if (file === 'torch_block.onnx') await selectedRowVisible(page, view, theme.name);
     await page.screenshot({ path: path.join(ARTIFACTS, `table-${path.basename(file, '.onnx')}-${theme.name}.png`) });
@@ -196,6 +275,53 @@ async function alignmentInTheme(page: Page, theme: (typeof THEMES)[number]): Pro
 }
 
 const tests: Test[] = [
+  {
+    name: 'sorted by each visible column in turn, every visible header keeps its whole name next to the arrow',
+    run: async (page) => {
+      await doubleClickInExplorer(page, 'torch_block.onnx');
+      const view = webview(page);
+      await showLayers(view);
+      const keys = await view.locator('.table-viewport').evaluate((el) => {
+        const right = el.getBoundingClientRect().left + el.clientWidth;
+        return [...el.querySelectorAll('.vhead [role="columnheader"][tabindex="0"]')]
+          .filter((h) => h.getBoundingClientRect().right <= right + 0.5)
+          .map((h) => h.dataset.col as string);
+      });
+      for (const key of keys) {
+        const header = view.locator(`.vhead [data-col="${key}"]`);
+        await header.click();
+        await view.locator(`.vhead [data-col="${key}"]:not([aria-sort="none"]) .codicon`).waitFor({ timeout: TIMEOUT });
+        await expectHeadersWhole(view, `sorted by ${key}`);
+      }
+      console.log(`    ${keys.length} columns sorted, every header whole with its arrow`);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'table-sorted-header.png') });
+      await view.locator('.vhead [data-col="index"]').click();
+      await closeEditors(page);
+    },
+  },
+  {
+    name: 'the table fills the window in whole rows and follows a resize; the detail charts tick counts at integers and show no empty legend values',
+    run: async (page) => {
+      await doubleClickInExplorer(page, 'paddle_lstm.onnx');
+      const view = webview(page);
+      await showLayers(view);
+      const at1000 = await expectTableFills(view, '1600 x 1000');
+      try {
+        await page.setViewportSize({ width: 1600, height: 760 });
+        await page.waitForTimeout(800);
+        const at760 = await expectTableFills(view, '1600 x 760');
+        console.log(`    1000 px: ${at1000}; 760 px: ${at760}`);
+        if (at760 === at1000) throw new Error('the table did not follow the resize');
+      } finally {
+        await page.setViewportSize({ width: 1600, height: 1000 });
+      }
+      await page.waitForTimeout(800);
+      await expectTableFills(view, 'back at 1600 x 1000');
+      await expectDetailCharts(page, view);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'table-detail-charts.png') });
+      await closeEditors(page);
+    },
+  },
   {
     name: 'in a narrow split (the torch export in two editor groups side by side) every cell still lies under its header, with a hint to the columns off-screen',
     run: async (page) => {

@@ -45,3 +45,29 @@ export async function waitForActivation(page: Page): Promise<void> {
     if (Date.now() > deadline) throw new Error('the QuantLens commands never appeared in the command palette');
   }
 }
+
+/** Switches the colour theme with the theme picker (Ctrl+K Ctrl+T) and waits until the workbench shows it. */
+export async function setColorTheme(page: Page, label: string, workbenchClass: string): Promise<void> {
+  await page.locator('.part.sidebar .title-label').first().click();
+  await page.keyboard.press('Control+K');
+  await page.keyboard.press('Control+T');
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+  await row.waitFor({ timeout: TIMEOUT });
+  await page.keyboard.type(label);
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Enter');
+  await page.locator(`.monaco-workbench.${workbenchClass}`).waitFor({ timeout: TIMEOUT });
+}
+
+/** WCAG contrast ratio of two CSS colours "rgb(r, g, b)" / "rgba(...)" (alpha ignored: opaque colours expected). */
+export function contrastRatio(a: string, b: string): number {
+  const lum = (c: string): number => {
+    const [r, g, bl] = (c.match(/[\d.]+/g) ?? ['0', '0', '0']).slice(0, 3).map((x) => {
+      const v = Number(x) / 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}

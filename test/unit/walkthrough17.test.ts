@@ -8,6 +8,18 @@ import type { SliceMetrics } from '../../src/core/eval/metrics';
 import { resultsFileName, type EvalResults } from '../../src/core/eval/results';
 import { describeViolation } from '../../src/core/eval/verdict';
 import { analysisDoneText } from '../../src/core/view/analysisText';
+import { countTickLabels, INTEGER_INCRS } from '../../src/core/view/chartTicks';
+import { layerColumns } from '../../src/core/view/tableColumns';
+import {
+  ARROW_ROOM,
+  CHAR_WIDTH,
+  HEADER_HEIGHT,
+  HEADER_PADDING,
+  headerLines,
+  headerWidth,
+  tableHeight,
+} from '../../src/core/view/tableHeader';
+import { lineStyle, styleKey } from '../../webview/results/palette';
 import { evalSummary } from '../../src/node/eval/evalFormat';
 
 const metrics = (over: Partial<SliceMetrics>): SliceMetrics => ({
@@ -93,5 +105,73 @@ describe('the analysis bar counts the analysed weights (walk-through 7)', () => 
       analysisDoneText({ done: 1, total: 1, quantizable: 1, schemes: 1 }),
       '1 weight analysed under 1 scheme',
     );
+  });
+});
+
+describe('layer table headers (walk-through 1, 2)', () => {
+  it('"Measured · <scheme>" shows the scheme whole on its own line', () => {
+    const cols = layerColumns(['int8-channel', 'int4-block32'], 'int4-block32');
+    const measured = cols.find((c) => c.key === 'sensitivity')!;
+    const { lines, whole } = headerLines(measured.title, measured.width);
+    assert.ok(whole);
+    assert.deepEqual(lines, ['Measured ·', 'int4-block32']);
+  });
+
+  it('every default header fits whole next to the sort arrow (the arrow has its own room in every column)', () => {
+    const cols = layerColumns(['fp16', 'fp8-e4m3', 'int8-channel', 'int8-tensor', 'int4-block32', 'int4-block128'], '');
+    for (const c of cols) {
+      const { lines, whole } = headerLines(c.title, c.width);
+      assert.ok(whole, `${c.title} in ${c.width} px: ${lines.join(' / ')}`);
+      assert.equal(lines.join(' ').replace(/\s+/g, ''), c.title.replace(/\s+/g, ''));
+      for (const l of lines) assert.ok(l.length * CHAR_WIDTH <= c.width - HEADER_PADDING - ARROW_ROOM, l);
+    }
+  });
+
+  it('a name too long for two lines keeps its start and its end', () => {
+    const { lines, whole } = headerLines('int4-block32+a8-sym-percentile-extra-long', 90);
+    assert.equal(whole, false);
+    assert.match(lines[0], /^int4-.*…$/);
+    assert.match(lines[1], /^….*long$/);
+    // Columns are made wide enough instead, when they can be.
+    const w = headerWidth('int4-block32+a8-sym-percentile', 90);
+    assert.ok(headerLines('int4-block32+a8-sym-percentile', w).whole);
+  });
+});
+
+describe('layer table height (walk-through 4)', () => {
+  it('fills the room in whole rows, never more rows than there are, at least a few', () => {
+    const h = tableHeight(700, 500, 24);
+    assert.equal((h - HEADER_HEIGHT - 2) % 24, 0);
+    assert.ok(h <= 700 && h > 700 - 24);
+    assert.equal(tableHeight(700, 5, 24), HEADER_HEIGHT + 5 * 24 + 2);
+    assert.equal(tableHeight(100, 500, 24), HEADER_HEIGHT + 8 * 24 + 2);
+    // A horizontal scrollbar is room the rows do not get.
+    const withBar = tableHeight(700, 500, 24, { scrollbar: 10 });
+    assert.equal((withBar - HEADER_HEIGHT - 2 - 10) % 24, 0);
+    assert.ok(withBar <= 700);
+  });
+});
+
+describe('layer detail charts (walk-through 3)', () => {
+  it('count axes: integer increments and integer labels only', () => {
+    assert.ok(INTEGER_INCRS.every((x) => Number.isInteger(x) && x >= 1));
+    assert.deepEqual(countTickLabels([0, 0.5, 1, 1.5, 2, 1500]), ['0', '', '1', '', '2', '1,500']);
+  });
+});
+
+describe('sweep styles (walk-through 6)', () => {
+  it('up to 40 lines: no two alike; lines of one hue differ in dash and marker', () => {
+    const styles = Array.from({ length: 40 }, (_, i) => lineStyle(i));
+    assert.equal(new Set(styles.map(styleKey)).size, 40);
+    for (let i = 10; i < 40; i++) {
+      const first = styles[i % 10];
+      assert.notDeepEqual(styles[i].dash, first.dash);
+    }
+    // 13 slices (the walk-through's case): slices 11-13 repeat hues 1-3 but are dashed and hollow.
+    for (const i of [10, 11, 12]) {
+      assert.equal(styles[i].color, styles[i - 10].color);
+      assert.equal(styles[i].hollow, true);
+      assert.equal(styles[i - 10].hollow, false);
+    }
   });
 });

@@ -13,6 +13,7 @@ import {
   type TableColumn,
 } from '../../src/core/view/tableColumns';
 import { PAGE_SIZE, renderRows, RowCache, ROW_HEIGHT, tableHeader } from './tableView';
+import { HEADER_HEIGHT, tableHeight } from '../../src/core/view/tableHeader';
 import { reportError, type Ui } from './ui';
 
 const formatCount = (n: number): string => n.toLocaleString('en-US');
@@ -69,7 +70,7 @@ export class TableController {
         data-table-virtual="layers"
       >
         ${tableHeader(this.columns(), q, (key) => this.sortBy(key))}
-        <div class="table-spacer" ${cssom({ height: `${total * ROW_HEIGHT + ROW_HEIGHT}px` })}>
+        <div class="table-spacer" ${cssom({ height: `${total * ROW_HEIGHT}px` })}>
           <div class="table-rows"></div>
         </div>
       </div>
@@ -133,6 +134,7 @@ export class TableController {
     t.viewport.style.setProperty('--columns', g.template);
     t.viewport.style.setProperty('--row-width', `${g.total}px`);
     t.viewport.style.setProperty('--pin-layer', `${g.lefts[1]}px`);
+    fitHeight(t.viewport, t.cache.loaded ? t.cache.total : 8);
     const [first, last] = this.visibleRange();
     rowsEl.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
     const map = colormap(this.s.settings.colormap);
@@ -291,7 +293,7 @@ export class TableController {
     const viewport = this.s.table.viewport;
     if (!viewport) return;
     const top = pos * ROW_HEIGHT;
-    const header = ROW_HEIGHT + 2;
+    const header = HEADER_HEIGHT;
     if (top < viewport.scrollTop) viewport.scrollTop = top;
     else if (top + ROW_HEIGHT > viewport.scrollTop + viewport.clientHeight - header)
       viewport.scrollTop = top + ROW_HEIGHT - viewport.clientHeight + header;
@@ -300,4 +302,17 @@ export class TableController {
   private exportTable(format: 'csv' | 'json'): void {
     request('table/export', { query: this.s.persisted.query, format }).catch(reportError);
   }
+}
+
+/**
+ * Sizes the table to the room left in the window below its top (whatever the page's scroll), in whole rows: no row
+ * half cut at the bottom edge, the horizontal scrollbar counted. Called on every draw, so window resizes refit it.
+ */
+function fitHeight(viewport: HTMLElement, rows: number): void {
+  const style = getComputedStyle(viewport);
+  const border = parseFloat(style.borderTopWidth) + parseFloat(style.borderBottomWidth);
+  const scrollbar = Math.max(0, viewport.offsetHeight - viewport.clientHeight - border);
+  const top = viewport.getBoundingClientRect().top + window.scrollY;
+  const height = `${tableHeight(window.innerHeight - top - 12, rows, ROW_HEIGHT, { border, scrollbar })}px`;
+  if (viewport.style.height !== height) viewport.style.height = height;
 }

@@ -7,6 +7,7 @@ import { html, nothing, render, type TemplateResult } from 'lit';
 import { cssom } from '../cssom';
 import type { LayerRow, SortKey, TableQuery } from '../../src/protocol';
 import { SQNR_MEANING, splitMiddle, type TableColumn } from '../../src/core/view/tableColumns';
+import { headerLines, type Measure } from '../../src/core/view/tableHeader';
 import { colorIndex, SQNR_DOMAIN, textOn, type Colormap } from '../colormap';
 import { formatDb, formatInt, formatNum, formatShape } from '../format';
 
@@ -69,7 +70,18 @@ export function middle(text: string, extra: TemplateResult | typeof nothing = no
 const cellClass = (c: TableColumn, extra = ''): string =>
   `cell${c.numeric ? ' num' : ''}${c.pinned ? ' pin' : ''}${extra ? ` ${extra}` : ''}`;
 
-/** The header row: a column header per column, focusable, sorted by click, Enter or Space. */
+/** Text widths in the header's font (semibold, the body's size and family), measured on a canvas. */
+let measureCtx: CanvasRenderingContext2D | null | undefined;
+function headerMeasure(): Measure | undefined {
+  measureCtx ??= document.createElement('canvas').getContext('2d');
+  if (!measureCtx) return undefined;
+  const s = getComputedStyle(document.body);
+  measureCtx.font = `600 ${s.fontSize || '13px'} ${s.fontFamily || 'sans-serif'}`;
+  const ctx = measureCtx;
+  return (text) => Math.ceil(ctx.measureText(text).width) + 1;
+}
+
+/** The header row: a column header per column, focusable, sorted by click, Enter or Space; names on up to two lines. */
 export function tableHeader(
   columns: readonly TableColumn[],
   query: TableQuery,
@@ -88,22 +100,29 @@ export function tableHeader(
       (next as HTMLElement | null)?.focus();
     }
   };
+  const measure = headerMeasure();
   return html`<div class="vrow vhead" role="row" aria-rowindex="1">
     ${columns.map((c, i) => {
       const sorted = c.sort !== null && query.sort === c.sort;
       const order = query.descending ? 'descending' : 'ascending';
+      const { lines, whole } = headerLines(c.title, c.width, measure);
       return html`<div
         role="columnheader"
         class=${cellClass(c, c.sort ? 'sortable' : '')}
         title=${c.tip}
+        data-whole=${whole ? 'true' : 'false'}
         tabindex=${c.sort ? '0' : '-1'}
         data-col=${c.key}
+        data-title=${c.title}
         aria-colindex=${i + 1}
         aria-sort=${sorted ? order : 'none'}
         @click=${c.sort ? () => sortBy(c.sort!) : nothing}
         @keydown=${(e: KeyboardEvent) => onKey(e, c.sort)}
       >
-        ${middle(c.title)}${sorted ? html`<span class="codicon codicon-arrow-${query.descending ? 'down' : 'up'}"></span>` : nothing}
+        <span class="hlines">${lines.map((l) => html`<span class="hline">${l}</span>`)}</span
+        ><span class="arrow"
+          >${sorted ? html`<span class="codicon codicon-arrow-${query.descending ? 'down' : 'up'}"></span>` : nothing}</span
+        >
       </div>`;
     })}
   </div>`;

@@ -13,11 +13,12 @@ export function el<K extends keyof HTMLElementTagNameMap>(
 }
 
 /** Chart colours and font from the VS Code theme. */
-export function theme(): { fg: string; grid: string; font: string; palette: string[] } {
+export function theme(): { fg: string; bg: string; grid: string; font: string; palette: string[] } {
   const s = getComputedStyle(document.body);
   const v = (n: string, f: string): string => s.getPropertyValue(n).trim() || f;
   return {
     fg: v('--vscode-foreground', '#ccc'),
+    bg: v('--vscode-editor-background', '#1e1e1e'),
     grid: v('--vscode-editorWidget-border', '#8884'),
     font: `11px ${v('--vscode-font-family', 'sans-serif')}`,
     palette: ['blue', 'red', 'green', 'yellow', 'orange', 'purple', 'foreground'].map((c) =>

@@ -20,16 +20,22 @@ export const HUES = [
 /** Dash patterns (canvas `setLineDash`, in CSS pixels): solid, dashed, dotted, dash-dot. */
 export const DASHES: readonly (readonly number[])[] = [[], [8, 4], [2, 3], [10, 3, 2, 3]];
 
-/** The style of a line. */
+/** The style of a line: hue, dash pattern and marker (filled or hollow points). */
 export interface LineStyle {
   color: string;
   dash: readonly number[];
+  /** Hollow point markers (every second group of ten), so a repeated hue differs in dash and in marker. */
+  hollow: boolean;
 }
 
-/** The style of the i-th line: hue first, then dash pattern, so neighbours differ in colour. */
+/** The style of the i-th line: hue first, then dash pattern and marker, so neighbours differ in colour. */
 export function lineStyle(i: number): LineStyle {
-  return { color: HUES[i % HUES.length], dash: DASHES[Math.floor(i / HUES.length) % DASHES.length] };
+  const group = Math.floor(i / HUES.length) % DASHES.length;
+  return { color: HUES[i % HUES.length], dash: DASHES[group], hollow: group % 2 === 1 };
 }
+
+/** A style as one string ("#4e79a7|8,4|hollow"): two lines look alike exactly when their keys are equal. */
+export const styleKey = (s: LineStyle): string => `${s.color}|${s.dash.join(',')}|${s.hollow ? 'hollow' : 'filled'}`;
 
 /** How many lines get a style no other line has. */
 export const DISTINCT_STYLES = HUES.length * DASHES.length;

@@ -36,10 +36,22 @@ function sliceCell(r: EvalResults, v: Variant, slice: string): { td: HTMLTableCe
   const td = el('td', `num ${cls}`);
   td.append(el('div', undefined, mainValue(m) || '–'));
   if (v.kind !== 'reference') td.append(el('div', 'muted small', changeText(m)));
-  if (cv.note) td.append(el('div', 'small verdict-note', cv.note));
+  if (judged) td.append(verdictMark(cv.verdict, cv.note));
   if (v.kind !== 'reference') td.append(...agreementLines(m, collapsedGains(v.metrics).includes(slice)));
   td.title = cv.title;
   return { td, verdict: cv.verdict };
+}
+
+const MARKS: Record<Verdict, string> = { pass: '✓', noise: '≈', violated: '✗' };
+
+/**
+ * The verdict in words with a marker ("✗ violated: KL 7.57e-2 > 0.05", "≈ within noise: …"), so that it never rests
+ * on a tint alone; "✓ pass" shows in high-contrast themes only (inspector.css), where cells lose their tint.
+ */
+function verdictMark(verdict: Verdict, note: string): HTMLElement {
+  const line = el('div', `small verdict-note mark-${verdict}`);
+  line.append(el('span', 'verdict-mark', `${MARKS[verdict]} `), document.createTextNode(note || 'pass'));
+  return line;
 }
 
 /** Agreement and KL of a cell's slice, and "collapsed" where its gain is an artefact of collapse. */

@@ -8,7 +8,7 @@ import type { SliceMetrics } from '../../src/core/eval/metrics';
 import type { EvalResults } from '../../src/core/eval/results';
 import { klText } from '../../src/core/eval/describe';
 import { el, theme } from './dom';
-import { sliceStyles } from './palette';
+import { sliceStyles, styleKey } from './palette';
 import type { ResultsState } from './state';
 import { sweepLegend } from './sweepLegend';
 
@@ -60,7 +60,9 @@ function lineChart(box: HTMLElement, r: EvalResults, log: boolean, hidden: Set<s
           dash: [...(styles[i]?.dash ?? [])],
           width: s.name === 'all' ? 3 : 1.5,
           show: !hidden.has(s.name),
-          points: { show: true, size: 5 },
+          points: styles[i]?.hollow
+            ? { show: true, size: 7, width: 1.5, fill: theme().bg }
+            : { show: true, size: 5, fill: styles[i]?.color ?? theme().fg },
         })),
       ],
     },
@@ -89,7 +91,9 @@ export function sweepChart(
   if (r.task !== 'classification') section.append(logToggle(s, () => draw()));
   section.append(box);
   parent.append(section);
-  const styles = sliceStyles(r.slices.map((sl) => sl.name)).map((st) => st ?? { color: theme().fg, dash: [] });
+  const styles = sliceStyles(r.slices.map((sl) => sl.name)).map(
+    (st) => st ?? { color: theme().fg, dash: [], hollow: false },
+  );
   let setValues: (values: (string | undefined)[]) => void = () => undefined;
   const draw = (): uPlot => {
     s.chart?.destroy();
@@ -106,6 +110,7 @@ export function sweepChart(
       },
     ];
     s.chart = chart;
+    box.dataset.styles = styles.map(styleKey).join(' ');
     countVisible(box, chart);
     return chart;
   };
@@ -131,6 +136,12 @@ function countVisible(box: HTMLElement, chart: uPlot): void {
   const shown = chart.series.slice(1).filter((x) => x.show);
   box.dataset.lines = String(chart.series.length - 1);
   box.dataset.shown = String(shown.length);
+  // The drawn styles of the visible lines (stroke, dash, marker fill), read by the UI tests.
+  const styles = (box.dataset.styles ?? '').split(' ');
+  box.dataset.shownStyles = chart.series
+    .slice(1)
+    .flatMap((x, i) => (x.show ? [styles[i]] : []))
+    .join(' ');
 }
 
 function logToggle(s: ResultsState, redraw: () => void): HTMLElement {

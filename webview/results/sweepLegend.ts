@@ -1,6 +1,6 @@
 /** The sweep's legend: one toggle per slice (click to hide or show its line), a filter for many slices, values under the cursor. */
 import { el } from './dom';
-import type { LineStyle } from './palette';
+import { styleKey, type LineStyle } from './palette';
 
 /** Slices from which the legend offers a filter box. */
 export const FILTER_FROM = 9;
@@ -23,7 +23,13 @@ function swatch(style: LineStyle, bold: boolean): SVGSVGElement {
   line.setAttribute('stroke', style.color);
   line.setAttribute('stroke-width', bold ? '3' : '2');
   if (style.dash.length > 0) line.setAttribute('stroke-dasharray', style.dash.join(' '));
-  svg.append(line);
+  // The point marker as in the chart: filled, or hollow for every second group of ten lines.
+  const dot = document.createElementNS(ns, 'circle');
+  for (const [k, v] of Object.entries({ cx: '14', cy: '5', r: style.hollow ? '3' : '2.5' })) dot.setAttribute(k, v);
+  dot.setAttribute('stroke', style.color);
+  dot.setAttribute('fill', style.hollow ? 'none' : style.color);
+  svg.append(line, dot);
+  svg.dataset.style = styleKey(style);
   return svg;
 }
 

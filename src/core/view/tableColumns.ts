@@ -4,6 +4,7 @@
  * (#, layer) are pinned; the SQNR columns follow them so the headline numbers are on screen first.
  */
 import type { SortKey } from './layerTableView';
+import { headerWidth } from './tableHeader';
 
 /** What a column shows (a sort key, or a column that cannot be sorted). */
 export type ColumnKey = SortKey | 'shape';
@@ -40,11 +41,13 @@ export function sqnrColumnWidth(id: string): number {
  * not known yet; undefined before any evaluation: then the measured-effect column, which would be empty, is not shown).
  */
 export function layerColumns(schemes: readonly string[], measuredScheme?: string): TableColumn[] {
+  // Every column wide enough for its header whole on two lines next to the sort arrow (sorting never cuts a name).
   const col = (c: Omit<TableColumn, 'sort' | 'numeric' | 'pinned'> & Partial<TableColumn>): TableColumn => ({
     sort: c.key === 'shape' ? null : c.key,
     numeric: false,
     pinned: false,
     ...c,
+    width: c.key === 'layer' ? c.width : headerWidth(c.title, c.width),
   });
   const measured =
     measuredScheme === undefined
