@@ -105,7 +105,7 @@ export function tableHeader(
     ${columns.map((c, i) => {
       const sorted = c.sort !== null && query.sort === c.sort;
       const order = query.descending ? 'descending' : 'ascending';
-      const { lines, whole } = headerLines(c.title, c.width, measure);
+      const { lines, whole } = headerLines(c.title, c.width, measure, sorted);
       return html`<div
         role="columnheader"
         class=${cellClass(c, c.sort ? 'sortable' : '')}
@@ -119,10 +119,13 @@ export function tableHeader(
         @click=${c.sort ? () => sortBy(c.sort!) : nothing}
         @keydown=${(e: KeyboardEvent) => onKey(e, c.sort)}
       >
-        <span class="hlines">${lines.map((l) => html`<span class="hline">${l}</span>`)}</span
-        ><span class="arrow"
-          >${sorted ? html`<span class="codicon codicon-arrow-${query.descending ? 'down' : 'up'}"></span>` : nothing}</span
-        >
+        <span class="hlines">${lines.map((l) => html`<span class="hline">${l}</span>`)}</span>${
+          sorted
+            ? html`<span class="arrow"
+                ><span class="codicon codicon-arrow-${query.descending ? 'down' : 'up'}"></span
+              ></span>`
+            : nothing
+        }
       </div>`;
     })}
   </div>`;

@@ -7,7 +7,7 @@
 
 /** Height of the two-line header row in CSS pixels (also in inspector.css). */
 export const HEADER_HEIGHT = 36;
-/** Horizontal padding of a header cell (both sides) and the room kept for the sort arrow, in CSS pixels. */
+/** Horizontal padding of a header cell (both sides) and the room of the sort arrow, in CSS pixels. */
 export const HEADER_PADDING = 10;
 export const ARROW_ROOM = 15;
 /** A generous width of one character of the header font (13 px, semibold), so estimates err on the wide side. */
@@ -44,7 +44,8 @@ export function headerWidth(title: string, width: number): number {
 }
 
 /**
- * The lines a header shows in a column `width` px wide: the whole name on one line, else on two (broken at a space
+ * The lines a header shows in a column `width` px wide, next to the sort arrow when `arrow` (columns are made wide
+ * enough for that, so sorting may move a name to two lines but never cuts it): the whole name on one line, else on two (broken at a space
  * first, so "Measured ·" / "int4-block32" keeps the scheme whole, then after "-", "/" or "+"); a name too long for
  * two lines keeps its start and its end around an ellipsis (the full name stays in the tooltip).
  */
@@ -52,8 +53,9 @@ export function headerLines(
   title: string,
   width: number,
   measure: Measure = estimate,
+  arrow = true,
 ): { lines: string[]; whole: boolean } {
-  const room = width - HEADER_PADDING - ARROW_ROOM;
+  const room = width - HEADER_PADDING - (arrow ? ARROW_ROOM : 0);
   if (measure(title) <= room) return { lines: [title], whole: true };
   const lines = wrap(title, AT_SPACES, room, measure) ?? wrap(title, AT_ANY, room, measure);
   if (lines) return { lines, whole: true };
