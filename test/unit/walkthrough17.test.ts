@@ -1,5 +1,8 @@
 /** Issue 17, the second walk-through: one KL format, cost charts with nothing to compare, plan results files, the bar's count. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { cellVerdict } from '../../src/core/eval/cellVerdict';
 import { costChartsShown } from '../../src/core/cost/costFormat';
@@ -173,5 +176,34 @@ describe('sweep styles (walk-through 6)', () => {
       assert.equal(styles[i].hollow, true);
       assert.equal(styles[i - 10].hollow, false);
     }
+  });
+});
+
+describe("a new user's first npm commands are clean (finding 8)", () => {
+  const root = path.join(__dirname, '..', '..');
+  it('npm reads no unknown project config (no .npmrc key it warns about)', () => {
+    const r = spawnSync('npm', ['config', 'get', 'registry'], { cwd: root, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /Unknown (project|user|env|builtin) config/);
+  });
+
+  it('the committed lock already records every install script (npm install has nothing to add)', () => {
+    const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { hasInstallScript?: boolean }>;
+    };
+    const missing: string[] = [];
+    for (const [where, entry] of Object.entries(lock.packages)) {
+      if (!where.startsWith('node_modules/')) continue;
+      const manifest = path.join(root, where, 'package.json');
+      if (!existsSync(manifest)) continue; // optional, not installed on this platform
+      const scripts =
+        (JSON.parse(readFileSync(manifest, 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
+      // npm counts a binding.gyp without an install script as one (node-gyp rebuild).
+      const installs =
+        ['preinstall', 'install', 'postinstall'].some((k) => k in scripts) ||
+        existsSync(path.join(root, where, 'binding.gyp'));
+      if (installs && !entry.hasInstallScript) missing.push(where);
+    }
+    assert.deepEqual(missing, []);
   });
 });
