@@ -10,13 +10,8 @@ import type { TensorAnalysis } from '../core/stats/analyze';
 import { downsampleTile, type HeatmapTile, type TileWindow } from '../core/view/heatmapTiles';
 import { layerDetail, type LayerDetail } from '../core/view/layerDetailView';
 import { tableCsv, tableJson } from '../core/view/layerTableExport';
-import {
-  consumerOps,
-  LayerTable,
-  type RowSensitivity,
-  type TablePage,
-  type TableQuery,
-} from '../core/view/layerTableView';
+import { LayerTable } from '../core/view/layerTable';
+import { consumerOps, type RowSensitivity, type TablePage, type TableQuery } from '../core/view/layerTableView';
 import { modelHeatmap, type ModelHeatmap } from '../core/view/modelHeatmap';
 import { modelSizes } from '../core/view/schemeSizes';
 import type { ModelReadResult } from '../node/analysisPlan';
@@ -157,7 +152,7 @@ export class InspectorSession implements vscode.Disposable {
         onWeight: (i, analysis, done) => {
           if (this.running !== controller) return;
           this.analyses[i] = analysis;
-          this.table.update(i, read.plan[i], analysis);
+          this.table.update(i, analysis);
           this.status = { ...this.status, done };
           this.progress?.report(done);
           this.fire(done === total);

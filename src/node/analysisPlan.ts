@@ -4,7 +4,7 @@
  * so it crosses to the extension host and to analysis workers without the model itself.
  */
 import type { onnx } from 'onnx-proto';
-import { consumersByTensor, type Consumer } from '../core/onnx/consumers';
+import { consumersByTensor, type ConsumerIndex } from '../core/onnx/consumers';
 import { graphPositions } from '../core/onnx/graphOrder';
 import { LayerKinds, type LayerKind } from '../core/onnx/layerKinds';
 import { DType, dtypeInfo } from '../core/onnx/dtypes';
@@ -121,7 +121,7 @@ function duplicateWeight(ref: WeightRef): PlannedWeight {
 export function inGraphOrder(
   model: onnx.IModelProto,
   weights: readonly WeightRef[],
-  consumers: Map<string, Consumer[]>,
+  consumers: ConsumerIndex,
 ): WeightRef[] {
   const order = graphPositions(model);
   const position = (w: WeightRef): number => {
@@ -142,11 +142,13 @@ export function inGraphOrder(
 export async function planAnalysis(loaded: LoadedModel, weights: readonly WeightRef[]): Promise<PlannedWeight[]> {
   const model = loaded.model as onnx.IModelProto;
   const consumers = consumersByTensor(model);
+  // The order first: its index of the graph is garbage before the layer kinds build theirs (a lower peak).
+  const ordered = inGraphOrder(model, weights, consumers);
   const kinds = new LayerKinds(model);
   const byName = new Map(weights.map((w) => [w.name, w]));
   const planned: PlannedWeight[] = [];
   const seen = new Set<string>();
-  for (const ref of inGraphOrder(model, weights, consumers)) {
+  for (const ref of ordered) {
     // A repeated name (invalid ONNX) is listed once with its layers: n copies x n consumers would be quadratic.
     const key = `${ref.graph}\0${ref.name}`;
     const duplicate = seen.has(key);

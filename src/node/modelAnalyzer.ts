@@ -19,6 +19,15 @@ export interface ModelAnalysisOptions {
   onWeight?: (index: number, analysis: TensorAnalysis, done: number, total: number) => void;
 }
 
+/** Weights planned (or taken from the cache) between two turns of the event loop. */
+const YIELD_EVERY = 2000;
+
+/** Lets the event loop run (timers, messages), then goes on unless aborted. */
+async function yieldLoop(signal: AbortSignal | undefined): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  signal?.throwIfAborted();
+}
+
 /** Result of analyzePlanned: per weight (undefined for tensors without numbers) and how many tasks ran. */
 export interface AnalyzeResult {
   analyses: (TensorAnalysis | undefined)[];
@@ -45,6 +54,8 @@ export async function analyzePlanned(
   const total = plan.filter((w) => w.source).length;
   let done = 0;
   for (const [i, w] of plan.entries()) {
+    // A model of 100k weights is planned in slices: the caller's event loop (the extension host's) runs between.
+    if (i > 0 && i % YIELD_EVERY === 0) await yieldLoop(options.signal);
     const task = taskFor(modelPath, w, schemes, bins);
     if (!task) continue;
     const hit = cache?.store.get(cache.key, w.name, bins);
@@ -58,7 +69,10 @@ export async function analyzePlanned(
     weightOf.push(i);
     wantedOf.push(task.schemes);
   }
-  for (const i of pending) options.onWeight?.(i, analyses[i] as TensorAnalysis, ++done, total);
+  for (const [k, i] of pending.entries()) {
+    if (k > 0 && k % YIELD_EVERY === 0) await yieldLoop(options.signal);
+    options.onWeight?.(i, analyses[i] as TensorAnalysis, ++done, total);
+  }
   await pool.run(tasks, {
     signal: options.signal,
     onResult: (t, result) => {

@@ -3,12 +3,15 @@ import { ModelError } from '../core/onnx/errors';
 import { peerExited } from '../core/rpc/client';
 import { errorFromInfo } from '../core/rpc/domainErrors';
 import { RpcCode, RpcError } from '../core/rpc/errors';
-import type { ModelReadResult } from './analysisPlan';
-import type { OverviewMethods } from './overviewProtocol';
+import type { ModelReadResult, PlannedWeight } from './analysisPlan';
+import { PLAN_PAGE_MAX, type OverviewMethods } from './overviewProtocol';
 import { workerClient } from './rpcPorts';
 import { startWorker } from './workers';
 
-/** Reads a model's overview in a fresh worker (script at `workerScript`); aborting terminates the worker. */
+/**
+ * Reads a model's overview in a fresh worker (script at `workerScript`), then its plan page by page: each page
+ * is one small message, so the caller's event loop runs between pages. Aborting terminates the worker.
+ */
 export async function readOverviewInWorker(
   workerScript: string,
   modelPath: string,
@@ -22,7 +25,14 @@ export async function readOverviewInWorker(
     exitError: (code) => peerExited(`The model reader stopped unexpectedly (exit code ${code}).`),
   });
   try {
-    return await client.request('model/read', { modelPath }, { signal });
+    const { weights, ...summary } = await client.request('model/read', { modelPath }, { signal });
+    const plan: PlannedWeight[] = [];
+    while (plan.length < weights) {
+      const page = await client.request('plan/page', { offset: plan.length, limit: PLAN_PAGE_MAX }, { signal });
+      if (page.length === 0) throw new Error(`The model reader returned ${plan.length} of ${weights} planned weights.`);
+      for (const w of page) plan.push(w);
+    }
+    return { ...summary, plan };
   } catch (error) {
     // A reader that died is an I/O error of the model, as any other failure to read it.
     if (error instanceof RpcError && error.code === RpcCode.peerExited)

@@ -1,10 +1,24 @@
-/** Worker thread entry: reads one model (overview and analysis plan) off the caller's thread and posts it back. */
+/**
+ * Worker thread entry: reads one model (overview and analysis plan) off the caller's thread and keeps the plan;
+ * the caller fetches it in pages, so neither side clones a per-weight structure of the whole model at once.
+ */
 import { errorToInfo } from '../core/rpc/domainErrors';
-import { readModelForAnalysis } from './analysisPlan';
-import type { OverviewMethods } from './overviewProtocol';
+import { readModelForAnalysis, type PlannedWeight } from './analysisPlan';
+import { PLAN_PAGE_MAX, type OverviewMethods } from './overviewProtocol';
 import { serveParentPort } from './rpcPorts';
 
+let plan: PlannedWeight[] = [];
+
 serveParentPort<OverviewMethods>(
-  { 'model/read': ({ modelPath }) => readModelForAnalysis(modelPath) },
+  {
+    'model/read': async ({ modelPath }) => {
+      plan = [];
+      const read = await readModelForAnalysis(modelPath);
+      plan = read.plan;
+      const { plan: _kept, ...summary } = read;
+      return { ...summary, weights: plan.length };
+    },
+    'plan/page': ({ offset, limit }) => plan.slice(offset, offset + Math.min(limit, PLAN_PAGE_MAX)),
+  },
   { toInfo: errorToInfo },
 );

@@ -140,7 +140,7 @@ describe('Hazard models keep the extension host responsive', () => {
     });
   }
 
-  it('100k initializers: the model opens and the host answers', async function () {
+  it('100k initializers: the host answers while the model opens and is analysed', async function () {
     this.timeout(180_000);
     const file = path.join(dir, 'many.onnx');
     const initializer = Array.from({ length: 100_000 }, (_, i) => ({
@@ -157,14 +157,35 @@ describe('Hazard models keep the extension host responsive', () => {
     const ql = await api();
     block();
     const t0 = Date.now();
-    await vscode.commands.executeCommand('vscode.openWith', uri, 'quantlens.inspector');
-    const report = await ql.waitForRender(uri, (r) => r.status !== 'loading', 120_000);
-    await roundTrip();
-    assert.equal(report.status, 'ready');
-    await waitFor('the analysis of 100k weights', () => ql.inspectorStatus(uri)?.state === 'done', 120_000);
+    // Command round trips all along the open (reading, the plan's pages, the table, the analysis).
+    let opening = true;
+    let worstDuring = 0;
+    const probe = (async () => {
+      while (opening) {
+        const t = Date.now();
+        await vscode.commands.getCommands(true);
+        worstDuring = Math.max(worstDuring, Date.now() - t);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    try {
+      await vscode.commands.executeCommand('vscode.openWith', uri, 'quantlens.inspector');
+      const report = await ql.waitForRender(uri, (r) => r.status !== 'loading', 120_000);
+      assert.equal(report.status, 'ready');
+      await waitFor('the analysis of 100k weights', () => ql.inspectorStatus(uri)?.state === 'done', 120_000);
+    } finally {
+      opening = false;
+      await probe;
+    }
+    const longest = block();
+    worst = Math.max(worst, worstDuring);
     console.log(
-      `hazards: 100k initializers shown and analysed in ${Date.now() - t0} ms, event loop blocked ${block().toFixed(0)} ms at most`,
+      `hazards: 100k initializers shown and analysed in ${Date.now() - t0} ms, event loop blocked ${longest.toFixed(0)} ms at most, ` +
+        `worst command round trip meanwhile ${worstDuring} ms`,
     );
+    // Generous bounds (the target is 200 ms): the host cloned the whole plan in one message before, 6-7 s.
+    assert.ok(worstDuring < 10_000, `a command round trip took ${worstDuring} ms while the model opened`);
+    assert.ok(longest < 2_000, `the host's event loop was blocked ${longest.toFixed(0)} ms while the model opened`);
     await roundTrip();
     await closeAllEditors();
   });

@@ -4,13 +4,14 @@ import { tableCsv, tableJson } from '../../src/core/view/layerTableExport';
 import {
   consumerOps,
   layerRow,
-  LayerTable,
   queryRows,
   tablePage,
+  withSqnrRanks,
   type LayerRow,
   type TableQuery,
 } from '../../src/core/view/layerTableView';
 import type { TensorAnalysis } from '../../src/core/stats/analyze';
+import { LayerTable } from '../../src/core/view/layerTable';
 import { modelSizes } from '../../src/core/view/schemeSizes';
 import type { WeightInfo } from '../../src/core/view/weightInfo';
 import { decodeNumbers, encodeNumbers } from '../../src/wire';
@@ -141,8 +142,8 @@ describe('layer table', () => {
         stats: { absmax: 1, std: 1, kurtosis: 0, outlierRatio: 1 },
         schemes: { 'int8-channel': { sqnrDb } },
       }) as unknown as TensorAnalysis;
-    table.update(2, plan[2], analysed(30));
-    table.update(0, plan[0], analysed(45));
+    table.update(2, analysed(30));
+    table.update(0, analysed(45));
     assert.deepEqual(names(table.query(bySqnr)), ['c', 'a', 'b']);
     assert.deepEqual(table.row(2).sqnr, [30]);
     table.setSensitivity(new Map([['a', { rank: 1, effect: 2.5, text: '-2.5 pp' }]]));
@@ -156,5 +157,80 @@ describe('layer table', () => {
     assert.equal('sensitivity' in table.row(0), false);
     const page = table.page(q({}), 0, 2);
     assert.deepEqual([page.total, names(page.rows), page.schemes], [3, ['a', 'b'], ['int8-channel', 'int4-block32']]);
+  });
+
+  it('the table orders weight indices as queryRows orders the built rows, for every key and filter', () => {
+    const schemes = ['int8-channel', 'int4-block32'];
+    const ops = ['MatMul', 'Conv', 'Add', 'Gather'];
+    let seed = 18;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const plan = Array.from({ length: 300 }, (_, i) =>
+      weight(
+        `w${Math.floor(next() * 50)}_${i % 7}`,
+        ops[i % 4],
+        [1 + (i % 5), 2],
+        i % 3 !== 0,
+        i % 2 ? 'float32' : 'float16',
+      ),
+    );
+    const table = new LayerTable();
+    table.reset(plan, schemes);
+    const analyses: (TensorAnalysis | undefined)[] = plan.map((_, i) =>
+      i % 4 === 1
+        ? undefined
+        : ({
+            stats: { absmax: Math.floor(next() * 5), std: next() < 0.1 ? NaN : next(), kurtosis: 0, outlierRatio: 1 },
+            schemes: {
+              'int8-channel': { sqnrDb: next() < 0.1 ? NaN : Math.floor(next() * 8) },
+              'int4-block32': { sqnrDb: Infinity },
+            },
+          } as unknown as TensorAnalysis),
+    );
+    analyses.forEach((a, i) => a && table.update(i, a));
+    const sensitivity = new Map(
+      plan
+        .filter((_, i) => i % 9 === 0)
+        .map((w, k) => [w.name, { rank: k + 1, effect: k % 4, text: '', scheme: 'int8-channel' }]),
+    );
+    table.setSensitivity(sensitivity);
+    const built = withSqnrRanks(
+      plan.map((w, i) => {
+        const row = layerRow(i, w, analyses[i], schemes);
+        const s = sensitivity.get(w.name);
+        return s ? { ...row, sensitivity: s } : row;
+      }),
+      schemes,
+    );
+    const sorts = [
+      'index',
+      'layer',
+      'name',
+      'params',
+      'dtype',
+      'absmax',
+      'std',
+      'sensitivity',
+      'sqnr:int8-channel',
+      'sqnr:int4-block32',
+      'sqnr:fp16',
+    ] as const;
+    for (const sort of sorts) {
+      for (const change of [
+        {},
+        { descending: true },
+        { text: 'W1' },
+        { op: 'Conv' },
+        { quantizableOnly: true, text: 'matmul' },
+      ]) {
+        const query = q({ sort, ...change });
+        assert.deepEqual(table.query(query), queryRows(built, query, schemes), JSON.stringify(query));
+      }
+    }
+    const page = table.page(q({ sort: 'name' }), 10, 5, plan[42].name);
+    assert.deepEqual(page.rows, queryRows(built, q({ sort: 'name' }), schemes).slice(10, 15));
+    assert.equal(
+      page.found,
+      queryRows(built, q({ sort: 'name' }), schemes).findIndex((r) => r.name === plan[42].name),
+    );
   });
 });

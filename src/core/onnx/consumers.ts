@@ -28,40 +28,91 @@ export interface Consumer {
 const NO_ATTRS: Record<string, number> = Object.freeze({});
 const NONE: string[] = [];
 
-/**
- * Maps every tensor name to the node inputs that read it, across all graphs. Memory is a few words per node
- * input: consumers of one node share its name, attributes and the decoded input and output lists.
- */
-export function consumersByTensor(model: onnx.IModelProto): Map<string, Consumer[]> {
-  const map = new Map<string, Consumer[]>();
-  if (!model.graph) {
-    return map;
+/** The readers of each tensor by name (what the planners ask: `get`). */
+export interface ConsumerIndex {
+  /** The node inputs reading `name` (undefined when nothing reads it); the same array for the same name. */
+  get(name: string): Consumer[] | undefined;
+}
+
+/** Integer attributes of a node (Gemm transB, Gather axis, ...). */
+function intAttrs(n: onnx.INodeProto): Record<string, number> {
+  let attrs = NO_ATTRS;
+  for (const a of n.attribute ?? []) {
+    if (a.i !== undefined && a.i !== null && a.type === 2) {
+      if (attrs === NO_ATTRS) attrs = {};
+      attrs[a.name ?? ''] = int64ToNumber(a.i as Int64);
+    }
   }
-  visitGraphs(model.graph, (graph, path) => {
-    (graph.node ?? []).forEach((n, index) => {
-      const inputs = n.input ?? NONE;
-      let attrs = NO_ATTRS;
-      for (const a of n.attribute ?? []) {
-        if (a.i !== undefined && a.i !== null && a.type === 2) {
-          if (attrs === NO_ATTRS) attrs = {};
-          attrs[a.name ?? ''] = int64ToNumber(a.i as Int64);
+  return attrs;
+}
+
+/**
+ * The readers of every tensor, kept as three numbers per node input (graph, node, slot) in flat arrays; a
+ * Consumer object is built only for the tensors looked up (the weights and what they flow into). A graph of 1M
+ * nodes held a Consumer object and a list per input before (~110 MB); now a few words per input.
+ */
+class PackedConsumers implements ConsumerIndex {
+  private readonly graphs: { path: string; nodes: onnx.INodeProto[] }[] = [];
+  private readonly refGraph: number[] = [];
+  private readonly refNode: number[] = [];
+  private readonly refSlot: number[] = [];
+  /** Tensor name -> a reader's ref (index into the arrays above), or the refs of several readers. */
+  private readonly byName = new Map<string, number | number[]>();
+  private readonly built = new Map<string, Consumer[]>();
+
+  constructor(model: onnx.IModelProto) {
+    if (!model.graph) return;
+    visitGraphs(model.graph, (graph, path) => {
+      const g = this.graphs.length;
+      const nodes = graph.node ?? [];
+      this.graphs.push({ path, nodes });
+      for (let index = 0; index < nodes.length; index++) {
+        const inputs = nodes[index].input ?? NONE;
+        for (let slot = 0; slot < inputs.length; slot++) {
+          const name = inputs[slot];
+          if (name === '') continue;
+          const ref = this.refNode.length;
+          this.refGraph.push(g);
+          this.refNode.push(index);
+          this.refSlot.push(slot);
+          const known = this.byName.get(name);
+          if (known === undefined) this.byName.set(name, ref);
+          else if (typeof known === 'number') this.byName.set(name, [known, ref]);
+          else known.push(ref);
         }
       }
-      const node = n.name || `${n.opType ?? 'node'}_${index}`;
-      const op = n.opType ?? '';
-      const domain = n.domain === 'ai.onnx' ? '' : (n.domain ?? '');
-      const outputs = n.output ?? NONE;
-      inputs.forEach((name, input) => {
-        if (name === '') {
-          return;
-        }
-        const consumer: Consumer = { node, op, domain, input, graph: path, index, attrs, outputs, inputs };
-        const list = map.get(name);
-        // A literal of one: most tensors have one reader, and push() on [] reserves 17 slots.
-        if (list) list.push(consumer);
-        else map.set(name, [consumer]);
-      });
     });
-  });
-  return map;
+  }
+
+  get(name: string): Consumer[] | undefined {
+    const cached = this.built.get(name);
+    if (cached) return cached;
+    const refs = this.byName.get(name);
+    if (refs === undefined) return undefined;
+    const list = (typeof refs === 'number' ? [refs] : refs).map((r) => this.consumer(r));
+    this.built.set(name, list);
+    return list;
+  }
+
+  private consumer(ref: number): Consumer {
+    const { path, nodes } = this.graphs[this.refGraph[ref]];
+    const index = this.refNode[ref];
+    const n = nodes[index];
+    return {
+      node: n.name || `${n.opType ?? 'node'}_${index}`,
+      op: n.opType ?? '',
+      domain: n.domain === 'ai.onnx' ? '' : (n.domain ?? ''),
+      input: this.refSlot[ref],
+      graph: path,
+      index,
+      attrs: intAttrs(n),
+      outputs: n.output ?? NONE,
+      inputs: n.input ?? NONE,
+    };
+  }
+}
+
+/** Indexes every tensor name to the node inputs that read it, across all graphs (Consumers built on lookup). */
+export function consumersByTensor(model: onnx.IModelProto): ConsumerIndex {
+  return new PackedConsumers(model);
 }

@@ -137,6 +137,29 @@ export const MAX_PROTOBUF_BYTES = 2 ** 31 - 1;
 /** Decodes and validates a whole ONNX model file held in memory. Throws ModelError. */
 type Decoder<T> = { decode(reader: Reader | Uint8Array, length?: number): T };
 
+/** Distinct op types and domains kept at most (a model has tens; a hostile one is not allowed to grow this). */
+const MAX_INTERNED = 4096;
+const interned = new Map<string, string>();
+
+/** One string object per distinct value (up to MAX_INTERNED), so 1M `Relu` nodes share one `Relu`. */
+function intern(value: string): string {
+  const known = interned.get(value);
+  if (known !== undefined) return known;
+  if (interned.size < MAX_INTERNED) interned.set(value, value);
+  return value;
+}
+
+/** Wraps NodeProto's decoder so that op types and domains are interned (about 20 bytes a node less). */
+function internOps(type: Decoder<onnx.NodeProto>): void {
+  const decode = type.decode.bind(type);
+  type.decode = (reader, length) => {
+    const node = decode(reader, length);
+    if (node.opType) node.opType = intern(node.opType);
+    if (node.domain) node.domain = intern(node.domain);
+    return node;
+  };
+}
+
 /**
  * Wraps a message type's decoder so that its repeated fields come out at their exact length. protobufjs grows
  * them by push(), which reserves 17 slots for the first element: a 1M-node graph held ~300 bytes per node
@@ -155,6 +178,7 @@ function trimRepeated<T extends object>(type: Decoder<T>, fields: readonly (keyo
 }
 
 trimRepeated(onnx.NodeProto, ['input', 'output', 'attribute']);
+internOps(onnx.NodeProto as unknown as Decoder<onnx.NodeProto>);
 trimRepeated(onnx.AttributeProto, ['ints', 'floats', 'strings', 'tensors', 'graphs']);
 trimRepeated(onnx.TensorProto, [
   'dims',

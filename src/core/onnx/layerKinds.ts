@@ -5,7 +5,7 @@
  */
 import type { onnx } from 'onnx-proto';
 import type { Consumer } from './consumers';
-import { nodeKey } from './graphOrder';
+import { distinct, nodeKey } from './graphOrder';
 import { visitGraphs } from './weights';
 
 /** A layer's kind as inferred from the graph. */
@@ -28,7 +28,8 @@ interface GraphIndex {
   path: string;
   nodes: onnx.INodeProto[];
   producer: Map<string, number>;
-  readers: Map<string, number[]>;
+  /** Nodes reading each tensor: one index, or several (no list per tensor: most have one reader). */
+  readers: Map<string, number | number[]>;
 }
 
 /** A node found by a walk. */
@@ -110,7 +111,8 @@ function downstream(
   const seen = new Set<number>();
   while (queue.length > 0 && seen.size < WALK) {
     const t = queue.shift()!;
-    for (const r of g.readers.get(t) ?? []) {
+    const readers = g.readers.get(t);
+    for (const r of readers === undefined ? [] : typeof readers === 'number' ? [readers] : readers) {
       if (seen.has(r)) continue;
       seen.add(r);
       const n = g.nodes[r];
@@ -124,14 +126,16 @@ function downstream(
 function indexGraph(graph: onnx.IGraphProto, path: string): GraphIndex {
   const nodes = graph.node ?? [];
   const producer = new Map<string, number>();
-  const readers = new Map<string, number[]>();
+  const readers = new Map<string, number | number[]>();
   nodes.forEach((n, i) => {
     for (const o of n.output ?? []) if (o && !producer.has(o)) producer.set(o, i);
-    for (const t of new Set(n.input ?? [])) {
-      const list = readers.get(t);
+    // Each node once per tensor it reads (a node reading x twice is one reader).
+    for (const t of distinct(n.input ?? [])) {
       if (!t) continue;
-      if (list) list.push(i);
-      else readers.set(t, [i]);
+      const list = readers.get(t);
+      if (list === undefined) readers.set(t, i);
+      else if (typeof list === 'number') readers.set(t, [list, i]);
+      else list.push(i);
     }
   });
   return { path, nodes, producer, readers };

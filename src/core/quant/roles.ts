@@ -1,5 +1,5 @@
 /** Decides what a weight is for (and whether and how it is quantized) from the nodes that read it. */
-import type { Consumer } from '../onnx/consumers';
+import type { Consumer, ConsumerIndex } from '../onnx/consumers';
 import { DType } from '../onnx/dtypes';
 import { NORMS } from '../onnx/layerKinds';
 import type { WeightRef } from '../onnx/weights';
@@ -75,7 +75,7 @@ function passes(c: Consumer): boolean {
  * Slice / Split / Concat / Transpose / Reshape / Squeeze / Unsqueeze / Flatten through their data inputs (a
  * bounded walk); a pass-through whose output nothing reads is the layer itself.
  */
-export function consumerPaths(name: string, consumers: Map<string, Consumer[]>): ConsumerPath[] {
+export function consumerPaths(name: string, consumers: ConsumerIndex): ConsumerPath[] {
   const out: ConsumerPath[] = [];
   const seen = new Set<string>([name]);
   const walk = (tensor: string, via: string[], steps: Consumer[], depth: number): void => {
@@ -105,7 +105,7 @@ export function consumerPaths(name: string, consumers: Map<string, Consumer[]>):
 }
 
 /** The layers using a tensor, following pass-through and shape-only ops (see consumerPaths). */
-export function effectiveConsumers(name: string, consumers: Map<string, Consumer[]>): Consumer[] {
+export function effectiveConsumers(name: string, consumers: ConsumerIndex): Consumer[] {
   return consumerPaths(name, consumers).map((p) => p.consumer);
 }
 
@@ -241,7 +241,7 @@ function roleReason(main: SlotRole, layers: readonly Consumer[], dtype: number):
 }
 
 /** Classifies a weight from its consumers. */
-export function planWeight(ref: WeightRef, consumers: Map<string, Consumer[]>): WeightPlan {
+export function planWeight(ref: WeightRef, consumers: ConsumerIndex): WeightPlan {
   const direct = consumers.get(ref.name) ?? [];
   const paths = consumerPaths(ref.name, consumers);
   const layers = paths.map((p) => p.consumer);

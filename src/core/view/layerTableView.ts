@@ -1,6 +1,6 @@
 /**
  * The inspector's layer table as data: one row per planned weight, filtered and sorted where the rows are
- * (the webview asks for pages), with the sensitivity an evaluation measured.
+ * (the webview asks for pages), with the sensitivity an evaluation measured. The table itself: layerTable.ts.
  */
 import type { TensorAnalysis, TensorStats } from '../stats/analyze';
 import { shortLayerName, type WeightInfo } from './weightInfo';
@@ -126,7 +126,9 @@ export function layerRow(
 
 /** Op types of the weights' consumers, sorted (the table's op filter). */
 export function consumerOps(plan: readonly WeightInfo[]): string[] {
-  return [...new Set(plan.flatMap((w) => w.layers.map((l) => l.op)))].sort();
+  const ops = new Set<string>();
+  for (const w of plan) for (const l of w.layers) ops.add(l.op);
+  return [...ops].sort();
 }
 
 /** Sort value of a row; missing numbers sort last in either direction. */
@@ -198,16 +200,6 @@ export function tablePage(
   return find === undefined ? page : { ...page, found: rows.findIndex((r) => r.name === find) };
 }
 
-/** The row with the sensitivity measured for its weight, or without any when none was. */
-function withSensitivity(row: LayerRow, byWeight: ReadonlyMap<string, RowSensitivity>): LayerRow {
-  const s = byWeight.get(row.name);
-  if (s) return { ...row, sensitivity: s };
-  if (!row.sensitivity) return row;
-  const rest = { ...row };
-  delete rest.sensitivity;
-  return rest;
-}
-
 /**
  * The rows with each measured layer's SQNR rank under the ranking scheme (1 = lowest SQNR, the layer SQNR would
  * call most sensitive), so the table and the detail can say where the static estimate and the measurement disagree.
@@ -239,63 +231,4 @@ export function withSqnrRanks(rows: readonly LayerRow[], schemes: readonly strin
 export function ranksDisagree(s: RowSensitivity): boolean {
   if (s.sqnrRank === undefined || s.ranked === undefined || s.ranked < 3) return false;
   return Math.abs(s.sqnrRank - s.rank) >= Math.max(2, Math.ceil(s.ranked / 3));
-}
-
-/** The layer table of one model: its rows as analysed so far, the measured sensitivity, the last query's order. */
-export class LayerTable {
-  private rows: LayerRow[] = [];
-  private schemes: string[] = [];
-  private sensitivity: ReadonlyMap<string, RowSensitivity> = new Map();
-  private sorted: { key: string; rows: LayerRow[] } | undefined;
-  /** False when a row changed since the SQNR ranks were computed. */
-  private ranked = true;
-
-  /** Starts over with the rows of a plan under these schemes, nothing analysed yet. */
-  reset(plan: readonly WeightInfo[], schemes: readonly string[]): void {
-    this.schemes = [...schemes];
-    this.rows = plan.map((w, i) => withSensitivity(layerRow(i, w, undefined, schemes), this.sensitivity));
-    this.changed();
-  }
-
-  /** Takes in the analysis of weight `index`. */
-  update(index: number, w: WeightInfo, analysis: TensorAnalysis): void {
-    this.rows[index] = withSensitivity(layerRow(index, w, analysis, this.schemes), this.sensitivity);
-    this.changed();
-  }
-
-  /** Shows the sensitivity measured by an evaluation (by weight name). */
-  setSensitivity(byWeight: ReadonlyMap<string, RowSensitivity>): void {
-    this.sensitivity = byWeight;
-    this.rows = this.rows.map((r) => withSensitivity(r, byWeight));
-    this.changed();
-  }
-
-  private changed(): void {
-    this.sorted = undefined;
-    this.ranked = false;
-  }
-
-  /** The rows, with the SQNR ranks of the measured layers up to date. */
-  private current(): LayerRow[] {
-    if (!this.ranked && this.sensitivity.size > 0) this.rows = withSqnrRanks(this.rows, this.schemes);
-    this.ranked = true;
-    return this.rows;
-  }
-
-  /** The row of weight `index`. */
-  row(index: number): LayerRow {
-    return this.current()[index];
-  }
-
-  /** The rows matching a query, in its order (the last query's order is kept until a row changes). */
-  query(query: TableQuery): LayerRow[] {
-    const key = JSON.stringify(query);
-    if (this.sorted?.key !== key) this.sorted = { key, rows: queryRows(this.current(), query, this.schemes) };
-    return this.sorted.rows;
-  }
-
-  /** A page of the rows matching a query. */
-  page(query: TableQuery, offset: number, limit: number, find?: string): TablePage {
-    return tablePage(this.query(query), this.schemes, offset, limit, find);
-  }
 }

@@ -11,7 +11,11 @@ export interface SchemeSize {
   bytes: number;
 }
 
-const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+function product(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
 
 /** Bytes a weight takes as stored (packed sub-byte types round up). */
 function storedBytes(w: WeightInfo): number {
@@ -23,13 +27,17 @@ export function modelSizes(
   plan: readonly WeightInfo[],
   schemes: readonly string[],
 ): { weightBytes: number; sizes: SchemeSize[] } {
-  const weightBytes = plan.reduce((sum, w) => sum + storedBytes(w), 0);
-  const sizes = schemes.map((id) => {
-    const scheme = parseScheme(id);
-    let bytes = 0;
-    for (const w of plan)
-      bytes += w.quantizable ? schemeBytes(scheme, product(w.stored?.dims ?? w.shape), w.layout) : storedBytes(w);
-    return { scheme: id, bytes };
-  });
+  // One pass over the weights, every scheme per weight (a model may have 100k weights).
+  const parsed = schemes.map((id) => parseScheme(id));
+  const bytes = new Array<number>(schemes.length).fill(0);
+  let weightBytes = 0;
+  for (const w of plan) {
+    const stored = storedBytes(w);
+    weightBytes += stored;
+    const elements = w.quantizable ? product(w.stored?.dims ?? w.shape) : 0;
+    for (let k = 0; k < parsed.length; k++)
+      bytes[k] += w.quantizable ? schemeBytes(parsed[k], elements, w.layout) : stored;
+  }
+  const sizes = schemes.map((scheme, k) => ({ scheme, bytes: bytes[k] }));
   return { weightBytes, sizes };
 }
