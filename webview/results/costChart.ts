@@ -95,7 +95,7 @@ export function costChart(parent: HTMLElement, r: EvalResults): { charts: uPlot[
       row,
       r,
       r.variants.map((v) => ({ v, x: v.weightBytes / 1024 })),
-      'stored weights (KiB)',
+      'weight bytes, biases included (KiB)',
     ),
   ].filter((c): c is uPlot => c !== undefined);
   drawn = charts;

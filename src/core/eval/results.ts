@@ -21,7 +21,7 @@ export interface VariantResult {
   sessionOptions?: Record<string, string>;
   /** Measured cost (fp32 and model-file variants, when latency is measured). */
   cost?: ModelCost;
-  /** Stored bytes of the quantized weights under this variant. */
+  /** Stored bytes of every weight of the model under this variant, biases included. */
   weightBytes: number;
   metrics: MetricsBySlice;
   /** Budget limits whose whole 95% CI is over the limit, on slices of at least minSliceSize samples. */

@@ -26,6 +26,11 @@ export interface SummaryInput {
   /** Slice names and sizes, in the order of the metrics. */
   slices: { names: readonly string[]; sizes: readonly number[] };
   weights: readonly ConfigWeight[];
+  /**
+   * Stored bytes of every weight the variants do not vary (biases, weights kept as stored): counted in each
+   * simulated variant's `weightBytes`, so that it holds every weight of the model as the variant stores it.
+   */
+  otherWeightBytes?: number;
   plan: EvalPlan;
   /** The spec's sweep (its points are the plan's sweep configurations). */
   sweep: EvalSpec['sweep'];
@@ -92,12 +97,13 @@ function variantResults(
   of: (id: string) => MetricsBySlice,
 ): VariantResult[] {
   const { names } = input.slices;
+  const other = input.otherWeightBytes ?? 0;
   const variants: VariantResult[] = [
     {
       id: 'fp32',
       label: 'fp32',
       kind: 'reference',
-      weightBytes: configurationBytes(input.weights),
+      weightBytes: configurationBytes(input.weights) + other,
       metrics: reference,
       violations: [],
       verdicts: Object.fromEntries(names.map((n) => [n, 'pass' as const])),
@@ -112,7 +118,7 @@ function variantResults(
       label: c.label,
       kind: c.variant,
       ...(c.model !== undefined ? { model: c.model, sessionOptions: c.sessionOptions } : {}),
-      weightBytes: c.storedBytes ?? configurationBytes(input.weights, c),
+      weightBytes: c.storedBytes ?? configurationBytes(input.weights, c) + other,
       metrics,
       violations: readings.flatMap((r) => r.violations),
       verdicts: Object.fromEntries(names.map((n, k) => [n, readings[k].verdict])),
