@@ -408,7 +408,7 @@ describe('slice evaluation engine', () => {
     // packed zero points.
     const int8Channel = 16 * 16 + 16 * 4 + (16 * 4 + 4 * 4);
     const fp16 = 2 * (16 * 16 + 16 * 4);
-    const int4Asym = 16 * 16 / 2 + 16 * 4 + 16 / 2 + (16 * 4 / 2 + 4 * 4 + 4 / 2);
+    const int4Asym = (16 * 16) / 2 + 16 * 4 + 16 / 2 + ((16 * 4) / 2 + 4 * 4 + 4 / 2);
     const bytes = Object.fromEntries(results.variants.map((v) => [v.id, v.weightBytes]));
     assert.deepEqual(bytes, {
       fp32: (256 + 16 + 64 + 4) * 4,
