@@ -94,10 +94,15 @@ describe('export', function () {
       JSON.stringify({ model: 'mnist_mlp.onnx', default: 'int8-channel', layers: { '/fc2/MatMul': 'int4-block32' } }),
     );
     try {
-      const outcome = (await vscode.commands.executeCommand(
-        'quantlens.exportModel',
+      // What the plan's "Export quantized model" code lens runs.
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(plan));
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+        'vscode.executeCodeLensProvider',
         vscode.Uri.file(plan),
-      )) as ExportOutcome;
+      );
+      const lens = lenses.find((l) => l.command?.command === 'quantlens.exportModel')?.command;
+      assert.ok(lens, 'the plan offers Export as a code lens');
+      const outcome = (await vscode.commands.executeCommand(lens.command, ...(lens.arguments ?? []))) as ExportOutcome;
       assert.ok(outcome?.verification?.ok, outcome?.verifyNote);
       const e = outcome.evaluation;
       assert.ok(e, 'the spec next to the plan was found and run');
