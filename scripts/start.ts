@@ -1,11 +1,14 @@
 /**
  * `npm start`: builds QuantLens and serves VS Code (from the code-server package) on 127.0.0.1 with the
  * extension in development mode on the demo workspace. Prints the URL; `--open` opens it in Chromium.
- * Options: --port N, --folder PATH (another workspace), --open. Ctrl+C stops everything it started.
+ * On the demo workspace it first makes the demo's exported models and their evaluation when missing
+ * (scripts/demoExports.ts; --no-demo-exports skips it).
+ * Options: --port N, --folder PATH (another workspace), --open, --no-demo-exports. Ctrl+C stops everything it started.
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
+import { prepareDemoExports } from './demoExports';
 import {
   ensureTestEnv,
   fixWebviewServiceWorkers,
@@ -26,6 +29,8 @@ async function main(): Promise<void> {
   if (build.status !== 0) {
     throw new Error('build failed');
   }
+  const demo = path.join(ROOT, 'demo');
+  if (folder === demo && !args.includes('--no-demo-exports')) prepareDemoExports(ROOT, demo);
   const codeServer = ensureTestEnv();
   const port = opt('--port') ? Number(opt('--port')) : undefined;
   const server = await startServer({ codeServer, port });

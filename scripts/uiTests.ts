@@ -3,7 +3,7 @@
  * command palette) and save screenshots to test-artifacts/. Also installs the packaged VSIX into a fresh
  * server and opens a model with it.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -45,6 +45,19 @@ function workspaceCopy(): string {
   // that met it, so it has no warning): its default line gets the whole-model and per-layer warnings.
   const trap = { model: 'mnist_mlp.onnx', default: 'int2-block32' };
   writeFileSync(path.join(dir, 'mnist-int2.qplan.json'), `${JSON.stringify(trap, null, 2)}\n`);
+  // A plan to ship and its own spec (same stem, few samples, cost measured): the export lens's test.
+  const ship = { model: 'mnist_mlp.onnx', default: 'int8-channel', layers: { '/fc2/MatMul': 'int4-block32' } };
+  writeFileSync(path.join(dir, 'mnist-ship.qplan.json'), `${JSON.stringify(ship, null, 2)}\n`);
+  const demo = JSON.parse(readFileSync(path.join(ROOT, 'demo', 'mnist', 'mnist.quantlens.json'), 'utf8')) as object;
+  const shipSpec = {
+    ...demo,
+    variants: ['int8-channel'],
+    limit: 400,
+    sweep: false,
+    sensitivity: false,
+    latency: { batchSizes: [1, 32], runs: 20, seconds: 0.5 },
+  };
+  writeFileSync(path.join(dir, 'mnist-ship.quantlens.json'), `${JSON.stringify(shipSpec, null, 2)}\n`);
   return dir;
 }
 

@@ -4,5 +4,6 @@ import type { EvalResults } from './core/eval/results';
 /** Extension -> view: the results to show. */
 export type ResultsToView = { type: 'results'; results: EvalResults; resultsFile: string };
 
-/** View -> extension: ready for results; open the inspector on a layer. */
-export type ResultsFromView = { type: 'ready' } | { type: 'reveal'; weight: string; scheme: string };
+/** View -> extension: ready for results; open the inspector on a layer; a variant picked (a cost chart's point). */
+export type ResultsFromView =
+  { type: 'ready' } | { type: 'reveal'; weight: string; scheme: string } | { type: 'variant'; id: string };

@@ -43,6 +43,8 @@ export interface ResultsRender {
   /** Cost table rows and accuracy-vs-cost points (0 when nothing was measured). */
   costRows: number;
   costPoints: number;
+  /** The export's agreement with its simulation (`identical`, `rounding`, `differs`, `none`); absent without one. */
+  exportAgreement?: string;
 }
 
 /** Extension -> inspector (test builds): measure frame times while scrolling the layer table through `rows` rows. */

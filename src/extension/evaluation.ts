@@ -11,6 +11,7 @@ import { SpecError } from '../core/eval/spec';
 import { DEFAULT_THRESHOLDS, hasLimits, type Thresholds } from '../core/eval/verdict';
 import { plural } from '../core/eval/describe';
 import { evaluateInChild } from '../node/eval/evalClient';
+import type { ExtraModel } from '../node/eval/evalCheck';
 import type { EvalProgress } from '../node/eval/evaluate';
 import { createSpec } from './createSpec';
 import { modelOf, type EvaluationStore, type StoredResults } from './evaluationStore';
@@ -166,26 +167,34 @@ export class EvaluationRunner implements vscode.Disposable {
     return n;
   }
 
-  /** Runs one spec, with `plans` added as variants (a second request for a running spec joins the running one). */
-  run(spec: vscode.Uri, plans: vscode.Uri[] = []): Promise<StoredResults | undefined> {
-    const key = [spec, ...plans].map((u) => u.toString()).join('|');
+  /**
+   * Runs one spec, with `plans` and `models` (model files, e.g. an export) added as variants (a second request for a
+   * running spec joins the running one).
+   */
+  run(spec: vscode.Uri, plans: vscode.Uri[] = [], models: ExtraModel[] = []): Promise<StoredResults | undefined> {
+    const key = [...[spec, ...plans].map((u) => u.toString()), ...models.map((m) => m.file)].join('|');
     let pending = this.running.get(key);
     if (!pending) {
-      pending = this.runOnce(spec, plans).finally(() => this.running.delete(key));
+      pending = this.runOnce(spec, plans, models).finally(() => this.running.delete(key));
       this.running.set(key, pending);
     }
     return pending;
   }
 
-  private async runOnce(spec: vscode.Uri, plans: vscode.Uri[]): Promise<StoredResults | undefined> {
+  private async runOnce(
+    spec: vscode.Uri,
+    plans: vscode.Uri[],
+    models: ExtraModel[],
+  ): Promise<StoredResults | undefined> {
     // Unsaved edits of the spec are what the user means to run.
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === spec.toString());
     if (open?.isDirty) await open.save();
     const name = path.basename(spec.fsPath);
-    const withPlans = plans.length > 0 ? ` with ${plans.map((p) => path.basename(p.fsPath)).join(', ')}` : '';
+    const extras = [...plans.map((p) => p.fsPath), ...models.map((m) => m.file)].map((f) => path.basename(f));
+    const withPlans = extras.length > 0 ? ` with ${extras.join(', ')}` : '';
     this.log.info(`Evaluation of ${spec.fsPath}${withPlans} started`);
     try {
-      const results = await this.evaluateWithProgress(spec, name, plans);
+      const results = await this.evaluateWithProgress(spec, name, plans, models);
       this.specDiagnostics.delete(spec);
       return await this.storeResults(spec, name, results, plans);
     } catch (error) {
@@ -208,7 +217,12 @@ export class EvaluationRunner implements vscode.Disposable {
   }
 
   /** Runs the spec in the child process under a cancellable progress notification. */
-  private async evaluateWithProgress(spec: vscode.Uri, name: string, plans: vscode.Uri[]): Promise<EvalResults> {
+  private async evaluateWithProgress(
+    spec: vscode.Uri,
+    name: string,
+    plans: vscode.Uri[],
+    models: ExtraModel[],
+  ): Promise<EvalResults> {
     return await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
@@ -221,6 +235,7 @@ export class EvaluationRunner implements vscode.Disposable {
         this.aborts.add(abort);
         return evaluateInChild(this.childEntry, spec.fsPath, {
           extraPlans: plans.map((p) => p.fsPath),
+          extraModels: models,
           signal: abort.signal,
           thresholds: configuredThresholds(),
           threads: vscode.workspace.getConfiguration('quantlens.evaluation').get<number>('threads') || undefined,

@@ -1,7 +1,9 @@
 /**
  * `QuantLens: Export Quantized Model…`: from a plan file (its model) or a model (a plan next to it or one
  * scheme), writes the quantized model in the export child process under a cancellable progress notification,
- * then verifies it there with onnxruntime when the workspace is trusted. A cancelled export leaves no file.
+ * then verifies it there with onnxruntime when the workspace is trusted. A cancelled export leaves no file. With a
+ * spec (given, or found next to the model or plan), the verified export is then evaluated on its slices next to the
+ * simulation and shown in the results view (exportEvaluation.ts).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -11,7 +13,9 @@ import { runExportChild } from '../node/export/exportClient';
 import type { ExportResult } from '../node/export/exportModel';
 import type { VerifyResult } from '../node/export/verifyExport';
 import { WriteRefused } from '../node/safeWrite';
+import type { EvaluationRunner } from './evaluation';
 import { registerCompareCommand } from './exportCompare';
+import { comparisonLine, evaluateExportOnSpec, exportSpecFor, type ExportEvaluationOutcome } from './exportEvaluation';
 import type { Log } from './log';
 
 /** What the command did (also its return value, for tests and other extensions). */
@@ -20,6 +24,8 @@ export interface ExportOutcome {
   verification?: VerifyResult;
   /** Why there is no verification (an untrusted workspace, a failure). */
   verifyNote?: string;
+  /** The export evaluated on a spec's slices next to its simulation (when a spec was given or found). */
+  evaluation?: ExportEvaluationOutcome;
 }
 
 /** Options a caller may pass instead of being asked. */
@@ -27,6 +33,8 @@ export interface ExportCommandOptions {
   scheme?: string;
   plan?: vscode.Uri;
   accuracyLevel?: number;
+  /** The spec to evaluate the export on (default: one next to the model or plan naming the model); false: none. */
+  spec?: vscode.Uri | false;
 }
 
 type Request = { model: vscode.Uri; plan?: vscode.Uri; scheme?: string };
@@ -91,6 +99,7 @@ export class ExportCommand {
     private readonly childEntry: string,
     private readonly version: string,
     private readonly log: Log,
+    private readonly runner?: EvaluationRunner,
   ) {}
 
   /** The command: resolves with what was exported (undefined when nothing was). */
@@ -98,16 +107,12 @@ export class ExportCommand {
     const request = await resolveRequest(arg instanceof vscode.Uri ? arg : undefined, options);
     if (!request) return undefined;
     try {
-      const outcome = await this.withProgress(request, options, false);
-      if (outcome) void this.notify(outcome);
-      return outcome;
+      return await this.exportAndEvaluate(request, options, false);
     } catch (error) {
       if (error instanceof WriteRefused && error.needsConfirmation) {
         const overwrite = vscode.l10n.t('Overwrite');
         if ((await vscode.window.showWarningMessage(error.message, { modal: true }, overwrite)) !== overwrite) return;
-        const outcome = await this.withProgress(request, options, true);
-        if (outcome) void this.notify(outcome);
-        return outcome;
+        return await this.exportAndEvaluate(request, options, true);
       }
       if (error instanceof vscode.CancellationError || (error as { code?: string }).code === 'cancelled') return;
       const message = error instanceof Error ? error.message : String(error);
@@ -115,6 +120,30 @@ export class ExportCommand {
       void vscode.window.showErrorMessage(vscode.l10n.t('QuantLens could not export the model: {0}', message));
       return undefined;
     }
+  }
+
+  /** Export and verify, then (verified, with a spec) evaluate on the spec's slices; notifies the outcome. */
+  private async exportAndEvaluate(
+    request: Request,
+    options: ExportCommandOptions,
+    force: boolean,
+  ): Promise<ExportOutcome | undefined> {
+    const outcome = await this.withProgress(request, options, force);
+    if (!outcome) return undefined;
+    if (this.runner && outcome.verification?.ok && options.spec !== false) {
+      const spec = options.spec ?? (await exportSpecFor(request));
+      if (spec) {
+        const from = { ...request, output: outcome.result.output, accuracyLevel: options.accuracyLevel ?? 0 };
+        try {
+          outcome.evaluation = await evaluateExportOnSpec(this.runner, spec, from);
+        } catch {
+          // The runner showed the spec's problems or the failure; the export stays, verified.
+        }
+        if (outcome.evaluation) this.log.info(`Export ${outcome.result.output}: ${comparisonLine(outcome.evaluation)}`);
+      }
+    }
+    void this.notify(outcome);
+    return outcome;
   }
 
   /** Export, then verify when trusted, under one cancellable progress notification. */
@@ -189,7 +218,8 @@ export class ExportCommand {
       : (outcome.verifyNote ?? '');
     const open = vscode.l10n.t('Open');
     const reveal = vscode.l10n.t('Reveal');
-    const message = vscode.l10n.t('Exported {0}: {1}', file, verified);
+    const evaluated = outcome.evaluation ? ` ${comparisonLine(outcome.evaluation)}` : '';
+    const message = vscode.l10n.t('Exported {0}: {1}', file, verified) + evaluated;
     this.log.info(message);
     const show = v && !v.ok ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
     const choice = await show(message, open, reveal);
@@ -200,9 +230,13 @@ export class ExportCommand {
 }
 
 /** Registers `quantlens.exportModel` and `quantlens.compareWithOriginal` (both run in dist/exportProcess.js). */
-export function registerExportCommands(context: vscode.ExtensionContext, log: Log): vscode.Disposable[] {
+export function registerExportCommands(
+  context: vscode.ExtensionContext,
+  log: Log,
+  runner?: EvaluationRunner,
+): vscode.Disposable[] {
   const entry = vscode.Uri.joinPath(context.extensionUri, 'dist', 'exportProcess.js').fsPath;
-  const exporter = new ExportCommand(entry, String(context.extension.packageJSON.version), log);
+  const exporter = new ExportCommand(entry, String(context.extension.packageJSON.version), log, runner);
   return [
     vscode.commands.registerCommand('quantlens.exportModel', (arg?: vscode.Uri, options?: ExportCommandOptions) =>
       exporter.command(arg, options),

@@ -58,7 +58,7 @@ export function activate(context: vscode.ExtensionContext): QuantLensApi | Quant
     ...evaluation.disposables,
     // A window's first open of a model can land in the text editor before VS Code knows the inspector.
     reopenModelsInInspector(INSPECTOR_VIEW_TYPE, log),
-    ...registerExportCommands(context, log),
+    ...registerExportCommands(context, log, evaluation.runner),
   );
   // Flags of earlier runs come back into the Problems panel.
   void store.loadWorkspace();

@@ -17,7 +17,7 @@ export const EVALUATE_PLAN = 'quantlens.evaluatePlan';
 const isPlan = (uri: vscode.Uri | undefined): uri is vscode.Uri =>
   !!uri && uri.path.toLowerCase().endsWith('.qplan.json');
 
-/** The lens on a plan's first line. */
+/** The lenses on a plan's first line: evaluate it, export it. */
 class PlanLens implements vscode.CodeLensProvider {
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     return [
@@ -27,6 +27,14 @@ class PlanLens implements vscode.CodeLensProvider {
           "Run the plan's evaluation spec with this plan added as a variant (the spec is not edited)",
         ),
         command: EVALUATE_PLAN,
+        arguments: [document.uri],
+      }),
+      new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), {
+        title: vscode.l10n.t('$(package) Export quantized model'),
+        tooltip: vscode.l10n.t(
+          "Write the plan's model quantized as a runnable ONNX, verified in onnxruntime (and on the plan's spec)",
+        ),
+        command: 'quantlens.exportModel',
         arguments: [document.uri],
       }),
     ];

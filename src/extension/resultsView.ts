@@ -1,6 +1,7 @@
 /** The results view: one webview panel per model showing its latest evaluation. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { openVariant } from './resultsVariant';
 import { encodeNumbers } from '../wire';
 import type { ResultsFromView } from '../resultsProtocol';
 import type { ResultsRender, ResultsTestFromView } from '../testHooks';
@@ -63,6 +64,8 @@ export class ResultsViews implements vscode.Disposable {
         if (latest) this.post(latest);
       } else if (message.type === 'reveal') {
         void vscode.commands.executeCommand('quantlens.revealLayer', stored.model, message.weight, message.scheme);
+      } else if (message.type === 'variant') {
+        void openVariant(this.store.get(stored.model) ?? stored, message.id);
       }
     });
     panel.onDidDispose(() => this.panels.delete(key));

@@ -1,7 +1,9 @@
 /**
  * UI tests of the results view (issue 17, finding 10) on the real workbench at 1600 x 1000: the sweep of the
  * demo's 14-slice spec draws every slice in its own style, the legend hides and shows a line, the filter
- * narrows the lines, no "--" placeholders; a plan file shows its "Evaluate this plan" code lens.
+ * narrows the lines, no "--" placeholders; a plan file shows its "Evaluate this plan" code lens; its "Export
+ * quantized model" lens exports, verifies and evaluates the export on the plan's spec: the results view shows the
+ * export's cost row and its comparison with the simulation (issue 19; the README's screenshot).
  */
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
@@ -245,6 +247,30 @@ async function planCodeLens(page: Page, h: UiHelpers): Promise<void> {
   }
 }
 
+async function exportFromPlanLens(page: Page, h: UiHelpers): Promise<void> {
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  try {
+    await h.openFromExplorer(page, 'mnist-ship.qplan.json');
+    const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Export quantized model' });
+    await lens.waitFor({ timeout: TIMEOUT });
+    await lens.click();
+    const view = h.webview(page);
+    // Export, verification and the evaluation with latency: the results view opens by itself.
+    await view.locator('.export-comparison table.export tr.export-row').first().waitFor({ timeout: 180_000 });
+    const agreement = await view.locator('.export-comparison').getAttribute('data-agreement');
+    if (agreement !== 'identical' && agreement !== 'rounding')
+      throw new Error(`the export at accuracy level 0 should compute what the simulation does; it says ${agreement}`);
+    const costRows = await view.locator('table.results.cost tr.cost-row').count();
+    if (costRows !== 2) throw new Error(`cost rows: fp32 and the export expected, ${costRows} shown`);
+    await view.locator('table.results.cost').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(h.artifacts, 'results-export-cost.png') });
+    await h.closeEditors(page);
+  } finally {
+    await page.setViewportSize({ width: 1400, height: 900 });
+  }
+}
+
 /** The results view's UI tests, run with the runner's helpers. */
 export function resultsViewTests(h: UiHelpers): { name: string; run: (page: Page) => Promise<void> }[] {
   return [
@@ -263,6 +289,10 @@ export function resultsViewTests(h: UiHelpers): { name: string; run: (page: Page
     {
       name: 'a plan file offers "Evaluate this plan" (code lens and title action)',
       run: (page) => planCodeLens(page, h),
+    },
+    {
+      name: "a plan's Export lens: the verified export evaluated on its spec, its cost row and comparison in the results view",
+      run: (page) => exportFromPlanLens(page, h),
     },
   ];
 }

@@ -370,6 +370,54 @@ describe('slice evaluation engine', () => {
     assert.ok(plan.metrics.all.kl! < results.variants[2].metrics.all.kl! / 10);
   });
 
+  it("counts every stored weight in each variant's weightBytes, biases included", async () => {
+    // fc1 [16, 16] + bias [16], fc2 [16, 4] + bias [4]: the biases are kept float32 by every scheme.
+    write(
+      'biased.onnx',
+      model({
+        name: 'biased',
+        node: [
+          node('MatMul', ['x', 'fc1.weight'], ['h0'], '/fc1/MatMul'),
+          node('Add', ['h0', 'fc1.bias'], ['h'], '/fc1/Add'),
+          node('Relu', ['h'], ['a'], '/act/Relu'),
+          node('MatMul', ['a', 'fc2.weight'], ['l0'], '/fc2/MatMul'),
+          node('Add', ['l0', 'fc2.bias'], ['logits'], '/fc2/Add'),
+        ],
+        initializer: [
+          floatTensor('fc1.weight', [16, 16], w1),
+          floatTensor('fc1.bias', [16], gaussian(r, 16, 0.1)),
+          floatTensor('fc2.weight', [16, 4], w2),
+          floatTensor('fc2.bias', [4], gaussian(r, 4, 0.1)),
+        ],
+        input: [value('x', DT.float32, ['batch', 16])],
+        output: [value('logits', DT.float32, ['batch', 4])],
+      }),
+    );
+    const results = await evaluate(
+      spec('biased.quantlens.json', {
+        model: 'biased.onnx',
+        task: 'classification',
+        data: { path: 'data.jsonl' },
+        variants: ['int8-channel', 'fp16', 'int4-channel-asym'],
+        sweep: false,
+        sensitivity: false,
+      }),
+    );
+    const biases = (16 + 4) * 4;
+    // Per output column (MatMul B [K, N]): int8 values + a float32 scale; int4 asym: packed nibbles, scales and
+    // packed zero points.
+    const int8Channel = 16 * 16 + 16 * 4 + (16 * 4 + 4 * 4);
+    const fp16 = 2 * (16 * 16 + 16 * 4);
+    const int4Asym = (16 * 16) / 2 + 16 * 4 + 16 / 2 + ((16 * 4) / 2 + 4 * 4 + 4 / 2);
+    const bytes = Object.fromEntries(results.variants.map((v) => [v.id, v.weightBytes]));
+    assert.deepEqual(bytes, {
+      fp32: (256 + 16 + 64 + 4) * 4,
+      'int8-channel': int8Channel + biases,
+      fp16: fp16 + biases,
+      'int4-channel-asym': int4Asym + biases,
+    });
+  });
+
   it('reads csv, npy, idx and image folders', async () => {
     write('table.csv', 'id,x,y\n0,1.5,3\n1,2,4.5\n');
     write('ids.npy', npy('<i4', [2], Int32Array.of(7, 9)));

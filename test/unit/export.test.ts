@@ -109,6 +109,50 @@ describe('export: every scheme on real onnxruntime', () => {
     assert.ok(nbits.verification.run.ok);
   });
 
+  it("an int4 embedding's Gather becomes com.microsoft GatherBlockQuantized where onnxruntime 1.30 takes it", async () => {
+    // Gather(embedding [64, 48], ids) -> MatMul(proj [48, 8]): rows of 48 are 1.5 blocks of 32 (a shorter last one).
+    const r = b.rng(5);
+    const model = path.join(dir, 'embedding.onnx');
+    writeFileSync(
+      model,
+      b.model(
+        {
+          name: 'embedding',
+          node: [
+            b.node('Gather', ['embed.weight', 'ids'], ['e'], '/embed/Gather', { axis: 0 }),
+            b.node('MatMul', ['e', 'proj.weight'], ['y'], '/proj/MatMul'),
+          ],
+          initializer: [
+            b.floatTensor('embed.weight', [64, 48], b.gaussian(r, 64 * 48, 0.5)),
+            b.floatTensor('proj.weight', [48, 8], b.gaussian(r, 48 * 8, 0.2)),
+          ],
+          input: [b.value('ids', b.DT.int64, ['batch', 5])],
+          output: [b.value('y', b.DT.float32, ['batch', 5, 8])],
+        },
+        { opsets: [['', 13]] },
+      ),
+    );
+    const expected: Record<string, RegExp> = {
+      // int4 / int3 symmetric (int4 storage, no zero point) and asymmetric (uint4 with packed zero points).
+      'int4-block32': /-> GatherBlockQuantized int4 blocks of 32 along each row \(48 is not a multiple of 32/,
+      'int3-block16': /-> GatherBlockQuantized int4 blocks of 16 along each row$/,
+      'int4-block16-asym': /-> GatherBlockQuantized uint4 blocks of 16 along each row with zero points$/,
+      // Not blocked (per row, per tensor): GatherBlockQuantized takes blocks only; DequantizeLinear int4 (opset 21).
+      'int4-channel': /-> DequantizeLinear int4 per axis 0$/,
+      'int4-tensor-asym': /-> DequantizeLinear uint4 per tensor with zero point$/,
+    };
+    for (const [scheme, format] of Object.entries(expected)) {
+      const { result, verification } = await exportAndVerify(model, scheme);
+      const embed = result.weights.find((w) => w.name === 'embed.weight')!;
+      assert.match(embed.format, format, scheme);
+      const check = verification.weights.find((w) => w.name === 'embed.weight')!;
+      assert.equal(check.op, format.source.includes('Gather') ? 'GatherBlockQuantized' : 'DequantizeLinear', scheme);
+      assert.equal(check.values, 64 * 48);
+      assert.equal(check.mismatches, 0, `${scheme}: ${JSON.stringify(check.first)}`);
+      assert.ok(verification.run.ok, `${scheme}: ${verification.run.error}`);
+    }
+  });
+
   it('writes tensor data to an external data file when the output would be too large for one protobuf', async () => {
     const model = copyModel(path.join(ROOT, 'demo', 'mnist', 'mnist_mlp.onnx'), 'big.onnx');
     const { result, verification } = await exportAndVerify(model, 'int8-channel', { externalAbove: 0 });

@@ -190,11 +190,11 @@ describe('CLI wording', () => {
 });
 
 describe('weights row', () => {
-  it('says it counts the quantizable weights only, unlike the overview (biases included)', () => {
+  it('says it counts every stored weight, biases included, as the overview does (issue 19 contract)', () => {
     const text = evalSummary(mnist());
     const header = text.split('\n').find((l) => l.startsWith('variant (all)'))!;
-    assert.match(header, /quantizable weights$/);
-    assert.match(text, /Biases and other initializers kept as float are not counted/);
+    assert.match(header, /weight bytes \(biases included\)$/);
+    assert.match(text, /biases and weights kept as float included/);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Accuracy against cost: one point per variant, its worst-slice change (the task's main effect) against its p50
  * latency at batch 1 (measured variants) and against its stored weight bytes (every variant), with the
- * budget's line (uPlot).
+ * budget's line (uPlot). Clicking a point picks its variant (the view selects it; the extension opens its plan or
+ * model, or offers to export it).
  */
 import uPlot from 'uplot';
 import type { EvalResults } from '../../src/core/eval/results';
@@ -10,8 +11,12 @@ import { worstSlice } from '../../src/core/eval/ranking';
 import { primaryEffect } from '../../src/core/eval/verdict';
 import { el, theme } from './dom';
 import { costChartsShown, NO_LATENCY_CHART } from '../../src/core/cost/costFormat';
+import { nearestPoint } from './pointHit';
 
 type Variant = EvalResults['variants'][number];
+
+/** Called with the variant whose point was clicked. */
+export type PickVariant = (v: Variant) => void;
 
 const EFFECT_LABEL: Record<string, string> = {
   classification: 'worst-slice accuracy drop (pp)',
@@ -35,6 +40,7 @@ function scatter(
   r: EvalResults,
   points: { v: Variant; x: number }[],
   xLabel: string,
+  pick?: PickVariant,
 ): uPlot | undefined {
   if (points.length === 0) return undefined;
   const t = theme();
@@ -59,7 +65,7 @@ function scatter(
     series.push({ label: `budget ${budget}`, stroke: t.palette[1], dash: [6, 4], width: 1.5, points: { show: false } });
     data.push(sorted.map(() => budget));
   }
-  return new uPlot(
+  const chart = new uPlot(
     {
       width: Math.max(320, Math.min(600, parent.clientWidth / 2 - 20)),
       height: 260,
@@ -73,13 +79,27 @@ function scatter(
     data as uPlot.AlignedData,
     box,
   );
+  if (pick) {
+    chart.over.style.cursor = 'pointer';
+    chart.over.title = 'Click a point: select its variant (open its plan or model, or export it)';
+    chart.over.addEventListener('click', (e) => {
+      const at = sorted.map((p) => ({ x: chart.valToPos(p.x, 'x'), y: chart.valToPos(effect(p.v), 'y') }));
+      const i = nearestPoint(at, e.offsetX, e.offsetY);
+      if (i >= 0) pick(sorted[i].v);
+    });
+  }
+  return chart;
 }
 
 /** The charts drawn last: destroyed before the next draw. */
 let drawn: uPlot[] = [];
 
 /** The accuracy-vs-cost charts (appended to `parent`, replacing the last ones drawn); returns the points drawn. */
-export function costChart(parent: HTMLElement, r: EvalResults): { charts: uPlot[]; points: number } {
+export function costChart(
+  parent: HTMLElement,
+  r: EvalResults,
+  pick?: PickVariant,
+): { charts: uPlot[]; points: number } {
   for (const c of drawn) c.destroy();
   drawn = [];
   const measured = r.variants.flatMap((v) => {
@@ -94,12 +114,13 @@ export function costChart(parent: HTMLElement, r: EvalResults): { charts: uPlot[
   const row = el('div', 'cost-charts');
   parent.append(row);
   const charts = [
-    shown.latency ? scatter(row, r, measured, 'p50 latency at batch 1 (ms)') : undefined,
+    shown.latency ? scatter(row, r, measured, 'p50 latency at batch 1 (ms)', pick) : undefined,
     scatter(
       row,
       r,
       r.variants.map((v) => ({ v, x: v.weightBytes / 1024 })),
-      'stored weights (KiB)',
+      'weight bytes, biases included (KiB)',
+      pick,
     ),
   ].filter((c): c is uPlot => c !== undefined);
   drawn = charts;

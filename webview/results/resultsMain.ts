@@ -12,6 +12,7 @@ import { resultsFileName } from '../../src/core/eval/results';
 import { costChart } from './costChart';
 import { costTable } from './costTable';
 import { el } from './dom';
+import { exportSection } from './exportSection';
 import { sensitivityBars } from './sensitivityBars';
 import { sliceTable } from './sliceTable';
 import type { DrawnCounts, ResultsState } from './state';
@@ -84,14 +85,23 @@ function render(s: ResultsState): DrawnCounts | undefined {
   header(app, r, resultsFile);
   const { badCells, noiseCells } = sliceTable(app, r);
   const costRows = costTable(app, r);
-  const costPoints = costChart(app, r).points;
+  const exportAgreement = exportSection(app, r);
+  const costPoints = costChart(app, r, pickVariant).points;
   const sweep = sweepChart(app, r, s);
   s.chart = sweep?.chart;
   const reveal = (weight: string, scheme: string): void => vscode.postMessage({ type: 'reveal', weight, scheme });
   const bars = sensitivityBars(app, r, reveal);
   flagList(app, r);
   const counts = { rows: r.slices.length, columns: r.variants.length, badCells, noiseCells };
-  return { ...counts, sweepSeries: sweep?.series ?? 0, bars, costRows, costPoints };
+  return { ...counts, sweepSeries: sweep?.series ?? 0, bars, costRows, costPoints, exportAgreement };
+}
+
+/** A chart point clicked: its rows selected and scrolled to; the extension opens its plan or model, or offers export. */
+function pickVariant(v: EvalResults['variants'][number]): void {
+  const rows = [...document.querySelectorAll<HTMLElement>('[data-variant]')];
+  for (const row of rows) row.classList.toggle('selected', row.dataset.variant === v.id);
+  rows.find((row) => row.dataset.variant === v.id)?.scrollIntoView({ block: 'nearest' });
+  vscode.postMessage({ type: 'variant', id: v.id });
 }
 
 /** Test builds: reports what was drawn, once uPlot has painted (on the next frame). */

@@ -84,7 +84,12 @@ export function sliceTable(parent: HTMLElement, r: EvalResults): { badCells: num
   const hr = el('tr');
   const label = (v: Variant): string =>
     `${v.label}${v.kind !== 'reference' && isCollapsed(v.metrics.all) ? ' (collapsed)' : ''}`;
-  hr.append(el('th', undefined, 'slice'), el('th', 'num', 'n'), ...r.variants.map((v) => el('th', 'num', label(v))));
+  const heads = r.variants.map((v) => {
+    const th = el('th', 'num', label(v));
+    th.dataset.variant = v.id;
+    return th;
+  });
+  hr.append(el('th', undefined, 'slice'), el('th', 'num', 'n'), ...heads);
   table.append(hr);
   let badCells = 0;
   let noiseCells = 0;

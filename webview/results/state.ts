@@ -25,4 +25,6 @@ export interface DrawnCounts {
   /** Cost table rows and accuracy-vs-cost points (0 when nothing was measured). */
   costRows: number;
   costPoints: number;
+  /** The export's agreement with its simulation (`identical`, `rounding`, `differs`, `none`); absent without one. */
+  exportAgreement?: string;
 }

@@ -43,6 +43,8 @@ export interface VariantConfiguration extends ConfigurationBase {
   storedBytes?: number;
   /** A model-file variant: the onnxruntime session options it runs with. */
   sessionOptions?: Record<string, string>;
+  /** An export: what it was exported from, as its metadata records (`plan:<file name>` or a scheme id). */
+  exportedFrom?: string;
 }
 
 /** One point of the bit-width sweep: every weight under `scheme`. */
@@ -81,6 +83,8 @@ export interface FileVariant {
   model: string;
   storedBytes: number;
   sessionOptions: Record<string, string>;
+  /** An export: what it was exported from, as its metadata records (`plan:<file name>` or a scheme id). */
+  exportedFrom?: string;
 }
 
 /** Whether a configuration runs a model file of its own rather than fp32's weights fed. */
@@ -120,9 +124,9 @@ const only = (weight: string, scheme: string): Map<string, string> =>
 
 function variantConfiguration(weights: readonly ConfigWeight[], v: ResolvedVariant): VariantConfiguration {
   if ('model' in v) {
-    const { id, label, kind, model, storedBytes, sessionOptions } = v;
+    const { id, label, kind, model, storedBytes, sessionOptions, exportedFrom } = v;
     const why = `variant: model file ${model}`;
-    const file = { model, storedBytes, sessionOptions };
+    const file = { model, storedBytes, sessionOptions, ...(exportedFrom !== undefined ? { exportedFrom } : {}) };
     return { kind: 'variant', variant: kind, id, label, why, ...file, quantized: new Map() };
   }
   if ('scheme' in v) {

@@ -56,13 +56,14 @@ export function effectText(task: TaskKind, e: Effect): string {
   }
 }
 
-/** The label of the results' `weightBytes` row: it counts the quantizable weights only. */
-export const WEIGHT_BYTES_LABEL = 'quantizable weights';
+/** The label of the results' `weightBytes` row: every stored weight, biases included. */
+export const WEIGHT_BYTES_LABEL = 'weight bytes (biases included)';
 
-/** What the `weightBytes` row counts, and how it differs from the inspector overview's figure. */
+/** What the `weightBytes` row counts. */
 export const WEIGHT_BYTES_TITLE =
-  'Stored bytes of the quantizable weights under each variant. Biases and other initializers kept as float are ' +
-  'not counted, so it is below the inspector overview\'s "Weight bytes (all initializers, biases included)".';
+  'Stored bytes of every weight of the model under each variant, biases and weights kept as float included ' +
+  '(fp32 equals the inspector overview\'s "Weight bytes"); a model-file variant: every weight as the file stores it, ' +
+  'scales and zero points included.';
 
 /** `text` cut in the middle to at most `max` characters: "source=Apa…e-2.0" (slice names keep both ends). */
 export function middleEllipsis(text: string, max = 24): string {

@@ -17,11 +17,16 @@ export interface VariantResult {
   kind: 'reference' | 'scheme' | 'plan' | 'file' | 'export';
   /** A model-file variant: its path as written in the spec. */
   model?: string;
+  /**
+   * An `export` variant: the id of the simulated variant of this run it was exported from (its plan or scheme, as its
+   * metadata records), when the run has it: the results view sets the two side by side.
+   */
+  exportedFrom?: string;
   /** A model-file variant: the onnxruntime session options it ran with (its defaults unless the spec says). */
   sessionOptions?: Record<string, string>;
   /** Measured cost (fp32 and model-file variants, when latency is measured). */
   cost?: ModelCost;
-  /** Stored bytes of the quantized weights under this variant. */
+  /** Stored bytes of every weight of the model under this variant, biases included. */
   weightBytes: number;
   metrics: MetricsBySlice;
   /** Budget limits whose whole 95% CI is over the limit, on slices of at least minSliceSize samples. */

@@ -26,6 +26,11 @@ export interface SummaryInput {
   /** Slice names and sizes, in the order of the metrics. */
   slices: { names: readonly string[]; sizes: readonly number[] };
   weights: readonly ConfigWeight[];
+  /**
+   * Stored bytes of every weight the variants do not vary (biases, weights kept as stored): counted in each
+   * simulated variant's `weightBytes`, so that it holds every weight of the model as the variant stores it.
+   */
+  otherWeightBytes?: number;
   plan: EvalPlan;
   /** The spec's sweep (its points are the plan's sweep configurations). */
   sweep: EvalSpec['sweep'];
@@ -58,7 +63,7 @@ export function summarise(input: SummaryInput, metrics: RunMetrics): Summary {
     if (!m) throw new Error(`No metrics for configuration '${id}'.`);
     return bySlice(m);
   };
-  const variants = variantResults(input, bySlice(metrics.reference), of);
+  const variants = withExportSources(variantResults(input, bySlice(metrics.reference), of));
   const layers = layerResults(input, of);
   return {
     variants,
@@ -92,12 +97,13 @@ function variantResults(
   of: (id: string) => MetricsBySlice,
 ): VariantResult[] {
   const { names } = input.slices;
+  const other = input.otherWeightBytes ?? 0;
   const variants: VariantResult[] = [
     {
       id: 'fp32',
       label: 'fp32',
       kind: 'reference',
-      weightBytes: configurationBytes(input.weights),
+      weightBytes: configurationBytes(input.weights) + other,
       metrics: reference,
       violations: [],
       verdicts: Object.fromEntries(names.map((n) => [n, 'pass' as const])),
@@ -112,11 +118,31 @@ function variantResults(
       label: c.label,
       kind: c.variant,
       ...(c.model !== undefined ? { model: c.model, sessionOptions: c.sessionOptions } : {}),
-      weightBytes: c.storedBytes ?? configurationBytes(input.weights, c),
+      ...(c.exportedFrom !== undefined ? { exportedFrom: c.exportedFrom } : {}),
+      weightBytes: c.storedBytes ?? configurationBytes(input.weights, c) + other,
       metrics,
       violations: readings.flatMap((r) => r.violations),
       verdicts: Object.fromEntries(names.map((n, k) => [n, readings[k].verdict])),
     });
+  }
+  return variants;
+}
+
+const fileName = (p: string): string => p.split(/[\\/]/).pop() ?? p;
+
+/**
+ * An export's `exportedFrom` as the id of this run's simulated variant: its scheme, or the plan variant of the same
+ * file name; dropped when the run has none.
+ */
+function withExportSources(variants: VariantResult[]): VariantResult[] {
+  for (const v of variants) {
+    if (v.exportedFrom === undefined) continue;
+    const from = v.exportedFrom;
+    const source = from.startsWith('plan:')
+      ? variants.find((s) => s.kind === 'plan' && fileName(s.id.slice('plan:'.length)) === fileName(from.slice(5)))
+      : variants.find((s) => s.kind === 'scheme' && s.id === from);
+    if (source) v.exportedFrom = source.id;
+    else delete v.exportedFrom;
   }
   return variants;
 }

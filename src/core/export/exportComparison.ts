@@ -78,6 +78,11 @@ const AGREEMENT_TEXT: Record<ExportComparison['agreement'], (kl: string) => stri
     `The metrics differ (KL by up to ${kl} nats): the runtime does not compute what the simulation predicted. MatMulNBits at accuracy level 4 quantizes activations to int8 at run time, and onnxruntime fuses DequantizeLinear -> MatMul into it unless session.qdq_matmulnbits_accuracy_level says otherwise.`,
 };
 
+/** The comparison's verdict in one sentence (identical, float rounding, or what differs and why). */
+export function agreementText(c: ExportComparison): string {
+  return AGREEMENT_TEXT[c.agreement](klText(c.maxKlDifference));
+}
+
 /** The comparison as text for the CLI. */
 export function exportComparisonText(c: ExportComparison): string {
   const db = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : x > 0 ? 'exact' : '—');
@@ -90,6 +95,6 @@ export function exportComparisonText(c: ExportComparison): string {
     const kl = c.simulated ? ` · KL difference ${klText(r.klDifference)}` : '';
     lines.push(`  ${r.slice} (n=${r.n}): ${sim}exported ${r.exported} (${db(r.exportedSqnrDb)} dB)${kl}`);
   }
-  if (c.simulated) lines.push(AGREEMENT_TEXT[c.agreement](klText(c.maxKlDifference)));
+  if (c.simulated) lines.push(agreementText(c));
   return `${lines.join('\n')}\n`;
 }

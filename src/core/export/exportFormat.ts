@@ -38,6 +38,11 @@ export interface DqFormat {
    * the process on a per-axis DequantizeLinear feeding a Transpose; a Reshape between them keeps it away.
    */
   reshape?: boolean;
+  /**
+   * An embedding's int4 / uint4 blocks read by `com.microsoft` `GatherBlockQuantized`, which replaces the Gather (the
+   * stored tensors are those of the blocked DequantizeLinear, without the DequantizeLinear node).
+   */
+  gather?: Consumer;
 }
 
 /** com.microsoft MatMulNBits replacing the MatMul that reads the weight. */
@@ -72,6 +77,20 @@ function nbitsNode(w: ExportWeight): Consumer | undefined {
   const c = w.direct[0];
   if (c.domain !== '' || c.op !== 'MatMul' || c.input !== 1 || c.graph !== 'main') return undefined;
   return w.layers[0] === c || (w.layers[0].node === c.node && w.layers[0].input === 1) ? c : undefined;
+}
+
+/**
+ * The single Gather reading the weight as its data along axis 0, when GatherBlockQuantized (onnxruntime 1.30, CPU)
+ * may replace it: a 2-D table, blocks along its rows of a power of 2 from 16, 4-bit storage.
+ */
+function gatherNode(w: ExportWeight, storage: number, blockSize: number): Consumer | undefined {
+  if (storage !== DType.int4 && storage !== DType.uint4) return undefined;
+  if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) return undefined;
+  if (w.dims.length !== 2 || w.direct.length !== 1 || w.layers.length !== 1) return undefined;
+  const c = w.direct[0];
+  if (c.domain !== '' || c.op !== 'Gather' || c.input !== 0 || c.graph !== 'main' || (c.attrs.axis ?? 0) !== 0)
+    return undefined;
+  return w.layers[0].node === c.node ? c : undefined;
 }
 
 /** DequantizeLinear geometry of an integer scheme on a weight with a layout (or why it cannot be expressed). */
@@ -123,6 +142,11 @@ export function exportFormat(w: ExportWeight, scheme: Scheme): ExportFormat {
   }
   const geometry = dqGeometry(w, scheme, layout);
   if (typeof geometry === 'string') return { kind: 'float', reason: geometry };
+  const gather =
+    geometry.granularity === 'block' && geometry.axis === 1 && layout.channelAxis === 0
+      ? gatherNode(w, storage, geometry.blockSize ?? 0)
+      : undefined;
+  if (gather) return { kind: 'dq', storage, asymmetric, ...geometry, gather };
   const reshape = geometry.granularity !== 'tensor' && w.direct.some((c) => c.op === 'Transpose');
   return { kind: 'dq', storage, asymmetric, ...geometry, ...(reshape ? { reshape } : {}) };
 }
@@ -159,6 +183,8 @@ export function describeFormat(f: ExportFormat, accuracyLevel = 0): string {
       return `MatMulNBits uint4 blocks of ${f.blockSize}${f.asymmetric ? ' with zero points' : ''}, accuracy_level ${accuracyLevel}${padded}`;
     }
     case 'dq': {
+      if (f.gather)
+        return `GatherBlockQuantized ${type(f.storage)} blocks of ${f.blockSize} along each row${f.asymmetric ? ' with zero points' : ''}${shortBlock(f)}`;
       const how =
         f.granularity === 'tensor'
           ? 'per tensor'

@@ -1,6 +1,7 @@
 /**
  * The nodes and tensor names each exported weight adds to the main graph: DequantizeLinear (and a Reshape when
- * the stored tensor is the 2-D layout), a Cast, or a MatMulNBits replacing its MatMul. Names never collide
+ * the stored tensor is the 2-D layout), a Cast, a MatMulNBits replacing its MatMul, or a GatherBlockQuantized
+ * replacing an embedding's Gather. Names never collide
  * with the model's own.
  */
 import { onnx } from 'onnx-proto';
@@ -127,6 +128,23 @@ export function weightEdit(d: WeightDecision, plan: ExportPlan, source: NameSour
       ],
     };
     return { decision: d, names, nodes: [], replace: { index: m.index ?? -1, node } };
+  }
+  if (f.kind === 'dq' && f.gather) {
+    const g = f.gather;
+    const node: onnx.INodeProto = {
+      name: g.node,
+      opType: 'GatherBlockQuantized',
+      domain: 'com.microsoft',
+      input: [names.values, g.inputs[1], names.scale, ...(f.asymmetric ? [names.zeroPoint] : [])],
+      output: g.outputs,
+      attribute: [
+        intAttr('gather_axis', 0),
+        intAttr('quantize_axis', 1),
+        intAttr('block_size', f.blockSize ?? 0),
+        intAttr('bits', 4),
+      ],
+    };
+    return { decision: d, names, nodes: [], replace: { index: g.index ?? -1, node } };
   }
   const { nodes, shape } = dqNodes(d, names, take);
   if (shape) names.shape = take(`${w.name}_shape`);

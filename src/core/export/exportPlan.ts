@@ -125,7 +125,7 @@ export function planExport(
     decisions,
     opset,
     irVersion: Math.max(model.irVersion, irForOpset(opset)),
-    microsoft: decisions.some((d) => d.format.kind === 'nbits'),
+    microsoft: decisions.some((d) => d.format.kind === 'nbits' || (d.format.kind === 'dq' && !!d.format.gather)),
     accuracyLevel,
   };
 }

@@ -41,6 +41,8 @@ export interface EvalModel {
   weights: EvalWeight[];
   inputs: ValueInfo[];
   outputs: ValueInfo[];
+  /** Stored bytes of every weight not fed (biases, weights left as they are): part of each variant's weightBytes. */
+  otherWeightBytes: number;
   /** Quantizable weights left as they are, and why. */
   skipped: { name: string; reason: string }[];
   /**
@@ -117,6 +119,7 @@ export async function prepareEvalModel(modelPath: string, signal?: AbortSignal):
     bytes: onnx.ModelProto.encode(model).finish(),
     externalData: await externalDataOf(loaded, fed, signal),
     weights,
+    otherWeightBytes: loaded.weights.filter((w) => !fed.has(w.name)).reduce((sum, w) => sum + w.bytes, 0),
     inputs: loaded.overview.inputs,
     outputs: loaded.overview.outputs,
     skipped,

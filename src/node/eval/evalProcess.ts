@@ -16,6 +16,7 @@ serveProcess<EvalMethods>(
         threads: request.threads,
         version: request.version,
         extraPlans: request.extraPlans,
+        extraModels: request.extraModels,
         latency: request.latency,
         signal: context.signal,
         onProgress: (p) => {

@@ -1,6 +1,7 @@
 /** Messages between evaluateInChild (src/node/eval/evalClient.ts) and the evaluation child process (evalProcess.ts). */
 import type { EvalResults } from '../../core/eval/results';
 import type { Thresholds } from '../../core/eval/verdict';
+import type { ExtraModel } from './evalCheck';
 import type { EvalProgress } from './evaluate';
 
 /** What an evaluation in the child needs besides the spec's own content. */
@@ -11,6 +12,8 @@ export interface EvalChildRequest {
   version?: string;
   /** Plan files (absolute paths) evaluated as extra variants, without editing the spec ("Evaluate this plan"). */
   extraPlans?: string[];
+  /** Model files (absolute paths, e.g. an export) evaluated as extra model-file variants, without editing the spec. */
+  extraModels?: ExtraModel[];
   /** Measure the cost: true or false overrides the spec's `latency`. */
   latency?: boolean;
 }

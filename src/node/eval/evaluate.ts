@@ -102,7 +102,16 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
   const { spec, slices } = checked;
   const decided = withSpecMinSliceSize(thresholds, spec.budget);
   const summary = summarise(
-    { task: spec.task.type, budget: spec.budget, thresholds: decided, slices, weights, plan, sweep: spec.sweep },
+    {
+      task: spec.task.type,
+      budget: spec.budget,
+      thresholds: decided,
+      slices,
+      weights,
+      otherWeightBytes: checked.model.otherWeightBytes,
+      plan,
+      sweep: spec.sweep,
+    },
     run,
   );
   const latency = latencySettings(checked, options.latency);

@@ -83,6 +83,16 @@ export function interfaceProblems(
   return problems;
 }
 
+/** The `from` an export's marker records (`plan:<file name>` or a scheme id); undefined when it does not parse. */
+function recordedSource(markerValue: string): string | undefined {
+  try {
+    const from = (JSON.parse(markerValue) as { from?: unknown }).from;
+    return typeof from === 'string' ? from : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads a model-file variant and checks its inputs and outputs against the spec's model; problems go to `check`. */
 export async function checkFileVariant(
   v: ModelVariantDef,
@@ -101,7 +111,9 @@ export async function checkFileVariant(
     if (problems.length > 0) return undefined;
     const storedBytes = loaded.weights.reduce((sum, w) => sum + w.bytes, 0);
     // A model QuantLens exported carries its marker: it is re-evaluated as `export:<path>`.
-    const exported = loaded.overview.metadata.some((m) => m.key === EXPORT_MARKER_KEY);
+    const marker = loaded.overview.metadata.find((m) => m.key === EXPORT_MARKER_KEY);
+    const exported = marker !== undefined;
+    const exportedFrom = marker ? recordedSource(marker.value) : undefined;
     const variant: FileVariant = {
       id: `${exported ? 'export' : 'model'}:${v.model}`,
       label: v.name ?? path.basename(v.model),
@@ -109,6 +121,7 @@ export async function checkFileVariant(
       model: v.model,
       storedBytes,
       sessionOptions: fileSessionOptions(v.sessionOptions, threads),
+      ...(exportedFrom !== undefined ? { exportedFrom } : {}),
     };
     const externalData = await externalDataOf(loaded, new Set());
     return { variant, pointer, path: resolved, bytes: loaded.bytes, externalData };

@@ -167,6 +167,35 @@ async function runtimeNBits(
   return { op: 'MatMulNBits', values };
 }
 
+/** onnxruntime's GatherBlockQuantized on every row index: the whole dequantized table [V, D]. */
+async function runtimeGather(
+  loaded: LoadedModelFile,
+  output: string,
+  w: ExportCandidate,
+  node: onnx.INodeProto,
+  opset: number,
+): Promise<{ op: string; values: Float32Array }> {
+  const [V] = w.dims;
+  const inputs = node.input ?? [];
+  const inits = await initializersFor(loaded, output, [inputs[0], ...inputs.slice(2)]);
+  const verify = { ...node, input: [inputs[0], 'I', ...inputs.slice(2)], output: ['Y'] };
+  const input = { name: 'I', type: { tensorType: { elemType: DType.int64, shape: { dim: [{ dimValue: V }] } } } };
+  const model = tinyModel(
+    [verify],
+    inits,
+    { input, output: { name: 'Y', type: { tensorType: { elemType: DType.float32 } } } },
+    opset,
+  );
+  const session = await ort.InferenceSession.create(model, SESSION);
+  try {
+    const indices = BigInt64Array.from({ length: V }, (_, i) => BigInt(i));
+    const result = await session.run({ I: new ort.Tensor('int64', indices, [V]) });
+    return { op: 'GatherBlockQuantized', values: result.Y.data as Float32Array };
+  } finally {
+    await session.release();
+  }
+}
+
 /** Checks one exported weight: onnxruntime's dequantized values against the simulation of `scheme`. */
 export async function checkWeight(
   loaded: LoadedModelFile,
@@ -176,10 +205,14 @@ export async function checkWeight(
   scheme: string,
   opset: number,
 ): Promise<WeightCheck> {
-  const nbits = (loaded.model.graph?.node ?? []).some(
-    (n) => n.opType === 'MatMulNBits' && n.name === w.direct[0]?.node,
-  );
-  const runtime = nbits ? await runtimeNBits(loaded, output, w, opset) : await runtimeDequant(loaded, output, w, opset);
+  const nodes = loaded.model.graph?.node ?? [];
+  const nbits = nodes.some((n) => n.opType === 'MatMulNBits' && n.name === w.direct[0]?.node);
+  const gather = nodes.find((n) => n.opType === 'GatherBlockQuantized' && n.name === w.direct[0]?.node);
+  const runtime = nbits
+    ? await runtimeNBits(loaded, output, w, opset)
+    : gather
+      ? await runtimeGather(loaded, output, w, gather, opset)
+      : await runtimeDequant(loaded, output, w, opset);
   const sim = quantizeWeight(
     {
       name: w.name,
