@@ -26,6 +26,8 @@ export interface QdqModel {
   chains: Map<string, Map<ActivationType, ChainInputs>>;
   /** The float (pre-quantization) name of each site tensor in the rewritten graph. */
   floatNames: Map<string, string>;
+  /** The name of each site's chain output (its value as the quantized graph computes with it). */
+  quantizedNames: Map<string, string>;
 }
 
 /** The ai.onnx opset a model imports. */
@@ -53,6 +55,7 @@ export function withQdq(evalBytes: Uint8Array, sites: readonly ActivationSite[],
   const after = new Map<number, onnx.INodeProto[]>();
   const chains: QdqModel['chains'] = new Map();
   const floatNames = new Map<string, string>();
+  const quantizedNames = new Map<string, string>();
   sites.forEach((site, i) => {
     const t = site.tensor;
     let float = `${t}::ql_fp`;
@@ -70,6 +73,7 @@ export function withQdq(evalBytes: Uint8Array, sites: readonly ActivationSite[],
       producer.output = (producer.output ?? []).map((x) => (x === t ? float : x));
     }
     floatNames.set(t, float);
+    quantizedNames.set(t, out);
     const byType = new Map<ActivationType, ChainInputs>();
     let prev = float;
     types.forEach((type, k) => {
@@ -104,7 +108,7 @@ export function withQdq(evalBytes: Uint8Array, sites: readonly ActivationSite[],
     chains.set(t, byType);
   });
   graph.node = [...(after.get(-1) ?? []), ...nodes.flatMap((n, i) => [n, ...(after.get(i) ?? [])])];
-  return { bytes: onnx.ModelProto.encode(model).finish(), chains, floatNames };
+  return { bytes: onnx.ModelProto.encode(model).finish(), chains, floatNames, quantizedNames };
 }
 
 /** The model with `tensors` added as float32 graph outputs (calibration and diagnostics runs). */

@@ -19,6 +19,7 @@ import { checkEval, type CheckedEval, type ExtraModel } from './evalCheck';
 import { configWeight } from './evalModel';
 import { runConfigurations, type RunResult } from './evalRun';
 import { prepareActivations } from './calibrate';
+import { diagnoseActivations } from './activationDiagnostics';
 import { Scoring, ScoringWorker, type ScoringSetup } from './scoring';
 
 /** Progress of a run. */
@@ -113,6 +114,14 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
     },
     run,
   );
+  const diagnosed = plan.configurations.find((c) => c.kind === 'variant' && c.activations?.size);
+  const activationStats =
+    activations && diagnosed?.activations
+      ? await diagnoseActivations(checked, activations.sites, diagnosed.activations, {
+          ...options,
+          method: summary.variants.find((v) => v.id === diagnosed.id)?.activations?.method,
+        })
+      : undefined;
   const latency = latencySettings(checked, options.latency);
   if (latency) {
     const costs = await measureEvalCost(checked, latency, { ...options, onProgress: progress('measuring') });
@@ -131,6 +140,7 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
     ...resultsOf(checked, decided, summary, timings, options.version),
     ...(latency ? { latency } : {}),
     ...(activations ? { calibration: activations.calibration } : {}),
+    ...(activationStats ? { activations: activationStats } : {}),
   };
 }
 
