@@ -87,7 +87,7 @@ describe('Slice evaluation', function () {
       return d.length === r.flags.length ? d : undefined;
     });
     for (const d of diagnostics) {
-      assert.match(d.message, /^int\d-\S+ on \/fc\d\/MatMul: (-\d+\.\d pp accuracy|KL \d\.\d+) on slice \S+/);
+      assert.match(d.message, /^int\d-\S+ on \/fc\d\/MatMul: (-\d+\.\d pp accuracy|KL \d\.\d{2}e-\d+) on slice \S+/);
       assert.equal(d.severity, vscode.DiagnosticSeverity.Warning);
     }
     const code = diagnostics[0].code as { value: string; target: vscode.Uri };

@@ -75,6 +75,9 @@ async function sweepShowsEverySlice(page: Page, h: UiHelpers): Promise<void> {
     );
     if (new Set(styles).size !== 14) throw new Error(`slices share a line style: ${styles.join(', ')}`);
     await expectDistinctDrawnStyles(view, 14);
+    // Ticks only at the measured bit widths (the demo spec sweeps 8 down to 2).
+    const ticks = await chart.locator('.uplot').getAttribute('data-bit-ticks');
+    if (ticks !== 'int2|int3|int4|int5|int6|int7|int8') throw new Error(`the sweep's bit ticks are ${ticks}`);
     const legendText = (await view.locator('.sweep-legend').textContent()) ?? '';
     if (/--|Value/.test(legendText)) throw new Error(`the legend shows placeholders: ${legendText}`);
     if ((await view.locator('.u-legend').count()) > 0) throw new Error("uPlot's own legend is shown");

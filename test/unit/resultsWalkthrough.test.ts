@@ -119,7 +119,9 @@ describe('cell verdicts', () => {
       mnistText.split('\n').find((l) => l.startsWith('all '))!,
       /VIOLATED \(KL 7\.57e-2 > 0\.05\)/,
     );
-    assert.match(mnistText, /KL 0\.0757 on all \(limit 0\.05\)/);
+    // The violation line writes KL as the cell does (it read "KL 0.0757" next to "7.57e-2").
+    assert.match(mnistText, /KL 7\.57e-2 on all \(limit 0\.05\)/);
+    assert.doesNotMatch(mnistText, /0\.0757/);
   });
 });
 

@@ -17,14 +17,17 @@ export function reportRendered(s: InspectorState): void {
   vscode.postMessage(message as unknown as FromWebview);
 }
 
-/** Non-background pixels of a canvas (in `box`, device pixels). */
+/**
+ * Painted pixels of a canvas (in `box`, device pixels): at least half opaque, so the histogram's bar fills (60%
+ * alpha) count as well as strokes and grid lines.
+ */
 function painted(canvas: HTMLCanvasElement, box?: Box): number {
   const ctx = canvas.getContext('2d');
   if (!ctx || canvas.width === 0 || canvas.height === 0) return 0;
   const b = box ?? { left: 0, top: 0, width: canvas.width, height: canvas.height };
   const data = ctx.getImageData(b.left, b.top, Math.max(1, b.width), Math.max(1, b.height)).data;
   let n = 0;
-  for (let i = 3; i < data.length; i += 4) if (data[i] > 200) n++;
+  for (let i = 3; i < data.length; i += 4) if (data[i] >= 128) n++;
   return n;
 }
 

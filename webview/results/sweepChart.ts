@@ -33,7 +33,17 @@ function valueText(task: string, v: number | null | undefined): string | undefin
 function axes(r: EvalResults, bits: number[], log: boolean, t: ReturnType<typeof theme>): uPlot.Axis[] {
   const common = { stroke: t.fg, font: t.font, labelFont: t.font, grid: { stroke: t.grid }, ticks: { stroke: t.grid } };
   return [
-    { label: 'bits', ...common, splits: () => bits, values: (_u, v) => v.map((x) => `int${x}`) },
+    {
+      label: 'bits',
+      ...common,
+      splits: () => bits,
+      // The ticks drawn (only the measured bit widths), kept on the chart for the UI tests.
+      values: (u, v) => {
+        const labels = v.map((x) => `int${x}`);
+        u.root.dataset.bitTicks = labels.join('|');
+        return labels;
+      },
+    },
     { label: `${Y_LABELS[r.task] ?? 'KL'}${log ? ' (log)' : ''}`, ...common, size: 60 },
   ];
 }

@@ -1,8 +1,8 @@
 /**
- * The layer table's header and height (issue 17 walk-through): header names on up to two lines, broken after
- * "-", "/", "+" or a space, with room for the sort arrow kept in every column so that sorting never cuts a name;
- * a name too long for two lines keeps its start and its end ("int4-block32+a8-…" / "…percentile"). The table's
- * height: the room left in the window, in whole rows.
+ * The layer table's header and height (issue 17 walk-through): header names on up to two lines, broken at a space
+ * or after "-", "/", "+"; every column is wide enough for its name whole next to the sort arrow, so sorting may move
+ * a name to two lines but never cuts it; a name too long for two lines keeps its start and its end
+ * ("int4-block32+a8-…" / "…percentile"). The table's height: the room left in the window, in whole rows.
  */
 
 /** Height of the two-line header row in CSS pixels (also in inspector.css). */
