@@ -81,6 +81,14 @@ export interface Budget {
   minSliceSize?: number;
 }
 
+/** The plan search's settings: candidate schemes (fp32 keeps a layer), what it minimises and the most it may cost. */
+export interface SearchSettings {
+  candidates: string[];
+  cost: 'bytes' | 'latency';
+  /** Bytes or ms (`value`), or a fraction of fp32's cost (written "0.5x"); none: the cheapest passing plan. */
+  maxCost?: { value: number } | { fraction: number };
+}
+
 /** A validated spec with defaults applied. */
 export interface EvalSpec {
   model: string;
@@ -98,6 +106,8 @@ export interface EvalSpec {
   seed: number;
   /** Cost measurement: false (off), or its settings; undefined: on when a file variant is listed. */
   latency?: false | LatencySettings;
+  /** The plan search, when the spec asks for one. */
+  search?: SearchSettings;
 }
 
 /** The default variants. */
@@ -154,7 +164,7 @@ function schemaProblems(json: JsonText, errors: ErrorObject[]): JsonProblem[] {
             : [(c.params as { allowedValue: unknown }).allowedValue],
         );
         message = `${where} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}.`;
-      } else if (e.keyword === 'pattern' && pointer.match(/variants|schemes/)) {
+      } else if (e.keyword === 'pattern' && pointer.match(/variants|schemes|candidates/)) {
         message = `${where}: ${unknownSchemeText(String(json.valueAt(pointer)))}`;
       } else {
         message = `${where} ${e.message ?? 'is invalid'}.`;
@@ -182,6 +192,7 @@ interface RawSpec {
   limit?: number;
   seed?: number;
   latency?: false | { batchSizes?: number[]; runs?: number; seconds?: number; rounds?: number };
+  search?: { candidates: string[]; cost?: 'bytes' | 'latency'; maxCost?: number | string };
 }
 
 /** Parses and validates a spec's text. Throws SpecError listing every problem with its line. */
@@ -231,8 +242,37 @@ function semanticProblems(
       problems.push(json.problem(`/slices/${i}/edges`, 'Bucket edges must increase.'));
     }
   }
+  problems.push(...searchProblems(raw, json));
   return problems;
 }
+
+/** A search needs a budget to meet, candidates listed once, and a fraction of fp32 above 0. */
+function searchProblems(raw: RawSpec, json: JsonText): JsonProblem[] {
+  const search = raw.search;
+  if (!search) return [];
+  const problems: JsonProblem[] = [];
+  const budget = raw.budget ?? {};
+  const limits = ['accuracyDrop', 'kl', 'perplexityIncrease', 'mseIncrease'] as const;
+  if (!limits.some((k) => budget[k] !== undefined))
+    problems.push(
+      json.problem(
+        '/search',
+        "A search needs a budget to meet: set 'budget' with accuracyDrop, kl, perplexityIncrease or mseIncrease.",
+      ),
+    );
+  search.candidates.forEach((c, i) => {
+    if (search.candidates.indexOf(c) !== i)
+      problems.push(json.problem(`/search/candidates/${i}`, `Candidate '${c}' is listed twice.`));
+  });
+  if (typeof search.maxCost === 'string' && !(maxCostFraction(search.maxCost) > 0))
+    problems.push(
+      json.problem('/search/maxCost', `'search.maxCost' "${search.maxCost}" must be a fraction above 0, like "0.5x".`),
+    );
+  return problems;
+}
+
+/** The fraction of "0.5x" (NaN when it is not one). */
+const maxCostFraction = (text: string): number => (/^[0-9.]+x$/.test(text) ? Number(text.slice(0, -1)) : NaN);
 
 /** The spec with its defaults filled in. */
 function specOf(raw: RawSpec, task: Exclude<RawSpec['task'], TaskKind>, variants: VariantDef[]): EvalSpec {
@@ -269,6 +309,18 @@ function specOf(raw: RawSpec, task: Exclude<RawSpec['task'], TaskKind>, variants
     limit: raw.limit,
     seed: raw.seed ?? 0,
     ...(raw.latency === undefined ? {} : { latency: latencyOf(raw.latency, raw.batchSize ?? 64) }),
+    ...(raw.search ? { search: searchOf(raw.search) } : {}),
+  };
+}
+
+function searchOf(raw: NonNullable<RawSpec['search']>): SearchSettings {
+  const { maxCost } = raw;
+  return {
+    candidates: [...raw.candidates],
+    cost: raw.cost ?? 'bytes',
+    ...(maxCost === undefined
+      ? {}
+      : { maxCost: typeof maxCost === 'number' ? { value: maxCost } : { fraction: maxCostFraction(maxCost) } }),
   };
 }
 
