@@ -7,7 +7,8 @@
  * bisect along the ranked list for the longest prefix that holds (each bisection point is a measured plan, so
  * the front fills in lazily), accept it, then try to repair on the worst slice (give back the accepted move that
  * hurts that slice most when the breaking move saves more) and otherwise reject the breaking move. Re-rank after
- * every measurement. Small problems (at most `exhaustiveLimit` combinations) are measured exhaustively.
+ * every measurement. Small problems (at most `exhaustiveLimit` combinations) are measured exhaustively, cheapest
+ * first: once a plan within maxCost passes, costlier plans are only estimated (they cannot be chosen).
  */
 import { cheapestPassing, paretoFront, type FrontPoint } from './pareto';
 import {
@@ -34,7 +35,15 @@ export interface Measurement {
   withinNoise: boolean;
   /** Inference runs the measurement used (sequential testing may stop early). */
   runs: number;
+  /** Measured only to place it on the front (asked with need 'estimate'): `passes` is not a decision. */
+  estimate?: boolean;
 }
+
+/**
+ * What the search needs of a measurement: `decide` (whether the plan passes), or `estimate` (only its place on the
+ * front: the plan cannot be chosen, it costs more than maxCost or than a plan already found to pass).
+ */
+export type MeasureNeed = 'decide' | 'estimate';
 
 /** A plan the search measured. */
 export interface MeasuredPlan extends FrontPoint {
@@ -64,7 +73,7 @@ export interface SearchInput {
   layers: readonly SearchLayer[];
   /** One-at-a-time effect per slice of `layer` under `scheme` (the starting scheme's: zero). */
   predicted: (layer: string, scheme: string) => SliceEffects;
-  measure: (plan: Assignment) => Promise<Measurement>;
+  measure: (plan: Assignment, need: MeasureNeed) => Promise<Measurement>;
   /** Only plans costing at most this are chosen (the front shows all). */
   maxCost?: number;
   /** Measure every combination when there are at most this many (default 64). */
@@ -125,12 +134,13 @@ class SearchState {
   async measure(
     a: Map<string, string>,
     step: Omit<SearchStep, 'measuredWorst' | 'passes' | 'cost'>,
+    need: MeasureNeed = 'decide',
   ): Promise<MeasuredPlan> {
     this.input.signal?.throwIfAborted();
     const key = assignmentKey(this.input.layers, a);
     let plan = this.seen.get(key);
     if (!plan) {
-      const measurement = await this.input.measure(a);
+      const measurement = await this.input.measure(a, need);
       this.runs += measurement.runs;
       const worst = worstOf(measurement.effects);
       const cost = assignmentCost(this.input.layers, a);
@@ -155,12 +165,22 @@ class SearchState {
     const { layers } = this.input;
     const lists = layers.map((l) => [...l.costs.keys()]);
     const index = layers.map(() => 0);
+    const all: Map<string, string>[] = [];
     for (;;) {
-      const a = new Map(layers.map((l, i) => [l.name, lists[i][index[i]]]));
-      await this.measure(a, { kind: 'exhaustive', moves: [], predictedWorst: NaN, accepted: false });
+      all.push(new Map(layers.map((l, i) => [l.name, lists[i][index[i]]])));
       let i = 0;
       while (i < index.length && ++index[i] === lists[i].length) index[i++] = 0;
-      if (i === index.length) return;
+      if (i === index.length) break;
+    }
+    const cost = all.map((a) => assignmentCost(layers, a));
+    const order = all.map((_, i) => i).sort((x, y) => cost[x] - cost[y] || x - y);
+    const maxCost = this.input.maxCost ?? Infinity;
+    let passing = Infinity;
+    for (const i of order) {
+      const need: MeasureNeed = cost[i] > maxCost || cost[i] > passing ? 'estimate' : 'decide';
+      const step = { kind: 'exhaustive' as const, moves: [], predictedWorst: NaN, accepted: false };
+      const plan = await this.measure(all[i], step, need);
+      if (plan.passes && need === 'decide') passing = Math.min(passing, plan.cost);
     }
   }
 
