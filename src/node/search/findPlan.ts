@@ -10,17 +10,17 @@ import * as path from 'node:path';
 import { weightBytes } from '../../core/eval/configurations';
 import { KEEP_FLOAT } from '../../core/eval/plan';
 import { resultsFileName, type EvalResults, type MetricsBySlice } from '../../core/eval/results';
-import type { SliceMetrics } from '../../core/eval/metrics';
 import type { SearchSettings } from '../../core/eval/spec';
 import { DEFAULT_THRESHOLDS } from '../../core/eval/verdict';
 import { startScheme, type SearchLayer, type SliceEffects } from '../../core/search/moves';
-import { searchPlan, type MeasuredPlan, type SearchResult, type SearchStep } from '../../core/search/planSearch';
+import { searchPlan, type MeasuredPlan, type SearchResult } from '../../core/search/planSearch';
 import { decidingSlices, sliceEffects, type SliceSoFar } from '../../core/search/planVerdict';
 import { inputSideSlices, routeChoices, violatedSlices, type RoutablePlan } from '../../core/search/routing';
 import { checkEval, type CheckedEval } from '../eval/evalCheck';
 import { configWeight } from '../eval/evalModel';
 import { readRegularFile } from '../safeRead';
 import { PlanOracle, type PlanMeasure } from './planOracle';
+import type { FindPlanReport, ReportedPlan } from '../../core/search/planReport';
 
 /** Options of a search. */
 export interface FindPlanOptions {
@@ -37,65 +37,6 @@ export interface FindPlanOptions {
   exhaustiveLimit?: number;
   /** Samples of the first look (default: PlanOracle's). */
   firstLook?: number;
-}
-
-/** A measured plan as reported. */
-export interface ReportedPlan {
-  /** Layer (plan key) -> scheme, every searched layer. */
-  layers: Record<string, string>;
-  cost: number;
-  /** Worst deciding slice and its primary effect. */
-  worst: number;
-  worstSlice: string;
-  passes: boolean;
-  withinNoise: boolean;
-  /** How the measurement ended: stopped early inside / outside, or read on the whole set. */
-  decision: PlanMeasure['decision'];
-  samples: number;
-  /** Per slice (full data only): verdict and metrics. */
-  slices?: { name: string; n: number; verdict: string; metrics: SliceMetrics }[];
-}
-
-/** A routing recommendation, measured on the whole set. */
-export interface RoutingReport {
-  slice: string;
-  special: ReportedPlan;
-  rest: ReportedPlan;
-  /** Both models stored. */
-  cost: number;
-  passes: boolean;
-  slices: { name: string; n: number; verdict: string; metrics: SliceMetrics }[];
-}
-
-/** What a search found. */
-export interface FindPlanReport {
-  spec: string;
-  model: string;
-  task: string;
-  cost: 'bytes';
-  fp32Cost: number;
-  maxCost?: number;
-  candidates: string[];
-  minSliceSize: number;
-  /** Searched layers: plan key, weight, cost per candidate. */
-  layers: { key: string; weight: string; costs: Record<string, number> }[];
-  plans: ReportedPlan[];
-  front: ReportedPlan[];
-  chosen?: ReportedPlan;
-  steps: (Omit<SearchStep, 'moves'> & { moves: { layer: string; from: string; to: string; saving: number }[] })[];
-  /** Why each layer of the chosen plan took its scheme. */
-  notes: Record<string, string>;
-  sensitivity: { from: 'results' | 'measured'; runs: number };
-  /** Inference runs: the search's, and what the same plans would take on the whole set. */
-  runs: { search: number; total: number; fullDataEquivalent: number; samples: number; batches: number };
-  sequential: boolean;
-  alpha: number;
-  /** When no plan within maxCost passes: the slices that force higher precision and routing measured. */
-  forcing?: string[];
-  routing?: RoutingReport[];
-  cancelled: boolean;
-  exhaustive: boolean;
-  ms: number;
 }
 
 /** Thrown for a spec that asks for no search or for what is not supported yet; bad input (exit 2). */
