@@ -98,7 +98,7 @@ describe('quantlens plan', () => {
     const a = cli('plan', noBudget);
     assert.equal(a.code, 2);
     assert.match(a.stderr, /nobudget\.quantlens\.json:\d+:\d+: A search needs a budget to meet/);
-    const b = cli('plan', writeSpec('nosearch.quantlens.json', small));
+    const b = cli('plan', writeSpec('nosearch.quantlens.json', { ...small, search: undefined }));
     assert.equal(b.code, 2);
     assert.match(b.stderr, /has no 'search' field/);
     const spec = writeSpec('mine.quantlens.json', { ...small, search });

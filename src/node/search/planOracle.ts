@@ -31,7 +31,7 @@ export interface OracleOptions {
   sequential?: boolean;
   /** Overall error rate of early stops per plan (default 0.05), split over looks and (slice, limit) pairs. */
   alpha?: number;
-  /** Samples of the first look (default 128). */
+  /** Samples of the first look (default 64). */
   firstLook?: number;
   threads?: number;
   signal?: AbortSignal;
@@ -115,7 +115,7 @@ export class PlanOracle {
     this.schedule =
       options.sequential === false
         ? lookSchedule(this.total, this.total)
-        : lookSchedule(this.total, options.firstLook ?? 128, (options.alpha ?? 0.05) / pairs);
+        : lookSchedule(this.total, options.firstLook ?? 64, (options.alpha ?? 0.05) / pairs);
   }
 
   /** Opens the session of a checked evaluation. */
@@ -228,7 +228,8 @@ export class PlanOracle {
       const b = state.tally.batches;
       const batch = this.batch(b);
       const ref = await this.reference(b, batch);
-      const out = await this.run(batch, state.quantized);
+      // A plan quantizing nothing is fp32 itself: its outputs are the reference's, no run of its own.
+      const out = state.quantized.size === 0 ? ref.slice() : await this.run(batch, state.quantized);
       if (state.route) await this.routeInto(out, batch, state.route);
       this.scorer.score(state.tally, batch.info, ref, out);
     }
@@ -261,7 +262,7 @@ export class PlanOracle {
   private async reference(b: number, batch: Batch): Promise<Float32Array> {
     const kept = this.refs[b];
     if (kept) return kept;
-    const ref = await this.run(batch, new Map());
+    const ref = await this.run(batch, new Map<string, string>());
     if (this.keptBytes + ref.byteLength <= KEEP_BYTES) {
       this.refs[b] = ref;
       this.keptBytes += ref.byteLength;
