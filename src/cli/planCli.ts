@@ -57,7 +57,8 @@ async function runPlan(spec: string, options: PlanCliOptions, version: string): 
       },
     });
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-    const written = report.chosen && options.write && !report.cancelled ? await writeFound(spec, report, options) : undefined;
+    const written =
+      report.chosen && options.write && !report.cancelled ? await writeFound(spec, report, options) : undefined;
     process.stdout.write(
       options.json ? `${JSON.stringify({ ...report, written }, finiteReplacer, 2)}\n` : planSummary(report, written),
     );
@@ -89,7 +90,9 @@ async function runPlan(spec: string, options: PlanCliOptions, version: string): 
       );
       return 2;
     }
-    process.stderr.write(`quantlens: the plan search failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `quantlens: the plan search failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     return 3;
   } finally {
     process.off('SIGINT', onSigint);

@@ -72,7 +72,14 @@ describe('sequential looks', () => {
   it('a prefix without a single disagreement proves nothing on its own (sd floor), but does near the end', () => {
     const early = slice('all', 200, 0, 2000);
     assert.equal(earlyLook([early], budget, 20, 3), 'undecided');
-    const stats = { n: 1990, mean: 0, sd: 0, limit: 1, interval: true, sdFloor: 100 * Math.sqrt((1 / 1991) * (1990 / 1991)) };
+    const stats = {
+      n: 1990,
+      mean: 0,
+      sd: 0,
+      limit: 1,
+      interval: true,
+      sdFloor: 100 * Math.sqrt((1 / 1991) * (1990 / 1991)),
+    };
     assert.equal(predictVerdict(stats, 2000, 3), 'inside');
   });
 
@@ -100,7 +107,10 @@ describe('routing', () => {
   const names = ['all', 'digit=3', 'ink < 0.1', 'ink 0.1–0.2', 'ink ≥ 0.2', 'vip', 'source=web'];
 
   it('input-side slices are those on fields, buckets and ids; not the label, not all', () => {
-    assert.deepEqual([...inputSideSlices(defs, 'label', names)], ['ink < 0.1', 'ink 0.1–0.2', 'ink ≥ 0.2', 'vip', 'source=web']);
+    assert.deepEqual(
+      [...inputSideSlices(defs, 'label', names)],
+      ['ink < 0.1', 'ink 0.1–0.2', 'ink ≥ 0.2', 'vip', 'source=web'],
+    );
   });
 
   it('routes a forcing input-side slice to the cheapest plan that protects it, the rest within maxCost', () => {
@@ -121,10 +131,23 @@ describe('routing', () => {
 describe('the found plan file', () => {
   it('is named after the spec, marked as generated, with notes beside scheme-id layers', () => {
     assert.equal(foundPlanName('mnist.quantlens.json'), 'mnist.found.qplan.json');
-    const plan = { layers: { '/fc1/MatMul': 'int4-block32' }, cost: 1, worst: 0, worstSlice: 'all', passes: true, withinNoise: false, decision: 'full' as const, samples: 10 };
+    const plan = {
+      layers: { '/fc1/MatMul': 'int4-block32' },
+      cost: 1,
+      worst: 0,
+      worstSlice: 'all',
+      passes: true,
+      withinNoise: false,
+      decision: 'full' as const,
+      samples: 10,
+    };
     const text = foundPlanText(plan, { '/fc1/MatMul': 'why' }, 'm.onnx');
     assert.ok(isQuantLensFile(text));
-    const value = JSON.parse(text) as { layers: Record<string, string>; notes: Record<string, string>; default: string };
+    const value = JSON.parse(text) as {
+      layers: Record<string, string>;
+      notes: Record<string, string>;
+      default: string;
+    };
     assert.deepEqual(value.layers, { '/fc1/MatMul': 'int4-block32' });
     assert.deepEqual(value.notes, { '/fc1/MatMul': 'why' });
     assert.equal(value.default, 'fp32');

@@ -66,7 +66,6 @@ export interface FindPlanReport {
   ms: number;
 }
 
-
 /** The marker of plans the search writes (a QuantLens file: replaced without asking). */
 export const FOUND_PLAN_MARKER = `${GENERATED_BY} plan search`;
 
@@ -118,7 +117,14 @@ export function planSummary(r: FindPlanReport, written?: string): string {
   lines.push('Pareto front (cost against the worst deciding slice):');
   for (const p of r.front) {
     const mark = p === r.chosen || (r.chosen && p.cost === r.chosen.cost && p.worst === r.chosen.worst) ? '*' : ' ';
-    const verdict = p.decision === 'estimate' ? 'estimate' : p.passes ? (p.withinNoise ? 'passes within noise' : 'passes') : 'breaks the budget';
+    const verdict =
+      p.decision === 'estimate'
+        ? 'estimate'
+        : p.passes
+          ? p.withinNoise
+            ? 'passes within noise'
+            : 'passes'
+          : 'breaks the budget';
     lines.push(
       `  ${mark} ${costText(r, p.cost)}  worst ${p.worst.toFixed(3)} on ${p.worstSlice || '-'}  ${verdict}  (${decisionText(p, r.runs.samples)})`,
     );
@@ -126,7 +132,8 @@ export function planSummary(r: FindPlanReport, written?: string): string {
   if (r.chosen) {
     lines.push(`Chosen plan: ${costText(r, r.chosen.cost)}${r.chosen.withinNoise ? ', passes only within noise' : ''}`);
     lines.push(`  ${planText(r.chosen)}`);
-    if (r.chosen.slices) lines.push('Per slice (whole evaluation set, simulated):', ...sliceTableText(r.chosen.slices, r.task));
+    if (r.chosen.slices)
+      lines.push('Per slice (whole evaluation set, simulated):', ...sliceTableText(r.chosen.slices, r.task));
     for (const [layer, note] of Object.entries(r.notes)) lines.push(`  ${layer}: ${note}`);
   } else if (!r.cancelled) {
     lines.push(`No plan${r.maxCost !== undefined ? ' within maxCost' : ''} meets the budget on every slice.`);
@@ -137,7 +144,9 @@ export function planSummary(r: FindPlanReport, written?: string): string {
         ...sliceTableText(route.slices, r.task),
       );
     if (r.forcing?.length && !(r.routing ?? []).length)
-      lines.push('None of them is on an input-side field (field, buckets, ids): routing cannot separate them at serving time.');
+      lines.push(
+        'None of them is on an input-side field (field, buckets, ids): routing cannot separate them at serving time.',
+      );
   }
   const s = r.sensitivity;
   lines.push(

@@ -10,7 +10,15 @@
  */
 import type { SliceMetrics, TaskKind } from '../eval/metrics';
 import type { Budget } from '../eval/spec';
-import { effectOf, effectRanges, overLimit, primaryEffect, readSlice, type EffectRange, type Verdict } from '../eval/verdict';
+import {
+  effectOf,
+  effectRanges,
+  overLimit,
+  primaryEffect,
+  readSlice,
+  type EffectRange,
+  type Verdict,
+} from '../eval/verdict';
 import { meanRange, Z_95, type LookDecision, type RunningMean } from './sequential';
 
 /** One slice of a plan measured so far: its metrics, the per-sample KL sums, and its size on the full data. */
@@ -108,7 +116,12 @@ export function predictVerdict(st: SampleStats, full: number, z: number): LookDe
  * An early look: `outside` when a deciding slice's full-data verdict is sure to be `violated` on a limit, `inside`
  * when no deciding slice's can be, else `undecided` (also while a deciding slice has fewer than EARLY_MIN_SAMPLES).
  */
-export function earlyLook(slices: readonly SliceSoFar[], budget: Budget, minSliceSize: number, z: number): LookDecision {
+export function earlyLook(
+  slices: readonly SliceSoFar[],
+  budget: Budget,
+  minSliceSize: number,
+  z: number,
+): LookDecision {
   let allInside = true;
   for (const s of decidingSlices(slices, minSliceSize)) {
     if (s.metrics.n < Math.min(EARLY_MIN_SAMPLES, s.fullSize)) {

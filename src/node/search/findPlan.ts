@@ -42,32 +42,47 @@ export interface FindPlanOptions {
 /** Thrown for a spec that asks for no search or for what is not supported yet; bad input (exit 2). */
 export class SearchInputError extends Error {}
 
-/** Runs the search a spec describes. */
-export async function findPlan(specPath: string, options: FindPlanOptions = {}): Promise<FindPlanReport> {
-  const t0 = performance.now();
+/** What every stage of a search shares. */
+interface SearchContext {
+  checked: CheckedEval;
+  settings: SearchSettings;
+  minSliceSize: number;
+  keys: Map<string, string>;
+  layers: SearchLayer[];
+  fp32Cost: number;
+  maxCost: number;
+}
+
+/** Checks the spec, model and data; the layers and their cost per candidate. */
+async function prepare(specPath: string, options: FindPlanOptions): Promise<SearchContext> {
   const checked = await checkEval(path.resolve(specPath), { signal: options.signal, threads: options.threads });
   const settings = checked.spec.search;
   if (!settings)
     throw new SearchInputError(
       `${specPath} has no 'search' field: add "search": {"candidates": ["fp32", "fp16", "int8-channel", "int4-block32"], "maxCost": "0.5x"}.`,
     );
-  const cost = options.cost ?? settings.cost;
-  if (cost === 'latency')
+  if ((options.cost ?? settings.cost) === 'latency')
     throw new SearchInputError(
       'cost "latency" is not supported yet: per-layer latency costs are not measured; use cost "bytes".',
     );
-  const { budget } = checked.spec;
-  const minSliceSize = budget.minSliceSize ?? DEFAULT_THRESHOLDS.minSliceSize;
   const weights = checked.model.weights.map(configWeight);
-  const keys = planKeys(checked);
   const layers: SearchLayer[] = weights.map((w) => ({
     name: w.name,
     costs: new Map(settings.candidates.map((c) => [c, weightBytes(w, c)])),
   }));
   const fp32Cost = weights.reduce((sum, w) => sum + weightBytes(w, KEEP_FLOAT), 0);
+  const minSliceSize = checked.spec.budget.minSliceSize ?? DEFAULT_THRESHOLDS.minSliceSize;
   const maxCost = maxCostOf(settings, fp32Cost);
+  return { checked, settings, minSliceSize, keys: planKeys(checked), layers, fp32Cost, maxCost };
+}
+
+/** Runs the search a spec describes. */
+export async function findPlan(specPath: string, options: FindPlanOptions = {}): Promise<FindPlanReport> {
+  const t0 = performance.now();
+  const ctx = await prepare(specPath, options);
+  const { checked, minSliceSize, keys, layers, maxCost } = ctx;
   const sequential = options.sequential ?? true;
-  const oracle = await PlanOracle.open(checked, budget, minSliceSize, settings.candidates.length, {
+  const oracle = await PlanOracle.open(checked, checked.spec.budget, minSliceSize, ctx.settings.candidates.length, {
     sequential,
     threads: options.threads,
     signal: options.signal,
@@ -85,36 +100,18 @@ export async function findPlan(specPath: string, options: FindPlanOptions = {}):
       exhaustiveLimit: options.exhaustiveLimit,
       signal: options.signal,
       measure: async (a, need) => {
-        const quantized = quantizedOf(a);
-        const m = await oracle.measure(planKey(a), quantized, need);
+        const m = await oracle.measure(planKey(a), quantizedOf(a), need);
         const effects = sliceEffects(m.slices, checked.spec.task.type, minSliceSize);
         const estimate = m.decision === 'estimate';
         return { effects, passes: m.passes, withinNoise: m.withinNoise, runs: m.runs, estimate };
       },
       onStep: (step, plans) => progress(`${plans.length} plans measured (${step.kind})`),
     });
-    // The chosen plan on the whole set; an early 'inside' the full data contradicts is dropped, the next tried.
-    let chosen = result.chosen;
-    const full = new Map<MeasuredPlan, PlanMeasure>();
-    while (chosen && !options.signal?.aborted) {
-      const m = await oracle.complete(planKey(chosen.assignment), quantizedOf(chosen.assignment));
-      full.set(chosen, m);
-      if (m.passes) break;
-      chosen.passes = false;
-      chosen = cheapest(result.plans, maxCost);
-    }
+    const { chosen, full } = await completeChosen(oracle, result, maxCost, options.signal);
     const report = (p: MeasuredPlan): ReportedPlan =>
       reportPlan(p, full.get(p) ?? oracle.measured(planKey(p.assignment)), keys, checked, minSliceSize);
     const out: FindPlanReport = {
-      spec: path.basename(specPath),
-      model: checked.spec.model,
-      task: checked.spec.task.type,
-      cost: 'bytes',
-      fp32Cost,
-      ...(maxCost !== Infinity ? { maxCost } : {}),
-      candidates: settings.candidates,
-      minSliceSize,
-      layers: layers.map((l) => ({ key: keys.get(l.name)!, weight: l.name, costs: Object.fromEntries(l.costs) })),
+      ...reportHead(specPath, ctx),
       plans: result.plans.map(report),
       front: result.front.map(report),
       ...(chosen ? { chosen: report(chosen) } : {}),
@@ -140,10 +137,49 @@ export async function findPlan(specPath: string, options: FindPlanOptions = {}):
   }
 }
 
+/** The report's fields that say what was searched. */
+function reportHead(
+  specPath: string,
+  ctx: SearchContext,
+): Pick<
+  FindPlanReport,
+  'spec' | 'model' | 'task' | 'cost' | 'fp32Cost' | 'maxCost' | 'candidates' | 'minSliceSize' | 'layers'
+> {
+  const { checked, keys, layers, maxCost } = ctx;
+  return {
+    spec: path.basename(specPath),
+    model: checked.spec.model,
+    task: checked.spec.task.type,
+    cost: 'bytes',
+    fp32Cost: ctx.fp32Cost,
+    ...(maxCost !== Infinity ? { maxCost } : {}),
+    candidates: ctx.settings.candidates,
+    minSliceSize: ctx.minSliceSize,
+    layers: layers.map((l) => ({ key: keys.get(l.name)!, weight: l.name, costs: Object.fromEntries(l.costs) })),
+  };
+}
+
+/** The chosen plan on the whole set; an early 'inside' the full data contradicts is dropped and the next tried. */
+async function completeChosen(
+  oracle: PlanOracle,
+  result: SearchResult,
+  maxCost: number,
+  signal?: AbortSignal,
+): Promise<{ chosen?: MeasuredPlan; full: Map<MeasuredPlan, PlanMeasure> }> {
+  let chosen = result.chosen;
+  const full = new Map<MeasuredPlan, PlanMeasure>();
+  while (chosen && !signal?.aborted) {
+    const m = await oracle.complete(planKey(chosen.assignment), quantizedOf(chosen.assignment));
+    full.set(chosen, m);
+    if (m.passes) break;
+    chosen.passes = false;
+    chosen = cheapest(result.plans, maxCost);
+  }
+  return { chosen, full };
+}
+
 function cheapest(plans: readonly MeasuredPlan[], maxCost: number): MeasuredPlan | undefined {
-  return plans
-    .filter((p) => p.passes && p.cost <= maxCost)
-    .sort((a, b) => a.cost - b.cost || a.worst - b.worst)[0];
+  return plans.filter((p) => p.passes && p.cost <= maxCost).sort((a, b) => a.cost - b.cost || a.worst - b.worst)[0];
 }
 
 /** maxCost in bytes: as given, a fraction of fp32's, or none. */
@@ -227,9 +263,12 @@ async function resultsSensitivity(
   }
   const sameSamples = results.data?.evaluated === checked.samples.length && results.data?.seed === checked.spec.seed;
   if (results.model?.sha256 !== checked.model.sha256 || !sameSamples || !results.sensitivity) return undefined;
-  return new Map(results.sensitivity.layers.map((l) => [l.weight, Object.fromEntries(
-    Object.entries(l.oneAtATime).map(([s, r]) => [s, r.metrics]),
-  )]));
+  return new Map(
+    results.sensitivity.layers.map((l) => [
+      l.weight,
+      Object.fromEntries(Object.entries(l.oneAtATime).map(([s, r]) => [s, r.metrics])),
+    ]),
+  );
 }
 
 function reportPlan(

@@ -13,13 +13,7 @@ import { KEEP_FLOAT } from '../../core/eval/plan';
 import { weightKey } from '../../core/eval/runGroups';
 import type { Budget } from '../../core/eval/spec';
 import { lookSchedule, type LookSchedule } from '../../core/search/sequential';
-import {
-  earlyLook,
-  fullReading,
-  testedPairs,
-  type FullReading,
-  type SliceSoFar,
-} from '../../core/search/planVerdict';
+import { earlyLook, fullReading, testedPairs, type FullReading, type SliceSoFar } from '../../core/search/planVerdict';
 import type { CheckedEval } from '../eval/evalCheck';
 import { WeightCache, type EvalWeight } from '../eval/evalModel';
 import { batchOf, createSession, fixedBatch, type Batch } from '../eval/evalRun';
@@ -205,11 +199,7 @@ export class PlanOracle {
     return this.complete(key, rest);
   }
 
-  private state(
-    key: string,
-    quantized: ReadonlyMap<string, string>,
-    route?: PlanState['route'],
-  ): PlanState {
+  private state(key: string, quantized: ReadonlyMap<string, string>, route?: PlanState['route']): PlanState {
     let state = this.plans.get(key);
     if (!state) {
       state = { quantized: new Map(quantized), tally: this.scorer.tally(), ...(route ? { route } : {}) };

@@ -4,7 +4,13 @@
  * per-sample KL sums an early look needs for KL's interval (an evaluation reports KL as a point value).
  */
 import { LogitScorer } from '../../core/eval/logitScorer';
-import { scoreSample, SliceAccumulator, type SampleScore, type ScoreOptions, type TaskKind } from '../../core/eval/metrics';
+import {
+  scoreSample,
+  SliceAccumulator,
+  type SampleScore,
+  type ScoreOptions,
+  type TaskKind,
+} from '../../core/eval/metrics';
 import type { RunningMean } from '../../core/search/sequential';
 import type { SliceSoFar } from '../../core/search/planVerdict';
 import type { BatchInfo } from '../eval/scoring';
@@ -72,7 +78,11 @@ export class PlanScorer {
     const { task, width, probabilities } = this.setup;
     const perSample = ref.length / info.rows;
     const positions = task === 'language-model' || task === 'outputs' ? perSample / (width ?? perSample) : 1;
-    const options: ScoreOptions = { task, width: task === 'regression' ? perSample : (width ?? perSample), probabilities };
+    const options: ScoreOptions = {
+      task,
+      width: task === 'regression' ? perSample : (width ?? perSample),
+      probabilities,
+    };
     const each = (r: number, s: SampleScore): void => tally.add(info.first + r, s);
     if (LogitScorer.handles(options)) {
       this.scorer.setReference(ref, info.count, positions, options, info.labels);
