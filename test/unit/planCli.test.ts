@@ -93,6 +93,35 @@ describe('quantlens plan', () => {
     assert.match(r.stdout, /No plan within maxCost meets the budget on every slice\./);
   });
 
+  it('routing: a slice no plan within maxCost protects is served by a plan that does, measured together', () => {
+    const spec = writeSpec('route.quantlens.json', {
+      slices: [{ by: 'buckets', field: 'ink', quantiles: 6 }],
+      sweep: false,
+      sensitivity: false,
+      variants: ['int8-channel'],
+      budget: { accuracyDrop: 1.5 },
+      search: { candidates: ['fp32', 'int4-block32', 'int3-block32', 'int2-block32'], maxCost: '0.096x' },
+    });
+    const r = cli('plan', spec, '--json');
+    assert.equal(r.code, 1, r.stderr);
+    type Table = { name: string; verdict: string; metrics: { accuracy: number; n: number } }[];
+    type Plan = { cost: number; slices: Table };
+    const out = JSON.parse(r.stdout) as {
+      forcing: string[];
+      routing: { slice: string; cost: number; special: Plan; rest: Plan; slices: Table }[];
+    };
+    const routed = out.forcing.find((s) => s.startsWith('ink'))!;
+    assert.ok(routed, out.forcing.join());
+    const route = out.routing.find((x) => x.slice === routed)!;
+    assert.ok(route, 'a routing recommendation for the input-side slice');
+    assert.equal(route.cost, route.special.cost + route.rest.cost);
+    const by = (t: Table, name: string) => t.find((s) => s.name === name)!.metrics;
+    // The routed slice's samples are served by the special plan, the other buckets' (disjoint) by the rest.
+    assert.deepEqual(by(route.slices, routed), by(route.special.slices, routed));
+    for (const s of route.slices.filter((x) => x.name.startsWith('ink') && x.name !== routed))
+      assert.deepEqual(by(route.slices, s.name), by(route.rest.slices, s.name));
+  });
+
   it('exit 2: a search without a budget, a spec without a search, a user file not replaced unasked', () => {
     const noBudget = writeSpec('nobudget.quantlens.json', { ...small, budget: undefined, search });
     const a = cli('plan', noBudget);

@@ -334,17 +334,21 @@ function layerNotes(
     const [slice, value] = entries.reduce((w, x) => (x[1] > w[1] ? x : w));
     return `alone ${value >= 0 ? '+' : ''}${value.toPrecision(3)} on ${slice}`;
   };
+  const measured = new Map(result.plans.map((p) => [planKey(p.assignment), p]));
   for (const l of layers) {
     const scheme = chosen.assignment.get(l.name)!;
     const cheaper = [...l.costs].filter(([, c]) => c < l.costs.get(scheme)!).sort((a, b) => a[1] - b[1]);
-    const rejected = result.steps.some(
-      (s) => !s.passes && s.moves.some((m) => m.layer === l.name && cheaper.some(([c]) => c === m.to)),
-    );
     const took = `${scheme} (${worstText(sens.get(l.name)?.get(scheme))})`;
+    // What the chosen plan with this layer one step cheaper measured, when the search measured it.
+    const why = cheaper.map(([c]) => {
+      const neighbour = measured.get(planKey(new Map([...chosen.assignment, [l.name, c]])));
+      const alone = `${c} ${worstText(sens.get(l.name)?.get(c))}`;
+      if (!neighbour) return `${alone} (that plan was not measured: the search kept ${scheme} here)`;
+      const verdict = neighbour.passes ? 'passes' : 'breaks the budget';
+      return `${alone}; the plan with it measured worst ${neighbour.worst.toPrecision(3)} on ${neighbour.worstSlice}, ${verdict}${neighbour.measurement.estimate ? ' (estimate)' : ''}`;
+    });
     notes[keys.get(l.name)!] =
-      cheaper.length === 0
-        ? `${took}: the cheapest candidate.`
-        : `${took}; cheaper ${cheaper.map(([c]) => `${c}: ${worstText(sens.get(l.name)?.get(c))}`).join(', ')}${rejected ? ' — a plan with it was measured to break the budget' : ' — not needed within the budget, or kept by the search order'}.`;
+      cheaper.length === 0 ? `${took}: the cheapest candidate.` : `${took}; cheaper: ${why.join('; ')}.`;
   }
   return notes;
 }
