@@ -1,6 +1,7 @@
 /** Messages between evaluateInChild (src/node/eval/evalClient.ts) and the evaluation child process (evalProcess.ts). */
 import type { EvalResults } from '../../core/eval/results';
 import type { Thresholds } from '../../core/eval/verdict';
+import type { FindPlanReport } from '../../core/search/planReport';
 import type { EvalProgress } from './evaluate';
 
 /** What an evaluation in the child needs besides the spec's own content. */
@@ -19,4 +20,10 @@ export interface EvalChildRequest {
 export interface EvalMethods {
   /** Evaluate a spec, reporting progress (at most every 100 ms); a cancel stops it. */
   evaluate: { params: EvalChildRequest; result: EvalResults; progress: EvalProgress };
+  /** Find the plan a spec's `search` asks for (quantlens plan), reporting progress; a cancel keeps the front. */
+  findPlan: {
+    params: { specPath: string; threads?: number };
+    result: FindPlanReport;
+    progress: { message: string; runs: number };
+  };
 }
