@@ -9,17 +9,16 @@
 import * as path from 'node:path';
 import { weightBytes } from '../../core/eval/configurations';
 import { KEEP_FLOAT } from '../../core/eval/plan';
-import { resultsFileName, type EvalResults, type MetricsBySlice } from '../../core/eval/results';
 import type { SearchSettings } from '../../core/eval/spec';
 import { DEFAULT_THRESHOLDS } from '../../core/eval/verdict';
-import { startScheme, type SearchLayer, type SliceEffects } from '../../core/search/moves';
+import type { SearchLayer, SliceEffects } from '../../core/search/moves';
 import { searchPlan, type MeasuredPlan, type SearchResult } from '../../core/search/planSearch';
-import { decidingSlices, sliceEffects, type SliceSoFar } from '../../core/search/planVerdict';
+import { decidingSlices, sliceEffects } from '../../core/search/planVerdict';
 import { inputSideSlices, routeChoices, violatedSlices, type RoutablePlan } from '../../core/search/routing';
 import { checkEval, type CheckedEval } from '../eval/evalCheck';
 import { configWeight } from '../eval/evalModel';
-import { readRegularFile } from '../safeRead';
 import { PlanOracle, type PlanMeasure } from './planOracle';
+import { sensitivity, type Sensitivity } from './planSensitivity';
 import type { FindPlanReport, ReportedPlan } from '../../core/search/planReport';
 
 /** Options of a search. */
@@ -204,71 +203,6 @@ function planKeys(checked: CheckedEval): Map<string, string> {
   const count = new Map<string, number>();
   for (const w of checked.model.weights) count.set(w.layer, (count.get(w.layer) ?? 0) + 1);
   return new Map(checked.model.weights.map((w) => [w.name, count.get(w.layer)! > 1 ? w.name : w.layer]));
-}
-
-type Sensitivity = Map<string, Map<string, SliceEffects>> & { from: 'results' | 'measured' };
-
-/** One-at-a-time effects per weight and candidate: from the results file when it fits, else measured. */
-async function sensitivity(
-  checked: CheckedEval,
-  oracle: PlanOracle,
-  layers: readonly SearchLayer[],
-  minSliceSize: number,
-  reuse: boolean,
-): Promise<Sensitivity> {
-  const task = checked.spec.task.type;
-  const fromFile = reuse ? await resultsSensitivity(checked) : undefined;
-  const out = new Map<string, Map<string, SliceEffects>>() as Sensitivity;
-  out.from = 'results';
-  const sizes = new Map(checked.slices.names.map((n, k) => [n, checked.slices.sizes[k]]));
-  for (const l of layers) {
-    const per = new Map<string, SliceEffects>();
-    const start = startScheme(l);
-    for (const scheme of l.costs.keys()) {
-      if (scheme === start || scheme === KEEP_FLOAT) {
-        per.set(scheme, {});
-        continue;
-      }
-      const metrics = fromFile?.get(l.name)?.[scheme];
-      if (metrics) {
-        const slices: SliceSoFar[] = Object.entries(metrics).map(([name, m]) => ({
-          name,
-          metrics: m,
-          kl: { n: 0, sum: 0, sumSq: 0 },
-          fullSize: sizes.get(name) ?? 0,
-        }));
-        per.set(scheme, sliceEffects(slices, task, minSliceSize));
-        continue;
-      }
-      out.from = 'measured';
-      const m = await oracle.complete(`oneAtATime\u0000${l.name}\u0000${scheme}`, new Map([[l.name, scheme]]));
-      per.set(scheme, sliceEffects(m.slices, task, minSliceSize));
-    }
-    out.set(l.name, per);
-  }
-  return out;
-}
-
-/** The results file's one-at-a-time metrics (weight -> scheme -> slice metrics), when it is for this model and data. */
-async function resultsSensitivity(
-  checked: CheckedEval,
-): Promise<Map<string, Record<string, MetricsBySlice>> | undefined> {
-  const file = path.join(checked.dir, resultsFileName(path.basename(checked.specPath)));
-  let results: EvalResults;
-  try {
-    const bytes = await readRegularFile(file, 256 * 2 ** 20);
-    results = JSON.parse(Buffer.from(bytes).toString('utf8')) as EvalResults;
-  } catch {
-    return undefined;
-  }
-  const sameSamples = results.data?.evaluated === checked.samples.length && results.data?.seed === checked.spec.seed;
-  if (results.model?.sha256 !== checked.model.sha256 || !sameSamples || !results.sensitivity) return undefined;
-  return new Map(
-    results.sensitivity.layers.map((l) => [
-      l.weight,
-      Object.fromEntries(Object.entries(l.oneAtATime).map(([s, r]) => [s, r.metrics])),
-    ]),
-  );
 }
 
 function reportPlan(
