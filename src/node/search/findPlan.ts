@@ -236,7 +236,7 @@ function sliceTable(m: PlanMeasure, verdicts: Record<string, string>, minSliceSi
   }));
 }
 
-/** Inference runs of the search, and those of the same plans each on the whole set (fp32 once). */
+/** Inference runs of the search, and those of the same plans each on the whole set (the fp32 plan runs none). */
 function runsOf(
   oracle: PlanOracle,
   sensitivityRuns: number,
@@ -247,7 +247,7 @@ function runsOf(
   return {
     search: oracle.runs - sensitivityRuns,
     total: oracle.runs,
-    fullDataEquivalent: batches * result.plans.length,
+    fullDataEquivalent: batches * result.plans.filter((p) => quantizedOf(p.assignment).size > 0).length,
     samples: checked.samples.length,
     batches,
   };
