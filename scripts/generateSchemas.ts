@@ -32,6 +32,11 @@ export const PATTERN_TARGETS: PatternTarget[] = [
     pattern: GRANULARITY_PATTERN,
   },
   {
+    file: 'schemas/evaluation.schema.json',
+    keys: ['definitions', 'candidate', 'pattern'],
+    pattern: schemePattern([KEEP_FLOAT]),
+  },
+  {
     file: 'schemas/plan.schema.json',
     keys: ['definitions', 'scheme', 'pattern'],
     pattern: variantSchemePattern([KEEP_FLOAT]),

@@ -18,7 +18,7 @@ import { WriteRefused } from '../node/safeWrite';
 import { finiteReplacer } from '../core/eval/results';
 import { exportEvaluationStep } from './exportEval';
 
-interface ExportCliOptions {
+export interface ExportCliOptions {
   plan?: string;
   scheme?: string;
   spec?: string;
@@ -93,7 +93,7 @@ async function verifyInChild(
 }
 
 /** Runs the export and its verification; resolves with the exit code. */
-async function runExport(model: string, options: ExportCliOptions, version: string): Promise<number> {
+export async function runExport(model: string, options: ExportCliOptions, version: string): Promise<number> {
   if ((options.plan === undefined) === (options.scheme === undefined)) {
     process.stderr.write('quantlens: give exactly one of --plan P.qplan.json or --scheme ID.\n');
     return 2;

@@ -18,6 +18,7 @@ import { ioProblem } from '../node/safeRead';
 import { batchOption, dimOption, runBench, type BenchCliOptions } from './bench';
 import { addDiffCommand } from './diffCli';
 import { addExportCommand } from './exportCli';
+import { addPlanCommand } from './planCli';
 import { writeJson } from './jsonStream';
 import * as path from 'node:path';
 
@@ -337,6 +338,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   addExportCommand(program, VERSION, (code) => (exitCode = code));
   addDiffCommand(program, (code) => (exitCode = code));
+  addPlanCommand(program, VERSION, threadsOption, (code) => (exitCode = code));
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

@@ -4,6 +4,7 @@ import type { InspectReport } from '../core/view/inspectReport';
 import type { AnalysisStatus, RowSensitivity } from '../protocol';
 import { AnalysisService, configuredSchemes } from './analysisService';
 import { registerCommands } from './commands';
+import { registerFindPlan } from './findPlanCommand';
 import { ModelDiagnostics } from './diagnostics';
 import { INSPECTOR_VIEW_TYPE, InspectorEditorProvider } from './inspectorEditor';
 import { Log } from './log';
@@ -122,6 +123,7 @@ function createEvaluation(
     resultsViews,
     runner,
     ...registerEvaluationCommands(runner),
+    registerFindPlan(vscode.Uri.joinPath(context.extensionUri, 'dist', 'evalProcess.js').fsPath, log),
     ...registerPlanEvaluation(runner),
     vscode.commands.registerCommand('quantlens.runEvaluation', (arg?: vscode.Uri) =>
       runner.command(arg).catch(() => undefined),

@@ -27,6 +27,7 @@ describe('QuantLens extension', () => {
       'quantlens.cancelEvaluation',
       'quantlens.exportModel',
       'quantlens.compareWithOriginal',
+      'quantlens.findPlan',
     ]) {
       assert.ok(all.includes(id), `${id} is not registered`);
     }
@@ -43,6 +44,7 @@ describe('QuantLens extension', () => {
       'QuantLens: Create Evaluation Spec…',
       'QuantLens: Evaluate This Plan',
       'QuantLens: Export Quantized Model…',
+      'QuantLens: Find a Plan',
       'QuantLens: Open Model Inspector',
       'QuantLens: Run Slice Evaluation',
       'QuantLens: Show Evaluation Results',

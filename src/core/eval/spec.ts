@@ -88,6 +88,14 @@ export interface Budget {
   minSliceSize?: number;
 }
 
+/** The plan search's settings: candidate schemes (fp32 keeps a layer), what it minimises and the most it may cost. */
+export interface SearchSettings {
+  candidates: string[];
+  cost: 'bytes' | 'latency';
+  /** Bytes or ms (`value`), or a fraction of fp32's cost (written "0.5x"); none: the cheapest passing plan. */
+  maxCost?: { value: number } | { fraction: number };
+}
+
 /** A validated spec with defaults applied. */
 export interface EvalSpec {
   model: string;
@@ -110,6 +118,8 @@ export interface EvalSpec {
   /** Nodes or tensors whose activations stay float. */
   exclude: string[];
   activationSites: ActivationSiteSpec;
+  /** The plan search, when the spec asks for one. */
+  search?: SearchSettings;
 }
 
 /** The default variants. */
@@ -177,7 +187,7 @@ function schemaProblems(json: JsonText, errors: ErrorObject[]): JsonProblem[] {
             : [(c.params as { allowedValue: unknown }).allowedValue],
         );
         message = `${where} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}.`;
-      } else if (e.keyword === 'pattern' && pointer.match(/variants|schemes/)) {
+      } else if (e.keyword === 'pattern' && pointer.match(/variants|schemes|candidates/)) {
         message = `${where}: ${variantSchemeText(String(json.valueAt(pointer)))}`;
       } else {
         message = `${where} ${e.message ?? 'is invalid'}.`;
@@ -208,6 +218,7 @@ interface RawSpec {
   calibration?: RawCalibration;
   exclude?: string[];
   activationSites?: { inputs?: boolean; outputs?: boolean; floatOps?: string[] };
+  search?: { candidates: string[]; cost?: 'bytes' | 'latency'; maxCost?: number | string };
 }
 
 /** Parses and validates a spec's text. Throws SpecError listing every problem with its line. */
@@ -257,8 +268,37 @@ function semanticProblems(
       problems.push(json.problem(`/slices/${i}/edges`, 'Bucket edges must increase.'));
     }
   }
+  problems.push(...searchProblems(raw, json));
   return problems;
 }
+
+/** A search needs a budget to meet, candidates listed once, and a fraction of fp32 above 0. */
+function searchProblems(raw: RawSpec, json: JsonText): JsonProblem[] {
+  const search = raw.search;
+  if (!search) return [];
+  const problems: JsonProblem[] = [];
+  const budget = raw.budget ?? {};
+  const limits = ['accuracyDrop', 'kl', 'perplexityIncrease', 'mseIncrease'] as const;
+  if (!limits.some((k) => budget[k] !== undefined))
+    problems.push(
+      json.problem(
+        '/search',
+        "A search needs a budget to meet: set 'budget' with accuracyDrop, kl, perplexityIncrease or mseIncrease.",
+      ),
+    );
+  search.candidates.forEach((c, i) => {
+    if (search.candidates.indexOf(c) !== i)
+      problems.push(json.problem(`/search/candidates/${i}`, `Candidate '${c}' is listed twice.`));
+  });
+  if (typeof search.maxCost === 'string' && !(maxCostFraction(search.maxCost) > 0))
+    problems.push(
+      json.problem('/search/maxCost', `'search.maxCost' "${search.maxCost}" must be a fraction above 0, like "0.5x".`),
+    );
+  return problems;
+}
+
+/** The fraction of "0.5x" (NaN when it is not one). */
+const maxCostFraction = (text: string): number => (/^[0-9.]+x$/.test(text) ? Number(text.slice(0, -1)) : NaN);
 
 /** The spec with its defaults filled in. */
 function specOf(raw: RawSpec, task: Exclude<RawSpec['task'], TaskKind>, variants: VariantDef[]): EvalSpec {
@@ -302,6 +342,18 @@ function specOf(raw: RawSpec, task: Exclude<RawSpec['task'], TaskKind>, variants
       outputs: raw.activationSites?.outputs ?? true,
       ...(raw.activationSites?.floatOps ? { floatOps: raw.activationSites.floatOps } : {}),
     },
+    ...(raw.search ? { search: searchOf(raw.search) } : {}),
+  };
+}
+
+function searchOf(raw: NonNullable<RawSpec['search']>): SearchSettings {
+  const { maxCost } = raw;
+  return {
+    candidates: [...raw.candidates],
+    cost: raw.cost ?? 'bytes',
+    ...(maxCost === undefined
+      ? {}
+      : { maxCost: typeof maxCost === 'number' ? { value: maxCost } : { fraction: maxCostFraction(maxCost) } }),
   };
 }
 

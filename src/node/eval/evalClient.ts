@@ -1,6 +1,7 @@
 /** Runs an evaluation in a child process (dist/evalProcess.js) and relays its progress, results or errors. */
 import { fork } from 'node:child_process';
 import type { EvalResults } from '../../core/eval/results';
+import type { FindPlanReport } from '../../core/search/planReport';
 import { describeExit } from '../../core/rpc/client';
 import { errorFromInfo } from '../../core/rpc/domainErrors';
 import { RpcCode, RpcError } from '../../core/rpc/errors';
@@ -32,6 +33,34 @@ export async function evaluateInChild(
   options: ChildRunOptions = {},
 ): Promise<EvalResults> {
   const { signal, onProgress, onSpawn, execArgv, ...request } = options;
+  return requestInChild(entry, 'evaluate', { specPath, ...request }, { signal, onProgress, onSpawn, execArgv });
+}
+
+/** Finds the plan a spec asks for in a fresh child process (`quantlens plan`); aborting keeps what was found. */
+export async function findPlanInChild(
+  entry: string,
+  specPath: string,
+  options: Pick<ChildRunOptions, 'signal' | 'onSpawn' | 'execArgv' | 'threads'> & {
+    onProgress?: (p: EvalMethods['findPlan']['progress']) => void;
+  } = {},
+): Promise<FindPlanReport> {
+  const { threads, ...rest } = options;
+  return requestInChild(entry, 'findPlan', { specPath, threads }, rest);
+}
+
+/** One request to a fresh child process, which is killed when it is answered, fails or is cancelled. */
+async function requestInChild<M extends keyof EvalMethods>(
+  entry: string,
+  method: M,
+  params: EvalMethods[M]['params'],
+  options: {
+    signal?: AbortSignal;
+    execArgv?: string[];
+    onSpawn?: (pid: number) => void;
+    onProgress?: (p: EvalMethods[M]['progress']) => void;
+  },
+): Promise<EvalMethods[M]['result']> {
+  const { signal, onProgress, onSpawn, execArgv } = options;
   signal?.throwIfAborted();
   const child = fork(entry, [], {
     serialization: 'advanced',
@@ -48,13 +77,13 @@ export async function evaluateInChild(
     exitError: (code, sig) => {
       const last = stderr.trim() ? ` Its last output: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : '';
       return new EvalProcessError(
-        `The inference process stopped unexpectedly (${describeExit(code, sig)}) before finishing the evaluation.${last}`,
+        `The inference process stopped unexpectedly (${describeExit(code, sig)}) before finishing the ${method === 'evaluate' ? 'evaluation' : 'plan search'}.${last}`,
       );
     },
   });
   if (child.pid !== undefined) onSpawn?.(child.pid);
   try {
-    return await client.request('evaluate', { specPath, ...request }, { signal, onProgress });
+    return await client.request(method, params, { signal, onProgress });
   } finally {
     // Done, failed or cancelled: onnxruntime may still be running in the child; it has nothing more to say.
     child.kill('SIGKILL');

@@ -6,6 +6,7 @@ import { errorToInfo } from '../../core/rpc/domainErrors';
 import { serveProcess } from '../rpcPorts';
 import type { EvalMethods } from './evalProtocol';
 import { evaluate } from './evaluate';
+import { findPlan } from '../search/findPlan';
 
 serveProcess<EvalMethods>(
   {
@@ -25,6 +26,19 @@ serveProcess<EvalMethods>(
             last = now;
             context.progress(p);
           }
+        },
+      });
+    },
+    findPlan: (request, context) => {
+      let last = 0;
+      return findPlan(request.specPath, {
+        threads: request.threads,
+        signal: context.signal,
+        onProgress: (message, runs) => {
+          const now = Date.now();
+          if (now - last < 100) return;
+          last = now;
+          context.progress({ message, runs });
         },
       });
     },

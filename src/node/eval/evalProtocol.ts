@@ -2,6 +2,7 @@
 import type { EvalResults } from '../../core/eval/results';
 import type { Thresholds } from '../../core/eval/verdict';
 import type { ExtraModel } from './evalCheck';
+import type { FindPlanReport } from '../../core/search/planReport';
 import type { EvalProgress } from './evaluate';
 
 /** What an evaluation in the child needs besides the spec's own content. */
@@ -22,4 +23,10 @@ export interface EvalChildRequest {
 export interface EvalMethods {
   /** Evaluate a spec, reporting progress (at most every 100 ms); a cancel stops it. */
   evaluate: { params: EvalChildRequest; result: EvalResults; progress: EvalProgress };
+  /** Find the plan a spec's `search` asks for (quantlens plan), reporting progress; a cancel keeps the front. */
+  findPlan: {
+    params: { specPath: string; threads?: number };
+    result: FindPlanReport;
+    progress: { message: string; runs: number };
+  };
 }

@@ -76,7 +76,8 @@ interface Reference {
   dims: readonly number[];
 }
 
-interface Batch {
+/** One batch: what scoring needs of it, and its feeds. */
+export interface Batch {
   info: BatchInfo;
   feeds: Record<string, ort.Tensor>;
 }
@@ -153,7 +154,7 @@ const ortMessage = (error: unknown): string =>
     .trim();
 
 /** The session; a model onnxruntime refuses is bad input (a SpecError at "model"), not a failed run. */
-async function createSession(checked: CheckedEval, options: RunOptions): Promise<ort.InferenceSession> {
+export async function createSession(checked: CheckedEval, options: RunOptions): Promise<ort.InferenceSession> {
   const { externalData } = checked.model;
   try {
     return await ort.InferenceSession.create(checked.model.bytes, {
@@ -332,14 +333,14 @@ class Runner {
 const tensorOf = (values: Float32Array, dims: readonly number[]): ort.Tensor => new ort.Tensor('float32', values, dims);
 
 /** The batch size the model fixes (its inputs' first axis), if any. */
-function fixedBatch(checked: CheckedEval): number | undefined {
+export function fixedBatch(checked: CheckedEval): number | undefined {
   return checked.inputs
     .map((i) => checked.model.inputs.find((m) => m.name === i.name)?.shape?.[0])
     .find((d) => typeof d === 'number') as number | undefined;
 }
 
 /** Batch b: its samples' feeds and labels (a fixed batch size pads with the last sample). */
-function batchOf(checked: CheckedEval, b: number, batchSize: number): Batch {
+export function batchOf(checked: CheckedEval, b: number, batchSize: number): Batch {
   const chunk = checked.samples.slice(b * batchSize, (b + 1) * batchSize);
   const rows = fixedBatch(checked) ?? chunk.length;
   const feeds: Record<string, ort.Tensor> = {};
