@@ -197,6 +197,26 @@ describe('activation variants in an evaluation', () => {
     );
   });
 
+  it('calibrates on a named slice (the rest is evaluated) and keeps excluded layers float', async () => {
+    const r = await evaluate(
+      spec('slice.quantlens.json', {
+        ...base,
+        variants: ['w8a8'],
+        slices: [{ by: 'field', field: 'group' }],
+        calibration: { samples: 50, data: 'group=odd' },
+        exclude: ['/fc2/MatMul'],
+      }),
+    );
+    assert.equal(r.calibration!.source, 'slice group=odd');
+    assert.equal(r.data.evaluated, N - 50);
+    assert.equal(r.slices.find((s) => s.name === 'group=odd')!.n, N / 2 - 50);
+    // fc2's input `a` stays float; its output `b` is fc3's input and quantized there.
+    assert.deepEqual(
+      r.activations!.map((s) => s.tensor),
+      ['x', 'b', 'logits'],
+    );
+  });
+
   it('an activation variant without calibration, and more calibration samples than data, are spec errors', async () => {
     await assert.rejects(
       evaluate(spec('nocal.quantlens.json', { ...base, variants: ['int8-channel', 'w8a8'] })),
