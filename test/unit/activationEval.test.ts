@@ -18,6 +18,7 @@ import { SpecError } from '../../src/core/eval/spec';
 import { withQdq } from '../../src/node/eval/activationModel';
 import { qdqFeeds } from '../../src/node/eval/evalRun';
 import { evaluate } from '../../src/node/eval/evaluate';
+import { evalSummary } from '../../src/node/eval/evalFormat';
 import { prepareEvalModel } from '../../src/node/eval/evalModel';
 import { gaussianRows, outlierMlp, WIDTH } from '../fixtures/activationFixtures';
 import { DT, gaussian, rawTensor, rng } from '../fixtures/onnxBuilder';
@@ -171,6 +172,15 @@ describe('activation variants in an evaluation', () => {
     assert.ok(a.histogram.counts.length <= 256);
     assert.ok(a.sqnrAloneDb < x.sqnrAloneDb);
     assert.ok(r.activations!.every((s) => s.clippingRate >= 0 && s.clippingRate < 0.05));
+    // The CLI summary says which variants quantize activations, on which calibration, and the worst ones.
+    const text = evalSummary(r);
+    assert.match(text, /Activations quantized: w8a8 \(uint8 asymmetric, minmax, 4 tensors\)/);
+    assert.match(
+      text,
+      /Calibration: 100 samples, split of the evaluation data \(seed 3, kept out of the evaluation\), minmax/,
+    );
+    assert.match(text, /Worst activations \(w8a8, lowest accumulated SQNR first\):\n.*\n(a|b|logits|x) /);
+    assert.match(text, /Activation sensitivity \(w8a8: .*\n.*\n1 +\/fc2\/MatMul/);
   });
 
   it('a plan sets activation precision per layer (+a16 on the outlier layer recovers it)', async () => {
