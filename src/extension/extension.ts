@@ -14,6 +14,9 @@ import { registerExportCommands } from './exportCommand';
 import { registerPlanEvaluation } from './planEvaluation';
 import { EvaluationStore, type StoredResults } from './evaluationStore';
 import { rowSensitivity } from './sensitivityRows';
+import { activationFields } from '../core/eval/activationResults';
+import { rowActivations } from '../core/view/activationDetail';
+import type { MeasuredActivations } from './inspectorSession';
 import { PlanFiles } from './planFiles';
 import { ResultsViews } from './resultsView';
 import { withTestApi, type QuantLensTestApi } from './testApi';
@@ -94,7 +97,9 @@ function registerInspectors(
   );
   store.onDidChange((stored) => {
     const measured = sensitivityOf(stored);
-    inspectors.provider.document(stored.model)?.session.setSensitivity(measured.rows, measured.source);
+    inspectors.provider
+      .document(stored.model)
+      ?.session.setSensitivity(measured.rows, measured.source, measured.activations);
   });
   return inspectors;
 }
@@ -133,8 +138,17 @@ function createEvaluation(
   return { runner, resultsViews, disposables };
 }
 
-function sensitivityOf(stored: StoredResults): { rows: Map<string, RowSensitivity>; source: string } {
-  return { rows: rowSensitivity(stored.results), source: `${stored.file.toString()}@${stored.results.createdAt}` };
+function sensitivityOf(stored: StoredResults): {
+  rows: Map<string, RowSensitivity>;
+  source: string;
+  activations: MeasuredActivations;
+} {
+  const stats = activationFields(stored.results).activations ?? [];
+  return {
+    rows: rowSensitivity(stored.results),
+    source: `${stored.file.toString()}@${stored.results.createdAt}`,
+    activations: { byLayer: rowActivations(stored.results), stats },
+  };
 }
 
 function shippedApi(

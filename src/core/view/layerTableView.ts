@@ -3,6 +3,7 @@
  * (the webview asks for pages), with the sensitivity an evaluation measured.
  */
 import type { TensorAnalysis, TensorStats } from '../stats/analyze';
+import type { RowActivation } from './activationDetail';
 import { shortLayerName, type WeightInfo } from './weightInfo';
 
 /** Layer table columns that can be sorted (`sqnr:<scheme id>` sorts by that scheme's SQNR). */
@@ -17,6 +18,7 @@ export type SortKey =
   | 'kurtosis'
   | 'outlierRatio'
   | 'sensitivity'
+  | 'activation'
   | `sqnr:${string}`;
 
 /** Which rows of the layer table, in which order. */
@@ -59,6 +61,8 @@ export interface LayerRow {
   sqnr: (number | null)[];
   /** Measured by the latest slice evaluation of this model, when there is one. */
   sensitivity?: RowSensitivity;
+  /** The layer's input activation as the latest evaluation quantized and measured it, when it did. */
+  activation?: RowActivation;
 }
 
 /** A layer's measured sensitivity: rank, effect (accuracy drop pp, perplexity %, ...) and the flag, if flagged. */
@@ -144,6 +148,8 @@ function sortValue(row: LayerRow, key: TableQuery['sort'], schemes: readonly str
       return row.dtype;
     case 'sensitivity':
       return row.sensitivity?.effect ?? null;
+    case 'activation':
+      return row.activation?.sqnrAloneDb ?? null;
     case 'absmax':
     case 'std':
     case 'kurtosis':
@@ -198,14 +204,18 @@ export function tablePage(
   return find === undefined ? page : { ...page, found: rows.findIndex((r) => r.name === find) };
 }
 
-/** The row with the sensitivity measured for its weight, or without any when none was. */
-function withSensitivity(row: LayerRow, byWeight: ReadonlyMap<string, RowSensitivity>): LayerRow {
-  const s = byWeight.get(row.name);
-  if (s) return { ...row, sensitivity: s };
-  if (!row.sensitivity) return row;
+/** The row with the sensitivity measured for its weight (and its layer's activation), or without when none was. */
+function withSensitivity(
+  row: LayerRow,
+  byWeight: ReadonlyMap<string, RowSensitivity>,
+  byLayer: ReadonlyMap<string, RowActivation> = new Map(),
+): LayerRow {
   const rest = { ...row };
   delete rest.sensitivity;
-  return rest;
+  delete rest.activation;
+  const s = byWeight.get(row.name);
+  const a = row.quantizable ? byLayer.get(row.layer) : undefined;
+  return { ...rest, ...(s ? { sensitivity: s } : {}), ...(a ? { activation: a } : {}) };
 }
 
 /**
@@ -246,6 +256,7 @@ export class LayerTable {
   private rows: LayerRow[] = [];
   private schemes: string[] = [];
   private sensitivity: ReadonlyMap<string, RowSensitivity> = new Map();
+  private activations: ReadonlyMap<string, RowActivation> = new Map();
   private sorted: { key: string; rows: LayerRow[] } | undefined;
   /** False when a row changed since the SQNR ranks were computed. */
   private ranked = true;
@@ -253,20 +264,26 @@ export class LayerTable {
   /** Starts over with the rows of a plan under these schemes, nothing analysed yet. */
   reset(plan: readonly WeightInfo[], schemes: readonly string[]): void {
     this.schemes = [...schemes];
-    this.rows = plan.map((w, i) => withSensitivity(layerRow(i, w, undefined, schemes), this.sensitivity));
+    this.rows = plan.map((w, i) =>
+      withSensitivity(layerRow(i, w, undefined, schemes), this.sensitivity, this.activations),
+    );
     this.changed();
   }
 
   /** Takes in the analysis of weight `index`. */
   update(index: number, w: WeightInfo, analysis: TensorAnalysis): void {
-    this.rows[index] = withSensitivity(layerRow(index, w, analysis, this.schemes), this.sensitivity);
+    this.rows[index] = withSensitivity(layerRow(index, w, analysis, this.schemes), this.sensitivity, this.activations);
     this.changed();
   }
 
-  /** Shows the sensitivity measured by an evaluation (by weight name). */
-  setSensitivity(byWeight: ReadonlyMap<string, RowSensitivity>): void {
+  /** Shows the sensitivity measured by an evaluation (by weight name) and its activations (by node name). */
+  setSensitivity(
+    byWeight: ReadonlyMap<string, RowSensitivity>,
+    byLayer: ReadonlyMap<string, RowActivation> = new Map(),
+  ): void {
     this.sensitivity = byWeight;
-    this.rows = this.rows.map((r) => withSensitivity(r, byWeight));
+    this.activations = byLayer;
+    this.rows = this.rows.map((r) => withSensitivity(r, byWeight, byLayer));
     this.changed();
   }
 

@@ -1,0 +1,147 @@
+/**
+ * Activation quantization as the results view, the diagnostics and the plan quick fixes read it (issue 20): what
+ * each variant does to activations and on which calibration data, the activation layers worst first with their
+ * budget verdicts, and the layers whose activations break the budget or are flagged.
+ */
+import {
+  activationFields,
+  type ActivationStat,
+  type CalibrationInfo,
+  type VariantActivations,
+} from '../eval/activationResults';
+import { effectText } from '../eval/describe';
+import type { EvalResults, LayerResult, LayerSchemeResult } from '../eval/results';
+import { primaryEffect } from '../eval/verdict';
+
+/**
+ * When an activation is flagged without a budget verdict (heuristics, not budget limits): more than 1% of the
+ * evaluation values clipped, an SQNR of its own quantization under 20 dB (8 bits of a well-calibrated range give
+ * about 30-40 dB), or a channel 8x over the median channel absmax (outlier channels widen the one per-tensor scale).
+ */
+export const ACTIVATION_LIMITS = { clippingRate: 0.01, sqnrDb: 20, outlierRatio: 8 } as const;
+
+/** How a calibration method reads: "minmax", "percentile 99.999". */
+export function methodText(method: string, c?: CalibrationInfo): string {
+  return method === 'percentile' && c?.percentile !== undefined ? `percentile ${c.percentile}` : method;
+}
+
+/** The calibration line at the top of the results view; undefined when nothing was calibrated. */
+export function calibrationText(r: EvalResults): string | undefined {
+  const c = activationFields(r).calibration;
+  if (!c) return undefined;
+  const split = c.disjoint
+    ? 'disjoint from the evaluation samples'
+    : 'NOT disjoint: the calibration samples are also evaluated';
+  return `Activations calibrated on ${c.samples} samples of ${c.source} (${methodText(c.method, c)}, seed ${c.seed}); ${split}.`;
+}
+
+/** Weight bits of a variant id for the "W8A8" label ('' when the id does not say: plans, model files). */
+function weightBits(id: string): string {
+  const weight = id === 'w8a8' ? 'int8-channel' : id.split('+')[0];
+  const int = /^int(\d+)-/.exec(weight);
+  if (int) return int[1];
+  if (/^(fp16|bf16)$/.test(weight)) return '16';
+  return /^fp8-/.test(weight) ? '8' : '';
+}
+
+/** A variant's activation quantization, if any (null or absent: weights only). */
+export function variantActivations(v: EvalResults['variants'][number]): VariantActivations | undefined {
+  return (v as { activations?: VariantActivations | null }).activations ?? undefined;
+}
+
+/** What a variant does to activations: "weights only", or "W8A8 · calibrated on 256 samples of … (minmax, seed 7, disjoint from evaluation)". */
+export function variantActivationText(r: EvalResults, v: EvalResults['variants'][number]): string {
+  const a = variantActivations(v);
+  if (v.kind === 'reference') return 'float reference';
+  if (!a) return 'weights only';
+  const bits = weightBits(v.id);
+  const label = `${bits ? `W${bits}` : ''}A${a.bits}${a.signed ? ' (signed)' : ''}`;
+  const c = activationFields(r).calibration;
+  if (!c) return `${label} · calibration not recorded`;
+  const split = c.disjoint ? 'disjoint from evaluation' : 'overlaps evaluation';
+  return `${label} · calibrated on ${c.samples} samples of ${c.source} (${methodText(a.method, c)}, seed ${c.seed}, ${split})`;
+}
+
+/** One activation layer as the results view lists it. */
+export interface ActivationRow {
+  stat: ActivationStat;
+  /** The sensitivity layer whose node consumes the activation, when sensitivity ran. */
+  layer?: LayerResult;
+  /** Only this layer's activations quantized (budget verdict), when measured. */
+  measured?: LayerSchemeResult;
+  /** "-2.1 pp digit=3" (the measured effect on the worst slice), when measured. */
+  effect?: string;
+  /** Why the activation is flagged without a budget verdict (clipping, SQNR, outlier channels). */
+  warnings: string[];
+}
+
+/** Heuristic warnings of one activation (ACTIVATION_LIMITS). */
+export function activationWarnings(s: ActivationStat): string[] {
+  const out: string[] = [];
+  if (s.clippingRate > ACTIVATION_LIMITS.clippingRate)
+    out.push(`clips ${(s.clippingRate * 100).toFixed(2)}% of the evaluation values`);
+  if (s.sqnrAloneDb < ACTIVATION_LIMITS.sqnrDb) out.push(`SQNR ${s.sqnrAloneDb.toFixed(1)} dB alone`);
+  if (s.outlierRatio !== undefined && s.outlierRatio > ACTIVATION_LIMITS.outlierRatio)
+    out.push(`outlier channels (${s.outlierRatio.toFixed(1)}x the median channel)`);
+  return out;
+}
+
+/** The sensitivity layer consuming an activation (by node name), if sensitivity measured it. */
+export function layerOf(r: EvalResults, s: ActivationStat): LayerResult | undefined {
+  return r.sensitivity?.layers.find((l) => l.layer === s.layer || l.layers.includes(s.layer));
+}
+
+/** The activation layers, worst first: measured effect when sensitivity ran, else lowest SQNR alone. */
+export function activationRows(r: EvalResults): ActivationRow[] {
+  const stats = activationFields(r).activations ?? [];
+  const rows = stats.map((stat): ActivationRow => {
+    const layer = layerOf(r, stat);
+    const measured = layer ? activationFields(r).sensitivity?.layers.find((l) => l === layer)?.activation : undefined;
+    return {
+      stat,
+      ...(layer ? { layer } : {}),
+      ...(measured ? { measured, effect: `${effectText(r.task, measured.worst.effect)} ${measured.worst.slice}` } : {}),
+      warnings: activationWarnings(stat),
+    };
+  });
+  const effect = (x: ActivationRow): number =>
+    x.measured ? primaryEffect(r.task, x.measured.worst.effect) : -Infinity;
+  return rows.sort(
+    (a, b) =>
+      effect(b) - effect(a) ||
+      a.stat.sqnrAloneDb - b.stat.sqnrAloneDb ||
+      a.stat.sqnrAccumulatedDb - b.stat.sqnrAccumulatedDb,
+  );
+}
+
+/** A layer whose activations break the budget (measured alone) or are flagged: a diagnostic with quick fixes. */
+export interface ActivationFinding extends ActivationRow {
+  /** True when quantizing only this layer's activations broke the budget. */
+  breaksBudget: boolean;
+  message: string;
+}
+
+/** The activation layers to report: budget broken (sensitivity `activation`), or flagged by clipping, SQNR or outliers. */
+export function activationFindings(r: EvalResults): ActivationFinding[] {
+  return activationRows(r)
+    .filter((row) => row.measured?.meetsBudget === false || row.warnings.length > 0)
+    .map((row) => {
+      const breaksBudget = row.measured?.meetsBudget === false;
+      const a = `${row.stat.bits}-bit activations of ${row.stat.layer} (${row.stat.tensor})`;
+      const why = [
+        ...(breaksBudget ? [`break the budget: ${row.effect} with only them quantized`] : []),
+        ...row.warnings,
+      ];
+      return { ...row, breaksBudget, message: `${a}: ${why.join('; ')}.` };
+    });
+}
+
+/** The weight scheme of a variant or plan id: `w8a8` -> `int8-channel`, `int4-block32+a8` -> `int4-block32`. */
+export function weightSchemeOf(id: string): string {
+  return id === 'w8a8' ? 'int8-channel' : id.split('+')[0];
+}
+
+/** Whether a variant or plan id quantizes activations (`w8a8`, `…+aN…`). */
+export function quantizesActivations(id: string): boolean {
+  return id === 'w8a8' || /\+a\d+/.test(id);
+}
