@@ -43,6 +43,10 @@ export interface ResultsRender {
   /** Cost table rows and accuracy-vs-cost points (0 when nothing was measured). */
   costRows: number;
   costPoints: number;
+  /** The calibration line, each variant's activation text (by id) and the activation table's rows (issue 20). */
+  calibration?: string;
+  variantActivations?: Record<string, string>;
+  activationRows?: string[][];
 }
 
 /** Extension -> inspector (test builds): measure frame times while scrolling the layer table through `rows` rows. */

@@ -8,6 +8,7 @@ import type { ResultsFromView, ResultsToView } from '../../src/resultsProtocol';
 import type { ResultsTestFromView } from '../../src/testHooks';
 import { decodeNumbers } from '../../src/wire';
 import { hasLimits } from '../../src/core/eval/verdict';
+import { activationSummary, activationTable } from './activations';
 import { costChart } from './costChart';
 import { costTable } from './costTable';
 import { el } from './dom';
@@ -66,6 +67,7 @@ function render(s: ResultsState): DrawnCounts | undefined {
   const app = document.getElementById('app')!;
   app.replaceChildren();
   header(app, r, resultsFile);
+  const activations = activationSummary(app, r);
   const { badCells, noiseCells } = sliceTable(app, r);
   const costRows = costTable(app, r);
   const costPoints = costChart(app, r).points;
@@ -73,9 +75,10 @@ function render(s: ResultsState): DrawnCounts | undefined {
   s.chart = sweep?.chart;
   const reveal = (weight: string, scheme: string): void => vscode.postMessage({ type: 'reveal', weight, scheme });
   const bars = sensitivityBars(app, r, reveal);
+  const activationRows = activationTable(app, r, (weight) => reveal(weight, r.sensitivity?.rankScheme ?? ''));
   flagList(app, r);
   const counts = { rows: r.slices.length, columns: r.variants.length, badCells, noiseCells };
-  return { ...counts, sweepSeries: sweep?.series ?? 0, bars, costRows, costPoints };
+  return { ...counts, sweepSeries: sweep?.series ?? 0, bars, costRows, costPoints, ...activations, activationRows };
 }
 
 /** Test builds: reports what was drawn, once uPlot has painted (on the next frame). */

@@ -12,6 +12,7 @@ import {
   WEIGHT_BYTES_TITLE,
 } from '../../src/core/eval/describe';
 import { hasLimits, type Verdict } from '../../src/core/eval/verdict';
+import { variantTag } from './activations';
 import { el } from './dom';
 import { bytesText } from '../../src/core/bytes';
 import { cellVerdict } from '../../src/core/eval/cellVerdict';
@@ -72,7 +73,12 @@ export function sliceTable(parent: HTMLElement, r: EvalResults): { badCells: num
   const hr = el('tr');
   const label = (v: Variant): string =>
     `${v.label}${v.kind !== 'reference' && isCollapsed(v.metrics.all) ? ' (collapsed)' : ''}`;
-  hr.append(el('th', undefined, 'slice'), el('th', 'num', 'n'), ...r.variants.map((v) => el('th', 'num', label(v))));
+  hr.append(el('th', undefined, 'slice'), el('th', 'num', 'n'));
+  for (const v of r.variants) {
+    const th = el('th', 'num', label(v));
+    th.append(variantTag(r, v));
+    hr.append(th);
+  }
   table.append(hr);
   let badCells = 0;
   let noiseCells = 0;

@@ -25,4 +25,8 @@ export interface DrawnCounts {
   /** Cost table rows and accuracy-vs-cost points (0 when nothing was measured). */
   costRows: number;
   costPoints: number;
+  /** The activation parts' texts (webview/results/activations.ts). */
+  calibration: string;
+  variantActivations: Record<string, string>;
+  activationRows: string[][];
 }

@@ -49,13 +49,20 @@ export function variantActivations(v: EvalResults['variants'][number]): VariantA
   return (v as { activations?: VariantActivations | null }).activations ?? undefined;
 }
 
-/** What a variant does to activations: "weights only", or "W8A8 · calibrated on 256 samples of … (minmax, seed 7, disjoint from evaluation)". */
-export function variantActivationText(r: EvalResults, v: EvalResults['variants'][number]): string {
+/** A variant's short activation tag: "float reference", "weights only", "W8A8", "W4A8", "A16" (a plan). */
+export function variantActivationTag(v: EvalResults['variants'][number]): string {
   const a = variantActivations(v);
   if (v.kind === 'reference') return 'float reference';
   if (!a) return 'weights only';
   const bits = weightBits(v.id);
-  const label = `${bits ? `W${bits}` : ''}A${a.bits}${a.signed ? ' (signed)' : ''}`;
+  return `${bits ? `W${bits}` : ''}A${a.bits}${a.signed ? ' (signed)' : ''}`;
+}
+
+/** What a variant does to activations: "weights only", or "W8A8 · calibrated on 256 samples of … (minmax, seed 7, disjoint from evaluation)". */
+export function variantActivationText(r: EvalResults, v: EvalResults['variants'][number]): string {
+  const a = variantActivations(v);
+  const label = variantActivationTag(v);
+  if (!a || v.kind === 'reference') return label;
   const c = activationFields(r).calibration;
   if (!c) return `${label} · calibration not recorded`;
   const split = c.disjoint ? 'disjoint from evaluation' : 'overlaps evaluation';
