@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { layerPointer, planEntry, type ParsedPlan, type QuantPlan } from '../core/eval/plan';
 import {
+  activationBitsOf,
   activationFindings,
   quantizesActivations,
   weightSchemeOf,
@@ -42,18 +43,11 @@ export function activationModelDiagnostics(stored: StoredResults): vscode.Diagno
   });
 }
 
-/** Activation bits a plan or variant id asks for (`w8a8`: 8), if any. */
-export function activationBits(id: string): number | undefined {
-  if (id === 'w8a8') return 8;
-  const m = /\+a(\d+)/.exec(id);
-  return m ? Number(m[1]) : undefined;
-}
-
 /** The two quick fixes of a layer whose activations the plan quantizes at `scheme`. */
 export function activationFixes(target: string, scheme: string): PlanFix[] {
   const weight = weightSchemeOf(scheme);
   const fixes: PlanFix[] = [];
-  if (activationBits(scheme) !== 16)
+  if (activationBitsOf(scheme) !== 16)
     fixes.push({
       layer: target,
       scheme: `${weight}+a16`,
@@ -80,7 +74,7 @@ export function activationPlanFindings(
       ? { name: f.layer.weight, layers: f.layer.layers }
       : { name: f.stat.layer, layers: [f.stat.layer] };
     const entry = planEntry(plan, weight);
-    if (!quantizesActivations(entry.scheme) || activationBits(entry.scheme) !== f.stat.bits) return [];
+    if (!quantizesActivations(entry.scheme) || activationBitsOf(entry.scheme) !== f.stat.bits) return [];
     const r = parsed.json.rangeOf(entry.key !== undefined ? layerPointer(entry.key) : '/default', true);
     const where = entry.key !== undefined ? '' : vscode.l10n.t(' (through the default {0})', entry.scheme);
     const diagnostic = new vscode.Diagnostic(

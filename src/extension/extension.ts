@@ -14,7 +14,6 @@ import { registerExportCommands } from './exportCommand';
 import { registerPlanEvaluation } from './planEvaluation';
 import { EvaluationStore, type StoredResults } from './evaluationStore';
 import { rowSensitivity } from './sensitivityRows';
-import { activationFields } from '../core/eval/activationResults';
 import { rowActivations } from '../core/view/activationDetail';
 import type { MeasuredActivations } from './inspectorSession';
 import { PlanFiles } from './planFiles';
@@ -143,7 +142,7 @@ function sensitivityOf(stored: StoredResults): {
   source: string;
   activations: MeasuredActivations;
 } {
-  const stats = activationFields(stored.results).activations ?? [];
+  const stats = stored.results.activations ?? [];
   return {
     rows: rowSensitivity(stored.results),
     source: `${stored.file.toString()}@${stored.results.createdAt}`,

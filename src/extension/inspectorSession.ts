@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_SCHEMES, parseSchemeList } from '../core/quant/schemes';
-import type { ActivationStat } from '../core/eval/activationResults';
+import type { ActivationStat } from '../core/eval/results';
 import type { TensorAnalysis } from '../core/stats/analyze';
 import { activationDetail, layerActivationStats, type RowActivation } from '../core/view/activationDetail';
 import { downsampleTile, type HeatmapTile, type TileWindow } from '../core/view/heatmapTiles';

@@ -31,11 +31,11 @@ describe('activations in the results view (issue 20)', () => {
     assert.equal(variantActivationText(r, variant('int8-channel')), 'weights only');
     assert.equal(
       variantActivationText(r, variant('w8a8')),
-      'W8A8 · calibrated on 256 samples of the evaluation data (minmax, seed 7, disjoint from evaluation)',
+      'W8A8 · calibrated on 256 samples of a seeded split of the evaluation data (minmax, seed 7, disjoint from evaluation)',
     );
     assert.equal(
       calibrationText(r),
-      'Activations calibrated on 256 samples of the evaluation data (minmax, seed 7); disjoint from the evaluation samples.',
+      'Activations calibrated on 256 samples of a seeded split of the evaluation data (minmax, seed 7); disjoint from the evaluation samples.',
     );
     const a = { bits: 8, signed: false, method: 'percentile' };
     const other = (id: string, kind: 'scheme' | 'plan' = 'scheme') =>

@@ -3,8 +3,7 @@
  * the layer table's activation column, and the layer detail's activation histogram with its integer grid and
  * calibrated clipping range, and the per-channel absmax that shows outlier channels.
  */
-import type { ActivationStat } from '../eval/activationResults';
-import type { EvalResults } from '../eval/results';
+import type { ActivationStat, EvalResults } from '../eval/results';
 import type { QuantGrid } from '../stats/layerDetail';
 import { ACTIVATION_LIMITS, activationRows } from './activationView';
 

@@ -3,14 +3,16 @@
  * each variant does to activations and on which calibration data, the activation layers worst first with their
  * budget verdicts, and the layers whose activations break the budget or are flagged.
  */
-import {
-  activationFields,
-  type ActivationStat,
-  type CalibrationInfo,
-  type VariantActivations,
-} from '../eval/activationResults';
 import { effectText } from '../eval/describe';
-import type { EvalResults, LayerResult, LayerSchemeResult } from '../eval/results';
+import type {
+  ActivationStat,
+  CalibrationInfo,
+  EvalResults,
+  LayerResult,
+  LayerSchemeResult,
+  VariantActivations,
+} from '../eval/results';
+import { parseVariantScheme } from '../quant/schemes';
 import { primaryEffect } from '../eval/verdict';
 
 /**
@@ -21,23 +23,26 @@ import { primaryEffect } from '../eval/verdict';
 export const ACTIVATION_LIMITS = { clippingRate: 0.01, sqnrDb: 20, outlierRatio: 8 } as const;
 
 /** How a calibration method reads: "minmax", "percentile 99.999". */
-export function methodText(method: string, c?: CalibrationInfo): string {
+export function methodText(method: string, c?: { percentile?: number }): string {
   return method === 'percentile' && c?.percentile !== undefined ? `percentile ${c.percentile}` : method;
 }
 
+/** The calibration source as a phrase: the engine's "split of the evaluation data" reads "a seeded split of …". */
+const sourceText = (c: CalibrationInfo): string => c.source.replace(/^split of /, 'a seeded split of ');
+
 /** The calibration line at the top of the results view; undefined when nothing was calibrated. */
 export function calibrationText(r: EvalResults): string | undefined {
-  const c = activationFields(r).calibration;
+  const c = r.calibration;
   if (!c) return undefined;
   const split = c.disjoint
     ? 'disjoint from the evaluation samples'
     : 'NOT disjoint: the calibration samples are also evaluated';
-  return `Activations calibrated on ${c.samples} samples of ${c.source} (${methodText(c.method, c)}, seed ${c.seed}); ${split}.`;
+  return `Activations calibrated on ${c.samples} samples of ${sourceText(c)} (${methodText(c.method, c)}, seed ${c.seed}); ${split}.`;
 }
 
 /** Weight bits of a variant id for the "W8A8" label ('' when the id does not say: plans, model files). */
 function weightBits(id: string): string {
-  const weight = id === 'w8a8' ? 'int8-channel' : id.split('+')[0];
+  const weight = weightSchemeOf(id);
   const int = /^int(\d+)-/.exec(weight);
   if (int) return int[1];
   if (/^(fp16|bf16)$/.test(weight)) return '16';
@@ -46,7 +51,7 @@ function weightBits(id: string): string {
 
 /** A variant's activation quantization, if any (null or absent: weights only). */
 export function variantActivations(v: EvalResults['variants'][number]): VariantActivations | undefined {
-  return (v as { activations?: VariantActivations | null }).activations ?? undefined;
+  return v.activations ?? undefined;
 }
 
 /** A variant's short activation tag: "float reference", "weights only", "W8A8", "W4A8", "A16" (a plan). */
@@ -63,10 +68,10 @@ export function variantActivationText(r: EvalResults, v: EvalResults['variants']
   const a = variantActivations(v);
   const label = variantActivationTag(v);
   if (!a || v.kind === 'reference') return label;
-  const c = activationFields(r).calibration;
+  const c = r.calibration;
   if (!c) return `${label} · calibration not recorded`;
   const split = c.disjoint ? 'disjoint from evaluation' : 'overlaps evaluation';
-  return `${label} · calibrated on ${c.samples} samples of ${c.source} (${methodText(a.method, c)}, seed ${c.seed}, ${split})`;
+  return `${label} · calibrated on ${c.samples} samples of ${sourceText(c)} (${methodText(a.method, { percentile: a.percentile ?? c.percentile })}, seed ${c.seed}, ${split})`;
 }
 
 /** One activation layer as the results view lists it. */
@@ -100,10 +105,10 @@ export function layerOf(r: EvalResults, s: ActivationStat): LayerResult | undefi
 
 /** The activation layers, worst first: measured effect when sensitivity ran, else lowest SQNR alone. */
 export function activationRows(r: EvalResults): ActivationRow[] {
-  const stats = activationFields(r).activations ?? [];
+  const stats = r.activations ?? [];
   const rows = stats.map((stat): ActivationRow => {
     const layer = layerOf(r, stat);
-    const measured = layer ? activationFields(r).sensitivity?.layers.find((l) => l === layer)?.activation : undefined;
+    const measured = layer?.activation;
     return {
       stat,
       ...(layer ? { layer } : {}),
@@ -143,12 +148,26 @@ export function activationFindings(r: EvalResults): ActivationFinding[] {
     });
 }
 
-/** The weight scheme of a variant or plan id: `w8a8` -> `int8-channel`, `int4-block32+a8` -> `int4-block32`. */
+/** A plan or variant id parsed (parseVariantScheme, plain `fp32` allowed); undefined when it is not one. */
+function parsed(id: string): ReturnType<typeof parseVariantScheme> | undefined {
+  try {
+    return parseVariantScheme(id, true);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The weight scheme of a variant or plan id: `w8a8` -> `int8-channel`, `int4-block32+a8` -> `int4-block32`, `fp32+a8` -> `fp32`. */
 export function weightSchemeOf(id: string): string {
-  return id === 'w8a8' ? 'int8-channel' : id.split('+')[0];
+  return parsed(id)?.weight ?? id.split('+')[0];
+}
+
+/** Activation bits of a variant or plan id (`w8a8`: 8, `int8-channel+a16`: 16); undefined for weight-only ids. */
+export function activationBitsOf(id: string): number | undefined {
+  return parsed(id)?.activation?.bits;
 }
 
 /** Whether a variant or plan id quantizes activations (`w8a8`, `…+aN…`). */
 export function quantizesActivations(id: string): boolean {
-  return id === 'w8a8' || /\+a\d+/.test(id);
+  return activationBitsOf(id) !== undefined;
 }
