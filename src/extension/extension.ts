@@ -69,7 +69,7 @@ export function activate(context: vscode.ExtensionContext): QuantLensApi | Quant
   );
   const api = shippedApi(analysis, inspectors.provider, evaluation.runner, store);
   return __QUANTLENS_TEST_HOOKS__ && reports
-    ? withTestApi(api, reports, inspectors.provider, evaluation.resultsViews)
+    ? withTestApi(api, reports, inspectors.provider, evaluation.resultsViews, store)
     : api;
 }
 
