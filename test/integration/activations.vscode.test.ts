@@ -7,7 +7,7 @@
  * set `<weight scheme>+a16` or the weight scheme alone.
  */
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { finiteReplacer } from '../../src/core/eval/results';
@@ -119,7 +119,8 @@ describe('Activations: results view, inspector, diagnostics and plan quick fixes
   /** Opens a plan with this text and waits for its activation diagnostic. */
   async function planWithFinding(text: string): Promise<{ doc: vscode.TextDocument; d: vscode.Diagnostic }> {
     const uri = vscode.Uri.file(path.join(dir(), 'convnet.qplan.json'));
-    writeFileSync(uri.fsPath, text);
+    // Written once; later texts come as edits (the open document and the disk never disagree).
+    if (!existsSync(uri.fsPath)) writeFileSync(uri.fsPath, text);
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc);
     const edit = new vscode.WorkspaceEdit();
@@ -160,6 +161,7 @@ describe('Activations: results view, inspector, diagnostics and plan quick fixes
       0,
       'the fixed plan is valid',
     );
+    await doc.save();
   });
 
   it('through the default: "Keep activations float" adds the layer at its weight scheme', async () => {

@@ -145,7 +145,7 @@ describe('activations in the inspector (issue 20)', () => {
       cols.slice(0, 5).map((c) => c.key),
       ['index', 'layer', 'sensitivity', 'activation', 'sqnr:int8-channel'],
     );
-    assert.equal(cols[3].title, 'Activation · a8');
+    assert.equal(cols[3].title, 'Act. a8');
     const g = columnGeometry(cols, 1210);
     assert.ok(g.lefts[4] + g.widths[4] <= 1210, 'the first SQNR column still fits next to it');
     assert.equal(

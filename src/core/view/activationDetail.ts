@@ -4,6 +4,7 @@
  * calibrated clipping range, and the per-channel absmax that shows outlier channels.
  */
 import type { ActivationStat, EvalResults } from '../eval/results';
+import { activationType, typeRange } from '../quant/activationQuant';
 import type { QuantGrid } from '../stats/layerDetail';
 import { ACTIVATION_LIMITS, activationRows } from './activationView';
 
@@ -72,9 +73,9 @@ export interface ActivationDetail {
   others: string[];
 }
 
-/** Integer range of a `bits`-bit activation type (uint8 [0, 255], int8 [-128, 127], uint16, int16). */
+/** Integer range QuantizeLinear saturates a `bits`-bit activation to (uint8 [0, 255], int8 [-128, 127], uint16, int16). */
 export function activationRange(bits: number, signed: boolean): { qmin: number; qmax: number } {
-  return signed ? { qmin: -(2 ** (bits - 1)), qmax: 2 ** (bits - 1) - 1 } : { qmin: 0, qmax: 2 ** bits - 1 };
+  return typeRange(activationType({ bits: bits === 16 ? 16 : 8, signed }));
 }
 
 /** The grid of a calibrated activation: levels (q - zeroPoint) * scale and the saturation range. */

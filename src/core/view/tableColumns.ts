@@ -71,8 +71,8 @@ export function layerColumns(schemes: readonly string[], measuredScheme?: string
       : [
           col({
             key: 'activation',
-            title: activations ? `Activation · ${activations}` : 'Activation',
-            width: 112,
+            title: activations ? `Act. ${activations}` : 'Activation',
+            width: 84,
             numeric: true,
             tip: ACTIVATION_MEANING,
           }),
