@@ -48,7 +48,11 @@ export function channelRangeChart(el: HTMLElement, d: ChannelRangeData, previous
     width: el.clientWidth || 640,
     height: 200,
     scales: { x: { time: false, range: [-0.5, n - 0.5] }, y: { range: [0, top] } },
-    axes: [axis('channel', t), axis('absmax on the evaluation data', t, (_u, v) => v.map((x) => formatNum(x)))],
+    axes: [
+      // Whole channels only: ticks at integer steps.
+      { ...axis('channel', t), incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000] },
+      axis('channel absmax', t, (_u, v) => v.map((x) => formatNum(x))),
+    ],
     series: [
       { label: 'channel', value: (_u, v) => (v === null ? '' : formatInt(v)) },
       {

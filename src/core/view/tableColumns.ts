@@ -40,6 +40,20 @@ export const ACTIVATION_MEANING =
   'Activation SQNR: the SQNR (dB) of the layer’s input activation with only that activation quantized, as the latest ' +
   'evaluation calibrated and measured it on its data (hover a cell for the accumulated SQNR, clipping and outliers; ⚠ = flagged).';
 
+/** The activation column (issue 20), labelled with the activation bits ("Act. a8"). */
+function activationColumn(bits: string): TableColumn {
+  const title = bits ? `Act. ${bits}` : 'Activation';
+  return {
+    key: 'activation',
+    sort: 'activation',
+    title,
+    width: 84,
+    numeric: true,
+    pinned: false,
+    tip: ACTIVATION_MEANING,
+  };
+}
+
 /**
  * The columns for these schemes. `measuredScheme` is the scheme the latest evaluation ranked the layers with ('' while
  * not known yet; undefined before any evaluation: then the measured-effect column, which would be empty, is not shown).
@@ -65,18 +79,7 @@ export function layerColumns(schemes: readonly string[], measuredScheme?: string
               '(worst slice) and its rank (#1 = most sensitive); ⚠ = flagged. This is what SQNR can only estimate.',
           }),
         ];
-  const activation =
-    activations === undefined
-      ? []
-      : [
-          col({
-            key: 'activation',
-            title: activations ? `Act. ${activations}` : 'Activation',
-            width: 84,
-            numeric: true,
-            tip: ACTIVATION_MEANING,
-          }),
-        ];
+  const activation = activations === undefined ? [] : [activationColumn(activations)];
   return [
     col({ key: 'index', title: '#', width: 44, numeric: true, pinned: true, tip: 'Position in graph order' }),
     col({ key: 'layer', title: 'Layer', width: 220, pinned: true, tip: 'Consuming node, op type and layer kind' }),
