@@ -72,9 +72,9 @@ export function activationPlanFindings(
   return activationFindings(stored.results).flatMap((f) => {
     const weight = f.layer
       ? { name: f.layer.weight, layers: f.layer.layers }
-      : { name: f.stat.layer, layers: [f.stat.layer] };
+      : { name: f.node, layers: [f.node] };
     const entry = planEntry(plan, weight);
-    if (!quantizesActivations(entry.scheme) || activationBitsOf(entry.scheme) !== f.stat.bits) return [];
+    if (!quantizesActivations(entry.scheme) || activationBitsOf(entry.scheme) !== f.bits) return [];
     const r = parsed.json.rangeOf(entry.key !== undefined ? layerPointer(entry.key) : '/default', true);
     const where = entry.key !== undefined ? '' : vscode.l10n.t(' (through the default {0})', entry.scheme);
     const diagnostic = new vscode.Diagnostic(
@@ -84,6 +84,6 @@ export function activationPlanFindings(
     );
     diagnostic.source = 'QuantLens';
     diagnostic.code = ACTIVATION_CODE;
-    return [{ diagnostic, fixes: activationFixes(entry.key ?? f.stat.layer, entry.scheme) }];
+    return [{ diagnostic, fixes: activationFixes(entry.key ?? f.node, entry.scheme) }];
   });
 }

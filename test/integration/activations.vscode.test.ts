@@ -7,10 +7,11 @@
  * set `<weight scheme>+a16` or the weight scheme alone.
  */
 import * as assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { finiteReplacer } from '../../src/core/eval/results';
+import type { StoredResults } from '../../src/extension/evaluationStore';
 import { activationFindings, variantActivationText, calibrationText } from '../../src/core/view/activationView';
 import { activationResultsFixture } from '../fixtures/activationResults';
 import { api, openInInspector, waitFor, waitForAsync, workspaceDir } from './helpers';
@@ -177,6 +178,55 @@ describe('Activations: results view, inspector, diagnostics and plan quick fixes
       () => !vscode.languages.getDiagnostics(doc.uri).some((x) => codeOf(x) === 'activation-layer') || undefined,
     );
     await doc.save();
+  });
+});
+
+describe('Activations end to end: a real w8a8 evaluation in VS Code (issue 20)', function () {
+  this.timeout(240_000);
+
+  it('the engine’s results reach the results view: the calibration line and weights only / W8A8 per variant', async () => {
+    const ql = await api();
+    const source = path.join(workspaceDir(), 'mnist');
+    const dir = path.join(workspaceDir(), 'activations-e2e');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['mnist_mlp.onnx', 'images.idx.gz', 'labels.idx.gz', 'fields.csv'])
+      copyFileSync(path.join(source, f), path.join(dir, f));
+    const demo = JSON.parse(readFileSync(path.join(source, 'mnist.quantlens.json'), 'utf8')) as Record<string, unknown>;
+    const spec = vscode.Uri.file(path.join(dir, 'w8a8.quantlens.json'));
+    const content = {
+      ...demo,
+      variants: ['int8-channel', 'w8a8'],
+      calibration: { samples: 128, method: 'minmax' },
+      limit: 400,
+      sweep: false,
+      sensitivity: { schemes: ['int8-channel'], leaveOneOut: false },
+    };
+    writeFileSync(spec.fsPath, JSON.stringify(content, null, 2));
+    const stored = await vscode.commands.executeCommand<StoredResults | undefined>('quantlens.runEvaluation', spec);
+    assert.ok(stored, 'the w8a8 spec ran');
+    const r = stored.results;
+    assert.ok(r.calibration, 'the results record the calibration');
+    assert.equal(r.calibration.samples, 128);
+    assert.equal(r.calibration.disjoint, true);
+    const model = stored.model;
+    await vscode.commands.executeCommand('quantlens.showResults', model);
+    const report = await waitFor('the results view', () => ql.resultsView(model), 30_000);
+    assert.equal(
+      report.calibration,
+      `Activations calibrated on 128 samples of a seeded split of the evaluation data (minmax, seed ${r.calibration.seed}); disjoint from the evaluation samples.`,
+    );
+    const texts: Record<string, string> = report.variantActivations ?? {};
+    assert.equal(texts['int8-channel'], 'weights only');
+    assert.equal(
+      texts.w8a8,
+      `W8A8 · calibrated on 128 samples of a seeded split of the evaluation data (minmax, seed ${r.calibration.seed}, disjoint from evaluation)`,
+    );
+    // One activation row per measured layer (statistics or the sensitivity's activation verdict).
+    const measured = r.sensitivity!.layers.filter((l) => l.activation);
+    assert.ok(measured.length > 0, 'activation sensitivity ran');
+    assert.ok((report.activationRows ?? []).length >= measured.length, JSON.stringify(report.activationRows));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });
 

@@ -90,6 +90,21 @@ describe('activations in the results view (issue 20)', () => {
       [17.4, 41.2],
     );
     assert.equal(activationFindings(bare)[0].breaksBudget, false);
+    // Sensitivity without per-tensor statistics: the layer that broke the budget is still reported, at the
+    // sensitivity scheme's bits.
+    const noStats = { ...r, sensitivity: { ...r.sensitivity!, activationScheme: 'int8-channel+a16' } } as EvalResults;
+    delete noStats.activations;
+    assert.deepEqual(
+      activationFindings(noStats).map((f) => [f.node, f.bits, f.breaksBudget, f.message]),
+      [
+        [
+          '/conv2/Conv',
+          16,
+          true,
+          '16-bit activations of /conv2/Conv: break the budget: -5.0 pp dark with only them quantized.',
+        ],
+      ],
+    );
   });
 
   it('plan ids: the weight scheme and whether activations are quantized', () => {

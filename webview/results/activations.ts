@@ -4,7 +4,9 @@
  * accumulated, clipping, outlier ratio and, where sensitivity ran, the budget verdict of quantizing only that layer's
  * activations. Click a layer to open it in the inspector.
  */
-import type { EvalResults } from '../../src/core/eval/results';
+import type { EvalResults, LayerResult } from '../../src/core/eval/results';
+import { effectText } from '../../src/core/eval/describe';
+import { primaryEffect } from '../../src/core/eval/verdict';
 import {
   ACTIVATION_LIMITS,
   activationRows,
@@ -78,14 +80,15 @@ function rowCells(row: ActivationRow, measured: boolean): string[] {
 /** The activation table (appended to `parent`); `reveal(weight)` opens a layer in the inspector. */
 export function activationTable(parent: HTMLElement, r: EvalResults, reveal: (weight: string) => void): string[][] {
   const rows = activationRows(r);
-  if (rows.length === 0) return [];
-  const measured = rows.some((x) => x.measured);
+  const extra = measuredWithoutStats(r, rows);
+  if (rows.length === 0 && extra.length === 0) return [];
+  const measured = extra.length > 0 || rows.some((x) => x.measured);
   parent.append(
     el('h2', undefined, 'Activations'),
     el(
       'p',
       'muted',
-      `${rows.length} quantized activations, worst first (${measured ? 'by the measured effect of quantizing only that layer’s activations, then ' : 'by '}SQNR alone). ` +
+      `${rows.length || 'No'} quantized activations with statistics${extra.length ? ` (and ${extra.length} layers measured without them, last)` : ''}, worst first (${measured ? 'by the measured effect of quantizing only that layer’s activations, then ' : 'by '}SQNR alone). ` +
         `SQNR alone: only this activation quantized; accumulated: everything quantized, at this tensor. Flagged: over ` +
         `${ACTIVATION_LIMITS.clippingRate * 100}% clipped, under ${ACTIVATION_LIMITS.sqnrDb} dB alone, or a channel over ` +
         `${ACTIVATION_LIMITS.outlierRatio}x the median channel.`,
@@ -117,6 +120,29 @@ export function activationTable(parent: HTMLElement, r: EvalResults, reveal: (we
     });
     table.append(tr);
   }
+  for (const l of extra) {
+    const m = l.activation!;
+    const cells = [l.layer, '—', '—', '—', '—', '—', '—', verdictText(r, m), '—'];
+    drawn.push(cells);
+    const tr = el('tr', m.meetsBudget ? undefined : 'over');
+    cells.forEach((text, i) => tr.append(el('td', i === 7 ? (m.meetsBudget ? 'ok' : 'bad') : undefined, text)));
+    table.append(tr);
+  }
   parent.append(table);
   return drawn;
+}
+
+function verdictText(r: EvalResults, m: NonNullable<LayerResult['activation']>): string {
+  const effect = `${effectText(r.task, m.worst.effect)} ${m.worst.slice}`;
+  return `${m.meetsBudget ? 'meets the budget' : 'breaks the budget'} (${effect})`;
+}
+
+/** Sensitivity layers whose activations were measured but have no per-tensor statistics, worst first. */
+function measuredWithoutStats(r: EvalResults, rows: readonly ActivationRow[]): LayerResult[] {
+  const nodes = new Set(rows.map((x) => x.stat.layer));
+  return (r.sensitivity?.layers ?? [])
+    .filter((l) => l.activation && !nodes.has(l.layer) && !l.layers.some((n) => nodes.has(n)))
+    .sort(
+      (a, b) => primaryEffect(r.task, b.activation!.worst.effect) - primaryEffect(r.task, a.activation!.worst.effect),
+    );
 }

@@ -127,24 +127,53 @@ export function activationRows(r: EvalResults): ActivationRow[] {
 }
 
 /** A layer whose activations break the budget (measured alone) or are flagged: a diagnostic with quick fixes. */
-export interface ActivationFinding extends ActivationRow {
+export interface ActivationFinding {
+  /** The layer (node) consuming the activations. */
+  node: string;
+  /** Its sensitivity entry, when sensitivity ran. */
+  layer?: LayerResult;
+  /** The quantized activation inputs (empty when the results hold no per-tensor statistics). */
+  tensors: string[];
+  bits: number;
   /** True when quantizing only this layer's activations broke the budget. */
   breaksBudget: boolean;
+  warnings: string[];
   message: string;
 }
 
-/** The activation layers to report: budget broken (sensitivity `activation`), or flagged by clipping, SQNR or outliers. */
+/** Activation bits of the sensitivity's activation scheme (8 when it does not say). */
+function sensitivityBits(r: EvalResults): number {
+  return activationBitsOf(r.sensitivity?.activationScheme ?? '') ?? 8;
+}
+
+/**
+ * The activation layers to report, one per layer: budget broken (sensitivity `activation`, also when the results
+ * hold no per-tensor statistics), or flagged by clipping, SQNR or outliers.
+ */
 export function activationFindings(r: EvalResults): ActivationFinding[] {
-  return activationRows(r)
-    .filter((row) => row.measured?.meetsBudget === false || row.warnings.length > 0)
-    .map((row) => {
-      const breaksBudget = row.measured?.meetsBudget === false;
-      const a = `${row.stat.bits}-bit activations of ${row.stat.layer} (${row.stat.tensor})`;
-      const why = [
-        ...(breaksBudget ? [`break the budget: ${row.effect} with only them quantized`] : []),
-        ...row.warnings,
-      ];
-      return { ...row, breaksBudget, message: `${a}: ${why.join('; ')}.` };
+  const byNode = new Map<string, ActivationRow[]>();
+  for (const row of activationRows(r)) byNode.set(row.stat.layer, [...(byNode.get(row.stat.layer) ?? []), row]);
+  const found: Omit<ActivationFinding, 'message'>[] = [...byNode].map(([node, rows]) => ({
+    node,
+    ...(rows[0].layer ? { layer: rows[0].layer } : {}),
+    tensors: rows.map((x) => x.stat.tensor),
+    bits: rows[0].stat.bits,
+    breaksBudget: rows[0].measured?.meetsBudget === false,
+    warnings: rows.flatMap((x) => x.warnings.map((w) => (rows.length > 1 ? `${x.stat.tensor} ${w}` : w))),
+  }));
+  for (const layer of r.sensitivity?.layers ?? []) {
+    if (!layer.activation || byNode.has(layer.layer) || layer.layers.some((n) => byNode.has(n))) continue;
+    const breaksBudget = !layer.activation.meetsBudget;
+    found.push({ node: layer.layer, layer, tensors: [], bits: sensitivityBits(r), breaksBudget, warnings: [] });
+  }
+  return found
+    .filter((f) => f.breaksBudget || f.warnings.length > 0)
+    .map((f) => {
+      const m = f.layer?.activation;
+      const effect = m ? `${effectText(r.task, m.worst.effect)} ${m.worst.slice}` : '';
+      const why = [...(f.breaksBudget ? [`break the budget: ${effect} with only them quantized`] : []), ...f.warnings];
+      const tensors = f.tensors.length ? ` (${f.tensors.join(', ')})` : '';
+      return { ...f, message: `${f.bits}-bit activations of ${f.node}${tensors}: ${why.join('; ')}.` };
     });
 }
 
