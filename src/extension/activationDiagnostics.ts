@@ -70,9 +70,7 @@ export function activationPlanFindings(
   stored: StoredResults,
 ): { diagnostic: vscode.Diagnostic; fixes: PlanFix[] }[] {
   return activationFindings(stored.results).flatMap((f) => {
-    const weight = f.layer
-      ? { name: f.layer.weight, layers: f.layer.layers }
-      : { name: f.node, layers: [f.node] };
+    const weight = f.layer ? { name: f.layer.weight, layers: f.layer.layers } : { name: f.node, layers: [f.node] };
     const entry = planEntry(plan, weight);
     if (!quantizesActivations(entry.scheme) || activationBitsOf(entry.scheme) !== f.bits) return [];
     const r = parsed.json.rangeOf(entry.key !== undefined ? layerPointer(entry.key) : '/default', true);
