@@ -144,6 +144,21 @@ describe('activation variants in an evaluation', () => {
     const kl = (layer: string) => layers.find((l) => l.layer === layer)!.activation!.metrics.all.kl!;
     assert.ok(kl('/fc2/MatMul') > 5 * Math.max(kl('/fc1/MatMul'), kl('/fc3/MatMul')));
     assert.equal(r.sensitivity!.activationScheme, 'w8a8');
+    // Diagnostics: the outlier channel shows in the channel absmax, the histogram holds every value evaluated.
+    const a = r.activations!.find((s) => s.tensor === 'a')!;
+    const x = r.activations!.find((s) => s.tensor === 'x')!;
+    assert.equal(a.layer, '/fc2/MatMul');
+    assert.equal(a.channelAbsMax!.length, WIDTH);
+    assert.ok(a.outlierRatio! > 50 && x.outlierRatio! < 3, `${a.outlierRatio} ${x.outlierRatio}`);
+    assert.equal(a.channelAbsMax!.indexOf(Math.max(...a.channelAbsMax!)), 0);
+    assert.equal(a.observedMin, 0);
+    assert.equal(
+      a.histogram.counts.reduce((n, c) => n + c, 0),
+      (N - 100) * WIDTH,
+    );
+    assert.ok(a.histogram.counts.length <= 256);
+    assert.ok(a.sqnrAloneDb < x.sqnrAloneDb);
+    assert.ok(r.activations!.every((s) => s.clippingRate >= 0 && s.clippingRate < 0.05));
   });
 
   it('an activation variant without calibration, and more calibration samples than data, are spec errors', async () => {

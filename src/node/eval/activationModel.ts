@@ -26,6 +26,8 @@ export interface QdqModel {
   chains: Map<string, Map<ActivationType, ChainInputs>>;
   /** The float (pre-quantization) name of each site tensor in the rewritten graph. */
   floatNames: Map<string, string>;
+  /** The name of each site's chain output (its value as the quantized graph computes with it). */
+  quantizedNames: Map<string, string>;
 }
 
 /** The ai.onnx opset a model imports. */
@@ -53,6 +55,7 @@ export function withQdq(evalBytes: Uint8Array, sites: readonly ActivationSite[],
   const after = new Map<number, onnx.INodeProto[]>();
   const chains: QdqModel['chains'] = new Map();
   const floatNames = new Map<string, string>();
+  const quantizedNames = new Map<string, string>();
   sites.forEach((site, i) => {
     const t = site.tensor;
     let float = `${t}::ql_fp`;
@@ -70,41 +73,41 @@ export function withQdq(evalBytes: Uint8Array, sites: readonly ActivationSite[],
       producer.output = (producer.output ?? []).map((x) => (x === t ? float : x));
     }
     floatNames.set(t, float);
-    const byType = new Map<ActivationType, ChainInputs>();
-    let prev = float;
-    types.forEach((type, k) => {
-      const base = `ql_act${i}_${type}`;
-      const names: ChainInputs = { scale: `${base}_scale`, zeroPoint: `${base}_zp`, flag: `${base}_on` };
-      byType.set(type, names);
-      graph.input = [
-        ...(graph.input ?? []),
-        scalar(names.scale, FLOAT32),
-        scalar(names.zeroPoint, ACTIVATION_DTYPES[type]),
-        scalar(names.flag, BOOL),
-      ];
-      const y = k === types.length - 1 ? out : `${base}_y`;
-      if (!after.has(at)) after.set(at, []);
-      after.get(at)!.push(
-        {
-          opType: 'QuantizeLinear',
-          input: [float, names.scale, names.zeroPoint],
-          output: [`${base}_q`],
-          name: `${base}_Q`,
-        },
-        {
-          opType: 'DequantizeLinear',
-          input: [`${base}_q`, names.scale, names.zeroPoint],
-          output: [`${base}_dq`],
-          name: `${base}_DQ`,
-        },
-        { opType: 'Where', input: [names.flag, `${base}_dq`, prev], output: [y], name: `${base}_Where` },
-      );
-      prev = y;
-    });
+    quantizedNames.set(t, out);
+    const { byType, nodes: chain, inputs: fed } = siteChain(i, float, out, types);
+    graph.input = [...(graph.input ?? []), ...fed];
+    after.set(at, [...(after.get(at) ?? []), ...chain]);
     chains.set(t, byType);
   });
   graph.node = [...(after.get(-1) ?? []), ...nodes.flatMap((n, i) => [n, ...(after.get(i) ?? [])])];
-  return { bytes: onnx.ModelProto.encode(model).finish(), chains, floatNames };
+  return { bytes: onnx.ModelProto.encode(model).finish(), chains, floatNames, quantizedNames };
+}
+
+/** The QDQ -> Where chain of site i, one link per type, from `float` to `out`, and its fed inputs. */
+function siteChain(i: number, float: string, out: string, types: readonly ActivationType[]) {
+  const byType = new Map<ActivationType, ChainInputs>();
+  const nodes: onnx.INodeProto[] = [];
+  const inputs: onnx.IValueInfoProto[] = [];
+  let prev = float;
+  types.forEach((type, k) => {
+    const base = `ql_act${i}_${type}`;
+    const names: ChainInputs = { scale: `${base}_scale`, zeroPoint: `${base}_zp`, flag: `${base}_on` };
+    byType.set(type, names);
+    inputs.push(
+      scalar(names.scale, FLOAT32),
+      scalar(names.zeroPoint, ACTIVATION_DTYPES[type]),
+      scalar(names.flag, BOOL),
+    );
+    const y = k === types.length - 1 ? out : `${base}_y`;
+    const qdq = [names.scale, names.zeroPoint];
+    nodes.push(
+      { opType: 'QuantizeLinear', input: [float, ...qdq], output: [`${base}_q`], name: `${base}_Q` },
+      { opType: 'DequantizeLinear', input: [`${base}_q`, ...qdq], output: [`${base}_dq`], name: `${base}_DQ` },
+      { opType: 'Where', input: [names.flag, `${base}_dq`, prev], output: [y], name: `${base}_Where` },
+    );
+    prev = y;
+  });
+  return { byType, nodes, inputs };
 }
 
 /** The model with `tensors` added as float32 graph outputs (calibration and diagnostics runs). */
