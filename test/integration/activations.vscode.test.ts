@@ -184,7 +184,7 @@ describe('Activations: results view, inspector, diagnostics and plan quick fixes
 describe('Activations end to end: a real w8a8 evaluation in VS Code (issue 20)', function () {
   this.timeout(240_000);
 
-  it('the engine’s results reach the results view: the calibration line and weights only / W8A8 per variant', async () => {
+  it('the engine’s results reach the results view (calibration line, weights only / W8A8, activation rows) and the inspector column', async () => {
     const ql = await api();
     const source = path.join(workspaceDir(), 'mnist');
     const dir = path.join(workspaceDir(), 'activations-e2e');
@@ -226,6 +226,28 @@ describe('Activations end to end: a real w8a8 evaluation in VS Code (issue 20)',
     const measured = r.sensitivity!.layers.filter((l) => l.activation);
     assert.ok(measured.length > 0, 'activation sensitivity ran');
     assert.ok((report.activationRows ?? []).length >= measured.length, JSON.stringify(report.activationRows));
+    // The engine's per-tensor statistics reach the view and the inspector's activation column.
+    const stats = r.activations ?? [];
+    assert.ok(stats.length > 0, 'the results hold activation statistics');
+    assert.equal(
+      report.activationRows!.length,
+      stats.length + measured.filter((l) => !stats.some((x) => x.layer === l.layer)).length,
+    );
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await openInInspector(model);
+    const layer = measured.find((l) => stats.some((x) => x.layer === l.layer))!;
+    const worst = Math.min(...stats.filter((x) => x.layer === layer.layer).map((x) => x.sqnrAloneDb));
+    await vscode.commands.executeCommand('quantlens.revealLayer', model, layer.weight, 'int8-channel');
+    const table = await ql.waitForRender(
+      model,
+      (rep) =>
+        (rep.tables['layers.columns']?.[0] ?? []).includes('activation') &&
+        (rep.tables.layers ?? []).some((row) => row.includes(layer.weight)),
+      60_000,
+    );
+    const at = table.tables['layers.columns'][0].indexOf('activation');
+    const row = table.tables.layers.find((cells) => cells.includes(layer.weight))!;
+    assert.equal(row[at], worst.toFixed(1), `${layer.layer}: ${row.join(' | ')}`);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });
