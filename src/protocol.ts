@@ -11,6 +11,7 @@ import type { SchemeSize } from './core/view/schemeSizes';
 // The inspector's view model lives in core (src/core/view); its types are what these messages carry.
 export type { HeatmapTile } from './core/view/heatmapTiles';
 export type { LayerDetail } from './core/view/layerDetailView';
+export type { ActivationDetail, RowActivation } from './core/view/activationDetail';
 export type { LayerRow, RowSensitivity, SortKey, TablePage, TableQuery } from './core/view/layerTableView';
 export type { ModelHeatmap } from './core/view/modelHeatmap';
 export type { SchemeSize } from './core/view/schemeSizes';
@@ -44,6 +45,8 @@ export interface AnalysisStatus {
   ops: string[];
   /** Which evaluation the rows' sensitivity comes from (changes when a new one arrives). */
   sensitivity?: string;
+  /** The activation bits that evaluation quantized ("a8", "a8/a16"), when it quantized activations. */
+  activations?: string;
 }
 
 /** What the inspector remembers per model across reopening (kept by the extension). */

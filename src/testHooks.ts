@@ -45,6 +45,10 @@ export interface ResultsRender {
   costPoints: number;
   /** The export's agreement with its simulation (`identical`, `rounding`, `differs`, `none`); absent without one. */
   exportAgreement?: string;
+  /** The calibration line, each variant's activation text (by id) and the activation table's rows (issue 20). */
+  calibration?: string;
+  variantActivations?: Record<string, string>;
+  activationRows?: string[][];
 }
 
 /** Extension -> inspector (test builds): measure frame times while scrolling the layer table through `rows` rows. */

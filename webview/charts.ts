@@ -10,7 +10,8 @@ import type { QuantGrid } from '../src/core/stats/layerDetail';
 import { formatDb, formatInt, formatNum, pluralLabel } from './format';
 import { countTickLabels, INTEGER_INCRS } from '../src/core/view/chartTicks';
 
-function theme(): { fg: string; grid: string; accent: string; warn: string; font: string } {
+/** Chart colours and font from the VS Code theme. */
+export function theme(): { fg: string; grid: string; accent: string; warn: string; font: string } {
   const s = getComputedStyle(document.body);
   const v = (name: string, fallback: string): string => s.getPropertyValue(name).trim() || fallback;
   return {
@@ -22,7 +23,8 @@ function theme(): { fg: string; grid: string; accent: string; warn: string; font
   };
 }
 
-function axis(label: string, t: ReturnType<typeof theme>, values?: uPlot.Axis['values']): uPlot.Axis {
+/** An axis in the theme's colours. */
+export function axis(label: string, t: ReturnType<typeof theme>, values?: uPlot.Axis['values']): uPlot.Axis {
   return {
     label,
     stroke: t.fg,
@@ -66,6 +68,8 @@ export interface HistogramData {
   counts: Uint32Array;
   grid: QuantGrid | null;
   log: boolean;
+  /** The x axis label ('weight value' when not given). */
+  xLabel?: string;
 }
 
 /** Draws a scheme's levels (as thin lines, when far enough apart) and its clipping range (dashed) over the histogram. */
@@ -120,7 +124,7 @@ export function histogramChart(el: HTMLElement, d: HistogramData, previous?: uPl
     height: 260,
     scales: { x: { time: false }, y: d.log ? { distr: 3 } : { range: (_u, _lo, hi) => [0, Math.max(1, hi) * 1.05] } },
     axes: [
-      axis('weight value', t, (_u, vals) => vals.map((v) => formatNum(v))),
+      axis(d.xLabel ?? 'weight value', t, (_u, vals) => vals.map((v) => formatNum(v))),
       countAxis(d.log ? 'values per bin (log)' : 'values per bin', t, d.log),
     ],
     legend: { show: true, live: true },

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseResults, type EvalResults } from '../core/eval/results';
 import type { Log } from './log';
+import { activationModelDiagnostics } from './activationDiagnostics';
 
 /** Results and where they came from. */
 export interface StoredResults {
@@ -82,6 +83,10 @@ export class EvaluationStore implements vscode.Disposable {
   }
 
   private diagnosticsOf(stored: StoredResults): vscode.Diagnostic[] {
+    return [...this.flagDiagnostics(stored), ...activationModelDiagnostics(stored)];
+  }
+
+  private flagDiagnostics(stored: StoredResults): vscode.Diagnostic[] {
     return stored.results.flags.map((flag) => {
       const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 0), flag.message, vscode.DiagnosticSeverity.Warning);
       d.source = 'QuantLens';

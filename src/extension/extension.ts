@@ -15,6 +15,8 @@ import { registerExportCommands } from './exportCommand';
 import { registerPlanEvaluation } from './planEvaluation';
 import { EvaluationStore, type StoredResults } from './evaluationStore';
 import { rowSensitivity } from './sensitivityRows';
+import { rowActivations } from '../core/view/activationDetail';
+import type { MeasuredActivations } from './inspectorSession';
 import { PlanFiles } from './planFiles';
 import { ResultsViews } from './resultsView';
 import { withTestApi, type QuantLensTestApi } from './testApi';
@@ -68,7 +70,7 @@ export function activate(context: vscode.ExtensionContext): QuantLensApi | Quant
   );
   const api = shippedApi(analysis, inspectors.provider, evaluation.runner, store);
   return __QUANTLENS_TEST_HOOKS__ && reports
-    ? withTestApi(api, reports, inspectors.provider, evaluation.resultsViews)
+    ? withTestApi(api, reports, inspectors.provider, evaluation.resultsViews, store)
     : api;
 }
 
@@ -95,7 +97,9 @@ function registerInspectors(
   );
   store.onDidChange((stored) => {
     const measured = sensitivityOf(stored);
-    inspectors.provider.document(stored.model)?.session.setSensitivity(measured.rows, measured.source);
+    inspectors.provider
+      .document(stored.model)
+      ?.session.setSensitivity(measured.rows, measured.source, measured.activations);
   });
   return inspectors;
 }
@@ -135,8 +139,17 @@ function createEvaluation(
   return { runner, resultsViews, disposables };
 }
 
-function sensitivityOf(stored: StoredResults): { rows: Map<string, RowSensitivity>; source: string } {
-  return { rows: rowSensitivity(stored.results), source: `${stored.file.toString()}@${stored.results.createdAt}` };
+function sensitivityOf(stored: StoredResults): {
+  rows: Map<string, RowSensitivity>;
+  source: string;
+  activations: MeasuredActivations;
+} {
+  const stats = stored.results.activations ?? [];
+  return {
+    rows: rowSensitivity(stored.results),
+    source: `${stored.file.toString()}@${stored.results.createdAt}`,
+    activations: { byLayer: rowActivations(stored.results), stats },
+  };
 }
 
 function shippedApi(

@@ -6,7 +6,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_SCHEMES, parseSchemeList } from '../core/quant/schemes';
+import type { ActivationStat } from '../core/eval/results';
 import type { TensorAnalysis } from '../core/stats/analyze';
+import { activationDetail, layerActivationStats, type RowActivation } from '../core/view/activationDetail';
 import { downsampleTile, type HeatmapTile, type TileWindow } from '../core/view/heatmapTiles';
 import { layerDetail, type LayerDetail } from '../core/view/layerDetailView';
 import { tableCsv, tableJson } from '../core/view/layerTableExport';
@@ -23,6 +25,12 @@ import { saveNextToModel } from './saveNextToModel';
 
 const STATUS_INTERVAL_MS = 100;
 
+/** The activations an evaluation quantized: per node (the table's column) and every statistic (the detail). */
+export interface MeasuredActivations {
+  byLayer: Map<string, RowActivation>;
+  stats: readonly ActivationStat[];
+}
+
 /** Analysis state and queries for one opened model. */
 export class InspectorSession implements vscode.Disposable {
   private readonly statusEmitter = new vscode.EventEmitter<AnalysisStatus>();
@@ -31,6 +39,7 @@ export class InspectorSession implements vscode.Disposable {
   private read: ModelReadResult | undefined;
   private schemes: string[];
   private sensitivitySource: string | undefined;
+  private activationStats: readonly ActivationStat[] = [];
   private analyses: (TensorAnalysis | undefined)[] = [];
   private readonly table = new LayerTable();
   private status: AnalysisStatus;
@@ -71,7 +80,13 @@ export class InspectorSession implements vscode.Disposable {
 
   /** The current status. */
   getStatus(): AnalysisStatus {
-    return this.sensitivitySource ? { ...this.status, sensitivity: this.sensitivitySource } : this.status;
+    if (!this.sensitivitySource) return this.status;
+    const bits = [...new Set(this.activationStats.map((a) => a.bits))].sort((a, b) => a - b);
+    return {
+      ...this.status,
+      sensitivity: this.sensitivitySource,
+      ...(bits.length ? { activations: bits.map((b) => `a${b}`).join('/') } : {}),
+    };
   }
 
   /** Starts over on a (re)read model: drops results of the previous read and analyses the current schemes. */
@@ -211,9 +226,13 @@ export class InspectorSession implements vscode.Disposable {
     }
   }
 
-  /** Shows the sensitivity measured by an evaluation in the rows (by weight name); `source` identifies the evaluation. */
-  setSensitivity(byWeight: Map<string, RowSensitivity>, source: string): void {
-    this.table.setSensitivity(byWeight);
+  /**
+   * Shows the sensitivity measured by an evaluation in the rows (by weight name), and the activations it quantized
+   * (the activation column and the detail's activation charts); `source` identifies the evaluation.
+   */
+  setSensitivity(byWeight: Map<string, RowSensitivity>, source: string, activations?: MeasuredActivations): void {
+    this.table.setSensitivity(byWeight, activations?.byLayer);
+    this.activationStats = activations?.stats ?? [];
     this.sensitivitySource = source;
     this.fire(true);
   }
@@ -260,8 +279,10 @@ export class InspectorSession implements vscode.Disposable {
   async detail(index: number, scheme: string, bins: number): Promise<LayerDetail> {
     const weight = this.weightAt(index);
     const entry = await this.details.get(index, weight, scheme, bins);
-    return layerDetail({
-      row: this.table.row(index),
+    const row = this.table.row(index);
+    const [worst, ...others] = row.quantizable ? layerActivationStats(this.activationStats, row.layer) : [];
+    const detail = layerDetail({
+      row,
       weight,
       scheme,
       stats: entry.stats,
@@ -269,6 +290,15 @@ export class InspectorSession implements vscode.Disposable {
       reading: entry.result,
       metrics: this.analyses[index]?.schemes[scheme],
     });
+    return worst
+      ? {
+          ...detail,
+          activation: activationDetail(
+            worst,
+            others.map((o) => o.tensor),
+          ),
+        }
+      : detail;
   }
 
   /** Heatmap cells of one weight under one scheme, downsampled to at most maxRows x maxCols (worst SQNR per shown cell). */

@@ -5,7 +5,7 @@ import { toModelErrorInfo } from '../core/onnx/errors';
 import type { ModelState, RowSensitivity } from '../protocol';
 import type { AnalysisService } from './analysisService';
 import type { ModelDiagnostics } from './diagnostics';
-import { InspectorSession } from './inspectorSession';
+import { InspectorSession, type MeasuredActivations } from './inspectorSession';
 import type { Log } from './log';
 
 /** What a ModelDocument needs from the extension. */
@@ -16,7 +16,9 @@ export interface ModelDocumentDeps {
   /** Where per-model choices (schemes, last view) are kept. */
   memento: vscode.Memento;
   /** Sensitivity rows of the latest evaluation of a model, if any. */
-  sensitivity?: (uri: vscode.Uri) => { rows: Map<string, RowSensitivity>; source: string } | undefined;
+  sensitivity?: (
+    uri: vscode.Uri,
+  ) => { rows: Map<string, RowSensitivity>; source: string; activations?: MeasuredActivations } | undefined;
 }
 
 const RELOAD_DEBOUNCE_MS = 150;
@@ -43,7 +45,7 @@ export class ModelDocument implements vscode.CustomDocument {
     this.session = new InspectorSession(uri, deps.analysis, deps.memento, deps.log);
     this.disposables.push(this.session);
     const measured = deps.sensitivity?.(uri);
-    if (measured) this.session.setSensitivity(measured.rows, measured.source);
+    if (measured) this.session.setSensitivity(measured.rows, measured.source, measured.activations);
     this.watch();
     this.loaded = this.load();
   }

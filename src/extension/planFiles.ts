@@ -24,6 +24,7 @@ import type { LayerResult } from '../core/eval/results';
 import { describeViolation, layerBudget, readSlice } from '../core/eval/verdict';
 import type { EvaluationStore, StoredResults } from './evaluationStore';
 import { newPlanScheme } from '../core/eval/planBudget';
+import { ACTIVATION_CODE, activationPlanFindings } from './activationDiagnostics';
 import { planFixText, wholeModelDiagnostic, WHOLE_MODEL_CODE, type PlanFix as Fix } from './planBudgetDiagnostics';
 
 /** Plan files. */
@@ -243,6 +244,10 @@ export class PlanFiles implements vscode.Disposable, vscode.CodeActionProvider {
         diagnostics.push(finding.diagnostic);
         fixes.push({ range: finding.diagnostic.range, fixes: finding.fixes });
       }
+      for (const finding of activationPlanFindings(parsed, plan, stored)) {
+        diagnostics.push(finding.diagnostic);
+        fixes.push({ range: finding.diagnostic.range, fixes: finding.fixes });
+      }
       const whole = wholeModelDiagnostic(document, plan, parsed.json, stored);
       if (whole) {
         diagnostics.push(whole.diagnostic);
@@ -259,7 +264,9 @@ export class PlanFiles implements vscode.Disposable, vscode.CodeActionProvider {
     for (const entry of this.fixes.get(document.uri.toString()) ?? []) {
       if (!entry.range.intersection(range) && !entry.range.contains(range.start)) continue;
       const diagnostic = diagnostics.find(
-        (d) => d.range.isEqual(entry.range) && (d.code === 'sensitive-layer' || d.code === WHOLE_MODEL_CODE),
+        (d) =>
+          d.range.isEqual(entry.range) &&
+          [ACTIVATION_CODE, 'sensitive-layer', WHOLE_MODEL_CODE].includes(String(d.code)),
       );
       for (const fix of entry.fixes) {
         const action = new vscode.CodeAction(fix.title, vscode.CodeActionKind.QuickFix);

@@ -5,6 +5,7 @@ import type { QuantLensApi } from './extension';
 import type { InspectorEditorProvider } from './inspectorEditor';
 import type { RenderReports } from './renderReports';
 import type { ResultsViews } from './resultsView';
+import type { EvaluationStore, StoredResults } from './evaluationStore';
 
 /** The API of a test build: the shipped API plus what the webviews report about their own rendering. */
 export interface QuantLensTestApi extends QuantLensApi {
@@ -16,6 +17,8 @@ export interface QuantLensTestApi extends QuantLensApi {
   probeScroll(uri: vscode.Uri, rows: number): boolean;
   /** What the results view of a model last drew. */
   resultsView(model: vscode.Uri): ResultsRender | undefined;
+  /** Reads a results file into the store, as activation does for the workspace's results files. */
+  loadResults(file: vscode.Uri): Promise<StoredResults | undefined>;
 }
 
 /** Adds the test-only members to `api`. */
@@ -24,6 +27,7 @@ export function withTestApi(
   reports: RenderReports,
   inspectors: InspectorEditorProvider,
   resultsViews: ResultsViews,
+  store: EvaluationStore,
 ): QuantLensTestApi {
   return {
     ...api,
@@ -31,5 +35,6 @@ export function withTestApi(
     waitForRender: (uri, predicate, timeoutMs = 20_000) => reports.wait(uri.toString(), predicate, timeoutMs),
     probeScroll: (uri, rows) => inspectors.postTo(uri, { type: 'probe/scroll', rows }),
     resultsView: (model) => resultsViews.report(model),
+    loadResults: (file) => store.load(file),
   };
 }

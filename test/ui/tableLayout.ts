@@ -4,14 +4,19 @@
  * If branches, an LSTM): every cell lies under its header in the light, dark and high-contrast themes and in a
  * narrow split; the SQNR columns are on screen; the selected row is visible in high contrast; headers sort by
  * keyboard; the tabs are a tablist with arrow keys; the model heatmap has a keyboard cell cursor and Enter opens
- * the layer. Screenshots go to test-artifacts/table-*.png.
+ * the layer. With an evaluation that quantized activations (issue 20: convnet.onnx and the results fixture of
+ * test/fixtures/activationResults.ts) the activation column has its values under its header in every theme, the
+ * layer detail draws the activation histogram and channel ranges, and the results view says what each variant
+ * does to activations. Screenshots go to test-artifacts/table-*.png and activations-*.png.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { fixWebviewServiceWorkers, launchChromium, ROOT, startServer, workbenchUrl } from '../../scripts/vscodeServer';
 import { doubleClickInExplorer, setColorTheme, waitForActivation, webview } from './workbench';
+import { finiteReplacer } from '../../src/core/eval/results';
+import { activationResultsFixture } from '../fixtures/activationResults';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const TIMEOUT = 30_000;
@@ -122,7 +127,12 @@ function measureAlignment(grid: Locator): Promise<Alignment> {
         left: hb[i].left,
         right: hb[i].right,
       })),
-      viewport: { left: vb.left, right: vb.left + el.clientWidth, pinnedRight: Math.max(vb.left, ...pinned) },
+      // The rows live in the padding box: inside the viewport's border (clientLeft), clientWidth wide.
+      viewport: {
+        left: vb.left + el.clientLeft,
+        right: vb.left + el.clientLeft + el.clientWidth,
+        pinnedRight: Math.max(vb.left + el.clientLeft, ...pinned),
+      },
     };
   });
 }
@@ -273,6 +283,54 @@ async function alignmentInTheme(page: Page, theme: (typeof THEMES)[number]): Pro
     await page.screenshot({ path: path.join(ARTIFACTS, `table-${path.basename(file, '.onnx')}-${theme.name}.png`) });
     await closeEditors(page);
   }
+  await activationsInTheme(page, theme);
+}
+
+/**
+ * Issue 20 in one theme: the activation column of convnet.onnx (its evaluation quantized activations) is on screen
+ * with a value under its header in each weight row; conv2's detail draws the activation histogram and channel
+ * ranges; the results view shows the calibration line and "weights only" / "W8A8" per variant.
+ */
+async function activationsInTheme(page: Page, theme: Theme): Promise<void> {
+  await doubleClickInExplorer(page, 'convnet.onnx');
+  const view = webview(page);
+  await view.locator(`body.${theme.bodyClass}`).waitFor({ timeout: TIMEOUT });
+  await showLayers(view);
+  await view.locator('.vhead [role="columnheader"][data-col="activation"]').waitFor({ timeout: TIMEOUT });
+  const a = await expectAligned(view, `convnet.onnx with activations in ${theme.name}`);
+  expectSqnrVisible(a, `convnet.onnx in ${theme.name}`);
+  const head = a.headers.find((h) => h.title.startsWith('Activation SQNR'));
+  if (!head || head.left < a.viewport.pinnedRight - 0.5 || head.right > a.viewport.right + 0.5)
+    throw new Error(`${theme.name}: the activation column is not on screen: ${JSON.stringify(head)}`);
+  const values = await view
+    .locator('.table-rows .vrow[data-index] [data-col="activation"]')
+    .evaluateAll((cells) => cells.map((c) => (c.textContent as string).trim()));
+  const expected = ['41.2', '—', '17.4', '—'];
+  if (values.join('|') !== expected.join('|'))
+    throw new Error(`${theme.name}: activation cells ${values.join(', ')}, expected ${expected.join(', ')}`);
+  await view.locator('.table-rows .vrow[data-index]', { hasText: 'conv2.weight' }).click();
+  const section = view.locator('section.activation');
+  await section.locator('#chart-activation canvas').waitFor({ timeout: TIMEOUT });
+  await section.locator('#chart-activation-channels canvas').waitFor({ timeout: TIMEOUT });
+  await section.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(ARTIFACTS, `activations-inspector-${theme.name}.png`) });
+  await view.locator('#chart-activation-channels').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(ARTIFACTS, `activations-channels-${theme.name}.png`) });
+  await runCommand(page, 'QuantLens: Show Evaluation Results');
+  const results = webview(page);
+  await results.locator('[data-field="calibration"]', { hasText: 'Activations calibrated on 256 samples' }).waitFor({
+    timeout: TIMEOUT,
+  });
+  const tags = await results.locator('table.results th .variant-tag').allTextContents();
+  if (tags.join('|') !== 'float reference|weights only|W8A8')
+    throw new Error(`${theme.name}: variant tags ${tags.join(', ')}`);
+  await page.screenshot({ path: path.join(ARTIFACTS, `activations-results-${theme.name}.png`) });
+  await results.locator('table.results.activations').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(ARTIFACTS, `activations-results-table-${theme.name}.png`) });
+  console.log(
+    `    convnet.onnx ${theme.name}: activation column ${values.join(', ')} under its header; charts and results view drawn`,
+  );
+  await closeEditors(page);
 }
 
 const tests: Test[] = [
@@ -460,7 +518,13 @@ async function selectedRowVisible(page: Page, view: FrameLocator, theme: string)
 export async function runTableLayoutTests(codeServer: string, verbose = false): Promise<TableLayoutResult> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const folder = mkdtempSync(path.join(tmpdir(), 'quantlens-table-'));
-  for (const f of MODELS) cpSync(path.join(ROOT, 'test', 'fixtures', 'models', f), path.join(folder, f));
+  for (const f of [...MODELS, 'convnet.onnx'])
+    cpSync(path.join(ROOT, 'test', 'fixtures', 'models', f), path.join(folder, f));
+  // An evaluation of convnet.onnx that quantized activations (read when the extension activates).
+  writeFileSync(
+    path.join(folder, 'convnet.results.json'),
+    JSON.stringify(activationResultsFixture(), finiteReplacer, 2),
+  );
   const result: TableLayoutResult = { passed: 0, failed: 0 };
   const server = await startServer({ codeServer, verbose });
   const browser = await launchChromium();

@@ -47,6 +47,8 @@ export class AnalysisController {
   setStatus(next: AnalysisStatus): void {
     const s = this.s;
     const schemesChanged = !s.status || s.status.schemes.join() !== next.schemes.join();
+    // A new evaluation brings the detail's measured note and activation charts.
+    const measuredChanged = !!s.status && s.status.sensitivity !== next.sensitivity;
     const progressed =
       !s.status ||
       s.status.done !== next.done ||
@@ -57,7 +59,8 @@ export class AnalysisController {
     else if (progressed) s.table.cache.invalidate();
     if (progressed || schemesChanged) {
       // The detail's metrics and heatmap arrive with the weight's results.
-      if (s.table.selectedIndex !== undefined && (!s.detail.shown?.metrics || schemesChanged)) this.detail.load();
+      if (s.table.selectedIndex !== undefined && (!s.detail.shown?.metrics || schemesChanged || measuredChanged))
+        this.detail.load();
       if (s.persisted.tab === 'heatmap' && (next.state !== 'running' || Date.now() - s.lastHeatmapLoad > 500))
         void this.heatmap.load();
     }

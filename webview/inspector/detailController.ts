@@ -1,6 +1,7 @@
 /** The layer detail's controller: reads the selected weight's detail under a scheme and mounts its charts. */
 import type { TemplateResult } from 'lit';
 import type { LayerDetail } from '../../src/protocol';
+import { channelRangeChart } from '../activationCharts';
 import { channelLineChart, histogramChart } from '../charts';
 import { colormap, SQNR_DOMAIN } from '../colormap';
 import { HeatmapCanvas, type HeatmapSource } from '../heatmapCanvas';
@@ -62,7 +63,7 @@ export class DetailController {
     },
     exportChart: (name) => {
       const { charts, detail } = this.s;
-      const chart = name === 'heatmap' ? charts.heatmap : name === 'histogram' ? charts.histogram : charts.channels;
+      const chart = name === 'heatmap' ? charts.heatmap : charts[name];
       const canvas = chart instanceof HeatmapCanvas ? chart.canvas : chart?.ctx.canvas;
       if (canvas) exportCanvas(`${detail.shown?.row.name ?? 'layer'}-${detail.shown?.scheme ?? ''}-${name}`, canvas);
     },
@@ -133,6 +134,32 @@ export class DetailController {
     if (lineEl && (fresh || !lineEl.firstChild)) {
       const { channelSqnr, channelOrder, channelLabel } = detail;
       charts.channels = channelLineChart(lineEl, channelSqnr, channelOrder, channelLabel, charts.channels);
+    }
+    this.mountActivation(detail, fresh);
+  }
+
+  /** The input activation's histogram (with its integer grid) and channel ranges, when the detail has them. */
+  private mountActivation(detail: LayerDetail, fresh: boolean): void {
+    const { charts, persisted } = this.s;
+    const a = detail.activation;
+    const histEl = document.getElementById('chart-activation');
+    if (!a || !histEl) {
+      charts.activation?.destroy();
+      charts.activationChannels?.destroy();
+      charts.activation = charts.activationChannels = undefined;
+      return;
+    }
+    if (fresh || !histEl.firstChild) {
+      const data = { ...a.histogram, grid: a.grid, log: persisted.log, xLabel: 'activation value' };
+      charts.activation = histogramChart(histEl, data, charts.activation);
+    }
+    const chEl = document.getElementById('chart-activation-channels');
+    if (chEl && (fresh || !chEl.firstChild)) {
+      const clip = Math.max(Math.abs(a.grid.clipMin), Math.abs(a.grid.clipMax));
+      charts.activationChannels = channelRangeChart(chEl, { ...a.channels, clip }, charts.activationChannels);
+    } else if (!chEl) {
+      charts.activationChannels?.destroy();
+      charts.activationChannels = undefined;
     }
   }
 

@@ -3,13 +3,14 @@ import { html, nothing, type TemplateResult } from 'lit';
 import type { LayerDetail } from '../../src/protocol';
 import { SQNR_MEANING } from '../../src/core/view/tableColumns';
 import { ranksDisagree } from '../../src/core/view/layerTableView';
+import { activationSection, type ActivationChart } from './activationSection';
 import { countLabel, formatInt, formatNum, formatPct, formatShape, formatSqnr } from '../format';
 
 /** Actions of the detail view. */
 export interface DetailActions {
   setScheme(id: string): void;
   toggleLog(): void;
-  exportChart(name: 'histogram' | 'heatmap' | 'channels'): void;
+  exportChart(name: 'histogram' | 'heatmap' | 'channels' | ActivationChart): void;
   resetZoom(): void;
 }
 
@@ -32,6 +33,7 @@ export function detailView(
     ${d.stored ? html`<p class="stored" data-field="detailStored"><span class="codicon codicon-package"></span> Stored quantized: ${d.stored.summary} (dequantized by ${d.stored.op} <code>${d.stored.node}</code>)</p>` : nothing}
     ${measuredNote(d)} ${detailMetrics(d)} ${histogramHead(d, log, a)} ${gridNote(d)}
     <div class="chart" data-chart="histogram" id="chart-histogram"></div>
+    ${activationSection(d, a.exportChart)}
     ${d.row.quantizable && d.heatmap.channels > 0 ? html`${heatmapSection(d, a)} ${channelSection(d, a)}` : nothing}
   </section>`;
 }

@@ -62,6 +62,9 @@ export interface DetailState {
 export interface Charts {
   histogram?: uPlot;
   channels?: uPlot;
+  /** The layer's input activation: histogram with its grid, and per-channel absmax. */
+  activation?: uPlot;
+  activationChannels?: uPlot;
   heatmap?: HeatmapCanvas;
   model?: HeatmapCanvas;
   shownDetail?: LayerDetail;

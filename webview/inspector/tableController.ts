@@ -117,10 +117,10 @@ export class TableController {
     times.push(performance.now() - started);
   }
 
-  /** The columns shown: the measured-effect column only once an evaluation measured this model. */
+  /** The columns shown: the measured-effect (and activation) column only once an evaluation measured this model. */
   private columns(): TableColumn[] {
     const measured = this.s.status?.sensitivity ? this.s.table.measuredScheme : undefined;
-    return layerColumns(this.s.status?.schemes ?? [], measured);
+    return layerColumns(this.s.status?.schemes ?? [], measured, this.s.status?.activations);
   }
 
   private drawVisibleRows(): void {

@@ -192,6 +192,8 @@ function cell(c: TableColumn, r: LayerRow, map: Colormap, sqnrAt: ReadonlyMap<st
       return plain(r.dtype);
     case 'sensitivity':
       return sensitivityCell(c, r);
+    case 'activation':
+      return activationCell(c, r, map);
     case 'absmax':
     case 'std':
     case 'kurtosis':
@@ -229,6 +231,34 @@ function sensitivityCell(c: TableColumn, r: LayerRow): TemplateResult {
     data-sensitivity=${s.flag ? 'flagged' : 'measured'}
   >
     ${s.flag ? html`<span class="codicon codicon-warning"></span>` : nothing}#${s.rank} ${s.text}
+  </div>`;
+}
+
+/** The activation cell: the SQNR (dB) of the layer's input activation quantized alone, ⚠ when flagged, the rest on hover. */
+function activationCell(c: TableColumn, r: LayerRow, map: Colormap): TemplateResult {
+  const a = r.activation;
+  if (!a)
+    return html`<div role="gridcell" class=${cellClass(c, 'muted')} data-col="activation">
+      ${r.quantizable ? '' : '—'}
+    </div>`;
+  const lines = [
+    `${a.tensor} at ${a.bits} bits${a.inputs > 1 ? ` (worst of ${a.inputs} inputs)` : ''}`,
+    `SQNR alone ${formatDb(a.sqnrAloneDb)} dB, accumulated ${formatDb(a.sqnrAccumulatedDb)} dB`,
+    `clipped ${(a.clippingRate * 100).toFixed(3)}% of the evaluation values`,
+    ...(a.outlierRatio !== undefined ? [`outlier ratio ${formatNum(a.outlierRatio)}`] : []),
+    ...a.warnings.map((w) => `⚠ ${w}`),
+  ];
+  const flagged = a.warnings.length > 0;
+  const i = colorIndex(a.sqnrAloneDb, SQNR_DOMAIN[0], SQNR_DOMAIN[1]);
+  return html`<div
+    role="gridcell"
+    class=${cellClass(c, `${i < 0 ? '' : 'sqnr'}${flagged ? ' flagged' : ''}`)}
+    data-col="activation"
+    data-activation=${flagged ? 'flagged' : 'measured'}
+    title=${lines.join('\n')}
+    ${cssom(i < 0 ? {} : { background: map.css[i], color: textOn(map, i) })}
+  >
+    ${flagged ? html`<span class="codicon codicon-warning"></span>` : nothing}${formatDb(a.sqnrAloneDb)}
   </div>`;
 }
 

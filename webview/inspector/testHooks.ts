@@ -76,6 +76,8 @@ function readBack(s: InspectorState, app: HTMLElement): RenderReport {
   if (persisted.tab === 'layers' && detail) {
     add('histogram', charts.histogram?.ctx.canvas, undefined, charts.histogram?.bbox);
     add('channels', charts.channels?.ctx.canvas, undefined, charts.channels?.bbox);
+    add('activation', charts.activation?.ctx.canvas, undefined, charts.activation?.bbox);
+    add('activationChannels', charts.activationChannels?.ctx.canvas, undefined, charts.activationChannels?.bbox);
     if (charts.heatmap?.hasPainted)
       add('heatmap', charts.heatmap.canvas, `${detail.heatmap.channels}x${detail.heatmap.blocks}`);
   }

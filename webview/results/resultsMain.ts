@@ -9,6 +9,7 @@ import type { ResultsTestFromView } from '../../src/testHooks';
 import { decodeNumbers } from '../../src/wire';
 import { hasLimits } from '../../src/core/eval/verdict';
 import { resultsFileName } from '../../src/core/eval/results';
+import { activationSummary, activationTable } from './activations';
 import { costChart } from './costChart';
 import { costTable } from './costTable';
 import { el } from './dom';
@@ -83,6 +84,7 @@ function render(s: ResultsState): DrawnCounts | undefined {
   const app = document.getElementById('app')!;
   app.replaceChildren();
   header(app, r, resultsFile);
+  const activations = activationSummary(app, r);
   const { badCells, noiseCells } = sliceTable(app, r);
   const costRows = costTable(app, r);
   const exportAgreement = exportSection(app, r);
@@ -91,9 +93,19 @@ function render(s: ResultsState): DrawnCounts | undefined {
   s.chart = sweep?.chart;
   const reveal = (weight: string, scheme: string): void => vscode.postMessage({ type: 'reveal', weight, scheme });
   const bars = sensitivityBars(app, r, reveal);
+  const activationRows = activationTable(app, r, (weight) => reveal(weight, r.sensitivity?.rankScheme ?? ''));
   flagList(app, r);
   const counts = { rows: r.slices.length, columns: r.variants.length, badCells, noiseCells };
-  return { ...counts, sweepSeries: sweep?.series ?? 0, bars, costRows, costPoints, exportAgreement };
+  return {
+    ...counts,
+    sweepSeries: sweep?.series ?? 0,
+    bars,
+    costRows,
+    costPoints,
+    exportAgreement,
+    ...activations,
+    activationRows,
+  };
 }
 
 /** A chart point clicked: its rows selected and scrolled to; the extension opens its plan or model, or offers export. */

@@ -12,6 +12,7 @@ import {
   WEIGHT_BYTES_TITLE,
 } from '../../src/core/eval/describe';
 import { hasLimits, type Verdict } from '../../src/core/eval/verdict';
+import { variantTag } from './activations';
 import { el } from './dom';
 import { bytesText } from '../../src/core/bytes';
 import { cellVerdict } from '../../src/core/eval/cellVerdict';
@@ -87,6 +88,7 @@ export function sliceTable(parent: HTMLElement, r: EvalResults): { badCells: num
   const heads = r.variants.map((v) => {
     const th = el('th', 'num', label(v));
     th.dataset.variant = v.id;
+    th.append(variantTag(r, v));
     return th;
   });
   hr.append(el('th', undefined, 'slice'), el('th', 'num', 'n'), ...heads);

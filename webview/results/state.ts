@@ -27,4 +27,8 @@ export interface DrawnCounts {
   costPoints: number;
   /** The export's agreement with its simulation (`identical`, `rounding`, `differs`, `none`); absent without one. */
   exportAgreement?: string;
+  /** The activation parts' texts (webview/results/activations.ts). */
+  calibration: string;
+  variantActivations: Record<string, string>;
+  activationRows: string[][];
 }

@@ -7,6 +7,7 @@ import { channelLabel, schemeBlockSize } from '../quant/layout';
 import { parseScheme } from '../quant/schemes';
 import type { Histogram, SchemeMetrics, TensorStats } from '../stats/analyze';
 import { quantGrid, type DetailResult, type QuantGrid } from '../stats/layerDetail';
+import type { ActivationDetail } from './activationDetail';
 import type { LayerRow } from './layerTableView';
 import {
   schemeSummary,
@@ -36,6 +37,8 @@ export interface LayerDetail {
   /** What a channel is for this weight ('output channel', 'column N', 'row'). */
   channelLabel: string;
   stored?: StoredDescription;
+  /** The layer's input activation as the latest evaluation calibrated and measured it (the worst input when several). */
+  activation?: ActivationDetail;
 }
 
 /** What the detail of one weight under one scheme is made from. */

@@ -4,6 +4,7 @@
  * with 100k weights costs no 100k row objects and no long pause when it opens or a result arrives.
  */
 import type { TensorAnalysis } from '../stats/analyze';
+import type { RowActivation } from './activationDetail';
 import { layerRow, type LayerRow, type RowSensitivity, type TablePage, type TableQuery } from './layerTableView';
 import type { WeightInfo } from './weightInfo';
 
@@ -21,6 +22,8 @@ export class LayerTable {
   private analyses: (TensorAnalysis | undefined)[] = [];
   private schemes: string[] = [];
   private sensitivity: ReadonlyMap<string, RowSensitivity> = new Map();
+  /** The activation measured for each layer (node name), when an evaluation quantized activations. */
+  private activations: ReadonlyMap<string, RowActivation> = new Map();
   /** Rows built for pages and details; a row is dropped when its weight changes. */
   private readonly built = new Map<number, LayerRow>();
   private sorted: { key: string; order: Uint32Array } | undefined;
@@ -43,9 +46,13 @@ export class LayerTable {
     this.changed();
   }
 
-  /** Shows the sensitivity measured by an evaluation (by weight name). */
-  setSensitivity(byWeight: ReadonlyMap<string, RowSensitivity>): void {
+  /** Shows the sensitivity measured by an evaluation (by weight name) and its activations (by node name). */
+  setSensitivity(
+    byWeight: ReadonlyMap<string, RowSensitivity>,
+    byLayer: ReadonlyMap<string, RowActivation> = new Map(),
+  ): void {
     this.sensitivity = byWeight;
+    this.activations = byLayer;
     this.built.clear();
     this.changed();
   }
@@ -75,6 +82,8 @@ export class LayerTable {
       const rank = ranks.byIndex.get(index);
       row.sensitivity = rank === undefined ? sensitivity : { ...sensitivity, sqnrRank: rank, ranked: ranks.ranked };
     }
+    const activation = w.quantizable ? this.activations.get(row.layer) : undefined;
+    if (activation) row.activation = activation;
     this.built.set(index, row);
     return row;
   }
@@ -132,6 +141,8 @@ export class LayerTable {
         return w.dtype;
       case 'sensitivity':
         return this.sensitivity.get(w.name)?.effect ?? null;
+      case 'activation':
+        return w.quantizable ? (this.activations.get(w.layers[0]?.node ?? NOT_CONSUMED)?.sqnrAloneDb ?? null) : null;
       case 'absmax':
       case 'std':
       case 'kurtosis':

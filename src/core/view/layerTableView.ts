@@ -3,6 +3,7 @@
  * (the webview asks for pages), with the sensitivity an evaluation measured. The table itself: layerTable.ts.
  */
 import type { TensorAnalysis, TensorStats } from '../stats/analyze';
+import type { RowActivation } from './activationDetail';
 import { shortLayerName, type WeightInfo } from './weightInfo';
 
 /** Layer table columns that can be sorted (`sqnr:<scheme id>` sorts by that scheme's SQNR). */
@@ -17,6 +18,7 @@ export type SortKey =
   | 'kurtosis'
   | 'outlierRatio'
   | 'sensitivity'
+  | 'activation'
   | `sqnr:${string}`;
 
 /** Which rows of the layer table, in which order. */
@@ -59,6 +61,8 @@ export interface LayerRow {
   sqnr: (number | null)[];
   /** Measured by the latest slice evaluation of this model, when there is one. */
   sensitivity?: RowSensitivity;
+  /** The layer's input activation as the latest evaluation quantized and measured it, when it did. */
+  activation?: RowActivation;
 }
 
 /** A layer's measured sensitivity: rank, effect (accuracy drop pp, perplexity %, ...) and the flag, if flagged. */
@@ -146,6 +150,8 @@ function sortValue(row: LayerRow, key: TableQuery['sort'], schemes: readonly str
       return row.dtype;
     case 'sensitivity':
       return row.sensitivity?.effect ?? null;
+    case 'activation':
+      return row.activation?.sqnrAloneDb ?? null;
     case 'absmax':
     case 'std':
     case 'kurtosis':

@@ -36,11 +36,31 @@ export function sqnrColumnWidth(id: string): number {
   return Math.max(76, Math.min(118, Math.round(6.5 * id.length + 30)));
 }
 
+/** What the activation column's numbers mean (its tooltip). */
+export const ACTIVATION_MEANING =
+  'Activation SQNR: the SQNR (dB) of the layer’s input activation with only that activation quantized, as the latest ' +
+  'evaluation calibrated and measured it on its data (hover a cell for the accumulated SQNR, clipping and outliers; ⚠ = flagged).';
+
+/** The activation column (issue 20), labelled with the activation bits ("Act. a8"). */
+function activationColumn(bits: string): TableColumn {
+  const title = bits ? `Act. ${bits}` : 'Activation';
+  return {
+    key: 'activation',
+    sort: 'activation',
+    title,
+    width: 84,
+    numeric: true,
+    pinned: false,
+    tip: ACTIVATION_MEANING,
+  };
+}
+
 /**
  * The columns for these schemes. `measuredScheme` is the scheme the latest evaluation ranked the layers with ('' while
  * not known yet; undefined before any evaluation: then the measured-effect column, which would be empty, is not shown).
+ * `activations` labels the activation column ("a8") once an evaluation quantized activations (undefined: not shown).
  */
-export function layerColumns(schemes: readonly string[], measuredScheme?: string): TableColumn[] {
+export function layerColumns(schemes: readonly string[], measuredScheme?: string, activations?: string): TableColumn[] {
   // Every column wide enough for its header whole on two lines next to the sort arrow (sorting never cuts a name).
   const col = (c: Omit<TableColumn, 'sort' | 'numeric' | 'pinned'> & Partial<TableColumn>): TableColumn => ({
     sort: c.key === 'shape' ? null : c.key,
@@ -62,10 +82,12 @@ export function layerColumns(schemes: readonly string[], measuredScheme?: string
               '(worst slice) and its rank (#1 = most sensitive); ⚠ = flagged. This is what SQNR can only estimate.',
           }),
         ];
+  const activation = activations === undefined ? [] : [activationColumn(activations)];
   return [
     col({ key: 'index', title: '#', width: 44, numeric: true, pinned: true, tip: 'Position in graph order' }),
     col({ key: 'layer', title: 'Layer', width: 220, pinned: true, tip: 'Consuming node, op type and layer kind' }),
     ...measured,
+    ...activation,
     ...schemes.map((s) =>
       col({
         key: `sqnr:${s}`,
@@ -116,7 +138,8 @@ export interface ColumnGeometry {
  * the measured effect and the SQNR columns) leave, within its bounds; the other columns may need scrolling.
  */
 export function columnGeometry(columns: readonly TableColumn[], available: number): ColumnGeometry {
-  const headline = (c: TableColumn): boolean => c.pinned || c.key === 'sensitivity' || c.key.startsWith('sqnr:');
+  const headline = (c: TableColumn): boolean =>
+    c.pinned || c.key === 'sensitivity' || c.key === 'activation' || c.key.startsWith('sqnr:');
   const others = columns.reduce((s, c) => (c.key === 'layer' || !headline(c) ? s : s + c.width), 0);
   const widths = columns.map((c) =>
     c.key === 'layer' ? Math.round(Math.max(c.width, Math.min(LAYER_MAX, available - others))) : c.width,
