@@ -70,13 +70,18 @@ function schemeIds(request: ExportRequest, candidates: readonly ExportCandidate[
   return candidates.map((c) => planEntry(plan, { name: c.name, layers: c.layers.map((l) => l.node) }).scheme);
 }
 
-/** One weight's decision under a scheme id. */
+/** The weight part of a variant id (`w8a8` -> `int8-channel`, `int4-block32+a8-sym` -> `int4-block32`). */
+export function weightSchemeId(id: string): string {
+  return id === 'w8a8' ? 'int8-channel' : id.replace(/\+a\d+(-[a-z0-9]+)*$/, '');
+}
+
+/** One weight's decision under a scheme id (activation suffixes are the activation rewrite's). */
 function decide(weight: ExportCandidate, schemeId: string, accuracyLevel: number): WeightDecision {
-  if (schemeId === KEEP_FLOAT)
+  if (weightSchemeId(schemeId) === KEEP_FLOAT)
     return { weight, schemeId, format: { kind: 'float', reason: 'fp32 in the plan' }, summary: 'fp32 (kept)' };
   let scheme: Scheme;
   try {
-    scheme = parseScheme(schemeId);
+    scheme = parseScheme(weightSchemeId(schemeId));
   } catch (error) {
     throw new ExportError(error instanceof Error ? error.message : String(error));
   }

@@ -8,6 +8,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parsePlan } from '../../core/eval/plan';
+import type { ActivationQdqParams } from '../../core/export/activationQdq';
 import { encodeWeight, type EncodedWeight } from '../../core/export/encodeWeight';
 import { mainGraphNames, NameSource, weightEdit, type WeightEdit } from '../../core/export/exportNodes';
 import { ExportError, planExport, type ExportPlan, type ExportRequest } from '../../core/export/exportPlan';
@@ -18,6 +19,7 @@ import { loadModelFile, type LoadedModelFile } from '../modelFile';
 import { readRegularFile } from '../safeRead';
 import { safeWriteStream, WriteRefused } from '../safeWrite';
 import { readWeightValues } from '../weightValues';
+import { activationEdits } from './exportActivations';
 import { exportCandidates, modelInfo } from './exportCandidates';
 
 /** Options of an export. */
@@ -31,6 +33,8 @@ export interface ExportOptions {
   version: string;
   signal?: AbortSignal;
   onProgress?: (p: { done: number; total: number }) => void;
+  /** Calibrated activations to quantize (static QDQ); required when the scheme or plan has activation ids. */
+  activations?: readonly ActivationQdqParams[];
   /** Output size above which new tensors' data go to an external data file (default: just under 2 GB). */
   externalAbove?: number;
 }
@@ -55,8 +59,13 @@ export interface ExportResult {
   irVersion: number;
   accuracyLevel: number;
   weights: ExportedWeight[];
+  /** Activations quantized (static QDQ), absent for weight-only exports. */
+  activations?: { tensors: number; types: string[]; foldedRelus: string[]; int32Biases: string[] };
   ms: number;
 }
+
+/** Whether a scheme or plan id quantizes activations (`w8a8`, `...+a8`). */
+export const quantizesActivations = (id: string): boolean => id === 'w8a8' || /\+a\d+/.test(id);
 
 const PROTOBUF_LIMIT = 2 ** 31 - 64 * 2 ** 20;
 
@@ -200,6 +209,15 @@ export async function exportModel(modelPath: string, options: ExportOptions): Pr
   await checkExternalFolder(loaded, modelPath, output);
   const names = new NameSource(mainGraphNames(loaded.model));
   const edits = plan.decisions.filter((d) => d.format.kind !== 'float').map((d) => weightEdit(d, plan, names));
+  const wantsActivations = plan.decisions.some((d) => quantizesActivations(d.schemeId));
+  if (wantsActivations && !options.activations?.length) {
+    throw new ExportError(
+      `${label} quantizes activations: their scales come from calibration on data (give an evaluation spec with a calibration block: --spec S).`,
+    );
+  }
+  const activation = options.activations?.length
+    ? await activationEdits(modelPath, loaded, plan, edits, options.activations, names)
+    : undefined;
   const sourceSha256 = createHash('sha256').update(loaded.bytes).digest('hex');
   const record = {
     from: 'plan' in request ? `plan:${request.label}` : request.scheme,
@@ -208,11 +226,12 @@ export async function exportModel(modelPath: string, options: ExportOptions): Pr
     version: options.version,
     exported: edits.length,
     leftFloat: plan.decisions.length - edits.length,
+    ...(activation ? { activations: options.activations!.length, foldedRelus: activation.removedRelus.length } : {}),
   };
   const tooLarge = estimate(loaded, plan) > (options.externalAbove ?? PROTOBUF_LIMIT);
   const external = tooLarge ? `${path.basename(output)}.data` : undefined;
   const metadata = exportMetadata(record, planText);
-  const pieces = rewriteModel({ bytes: loaded.bytes, plan, edits, metadata, externalLocation: external });
+  const pieces = rewriteModel({ bytes: loaded.bytes, plan, edits, metadata, externalLocation: external, activation });
   const outputBytes = await writeExport(modelPath, loaded, output, external, pieces, edits, options);
   return {
     source: path.resolve(modelPath),
@@ -230,6 +249,16 @@ export async function exportModel(modelPath: string, options: ExportOptions): Pr
       format: d.summary,
       ...(d.format.kind === 'float' ? { leftFloat: d.format.reason } : {}),
     })),
+    ...(activation
+      ? {
+          activations: {
+            tensors: options.activations!.length,
+            types: [...new Set(options.activations!.map((a) => a.type))],
+            foldedRelus: activation.removedRelus,
+            int32Biases: activation.biases.map((b) => b.bias),
+          },
+        }
+      : {}),
     ms: performance.now() - t0,
   };
 }
