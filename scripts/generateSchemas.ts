@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { GRANULARITY_PATTERN, schemePattern } from '../src/core/quant/schemeGrammar';
+import { GRANULARITY_PATTERN, schemePattern, variantSchemePattern } from '../src/core/quant/schemeGrammar';
 import { KEEP_FLOAT } from '../src/core/eval/plan';
 
 const ROOT = path.join(__dirname, '..');
@@ -23,13 +23,18 @@ export const PATTERN_TARGETS: PatternTarget[] = [
   { file: 'schemas/evaluation.schema.json', keys: ['definitions', 'scheme', 'pattern'], pattern: schemePattern() },
   {
     file: 'schemas/evaluation.schema.json',
+    keys: ['definitions', 'variantScheme', 'pattern'],
+    pattern: variantSchemePattern(),
+  },
+  {
+    file: 'schemas/evaluation.schema.json',
     keys: ['properties', 'sweep', 'oneOf', '1', 'properties', 'granularity', 'pattern'],
     pattern: GRANULARITY_PATTERN,
   },
   {
     file: 'schemas/plan.schema.json',
     keys: ['definitions', 'scheme', 'pattern'],
-    pattern: schemePattern([KEEP_FLOAT]),
+    pattern: variantSchemePattern([KEEP_FLOAT]),
   },
   {
     file: 'package.json',

@@ -47,7 +47,7 @@ export function parsePlan(text: string): ParsedPlan {
       if (e.keyword === 'pattern') {
         return json.problem(
           e.instancePath,
-          `Unknown scheme ${JSON.stringify(pointerValue(raw, e.instancePath))}: use an id like int8-channel, int4-block32, fp16, fp8-e4m3, or fp32 to keep the layer.`,
+          `Unknown scheme ${JSON.stringify(pointerValue(raw, e.instancePath))}: use an id like int8-channel, int4-block32, fp16, fp8-e4m3, int8-channel+a8 (activations too), or fp32 to keep the layer.`,
         );
       }
       if (e.keyword === 'required')

@@ -31,6 +31,61 @@ export interface VariantResult {
    * or a violation on a slice too small to decide), `pass`. Absent in results written before it existed.
    */
   verdicts?: Record<string, Verdict>;
+  /** How it quantizes activations; null or absent: weights only. */
+  activations?: VariantActivations | null;
+}
+
+/** A variant's activation quantization, as the results file records it. */
+export interface VariantActivations {
+  bits: number;
+  signed: boolean;
+  method: string;
+  percentile?: number;
+  /** Activation tensors quantized. */
+  sites?: number;
+}
+
+/** Where the activation ranges came from. */
+export interface CalibrationInfo {
+  /** `split of the evaluation data`, `slice <name>`, or the calibration data's paths. */
+  source: string;
+  samples: number;
+  seed: number;
+  method: string;
+  percentile?: number;
+  /** Whether no calibration sample is evaluated. */
+  disjoint: boolean;
+  ms?: number;
+  sites?: number;
+}
+
+/** One quantized activation tensor: calibrated parameters and diagnostics on the evaluation data. */
+export interface ActivationStat {
+  tensor: string;
+  layer: string;
+  op: string;
+  shareWith?: string;
+  bits: number;
+  signed: boolean;
+  method?: string;
+  scale: number;
+  zeroPoint: number;
+  rangeMin: number;
+  rangeMax: number;
+  observedMin: number;
+  observedMax: number;
+  /** Fraction of the evaluation data's values outside the representable range. */
+  clippingRate: number;
+  /** Only this activation quantized. */
+  sqnrAloneDb: number;
+  /** Every activation quantized, at this tensor. */
+  sqnrAccumulatedDb: number;
+  /** Equal bins from min to max (at most 256). */
+  histogram: { min: number; max: number; counts: number[] };
+  /** Per-channel absmax (axis 1 of rank-4 NCHW, else the last axis). */
+  channelAbsMax?: number[];
+  /** Max channel absmax / median channel absmax. */
+  outlierRatio?: number;
 }
 
 /** One layer's measured sensitivity under one scheme. */
@@ -56,6 +111,12 @@ export interface LayerResult {
   leaveOneOut?: LayerSchemeResult;
   /** Rank by one-at-a-time effect under the most aggressive scheme (1 = most sensitive). */
   rank: number;
+  /** Only this layer's input activations quantized (weights float). */
+  activation?: LayerSchemeResult;
+  /** Every activation quantized but this layer's inputs (weights float). */
+  activationLeaveOneOut?: LayerSchemeResult;
+  /** Rank by `activation`'s effect (1 = most sensitive). */
+  activationRank?: number;
 }
 
 /** A layer flagged as sensitive. */
@@ -92,7 +153,18 @@ export interface EvalResults {
   variants: VariantResult[];
   sweep?: { granularity: string; asymmetric: boolean; bits: number[]; schemes: string[]; metrics: MetricsBySlice[] };
   /** `rankScheme`: the most aggressive (fewest bytes) one-at-a-time scheme, which ranks the layers (and leave-one-out uses). */
-  sensitivity?: { schemes: string[]; rankScheme: string; leaveOneOutScheme?: string; layers: LayerResult[] };
+  sensitivity?: {
+    schemes: string[];
+    rankScheme: string;
+    leaveOneOutScheme?: string;
+    /** The activation variant activation sensitivity follows. */
+    activationScheme?: string;
+    layers: LayerResult[];
+  };
+  /** Where the activation ranges came from (when a variant quantizes activations). */
+  calibration?: CalibrationInfo;
+  /** Per quantized activation tensor, in graph order. */
+  activations?: ActivationStat[];
   flags: Flag[];
   /** Layers over a threshold by their point value only (the CI includes it); absent in older results. */
   flagsWithinNoise?: NoiseFlag[];
@@ -154,11 +226,41 @@ export const RESULTS_NUMBERS: NumberShape<EvalResults> = {
   budget: { accuracyDrop: N, kl: N, perplexityIncrease: N, mseIncrease: N, minSliceSize: N },
   thresholds: { accuracyDrop: N, kl: N, increase: N, minSliceSize: N },
   slices: { n: N },
-  variants: { weightBytes: N, metrics: BY_SLICE, violations: { value: N, limit: N }, cost: COST_NUMBERS },
+  variants: {
+    weightBytes: N,
+    metrics: BY_SLICE,
+    violations: { value: N, limit: N },
+    cost: COST_NUMBERS,
+    activations: { bits: N, percentile: N, sites: N },
+  },
+  calibration: { samples: N, seed: N, percentile: N, ms: N, sites: N },
+  activations: {
+    bits: N,
+    scale: N,
+    zeroPoint: N,
+    rangeMin: N,
+    rangeMax: N,
+    observedMin: N,
+    observedMax: N,
+    clippingRate: N,
+    sqnrAloneDb: N,
+    sqnrAccumulatedDb: N,
+    histogram: { min: N, max: N, counts: N },
+    channelAbsMax: N,
+    outlierRatio: N,
+  },
   latency: { batchSizes: N, runs: N, seconds: N, rounds: N },
   sweep: { bits: N, metrics: BY_SLICE },
   sensitivity: {
-    layers: { bytes: { '*': N }, oneAtATime: { '*': LAYER_SCHEME }, leaveOneOut: LAYER_SCHEME, rank: N },
+    layers: {
+      bytes: { '*': N },
+      oneAtATime: { '*': LAYER_SCHEME },
+      leaveOneOut: LAYER_SCHEME,
+      rank: N,
+      activation: LAYER_SCHEME,
+      activationLeaveOneOut: LAYER_SCHEME,
+      activationRank: N,
+    },
   },
   flags: { effect: EFFECT },
   flagsWithinNoise: { effect: EFFECT, samplesNeeded: N },

@@ -33,3 +33,30 @@ export const GRANULARITY_PATTERN = `^${GRANULARITY_SOURCE}$`;
  * (checked against BLOCK_SIZES afterwards). Groups: 1 bits, 2 granularity, 3 block size, 4 `-asym`.
  */
 export const INT_SCHEME_PARSE = new RegExp(`^int([${MIN_BITS}-${MAX_BITS}])-(tensor|channel|block(\\d+))(-asym)?$`);
+
+/** Activation bit widths of variant ids (`+a8`, `+a16`). */
+export const ACTIVATION_BITS = [8, 16] as const;
+
+/** Calibration methods (`calibration.method`, or a suffix of an activation id). */
+export const CALIBRATION_METHODS = ['minmax', 'percentile', 'entropy', 'mse'] as const;
+
+/** `w8a8`: int8 per-channel symmetric weights with 8-bit (uint8 asymmetric, per tensor) activations. */
+export const W8A8 = 'w8a8';
+/** What `w8a8` stands for. */
+export const W8A8_EXPANDED = 'int8-channel+a8';
+
+/** Regex source of an activation suffix: `+a<bits>[-sym|-asym][-<method>]`. */
+export const ACTIVATION_SUFFIX_SOURCE = `\\+a(${ACTIVATION_BITS.join('|')})(-sym|-asym)?(-(${CALIBRATION_METHODS.join('|')}))?`;
+
+/**
+ * Anchored pattern of a variant id (evaluation variants, plan entries, export schemes): a weight scheme
+ * (or one of `extra`) with an optional activation suffix, `fp32+a<bits>...` (float weights, quantized
+ * activations), or `w8a8`.
+ */
+export function variantSchemePattern(extra: readonly string[] = []): string {
+  const weights = [INT_SCHEME_SOURCE, ...FLOAT_FORMATS, ...extra].join('|');
+  return `^((${weights})(${ACTIVATION_SUFFIX_SOURCE})?|fp32${ACTIVATION_SUFFIX_SOURCE}|${W8A8})$`;
+}
+
+/** What `parseVariantScheme` reads (groups: 1 weight part, 2 bits, 3 `-sym`/`-asym`, 4 method). */
+export const VARIANT_SCHEME_PARSE = /^(.*?)\+a(\d+)(-sym|-asym)?(?:-([a-z0-9]+))?$/;
