@@ -16,6 +16,7 @@ import * as ort from 'onnxruntime-node';
 import type { ActivationQdqParams } from '../../src/core/export/activationQdq';
 import { ExportError } from '../../src/core/export/exportPlan';
 import { roundHalfEven } from '../../src/core/quant/rounding';
+import { calibrateMinMax } from '../../src/node/export/exportCalibration';
 import { exportModel } from '../../src/node/export/exportModel';
 import { WriteRefused } from '../../src/node/safeWrite';
 import * as b from '../fixtures/onnxBuilder';
@@ -213,6 +214,21 @@ describe('w8a8 export (static QDQ)', () => {
     await assert.rejects(
       exportModel(SOURCE, { scheme: 'w8a8', activations: unknown, version: 'test', force: true }),
       /nope/,
+    );
+  });
+
+  it('calibration (minmax, sites after onnxruntime) gives the parameters computed independently here', async () => {
+    const got = await calibrateMinMax(readFileSync(SOURCE), [{ feeds: { x: inputs(1, 64, 1) }, rows: 64 }], {
+      bits: 8,
+      signed: false,
+    });
+    assert.deepEqual(
+      got.sites.map((s) => s.tensor),
+      ['x', 'r1', 'm1', 'f', 'r2', 'y'],
+    );
+    assert.deepEqual(
+      got.quant.map(({ tensor, scale, zeroPoint, type }) => ({ tensor, scale, zeroPoint, type })),
+      await calibrated(),
     );
   });
 });

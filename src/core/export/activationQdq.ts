@@ -105,7 +105,10 @@ function foldableRelus(graph: QdqGraph, byTensor: Map<string, ActivationQdqParam
     const output = n.output?.[0] ?? '';
     const q = byTensor.get(output);
     const from = producer.get(input);
-    if (!q || q.consumers || q.zeroPoint !== LOWEST[q.type] || from === undefined || byTensor.has(input)) return;
+    if (!q || q.zeroPoint !== LOWEST[q.type] || from === undefined || byTensor.has(input)) return;
+    // Folded, the producer writes the Relu's output: every reader of it must read the quantized tensor.
+    const readers = (consumers.get(output) ?? []).map((r) => graph.nodes[r].name ?? '');
+    if (q.consumers && readers.some((r) => !q.consumers!.includes(r))) return;
     if (graph.outputs.includes(input) || (consumers.get(input) ?? []).length !== 1) return;
     folds.set(i, from);
   });

@@ -4,7 +4,7 @@
  * needs, refusing (ExportError, exit 2) what cannot be exported as asked.
  */
 import { KEEP_FLOAT, planEntry, unknownLayers, type QuantPlan } from '../eval/plan';
-import { parseScheme, type Scheme } from '../quant/schemes';
+import { parseScheme, parseVariantScheme, type Scheme } from '../quant/schemes';
 import { describeFormat, exportFormat, type ExportFormat, type ExportWeight } from './exportFormat';
 import { formatOpset, irForOpset, opsetConflict, type OpsetNode } from './opsets';
 
@@ -72,7 +72,11 @@ function schemeIds(request: ExportRequest, candidates: readonly ExportCandidate[
 
 /** The weight part of a variant id (`w8a8` -> `int8-channel`, `int4-block32+a8-sym` -> `int4-block32`). */
 export function weightSchemeId(id: string): string {
-  return id === 'w8a8' ? 'int8-channel' : id.replace(/\+a\d+(-[a-z0-9]+)*$/, '');
+  try {
+    return parseVariantScheme(id, true).weight;
+  } catch {
+    return id; // parseScheme says what is wrong with it
+  }
 }
 
 /** One weight's decision under a scheme id (activation suffixes are the activation rewrite's). */

@@ -16,6 +16,7 @@ import { exportMetadata } from '../../core/export/marker';
 import { rewriteModel, type Pieces } from '../../core/export/modelRewrite';
 import { paddedVarint } from '../../core/export/wire';
 import { loadModelFile, type LoadedModelFile } from '../modelFile';
+import { parseVariantScheme } from '../../core/quant/schemes';
 import { readRegularFile } from '../safeRead';
 import { safeWriteStream, WriteRefused } from '../safeWrite';
 import { readWeightValues } from '../weightValues';
@@ -65,7 +66,13 @@ export interface ExportResult {
 }
 
 /** Whether a scheme or plan id quantizes activations (`w8a8`, `...+a8`). */
-export const quantizesActivations = (id: string): boolean => id === 'w8a8' || /\+a\d+/.test(id);
+export function quantizesActivations(id: string): boolean {
+  try {
+    return parseVariantScheme(id, true).activation !== undefined;
+  } catch {
+    return false;
+  }
+}
 
 const PROTOBUF_LIMIT = 2 ** 31 - 64 * 2 ** 20;
 
