@@ -5,10 +5,17 @@
  */
 import Ajv, { type ErrorObject } from 'ajv';
 import schema from '../../../schemas/evaluation.schema.json';
-import { parseScheme } from '../quant/schemes';
+import { parseScheme, parseVariantScheme } from '../quant/schemes';
 import { JsonText, type JsonProblem } from './jsonLocation';
 import { unknownSchemeText } from '../quant/schemeSuggestion';
 import type { TaskKind } from './metrics';
+import {
+  calibrationOf,
+  calibrationProblems,
+  type ActivationSiteSpec,
+  type CalibrationSpec,
+  type RawCalibration,
+} from './calibrationSpec';
 
 /** One data source (a file or a folder). */
 export interface DataSource {
@@ -98,6 +105,11 @@ export interface EvalSpec {
   seed: number;
   /** Cost measurement: false (off), or its settings; undefined: on when a file variant is listed. */
   latency?: false | LatencySettings;
+  /** Calibration of activation ranges (needed by activation variants). */
+  calibration?: CalibrationSpec;
+  /** Nodes or tensors whose activations stay float. */
+  exclude: string[];
+  activationSites: ActivationSiteSpec;
 }
 
 /** The default variants. */
@@ -114,6 +126,17 @@ export class SpecError extends Error {
   ) {
     super(problems.map((p) => `${file}:${p.range.line + 1}:${p.range.character + 1}: ${p.message}`).join('\n'));
     this.name = 'SpecError';
+  }
+}
+
+/** What is wrong with a variant id: its activation suffix, else the weight scheme (with a suggestion). */
+function variantSchemeText(id: string): string {
+  if (!id.includes('+a')) return unknownSchemeText(id);
+  try {
+    parseVariantScheme(id);
+    return unknownSchemeText(id);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
   }
 }
 
@@ -155,7 +178,7 @@ function schemaProblems(json: JsonText, errors: ErrorObject[]): JsonProblem[] {
         );
         message = `${where} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}.`;
       } else if (e.keyword === 'pattern' && pointer.match(/variants|schemes/)) {
-        message = `${where}: ${unknownSchemeText(String(json.valueAt(pointer)))}`;
+        message = `${where}: ${variantSchemeText(String(json.valueAt(pointer)))}`;
       } else {
         message = `${where} ${e.message ?? 'is invalid'}.`;
       }
@@ -182,6 +205,9 @@ interface RawSpec {
   limit?: number;
   seed?: number;
   latency?: false | { batchSizes?: number[]; runs?: number; seconds?: number; rounds?: number };
+  calibration?: RawCalibration;
+  exclude?: string[];
+  activationSites?: { inputs?: boolean; outputs?: boolean; floatOps?: string[] };
 }
 
 /** Parses and validates a spec's text. Throws SpecError listing every problem with its line. */
@@ -213,7 +239,7 @@ function semanticProblems(
   variants: readonly VariantDef[],
   json: JsonText,
 ): JsonProblem[] {
-  const problems: JsonProblem[] = [];
+  const problems: JsonProblem[] = calibrationProblems(variants, raw.calibration, json);
   if (type === 'language-model' && !(typeof raw.task === 'object' && raw.task.tokens)) {
     problems.push(json.problem('/task', "A language-model task needs 'tokens': the field with token-id windows."));
   }
@@ -269,6 +295,13 @@ function specOf(raw: RawSpec, task: Exclude<RawSpec['task'], TaskKind>, variants
     limit: raw.limit,
     seed: raw.seed ?? 0,
     ...(raw.latency === undefined ? {} : { latency: latencyOf(raw.latency, raw.batchSize ?? 64) }),
+    ...(raw.calibration ? { calibration: calibrationOf(raw.calibration, raw.seed ?? 0) } : {}),
+    exclude: raw.exclude ?? [],
+    activationSites: {
+      inputs: raw.activationSites?.inputs ?? true,
+      outputs: raw.activationSites?.outputs ?? true,
+      ...(raw.activationSites?.floatOps ? { floatOps: raw.activationSites.floatOps } : {}),
+    },
   };
 }
 

@@ -17,6 +17,13 @@ import { readDataset } from './data';
 import { DataProblem, type Dataset, type Field } from './dataFields';
 import { checkSamples, dimsText, planInputs, type InputPlan, type OutputPlan } from './evalInputs';
 import { prepareEvalModel, type EvalModel } from './evalModel';
+import {
+  calibrationSplit,
+  separateCalibration,
+  sliceCalibration,
+  SPLIT_SOURCE,
+  type CheckedCalibration,
+} from './calibrationCheck';
 import { checkFileVariant, type FileModel } from './fileVariant';
 
 /** At most this many problems are reported. */
@@ -65,6 +72,8 @@ export interface CheckedEval {
   variants: ResolvedVariant[];
   /** Model-file variants read and checked, by configuration id. */
   files: Map<string, FileModel>;
+  /** The calibration samples, when a variant quantizes activations. */
+  calibration?: CheckedCalibration;
 }
 
 /** Options of the check. */
@@ -80,12 +89,15 @@ export interface CheckOptions {
   threads?: number;
 }
 
-/** Indices of the samples evaluated: all, or `limit` drawn with `seed` (kept in data order). */
-export function pickSamples(count: number, limit: number | undefined, seed: number): number[] {
-  const all = Array.from({ length: count }, (_, i) => i);
-  if (limit === undefined || limit >= count) return all;
+/**
+ * Indices of the samples evaluated: all (or those of `pool`, what calibration leaves), or `limit` of them drawn
+ * with `seed` (kept in data order).
+ */
+export function pickSamples(count: number, limit: number | undefined, seed: number, pool?: number[]): number[] {
+  const all = pool ? [...pool] : Array.from({ length: count }, (_, i) => i);
+  if (limit === undefined || limit >= all.length) return all;
   const random = mulberry32(seed);
-  for (let i = count - 1; i > 0; i--) {
+  for (let i = all.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [all[i], all[j]] = [all[j], all[i]];
   }
@@ -107,10 +119,17 @@ export async function checkEval(specPath: string, options: CheckOptions = {}): P
   const model = await loadModel(spec, dir, check, options.signal);
   const data = await loadData(spec, text, dir, check, options.dataCacheBytes);
   const out = checkOutput(spec, model, check);
-  const samples = pickSamples(data.count, spec.limit, spec.seed);
+  const split =
+    typeof spec.calibration?.data === 'string'
+      ? sliceCalibration(spec, data.count, (all) => checkSlices(spec, data, all, check), check)
+      : calibrationSplit(spec, data.count, check);
+  const samples = pickSamples(data.count, spec.limit, spec.seed, split.pool);
   const inputs = planInputs(spec, model, data, check);
+  const separate = await separateCalibration(spec, model, dir, check, options.dataCacheBytes);
   check.throwIfAny();
   const labelField = await checkSamples({ spec, inputs, data, samples, out, check, ...options });
+  const calibration = separate ?? calibrationOfSplit(spec, data, inputs, split.calibration);
+  if (calibration) await checkCalibrationSamples(calibration, spec, out, check);
   const slices = checkSlices(spec, data, samples, check);
   const files = new Map<string, FileModel>();
   const variants = await resolveVariants(spec, dir, model, check, files, options.threads);
@@ -124,7 +143,33 @@ export async function checkEval(specPath: string, options: CheckOptions = {}): P
     check.throwIfAny();
   }
   const all = { specPath, text, spec, check, dir, model, data, out, inputs, samples, labelField, variants, files };
-  return { ...all, slices: slices! };
+  return { ...all, slices: slices!, ...(calibration ? { calibration } : {}) };
+}
+
+/** The calibration drawn from the evaluation data (a split or a slice), if any. */
+function calibrationOfSplit(
+  spec: EvalSpec,
+  data: Dataset,
+  inputs: InputPlan[],
+  samples: number[] | undefined,
+): CheckedCalibration | undefined {
+  if (!spec.calibration || !samples) return undefined;
+  const c = spec.calibration;
+  const source = typeof c.data === 'string' ? `slice ${c.data}` : SPLIT_SOURCE;
+  return { spec: c, data, inputs, samples, source, disjoint: true };
+}
+
+/** The calibration samples' values checked like the evaluation's (shapes, numbers). */
+async function checkCalibrationSamples(
+  c: CheckedCalibration,
+  spec: EvalSpec,
+  out: OutputPlan,
+  check: Checker,
+): Promise<void> {
+  // Calibration needs no labels: an outputs task checks only the inputs.
+  const task = { ...spec.task, type: 'outputs' as const };
+  await checkSamples({ spec: { ...spec, task }, inputs: c.inputs, data: c.data, samples: c.samples, out, check });
+  check.throwIfAny();
 }
 
 /** Adds plan variants the spec does not list (paths relative to the spec's folder, as a spec would name them). */
