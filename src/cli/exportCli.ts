@@ -17,6 +17,15 @@ import type { VerifyResult } from '../node/export/verifyExport';
 import { WriteRefused } from '../node/safeWrite';
 import { finiteReplacer } from '../core/eval/results';
 import { exportEvaluationStep } from './exportEval';
+import { SpecError } from '../core/eval/spec';
+import { DataProblem } from '../node/eval/dataFields';
+import { readRegularFile } from '../node/safeRead';
+import {
+  calibrateForExport,
+  readPlanFile,
+  requestQuantizesActivations,
+  type ExportCalibration,
+} from '../node/export/specCalibration';
 
 interface ExportCliOptions {
   plan?: string;
@@ -43,12 +52,18 @@ function accuracyLevel(value: string): number {
 }
 
 /** The report a person reads. */
-export function exportSummary(r: ExportResult, v: VerifyResult | undefined, verifyError?: string): string {
+export function exportSummary(
+  r: ExportResult,
+  v: VerifyResult | undefined,
+  verifyError?: string,
+  calibration?: ExportCalibration,
+): string {
   const lines = [
     `Exported ${r.source} -> ${r.output} (${bytesText(r.outputBytes)}, opset ${r.opset}, IR ${r.irVersion}) in ${Math.round(r.ms)} ms`,
   ];
   if (r.externalData) lines.push(`  tensor data in ${r.externalData}`);
   for (const w of r.weights.filter((x) => !x.leftFloat)) lines.push(`  ${w.layer} (${w.name}): ${w.format}`);
+  if (r.activations) lines.push(...activationLines(r.activations, calibration));
   const left = r.weights.filter((x) => x.leftFloat);
   if (left.length) lines.push('Left float:', ...left.map((w) => `  ${w.layer} (${w.name}): ${w.leftFloat}`));
   if (verifyError) lines.push(`Verification failed: ${verifyError}`);
@@ -74,6 +89,40 @@ export function exportSummary(r: ExportResult, v: VerifyResult | undefined, veri
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The activation part of the report: what was quantized, on which calibration. */
+function activationLines(a: NonNullable<ExportResult['activations']>, c?: ExportCalibration): string[] {
+  const on = c ? `, calibrated on ${c.samples} samples (${c.source}, ${c.method}) in ${Math.round(c.ms)} ms` : '';
+  return [
+    `Activations: ${a.tensors} quantized (${a.types.join(', ')}, per tensor, static QuantizeLinear -> DequantizeLinear)${on}.`,
+    ...(a.foldedRelus.length
+      ? [`  Relu folded into its output's range (as onnxruntime's quantizer does): ${a.foldedRelus.join(', ')}`]
+      : []),
+    ...(a.int32Biases.length
+      ? [`  biases stored int32 (scale input_scale * weight_scale): ${a.int32Biases.join(', ')}`]
+      : []),
+  ];
+}
+
+/** Calibrates the activations an activation scheme or plan quantizes; exit 2 (with why) without a spec. */
+async function exportCalibration(
+  model: string,
+  options: ExportCliOptions,
+  signal: AbortSignal,
+): Promise<{ calibration?: ExportCalibration; code?: number }> {
+  const request =
+    options.scheme !== undefined ? { scheme: options.scheme } : { plan: await readPlanFile(options.plan!, signal) };
+  if (!requestQuantizesActivations(request)) return {};
+  const what = options.scheme ?? options.plan;
+  if (!options.spec) {
+    process.stderr.write(
+      `quantlens: ${what} quantizes activations: their scales are calibrated on your data. Give --spec S, an evaluation spec with a "calibration" block. Nothing was written.\n`,
+    );
+    return { code: 2 };
+  }
+  const bytes = await readRegularFile(model, 2 ** 31 - 1, signal, `The model ${model}`);
+  return { calibration: await calibrateForExport(options.spec, bytes, request, signal) };
 }
 
 /** Verifies an export in a child process; a failure (a crash of onnxruntime included) is reported, not thrown. */
@@ -102,7 +151,10 @@ async function runExport(model: string, options: ExportCliOptions, version: stri
   const onSigint = (): void => abort.abort(new Error('cancelled'));
   process.once('SIGINT', onSigint);
   try {
+    const { calibration, code } = await exportCalibration(model, options, abort.signal);
+    if (code !== undefined) return code;
     const result = await exportModel(model, {
+      activations: calibration?.activations,
       plan: options.plan,
       scheme: options.scheme,
       output: options.output,
@@ -119,13 +171,14 @@ async function runExport(model: string, options: ExportCliOptions, version: stri
             signal: abort.signal,
             version,
             accuracyLevel: result.accuracyLevel,
+            activations: !!result.activations,
           })
         : {};
     const evaluation = step.evaluation;
     process.stdout.write(
       options.json
-        ? `${JSON.stringify({ export: result, verification, verifyError, evaluation: evaluation && { comparison: evaluation.comparison, results: evaluation.results } }, finiteReplacer, 2)}\n`
-        : exportSummary(result, verification, verifyError) + (evaluation ? `\n${evaluation.text}` : ''),
+        ? `${JSON.stringify({ export: result, calibration: calibration && { ...calibration, activations: calibration.activations.length }, verification, verifyError, evaluation: evaluation && { comparison: evaluation.comparison, unfused: evaluation.unfused, results: evaluation.results } }, finiteReplacer, 2)}\n`
+        : exportSummary(result, verification, verifyError, calibration) + (evaluation ? `\n${evaluation.text}` : ''),
     );
     if (!verification?.ok) return 3;
     return step.code ?? (evaluation?.exportViolated ? 1 : 0);
@@ -133,6 +186,12 @@ async function runExport(model: string, options: ExportCliOptions, version: stri
     if (abort.signal.aborted) {
       process.stderr.write('quantlens: cancelled (nothing written)\n');
       return 130;
+    }
+    if (error instanceof SpecError || error instanceof DataProblem) {
+      process.stderr.write(
+        `quantlens: the spec is not usable for calibration:\n${error.message}\nNothing was written.\n`,
+      );
+      return 2;
     }
     if (error instanceof ExportError || error instanceof ModelError) {
       process.stderr.write(`quantlens: ${error.message} Nothing was written.\n`);
@@ -159,7 +218,10 @@ export function addExportCommand(program: Command, version: string, setExit: (co
     )
     .argument('<model>', 'path of the fp32 .onnx model')
     .option('--plan <file>', 'a *.qplan.json plan')
-    .option('--scheme <id>', 'one scheme for every weight (int8-channel, int4-block32, fp16, ...)')
+    .option(
+      '--scheme <id>',
+      'one scheme for every weight (int8-channel, int4-block32, fp16, ...), or with activations (w8a8, int8-channel+a8, ...: needs --spec with a calibration block)',
+    )
     .option(
       '--spec <file>',
       'an evaluation spec: the export is then evaluated on its slices by onnxruntime, next to the simulated plan or scheme, its latency and memory measured against fp32',

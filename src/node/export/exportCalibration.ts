@@ -7,7 +7,12 @@
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { activationQuantParams, type ActivationQuant } from '../../core/quant/activationQuant';
-import { activationSites, type ActivationSite, type SiteGraph } from '../../core/quant/activationSites';
+import {
+  activationSites,
+  type ActivationSite,
+  type SiteGraph,
+  type SiteOptions,
+} from '../../core/quant/activationSites';
 import type { ActivationScheme } from '../../core/quant/schemes';
 
 /** The site-selection view of a model's main graph. */
@@ -35,6 +40,86 @@ export function siteGraph(model: onnx.IModelProto): SiteGraph {
   };
 }
 
+/** Observed ranges of every activation site (shared-scale sites take their root's). */
+export interface CalibratedRanges {
+  sites: ActivationSite[];
+  ranges: Map<string, [number, number]>;
+  samples: number;
+  ms: number;
+}
+
+/** A batch of feeds for calibration. */
+export interface CalibrationBatch {
+  feeds: Record<string, ort.Tensor>;
+  rows: number;
+}
+
+/** Min / max of every activation site of `modelBytes` (fp32) over `batches`, streamed. */
+export async function calibrateRanges(
+  modelBytes: Uint8Array,
+  batches: AsyncIterable<CalibrationBatch> | Iterable<CalibrationBatch>,
+  options: SiteOptions,
+  signal?: AbortSignal,
+): Promise<CalibratedRanges> {
+  const t0 = performance.now();
+  const model = onnx.ModelProto.decode(modelBytes);
+  const sites = activationSites(siteGraph(model), options);
+  const graph = model.graph!;
+  const outputs = new Set((graph.output ?? []).map((v) => v.name ?? ''));
+  for (const s of sites) {
+    if (!outputs.has(s.tensor)) graph.output!.push({ name: s.tensor, type: { tensorType: { elemType: 1 } } });
+  }
+  const session = await ort.InferenceSession.create(Buffer.from(onnx.ModelProto.encode(model).finish()), {
+    logSeverityLevel: 4,
+  });
+  const measured = sites.filter((s) => s.shareWith === undefined).map((s) => s.tensor);
+  const ranges = new Map<string, [number, number]>(measured.map((t) => [t, [Infinity, -Infinity]]));
+  let samples = 0;
+  try {
+    for await (const batch of batches) {
+      signal?.throwIfAborted();
+      const out = await session.run(batch.feeds, measured);
+      for (const t of measured) {
+        const data = out[t].data as Float32Array;
+        const r = ranges.get(t)!;
+        let [a, b] = r;
+        for (let i = 0; i < data.length; i++) {
+          const v = data[i];
+          if (v < a) a = v;
+          if (v > b) b = v;
+        }
+        r[0] = a;
+        r[1] = b;
+      }
+      samples += batch.rows;
+    }
+  } finally {
+    await session.release();
+  }
+  for (const s of sites) if (s.shareWith) ranges.set(s.tensor, ranges.get(s.shareWith)!);
+  return { sites, ranges, samples, ms: performance.now() - t0 };
+}
+
+/** The parameters of every site whose scheme `schemeOf` gives (shared sites take their root's scheme). */
+export function calibratedParams(
+  c: CalibratedRanges,
+  schemeOf: (site: ActivationSite) => Pick<ActivationScheme, 'bits' | 'signed'> | undefined,
+): (ActivationQuant & { consumers: string[] })[] {
+  const byTensor = new Map(c.sites.map((s) => [s.tensor, s]));
+  const out: (ActivationQuant & { consumers: string[] })[] = [];
+  for (const s of c.sites) {
+    const scheme = schemeOf(s.shareWith ? (byTensor.get(s.shareWith) ?? s) : s);
+    if (!scheme) continue;
+    const [lo, hi] = c.ranges.get(s.shareWith ?? s.tensor)!;
+    out.push({
+      ...activationQuantParams(s.shareWith ?? s.tensor, lo, hi, scheme),
+      tensor: s.tensor,
+      consumers: s.consumers,
+    });
+  }
+  return out;
+}
+
 /** What calibration measured. */
 export interface Calibrated {
   sites: ActivationSite[];
@@ -43,47 +128,14 @@ export interface Calibrated {
   ms: number;
 }
 
-/** Calibrates the activations of `modelBytes` (fp32) on `batches` of feeds, minmax. */
+/** Calibrates the activations of `modelBytes` (fp32) on `batches` of feeds, minmax, one scheme for all. */
 export async function calibrateMinMax(
   modelBytes: Uint8Array,
-  batches:
-    | AsyncIterable<{ feeds: Record<string, ort.Tensor>; rows: number }>
-    | Iterable<{ feeds: Record<string, ort.Tensor>; rows: number }>,
+  batches: AsyncIterable<CalibrationBatch> | Iterable<CalibrationBatch>,
   scheme: Pick<ActivationScheme, 'bits' | 'signed'>,
   signal?: AbortSignal,
 ): Promise<Calibrated> {
-  const t0 = performance.now();
-  const model = onnx.ModelProto.decode(modelBytes);
-  const sites = activationSites(siteGraph(model), { symmetric: scheme.signed });
-  const graph = model.graph!;
-  const outputs = new Set((graph.output ?? []).map((v) => v.name ?? ''));
-  for (const s of sites)
-    if (!outputs.has(s.tensor)) graph.output!.push({ name: s.tensor, type: { tensorType: { elemType: 1 } } });
-  const session = await ort.InferenceSession.create(Buffer.from(onnx.ModelProto.encode(model).finish()), {
-    logSeverityLevel: 4,
-  });
-  const measured = sites.filter((s) => s.shareWith === undefined).map((s) => s.tensor);
-  const lo = new Map(measured.map((t) => [t, Infinity]));
-  const hi = new Map(measured.map((t) => [t, -Infinity]));
-  let samples = 0;
-  for await (const batch of batches) {
-    signal?.throwIfAborted();
-    const out = await session.run(batch.feeds, measured);
-    for (const t of measured) {
-      const data = out[t].data as Float32Array;
-      let [a, b] = [lo.get(t)!, hi.get(t)!];
-      for (let i = 0; i < data.length; i++) {
-        const v = data[i];
-        if (v < a) a = v;
-        if (v > b) b = v;
-      }
-      lo.set(t, a);
-      hi.set(t, b);
-    }
-    samples += batch.rows;
-  }
-  await session.release();
-  const own = new Map(measured.map((t) => [t, activationQuantParams(t, lo.get(t)!, hi.get(t)!, scheme)]));
-  const quant = sites.map((s) => (s.shareWith ? { ...own.get(s.shareWith)!, tensor: s.tensor } : own.get(s.tensor)!));
-  return { sites, quant, samples, ms: performance.now() - t0 };
+  const ranges = await calibrateRanges(modelBytes, batches, { symmetric: scheme.signed }, signal);
+  const quant = calibratedParams(ranges, () => scheme).map(({ consumers: _, ...q }) => q);
+  return { sites: ranges.sites, quant, samples: ranges.samples, ms: ranges.ms };
 }
