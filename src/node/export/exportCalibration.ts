@@ -1,8 +1,9 @@
 /**
  * Calibration for an activation export: the fp32 model run by onnxruntime with every activation site added as
  * an output, the observed min / max of each streamed over batches (bounded memory), then onnxruntime's
- * compute_scale_zp on those ranges (activationQuantParams); a MaxPool-like op's output takes its input's
- * parameters (shared scales). Method: minmax (onnxruntime's default calibrator).
+ * compute_scale_zp on the calibrated ranges (activationQuantParams); a MaxPool-like op's output takes its input's
+ * parameters (shared scales). Ranges come from the engine's collectors (src/core/quant/calibration.ts: minmax,
+ * or a histogram for percentile / entropy / mse).
  */
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
@@ -13,7 +14,8 @@ import {
   type SiteGraph,
   type SiteOptions,
 } from '../../core/quant/activationSites';
-import type { ActivationScheme } from '../../core/quant/schemes';
+import { RangeCollector } from '../../core/quant/calibration';
+import type { ActivationScheme, CalibrationMethod } from '../../core/quant/schemes';
 
 /** The site-selection view of a model's main graph. */
 export function siteGraph(model: onnx.IModelProto): SiteGraph {
@@ -43,7 +45,8 @@ export function siteGraph(model: onnx.IModelProto): SiteGraph {
 /** Observed ranges of every activation site (shared-scale sites take their root's). */
 export interface CalibratedRanges {
   sites: ActivationSite[];
-  ranges: Map<string, [number, number]>;
+  /** By measured tensor (shared-scale sites are not measured: they take their root's). */
+  ranges: Map<string, RangeCollector>;
   samples: number;
   ms: number;
 }
@@ -58,7 +61,7 @@ export interface CalibrationBatch {
 export async function calibrateRanges(
   modelBytes: Uint8Array,
   batches: AsyncIterable<CalibrationBatch> | Iterable<CalibrationBatch>,
-  options: SiteOptions,
+  options: SiteOptions & { histogram?: boolean },
   signal?: AbortSignal,
 ): Promise<CalibratedRanges> {
   const t0 = performance.now();
@@ -73,46 +76,37 @@ export async function calibrateRanges(
     logSeverityLevel: 4,
   });
   const measured = sites.filter((s) => s.shareWith === undefined).map((s) => s.tensor);
-  const ranges = new Map<string, [number, number]>(measured.map((t) => [t, [Infinity, -Infinity]]));
+  const ranges = new Map(measured.map((t) => [t, new RangeCollector(!!options.histogram)]));
   let samples = 0;
   try {
     for await (const batch of batches) {
       signal?.throwIfAborted();
       const out = await session.run(batch.feeds, measured);
-      for (const t of measured) {
-        const data = out[t].data as Float32Array;
-        const r = ranges.get(t)!;
-        let [a, b] = r;
-        for (let i = 0; i < data.length; i++) {
-          const v = data[i];
-          if (v < a) a = v;
-          if (v > b) b = v;
-        }
-        r[0] = a;
-        r[1] = b;
-      }
+      for (const t of measured) ranges.get(t)!.add(out[t].data as Float32Array);
       samples += batch.rows;
     }
   } finally {
     await session.release();
   }
-  for (const s of sites) if (s.shareWith) ranges.set(s.tensor, ranges.get(s.shareWith)!);
   return { sites, ranges, samples, ms: performance.now() - t0 };
 }
 
-/** The parameters of every site whose scheme `schemeOf` gives (shared sites take their root's scheme). */
+/** The parameters of every site whose scheme `schemeOf` gives (shared sites take their root's scheme and range). */
 export function calibratedParams(
   c: CalibratedRanges,
   schemeOf: (site: ActivationSite) => Pick<ActivationScheme, 'bits' | 'signed'> | undefined,
+  method: CalibrationMethod = 'minmax',
+  percentile?: number,
 ): (ActivationQuant & { consumers: string[] })[] {
   const byTensor = new Map(c.sites.map((s) => [s.tensor, s]));
   const out: (ActivationQuant & { consumers: string[] })[] = [];
   for (const s of c.sites) {
     const scheme = schemeOf(s.shareWith ? (byTensor.get(s.shareWith) ?? s) : s);
     if (!scheme) continue;
-    const [lo, hi] = c.ranges.get(s.shareWith ?? s.tensor)!;
+    const root = s.shareWith ?? s.tensor;
+    const { min, max } = c.ranges.get(root)!.range(method, scheme, percentile);
     out.push({
-      ...activationQuantParams(s.shareWith ?? s.tensor, lo, hi, scheme),
+      ...activationQuantParams(root, min, max, scheme),
       tensor: s.tensor,
       consumers: s.consumers,
     });

@@ -92,18 +92,17 @@ export async function calibrateForExport(
 ): Promise<ExportCalibration> {
   const checked = await checkEval(specPath, { signal });
   const { c } = calibrationSamples(checked, specPath);
-  if (c.spec.method !== 'minmax') {
-    throw new ExportError(
-      `The spec ${specPath} calibrates with '${c.spec.method}'; the export calibrates with minmax so far: set "method": "minmax" for the export.`,
-    );
-  }
   const schemeOf = schemeOfSite(request);
   const symmetric = 'scheme' in request && !!parseVariantScheme(request.scheme, true).activation?.signed;
   const s = checked.spec;
-  const options = { exclude: s.exclude, ...s.activationSites, symmetric };
+  const method =
+    'scheme' in request
+      ? (parseVariantScheme(request.scheme, true).activation?.method ?? c.spec.method)
+      : c.spec.method;
+  const options = { exclude: s.exclude, ...s.activationSites, symmetric, histogram: method !== 'minmax' };
   const ranges = await calibrateRanges(modelBytes, feeds(c), options, signal);
-  const activations = calibratedParams(ranges, (site) => schemeOf(site.layer, site.tensor));
-  return { activations, source: c.source, samples: ranges.samples, method: c.spec.method, ms: ranges.ms };
+  const activations = calibratedParams(ranges, (site) => schemeOf(site.layer, site.tensor), method, c.spec.percentile);
+  return { activations, source: c.source, samples: ranges.samples, method, ms: ranges.ms };
 }
 
 /** A plan file's plan (the export reads and checks it again when it writes). */
