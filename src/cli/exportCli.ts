@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import * as path from 'node:path';
 import { bytesText } from '../core/bytes';
-import { ExportError } from '../core/export/exportPlan';
+import { ExportError, weightSchemeId } from '../core/export/exportPlan';
 import { ModelError } from '../core/onnx/errors';
 import { exportModel, type ExportResult } from '../node/export/exportModel';
 import { runExportChild } from '../node/export/exportClient';
@@ -131,7 +131,10 @@ async function verifyInChild(
   signal: AbortSignal,
 ): Promise<{ verification?: VerifyResult; verifyError?: string }> {
   const child = exportChildEntry();
-  const weights = result.weights.filter((w) => !w.leftFloat).map((w) => ({ name: w.name, scheme: w.scheme }));
+  // Weights are verified against their weight scheme (an activation suffix is the calibration's business).
+  const weights = result.weights
+    .filter((w) => !w.leftFloat)
+    .map((w) => ({ name: w.name, scheme: weightSchemeId(w.scheme) }));
   const params = { source: result.source, output: result.output, opset: result.opset, weights };
   try {
     return { verification: await runExportChild(child.entry, 'verify', params, { signal, execArgv: child.execArgv }) };
