@@ -79,6 +79,15 @@ export function weightSchemeId(id: string): string {
   }
 }
 
+/** Whether a scheme or plan id quantizes activations (`w8a8`, `int8-channel+a8`...). */
+export function quantizesActivations(id: string): boolean {
+  try {
+    return parseVariantScheme(id, true).activation !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 /** One weight's decision under a scheme id (activation suffixes are the activation rewrite's). */
 function decide(weight: ExportCandidate, schemeId: string, accuracyLevel: number): WeightDecision {
   if (weightSchemeId(schemeId) === KEEP_FLOAT)

@@ -168,7 +168,14 @@ async function checkCalibrationSamples(
 ): Promise<void> {
   // Calibration needs no labels: an outputs task with no label field checks only the inputs.
   const task = { ...spec.task, type: 'outputs' as const };
-  await checkSamples({ spec: { ...spec, task, label: '' }, inputs: c.inputs, data: c.data, samples: c.samples, out, check });
+  await checkSamples({
+    spec: { ...spec, task, label: '' },
+    inputs: c.inputs,
+    data: c.data,
+    samples: c.samples,
+    out,
+    check,
+  });
   check.throwIfAny();
 }
 

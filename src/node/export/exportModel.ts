@@ -11,12 +11,17 @@ import { parsePlan } from '../../core/eval/plan';
 import type { ActivationQdqParams } from '../../core/export/activationQdq';
 import { encodeWeight, type EncodedWeight } from '../../core/export/encodeWeight';
 import { mainGraphNames, NameSource, weightEdit, type WeightEdit } from '../../core/export/exportNodes';
-import { ExportError, planExport, type ExportPlan, type ExportRequest } from '../../core/export/exportPlan';
+import {
+  ExportError,
+  planExport,
+  quantizesActivations,
+  type ExportPlan,
+  type ExportRequest,
+} from '../../core/export/exportPlan';
 import { exportMetadata } from '../../core/export/marker';
 import { rewriteModel, type Pieces } from '../../core/export/modelRewrite';
 import { paddedVarint } from '../../core/export/wire';
 import { loadModelFile, type LoadedModelFile } from '../modelFile';
-import { parseVariantScheme } from '../../core/quant/schemes';
 import { readRegularFile } from '../safeRead';
 import { safeWriteStream, WriteRefused } from '../safeWrite';
 import { readWeightValues } from '../weightValues';
@@ -63,15 +68,6 @@ export interface ExportResult {
   /** Activations quantized (static QDQ), absent for weight-only exports. */
   activations?: { tensors: number; types: string[]; foldedRelus: string[]; int32Biases: string[] };
   ms: number;
-}
-
-/** Whether a scheme or plan id quantizes activations (`w8a8`, `...+a8`). */
-export function quantizesActivations(id: string): boolean {
-  try {
-    return parseVariantScheme(id, true).activation !== undefined;
-  } catch {
-    return false;
-  }
 }
 
 const PROTOBUF_LIMIT = 2 ** 31 - 64 * 2 ** 20;

@@ -8,7 +8,7 @@
 import * as ort from 'onnxruntime-node';
 import { splitCalibration } from '../../core/eval/calibrationSpec';
 import { parsePlan, planEntry, type QuantPlan } from '../../core/eval/plan';
-import { ExportError } from '../../core/export/exportPlan';
+import { ExportError, quantizesActivations } from '../../core/export/exportPlan';
 import type { ActivationQdqParams } from '../../core/export/activationQdq';
 import { parseVariantScheme, type ActivationScheme } from '../../core/quant/schemes';
 import { checkEval, type CheckedEval } from '../eval/evalCheck';
@@ -119,11 +119,19 @@ export async function readPlanFile(file: string, signal?: AbortSignal): Promise<
 /** Whether an export request quantizes activations (`w8a8`, `+aN` ids in the scheme or any plan entry). */
 export function requestQuantizesActivations(request: { scheme: string } | { plan: QuantPlan }): boolean {
   const ids = 'scheme' in request ? [request.scheme] : [request.plan.default, ...Object.values(request.plan.layers)];
-  return ids.some((id) => {
-    try {
-      return parseVariantScheme(id, true).activation !== undefined;
-    } catch {
-      return false;
-    }
-  });
+  return ids.some(quantizesActivations);
+}
+
+/** The calibrated activations of an export request (none when it quantizes weights only). */
+export async function calibrateExport(
+  model: string,
+  spec: string,
+  options: { scheme?: string; plan?: string },
+  signal?: AbortSignal,
+): Promise<ActivationQdqParams[] | undefined> {
+  const request =
+    options.plan !== undefined ? { plan: await readPlanFile(options.plan, signal) } : { scheme: options.scheme ?? '' };
+  if (!requestQuantizesActivations(request)) return undefined;
+  const bytes = await readRegularFile(model, 2 ** 31 - 1, signal, `The model ${model}`);
+  return (await calibrateForExport(spec, bytes, request, signal)).activations;
 }
