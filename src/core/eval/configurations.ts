@@ -4,8 +4,16 @@
  * weight it feeds quantized (the others are fed as stored) and why it runs. A new kind of variant is a new
  * member of `Configuration` and its planner here; the run stage only reads `quantized`.
  */
+import type { ActivationQuant } from '../quant/activationQuant';
 import type { Layout2D } from '../quant/fakeQuant';
-import { parseScheme } from '../quant/schemes';
+import { parseScheme, parseVariantScheme } from '../quant/schemes';
+import {
+  activationSensitivity,
+  activationVariantIds,
+  planActivations,
+  type ActivationConfiguration,
+  type ActivationPlanInput,
+} from './activationConfigs';
 import { schemeBytes } from '../stats/layerDetail';
 import { KEEP_FLOAT, planEntry, type QuantPlan } from './plan';
 import type { EvalSpec } from './spec';
@@ -30,7 +38,15 @@ interface ConfigurationBase {
   quantized: ReadonlyMap<string, string>;
   /** Why it runs, for logs and messages. */
   why: string;
+  /**
+   * Activation tensors quantized (QuantizeLinear -> DequantizeLinear with these parameters); absent or empty:
+   * every activation stays float (the run feeds the exact bypass).
+   */
+  activations?: ReadonlyMap<string, ActivationQuant>;
 }
+
+/** The fields every configuration has (activation configurations build on it). */
+export type BaseConfiguration = ConfigurationBase;
 
 /** A variant the spec lists: every weight under one scheme, a plan file, or a model file run as it is. */
 export interface VariantConfiguration extends ConfigurationBase {
@@ -67,7 +83,11 @@ export interface LeaveOneOutConfiguration extends ConfigurationBase {
 
 /** A configuration run and scored against fp32. */
 export type Configuration =
-  VariantConfiguration | SweepConfiguration | OneAtATimeConfiguration | LeaveOneOutConfiguration;
+  | VariantConfiguration
+  | SweepConfiguration
+  | OneAtATimeConfiguration
+  | LeaveOneOutConfiguration
+  | ActivationConfiguration;
 
 /** A variant of the spec, resolved: a scheme, or a plan read from its file. */
 export type ResolvedVariant = { scheme: string } | { id: string; label: string; plan: QuantPlan } | FileVariant;
@@ -98,6 +118,8 @@ export interface EvalPlan {
   rankScheme?: string;
   /** Leave-one-out's scheme (the rank scheme), when asked for. */
   leaveOneOutScheme?: string;
+  /** The activation variant whose activations activation sensitivity quantizes. */
+  activationScheme?: string;
 }
 
 /** Stored bytes of a weight under a scheme (fp32: 4 per value). */
@@ -118,7 +140,17 @@ function allUnder(weights: readonly ConfigWeight[], scheme: string, except?: str
 const only = (weight: string, scheme: string): Map<string, string> =>
   new Map(scheme === KEEP_FLOAT ? [] : [[weight, scheme]]);
 
-function variantConfiguration(weights: readonly ConfigWeight[], v: ResolvedVariant): VariantConfiguration {
+function variantConfiguration(
+  weights: readonly ConfigWeight[],
+  v: ResolvedVariant,
+  activation?: ActivationPlanInput,
+): VariantConfiguration {
+  const config = weightConfiguration(weights, v);
+  const activations = planActivations(v, activation);
+  return activations ? { ...config, activations } : config;
+}
+
+function weightConfiguration(weights: readonly ConfigWeight[], v: ResolvedVariant): VariantConfiguration {
   if ('model' in v) {
     const { id, label, kind, model, storedBytes, sessionOptions } = v;
     const why = `variant: model file ${model}`;
@@ -133,12 +165,12 @@ function variantConfiguration(weights: readonly ConfigWeight[], v: ResolvedVaria
       id: v.scheme,
       label: v.scheme,
       why,
-      quantized: allUnder(weights, v.scheme),
+      quantized: allUnder(weights, parseVariantScheme(v.scheme).weight),
     };
   }
   const quantized = new Map<string, string>();
   for (const w of weights) {
-    const scheme = planEntry(v.plan, w).scheme;
+    const scheme = parseVariantScheme(planEntry(v.plan, w).scheme, true).weight;
     if (scheme !== KEEP_FLOAT) quantized.set(w.name, scheme);
   }
   return { kind: 'variant', variant: 'plan', id: v.id, label: v.label, why: `variant: plan ${v.label}`, quantized };
@@ -147,7 +179,9 @@ function variantConfiguration(weights: readonly ConfigWeight[], v: ResolvedVaria
 /** The one-at-a-time schemes: the spec's, else its scheme variants, else int8-channel. */
 function oneAtATimeSchemes(spec: Pick<EvalSpec, 'variants' | 'sensitivity'>): string[] {
   if (!spec.sensitivity) return [];
-  const schemeVariants = spec.variants.flatMap((v) => ('scheme' in v ? [v.scheme] : []));
+  const schemeVariants = [
+    ...new Set(spec.variants.flatMap((v) => ('scheme' in v ? [parseVariantScheme(v.scheme).weight] : []))),
+  ].filter((s) => s !== KEEP_FLOAT);
   return spec.sensitivity.schemes ?? (schemeVariants.length > 0 ? schemeVariants : ['int8-channel']);
 }
 
@@ -156,6 +190,7 @@ export function planConfigurations(
   spec: Pick<EvalSpec, 'variants' | 'sweep' | 'sensitivity'>,
   variants: readonly ResolvedVariant[],
   weights: readonly ConfigWeight[],
+  activation?: ActivationPlanInput,
 ): EvalPlan {
   const sweep = spec.sweep ? sweepSchemes(spec.sweep) : [];
   const oneAtATime = oneAtATimeSchemes(spec);
@@ -163,7 +198,7 @@ export function planConfigurations(
   const rankScheme = [...oneAtATime].sort((a, b) => bytesUnder(a) - bytesUnder(b))[0];
   const leaveOneOutScheme = spec.sensitivity && spec.sensitivity.leaveOneOut ? rankScheme : undefined;
   const configurations: Configuration[] = [
-    ...variants.map((v) => variantConfiguration(weights, v)),
+    ...variants.map((v) => variantConfiguration(weights, v, activation)),
     ...sweep.map((scheme): SweepConfiguration => ({
       kind: 'sweep',
       id: sweepId(scheme),
@@ -192,7 +227,19 @@ export function planConfigurations(
         }))
       : []),
   ];
-  return { configurations, sweep, oneAtATime, rankScheme, leaveOneOutScheme };
+  const sensitivity = spec.sensitivity
+    ? activationSensitivity(weights, activation, spec.sensitivity.leaveOneOut, activationVariantIds(variants))
+    : undefined;
+  if (sensitivity) configurations.push(...sensitivity.configurations);
+  const activationScheme = sensitivity?.scheme;
+  return {
+    configurations,
+    sweep,
+    oneAtATime,
+    rankScheme,
+    leaveOneOutScheme,
+    ...(activationScheme ? { activationScheme } : {}),
+  };
 }
 
 /** Id of the configuration quantizing only `weight` under `scheme`. */

@@ -17,6 +17,7 @@ import type { EvalResults, LayerResult, LayerSchemeResult, MetricsBySlice, Varia
 import type { Budget, EvalSpec } from './spec';
 import { layerBudget, readSlice, type Thresholds } from './verdict';
 import { flagLayers, flagsWithinNoise, rankLayers, worstSlice } from './ranking';
+import { addActivationSensitivity, variantActivations, type CalibrationSummary } from './activationSummary';
 
 /** What summarising needs besides the metrics. */
 export interface SummaryInput {
@@ -29,6 +30,8 @@ export interface SummaryInput {
   plan: EvalPlan;
   /** The spec's sweep (its points are the plan's sweep configurations). */
   sweep: EvalSpec['sweep'];
+  /** The calibration asked for, when a variant quantizes activations. */
+  calibration?: CalibrationSummary;
 }
 
 /** Per-slice metrics (in slice order) of fp32 and of every configuration by id. */
@@ -101,6 +104,7 @@ function variantResults(
       metrics: reference,
       violations: [],
       verdicts: Object.fromEntries(names.map((n) => [n, 'pass' as const])),
+      ...(input.calibration ? { activations: null } : {}),
     },
   ];
   for (const c of input.plan.configurations) {
@@ -116,6 +120,7 @@ function variantResults(
       metrics,
       violations: readings.flatMap((r) => r.violations),
       verdicts: Object.fromEntries(names.map((n, k) => [n, readings[k].verdict])),
+      ...(input.calibration ? { activations: variantActivations(c, input.calibration) } : {}),
     });
   }
   return variants;
@@ -142,10 +147,12 @@ function layerResults(input: SummaryInput, of: (id: string) => MetricsBySlice): 
     ...(plan.leaveOneOutScheme ? { leaveOneOut: schemeResult(of(leaveOneOutId(w.name))) } : {}),
   }));
   rankLayers(task, layers, plan.rankScheme);
+  addActivationSensitivity(task, layers, plan, of, schemeResult);
   return {
     schemes: plan.oneAtATime,
     rankScheme: plan.rankScheme,
     leaveOneOutScheme: plan.leaveOneOutScheme,
+    ...(plan.activationScheme ? { activationScheme: plan.activationScheme } : {}),
     layers,
   };
 }

@@ -166,10 +166,10 @@ async function checkCalibrationSamples(
   out: OutputPlan,
   check: Checker,
 ): Promise<void> {
-  // Calibration needs no labels: an outputs task with no label field checks only the inputs.
+  // Calibration needs no labels: an outputs task without a label field checks only the inputs.
   const task = { ...spec.task, type: 'outputs' as const };
   await checkSamples({
-    spec: { ...spec, task, label: '' },
+    spec: { ...spec, task, label: '\u0000' },
     inputs: c.inputs,
     data: c.data,
     samples: c.samples,

@@ -15,6 +15,8 @@ import { transposeChannels, untransposeChannels, type ChannelTranspose } from '.
 import { parseScheme } from '../../core/quant/schemes';
 import type { ConfigWeight } from '../../core/eval/configurations';
 import { KEEP_FLOAT } from '../../core/eval/plan';
+import { siteGraphOf } from '../../core/onnx/siteGraph';
+import type { SiteGraph } from '../../core/quant/activationSites';
 import { weightKey } from '../../core/eval/runGroups';
 import { planAnalysis } from '../analysisPlan';
 import { loadModelFile, type LoadedModelFile } from '../modelFile';
@@ -51,6 +53,8 @@ export interface EvalModel {
   /** SHA-256 and size of the model file as read. */
   sha256: string;
   fileBytes: number;
+  /** The main graph as activation site selection reads it (weights as initializers, as in the file). */
+  siteGraph: SiteGraph;
 }
 
 const FLOAT32 = 1;
@@ -122,6 +126,7 @@ export async function prepareEvalModel(modelPath: string, signal?: AbortSignal):
     skipped,
     sha256: createHash('sha256').update(loaded.bytes).digest('hex'),
     fileBytes: loaded.bytes.length,
+    siteGraph: siteGraphOf(loaded.model),
   };
 }
 

@@ -16,6 +16,35 @@ import { batchInputs, batchLabels, dimsText } from './evalInputs';
 import { WeightCache, type EvalWeight } from './evalModel';
 import { createFileSession } from './fileVariant';
 import type { BatchInfo, Scoring, ScoringWorker } from './scoring';
+import type { ActivationSite } from '../../core/quant/activationSites';
+import { activationFeeds, withQdq, type QdqModel } from './activationModel';
+
+/** The session simulating activation quantization, and its model's feeds. */
+interface QdqSession {
+  session: ort.InferenceSession;
+  model: QdqModel;
+}
+
+/** A configuration's activation feeds as tensors. */
+export function qdqFeeds(model: QdqModel, activations: Configuration['activations']): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const [name, { type, value }] of Object.entries(activationFeeds(model, activations))) {
+    const data =
+      type === 'bool'
+        ? new Uint8Array([value ? 1 : 0])
+        : type === 'float32'
+          ? new Float32Array([value as number])
+          : type === 'uint8'
+            ? new Uint8Array([value as number])
+            : type === 'int8'
+              ? new Int8Array([value as number])
+              : type === 'uint16'
+                ? new Uint16Array([value as number])
+                : new Int16Array([value as number]);
+    feeds[name] = new ort.Tensor(type, data as Uint8Array, []);
+  }
+  return feeds;
+}
 
 /** Options of the run stage. */
 export interface RunOptions {
@@ -26,6 +55,8 @@ export interface RunOptions {
   /** Bytes of fp32 outputs kept across groups (default 256 MB). */
   referenceBytes?: number;
   onProgress?: (done: number, total: number, message: string) => void;
+  /** The activation sites the configurations may quantize (they run in a session of their own with QDQ chains). */
+  sites?: readonly ActivationSite[];
 }
 
 /** What the run measured: per-slice metrics of fp32 and of every configuration by id, and its timings. */
@@ -58,8 +89,9 @@ export async function runConfigurations(
   options: RunOptions = {},
 ): Promise<RunResult> {
   const session = await createSession(checked, options);
+  const qdq = await createQdqSession(checked, configurations, options);
   try {
-    const runner = new Runner(checked, session, configurations, options);
+    const runner = new Runner(checked, session, configurations, options, qdq);
     const groups = runner.groups();
     options.onProgress?.(
       0,
@@ -85,7 +117,32 @@ export async function runConfigurations(
     return { reference: results.reference, configurations: byId, inferenceMs, scoringMs: results.busyMs, runs };
   } finally {
     await session.release();
+    await qdq?.session.release();
   }
+}
+
+/** The simulation session with QDQ chains, when a configuration quantizes activations. */
+async function createQdqSession(
+  checked: CheckedEval,
+  configurations: readonly Configuration[],
+  options: RunOptions,
+): Promise<QdqSession | undefined> {
+  const types = [...new Set(configurations.flatMap((c) => [...(c.activations?.values() ?? [])].map((p) => p.type)))];
+  if (types.length === 0 || !options.sites) return undefined;
+  let model: QdqModel;
+  try {
+    model = withQdq(checked.model.bytes, options.sites, types);
+  } catch (error) {
+    throw checked.check.error('/variants', error instanceof Error ? error.message : String(error));
+  }
+  const { externalData } = checked.model;
+  const session = await ort.InferenceSession.create(model.bytes, {
+    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    ...(externalData.length > 0 ? { externalData } : {}),
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 4,
+  });
+  return { session, model };
 }
 
 /** onnxruntime's message, first line (its own code prefix dropped). */
@@ -155,6 +212,7 @@ class Runner {
     private readonly session: ort.InferenceSession,
     private readonly configurations: readonly Configuration[],
     private readonly options: RunOptions,
+    private readonly qdq?: QdqSession,
   ) {
     const { weights } = checked.model;
     this.weights = new Map(weights.map((w) => [w.name, w]));
@@ -252,6 +310,9 @@ class Runner {
       const w = this.weights.get(name)!;
       if (scheme !== KEEP_FLOAT) feeds[name] = tensorOf(this.cache.get(w, scheme), w.dims);
     }
+    const simulated = !own && this.qdq && config?.activations && config.activations.size > 0;
+    if (simulated) Object.assign(feeds, qdqFeeds(this.qdq!.model, config.activations));
+    if (simulated) own = this.qdq!.session;
     const output = this.checked.out.output.name;
     const t = performance.now();
     const first = this.runs === 0;

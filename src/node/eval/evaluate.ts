@@ -18,6 +18,7 @@ import { latencySettings, measureEvalCost } from '../cost/evalCost';
 import { checkEval, type CheckedEval, type ExtraModel } from './evalCheck';
 import { configWeight } from './evalModel';
 import { runConfigurations, type RunResult } from './evalRun';
+import { prepareActivations } from './calibrate';
 import { Scoring, ScoringWorker, type ScoringSetup } from './scoring';
 
 /** Progress of a run. */
@@ -87,13 +88,16 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
     onProgress: (done, total) => progress('checking')(done, total, `Checking the data: sample ${done} of ${total}`),
   });
   const weights = checked.model.weights.map(configWeight);
-  const plan = planConfigurations(checked.spec, checked.variants, weights);
+  progress('running')(0, 0, 'Calibrating activation ranges');
+  const activations = await prepareActivations(checked, options);
+  const plan = planConfigurations(checked.spec, checked.variants, weights, activations?.plan);
   const tPrepared = performance.now();
   const { scoring, inWorker } = startScoring(checked, plan, options);
   let run: RunResult;
   try {
     run = await runConfigurations(checked, plan.configurations, scoring, {
       ...options,
+      sites: activations?.sites,
       onProgress: progress('running'),
     });
   } finally {
@@ -101,8 +105,12 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
   }
   const { spec, slices } = checked;
   const decided = withSpecMinSliceSize(thresholds, spec.budget);
+  const calibration = activations && spec.calibration ? spec.calibration : undefined;
   const summary = summarise(
-    { task: spec.task.type, budget: spec.budget, thresholds: decided, slices, weights, plan, sweep: spec.sweep },
+    {
+      ...{ task: spec.task.type, budget: spec.budget, thresholds: decided, slices, weights, plan, sweep: spec.sweep },
+      ...(calibration ? { calibration } : {}),
+    },
     run,
   );
   const latency = latencySettings(checked, options.latency);
@@ -119,7 +127,11 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
     runs: run.runs,
     samplesPerRun: checked.samples.length,
   };
-  return { ...resultsOf(checked, decided, summary, timings, options.version), ...(latency ? { latency } : {}) };
+  return {
+    ...resultsOf(checked, decided, summary, timings, options.version),
+    ...(latency ? { latency } : {}),
+    ...(activations ? { calibration: activations.calibration } : {}),
+  };
 }
 
 /** Scoring: in a worker thread when there is enough of it to gain from running beside onnxruntime. */
