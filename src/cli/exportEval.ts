@@ -4,7 +4,12 @@
  * the simulated variant it was exported from, in one run on the same samples.
  */
 import * as path from 'node:path';
-import { compareExport, exportComparisonText, type ExportComparison } from '../core/export/exportComparison';
+import {
+  ACTIVATION_DIFFERS,
+  compareExport,
+  exportComparisonText,
+  type ExportComparison,
+} from '../core/export/exportComparison';
 import type { EvalResults } from '../core/eval/results';
 import { ModelError } from '../core/onnx/errors';
 import { SpecError } from '../core/eval/spec';
@@ -64,9 +69,10 @@ export async function evaluateExport(
     from.scheme !== undefined && !comparison?.simulated
       ? `The spec does not list ${from.scheme}: add it to its variants to see the simulation next to the export.\n`
       : '';
-  const fusedText = comparison ? exportComparisonText(comparison) : '';
+  const differs = unfused ? ACTIVATION_DIFFERS : undefined;
+  const fusedText = comparison ? exportComparisonText(comparison, differs) : '';
   const text = unfused
-    ? `${evalSummary(results)}\nWith graph optimization disabled (QuantizeLinear / DequantizeLinear as written):\n${exportComparisonText(unfused)}\nWith onnxruntime's default optimization (QDQ fused into integer kernels such as QLinearConv):\n${fusedText}${note}`
+    ? `${evalSummary(results)}\nWith graph optimization disabled (QuantizeLinear / DequantizeLinear as written):\n${exportComparisonText(unfused, differs)}\nWith onnxruntime's default optimization (QDQ fused into integer kernels such as QLinearConv):\n${fusedText}${note}`
     : `${evalSummary(results)}\n${fusedText}${note}`;
   return {
     results,
