@@ -7,7 +7,10 @@
  * - latency of the exported w8a8 model (onnxruntime's QDQ format, fused into QLinearConv at default
  *   optimization) and of the int8-channel weight-only export against fp32 at batch 1 and 32, each model in a
  *   fresh process, A B A B (the cost measurement of `quantlens bench` and `eval`).
- * Options: --runs N (default 50), --seconds T (1), --rounds N (3), --repeats N (3, calibration and evaluation).
+ * For contrast, the same latency comparison on a wider synthetic conv net (WIDE channels, 3x3, 28x28: where
+ * integer kernels have enough work per call), calibrated on 256 demo digits.
+ * Options: --runs N (default 50), --seconds T (1), --rounds N (3), --repeats N (3, calibration and evaluation),
+ * --wide N (channels of the wide net, default 64; 0: skip it).
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +23,7 @@ import { measureCosts } from '../src/node/cost/costRun';
 import { fileSessionOptions } from '../src/node/eval/fileVariant';
 import { evaluate } from '../src/node/eval/evaluate';
 import { calibrateMinMax, type Calibrated } from '../src/node/export/exportCalibration';
+import { DT, floatTensor, gaussian, model as onnxModel, node, rng, value } from '../test/fixtures/onnxBuilder';
 import { exportModel } from '../src/node/export/exportModel';
 
 const args = process.argv.slice(2);
@@ -91,6 +95,71 @@ async function overhead(repeats: number): Promise<string> {
   }
 }
 
+/** Conv(1->W) - Relu - 3 x [Conv(W->W) - Relu] - MaxPool - Flatten - Gemm(->10), random weights (seeded). */
+function wideNet(file: string, wide: number): void {
+  const random = rng(5);
+  const nodes = [];
+  const inits = [];
+  let x = 'image';
+  for (let i = 0; i < 4; i++) {
+    const cin = i === 0 ? 1 : wide;
+    inits.push(
+      floatTensor(`conv${i}.weight`, [wide, cin, 3, 3], gaussian(random, wide * cin * 9, Math.sqrt(2 / (cin * 9)))),
+    );
+    inits.push(floatTensor(`conv${i}.bias`, [wide], gaussian(random, wide, 0.01)));
+    nodes.push(
+      node('Conv', [x, `conv${i}.weight`, `conv${i}.bias`], [`c${i}`], `/conv${i}/Conv`, { pads: [1, 1, 1, 1] }),
+    );
+    nodes.push(node('Relu', [`c${i}`], [`r${i}`], `/Relu_${i}`));
+    x = `r${i}`;
+  }
+  nodes.push(node('MaxPool', [x], ['m'], '/MaxPool', { kernel_shape: [4, 4], strides: [4, 4] }));
+  nodes.push(node('Flatten', ['m'], ['f'], '/Flatten', { axis: 1 }));
+  const features = wide * 7 * 7;
+  inits.push(floatTensor('fc.weight', [10, features], gaussian(random, 10 * features, Math.sqrt(1 / features))));
+  inits.push(floatTensor('fc.bias', [10], new Float32Array(10)));
+  nodes.push(
+    node('Gemm', ['f', 'fc.weight', 'fc.bias'], ['logits'], '/fc/Gemm', { transB: 1 }, '', { alpha: 1, beta: 1 }),
+  );
+  const graph = {
+    name: 'wide_cnn',
+    node: nodes,
+    initializer: inits,
+    input: [value('image', DT.float32, ['batch', 1, 28, 28])],
+    output: [value('logits', DT.float32, ['batch', 10])],
+  };
+  writeFileSync(file, onnxModel(graph));
+}
+
+/** Latency of fp32 and its w8a8 export (calibrated on 256 digits) at batch 1 and 32; the ratio lines. */
+async function latencyRatios(
+  label: string,
+  fp32: string,
+  extra: { id: string; model: string }[],
+  settings: { batchSizes: number[]; runs: number; seconds: number; rounds: number; warmup: number },
+): Promise<void> {
+  const targets = [{ id: 'fp32', model: fp32 }, ...extra].map((t) => ({
+    ...t,
+    sessionOptions: fileSessionOptions(undefined),
+  }));
+  const costs = await measureCosts(targets, settings, { onProgress: (_d, _t, m) => process.stderr.write(`  ${m}\n`) });
+  console.log(`\n${label}`);
+  console.log(costTable(targets.map((t) => ({ name: t.id, cost: costs.get(t.id)! }))));
+  for (const t of targets.slice(1)) {
+    const r = costs.get(t.id)!.ratioToFp32!.latency;
+    console.log(
+      `${t.id}: p50 latency / fp32 at batch 1 ${ratioText(r['1']?.p50Ms)}, at batch 32 ${ratioText(r['32']?.p50Ms)}`,
+    );
+  }
+}
+
+async function exportW8a8(model: string, samples: number): Promise<string> {
+  const { pixels } = digits();
+  const c = await calibrateMinMax(readFileSync(model), batches(pixels, samples), { bits: 8, signed: false });
+  const activations = c.quant.map((q, i) => ({ ...q, consumers: c.sites[i].consumers }));
+  return (await exportModel(model, { scheme: 'w8a8', activations, version: 'bench', force: true })).output;
+}
+
 async function main(): Promise<void> {
   const repeats = opt('--repeats', 3);
   const model = path.join(dir, 'mnist_cnn.onnx');
@@ -103,11 +172,6 @@ async function main(): Promise<void> {
   const w8a8 = await exportModel(model, { scheme: 'w8a8', activations, version: 'bench', force: true });
   const int8 = await exportModel(model, { scheme: 'int8-channel', version: 'bench', force: true });
   console.log(`Exported: ${path.basename(w8a8.output)} (Relus folded: ${w8a8.activations?.foldedRelus.join(', ')})`);
-  const targets = [
-    { id: 'fp32', model, sessionOptions: fileSessionOptions(undefined) },
-    { id: 'int8-channel export (weight-only)', model: int8.output, sessionOptions: fileSessionOptions(undefined) },
-    { id: 'w8a8 export (static QDQ)', model: w8a8.output, sessionOptions: fileSessionOptions(undefined) },
-  ];
   const settings = {
     batchSizes: [1, 32],
     runs: opt('--runs', 50),
@@ -115,12 +179,25 @@ async function main(): Promise<void> {
     rounds: opt('--rounds', 3),
     warmup: 10,
   };
-  const costs = await measureCosts(targets, settings, { onProgress: (_d, _t, m) => process.stderr.write(`  ${m}\n`) });
-  console.log(costTable(targets.map((t) => ({ name: t.id, cost: costs.get(t.id)! }))));
-  for (const t of targets.slice(1)) {
-    const r = costs.get(t.id)!.ratioToFp32!.latency;
-    console.log(
-      `${t.id}: p50 latency / fp32 at batch 1 ${ratioText(r['1']?.p50Ms)}, at batch 32 ${ratioText(r['32']?.p50Ms)}`,
+  await latencyRatios(
+    'Demo CNN (mnist_cnn.onnx, 27.5k parameters):',
+    model,
+    [
+      { id: 'int8-channel export (weight-only)', model: int8.output },
+      { id: 'w8a8 export (static QDQ)', model: w8a8.output },
+    ],
+    settings,
+  );
+  const wide = opt('--wide', 64);
+  if (wide > 0) {
+    const file = path.join(dir, `wide_cnn_${wide}.onnx`);
+    wideNet(file, wide);
+    const exported = await exportW8a8(file, 256);
+    await latencyRatios(
+      `Wider conv net (${wide} channels, 4 convs 3x3 at 28x28, random weights):`,
+      file,
+      [{ id: 'w8a8 export (static QDQ)', model: exported }],
+      settings,
     );
   }
   console.log(await overhead(repeats));
