@@ -144,6 +144,31 @@ async function verifyInChild(
   }
 }
 
+/** The exit code of an export's failure (said on stderr); rethrows what is not bad input or a cancel. */
+function exitForError(error: unknown, signal: AbortSignal): number {
+  if (signal.aborted) {
+    process.stderr.write('quantlens: cancelled (nothing written)\n');
+    return 130;
+  }
+  if (error instanceof SpecError || error instanceof DataProblem) {
+    process.stderr.write(
+      `quantlens: the spec is not usable for calibration:\n${error.message}\nNothing was written.\n`,
+    );
+    return 2;
+  }
+  if (error instanceof ExportError || error instanceof ModelError) {
+    process.stderr.write(`quantlens: ${error.message} Nothing was written.\n`);
+    return 2;
+  }
+  if (error instanceof WriteRefused) {
+    process.stderr.write(
+      `quantlens: ${error.message}${error.needsConfirmation ? ' Pass --force to overwrite it.' : ''}\n`,
+    );
+    return 2;
+  }
+  throw error;
+}
+
 /** Runs the export and its verification; resolves with the exit code. */
 async function runExport(model: string, options: ExportCliOptions, version: string): Promise<number> {
   if ((options.plan === undefined) === (options.scheme === undefined)) {
@@ -186,27 +211,7 @@ async function runExport(model: string, options: ExportCliOptions, version: stri
     if (!verification?.ok) return 3;
     return step.code ?? (evaluation?.exportViolated ? 1 : 0);
   } catch (error) {
-    if (abort.signal.aborted) {
-      process.stderr.write('quantlens: cancelled (nothing written)\n');
-      return 130;
-    }
-    if (error instanceof SpecError || error instanceof DataProblem) {
-      process.stderr.write(
-        `quantlens: the spec is not usable for calibration:\n${error.message}\nNothing was written.\n`,
-      );
-      return 2;
-    }
-    if (error instanceof ExportError || error instanceof ModelError) {
-      process.stderr.write(`quantlens: ${error.message} Nothing was written.\n`);
-      return 2;
-    }
-    if (error instanceof WriteRefused) {
-      process.stderr.write(
-        `quantlens: ${error.message}${error.needsConfirmation ? ' Pass --force to overwrite it.' : ''}\n`,
-      );
-      return 2;
-    }
-    throw error;
+    return exitForError(error, abort.signal);
   } finally {
     process.off('SIGINT', onSigint);
   }

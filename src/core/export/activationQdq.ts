@@ -115,6 +115,99 @@ function foldableRelus(graph: QdqGraph, byTensor: Map<string, ActivationQdqParam
   return folds;
 }
 
+/** A node being rewritten (renames accumulate on these copies). */
+type WorkNode = onnx.INodeProto & { input: string[]; output: string[] };
+
+/** State shared by the steps of one rewrite. */
+interface Rewriting {
+  graph: QdqGraph;
+  work: WorkNode[];
+  touched: Set<number>;
+  out: ActivationRewrite;
+  names: NameSource;
+  consumers: Map<string, number[]>;
+  producer: Map<string, number>;
+  dequantized: Map<string, string>;
+  opset: number;
+}
+
+/** Removes the foldable Relus: their producer writes the Relu's output. */
+function foldRelus(r: Pick<Rewriting, 'graph' | 'work' | 'touched' | 'out'>, folds: Map<number, number>): void {
+  for (const [relu, from] of folds) {
+    const producerOutputs = r.work[from].output;
+    producerOutputs[producerOutputs.indexOf(r.work[relu].input[0])] = r.work[relu].output[0];
+    r.out.goneTensors.add(r.work[relu].input[0]);
+    r.touched.add(from);
+    r.out.nodes.set(relu, null);
+    r.out.removedRelus.push(r.graph.nodes[relu].name || `Relu_${relu}`);
+  }
+}
+
+/** Renames `from` to `to` in the inputs of the nodes at `indices`. */
+function renameInputs(r: Rewriting, indices: readonly number[], from: string, to: string): void {
+  for (const i of indices) {
+    r.work[i].input = r.work[i].input.map((t) => (t === from ? to : t));
+    r.touched.add(i);
+  }
+}
+
+/** The Q -> DQ pair of one activation, its initializers, and its readers rewired. */
+function addPair(r: Rewriting, p: ActivationQdqParams): void {
+  const { names, out, producer } = r;
+  if (!producer.has(p.tensor) && !r.graph.inputs.includes(p.tensor)) {
+    throw new Error(`The activation '${p.tensor}' is not a tensor of the main graph.`);
+  }
+  const contrib = (p.type === 'uint16' || p.type === 'int16') && r.opset < 21;
+  out.microsoft ||= contrib;
+  const domain = contrib ? { domain: 'com.microsoft' } : {};
+  const scale = names.take(`${p.tensor}_scale`);
+  const zeroPoint = names.take(`${p.tensor}_zero_point`);
+  out.tensors.push({ name: scale, tensor: scalar(DType.float32, Math.fround(p.scale)) });
+  out.tensors.push({ name: zeroPoint, tensor: scalar(ELEMENT[p.type], p.zeroPoint) });
+  const all = r.consumers.get(p.tensor) ?? [];
+  const readers = all.filter((i) => !p.consumers || p.consumers.includes(r.work[i].name ?? ''));
+  const isOutput = r.graph.outputs.includes(p.tensor) && producer.has(p.tensor);
+  let source = p.tensor;
+  let target = p.tensor;
+  if (isOutput) {
+    // The graph output keeps its name, now the DequantizeLinear's; the producer writes a new name.
+    const from = producer.get(p.tensor)!;
+    source = names.take(`${p.tensor}_QuantizeLinear_Input`);
+    r.work[from].output = r.work[from].output.map((t) => (t === p.tensor ? source : t));
+    r.touched.add(from);
+    renameInputs(
+      r,
+      all.filter((i) => !readers.includes(i)),
+      p.tensor,
+      source,
+    );
+  } else {
+    target = names.take(`${p.tensor}_DequantizeLinear_Output`);
+    renameInputs(r, readers, p.tensor, target);
+  }
+  r.dequantized.set(p.tensor, target);
+  const quantized = names.take(`${p.tensor}_QuantizeLinear_Output`);
+  const pair: onnx.INodeProto[] = [
+    {
+      name: names.take(`${p.tensor}_QuantizeLinear`),
+      opType: 'QuantizeLinear',
+      input: [source, scale, zeroPoint],
+      output: [quantized],
+      ...domain,
+    },
+    {
+      name: names.take(`${p.tensor}_DequantizeLinear`),
+      opType: 'DequantizeLinear',
+      input: [quantized, scale, zeroPoint],
+      output: [target],
+      ...domain,
+    },
+  ];
+  // Right before the first reader (after the producer for a graph output), so the order stays topological.
+  const at = isOutput ? producer.get(p.tensor)! + 1 : readers.length ? Math.min(...readers) : r.work.length;
+  out.before.set(at, [...(out.before.get(at) ?? []), ...pair]);
+}
+
 /** Plans the QDQ rewrite of `graph` for the calibrated activations `params` (names taken from `names`). */
 export function activationRewrite(
   graph: QdqGraph,
@@ -123,7 +216,6 @@ export function activationRewrite(
   opset: number,
 ): ActivationRewrite {
   const byTensor = new Map(params.map((p) => [p.tensor, p]));
-  const folds = foldableRelus(graph, byTensor);
   const out: ActivationRewrite = {
     before: new Map(),
     nodes: new Map(),
@@ -134,82 +226,16 @@ export function activationRewrite(
     goneTensors: new Set(),
     microsoft: false,
   };
-  // Working copies: renames accumulate on them, then the touched ones are recorded.
   const work = graph.nodes.map((n) => ({ ...n, input: [...(n.input ?? [])], output: [...(n.output ?? [])] }));
   const touched = new Set<number>();
-  for (const [relu, from] of folds) {
-    const producerOutputs = work[from].output;
-    producerOutputs[producerOutputs.indexOf(work[relu].input[0])] = work[relu].output[0];
-    out.goneTensors.add(work[relu].input[0]);
-    touched.add(from);
-    out.nodes.set(relu, null);
-    out.removedRelus.push(graph.nodes[relu].name || `Relu_${relu}`);
-  }
+  foldRelus({ graph, work, touched, out }, foldableRelus(graph, byTensor));
   const live = (i: number): boolean => out.nodes.get(i) !== null;
   const consumers = consumerIndex(work.map((n, i) => (live(i) ? n : { input: [] })));
   const producer = new Map<string, number>();
   work.forEach((n, i) => n.output.forEach((t) => producer.set(t, i)));
-  const dequantized = new Map<string, string>();
-  const insert = (at: number, nodes: onnx.INodeProto[]): void => {
-    out.before.set(at, [...(out.before.get(at) ?? []), ...nodes]);
-  };
-  for (const p of params) {
-    const known = producer.has(p.tensor) || graph.inputs.includes(p.tensor);
-    if (!known) throw new Error(`The activation '${p.tensor}' is not a tensor of the main graph.`);
-    const contrib = (p.type === 'uint16' || p.type === 'int16') && opset < 21;
-    out.microsoft ||= contrib;
-    const domain = contrib ? { domain: 'com.microsoft' } : {};
-    const scale = names.take(`${p.tensor}_scale`);
-    const zeroPoint = names.take(`${p.tensor}_zero_point`);
-    out.tensors.push({ name: scale, tensor: scalar(DType.float32, Math.fround(p.scale)) });
-    out.tensors.push({ name: zeroPoint, tensor: scalar(ELEMENT[p.type], p.zeroPoint) });
-    const readers = (consumers.get(p.tensor) ?? []).filter(
-      (i) => !p.consumers || p.consumers.includes(work[i].name ?? ''),
-    );
-    const isOutput = graph.outputs.includes(p.tensor) && producer.has(p.tensor);
-    let source = p.tensor;
-    let target: string;
-    if (isOutput) {
-      // The graph output keeps its name, now the DequantizeLinear's; the producer writes a new name.
-      const from = producer.get(p.tensor)!;
-      source = names.take(`${p.tensor}_QuantizeLinear_Input`);
-      work[from].output = work[from].output.map((t) => (t === p.tensor ? source : t));
-      touched.add(from);
-      target = p.tensor;
-      for (const i of consumers.get(p.tensor) ?? []) {
-        if (readers.includes(i)) continue;
-        work[i].input = work[i].input.map((t) => (t === p.tensor ? source : t));
-        touched.add(i);
-      }
-    } else {
-      target = names.take(`${p.tensor}_DequantizeLinear_Output`);
-      for (const i of readers) {
-        work[i].input = work[i].input.map((t) => (t === p.tensor ? target : t));
-        touched.add(i);
-      }
-    }
-    dequantized.set(p.tensor, target);
-    const quantized = names.take(`${p.tensor}_QuantizeLinear_Output`);
-    const pair: onnx.INodeProto[] = [
-      {
-        name: names.take(`${p.tensor}_QuantizeLinear`),
-        opType: 'QuantizeLinear',
-        input: [source, scale, zeroPoint],
-        output: [quantized],
-        ...domain,
-      },
-      {
-        name: names.take(`${p.tensor}_DequantizeLinear`),
-        opType: 'DequantizeLinear',
-        input: [quantized, scale, zeroPoint],
-        output: [target],
-        ...domain,
-      },
-    ];
-    const at = isOutput ? producer.get(p.tensor)! + 1 : Math.min(work.length, ...readers);
-    insert(isOutput ? at : readers.length ? at : work.length, pair);
-  }
-  planBiases(graph, work, byTensor, dequantized, names, out, touched);
+  const r: Rewriting = { graph, work, touched, out, names, consumers, producer, dequantized: new Map(), opset };
+  for (const p of params) addPair(r, p);
+  planBiases(graph, work, byTensor, r.dequantized, names, out, touched);
   for (const i of touched) if (live(i)) out.nodes.set(i, work[i]);
   return out;
 }

@@ -8,7 +8,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parsePlan } from '../../core/eval/plan';
-import type { ActivationQdqParams } from '../../core/export/activationQdq';
+import type { ActivationQdqParams, ActivationRewrite } from '../../core/export/activationQdq';
 import { encodeWeight, type EncodedWeight } from '../../core/export/encodeWeight';
 import { mainGraphNames, NameSource, weightEdit, type WeightEdit } from '../../core/export/exportNodes';
 import {
@@ -201,6 +201,37 @@ async function writeExport(
   return outputBytes;
 }
 
+/** The activation rewrite when activations are given; refuses activation ids without them (no calibration). */
+async function activationsOf(
+  modelPath: string,
+  loaded: LoadedModelFile,
+  plan: ExportPlan,
+  edits: readonly WeightEdit[],
+  names: NameSource,
+  label: string,
+  activations: readonly ActivationQdqParams[] | undefined,
+): Promise<ActivationRewrite | undefined> {
+  if (plan.decisions.some((d) => quantizesActivations(d.schemeId)) && !activations?.length) {
+    throw new ExportError(
+      `${label} quantizes activations: their scales come from calibration on data (give an evaluation spec with a calibration block: --spec S).`,
+    );
+  }
+  return activations?.length ? activationEdits(modelPath, loaded, plan, edits, activations, names) : undefined;
+}
+
+/** The report's activation part. */
+function activationReport(
+  a: ActivationRewrite,
+  params: readonly ActivationQdqParams[],
+): NonNullable<ExportResult['activations']> {
+  return {
+    tensors: params.length,
+    types: [...new Set(params.map((p) => p.type))],
+    foldedRelus: a.removedRelus,
+    int32Biases: a.biases.map((b) => b.bias),
+  };
+}
+
 /** Exports `modelPath` as asked; throws ExportError / ModelError (bad input), WriteRefused, or an abort. */
 export async function exportModel(modelPath: string, options: ExportOptions): Promise<ExportResult> {
   const t0 = performance.now();
@@ -212,15 +243,7 @@ export async function exportModel(modelPath: string, options: ExportOptions): Pr
   await checkExternalFolder(loaded, modelPath, output);
   const names = new NameSource(mainGraphNames(loaded.model));
   const edits = plan.decisions.filter((d) => d.format.kind !== 'float').map((d) => weightEdit(d, plan, names));
-  const wantsActivations = plan.decisions.some((d) => quantizesActivations(d.schemeId));
-  if (wantsActivations && !options.activations?.length) {
-    throw new ExportError(
-      `${label} quantizes activations: their scales come from calibration on data (give an evaluation spec with a calibration block: --spec S).`,
-    );
-  }
-  const activation = options.activations?.length
-    ? await activationEdits(modelPath, loaded, plan, edits, options.activations, names)
-    : undefined;
+  const activation = await activationsOf(modelPath, loaded, plan, edits, names, label, options.activations);
   const sourceSha256 = createHash('sha256').update(loaded.bytes).digest('hex');
   const record = {
     from: 'plan' in request ? `plan:${request.label}` : request.scheme,
@@ -252,16 +275,7 @@ export async function exportModel(modelPath: string, options: ExportOptions): Pr
       format: d.summary,
       ...(d.format.kind === 'float' ? { leftFloat: d.format.reason } : {}),
     })),
-    ...(activation
-      ? {
-          activations: {
-            tensors: options.activations!.length,
-            types: [...new Set(options.activations!.map((a) => a.type))],
-            foldedRelus: activation.removedRelus,
-            int32Biases: activation.biases.map((b) => b.bias),
-          },
-        }
-      : {}),
+    ...(activation ? { activations: activationReport(activation, options.activations!) } : {}),
     ms: performance.now() - t0,
   };
 }
