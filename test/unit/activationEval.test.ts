@@ -12,12 +12,13 @@ import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
-import { activationQuantParams, type ActivationQuant } from '../../src/core/quant/activationQuant';
+import { ACTIVATION_DTYPES, activationQuantParams, type ActivationQuant } from '../../src/core/quant/activationQuant';
 import { activationSites } from '../../src/core/quant/activationSites';
 import { SpecError } from '../../src/core/eval/spec';
 import { withQdq } from '../../src/node/eval/activationModel';
 import { qdqFeeds } from '../../src/node/eval/evalRun';
 import { evaluate } from '../../src/node/eval/evaluate';
+import { evalSummary } from '../../src/node/eval/evalFormat';
 import { prepareEvalModel } from '../../src/node/eval/evalModel';
 import { gaussianRows, outlierMlp, WIDTH } from '../fixtures/activationFixtures';
 import { DT, gaussian, rawTensor, rng } from '../fixtures/onnxBuilder';
@@ -42,10 +43,15 @@ before(() => {
 /** The eval model with constant Q/DQ nodes on each site (what a QDQ export writes), as a reference. */
 function constantQdq(bytes: Uint8Array, params: ActivationQuant[]): Uint8Array {
   const m = onnx.ModelProto.decode(bytes);
+  // Opset 21: QuantizeLinear to uint16/int16 (the ops of the fixture mean the same at 17 and 21).
+  m.opsetImport = [{ domain: '', version: 21 }];
+  m.irVersion = 10;
   const g = m.graph!;
+  const zeroPoint = (p: ActivationQuant): ArrayBufferView =>
+    ({ uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array })[p.type].of(p.zeroPoint);
   params.forEach((p, i) => {
     const t = p.tensor;
-    const zp = rawTensor(`zp${i}`, DT.uint8, [], new Uint8Array([p.zeroPoint]));
+    const zp = rawTensor(`zp${i}`, ACTIVATION_DTYPES[p.type], [], zeroPoint(p));
     g.initializer = [...(g.initializer ?? []), rawTensor(`s${i}`, DT.float32, [], new Float32Array([p.scale])), zp];
     const isInput = (g.input ?? []).some((v) => v.name === t);
     const from = isInput ? t : `${t}_raw`;
@@ -64,36 +70,43 @@ function constantQdq(bytes: Uint8Array, params: ActivationQuant[]): Uint8Array {
 }
 
 describe('activation simulation session', () => {
-  it('equals constant QuantizeLinear/DequantizeLinear nodes bit for bit; flags off give fp32 exactly', async () => {
-    const model = await prepareEvalModel(path.join(dir, 'outlier.onnx'));
-    const sites = activationSites(model.siteGraph);
-    assert.deepEqual(
-      sites.map((s) => s.tensor),
-      ['x', 'a', 'b', 'logits'],
-    );
-    const ranges: Record<string, [number, number]> = { x: [-3, 3], a: [0, 40], b: [-5, 4], logits: [-6, 6] };
-    const params = sites.map((s) => activationQuantParams(s.tensor, ...ranges[s.tensor], { bits: 8, signed: false }));
-    const q = withQdq(model.bytes, sites, ['uint8']);
-    const x = gaussian(rng(3), 32 * WIDTH, 1.5);
-    x[0] = Math.fround(params[0].scale * 10.5); // a tie
-    x[1] = 50; // saturates
-    const feeds = {
-      x: new ort.Tensor('float32', x, [32, WIDTH]),
-      ...Object.fromEntries(model.weights.map((w) => [w.name, new ort.Tensor('float32', w.values, w.dims)])),
-    };
-    const opts = { graphOptimizationLevel: 'all' as const };
-    const sim = await ort.InferenceSession.create(q.bytes, opts);
-    const ref = await ort.InferenceSession.create(constantQdq(model.bytes, params), opts);
-    const plain = await ort.InferenceSession.create(model.bytes, opts);
-    const on = qdqFeeds(q, new Map(params.map((p) => [p.tensor, p])));
-    const off = qdqFeeds(q, undefined);
-    const y = async (s: ort.InferenceSession, extra: Record<string, ort.Tensor>) =>
-      Array.from((await s.run({ ...feeds, ...extra })).logits.data as Float32Array);
-    assert.deepEqual(await y(sim, on), await y(ref, {}));
-    assert.deepEqual(await y(sim, off), await y(plain, {}));
-    assert.notDeepEqual(await y(sim, on), await y(plain, {}));
-    for (const s of [sim, ref, plain]) await s.release();
-  });
+  for (const [bits, signed] of [
+    [8, false],
+    [8, true],
+    [16, false],
+    [16, true],
+  ] as const)
+    it(`${signed ? 'int' : 'uint'}${bits}: equals constant QuantizeLinear/DequantizeLinear nodes bit for bit; flags off give fp32 exactly`, async () => {
+      const model = await prepareEvalModel(path.join(dir, 'outlier.onnx'));
+      const sites = activationSites(model.siteGraph);
+      assert.deepEqual(
+        sites.map((s) => s.tensor),
+        ['x', 'a', 'b', 'logits'],
+      );
+      const ranges: Record<string, [number, number]> = { x: [-3, 3], a: [0, 40], b: [-5, 4], logits: [-6, 6] };
+      const params = sites.map((s) => activationQuantParams(s.tensor, ...ranges[s.tensor], { bits, signed }));
+      // 16-bit at the fixture's opset 17: the float-op emulation, checked against opset 21's QuantizeLinear.
+      const q = withQdq(model.bytes, sites, [params[0].type]);
+      const x = gaussian(rng(3), 32 * WIDTH, 1.5);
+      x[0] = Math.fround(params[0].scale * 10.5); // a tie
+      x[1] = 50; // saturates
+      const feeds = {
+        x: new ort.Tensor('float32', x, [32, WIDTH]),
+        ...Object.fromEntries(model.weights.map((w) => [w.name, new ort.Tensor('float32', w.values, w.dims)])),
+      };
+      const opts = { graphOptimizationLevel: 'all' as const };
+      const sim = await ort.InferenceSession.create(q.bytes, opts);
+      const ref = await ort.InferenceSession.create(constantQdq(model.bytes, params), opts);
+      const plain = await ort.InferenceSession.create(model.bytes, opts);
+      const on = qdqFeeds(q, new Map(params.map((p) => [p.tensor, p])));
+      const off = qdqFeeds(q, undefined);
+      const y = async (s: ort.InferenceSession, extra: Record<string, ort.Tensor>) =>
+        Array.from((await s.run({ ...feeds, ...extra })).logits.data as Float32Array);
+      assert.deepEqual(await y(sim, on), await y(ref, {}));
+      assert.deepEqual(await y(sim, off), await y(plain, {}));
+      assert.notDeepEqual(await y(sim, on), await y(plain, {}));
+      for (const s of [sim, ref, plain]) await s.release();
+    });
 });
 
 describe('activation variants in an evaluation', () => {
@@ -144,6 +157,74 @@ describe('activation variants in an evaluation', () => {
     const kl = (layer: string) => layers.find((l) => l.layer === layer)!.activation!.metrics.all.kl!;
     assert.ok(kl('/fc2/MatMul') > 5 * Math.max(kl('/fc1/MatMul'), kl('/fc3/MatMul')));
     assert.equal(r.sensitivity!.activationScheme, 'w8a8');
+    // Diagnostics: the outlier channel shows in the channel absmax, the histogram holds every value evaluated.
+    const a = r.activations!.find((s) => s.tensor === 'a')!;
+    const x = r.activations!.find((s) => s.tensor === 'x')!;
+    assert.equal(a.layer, '/fc2/MatMul');
+    assert.equal(a.channelAbsMax!.length, WIDTH);
+    assert.ok(a.outlierRatio! > 50 && x.outlierRatio! < 3, `${a.outlierRatio} ${x.outlierRatio}`);
+    assert.equal(a.channelAbsMax!.indexOf(Math.max(...a.channelAbsMax!)), 0);
+    assert.equal(a.observedMin, 0);
+    assert.equal(
+      a.histogram.counts.reduce((n, c) => n + c, 0),
+      (N - 100) * WIDTH,
+    );
+    assert.ok(a.histogram.counts.length <= 256);
+    assert.ok(a.sqnrAloneDb < x.sqnrAloneDb);
+    assert.ok(r.activations!.every((s) => s.clippingRate >= 0 && s.clippingRate < 0.05));
+    // The CLI summary says which variants quantize activations, on which calibration, and the worst ones.
+    const text = evalSummary(r);
+    assert.match(text, /Activations quantized: w8a8 \(uint8 asymmetric, minmax, 4 tensors\)/);
+    assert.match(
+      text,
+      /Calibration: 100 samples, split of the evaluation data \(seed 3, kept out of the evaluation\), minmax/,
+    );
+    assert.match(text, /Worst activations \(w8a8, lowest accumulated SQNR first\):\n.*\n(a|b|logits|x) /);
+    assert.match(text, /Activation sensitivity \(w8a8: .*\n.*\n1 +\/fc2\/MatMul/);
+  });
+
+  it('a plan sets activation precision per layer (+a16 on the outlier layer recovers it)', async () => {
+    const plan = (name: string, layers: Record<string, string>) =>
+      writeFileSync(path.join(dir, name), JSON.stringify({ default: 'fp32+a8', layers }));
+    // Weights float: the fixture's fc2 row 0 (x1/200) does not survive int8 weights either.
+    plan('a8.qplan.json', {});
+    plan('a16.qplan.json', { '/fc2/MatMul': 'fp32+a16' });
+    plan('float.qplan.json', { '/fc2/MatMul': 'fp32' });
+    const r = await evaluate(
+      spec('plans.quantlens.json', {
+        ...base,
+        variants: ['fp32+a8', { plan: 'a8.qplan.json' }, { plan: 'a16.qplan.json' }, { plan: 'float.qplan.json' }],
+        calibration: { samples: 100 },
+      }),
+    );
+    const kl = (id: string) => r.variants.find((v) => v.id === id)!.metrics.all.kl!;
+    assert.deepEqual(r.variants.find((v) => v.id === 'plan:a8.qplan.json')!.metrics, r.variants[1].metrics);
+    assert.ok(kl('plan:a16.qplan.json') < kl('fp32+a8') / 5, `${kl('plan:a16.qplan.json')} vs ${kl('fp32+a8')}`);
+    assert.ok(kl('plan:float.qplan.json') < kl('fp32+a8') / 5);
+    await assert.rejects(
+      evaluate(spec('plannocal.quantlens.json', { ...base, variants: [{ plan: 'a8.qplan.json' }] })),
+      (e: unknown) => e instanceof SpecError && /quantizes activations \(\+a entries\)/.test(e.message),
+    );
+  });
+
+  it('calibrates on a named slice (the rest is evaluated) and keeps excluded layers float', async () => {
+    const r = await evaluate(
+      spec('slice.quantlens.json', {
+        ...base,
+        variants: ['w8a8'],
+        slices: [{ by: 'field', field: 'group' }],
+        calibration: { samples: 50, data: 'group=odd' },
+        exclude: ['/fc2/MatMul'],
+      }),
+    );
+    assert.equal(r.calibration!.source, 'slice group=odd');
+    assert.equal(r.data.evaluated, N - 50);
+    assert.equal(r.slices.find((s) => s.name === 'group=odd')!.n, N / 2 - 50);
+    // fc2's input `a` stays float; its output `b` is fc3's input and quantized there.
+    assert.deepEqual(
+      r.activations!.map((s) => s.tensor),
+      ['x', 'b', 'logits'],
+    );
   });
 
   it('an activation variant without calibration, and more calibration samples than data, are spec errors', async () => {

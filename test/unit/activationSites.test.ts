@@ -72,6 +72,11 @@ describe('activation sites', () => {
       activationSites(graph, { exclude: ['conv1', 'logits'] }).map((s) => s.tensor),
       ['fl'],
     );
+    // An excluded layer's input stays float even where a folded Relu would quantize it.
+    assert.deepEqual(
+      activationSites(graph, { exclude: ['pool1'] }).map((s) => s.tensor),
+      ['x', 'fl', 'logits'],
+    );
   });
 
   it("Softmax stays float (its tensors are quantized only as the MatMuls' output and input); a MatMul quantizes both activation inputs", () => {

@@ -7,6 +7,7 @@ import { activationQuantParams, type ActivationQuant } from '../quant/activation
 import type { ActivationSite } from '../quant/activationSites';
 import type { RangeCollector } from '../quant/calibration';
 import type { CalibrationSpec } from './calibrationSpec';
+import type { QuantPlan } from './plan';
 import { parseVariantScheme, type ActivationScheme } from '../quant/schemes';
 import type { BaseConfiguration, ConfigWeight, ResolvedVariant } from './configurations';
 
@@ -54,6 +55,11 @@ export function planActivations(
     if (p) chosen.set(site.tensor, p);
   }
   return chosen.size > 0 ? chosen : undefined;
+}
+
+/** Whether a plan quantizes activations anywhere (an entry or its default with a `+a` suffix). */
+export function planQuantizesActivations(plan: QuantPlan): boolean {
+  return [plan.default, ...Object.values(plan.layers)].some((id) => !!parseVariantScheme(id, true).activation);
 }
 
 /** Activation sensitivity under the first activation variant: one layer at a time, and leave-one-out. */

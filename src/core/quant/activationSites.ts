@@ -10,7 +10,8 @@
  * - MaxPool, Reshape, Transpose, Squeeze, ... (QDQDirect8BitOp, QDQMaxPool) quantize their output with their
  *   input's scale when the input is quantized (`shareWith`);
  * - Softmax and the normalizations stay float by default (`floatOps`); graph inputs and outputs are quantized
- *   by default, as onnxruntime does (`inputs`, `outputs`); `exclude` names nodes or tensors to keep float.
+ *   by default, as onnxruntime does (`inputs`, `outputs`); `exclude` names nodes (not quantized, and their
+ *   input activations kept float) or tensors to keep float.
  * Only float tensors of the main graph are sites (dtypes are followed from inputs, initializers and Cast).
  */
 
@@ -149,7 +150,10 @@ export function activationSites(graph: SiteGraph, options: SiteOptions = {}): Ac
       if (quantized.has(input) && out && isFloatActivation(out)) add(out, rootOf(quantized, input));
     }
   }
-  return [...quantized].map(([tensor, q]) => site(tensor, q.shareWith, consumers, graph, floatOps));
+  // An excluded layer keeps its input activations float too (onnxruntime would still quantize a folded Relu's output).
+  return [...quantized]
+    .map(([tensor, q]) => site(tensor, q.shareWith, consumers, graph, floatOps))
+    .filter((s) => !exclude.has(s.layer) && !(s.shareWith && exclude.has(s.shareWith)));
 }
 
 /** The tensor owning the scale that `t` uses (following chains of shared scales). */

@@ -6,7 +6,12 @@
  * Configurations without activations keep running in the unchanged eval model's session.
  */
 import { onnx } from 'onnx-proto';
-import { ACTIVATION_DTYPES, type ActivationQuant, type ActivationType } from '../../core/quant/activationQuant';
+import {
+  ACTIVATION_DTYPES,
+  typeRange,
+  type ActivationQuant,
+  type ActivationType,
+} from '../../core/quant/activationQuant';
 import type { ActivationSite } from '../../core/quant/activationSites';
 
 const FLOAT32 = 1;
@@ -17,6 +22,11 @@ export interface ChainInputs {
   scale: string;
   zeroPoint: string;
   flag: string;
+  /**
+   * 16-bit types before opset 21 (no uint16/int16 QuantizeLinear): the same arithmetic in float ops,
+   * Mul(Sub(Clip(Add(Round(Div(x, scale)), zp), qmin, qmax), zp), scale), zero point and bounds fed as float32.
+   */
+  emulated?: { qmin: string; qmax: string };
 }
 
 /** The simulation model and how to feed it. */
@@ -26,6 +36,8 @@ export interface QdqModel {
   chains: Map<string, Map<ActivationType, ChainInputs>>;
   /** The float (pre-quantization) name of each site tensor in the rewritten graph. */
   floatNames: Map<string, string>;
+  /** The name of each site's chain output (its value as the quantized graph computes with it). */
+  quantizedNames: Map<string, string>;
 }
 
 /** The ai.onnx opset a model imports. */
@@ -44,8 +56,6 @@ export function withQdq(evalBytes: Uint8Array, sites: readonly ActivationSite[],
   const model = onnx.ModelProto.decode(evalBytes);
   const opset = opsetOf(model);
   if (opset < 13) throw new Error(`Activation quantization needs opset 13 or newer; the model imports ${opset}.`);
-  if (opset < 21 && types.some((t) => t.endsWith('16')))
-    throw new Error(`16-bit activations need opset 21 (QuantizeLinear to uint16/int16); the model imports ${opset}.`);
   const graph = model.graph!;
   const nodes = graph.node ?? [];
   const inputs = new Set((graph.input ?? []).map((v) => v.name ?? ''));
@@ -53,6 +63,7 @@ export function withQdq(evalBytes: Uint8Array, sites: readonly ActivationSite[],
   const after = new Map<number, onnx.INodeProto[]>();
   const chains: QdqModel['chains'] = new Map();
   const floatNames = new Map<string, string>();
+  const quantizedNames = new Map<string, string>();
   sites.forEach((site, i) => {
     const t = site.tensor;
     let float = `${t}::ql_fp`;
@@ -70,41 +81,64 @@ export function withQdq(evalBytes: Uint8Array, sites: readonly ActivationSite[],
       producer.output = (producer.output ?? []).map((x) => (x === t ? float : x));
     }
     floatNames.set(t, float);
-    const byType = new Map<ActivationType, ChainInputs>();
-    let prev = float;
-    types.forEach((type, k) => {
-      const base = `ql_act${i}_${type}`;
-      const names: ChainInputs = { scale: `${base}_scale`, zeroPoint: `${base}_zp`, flag: `${base}_on` };
-      byType.set(type, names);
-      graph.input = [
-        ...(graph.input ?? []),
-        scalar(names.scale, FLOAT32),
-        scalar(names.zeroPoint, ACTIVATION_DTYPES[type]),
-        scalar(names.flag, BOOL),
-      ];
-      const y = k === types.length - 1 ? out : `${base}_y`;
-      if (!after.has(at)) after.set(at, []);
-      after.get(at)!.push(
-        {
-          opType: 'QuantizeLinear',
-          input: [float, names.scale, names.zeroPoint],
-          output: [`${base}_q`],
-          name: `${base}_Q`,
-        },
-        {
-          opType: 'DequantizeLinear',
-          input: [`${base}_q`, names.scale, names.zeroPoint],
-          output: [`${base}_dq`],
-          name: `${base}_DQ`,
-        },
-        { opType: 'Where', input: [names.flag, `${base}_dq`, prev], output: [y], name: `${base}_Where` },
-      );
-      prev = y;
-    });
+    quantizedNames.set(t, out);
+    const { byType, nodes: chain, inputs: fed } = siteChain(i, float, out, types, opset < 21);
+    graph.input = [...(graph.input ?? []), ...fed];
+    after.set(at, [...(after.get(at) ?? []), ...chain]);
     chains.set(t, byType);
   });
   graph.node = [...(after.get(-1) ?? []), ...nodes.flatMap((n, i) => [n, ...(after.get(i) ?? [])])];
-  return { bytes: onnx.ModelProto.encode(model).finish(), chains, floatNames };
+  return { bytes: onnx.ModelProto.encode(model).finish(), chains, floatNames, quantizedNames };
+}
+
+/** The QDQ -> Where chain of site i, one link per type, from `float` to `out`, and its fed inputs. */
+function siteChain(i: number, float: string, out: string, types: readonly ActivationType[], before21: boolean) {
+  const byType = new Map<ActivationType, ChainInputs>();
+  const nodes: onnx.INodeProto[] = [];
+  const inputs: onnx.IValueInfoProto[] = [];
+  let prev = float;
+  types.forEach((type, k) => {
+    const base = `ql_act${i}_${type}`;
+    const names: ChainInputs = { scale: `${base}_scale`, zeroPoint: `${base}_zp`, flag: `${base}_on` };
+    const emulate = before21 && type.endsWith('16');
+    if (emulate) names.emulated = { qmin: `${base}_qmin`, qmax: `${base}_qmax` };
+    byType.set(type, names);
+    inputs.push(scalar(names.scale, FLOAT32), scalar(names.zeroPoint, emulate ? FLOAT32 : ACTIVATION_DTYPES[type]));
+    inputs.push(scalar(names.flag, BOOL));
+    if (names.emulated) inputs.push(scalar(names.emulated.qmin, FLOAT32), scalar(names.emulated.qmax, FLOAT32));
+    const y = k === types.length - 1 ? out : `${base}_y`;
+    nodes.push(...(names.emulated ? emulatedQdq(base, float, names) : qdqNodes(base, float, names)));
+    nodes.push({ opType: 'Where', input: [names.flag, `${base}_dq`, prev], output: [y], name: `${base}_Where` });
+    prev = y;
+  });
+  return { byType, nodes, inputs };
+}
+
+/** QuantizeLinear -> DequantizeLinear into `${base}_dq`. */
+function qdqNodes(base: string, x: string, n: ChainInputs): onnx.INodeProto[] {
+  const qdq = [n.scale, n.zeroPoint];
+  return [
+    { opType: 'QuantizeLinear', input: [x, ...qdq], output: [`${base}_q`], name: `${base}_Q` },
+    { opType: 'DequantizeLinear', input: [`${base}_q`, ...qdq], output: [`${base}_dq`], name: `${base}_DQ` },
+  ];
+}
+
+/** The same arithmetic in float ops (exact: integers below 2^24 are exact in float32) into `${base}_dq`. */
+function emulatedQdq(base: string, x: string, n: ChainInputs): onnx.INodeProto[] {
+  const op = (opType: string, input: string[], output: string): onnx.INodeProto => ({
+    opType,
+    input,
+    output: [output],
+    name: `${base}_${opType}`,
+  });
+  return [
+    op('Div', [x, n.scale], `${base}_div`),
+    op('Round', [`${base}_div`], `${base}_round`),
+    op('Add', [`${base}_round`, n.zeroPoint], `${base}_add`),
+    op('Clip', [`${base}_add`, n.emulated!.qmin, n.emulated!.qmax], `${base}_q`),
+    op('Sub', [`${base}_q`, n.zeroPoint], `${base}_sub`),
+    op('Mul', [`${base}_sub`, n.scale], `${base}_dq`),
+  ];
 }
 
 /** The model with `tensors` added as float32 graph outputs (calibration and diagnostics runs). */
@@ -130,8 +164,13 @@ export function activationFeeds(
     for (const [type, names] of byType) {
       const on = p !== undefined && p.type === type;
       feeds[names.scale] = { type: 'float32', value: on ? p.scale : 1 };
-      feeds[names.zeroPoint] = { type, value: on ? p.zeroPoint : 0 };
+      feeds[names.zeroPoint] = { type: names.emulated ? 'float32' : type, value: on ? p.zeroPoint : 0 };
       feeds[names.flag] = { type: 'bool', value: on };
+      if (names.emulated) {
+        const { qmin, qmax } = typeRange(type);
+        feeds[names.emulated.qmin] = { type: 'float32', value: qmin };
+        feeds[names.emulated.qmax] = { type: 'float32', value: qmax };
+      }
     }
   }
   return feeds;

@@ -4,7 +4,6 @@
  * samples are left for the evaluation.
  */
 import { splitCalibration, type CalibrationSpec } from '../../core/eval/calibrationSpec';
-import { variantActivation } from '../../core/eval/calibrationSpec';
 import type { Slices } from '../../core/eval/slices';
 import type { EvalSpec } from '../../core/eval/spec';
 import { mulberry32 } from '../../core/random';
@@ -27,15 +26,12 @@ export interface CheckedCalibration {
   disjoint: boolean;
 }
 
-/** Whether any variant of the spec quantizes activations (scheme ids; plans say so in their entries). */
-export const wantsActivations = (spec: EvalSpec): boolean => spec.variants.some((v) => !!variantActivation(v));
-
 /** The split source label (the contract's `calibration.source`). */
 export const SPLIT_SOURCE = 'split of the evaluation data';
 
 /**
- * The evaluation data's samples left for evaluation (before `limit`) and, for a split, the calibration draw.
- * A slice-named calibration is resolved later (slices need the checked samples). Adds problems to `check`.
+ * The evaluation data's samples left for evaluation (before `limit`) and, for a split, the calibration draw
+ * (whenever the spec has a `calibration`: plans may quantize activations too). Adds problems to `check`.
  */
 export function calibrationSplit(
   spec: EvalSpec,
@@ -43,7 +39,7 @@ export function calibrationSplit(
   check: Checker,
 ): { pool?: number[]; calibration?: number[] } {
   const c = spec.calibration;
-  if (!c || c.data !== undefined || !wantsActivations(spec)) return {};
+  if (!c || c.data !== undefined) return {};
   if (c.samples >= count) {
     check.add(
       '/calibration/samples',
@@ -64,7 +60,7 @@ export async function separateCalibration(
   cacheBytes?: number,
 ): Promise<CheckedCalibration | undefined> {
   const c = spec.calibration;
-  if (!c || !Array.isArray(c.data) || !wantsActivations(spec)) return undefined;
+  if (!c || !Array.isArray(c.data)) return undefined;
   let data: Dataset;
   try {
     data = await readDataset(c.data, dir, c.data.length === 1, { cacheBytes });
@@ -100,7 +96,7 @@ export function sliceCalibration(
   check: Checker,
 ): { pool?: number[]; calibration?: number[] } {
   const c = spec.calibration;
-  if (!c || typeof c.data !== 'string' || !wantsActivations(spec)) return {};
+  if (!c || typeof c.data !== 'string') return {};
   const all = Array.from({ length: count }, (_, i) => i);
   const slices = slicesOf(all);
   if (!slices) return {};

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { ResolvedVariant } from '../../core/eval/configurations';
 import type { JsonProblem } from '../../core/eval/jsonLocation';
 import { parsePlan, unknownLayers } from '../../core/eval/plan';
+import { planQuantizesActivations } from '../../core/eval/activationConfigs';
 import { buildSlices, SAMPLE_INDEX, SliceProblem, type Slices } from '../../core/eval/slices';
 import { parseSpec, SpecError, type EvalSpec, type FileSessionOptions } from '../../core/eval/spec';
 import { ModelError, plainErrorMessage } from '../../core/onnx/errors';
@@ -341,6 +342,10 @@ async function resolveVariants(
         pointer,
         `Plan '${v.plan}' names ${unknown.map((u) => `'${u}'`).join(', ')}, which the model has no quantizable float32 weight or layer for.`,
       );
+      continue;
+    }
+    if (!spec.calibration && planQuantizesActivations(parsed.plan)) {
+      check.add(pointer, `Plan '${v.plan}' quantizes activations (+a entries): add "calibration": {"samples": N}.`);
       continue;
     }
     variants.push({ id: `plan:${v.plan}`, label: v.name ?? path.basename(v.plan), plan: parsed.plan });

@@ -15,6 +15,7 @@ import {
 import type { EvalResults } from '../../core/eval/results';
 import { describeViolation, hasLimits, type Verdict } from '../../core/eval/verdict';
 import { cellVerdict, limitText, storedVerdict } from '../../core/eval/cellVerdict';
+import { activationLines } from '../../core/eval/activationFormat';
 
 /** A variant's verdict on a slice (older results: violated when listed in violations). */
 export const verdictOn = (v: EvalResults['variants'][number], slice: string): Verdict => storedVerdict(v, slice);
@@ -43,6 +44,7 @@ export function evalSummary(r: EvalResults, resultsFile?: string): string {
   );
   out.push('');
   variantTables(r, out);
+  out.push(...activationLines(r, table));
   const measured = r.variants.flatMap((v) => (v.cost ? [{ name: v.label, cost: v.cost }] : []));
   if (measured.length > 0)
     out.push(

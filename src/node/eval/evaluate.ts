@@ -11,14 +11,15 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { planConfigurations, type EvalPlan } from '../../core/eval/configurations';
-import type { EvalResults } from '../../core/eval/results';
+import type { ActivationStat, EvalResults } from '../../core/eval/results';
 import { summarise } from '../../core/eval/summary';
 import { DEFAULT_THRESHOLDS, withSpecMinSliceSize, type Thresholds } from '../../core/eval/verdict';
 import { latencySettings, measureEvalCost } from '../cost/evalCost';
 import { checkEval, type CheckedEval, type ExtraModel } from './evalCheck';
 import { configWeight } from './evalModel';
 import { runConfigurations, type RunResult } from './evalRun';
-import { prepareActivations } from './calibrate';
+import { prepareActivations, type PreparedActivations } from './calibrate';
+import { diagnoseActivations } from './activationDiagnostics';
 import { Scoring, ScoringWorker, type ScoringSetup } from './scoring';
 
 /** Progress of a run. */
@@ -105,14 +106,10 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
   }
   const { spec, slices } = checked;
   const decided = withSpecMinSliceSize(thresholds, spec.budget);
-  const calibration = activations && spec.calibration ? spec.calibration : undefined;
-  const summary = summarise(
-    {
-      ...{ task: spec.task.type, budget: spec.budget, thresholds: decided, slices, weights, plan, sweep: spec.sweep },
-      ...(calibration ? { calibration } : {}),
-    },
-    run,
-  );
+  const calibration = activations && spec.calibration ? { calibration: spec.calibration } : {};
+  const base = { task: spec.task.type, budget: spec.budget, thresholds: decided, slices, weights, plan };
+  const summary = summarise({ ...base, sweep: spec.sweep, ...calibration }, run);
+  const activationStats = await activationDiagnostics(checked, activations, plan, summary, options);
   const latency = latencySettings(checked, options.latency);
   if (latency) {
     const costs = await measureEvalCost(checked, latency, { ...options, onProgress: progress('measuring') });
@@ -131,7 +128,22 @@ export async function evaluate(specPath: string, options: EvalOptions = {}): Pro
     ...resultsOf(checked, decided, summary, timings, options.version),
     ...(latency ? { latency } : {}),
     ...(activations ? { calibration: activations.calibration } : {}),
+    ...(activationStats ? { activations: activationStats } : {}),
   };
+}
+
+/** Diagnostics of the first activation variant's activations on the evaluation data (none without one). */
+async function activationDiagnostics(
+  checked: CheckedEval,
+  activations: PreparedActivations | undefined,
+  plan: EvalPlan,
+  summary: ReturnType<typeof summarise>,
+  options: EvalOptions,
+): Promise<ActivationStat[] | undefined> {
+  const diagnosed = plan.configurations.find((c) => c.kind === 'variant' && c.activations?.size);
+  if (!activations || !diagnosed?.activations) return undefined;
+  const method = summary.variants.find((v) => v.id === diagnosed.id)?.activations?.method;
+  return diagnoseActivations(checked, activations.sites, diagnosed.activations, { ...options, method });
 }
 
 /** Scoring: in a worker thread when there is enough of it to gain from running beside onnxruntime. */
