@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import * as path from 'node:path';
 import { bytesText } from '../core/bytes';
-import { ExportError } from '../core/export/exportPlan';
+import { ExportError, weightSchemeId } from '../core/export/exportPlan';
 import { ModelError } from '../core/onnx/errors';
 import { exportModel, type ExportResult } from '../node/export/exportModel';
 import { runExportChild } from '../node/export/exportClient';
@@ -17,6 +17,15 @@ import type { VerifyResult } from '../node/export/verifyExport';
 import { WriteRefused } from '../node/safeWrite';
 import { finiteReplacer } from '../core/eval/results';
 import { exportEvaluationStep } from './exportEval';
+import { SpecError } from '../core/eval/spec';
+import { DataProblem } from '../node/eval/dataFields';
+import { readRegularFile } from '../node/safeRead';
+import {
+  calibrateForExport,
+  readPlanFile,
+  requestQuantizesActivations,
+  type ExportCalibration,
+} from '../node/export/specCalibration';
 
 export interface ExportCliOptions {
   plan?: string;
@@ -43,12 +52,18 @@ function accuracyLevel(value: string): number {
 }
 
 /** The report a person reads. */
-export function exportSummary(r: ExportResult, v: VerifyResult | undefined, verifyError?: string): string {
+export function exportSummary(
+  r: ExportResult,
+  v: VerifyResult | undefined,
+  verifyError?: string,
+  calibration?: ExportCalibration,
+): string {
   const lines = [
     `Exported ${r.source} -> ${r.output} (${bytesText(r.outputBytes)}, opset ${r.opset}, IR ${r.irVersion}) in ${Math.round(r.ms)} ms`,
   ];
   if (r.externalData) lines.push(`  tensor data in ${r.externalData}`);
   for (const w of r.weights.filter((x) => !x.leftFloat)) lines.push(`  ${w.layer} (${w.name}): ${w.format}`);
+  if (r.activations) lines.push(...activationLines(r.activations, calibration));
   const left = r.weights.filter((x) => x.leftFloat);
   if (left.length) lines.push('Left float:', ...left.map((w) => `  ${w.layer} (${w.name}): ${w.leftFloat}`));
   if (verifyError) lines.push(`Verification failed: ${verifyError}`);
@@ -76,13 +91,50 @@ export function exportSummary(r: ExportResult, v: VerifyResult | undefined, veri
   return `${lines.join('\n')}\n`;
 }
 
+/** The activation part of the report: what was quantized, on which calibration. */
+function activationLines(a: NonNullable<ExportResult['activations']>, c?: ExportCalibration): string[] {
+  const on = c ? `, calibrated on ${c.samples} samples (${c.source}, ${c.method}) in ${Math.round(c.ms)} ms` : '';
+  return [
+    `Activations: ${a.tensors} quantized (${a.types.join(', ')}, per tensor, static QuantizeLinear -> DequantizeLinear)${on}.`,
+    ...(a.foldedRelus.length
+      ? [`  Relu folded into its output's range (as onnxruntime's quantizer does): ${a.foldedRelus.join(', ')}`]
+      : []),
+    ...(a.int32Biases.length
+      ? [`  biases stored int32 (scale input_scale * weight_scale): ${a.int32Biases.join(', ')}`]
+      : []),
+  ];
+}
+
+/** Calibrates the activations an activation scheme or plan quantizes; exit 2 (with why) without a spec. */
+async function exportCalibration(
+  model: string,
+  options: ExportCliOptions,
+  signal: AbortSignal,
+): Promise<{ calibration?: ExportCalibration; code?: number }> {
+  const request =
+    options.scheme !== undefined ? { scheme: options.scheme } : { plan: await readPlanFile(options.plan!, signal) };
+  if (!requestQuantizesActivations(request)) return {};
+  const what = options.scheme ?? options.plan;
+  if (!options.spec) {
+    process.stderr.write(
+      `quantlens: ${what} quantizes activations: their scales are calibrated on your data. Give --spec S, an evaluation spec with a "calibration" block. Nothing was written.\n`,
+    );
+    return { code: 2 };
+  }
+  const bytes = await readRegularFile(model, 2 ** 31 - 1, signal, `The model ${model}`);
+  return { calibration: await calibrateForExport(options.spec, bytes, request, signal) };
+}
+
 /** Verifies an export in a child process; a failure (a crash of onnxruntime included) is reported, not thrown. */
 async function verifyInChild(
   result: ExportResult,
   signal: AbortSignal,
 ): Promise<{ verification?: VerifyResult; verifyError?: string }> {
   const child = exportChildEntry();
-  const weights = result.weights.filter((w) => !w.leftFloat).map((w) => ({ name: w.name, scheme: w.scheme }));
+  // Weights are verified against their weight scheme (an activation suffix is the calibration's business).
+  const weights = result.weights
+    .filter((w) => !w.leftFloat)
+    .map((w) => ({ name: w.name, scheme: weightSchemeId(w.scheme) }));
   const params = { source: result.source, output: result.output, opset: result.opset, weights };
   try {
     return { verification: await runExportChild(child.entry, 'verify', params, { signal, execArgv: child.execArgv }) };
@@ -90,6 +142,31 @@ async function verifyInChild(
     if (signal.aborted) throw error;
     return { verifyError: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/** The exit code of an export's failure (said on stderr); rethrows what is not bad input or a cancel. */
+function exitForError(error: unknown, signal: AbortSignal): number {
+  if (signal.aborted) {
+    process.stderr.write('quantlens: cancelled (nothing written)\n');
+    return 130;
+  }
+  if (error instanceof SpecError || error instanceof DataProblem) {
+    process.stderr.write(
+      `quantlens: the spec is not usable for calibration:\n${error.message}\nNothing was written.\n`,
+    );
+    return 2;
+  }
+  if (error instanceof ExportError || error instanceof ModelError) {
+    process.stderr.write(`quantlens: ${error.message} Nothing was written.\n`);
+    return 2;
+  }
+  if (error instanceof WriteRefused) {
+    process.stderr.write(
+      `quantlens: ${error.message}${error.needsConfirmation ? ' Pass --force to overwrite it.' : ''}\n`,
+    );
+    return 2;
+  }
+  throw error;
 }
 
 /** Runs the export and its verification; resolves with the exit code. */
@@ -102,7 +179,10 @@ export async function runExport(model: string, options: ExportCliOptions, versio
   const onSigint = (): void => abort.abort(new Error('cancelled'));
   process.once('SIGINT', onSigint);
   try {
+    const { calibration, code } = await exportCalibration(model, options, abort.signal);
+    if (code !== undefined) return code;
     const result = await exportModel(model, {
+      activations: calibration?.activations,
       plan: options.plan,
       scheme: options.scheme,
       output: options.output,
@@ -119,32 +199,19 @@ export async function runExport(model: string, options: ExportCliOptions, versio
             signal: abort.signal,
             version,
             accuracyLevel: result.accuracyLevel,
+            activations: !!result.activations,
           })
         : {};
     const evaluation = step.evaluation;
     process.stdout.write(
       options.json
-        ? `${JSON.stringify({ export: result, verification, verifyError, evaluation: evaluation && { comparison: evaluation.comparison, results: evaluation.results } }, finiteReplacer, 2)}\n`
-        : exportSummary(result, verification, verifyError) + (evaluation ? `\n${evaluation.text}` : ''),
+        ? `${JSON.stringify({ export: result, calibration: calibration && { ...calibration, activations: calibration.activations.length }, verification, verifyError, evaluation: evaluation && { comparison: evaluation.comparison, unfused: evaluation.unfused, results: evaluation.results } }, finiteReplacer, 2)}\n`
+        : exportSummary(result, verification, verifyError, calibration) + (evaluation ? `\n${evaluation.text}` : ''),
     );
     if (!verification?.ok) return 3;
     return step.code ?? (evaluation?.exportViolated ? 1 : 0);
   } catch (error) {
-    if (abort.signal.aborted) {
-      process.stderr.write('quantlens: cancelled (nothing written)\n');
-      return 130;
-    }
-    if (error instanceof ExportError || error instanceof ModelError) {
-      process.stderr.write(`quantlens: ${error.message} Nothing was written.\n`);
-      return 2;
-    }
-    if (error instanceof WriteRefused) {
-      process.stderr.write(
-        `quantlens: ${error.message}${error.needsConfirmation ? ' Pass --force to overwrite it.' : ''}\n`,
-      );
-      return 2;
-    }
-    throw error;
+    return exitForError(error, abort.signal);
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -159,7 +226,10 @@ export function addExportCommand(program: Command, version: string, setExit: (co
     )
     .argument('<model>', 'path of the fp32 .onnx model')
     .option('--plan <file>', 'a *.qplan.json plan')
-    .option('--scheme <id>', 'one scheme for every weight (int8-channel, int4-block32, fp16, ...)')
+    .option(
+      '--scheme <id>',
+      'one scheme for every weight (int8-channel, int4-block32, fp16, ...), or with activations (w8a8, int8-channel+a8, ...: needs --spec with a calibration block)',
+    )
     .option(
       '--spec <file>',
       'an evaluation spec: the export is then evaluated on its slices by onnxruntime, next to the simulated plan or scheme, its latency and memory measured against fp32',

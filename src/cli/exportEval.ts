@@ -4,7 +4,12 @@
  * the simulated variant it was exported from, in one run on the same samples.
  */
 import * as path from 'node:path';
-import { compareExport, exportComparisonText, type ExportComparison } from '../core/export/exportComparison';
+import {
+  ACTIVATION_DIFFERS,
+  compareExport,
+  exportComparisonText,
+  type ExportComparison,
+} from '../core/export/exportComparison';
 import type { EvalResults } from '../core/eval/results';
 import { ModelError } from '../core/onnx/errors';
 import { SpecError } from '../core/eval/spec';
@@ -16,6 +21,11 @@ import { evalSummary } from '../node/eval/evalFormat';
 export interface ExportEvaluation {
   results: EvalResults;
   comparison?: ExportComparison;
+  /**
+   * Activation exports: the export run with graph optimization disabled (onnxruntime's QuantizeLinear /
+   * DequantizeLinear and float kernels, no fusion) next to the simulation; `comparison` is then the fused run.
+   */
+  unfused?: ExportComparison;
   /** Text for a person: the evaluation summary and the comparison. */
   text: string;
   /** Whether the exported model breaks the spec's budget on a slice (verdict `violated`). */
@@ -39,8 +49,9 @@ export async function evaluateExport(
   spec: string,
   exported: string,
   from: { plan?: string; scheme?: string },
-  options: { signal: AbortSignal; version: string; accuracyLevel: number; latency?: boolean },
+  options: { signal: AbortSignal; version: string; accuracyLevel: number; latency?: boolean; activations?: boolean },
 ): Promise<ExportEvaluation> {
+  const unfused = options.activations ? await unfusedComparison(spec, exported, from, options) : undefined;
   // onnxruntime fuses DequantizeLinear -> MatMul into MatMulNBits at accuracy level 4 (int8 activations) unless told
   // otherwise: the export runs at the level it was made for, as its own MatMulNBits nodes do.
   const config = { 'session.qdq_matmulnbits_accuracy_level': String(options.accuracyLevel) };
@@ -58,8 +69,35 @@ export async function evaluateExport(
     from.scheme !== undefined && !comparison?.simulated
       ? `The spec does not list ${from.scheme}: add it to its variants to see the simulation next to the export.\n`
       : '';
-  const text = `${evalSummary(results)}\n${comparison ? exportComparisonText(comparison) : ''}${note}`;
-  return { results, comparison, text, exportViolated: (exportVariant?.violations.length ?? 0) > 0 };
+  const differs = unfused ? ACTIVATION_DIFFERS : undefined;
+  const fusedText = comparison ? exportComparisonText(comparison, differs) : '';
+  const text = unfused
+    ? `${evalSummary(results)}\nWith graph optimization disabled (QuantizeLinear / DequantizeLinear as written):\n${exportComparisonText(unfused, differs)}\nWith onnxruntime's default optimization (QDQ fused into integer kernels such as QLinearConv):\n${fusedText}${note}`
+    : `${evalSummary(results)}\n${fusedText}${note}`;
+  return {
+    results,
+    comparison,
+    ...(unfused ? { unfused } : {}),
+    text,
+    exportViolated: (exportVariant?.violations.length ?? 0) > 0,
+  };
+}
+
+/** The export evaluated with graph optimization disabled, next to its simulation (no cost measurement). */
+async function unfusedComparison(
+  spec: string,
+  exported: string,
+  from: { plan?: string; scheme?: string },
+  options: { signal: AbortSignal; version: string },
+): Promise<ExportComparison | undefined> {
+  const results = await evaluate(spec, {
+    signal: options.signal,
+    version: options.version,
+    latency: false,
+    extraModels: [{ file: path.resolve(exported), sessionOptions: { graphOptimizationLevel: 'disabled' } }],
+    extraPlans: from.plan !== undefined ? [path.resolve(from.plan)] : undefined,
+  });
+  return compareExport(results, simulatedId(results, path.dirname(path.resolve(spec)), from));
 }
 
 /** The evaluation step of `export --spec`: its failures are reported here (the export itself stays, verified). */
@@ -67,7 +105,7 @@ export async function exportEvaluationStep(
   spec: string,
   exported: string,
   from: { plan?: string; scheme?: string },
-  options: { signal: AbortSignal; version: string; accuracyLevel: number },
+  options: { signal: AbortSignal; version: string; accuracyLevel: number; activations?: boolean },
 ): Promise<{ evaluation?: ExportEvaluation; code?: number }> {
   try {
     return { evaluation: await evaluateExport(spec, exported, from, options) };

@@ -10,12 +10,14 @@ import * as vscode from 'vscode';
 import { parsePlan } from '../core/eval/plan';
 import { DEFAULT_SCHEMES } from '../core/quant/schemes';
 import { runExportChild } from '../node/export/exportClient';
+import { quantizesActivations, weightSchemeId } from '../core/export/exportPlan';
 import type { ExportResult } from '../node/export/exportModel';
 import type { VerifyResult } from '../node/export/verifyExport';
 import { WriteRefused } from '../node/safeWrite';
 import type { EvaluationRunner } from './evaluation';
 import { registerCompareCommand } from './exportCompare';
 import { comparisonLine, evaluateExportOnSpec, exportSpecFor, type ExportEvaluationOutcome } from './exportEvaluation';
+import { calibrationSpecs } from './exportSpecs';
 import type { Log } from './log';
 
 /** What the command did (also its return value, for tests and other extensions). */
@@ -33,11 +35,14 @@ export interface ExportCommandOptions {
   scheme?: string;
   plan?: vscode.Uri;
   accuracyLevel?: number;
-  /** The spec to evaluate the export on (default: one next to the model or plan naming the model); false: none. */
+  /**
+   * The spec to evaluate the export on and, for activation schemes, whose calibration samples calibrate it
+   * (default: one next to the model or plan naming the model; for activations the first calibrated one); false: none.
+   */
   spec?: vscode.Uri | false;
 }
 
-type Request = { model: vscode.Uri; plan?: vscode.Uri; scheme?: string };
+type Request = { model: vscode.Uri; plan?: vscode.Uri; scheme?: string; spec?: vscode.Uri };
 
 /** The model a plan names (relative to the plan). */
 async function planModel(plan: vscode.Uri): Promise<vscode.Uri | undefined> {
@@ -62,11 +67,17 @@ async function choosePlanOrScheme(model: vscode.Uri): Promise<Omit<Request, 'mod
     description: vscode.l10n.t('every weight'),
     scheme: s,
   }));
-  const picked = await vscode.window.showQuickPick<vscode.QuickPickItem & { plan?: vscode.Uri; scheme?: string }>(
-    [...plans, ...schemes],
-    { title: vscode.l10n.t('Export {0} with', path.basename(model.fsPath)) },
-  );
-  return picked ? { plan: picked.plan, scheme: picked.scheme } : undefined;
+  // W8A8 is offered where a spec can calibrate it: activation scales come from the user's data.
+  const w8a8 = (await calibrationSpecs(model)).map((spec) => ({
+    label: 'w8a8',
+    description: vscode.l10n.t('int8 weights + uint8 activations, calibrated on {0}', path.basename(spec.fsPath)),
+    scheme: 'w8a8',
+    spec,
+  }));
+  const picked = await vscode.window.showQuickPick<
+    vscode.QuickPickItem & { plan?: vscode.Uri; scheme?: string; spec?: vscode.Uri }
+  >([...plans, ...schemes, ...w8a8], { title: vscode.l10n.t('Export {0} with', path.basename(model.fsPath)) });
+  return picked ? { plan: picked.plan, scheme: picked.scheme, spec: picked.spec } : undefined;
 }
 
 /** What to export, from the argument, the options, the active editor, or by asking. */
@@ -76,9 +87,10 @@ async function resolveRequest(
 ): Promise<Request | undefined> {
   const active = vscode.window.tabGroups.activeTabGroup.activeTab?.input as { uri?: vscode.Uri } | undefined;
   const uri = arg ?? options.plan ?? active?.uri;
+  const spec = options.spec || undefined;
   if (uri?.fsPath.endsWith('.qplan.json')) {
     const model = await planModel(uri);
-    return model ? { model, plan: uri } : undefined;
+    return model ? { model, plan: uri, spec } : undefined;
   }
   let model = uri?.fsPath.endsWith('.onnx') ? uri : undefined;
   model ??= (
@@ -88,7 +100,7 @@ async function resolveRequest(
     })
   )?.[0];
   if (!model) return undefined;
-  if (options.scheme) return { model, scheme: options.scheme };
+  if (options.scheme) return { model, scheme: options.scheme, spec };
   const chosen = await choosePlanOrScheme(model);
   return chosen ? { model, ...chosen } : undefined;
 }
@@ -105,7 +117,7 @@ export class ExportCommand {
   /** The command: resolves with what was exported (undefined when nothing was). */
   async command(arg?: vscode.Uri, options: ExportCommandOptions = {}): Promise<ExportOutcome | undefined> {
     const request = await resolveRequest(arg instanceof vscode.Uri ? arg : undefined, options);
-    if (!request) return undefined;
+    if (!request || !(await this.withCalibration(request))) return undefined;
     try {
       return await this.exportAndEvaluate(request, options, false);
     } catch (error) {
@@ -131,7 +143,7 @@ export class ExportCommand {
     const outcome = await this.withProgress(request, options, force);
     if (!outcome) return undefined;
     if (this.runner && outcome.verification?.ok && options.spec !== false) {
-      const spec = options.spec ?? (await exportSpecFor(request));
+      const spec = options.spec ?? request.spec ?? (await exportSpecFor(request));
       if (spec) {
         const from = { ...request, output: outcome.result.output, accuracyLevel: options.accuracyLevel ?? 0 };
         try {
@@ -144,6 +156,28 @@ export class ExportCommand {
     }
     void this.notify(outcome);
     return outcome;
+  }
+
+  /**
+   * An activation scheme or plan needs a spec to calibrate on (the first calibrated spec next to the model when
+   * none was given) and a trusted workspace (calibration runs the model on the data); says why when not.
+   */
+  private async withCalibration(request: Request): Promise<boolean> {
+    const plan = request.plan
+      ? parsePlan(new TextDecoder().decode(await vscode.workspace.fs.readFile(request.plan))).plan
+      : undefined;
+    const ids = plan ? [plan.default, ...Object.values(plan.layers)] : [request.scheme ?? ''];
+    if (!ids.some(quantizesActivations)) return true;
+    request.spec ??= (await calibrationSpecs(request.model))[0];
+    const problem = !request.spec
+      ? vscode.l10n.t(
+          'Activation quantization needs calibration on your data: add a spec (*.quantlens.json) for this model with a "calibration" block next to it.',
+        )
+      : !vscode.workspace.isTrusted
+        ? vscode.l10n.t('Calibrating activations runs onnxruntime on your data: trust the workspace first.')
+        : undefined;
+    if (problem) void vscode.window.showErrorMessage(problem);
+    return !problem;
   }
 
   /** Export, then verify when trusted, under one cancellable progress notification. */
@@ -171,6 +205,7 @@ export class ExportCommand {
             model: request.model.fsPath,
             plan: request.plan?.fsPath,
             scheme: request.scheme,
+            spec: request.spec?.fsPath,
             accuracyLevel: options.accuracyLevel,
             force,
             version: this.version,
@@ -183,7 +218,9 @@ export class ExportCommand {
         if (!vscode.workspace.isTrusted) {
           return { result, verifyNote: vscode.l10n.t('Not verified: running onnxruntime needs a trusted workspace.') };
         }
-        const weights = result.weights.filter((w) => !w.leftFloat).map((w) => ({ name: w.name, scheme: w.scheme }));
+        const weights = result.weights
+          .filter((w) => !w.leftFloat)
+          .map((w) => ({ name: w.name, scheme: weightSchemeId(w.scheme) }));
         try {
           const verification = await runExportChild(
             this.childEntry,

@@ -4,6 +4,7 @@
  * `QuantLens: Compare with Original…` shows its weights' SQNR against the original (a model against itself: exact).
  * With a spec, the export is evaluated on its slices next to the simulated plan and shown in the results view (cost
  * rows, the comparison), and a picked chart point opens its variant.
+ * W8A8: the demo CNN exported with activations calibrated on its spec, in the export child.
  */
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -136,5 +137,22 @@ describe('export', function () {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       for (const f of [spec, plan, output, path.join(folder, 'export-verify.results.json')]) rmSync(f, { force: true });
     }
+  });
+
+  it('exports w8a8 calibrated on the spec next to the model (static QDQ), verified', async () => {
+    await api();
+    const folder = path.join(workspaceDir(), 'mnist');
+    const model = vscode.Uri.file(path.join(folder, 'mnist_cnn.onnx'));
+    const spec = vscode.Uri.file(path.join(folder, 'cnn.quantlens.json'));
+    const outcome = (await vscode.commands.executeCommand('quantlens.exportModel', model, {
+      scheme: 'w8a8',
+      spec,
+    })) as ExportOutcome;
+    assert.ok(outcome, 'the command exported something');
+    assert.equal(outcome.result.output, path.join(folder, 'mnist_cnn.w8a8.onnx'));
+    assert.equal(outcome.result.activations?.tensors, 8);
+    assert.deepEqual(outcome.result.activations?.foldedRelus, ['/Relu', '/Relu_1', '/Relu_2']);
+    assert.ok(outcome.verification?.ok, outcome.verifyNote ?? JSON.stringify(outcome.verification?.weights));
+    assert.ok(outcome.verification.run.ok, outcome.verification.run.error);
   });
 });

@@ -1,7 +1,7 @@
 /** `quantlens export` end to end (a child process, as CI runs it): exit codes, the default name, the verification. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -44,6 +44,41 @@ describe('quantlens export', () => {
     assert.deepEqual(out.verification.weights.map((w) => w.op).sort(), ['DequantizeLinear', 'MatMulNBits']);
     assert.ok(out.verification.weights.every((w) => w.mismatches === 0));
     assert.equal(out.export.weights.find((w) => w.name === 'fc3.weight')?.leftFloat, 'fp32 in the plan');
+  });
+
+  it('refuses an activation scheme without a spec to calibrate on (exit 2, nothing written)', () => {
+    const r = cli('export', model, '--scheme', 'w8a8');
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /w8a8 quantizes activations: .*Give --spec S, an evaluation spec with a "calibration" block/,
+    );
+    assert.ok(!existsSync(path.join(dir, 'mnist_mlp.w8a8.onnx')));
+  });
+
+  it('w8a8 with --spec: calibrated on the spec, evaluated unfused and fused next to the simulation', () => {
+    const cnn = path.join(dir, 'mnist_cnn.onnx');
+    for (const f of ['mnist_cnn.onnx', 'images.idx.gz', 'labels.idx.gz', 'fields.csv']) {
+      copyFileSync(path.join(ROOT, 'demo', 'mnist', f), path.join(dir, f));
+    }
+    const spec = path.join(dir, 'cnn.quantlens.json');
+    const demo = JSON.parse(readFileSync(path.join(ROOT, 'demo', 'mnist', 'cnn.quantlens.json'), 'utf8')) as object;
+    const small = { ...demo, variants: ['w8a8'], calibration: { samples: 64 }, limit: 200, latency: false };
+    writeFileSync(spec, JSON.stringify(small));
+    const r = cli('export', cnn, '--scheme', 'w8a8', '--spec', spec, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as {
+      export: { activations: { tensors: number; foldedRelus: string[] } };
+      calibration: { samples: number; source: string };
+      verification: { ok: boolean };
+      evaluation: { unfused?: { simulated: string; rows: unknown[] }; comparison: { simulated: string } };
+    };
+    assert.equal(out.export.activations.tensors, 8);
+    assert.deepEqual(out.export.activations.foldedRelus, ['/Relu', '/Relu_1', '/Relu_2']);
+    assert.equal(out.calibration.samples, 64);
+    assert.ok(out.verification.ok);
+    assert.equal(out.evaluation.unfused?.simulated, 'w8a8');
+    assert.equal(out.evaluation.comparison.simulated, 'w8a8');
   });
 
   it('says what it verified in plain words', () => {

@@ -83,8 +83,12 @@ export function agreementText(c: ExportComparison): string {
   return AGREEMENT_TEXT[c.agreement](klText(c.maxKlDifference));
 }
 
-/** The comparison as text for the CLI. */
-export function exportComparisonText(c: ExportComparison): string {
+/** Why an activation (static QDQ) export can differ from its simulation. */
+export const ACTIVATION_DIFFERS = (kl: string): string =>
+  `The metrics differ (KL by up to ${kl} nats). The export stores Conv/Gemm biases as int32 with scale input_scale * weight_scale, as onnxruntime's QDQ format and its fused kernels need; a simulation that keeps float biases differs by that rounding (the fused kernels then add their own integer arithmetic).`;
+
+/** The comparison as text for the CLI; `differs` explains a difference (default: the weight-only reasons). */
+export function exportComparisonText(c: ExportComparison, differs?: (kl: string) => string): string {
   const db = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : x > 0 ? 'exact' : '—');
   const head = c.simulated
     ? `The export on onnxruntime's kernels (${c.exported}) next to its simulation (${c.simulated}):`
@@ -95,6 +99,7 @@ export function exportComparisonText(c: ExportComparison): string {
     const kl = c.simulated ? ` · KL difference ${klText(r.klDifference)}` : '';
     lines.push(`  ${r.slice} (n=${r.n}): ${sim}exported ${r.exported} (${db(r.exportedSqnrDb)} dB)${kl}`);
   }
-  if (c.simulated) lines.push(agreementText(c));
+  const explain = c.agreement === 'differs' && differs ? differs : AGREEMENT_TEXT[c.agreement];
+  if (c.simulated) lines.push(explain(klText(c.maxKlDifference)));
   return `${lines.join('\n')}\n`;
 }

@@ -4,7 +4,7 @@
  * needs, refusing (ExportError, exit 2) what cannot be exported as asked.
  */
 import { KEEP_FLOAT, planEntry, unknownLayers, type QuantPlan } from '../eval/plan';
-import { parseScheme, type Scheme } from '../quant/schemes';
+import { parseScheme, parseVariantScheme, type Scheme } from '../quant/schemes';
 import { describeFormat, exportFormat, type ExportFormat, type ExportWeight } from './exportFormat';
 import { formatOpset, irForOpset, opsetConflict, type OpsetNode } from './opsets';
 
@@ -70,13 +70,31 @@ function schemeIds(request: ExportRequest, candidates: readonly ExportCandidate[
   return candidates.map((c) => planEntry(plan, { name: c.name, layers: c.layers.map((l) => l.node) }).scheme);
 }
 
-/** One weight's decision under a scheme id. */
+/** The weight part of a variant id (`w8a8` -> `int8-channel`, `int4-block32+a8-sym` -> `int4-block32`). */
+export function weightSchemeId(id: string): string {
+  try {
+    return parseVariantScheme(id, true).weight;
+  } catch {
+    return id; // parseScheme says what is wrong with it
+  }
+}
+
+/** Whether a scheme or plan id quantizes activations (`w8a8`, `int8-channel+a8`...). */
+export function quantizesActivations(id: string): boolean {
+  try {
+    return parseVariantScheme(id, true).activation !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** One weight's decision under a scheme id (activation suffixes are the activation rewrite's). */
 function decide(weight: ExportCandidate, schemeId: string, accuracyLevel: number): WeightDecision {
-  if (schemeId === KEEP_FLOAT)
+  if (weightSchemeId(schemeId) === KEEP_FLOAT)
     return { weight, schemeId, format: { kind: 'float', reason: 'fp32 in the plan' }, summary: 'fp32 (kept)' };
   let scheme: Scheme;
   try {
-    scheme = parseScheme(schemeId);
+    scheme = parseScheme(weightSchemeId(schemeId));
   } catch (error) {
     throw new ExportError(error instanceof Error ? error.message : String(error));
   }

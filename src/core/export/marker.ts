@@ -18,6 +18,9 @@ export interface ExportRecord {
   /** Weights exported quantized, and left float. */
   exported: number;
   leftFloat: number;
+  /** Static QDQ: activations quantized, and Relus folded into their output's range. */
+  activations?: number;
+  foldedRelus?: number;
 }
 
 /** The metadata_props entries recording an export (the marker first). */

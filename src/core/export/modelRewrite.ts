@@ -7,6 +7,7 @@
  */
 import { onnx } from 'onnx-proto';
 import { DType } from '../onnx/dtypes';
+import type { ActivationRewrite } from './activationQdq';
 import type { EncodedWeight, StoredTensor } from './encodeWeight';
 import { nodeBytes, type WeightEdit } from './exportNodes';
 import type { ExportPlan } from './exportPlan';
@@ -46,6 +47,8 @@ export interface RewriteInput {
   metadata: readonly [string, string][];
   /** Set: new tensors' data go to this external data file (location relative to the model). */
   externalLocation?: string;
+  /** Activations quantized (QDQ pairs, renamed consumers, folded Relus, int32 biases with their tensors). */
+  activation?: ActivationRewrite;
 }
 
 const MODEL = { irVersion: 1, graph: 7, opsetImport: 8, metadata: 14 } as const;
@@ -107,19 +110,26 @@ export function* rewriteModel(input: RewriteInput): Pieces {
 
 /** The main graph, field by field. */
 function* graphPieces(input: RewriteInput, graph: WireField): Pieces {
-  const { bytes, edits } = input;
-  const removed = new Set(edits.map((e) => e.decision.weight.name));
-  const gone = new Set(edits.filter((e) => e.replace).map((e) => e.decision.weight.name));
+  const { bytes, edits, activation } = input;
+  const removed = new Set([...edits.map((e) => e.decision.weight.name), ...(activation?.removedInitializers ?? [])]);
+  const gone = new Set([
+    ...edits.filter((e) => e.replace).map((e) => e.decision.weight.name),
+    ...(activation?.goneTensors ?? []),
+  ]);
   const replaced = new Map(edits.filter((e) => e.replace).map((e) => [e.replace!.index, e.replace!.node]));
   const added = edits.flatMap((e) => e.nodes);
+  const nodePiece = (n: onnx.INodeProto): Piece => bytesPiece(lengthField(GRAPH.node, nodeBytes(n)));
   let nodeIndex = 0;
   const fields = scanFields(bytes, graph.valueStart, graph.end);
   for (const f of fields) {
     const copy = bytes.subarray(f.start, f.end);
     if (f.field === GRAPH.node) {
-      if (nodeIndex === 0) for (const n of added) yield bytesPiece(lengthField(GRAPH.node, nodeBytes(n)));
+      if (nodeIndex === 0) for (const n of added) yield nodePiece(n);
+      for (const n of activation?.before.get(nodeIndex) ?? []) yield nodePiece(n);
+      const changed = activation?.nodes.get(nodeIndex);
       const replacement = replaced.get(nodeIndex++);
-      yield bytesPiece(replacement ? lengthField(GRAPH.node, nodeBytes(replacement)) : copy);
+      if (changed === null) continue;
+      yield changed ? nodePiece(changed) : replacement ? nodePiece(replacement) : bytesPiece(copy);
     } else if (f.field === GRAPH.initializer) {
       if (!removed.has(stringField(bytes, f, 8) ?? '')) yield bytesPiece(copy);
     } else if (f.field === GRAPH.input) {
@@ -130,8 +140,10 @@ function* graphPieces(input: RewriteInput, graph: WireField): Pieces {
       yield bytesPiece(copy);
     }
   }
-  if (nodeIndex === 0) for (const n of added) yield bytesPiece(lengthField(GRAPH.node, nodeBytes(n)));
+  if (nodeIndex === 0) for (const n of added) yield nodePiece(n);
+  for (const n of activation?.before.get(nodeIndex) ?? []) yield nodePiece(n);
   yield* initializerPieces(input);
+  for (const t of activation?.tensors ?? []) yield* inlineTensor(t.name, t.tensor);
 }
 
 /** The new initializers, one weight at a time (its encoding released before the next is made). */

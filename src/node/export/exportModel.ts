@@ -8,9 +8,16 @@ import type { FileHandle } from 'node:fs/promises';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parsePlan } from '../../core/eval/plan';
+import type { ActivationQdqParams, ActivationRewrite } from '../../core/export/activationQdq';
 import { encodeWeight, type EncodedWeight } from '../../core/export/encodeWeight';
 import { mainGraphNames, NameSource, weightEdit, type WeightEdit } from '../../core/export/exportNodes';
-import { ExportError, planExport, type ExportPlan, type ExportRequest } from '../../core/export/exportPlan';
+import {
+  ExportError,
+  planExport,
+  quantizesActivations,
+  type ExportPlan,
+  type ExportRequest,
+} from '../../core/export/exportPlan';
 import { exportMetadata } from '../../core/export/marker';
 import { rewriteModel, type Pieces } from '../../core/export/modelRewrite';
 import { paddedVarint } from '../../core/export/wire';
@@ -18,6 +25,7 @@ import { loadModelFile, type LoadedModelFile } from '../modelFile';
 import { readRegularFile } from '../safeRead';
 import { safeWriteStream, WriteRefused } from '../safeWrite';
 import { readWeightValues } from '../weightValues';
+import { activationEdits } from './exportActivations';
 import { exportCandidates, modelInfo } from './exportCandidates';
 
 /** Options of an export. */
@@ -31,6 +39,8 @@ export interface ExportOptions {
   version: string;
   signal?: AbortSignal;
   onProgress?: (p: { done: number; total: number }) => void;
+  /** Calibrated activations to quantize (static QDQ); required when the scheme or plan has activation ids. */
+  activations?: readonly ActivationQdqParams[];
   /** Output size above which new tensors' data go to an external data file (default: just under 2 GB). */
   externalAbove?: number;
 }
@@ -55,6 +65,8 @@ export interface ExportResult {
   irVersion: number;
   accuracyLevel: number;
   weights: ExportedWeight[];
+  /** Activations quantized (static QDQ), absent for weight-only exports. */
+  activations?: { tensors: number; types: string[]; foldedRelus: string[]; int32Biases: string[] };
   ms: number;
 }
 
@@ -189,6 +201,37 @@ async function writeExport(
   return outputBytes;
 }
 
+/** The activation rewrite when activations are given; refuses activation ids without them (no calibration). */
+async function activationsOf(
+  modelPath: string,
+  loaded: LoadedModelFile,
+  plan: ExportPlan,
+  edits: readonly WeightEdit[],
+  names: NameSource,
+  label: string,
+  activations: readonly ActivationQdqParams[] | undefined,
+): Promise<ActivationRewrite | undefined> {
+  if (plan.decisions.some((d) => quantizesActivations(d.schemeId)) && !activations?.length) {
+    throw new ExportError(
+      `${label} quantizes activations: their scales come from calibration on data (give an evaluation spec with a calibration block: --spec S).`,
+    );
+  }
+  return activations?.length ? activationEdits(modelPath, loaded, plan, edits, activations, names) : undefined;
+}
+
+/** The report's activation part. */
+function activationReport(
+  a: ActivationRewrite,
+  params: readonly ActivationQdqParams[],
+): NonNullable<ExportResult['activations']> {
+  return {
+    tensors: params.length,
+    types: [...new Set(params.map((p) => p.type))],
+    foldedRelus: a.removedRelus,
+    int32Biases: a.biases.map((b) => b.bias),
+  };
+}
+
 /** Exports `modelPath` as asked; throws ExportError / ModelError (bad input), WriteRefused, or an abort. */
 export async function exportModel(modelPath: string, options: ExportOptions): Promise<ExportResult> {
   const t0 = performance.now();
@@ -200,6 +243,7 @@ export async function exportModel(modelPath: string, options: ExportOptions): Pr
   await checkExternalFolder(loaded, modelPath, output);
   const names = new NameSource(mainGraphNames(loaded.model));
   const edits = plan.decisions.filter((d) => d.format.kind !== 'float').map((d) => weightEdit(d, plan, names));
+  const activation = await activationsOf(modelPath, loaded, plan, edits, names, label, options.activations);
   const sourceSha256 = createHash('sha256').update(loaded.bytes).digest('hex');
   const record = {
     from: 'plan' in request ? `plan:${request.label}` : request.scheme,
@@ -208,11 +252,12 @@ export async function exportModel(modelPath: string, options: ExportOptions): Pr
     version: options.version,
     exported: edits.length,
     leftFloat: plan.decisions.length - edits.length,
+    ...(activation ? { activations: options.activations!.length, foldedRelus: activation.removedRelus.length } : {}),
   };
   const tooLarge = estimate(loaded, plan) > (options.externalAbove ?? PROTOBUF_LIMIT);
   const external = tooLarge ? `${path.basename(output)}.data` : undefined;
   const metadata = exportMetadata(record, planText);
-  const pieces = rewriteModel({ bytes: loaded.bytes, plan, edits, metadata, externalLocation: external });
+  const pieces = rewriteModel({ bytes: loaded.bytes, plan, edits, metadata, externalLocation: external, activation });
   const outputBytes = await writeExport(modelPath, loaded, output, external, pieces, edits, options);
   return {
     source: path.resolve(modelPath),
@@ -230,6 +275,7 @@ export async function exportModel(modelPath: string, options: ExportOptions): Pr
       format: d.summary,
       ...(d.format.kind === 'float' ? { leftFloat: d.format.reason } : {}),
     })),
+    ...(activation ? { activations: activationReport(activation, options.activations!) } : {}),
     ms: performance.now() - t0,
   };
 }

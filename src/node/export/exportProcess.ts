@@ -8,12 +8,20 @@ import { serveProcess } from '../rpcPorts';
 import { diffModels } from './diffModels';
 import { exportModel } from './exportModel';
 import type { ExportMethods } from './exportProtocol';
+import { calibrateExport } from './specCalibration';
 import { verifyExport } from './verifyExport';
 
 serveProcess<ExportMethods>(
   {
-    export: ({ model, ...options }, context) =>
-      exportModel(model, { ...options, signal: context.signal, onProgress: (p) => context.progress(p) }),
+    export: async ({ model, spec, ...options }, context) => {
+      const activations = spec ? await calibrateExport(model, spec, options, context.signal) : undefined;
+      return exportModel(model, {
+        ...options,
+        activations,
+        signal: context.signal,
+        onProgress: (p) => context.progress(p),
+      });
+    },
     diff: ({ original, quantized }, context) => diffModels(original, quantized, context.signal),
     verify: (request, context) =>
       verifyExport({ ...request, signal: context.signal, onProgress: (p) => context.progress(p) }),

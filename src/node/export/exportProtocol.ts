@@ -10,8 +10,10 @@ export interface ExportProgress {
 }
 
 /** An export as the child runs it (the model path plus the options that cross a process boundary). */
-export interface ExportChildRequest extends Omit<ExportOptions, 'signal' | 'onProgress'> {
+export interface ExportChildRequest extends Omit<ExportOptions, 'signal' | 'onProgress' | 'activations'> {
   model: string;
+  /** An evaluation spec whose calibration samples calibrate the activations (activation schemes and plans). */
+  spec?: string;
 }
 
 /** Requests the export child answers; a cancel stops them (a cancelled export leaves no file). */
