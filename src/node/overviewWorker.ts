@@ -13,9 +13,8 @@ serveParentPort<OverviewMethods>(
   {
     'model/read': async ({ modelPath }) => {
       plan = [];
-      const read = await readModelForAnalysis(modelPath);
-      plan = read.plan;
-      const { plan: _kept, ...summary } = read;
+      const { plan: kept, ...summary } = await readModelForAnalysis(modelPath);
+      plan = kept;
       return { ...summary, weights: plan.length };
     },
     'plan/page': ({ offset, limit }) => plan.slice(offset, offset + Math.min(limit, PLAN_PAGE_MAX)),
