@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const { workerScript } = await load<typeof Workers>('src/node/workers.ts');
   const { AnalysisPool } = await load<typeof Pool>('src/node/analysisPool.ts');
   const { analyzePlanned } = await load<typeof Analyzer>('src/node/modelAnalyzer.ts');
-  const { modelSizes } = await load<typeof Sizes>('src/core/view/schemeSizes.ts');
+  const sizes = await load<Partial<typeof Sizes> & Pick<typeof Sizes, 'modelSizes'>>('src/core/view/schemeSizes.ts');
   const { DEFAULT_SCHEMES } = await load<typeof Schemes>('src/core/quant/schemes.ts');
   const view = await load<typeof TableView>('src/core/view/layerTableView.ts');
   // The table moved to layerTable.ts (update(index, analysis)); older checkouts have it in layerTableView.ts.
@@ -48,7 +48,10 @@ async function main(): Promise<void> {
   const read = await readOverviewInWorker(workerScript('overviewWorker'), model);
   const table = new TableClass();
   table.reset(read.plan, schemes);
-  modelSizes(read.plan, schemes);
+  // As the inspector session: in slices where this checkout has them.
+  if (sizes.modelSizesInSlices && read.plan.length > 5000)
+    await sizes.modelSizesInSlices(read.plan, schemes, () => new Promise((r) => setImmediate(r)), 5000);
+  else sizes.modelSizes(read.plan, schemes);
   view.consumerOps(read.plan);
   const pool = new AnalysisPool({ threads: 2 });
   await analyzePlanned(pool, model, read.plan, schemes, {

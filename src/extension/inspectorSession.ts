@@ -13,7 +13,7 @@ import { tableCsv, tableJson } from '../core/view/layerTableExport';
 import { LayerTable } from '../core/view/layerTable';
 import { consumerOps, type RowSensitivity, type TablePage, type TableQuery } from '../core/view/layerTableView';
 import { modelHeatmap, type ModelHeatmap } from '../core/view/modelHeatmap';
-import { modelSizes } from '../core/view/schemeSizes';
+import { modelSizes, modelSizesInSlices } from '../core/view/schemeSizes';
 import type { ModelReadResult } from '../node/analysisPlan';
 import type { AnalysisStatus, ViewState } from '../protocol';
 import { configuredSchemes, type AnalysisService } from './analysisService';
@@ -22,6 +22,8 @@ import type { Log } from './log';
 import { saveNextToModel } from './saveNextToModel';
 
 const STATUS_INTERVAL_MS = 100;
+/** Weights whose sizes are summed in one turn of the event loop. */
+const SIZES_SLICE = 5000;
 
 /** Analysis state and queries for one opened model. */
 export class InspectorSession implements vscode.Disposable {
@@ -124,7 +126,7 @@ export class InspectorSession implements vscode.Disposable {
 
   /** Runs the analysis again for what is missing. */
   resume(): AnalysisStatus {
-    if (this.read && this.status.state !== 'running') void this.run();
+    if (this.read && !this.running && this.status.state !== 'running') void this.run();
     return this.status;
   }
 
@@ -142,7 +144,13 @@ export class InspectorSession implements vscode.Disposable {
     const started = performance.now();
     const total = read.plan.filter((w) => w.source).length;
     const ops = consumerOps(read.plan);
-    this.status = { schemes, done: 0, total, state: 'running', ...modelSizes(read.plan, schemes), ops };
+    // In slices when long: a plan of 100k weights must not hold the extension host's event loop.
+    const sizes =
+      read.plan.length <= SIZES_SLICE
+        ? modelSizes(read.plan, schemes)
+        : await modelSizesInSlices(read.plan, schemes, () => new Promise((r) => setImmediate(r)), SIZES_SLICE);
+    if (this.running !== controller) return;
+    this.status = { schemes, done: 0, total, state: 'running', ...sizes, ops };
     this.fire(true);
     this.showWindowProgress(total);
     try {

@@ -54,12 +54,32 @@ const BATCH_TASKS = 512;
 /** Results handed to onResult in one macrotask. */
 const DELIVER_SLICE = 32;
 
+/** Bits of a sort key that hold the task index (largest first, ties in task order). */
+const INDEX_BITS = 2 ** 21;
+
+/**
+ * Task indices by size, largest first, ties in task order. 100k tasks are sorted as packed numeric keys
+ * ((max - size) * 2^21 + index, exact in a double) by the typed array's native sort: a comparator sort of 100k
+ * held the extension host's event loop for tens of ms.
+ */
+export function largestFirst(sizes: readonly number[]): number[] {
+  let max = 0;
+  for (const s of sizes) if (s > max) max = s;
+  if (sizes.length >= INDEX_BITS || max >= 2 ** 31 || sizes.some((s) => !Number.isInteger(s) || s < 0)) {
+    return sizes.map((_, i) => i).sort((a, b) => sizes[b] - sizes[a] || a - b);
+  }
+  const keys = new Float64Array(sizes.length);
+  for (let i = 0; i < sizes.length; i++) keys[i] = (max - sizes[i]) * INDEX_BITS + i;
+  keys.sort();
+  return Array.from(keys, (k) => k % INDEX_BITS);
+}
+
 /**
  * The units of work, largest first: each large task alone, small ones in consecutive batches (in the same
  * largest-first order), so 100k one-value tensors take a few hundred round trips, not 100k.
  */
 export function batchTasks(sizes: readonly number[]): number[][] {
-  const order = sizes.map((_, i) => i).sort((a, b) => sizes[b] - sizes[a]);
+  const order = largestFirst(sizes);
   const units: number[][] = [];
   let batch: number[] = [];
   let bytes = 0;
