@@ -192,9 +192,14 @@ export class InspectorSession implements vscode.Disposable {
       (progress) =>
         new Promise<void>((resolve) => {
           let last = 0;
+          let lastAt = 0;
           this.progress = {
             resolve,
             report: (done) => {
+              // Each report is a message to the window: 100k weights must not send 100k of them.
+              const now = Date.now();
+              if (done < total && now - lastAt < STATUS_INTERVAL_MS) return;
+              lastAt = now;
               progress.report({
                 message: `${done}/${total} weights`,
                 increment: total ? ((done - last) / total) * 100 : 0,
