@@ -24,6 +24,8 @@ export interface RunOptions {
    * larger than the budget runs alone.
    */
   memoryBudget?: number;
+  /** Keep every result for the promise (default true); false: only onResult sees them, the promise gets []. */
+  collect?: boolean;
 }
 
 /** Float32 bytes a task holds while it runs (the decoded values; the read buffer is reused or smaller). */
@@ -112,7 +114,7 @@ export class AnalysisPool {
     this.workerScript = options.workerScript ?? workerScript('analysisWorker');
   }
 
-  /** Runs tasks and resolves with their results in task order; rejects on the first error or on abort. */
+  /** Runs tasks and resolves with their results in task order (unless `collect` is false); rejects on the first error or on abort. */
   run(tasks: readonly AnalysisTask[], options: RunOptions = {}): Promise<AnalysisResult[]> {
     if (this.disposed) return Promise.reject(new Error('The analysis pool was disposed.'));
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
@@ -190,7 +192,7 @@ class PoolRun {
     this.budget = options.memoryBudget ?? 1.25 * taskSizes.reduce((a, b) => Math.max(a, b), 0) + 128 * 2 ** 20;
     // Largest first: the long tasks start early and the small ones fill the gaps.
     this.queue = this.units.map((_, u) => u).sort((a, b) => this.sizes[b] - this.sizes[a]);
-    this.results = new Array<AnalysisResult>(tasks.length);
+    this.results = options.collect === false ? [] : new Array<AnalysisResult>(tasks.length);
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
@@ -272,7 +274,7 @@ class PoolRun {
     if (this.settled) return;
     const end = Math.min(results.length, from + DELIVER_SLICE);
     for (let k = from; k < end; k++) {
-      this.results[indices[k]] = results[k];
+      if (this.options.collect !== false) this.results[indices[k]] = results[k];
       this.finished++;
       this.options.onResult?.(indices[k], results[k]);
     }

@@ -48,6 +48,27 @@ describe('analysis pool', () => {
     }
   });
 
+  it('a batch of small tensors arrives in one buffer, with the values analysed one by one; collect: false keeps none', async () => {
+    const list = tasks([4, 8, 2]);
+    const pool = new AnalysisPool({ threads: 1 });
+    try {
+      const results = await pool.run(list);
+      const buffers = new Set(
+        results.flatMap((r) => [
+          r.analysis.histogram.counts.buffer,
+          ...Object.values(r.analysis.schemes).map((m) => m.grid.sqnrDb.buffer),
+        ]),
+      );
+      assert.equal(buffers.size, 1);
+      for (const [i, task] of list.entries()) assert.deepEqual(results[i].analysis, runAnalysisTask(task).analysis);
+      const seen: number[] = [];
+      assert.deepEqual(await pool.run(list, { collect: false, onResult: (i) => seen.push(i) }), []);
+      assert.deepEqual([...seen].sort(), [0, 1, 2]);
+    } finally {
+      pool.dispose();
+    }
+  });
+
   it('starts the largest tasks first and keeps the tensors in flight within the memory budget', async () => {
     const list = tasks([256, 64, 64, 64]);
     const pool = new AnalysisPool({ threads: 2 });
