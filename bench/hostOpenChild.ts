@@ -5,8 +5,15 @@
  * longest gap of a 5 ms interval probe on this thread: {"blockMs", "seconds"}.
  *   tsx bench/hostOpenChild.ts ROOT MODEL
  */
-import * as path from 'node:path';
 import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import type * as OverviewClient from '../src/node/overviewClient';
+import type * as Workers from '../src/node/workers';
+import type * as Pool from '../src/node/analysisPool';
+import type * as Analyzer from '../src/node/modelAnalyzer';
+import type * as Sizes from '../src/core/view/schemeSizes';
+import type * as Schemes from '../src/core/quant/schemes';
+import type * as TableView from '../src/core/view/layerTableView';
 
 interface Table {
   reset(plan: unknown[], schemes: string[]): void;
@@ -16,17 +23,19 @@ interface Table {
 
 async function main(): Promise<void> {
   const [root, model] = process.argv.slice(2);
-  const load = <T>(file: string): T => require(path.join(root, file)) as T;
-  const { readOverviewInWorker } = load<typeof import('../src/node/overviewClient')>('src/node/overviewClient.ts');
-  const { workerScript } = load<typeof import('../src/node/workers')>('src/node/workers.ts');
-  const { AnalysisPool } = load<typeof import('../src/node/analysisPool')>('src/node/analysisPool.ts');
-  const { analyzePlanned } = load<typeof import('../src/node/modelAnalyzer')>('src/node/modelAnalyzer.ts');
-  const { modelSizes } = load<typeof import('../src/core/view/schemeSizes')>('src/core/view/schemeSizes.ts');
-  const { DEFAULT_SCHEMES } = load<typeof import('../src/core/quant/schemes')>('src/core/quant/schemes.ts');
-  const view = load<typeof import('../src/core/view/layerTableView')>('src/core/view/layerTableView.ts');
+  const load = async <T>(file: string): Promise<T> => (await import(path.join(root, file))) as T;
+  const { readOverviewInWorker } = await load<typeof OverviewClient>('src/node/overviewClient.ts');
+  const { workerScript } = await load<typeof Workers>('src/node/workers.ts');
+  const { AnalysisPool } = await load<typeof Pool>('src/node/analysisPool.ts');
+  const { analyzePlanned } = await load<typeof Analyzer>('src/node/modelAnalyzer.ts');
+  const sizes = await load<Partial<typeof Sizes> & Pick<typeof Sizes, 'modelSizes'>>('src/core/view/schemeSizes.ts');
+  const { DEFAULT_SCHEMES } = await load<typeof Schemes>('src/core/quant/schemes.ts');
+  const view = await load<typeof TableView>('src/core/view/layerTableView.ts');
   // The table moved to layerTable.ts (update(index, analysis)); older checkouts have it in layerTableView.ts.
-  const tableFile = path.join(root, 'src/core/view/layerTable.ts');
-  const TableClass = (existsSync(tableFile) ? require(tableFile) : view).LayerTable as new () => Table;
+  const tableFile = existsSync(path.join(root, 'src/core/view/layerTable.ts'))
+    ? 'src/core/view/layerTable.ts'
+    : 'src/core/view/layerTableView.ts';
+  const TableClass = (await load<{ LayerTable: new () => Table }>(tableFile)).LayerTable;
   const schemes = [...DEFAULT_SCHEMES];
   let worst = 0;
   let last = performance.now();
@@ -39,7 +48,10 @@ async function main(): Promise<void> {
   const read = await readOverviewInWorker(workerScript('overviewWorker'), model);
   const table = new TableClass();
   table.reset(read.plan, schemes);
-  modelSizes(read.plan, schemes);
+  // As the inspector session: in slices where this checkout has them.
+  if (sizes.modelSizesInSlices && read.plan.length > 5000)
+    await sizes.modelSizesInSlices(read.plan, schemes, () => new Promise((r) => setImmediate(r)), 5000);
+  else sizes.modelSizes(read.plan, schemes);
   view.consumerOps(read.plan);
   const pool = new AnalysisPool({ threads: 2 });
   await analyzePlanned(pool, model, read.plan, schemes, {

@@ -48,18 +48,7 @@ async function exportReport(arg: unknown, service: AnalysisService, log: Log): P
       async (progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort(new vscode.CancellationError()));
-        let last = 0;
-        return service.inspect(uri, schemes, {
-          signal: abort.signal,
-          onProgress: ({ done, total, weight }) => {
-            const pct = total ? (100 * done) / total : 100;
-            progress.report({
-              increment: pct - last,
-              message: vscode.l10n.t('{0} of {1} weights {2}', done, total, weight),
-            });
-            last = pct;
-          },
-        });
+        return service.inspect(uri, schemes, { signal: abort.signal, onProgress: progressReporter(progress) });
       },
     );
   } catch (error) {
@@ -199,4 +188,19 @@ export function registerCommands(
     }),
     vscode.commands.registerCommand('quantlens.showLog', () => log.channel.show()),
   ];
+}
+
+/** Reports analysis progress to a notification, at most ten times a second (a model may have 100k weights). */
+function progressReporter(
+  progress: vscode.Progress<{ message?: string; increment?: number }>,
+): (p: { done: number; total: number; weight: string }) => void {
+  let last = 0;
+  let lastAt = 0;
+  return ({ done, total, weight }) => {
+    if (done < total && Date.now() - lastAt < 100) return;
+    lastAt = Date.now();
+    const pct = total ? (100 * done) / total : 100;
+    progress.report({ increment: pct - last, message: vscode.l10n.t('{0} of {1} weights {2}', done, total, weight) });
+    last = pct;
+  };
 }

@@ -15,7 +15,7 @@ import { tableCsv, tableJson } from '../core/view/layerTableExport';
 import { LayerTable } from '../core/view/layerTable';
 import { consumerOps, type RowSensitivity, type TablePage, type TableQuery } from '../core/view/layerTableView';
 import { modelHeatmap, type ModelHeatmap } from '../core/view/modelHeatmap';
-import { modelSizes } from '../core/view/schemeSizes';
+import { modelSizes, modelSizesInSlices } from '../core/view/schemeSizes';
 import type { ModelReadResult } from '../node/analysisPlan';
 import type { AnalysisStatus, ViewState } from '../protocol';
 import { configuredSchemes, type AnalysisService } from './analysisService';
@@ -24,6 +24,8 @@ import type { Log } from './log';
 import { saveNextToModel } from './saveNextToModel';
 
 const STATUS_INTERVAL_MS = 100;
+/** Weights whose sizes are summed in one turn of the event loop. */
+const SIZES_SLICE = 5000;
 
 /** The activations an evaluation quantized: per node (the table's column) and every statistic (the detail). */
 export interface MeasuredActivations {
@@ -139,7 +141,7 @@ export class InspectorSession implements vscode.Disposable {
 
   /** Runs the analysis again for what is missing. */
   resume(): AnalysisStatus {
-    if (this.read && this.status.state !== 'running') void this.run();
+    if (this.read && !this.running && this.status.state !== 'running') void this.run();
     return this.status;
   }
 
@@ -158,7 +160,13 @@ export class InspectorSession implements vscode.Disposable {
     const total = read.plan.filter((w) => w.source).length;
     const quantizable = read.plan.filter((w) => w.source && w.quantizable).length;
     const ops = consumerOps(read.plan);
-    this.status = { schemes, done: 0, total, quantizable, state: 'running', ...modelSizes(read.plan, schemes), ops };
+    // In slices when long: a plan of 100k weights must not hold the extension host's event loop.
+    const sizes =
+      read.plan.length <= SIZES_SLICE
+        ? modelSizes(read.plan, schemes)
+        : await modelSizesInSlices(read.plan, schemes, () => new Promise((r) => setImmediate(r)), SIZES_SLICE);
+    if (this.running !== controller) return;
+    this.status = { schemes, done: 0, total, quantizable, state: 'running', ...sizes, ops };
     this.fire(true);
     this.showWindowProgress(total);
     try {
@@ -200,9 +208,14 @@ export class InspectorSession implements vscode.Disposable {
       (progress) =>
         new Promise<void>((resolve) => {
           let last = 0;
+          let lastAt = 0;
           this.progress = {
             resolve,
             report: (done) => {
+              // Each report is a message to the window: 100k weights must not send 100k of them.
+              const now = Date.now();
+              if (done < total && now - lastAt < STATUS_INTERVAL_MS) return;
+              lastAt = now;
               progress.report({
                 message: `${done}/${total} weights`,
                 increment: total ? ((done - last) / total) * 100 : 0,

@@ -138,11 +138,10 @@ export function inGraphOrder(
     .map((e) => e.w);
 }
 
-/** Plans the analysis of every weight of a loaded model, in graph order. */
+/** Plans the analysis of every weight of a loaded model, in graph order (computed before the layer kinds: a lower peak). */
 export async function planAnalysis(loaded: LoadedModel, weights: readonly WeightRef[]): Promise<PlannedWeight[]> {
   const model = loaded.model as onnx.IModelProto;
   const consumers = consumersByTensor(model);
-  // The order first: its index of the graph is garbage before the layer kinds build theirs (a lower peak).
   const ordered = inGraphOrder(model, weights, consumers);
   const kinds = new LayerKinds(model);
   const byName = new Map(weights.map((w) => [w.name, w]));
@@ -153,10 +152,8 @@ export async function planAnalysis(loaded: LoadedModel, weights: readonly Weight
     const key = `${ref.graph}\0${ref.name}`;
     const duplicate = seen.has(key);
     seen.add(key);
-    if (duplicate) {
-      planned.push(duplicateWeight(ref));
-      continue;
-    }
+    if (duplicate) planned.push(duplicateWeight(ref));
+    if (duplicate) continue;
     const plan = planWeight(ref, consumers);
     const stored =
       plan.role === 'quantized' ? storedQuantization(ref, consumers.get(ref.name) ?? [], byName) : undefined;

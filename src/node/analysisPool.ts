@@ -24,6 +24,8 @@ export interface RunOptions {
    * larger than the budget runs alone.
    */
   memoryBudget?: number;
+  /** Keep every result for the promise (default true); false: only onResult sees them, the promise gets []. */
+  collect?: boolean;
 }
 
 /** Float32 bytes a task holds while it runs (the decoded values; the read buffer is reused or smaller). */
@@ -54,12 +56,32 @@ const BATCH_TASKS = 512;
 /** Results handed to onResult in one macrotask. */
 const DELIVER_SLICE = 32;
 
+/** Bits of a sort key that hold the task index (largest first, ties in task order). */
+const INDEX_BITS = 2 ** 21;
+
+/**
+ * Task indices by size, largest first, ties in task order. 100k tasks are sorted as packed numeric keys
+ * ((max - size) * 2^21 + index, exact in a double) by the typed array's native sort: a comparator sort of 100k
+ * held the extension host's event loop for tens of ms.
+ */
+export function largestFirst(sizes: readonly number[]): number[] {
+  let max = 0;
+  for (const s of sizes) if (s > max) max = s;
+  if (sizes.length >= INDEX_BITS || max >= 2 ** 31 || sizes.some((s) => !Number.isInteger(s) || s < 0)) {
+    return sizes.map((_, i) => i).sort((a, b) => sizes[b] - sizes[a] || a - b);
+  }
+  const keys = new Float64Array(sizes.length);
+  for (let i = 0; i < sizes.length; i++) keys[i] = (max - sizes[i]) * INDEX_BITS + i;
+  keys.sort();
+  return Array.from(keys, (k) => k % INDEX_BITS);
+}
+
 /**
  * The units of work, largest first: each large task alone, small ones in consecutive batches (in the same
  * largest-first order), so 100k one-value tensors take a few hundred round trips, not 100k.
  */
 export function batchTasks(sizes: readonly number[]): number[][] {
-  const order = sizes.map((_, i) => i).sort((a, b) => sizes[b] - sizes[a]);
+  const order = largestFirst(sizes);
   const units: number[][] = [];
   let batch: number[] = [];
   let bytes = 0;
@@ -92,7 +114,7 @@ export class AnalysisPool {
     this.workerScript = options.workerScript ?? workerScript('analysisWorker');
   }
 
-  /** Runs tasks and resolves with their results in task order; rejects on the first error or on abort. */
+  /** Runs tasks and resolves with their results in task order (unless `collect` is false); rejects on the first error or on abort. */
   run(tasks: readonly AnalysisTask[], options: RunOptions = {}): Promise<AnalysisResult[]> {
     if (this.disposed) return Promise.reject(new Error('The analysis pool was disposed.'));
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
@@ -170,7 +192,7 @@ class PoolRun {
     this.budget = options.memoryBudget ?? 1.25 * taskSizes.reduce((a, b) => Math.max(a, b), 0) + 128 * 2 ** 20;
     // Largest first: the long tasks start early and the small ones fill the gaps.
     this.queue = this.units.map((_, u) => u).sort((a, b) => this.sizes[b] - this.sizes[a]);
-    this.results = new Array<AnalysisResult>(tasks.length);
+    this.results = options.collect === false ? [] : new Array<AnalysisResult>(tasks.length);
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
@@ -252,7 +274,7 @@ class PoolRun {
     if (this.settled) return;
     const end = Math.min(results.length, from + DELIVER_SLICE);
     for (let k = from; k < end; k++) {
-      this.results[indices[k]] = results[k];
+      if (this.options.collect !== false) this.results[indices[k]] = results[k];
       this.finished++;
       this.options.onResult?.(indices[k], results[k]);
     }

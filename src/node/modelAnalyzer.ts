@@ -65,9 +65,12 @@ export async function analyzePlanned(
       pending.push(i);
       continue;
     }
-    tasks.push({ ...task, schemes: missing, grids: options.grids });
-    weightOf.push(i);
+    // taskFor's object is this loop's own: completed in place (no second object per weight).
     wantedOf.push(task.schemes);
+    task.schemes = missing;
+    task.grids = options.grids;
+    tasks.push(task);
+    weightOf.push(i);
   }
   for (const [k, i] of pending.entries()) {
     if (k > 0 && k % YIELD_EVERY === 0) await yieldLoop(options.signal);
@@ -75,6 +78,8 @@ export async function analyzePlanned(
   }
   await pool.run(tasks, {
     signal: options.signal,
+    // 100k results are handed over one by one: the pool need not hold them all until the end.
+    collect: false,
     onResult: (t, result) => {
       const i = weightOf[t];
       // Results without grids are not cached: a later request may need the heatmaps.
@@ -92,5 +97,8 @@ function select(
   a: { stats: TensorAnalysis['stats']; histogram: TensorAnalysis['histogram']; schemes: Record<string, SchemeMetrics> },
   ids: readonly string[],
 ): TensorAnalysis {
+  const keys = Object.keys(a.schemes);
+  // Already exactly these schemes in this order (no cache merge): no second object per weight.
+  if (keys.length === ids.length && keys.every((k, i) => k === ids[i])) return a as TensorAnalysis;
   return { stats: a.stats, histogram: a.histogram, schemes: Object.fromEntries(ids.map((id) => [id, a.schemes[id]])) };
 }

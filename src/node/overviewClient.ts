@@ -9,6 +9,27 @@ import { workerClient } from './rpcPorts';
 import { startWorker } from './workers';
 
 /**
+ * Shares the repeated words of each weight (type, role, kind, reason, op) with the weights before it: each
+ * message brings its own copy of every string, and 100k copies of "float32" are garbage the host must trace.
+ */
+function interner(): (w: PlannedWeight) => void {
+  const words = new Map<string, string>();
+  const one = (s: string): string => {
+    const known = words.get(s);
+    if (known !== undefined) return known;
+    if (words.size < 10_000) words.set(s, s);
+    return s;
+  };
+  return (w) => {
+    w.dtype = one(w.dtype);
+    w.role = one(w.role) as PlannedWeight['role'];
+    w.kind = one(w.kind) as PlannedWeight['kind'];
+    if (w.reason !== undefined) w.reason = one(w.reason);
+    for (const l of w.layers) l.op = one(l.op);
+  };
+}
+
+/**
  * Reads a model's overview in a fresh worker (script at `workerScript`), then its plan page by page: each page
  * is one small message, so the caller's event loop runs between pages. Aborting terminates the worker.
  */
@@ -27,10 +48,14 @@ export async function readOverviewInWorker(
   try {
     const { weights, ...summary } = await client.request('model/read', { modelPath }, { signal });
     const plan: PlannedWeight[] = [];
+    const intern = interner();
     while (plan.length < weights) {
       const page = await client.request('plan/page', { offset: plan.length, limit: PLAN_PAGE_MAX }, { signal });
       if (page.length === 0) throw new Error(`The model reader returned ${plan.length} of ${weights} planned weights.`);
-      for (const w of page) plan.push(w);
+      for (const w of page) {
+        intern(w);
+        plan.push(w);
+      }
     }
     return { ...summary, plan };
   } catch (error) {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { AnalysisPool, taskBytes } from '../../src/node/analysisPool';
+import { AnalysisPool, largestFirst, taskBytes } from '../../src/node/analysisPool';
 import { runAnalysisTask, type AnalysisTask } from '../../src/node/analysisTask';
 import { gaussian, rng } from '../fixtures/onnxBuilder';
 
@@ -43,6 +43,27 @@ describe('analysis pool', () => {
         const local = runAnalysisTask(task).analysis;
         assert.deepEqual(results[i].analysis, local, `task ${i}`);
       }
+    } finally {
+      pool.dispose();
+    }
+  });
+
+  it('a batch of small tensors arrives in one buffer, with the values analysed one by one; collect: false keeps none', async () => {
+    const list = tasks([4, 8, 2]);
+    const pool = new AnalysisPool({ threads: 1 });
+    try {
+      const results = await pool.run(list);
+      const buffers = new Set(
+        results.flatMap((r) => [
+          r.analysis.histogram.counts.buffer,
+          ...Object.values(r.analysis.schemes).map((m) => m.grid.sqnrDb.buffer),
+        ]),
+      );
+      assert.equal(buffers.size, 1);
+      for (const [i, task] of list.entries()) assert.deepEqual(results[i].analysis, runAnalysisTask(task).analysis);
+      const seen: number[] = [];
+      assert.deepEqual(await pool.run(list, { collect: false, onResult: (i) => seen.push(i) }), []);
+      assert.deepEqual([...seen].sort(), [0, 1, 2]);
     } finally {
       pool.dispose();
     }
@@ -97,5 +118,18 @@ describe('analysis pool', () => {
     } finally {
       pool.dispose();
     }
+  });
+});
+
+describe('largestFirst', () => {
+  it('orders task indices by size, largest first, ties in task order (packed keys or the comparator)', () => {
+    const r = rng(18);
+    const sizes = Array.from({ length: 5000 }, () => Math.floor(r() * 40) * 1024);
+    const expected = sizes.map((_, i) => i).sort((a, b) => sizes[b] - sizes[a] || a - b);
+    assert.deepEqual(largestFirst(sizes), expected);
+    // Sizes too large to pack with an index take the comparator; same order.
+    const huge = [3 * 2 ** 31, 5, 3 * 2 ** 31, 2 ** 40];
+    assert.deepEqual(largestFirst(huge), [3, 0, 2, 1]);
+    assert.deepEqual(largestFirst([]), []);
   });
 });

@@ -161,24 +161,39 @@ export class LayerTable {
     if (this.sorted?.key === key) return this.sorted.order;
     const text = query.text.trim().toLowerCase();
     const filtered = !!text || !!query.op || query.quantizableOnly;
-    let order = new Uint32Array(this.plan.length);
+    let order: Uint32Array = new Uint32Array(this.plan.length);
     let n = 0;
     for (let i = 0; i < this.plan.length; i++) if (!filtered || this.matches(i, query, text)) order[n++] = i;
     order = order.slice(0, n);
-    if (query.sort !== 'index' || query.descending) {
-      const keys = Array.from(order, (i) => this.sortKey(i, query.sort));
-      const sign = query.descending ? -1 : 1;
-      const ranked = Array.from(order.keys()).sort((a, b) => {
-        const va = keys[a];
-        const vb = keys[b];
-        if (va === null || vb === null) return va === vb ? order[a] - order[b] : va === null ? 1 : -1;
-        const c = va < vb ? -1 : va > vb ? 1 : 0;
-        return c === 0 ? order[a] - order[b] : sign * c;
-      });
-      order = Uint32Array.from(ranked, (k) => order[k]);
-    }
+    if (query.sort !== 'index' || query.descending) order = this.sortedBy(order, query);
     this.sorted = { key, order };
     return order;
+  }
+
+  /** `order` sorted by the query's key: missing values last in either direction, ties in graph order. */
+  private sortedBy(order: Uint32Array, query: TableQuery): Uint32Array {
+    const sign = query.descending ? -1 : 1;
+    const keys = Array.from(order, (i) => this.sortKey(i, query.sort));
+    const present = order.filter((_, k) => keys[k] !== null);
+    const missing = order.filter((_, k) => keys[k] === null);
+    if (keys.every((v) => v === null || typeof v === 'number')) {
+      // Numbers: a typed comparator over a Float64Array of keys by weight index (100k in a few ms).
+      const byIndex = new Float64Array(this.plan.length);
+      order.forEach((i, k) => (byIndex[i] = keys[k] as number));
+      present.sort((a, b) => sign * (byIndex[a] - byIndex[b]) || a - b);
+    } else {
+      const byIndex = new Map<number, string | number>();
+      order.forEach((i, k) => keys[k] !== null && byIndex.set(i, keys[k]!));
+      present.sort((a, b) => {
+        const va = byIndex.get(a)!;
+        const vb = byIndex.get(b)!;
+        return va < vb ? -sign : va > vb ? sign : a - b;
+      });
+    }
+    const sorted = new Uint32Array(order.length);
+    sorted.set(present);
+    sorted.set(missing, present.length);
+    return sorted;
   }
 
   /** The rows matching a query, in its order (builds every row: for exports, not for display). */

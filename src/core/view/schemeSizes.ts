@@ -41,3 +41,20 @@ export function modelSizes(
   const sizes = schemes.map((scheme, k) => ({ scheme, bytes: bytes[k] }));
   return { weightBytes, sizes };
 }
+
+/** modelSizes of a long plan in slices of `slice` weights, letting the caller's event loop run between (`yieldTurn`). */
+export async function modelSizesInSlices(
+  plan: readonly WeightInfo[],
+  schemes: readonly string[],
+  yieldTurn: () => Promise<void>,
+  slice = 5000,
+): Promise<{ weightBytes: number; sizes: SchemeSize[] }> {
+  const total = { weightBytes: 0, sizes: schemes.map((scheme) => ({ scheme, bytes: 0 })) };
+  for (let start = 0; start < plan.length; start += slice) {
+    if (start > 0) await yieldTurn();
+    const part = modelSizes(plan.slice(start, start + slice), schemes);
+    total.weightBytes += part.weightBytes;
+    part.sizes.forEach((s, k) => (total.sizes[k].bytes += s.bytes));
+  }
+  return total;
+}
