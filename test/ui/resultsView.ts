@@ -3,7 +3,8 @@
  * demo's 14-slice spec draws every slice in its own style, the legend hides and shows a line, the filter
  * narrows the lines, no "--" placeholders; a plan file shows its "Evaluate this plan" code lens; its "Export
  * quantized model" lens exports, verifies and evaluates the export on the plan's spec: the results view shows the
- * export's cost row and its comparison with the simulation (issue 19; the README's screenshot).
+ * export's cost row and its comparison with the simulation (issue 19; the README's screenshot); clicking the
+ * plan's point in the accuracy-vs-cost chart selects its column and offers its export.
  */
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
@@ -124,6 +125,24 @@ async function planCodeLens(page: Page, h: UiHelpers): Promise<void> {
   }
 }
 
+/** Clicks the plan's point in the size chart: its column is selected and its export is offered. */
+async function clickPlanPoint(page: Page, h: UiHelpers, view: FrameLocator): Promise<void> {
+  const chart = view.locator('.cost-chart').last();
+  await chart.scrollIntoViewIfNeeded();
+  const points = JSON.parse((await chart.getAttribute('data-points')) ?? '[]') as {
+    id: string;
+    x: number;
+    y: number;
+  }[];
+  const plan = points.find((p) => p.id.startsWith('plan:'));
+  if (!plan) throw new Error(`the size chart has no point for the plan: ${JSON.stringify(points)}`);
+  await chart.locator('.u-over').click({ position: { x: plan.x, y: plan.y } });
+  await view.locator(`table.results th.selected[data-variant="${plan.id}"]`).waitFor({ timeout: TIMEOUT });
+  const offer = page.locator('.notifications-toasts .notification-toast', { hasText: 'as a quantized model' });
+  await offer.waitFor({ timeout: TIMEOUT });
+  await page.screenshot({ path: path.join(h.artifacts, 'results-point-picked.png') });
+}
+
 async function exportFromPlanLens(page: Page, h: UiHelpers): Promise<void> {
   await page.setViewportSize({ width: 1600, height: 1000 });
   try {
@@ -142,6 +161,7 @@ async function exportFromPlanLens(page: Page, h: UiHelpers): Promise<void> {
     await view.locator('table.results.cost').scrollIntoViewIfNeeded();
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(h.artifacts, 'results-export-cost.png') });
+    await clickPlanPoint(page, h, view);
     await h.closeEditors(page);
   } finally {
     await page.setViewportSize({ width: 1400, height: 900 });

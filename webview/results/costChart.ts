@@ -78,12 +78,15 @@ function scatter(
     data as uPlot.AlignedData,
     box,
   );
+  const at = (): { x: number; y: number }[] =>
+    sorted.map((p) => ({ x: chart.valToPos(p.x, 'x'), y: chart.valToPos(effect(p.v), 'y') }));
+  // Where each variant's point is, in the plot's CSS pixels (what a click is matched against; read by UI tests).
+  box.dataset.points = JSON.stringify(at().map((q, i) => ({ id: sorted[i].v.id, x: q.x, y: q.y })));
   if (pick) {
     chart.over.style.cursor = 'pointer';
     chart.over.title = 'Click a point: select its variant (open its plan or model, or export it)';
     chart.over.addEventListener('click', (e) => {
-      const at = sorted.map((p) => ({ x: chart.valToPos(p.x, 'x'), y: chart.valToPos(effect(p.v), 'y') }));
-      const i = nearestPoint(at, e.offsetX, e.offsetY);
+      const i = nearestPoint(at(), e.offsetX, e.offsetY);
       if (i >= 0) pick(sorted[i].v);
     });
   }
