@@ -33,6 +33,15 @@ function budgetOf(task: string, b: Budget): number | undefined {
         : b.kl;
 }
 
+/** The drawn points' positions in the plot's CSS pixels. */
+function pointsAt(
+  u: uPlot,
+  sorted: { v: Variant; x: number }[],
+  effect: (v: Variant) => number,
+): { x: number; y: number }[] {
+  return sorted.map((p) => ({ x: u.valToPos(p.x, 'x'), y: u.valToPos(effect(p.v), 'y') }));
+}
+
 /** A point per variant (sorted by x) and the budget drawn across. */
 function scatter(
   parent: HTMLElement,
@@ -74,19 +83,25 @@ function scatter(
         { label: EFFECT_LABEL[r.task] ?? 'worst-slice KL', ...common },
       ],
       series: [{}, ...series],
+      // Where each variant's point is, in the plot's CSS pixels once drawn (what a click is matched against; UI tests
+      // read it).
+      hooks: {
+        draw: [
+          (u) => {
+            const at = pointsAt(u, sorted, effect);
+            box.dataset.points = JSON.stringify(at.map((q, i) => ({ id: sorted[i].v.id, x: q.x, y: q.y })));
+          },
+        ],
+      },
     },
     data as uPlot.AlignedData,
     box,
   );
-  const at = (): { x: number; y: number }[] =>
-    sorted.map((p) => ({ x: chart.valToPos(p.x, 'x'), y: chart.valToPos(effect(p.v), 'y') }));
-  // Where each variant's point is, in the plot's CSS pixels (what a click is matched against; read by UI tests).
-  box.dataset.points = JSON.stringify(at().map((q, i) => ({ id: sorted[i].v.id, x: q.x, y: q.y })));
   if (pick) {
     chart.over.style.cursor = 'pointer';
     chart.over.title = 'Click a point: select its variant (open its plan or model, or export it)';
     chart.over.addEventListener('click', (e) => {
-      const i = nearestPoint(at(), e.offsetX, e.offsetY);
+      const i = nearestPoint(pointsAt(chart, sorted, effect), e.offsetX, e.offsetY);
       if (i >= 0) pick(sorted[i].v);
     });
   }
