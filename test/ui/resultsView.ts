@@ -136,7 +136,19 @@ async function clickPlanPoint(page: Page, h: UiHelpers, view: FrameLocator): Pro
   }[];
   const plan = points.find((p) => p.id.startsWith('plan:'));
   if (!plan) throw new Error(`the size chart has no point for the plan: ${JSON.stringify(points)}`);
-  await chart.locator('.u-over').click({ position: { x: plan.x, y: plan.y } });
+  // A click at the point's position (dispatched there: a point on the plot's edge lies under the axis, and the panel
+  // may cover the chart at this window size).
+  await chart.locator('.u-over').evaluate(
+    (over, at) => {
+      // Runs in the webview (this tsconfig has no DOM types).
+      type Target = { getBoundingClientRect(): { left: number; top: number }; dispatchEvent(e: unknown): boolean };
+      const Mouse = (globalThis as unknown as { MouseEvent: new (type: string, init: object) => unknown }).MouseEvent;
+      const target = over as unknown as Target;
+      const r = target.getBoundingClientRect();
+      target.dispatchEvent(new Mouse('click', { bubbles: true, clientX: r.left + at.x, clientY: r.top + at.y }));
+    },
+    { x: plan.x, y: plan.y },
+  );
   await view.locator(`table.results th.selected[data-variant="${plan.id}"]`).waitFor({ timeout: TIMEOUT });
   const offer = page.locator('.notifications-toasts .notification-toast', { hasText: 'as a quantized model' });
   await offer.waitFor({ timeout: TIMEOUT });
