@@ -4,7 +4,7 @@
  * narrows the lines, no "--" placeholders; a plan file shows its "Evaluate this plan" code lens; its "Export
  * quantized model" lens exports, verifies and evaluates the export on the plan's spec: the results view shows the
  * export's cost row and its comparison with the simulation (issue 19; the README's screenshot); clicking the
- * plan's point in the accuracy-vs-cost chart selects its column and offers its export.
+ * scheme's point in the accuracy-vs-cost chart selects its column and offers its export.
  */
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
@@ -125,8 +125,11 @@ async function planCodeLens(page: Page, h: UiHelpers): Promise<void> {
   }
 }
 
-/** Clicks the plan's point in the size chart: its column is selected and its export is offered. */
-async function clickPlanPoint(page: Page, h: UiHelpers, view: FrameLocator): Promise<void> {
+/**
+ * Clicks the int8-channel scheme's point in the size chart (the plan's and its export's points coincide there: same
+ * bytes, same metrics): its column is selected and its export is offered.
+ */
+async function clickSchemePoint(page: Page, h: UiHelpers, view: FrameLocator): Promise<void> {
   const chart = view.locator('.cost-chart').last();
   await chart.scrollIntoViewIfNeeded();
   const points = JSON.parse((await chart.getAttribute('data-points')) ?? '[]') as {
@@ -134,8 +137,8 @@ async function clickPlanPoint(page: Page, h: UiHelpers, view: FrameLocator): Pro
     x: number;
     y: number;
   }[];
-  const plan = points.find((p) => p.id.startsWith('plan:'));
-  if (!plan) throw new Error(`the size chart has no point for the plan: ${JSON.stringify(points)}`);
+  const point = points.find((p) => p.id === 'int8-channel');
+  if (!point) throw new Error(`the size chart has no point for int8-channel: ${JSON.stringify(points)}`);
   // A click at the point's position (dispatched there: a point on the plot's edge lies under the axis, and the panel
   // may cover the chart at this window size).
   await chart.locator('.u-over').evaluate(
@@ -147,10 +150,12 @@ async function clickPlanPoint(page: Page, h: UiHelpers, view: FrameLocator): Pro
       const r = target.getBoundingClientRect();
       target.dispatchEvent(new Mouse('click', { bubbles: true, clientX: r.left + at.x, clientY: r.top + at.y }));
     },
-    { x: plan.x, y: plan.y },
+    { x: point.x, y: point.y },
   );
-  await view.locator(`table.results th.selected[data-variant="${plan.id}"]`).waitFor({ timeout: TIMEOUT });
-  const offer = page.locator('.notifications-toasts .notification-toast', { hasText: 'as a quantized model' });
+  await view.locator(`table.results th.selected[data-variant="${point.id}"]`).waitFor({ timeout: TIMEOUT });
+  const offer = page.locator('.notifications-toasts .notification-toast', {
+    hasText: 'Export int8-channel as a quantized model',
+  });
   await offer.waitFor({ timeout: TIMEOUT });
   await page.screenshot({ path: path.join(h.artifacts, 'results-point-picked.png') });
 }
@@ -173,7 +178,7 @@ async function exportFromPlanLens(page: Page, h: UiHelpers): Promise<void> {
     await view.locator('table.results.cost').scrollIntoViewIfNeeded();
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(h.artifacts, 'results-export-cost.png') });
-    await clickPlanPoint(page, h, view);
+    await clickSchemePoint(page, h, view);
     await h.closeEditors(page);
   } finally {
     await page.setViewportSize({ width: 1400, height: 900 });
