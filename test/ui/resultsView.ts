@@ -148,7 +148,10 @@ async function clickSchemePoint(page: Page, h: UiHelpers, view: FrameLocator): P
       const Mouse = (globalThis as unknown as { MouseEvent: new (type: string, init: object) => unknown }).MouseEvent;
       const target = over as unknown as Target;
       const r = target.getBoundingClientRect();
-      target.dispatchEvent(new Mouse('click', { bubbles: true, clientX: r.left + at.x, clientY: r.top + at.y }));
+      for (const type of ['mousedown', 'mouseup', 'click'])
+        target.dispatchEvent(
+          new Mouse(type, { bubbles: true, button: 0, clientX: r.left + at.x, clientY: r.top + at.y }),
+        );
     },
     { x: point.x, y: point.y },
   );

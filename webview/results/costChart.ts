@@ -100,7 +100,11 @@ function scatter(
   if (pick) {
     chart.over.style.cursor = 'pointer';
     chart.over.title = 'Click a point: select its variant (open its plan or model, or export it)';
-    chart.over.addEventListener('click', (e) => {
+    // A press and release on the same spot (uPlot stops the click event itself when the cursor moved since the press).
+    let down = { x: NaN, y: NaN };
+    chart.over.addEventListener('mousedown', (e) => (down = { x: e.offsetX, y: e.offsetY }));
+    chart.over.addEventListener('mouseup', (e) => {
+      if (Math.hypot(e.offsetX - down.x, e.offsetY - down.y) > 4) return;
       const i = nearestPoint(pointsAt(chart, sorted, effect), e.offsetX, e.offsetY);
       if (i >= 0) pick(sorted[i].v);
     });
