@@ -33,10 +33,17 @@ export async function openVariant(stored: StoredResults, id: string): Promise<Va
   const action = variantAction(stored, id);
   if (!action) return undefined;
   if (action.kind === 'model') {
-    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(action.file), 'quantlens.inspector');
+    const uri = vscode.Uri.file(action.file);
+    await vscode.commands.executeCommand('vscode.openWith', uri, 'quantlens.inspector', vscode.ViewColumn.Beside);
     return action;
   }
-  if (action.kind === 'plan') await vscode.window.showTextDocument(vscode.Uri.file(action.file), { preview: true });
+  // Beside the results view, which stays in view.
+  if (action.kind === 'plan')
+    await vscode.window.showTextDocument(vscode.Uri.file(action.file), {
+      preview: true,
+      preserveFocus: true,
+      viewColumn: vscode.ViewColumn.Beside,
+    });
   const exportLabel = vscode.l10n.t('Export…');
   const what = action.kind === 'plan' ? path.basename(action.file) : action.scheme;
   void vscode.window

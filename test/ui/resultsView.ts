@@ -3,7 +3,8 @@
  * demo's 14-slice spec draws every slice in its own style, the legend hides and shows a line, the filter
  * narrows the lines, no "--" placeholders; a plan file shows its "Evaluate this plan" code lens; its "Export
  * quantized model" lens exports, verifies and evaluates the export on the plan's spec: the results view shows the
- * export's cost row and its comparison with the simulation (issue 19; the README's screenshot).
+ * export's cost row and its comparison with the simulation (issue 19; the README's screenshot); clicking the
+ * scheme's point in the accuracy-vs-cost chart selects its column and offers its export.
  */
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
@@ -250,6 +251,44 @@ async function planCodeLens(page: Page, h: UiHelpers): Promise<void> {
   }
 }
 
+/**
+ * Clicks the int8-channel scheme's point in the size chart (the plan's and its export's points coincide there: same
+ * bytes, same metrics): its column is selected and its export is offered.
+ */
+async function clickSchemePoint(page: Page, h: UiHelpers, view: FrameLocator): Promise<void> {
+  const chart = view.locator('.cost-chart').last();
+  await chart.scrollIntoViewIfNeeded();
+  const points = JSON.parse((await chart.getAttribute('data-points')) ?? '[]') as {
+    id: string;
+    x: number;
+    y: number;
+  }[];
+  const point = points.find((p) => p.id === 'int8-channel');
+  if (!point) throw new Error(`the size chart has no point for int8-channel: ${JSON.stringify(points)}`);
+  // A click at the point's position (dispatched there: a point on the plot's edge lies under the axis, and the panel
+  // may cover the chart at this window size).
+  await chart.locator('.u-over').evaluate(
+    (over, at) => {
+      // Runs in the webview (this tsconfig has no DOM types).
+      type Target = { getBoundingClientRect(): { left: number; top: number }; dispatchEvent(e: unknown): boolean };
+      const Mouse = (globalThis as unknown as { MouseEvent: new (type: string, init: object) => unknown }).MouseEvent;
+      const target = over as unknown as Target;
+      const r = target.getBoundingClientRect();
+      for (const type of ['mousedown', 'mouseup', 'click'])
+        target.dispatchEvent(
+          new Mouse(type, { bubbles: true, button: 0, clientX: r.left + at.x, clientY: r.top + at.y }),
+        );
+    },
+    { x: point.x, y: point.y },
+  );
+  await view.locator(`table.results th.selected[data-variant="${point.id}"]`).waitFor({ timeout: TIMEOUT });
+  const offer = page.locator('.notifications-toasts .notification-toast', {
+    hasText: 'Export int8-channel as a quantized model',
+  });
+  await offer.waitFor({ timeout: TIMEOUT });
+  await page.screenshot({ path: path.join(h.artifacts, 'results-point-picked.png') });
+}
+
 async function exportFromPlanLens(page: Page, h: UiHelpers): Promise<void> {
   await page.setViewportSize({ width: 1600, height: 1000 });
   try {
@@ -268,6 +307,7 @@ async function exportFromPlanLens(page: Page, h: UiHelpers): Promise<void> {
     await view.locator('table.results.cost').scrollIntoViewIfNeeded();
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(h.artifacts, 'results-export-cost.png') });
+    await clickSchemePoint(page, h, view);
     await h.closeEditors(page);
   } finally {
     await page.setViewportSize({ width: 1400, height: 900 });

@@ -118,7 +118,9 @@ describe('quantlens export', () => {
     const json = JSON.parse(r.stdout) as {
       evaluation: {
         comparison: { exported: string; simulated: string; agreement: string; rows: { slice: string }[] };
-        results: { variants: { id: string; kind: string; cost?: { latency: Record<string, unknown> } }[] };
+        results: {
+          variants: { id: string; kind: string; exportedFrom?: string; cost?: { latency: Record<string, unknown> } }[];
+        };
       };
     };
     const c = json.evaluation.comparison;
@@ -129,6 +131,8 @@ describe('quantlens export', () => {
     assert.equal(c.rows.length, 11);
     const exported = json.evaluation.results.variants.find((v) => v.kind === 'export');
     assert.ok(exported?.cost?.latency['1'], 'the export has a measured latency at batch 1');
+    // The results name the simulated variant the export came from (its metadata's record), for the results view.
+    assert.equal(exported.exportedFrom, 'int8-channel');
     const text = cli('export', model, '--scheme', 'int8-channel', '--spec', spec, '-o', out, '--force');
     assert.equal(text.code, 0, text.stderr);
     assert.match(

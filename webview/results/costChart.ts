@@ -34,6 +34,34 @@ function budgetOf(task: string, b: Budget): number | undefined {
         : b.kl;
 }
 
+/** The drawn points' positions in the plot's CSS pixels. */
+function pointsAt(
+  u: uPlot,
+  sorted: { v: Variant; x: number }[],
+  effect: (v: Variant) => number,
+): { x: number; y: number }[] {
+  return sorted.map((p) => ({ x: u.valToPos(p.x, 'x'), y: u.valToPos(effect(p.v), 'y') }));
+}
+
+/** Picks the variant whose point is pressed and released on one spot. */
+function onPick(
+  chart: uPlot,
+  sorted: { v: Variant; x: number }[],
+  effect: (v: Variant) => number,
+  pick: PickVariant,
+): void {
+  chart.over.style.cursor = 'pointer';
+  chart.over.title = 'Click a point: select its variant (open its plan or model, or export it)';
+  // A press and release on the same spot (uPlot stops the click event itself when the cursor moved since the press).
+  let down = { x: NaN, y: NaN };
+  chart.over.addEventListener('mousedown', (e) => (down = { x: e.offsetX, y: e.offsetY }));
+  chart.over.addEventListener('mouseup', (e) => {
+    if (Math.hypot(e.offsetX - down.x, e.offsetY - down.y) > 4) return;
+    const i = nearestPoint(pointsAt(chart, sorted, effect), e.offsetX, e.offsetY);
+    if (i >= 0) pick(sorted[i].v);
+  });
+}
+
 /** A point per variant (sorted by x) and the budget drawn across. */
 function scatter(
   parent: HTMLElement,
@@ -75,19 +103,21 @@ function scatter(
         { label: EFFECT_LABEL[r.task] ?? 'worst-slice KL', ...common },
       ],
       series: [{}, ...series],
+      // Where each variant's point is, in the plot's CSS pixels once drawn (what a click is matched against; UI tests
+      // read it).
+      hooks: {
+        draw: [
+          (u) => {
+            const at = pointsAt(u, sorted, effect);
+            box.dataset.points = JSON.stringify(at.map((q, i) => ({ id: sorted[i].v.id, x: q.x, y: q.y })));
+          },
+        ],
+      },
     },
     data as uPlot.AlignedData,
     box,
   );
-  if (pick) {
-    chart.over.style.cursor = 'pointer';
-    chart.over.title = 'Click a point: select its variant (open its plan or model, or export it)';
-    chart.over.addEventListener('click', (e) => {
-      const at = sorted.map((p) => ({ x: chart.valToPos(p.x, 'x'), y: chart.valToPos(effect(p.v), 'y') }));
-      const i = nearestPoint(at, e.offsetX, e.offsetY);
-      if (i >= 0) pick(sorted[i].v);
-    });
-  }
+  if (pick) onPick(chart, sorted, effect, pick);
   return chart;
 }
 
