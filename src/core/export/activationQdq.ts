@@ -69,7 +69,8 @@ const ELEMENT: Record<ActivationQdqParams['type'], number> = {
   int16: DType.int16,
 };
 const LOWEST: Record<ActivationQdqParams['type'], number> = { uint8: 0, int8: -128, uint16: 0, int16: -32768 };
-const BIASED_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm']);
+/** Ops whose bias becomes int32 when their input activation and weight are quantized. */
+export const BIASED_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm']);
 
 /** A scalar initializer's stored form. */
 function scalar(dtype: number, value: number): StoredTensor {
@@ -306,4 +307,15 @@ export function quantizeBias(
     values: { dtype: DType.int32, dims: [n], bytes: new Uint8Array(ints.buffer) },
     scale: { dtype: DType.float32, dims: [n], bytes: new Uint8Array(scales.buffer) },
   };
+}
+
+/**
+ * The float bias a Conv/Gemm computes with once the export stores it as int32: DequantizeLinear of quantizeBias's
+ * integers, float32(float32(q) * scale) per channel (what the simulation feeds, so that it matches the export).
+ */
+export function dequantizedBias(bias: Float32Array, inputScale: number, weightScales: Float32Array): Float32Array {
+  const { values, scale } = quantizeBias(bias, inputScale, weightScales);
+  const ints = new Int32Array(values.bytes.slice().buffer);
+  const scales = new Float32Array(scale.bytes.slice().buffer);
+  return Float32Array.from(ints, (q, c) => Math.fround(Math.fround(q) * scales[c]));
 }

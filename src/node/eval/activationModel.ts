@@ -13,6 +13,7 @@ import {
   type ActivationType,
 } from '../../core/quant/activationQuant';
 import type { ActivationSite } from '../../core/quant/activationSites';
+import { fedBiases, type FedBias } from './activationBias';
 
 const FLOAT32 = 1;
 const BOOL = 9;
@@ -38,6 +39,8 @@ export interface QdqModel {
   floatNames: Map<string, string>;
   /** The name of each site's chain output (its value as the quantized graph computes with it). */
   quantizedNames: Map<string, string>;
+  /** Biases made graph inputs (withQdq's `biases` option): fed float, or as the export stores them (int32). */
+  biases: FedBias[];
 }
 
 /** The ai.onnx opset a model imports. */
@@ -51,12 +54,21 @@ const scalar = (name: string, elemType: number): onnx.IValueInfoProto => ({
   type: { tensorType: { elemType, shape: { dim: [] } } },
 });
 
-/** Adds QDQ chains (one per type in `types`) on every site; throws ModelError when the opset cannot. */
-export function withQdq(evalBytes: Uint8Array, sites: readonly ActivationSite[], types: readonly ActivationType[]) {
+/**
+ * Adds QDQ chains (one per type in `types`) on every site; throws ModelError when the opset cannot. `biases`: the
+ * float biases of Conv/Gemm nodes reading a site with a fed weight become graph inputs (see activationBias.ts).
+ */
+export function withQdq(
+  evalBytes: Uint8Array,
+  sites: readonly ActivationSite[],
+  types: readonly ActivationType[],
+  options: { biases?: boolean } = {},
+): QdqModel {
   const model = onnx.ModelProto.decode(evalBytes);
   const opset = opsetOf(model);
   if (opset < 13) throw new Error(`Activation quantization needs opset 13 or newer; the model imports ${opset}.`);
   const graph = model.graph!;
+  const biases = options.biases ? fedBiases(graph, sites) : [];
   const nodes = graph.node ?? [];
   const inputs = new Set((graph.input ?? []).map((v) => v.name ?? ''));
   // Each chain goes right after its tensor's producer (graph inputs: first), so the order stays topological.
@@ -88,7 +100,7 @@ export function withQdq(evalBytes: Uint8Array, sites: readonly ActivationSite[],
     chains.set(t, byType);
   });
   graph.node = [...(after.get(-1) ?? []), ...nodes.flatMap((n, i) => [n, ...(after.get(i) ?? [])])];
-  return { bytes: onnx.ModelProto.encode(model).finish(), chains, floatNames, quantizedNames };
+  return { bytes: onnx.ModelProto.encode(model).finish(), chains, floatNames, quantizedNames, biases };
 }
 
 /** The QDQ -> Where chain of site i, one link per type, from `float` to `out`, and its fed inputs. */

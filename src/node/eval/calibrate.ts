@@ -83,8 +83,8 @@ export async function prepareActivations(
   return { sites, collectors, plan, calibration };
 }
 
-/** fp32 runs over the calibration samples, each site output streamed into its collector. */
-async function collectRanges(
+/** fp32 runs over the calibration samples, each site output streamed into its collector (the export's too). */
+export async function collectRanges(
   checked: CheckedEval,
   c: CheckedCalibration,
   sites: readonly ActivationSite[],

@@ -18,6 +18,7 @@ import { createFileSession } from './fileVariant';
 import type { BatchInfo, Scoring, ScoringWorker } from './scoring';
 import type { ActivationSite } from '../../core/quant/activationSites';
 import { activationFeeds, withQdq, type QdqModel } from './activationModel';
+import { BiasFeeds } from './activationBias';
 
 /** The session simulating activation quantization, and its model's feeds. */
 interface QdqSession {
@@ -132,7 +133,7 @@ async function createQdqSession(
   if (types.length === 0 || !options.sites) return undefined;
   let model: QdqModel;
   try {
-    model = withQdq(checked.model.bytes, options.sites, types);
+    model = withQdq(checked.model.bytes, options.sites, types, { biases: true });
   } catch (error) {
     throw checked.check.error('/variants', error instanceof Error ? error.message : String(error));
   }
@@ -207,6 +208,7 @@ class Runner {
   private readonly kept: (Reference | undefined)[] = [];
   private keptBytes = 0;
   private where = '';
+  private readonly biasFeeds?: BiasFeeds;
 
   constructor(
     private readonly checked: CheckedEval,
@@ -224,6 +226,7 @@ class Runner {
     this.batchSize = fixedBatch(checked) ?? checked.spec.batchSize;
     this.batches = Math.ceil(checked.samples.length / this.batchSize);
     this.total = this.batches * (configurations.length + 1);
+    if (qdq) this.biasFeeds = new BiasFeeds(qdq.model.biases, this.weights);
   }
 
   /** The simulated configurations in groups within the weight budget (model-file variants run on their own). */
@@ -312,7 +315,7 @@ class Runner {
       if (scheme !== KEEP_FLOAT) feeds[name] = tensorOf(this.cache.get(w, scheme), w.dims);
     }
     const simulated = !own && this.qdq && config?.activations && config.activations.size > 0;
-    if (simulated) Object.assign(feeds, qdqFeeds(this.qdq!.model, config.activations));
+    if (simulated) Object.assign(feeds, qdqFeeds(this.qdq!.model, config.activations), this.biasFeeds!.feeds(config));
     if (simulated) own = this.qdq!.session;
     const output = this.checked.out.output.name;
     const t = performance.now();

@@ -5,6 +5,7 @@
  * scheme its layer has (one scheme, or the plan entry of the site's layer; shared-scale sites follow their
  * input's).
  */
+import { createHash } from 'node:crypto';
 import * as ort from 'onnxruntime-node';
 import { splitCalibration } from '../../core/eval/calibrationSpec';
 import { parsePlan, planEntry, type QuantPlan } from '../../core/eval/plan';
@@ -14,7 +15,9 @@ import { parseVariantScheme, type ActivationScheme } from '../../core/quant/sche
 import { checkEval, type CheckedEval } from '../eval/evalCheck';
 import { batchInputs } from '../eval/evalInputs';
 import { readRegularFile } from '../safeRead';
-import { calibrateRanges, calibratedParams, type CalibrationBatch } from './exportCalibration';
+import { activationSites, type SiteOptions } from '../../core/quant/activationSites';
+import { collectRanges } from '../eval/calibrate';
+import { calibrateRanges, calibratedParams, type CalibratedRanges, type CalibrationBatch } from './exportCalibration';
 
 /** What the export calibrated, for its report. */
 export interface ExportCalibration {
@@ -83,6 +86,19 @@ function schemeOfSite(
     parseVariantScheme(planEntry(plan, { name: tensor, layers: [layer] }).scheme, true).activation;
 }
 
+/** The engine's calibration (src/node/eval/calibrate.ts) of the sites `options` choose. */
+async function engineRanges(
+  checked: CheckedEval,
+  c: NonNullable<CheckedEval['calibration']>,
+  options: SiteOptions & { histogram: boolean },
+  signal?: AbortSignal,
+): Promise<CalibratedRanges> {
+  const t0 = performance.now();
+  const sites = activationSites(checked.model.siteGraph, options);
+  const ranges = await collectRanges(checked, c, sites, options.histogram, { signal });
+  return { sites, ranges, samples: c.samples.length, ms: performance.now() - t0 };
+}
+
 /** Calibrates the activations the export of `request` quantizes, on the spec's calibration samples. */
 export async function calibrateForExport(
   specPath: string,
@@ -100,7 +116,12 @@ export async function calibrateForExport(
       ? (parseVariantScheme(request.scheme, true).activation?.method ?? c.spec.method)
       : c.spec.method;
   const options = { exclude: s.exclude, ...s.activationSites, symmetric, histogram: method !== 'minmax' };
-  const ranges = await calibrateRanges(modelBytes, feeds(c), options, signal);
+  // The model as the spec names it: the engine's own calibration (same session, batches and collectors), so the
+  // export's parameters are the ones its evaluation simulates. Another model file: calibrated as it is.
+  const same = checked.model.sha256 === createHash('sha256').update(modelBytes).digest('hex');
+  const ranges = same
+    ? await engineRanges(checked, c, options, signal)
+    : await calibrateRanges(modelBytes, feeds(c), options, signal);
   const activations = calibratedParams(ranges, (site) => schemeOf(site.layer, site.tensor), method, c.spec.percentile);
   return { activations, source: c.source, samples: ranges.samples, method, ms: ranges.ms };
 }
