@@ -12,6 +12,7 @@ import { parseSpec, SpecError } from '../../src/core/eval/spec';
 import { draftSpec, inferTask } from '../../src/core/eval/specDraft';
 import { evalSummary } from '../../src/node/eval/evalFormat';
 import { DISTINCT_STYLES, lineStyle } from '../../webview/results/palette';
+import { resultsShell } from '../fixtures/resultsShell';
 
 const metrics = (over: Partial<SliceMetrics>): SliceMetrics => ({
   n: 100,
@@ -154,17 +155,10 @@ describe('CLI text output', () => {
       violations: [],
     });
     return {
-      format: 'quantlens-eval-results',
-      version: 1,
-      createdAt: '',
-      tool: { quantlens: '0', onnxruntime: '0', node: '0', platform: 'linux' },
-      spec: { file: 's.quantlens.json', sha256: '', content: {} },
-      model: { file: 'm.onnx', sha256: '', bytes: 1 },
-      data: { files: [], samples: 200, evaluated: 200, seed: 0 },
+      ...resultsShell({ samples: 200 }),
       task,
       output: 'y',
       budget,
-      thresholds: { accuracyDrop: 1, kl: 0.05, increase: 5, minSliceSize: 20 },
       slices: [
         { name: 'all', n: 200 },
         { name: '3', n: 100 },

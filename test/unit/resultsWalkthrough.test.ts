@@ -15,6 +15,7 @@ import { readSlice, type Verdict } from '../../src/core/eval/verdict';
 import { evalSummary } from '../../src/node/eval/evalFormat';
 import { sliceStyles } from '../../webview/results/palette';
 import { barLabel } from '../../webview/results/barLabel';
+import { resultsShell } from '../fixtures/resultsShell';
 
 const est = (value: number, low: number, high: number) => ({ value, low, high });
 const base = (n: number, over: Partial<SliceMetrics>): SliceMetrics => ({
@@ -43,17 +44,10 @@ function results(budget: Budget, q: Record<string, SliceMetrics>, ref: Record<st
   }
   variant.verdicts = verdicts;
   return {
-    format: 'quantlens-eval-results',
-    version: 1,
-    createdAt: '',
-    tool: { quantlens: '0', onnxruntime: '0', node: '0', platform: 'linux' },
-    spec: { file: 's.quantlens.json', sha256: '', content: {} },
-    model: { file: 'm.onnx', sha256: '', bytes: 1 },
-    data: { files: [], samples: 200, evaluated: 200, seed: 0 },
+    ...resultsShell({ samples: 200 }),
     task: q.all.perplexity !== undefined ? 'language-model' : 'classification',
     output: 'y',
     budget,
-    thresholds: { accuracyDrop: 1, kl: 0.05, increase: 5, minSliceSize: 20 },
     slices: Object.keys(q).map((name) => ({ name, n: sizes[name] })),
     variants: [{ id: 'fp32', label: 'fp32', kind: 'reference', weightBytes: 4, metrics: ref, violations: [] }, variant],
     flags: [],

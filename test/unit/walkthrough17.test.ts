@@ -24,6 +24,7 @@ import {
 } from '../../src/core/view/tableHeader';
 import { lineStyle, styleKey } from '../../webview/results/palette';
 import { evalSummary } from '../../src/node/eval/evalFormat';
+import { resultsShell } from '../fixtures/resultsShell';
 
 const metrics = (over: Partial<SliceMetrics>): SliceMetrics => ({
   n: 100,
@@ -44,17 +45,10 @@ function klResults(): EvalResults {
     verdicts: { all: violated ? ('violated' as const) : ('pass' as const) },
   });
   return {
-    format: 'quantlens-eval-results',
-    version: 1,
-    createdAt: '',
-    tool: { quantlens: '0', onnxruntime: '0', node: '0', platform: 'linux' },
-    spec: { file: 's.quantlens.json', sha256: '', content: {} },
-    model: { file: 'm.onnx', sha256: '', bytes: 1 },
-    data: { files: [], samples: 100, evaluated: 100, seed: 0 },
+    ...resultsShell({ samples: 100 }),
     task: 'outputs',
     output: 'y',
     budget: { kl: 0.05 },
-    thresholds: { accuracyDrop: 1, kl: 0.05, increase: 5, minSliceSize: 20 },
     slices: [{ name: 'all', n: 100 }],
     variants: [variant('fp32', 'reference', 0, false), variant('int4-block32', 'scheme', 0.0757, true)],
     flags: [],
