@@ -4,13 +4,14 @@
  * those additive costs, the front's plans exported and timed. Asserts structure and consistency, never timings.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { costNoiseMarks, meetsMaxCost, type MsSpread } from '../../src/core/search/costNoise';
 import { planSummary, type FindPlanReport } from '../../src/core/search/planReport';
-import { findPlan } from '../../src/node/search/findPlan';
+import { findPlan, SearchInputError } from '../../src/node/search/findPlan';
 
 const ROOT = path.join(__dirname, '..', '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'quantlens-plan-latency-'));
@@ -40,17 +41,39 @@ const privateTmp = path.join(dir, 'tmp');
 
 describe('plan search on measured latency', () => {
   let report: FindPlanReport;
-  before(async () => {
+  let code: number | null;
+  const found = path.join(dir, 'lat.found.qplan.json');
+  before(() => {
     mkdirSync(privateTmp);
-    const saved = process.env.TMPDIR;
-    process.env.TMPDIR = privateTmp;
-    try {
-      // `cost` from the options overrides the spec's "bytes", as `--cost latency` does.
-      report = await findPlan(spec, { cost: 'latency', reuseResults: false });
-    } finally {
-      if (saved === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = saved;
-    }
+    // `--cost latency` overrides the spec's "bytes" (its maxCost is a fraction, valid in either unit).
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), 'plan', spec, '--cost', 'latency', '--json'],
+      { encoding: 'utf8', cwd: ROOT, env: { ...process.env, TMPDIR: privateTmp } },
+    );
+    code = r.status;
+    assert.ok(r.stdout.startsWith('{'), r.stderr);
+    report = JSON.parse(r.stdout) as FindPlanReport;
+  });
+
+  it('exit 1 only when the chosen plan measured above maxCost; the plan written, with why each layer took its scheme', () => {
+    assert.equal(code, report.latency?.chosenMeetsMaxCost === 'no' ? 1 : 0);
+    const plan = JSON.parse(readFileSync(found, 'utf8')) as { layers: Record<string, string>; notes: object };
+    assert.deepEqual(plan.layers, report.chosen!.layers);
+    for (const d of report.latency!.dropped)
+      assert.match(report.notes[d.layer], new RegExp(`Not searched: ${d.scheme}`));
+  });
+
+  it('a maxCost in the spec unit is refused for the other --cost (exit 2)', async () => {
+    const bytes = path.join(dir, 'bytes.quantlens.json');
+    const text = readFileSync(spec, 'utf8').replace('"maxCost":"1.5x"', '"maxCost":100000');
+    assert.notEqual(text, readFileSync(spec, 'utf8'));
+    writeFileSync(bytes, text);
+    await assert.rejects(findPlan(bytes, { cost: 'latency' }), (e: Error) => {
+      assert.ok(e instanceof SearchInputError);
+      assert.match(e.message, /search\.maxCost 100000 is in bytes \(the spec's cost "bytes"\); with cost "latency"/);
+      return true;
+    });
   });
 
   it('measures one model per layer and candidate against fp32, each saving with its spread', () => {

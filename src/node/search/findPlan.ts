@@ -63,6 +63,7 @@ async function prepare(specPath: string, options: FindPlanOptions): Promise<Sear
     throw new SearchInputError(
       `${specPath} has no 'search' field: add "search": {"candidates": ["fp32", "fp16", "int8-channel", "int4-block32"], "maxCost": "0.5x"}.`,
     );
+  checkCostUnit(specPath, settings, options.cost);
   const weights = checked.model.weights.map(configWeight);
   const byteLayers: SearchLayer[] = weights.map((w) => ({
     name: w.name,
@@ -79,6 +80,15 @@ async function prepare(specPath: string, options: FindPlanOptions): Promise<Sear
   const minSliceSize = checked.spec.budget.minSliceSize ?? DEFAULT_THRESHOLDS.minSliceSize;
   const maxCost = maxCostOf(settings, fp32Cost);
   return { checked, settings, minSliceSize, keys, layers, fp32Cost, maxCost, latency: latency?.report };
+}
+
+/** A maxCost given in the spec's unit (bytes or ms) cannot be read in the other one that --cost asks for. */
+function checkCostUnit(specPath: string, settings: SearchSettings, cost: FindPlanOptions['cost']): void {
+  const m = settings.maxCost;
+  if (cost && cost !== settings.cost && m && 'value' in m)
+    throw new SearchInputError(
+      `${specPath}: search.maxCost ${m.value} is in ${settings.cost === 'latency' ? 'ms' : 'bytes'} (the spec's cost "${settings.cost}"); with cost "${cost}" give it as a fraction of fp32's ("0.5x") or set "cost": "${cost}" in the spec.`,
+    );
 }
 
 /** Runs the search a spec describes. */

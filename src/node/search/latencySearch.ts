@@ -7,7 +7,7 @@ import type { SearchSettings } from '../../core/eval/spec';
 import { costNoiseMarks, latencyLayers, meetsMaxCost, type MsSpread } from '../../core/search/costNoise';
 import { startScheme, type SearchLayer } from '../../core/search/moves';
 import type { MeasuredPlan } from '../../core/search/planSearch';
-import type { FindPlanReport, LatencyCostReport } from '../../core/search/planReport';
+import { spreadText, type FindPlanReport, type LatencyCostReport } from '../../core/search/planReport';
 import type { CheckedEval } from '../eval/evalCheck';
 import { measureLayerLatency, measurePlansLatency, type LatencyOptions } from './latencyCost';
 
@@ -52,13 +52,22 @@ export async function measureFrontLatency(
 ): Promise<void> {
   const { checked, keys } = ctx;
   const maxCost = ctx.settings.maxCost;
+  noteDropped(out);
   const extra = chosen && !front.includes(chosen) ? [chosen] : [];
-  const m = await measurePlansLatency(
-    checked,
-    [...front, ...extra].map((p) => p.assignment),
-    keys,
-    options,
-  );
+  let m: Awaited<ReturnType<typeof measurePlansLatency>>;
+  try {
+    m = await measurePlansLatency(
+      checked,
+      [...front, ...extra].map((p) => p.assignment),
+      keys,
+      options,
+    );
+  } catch (error) {
+    // Cancelled while timing the front: the front found so far is kept, with its predicted costs.
+    if (!options.signal?.aborted) throw error;
+    out.cancelled = true;
+    return;
+  }
   const marks = costNoiseMarks(front.map((p, i) => ({ predicted: p.cost, measured: m.plans[i] })));
   out.front.forEach((r, i) => Object.assign(r, { measuredCost: m.plans[i], costWithinNoise: marks[i].withinNoise }));
   if (out.chosen && chosen) {
@@ -71,5 +80,14 @@ export async function measureFrontLatency(
   if (out.chosen?.measuredCost && maxCost) {
     const limit = 'value' in maxCost ? maxCost.value : maxCost.fraction * m.fp32.ms;
     latency.chosenMeetsMaxCost = meetsMaxCost(out.chosen.measuredCost, limit);
+  }
+}
+
+/** Each layer's note says which candidates were not searched and what they measured alone. */
+function noteDropped(out: FindPlanReport): void {
+  for (const d of out.latency?.dropped ?? []) {
+    if (out.notes[d.layer] === undefined) continue;
+    const why = d.saving.ms < 0 ? 'slower than fp32' : 'not faster in every round';
+    out.notes[d.layer] += ` Not searched: ${d.scheme}, alone ${why} (saving ${spreadText(d.saving)}).`;
   }
 }
