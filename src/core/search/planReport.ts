@@ -3,9 +3,11 @@
  * (marked as generated, with a note per layer) and the text a person reads. Pure.
  */
 import { bytesText } from '../bytes';
+import { msText } from '../cost/costFormat';
 import type { SliceMetrics } from '../eval/metrics';
 import { GENERATED_BY } from '../files/writePolicy';
 import type { SearchStep } from './planSearch';
+import type { MsSpread } from './costNoise';
 
 /** A measured plan as reported. */
 export interface ReportedPlan {
@@ -22,6 +24,32 @@ export interface ReportedPlan {
   samples: number;
   /** Per slice (full data only): verdict and metrics. */
   slices?: { name: string; n: number; verdict: string; metrics: SliceMetrics }[];
+  /** Cost latency, front and chosen plans: the exported plan's latency, timed A B A B with fp32 (`cost` is predicted). */
+  measuredCost?: MsSpread;
+  /** Its measured cost is within noise of a front neighbour's (their round ranges overlap): the order is not settled. */
+  costWithinNoise?: boolean;
+}
+
+/** How the per-layer latency costs and the front's latencies were measured (cost "latency"). */
+export interface LatencyCostReport {
+  /** Batch size timed, timed runs and seconds per measurement at least, rounds of A B A B. */
+  batch: number;
+  runs: number;
+  seconds: number;
+  rounds: number;
+  /** fp32's latency in the per-layer measurement. */
+  fp32: MsSpread;
+  /** Layer (plan key) -> candidate -> saving against fp32 in ms (positive: faster) when only that layer takes it. */
+  savings: Record<string, Record<string, MsSpread>>;
+  /** Candidates left out of a layer's search: no faster than its starting candidate. */
+  dropped: { layer: string; scheme: string; saving: MsSpread }[];
+  /** One-layer models exported and timed (fp32 included), and the child processes that timed them. */
+  models: number;
+  processes: number;
+  /** The front's measurement: fp32 timed beside the front's plans, and its child processes. */
+  front?: { fp32: MsSpread; processes: number; orderHolds: boolean };
+  /** Whether the chosen plan's measured latency meets maxCost (every round, none, or within noise). */
+  chosenMeetsMaxCost?: 'yes' | 'no' | 'within noise';
 }
 
 /** A routing recommendation, measured on the whole set. */
@@ -40,7 +68,9 @@ export interface FindPlanReport {
   spec: string;
   model: string;
   task: string;
-  cost: 'bytes';
+  cost: 'bytes' | 'latency';
+  /** Cost "latency": fp32Cost, maxCost and plan costs are in ms; how they were measured. */
+  latency?: LatencyCostReport;
   fp32Cost: number;
   maxCost?: number;
   candidates: string[];
@@ -79,8 +109,46 @@ export function foundPlanText(plan: ReportedPlan, notes: Record<string, string>,
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 
-const costText = (r: Pick<FindPlanReport, 'fp32Cost'>, cost: number): string =>
-  `${bytesText(cost)} (${((100 * cost) / r.fp32Cost).toFixed(1)}% of fp32)`;
+const costText = (r: Pick<FindPlanReport, 'fp32Cost' | 'cost'>, cost: number): string =>
+  `${r.cost === 'latency' ? `${msText(cost)} ms` : bytesText(cost)} (${((100 * cost) / r.fp32Cost).toFixed(1)}% of fp32)`;
+
+/** "0.123 ms (0.120-0.131)": measured ms with the lowest and highest round. */
+export const spreadText = (m: MsSpread): string =>
+  `${msText(m.ms)} ms${m.low !== m.high ? ` (${msText(m.low)} to ${msText(m.high)})` : ''}`;
+
+/** A front point's measured latency (cost "latency"), and its share of fp32's timed in the same run. */
+const measuredText = (r: FindPlanReport, p: ReportedPlan): string => {
+  const m = p.measuredCost;
+  const fp32 = r.latency?.front?.fp32.ms;
+  if (!m) return '';
+  const share = fp32 ? ` = ${((100 * m.ms) / fp32).toFixed(0)}% of fp32 timed beside it` : '';
+  return `  measured ${spreadText(m)}${share}${p.costWithinNoise ? ', cost order within noise of a neighbour' : ''}`;
+};
+
+/** How the latency costs were measured: per layer and candidate, the saving against fp32 with its spread. */
+function latencyLines(r: FindPlanReport): string[] {
+  const l = r.latency;
+  if (!l) return [];
+  const lines = [
+    `Latency at batch ${l.batch}, each model in a fresh process, ${l.rounds} rounds A B A B with fp32 (at least ${l.runs} runs and ${l.seconds} s each): fp32 ${spreadText(l.fp32)}; ${l.models} one-layer models, ${l.processes} processes.`,
+    'Per-layer saving against fp32 when only that layer takes the candidate (ms; negative: slower):',
+  ];
+  for (const [layer, bySchemes] of Object.entries(l.savings))
+    lines.push(
+      `  ${layer}: ${Object.entries(bySchemes)
+        .map(([scheme, m]) => `${scheme} ${spreadText(m)}`)
+        .join(', ')}`,
+    );
+  if (l.dropped.length > 0)
+    lines.push(
+      `Not searched (not faster than the layer's most precise candidate in every round): ${l.dropped.map((d) => `${d.layer}=${d.scheme}`).join(', ')}.`,
+    );
+  if (l.front)
+    lines.push(
+      `Front measured: its plans exported and timed with fp32 (${spreadText(l.front.fp32)}), ${l.front.processes} processes; measured order ${l.front.orderHolds ? 'follows' : 'does NOT follow'} the predicted one.`,
+    );
+  return lines;
+}
 
 const decisionText = (p: ReportedPlan, total: number): string =>
   p.decision === 'full'
@@ -93,6 +161,26 @@ const planText = (p: ReportedPlan): string =>
   Object.entries(p.layers)
     .map(([layer, scheme]) => `${layer}=${scheme}`)
     .join(', ');
+
+/** When every plan costs more than maxCost: the cheapest one's cost (no slice forces anything then). */
+function noneWithin(r: FindPlanReport): string[] {
+  const cheapest = Math.min(...r.plans.map((p) => p.cost));
+  if (r.maxCost === undefined || !(cheapest > r.maxCost)) return [];
+  return [
+    `No plan costs at most maxCost: the cheapest${r.cost === 'latency' ? ' (predicted)' : ''} costs ${costText(r, cheapest)}.`,
+  ];
+}
+
+const meetsText = (r: FindPlanReport): string => {
+  const meets = r.latency?.chosenMeetsMaxCost;
+  return !meets
+    ? ''
+    : meets === 'yes'
+      ? ': meets maxCost'
+      : meets === 'no'
+        ? ': ABOVE maxCost'
+        : ': maxCost within noise';
+};
 
 /** The per-slice table of a plan measured on the whole set. */
 export function sliceTableText(slices: NonNullable<ReportedPlan['slices']>, task: string): string[] {
@@ -112,9 +200,9 @@ export function planSummary(r: FindPlanReport, written?: string): string {
   const lines: string[] = [];
   const max = r.maxCost !== undefined ? `, maxCost ${costText(r, r.maxCost)}` : '';
   lines.push(
-    `Plan search on ${r.spec}: ${r.layers.length} layers x ${r.candidates.length} candidates (${r.candidates.join(', ')}), cost in bytes${max}; ${r.exhaustive ? 'every combination' : 'greedy with bisection and repair'}, ${r.plans.length} plans measured${r.cancelled ? ' (CANCELLED: what was found so far)' : ''}.`,
+    `Plan search on ${r.spec}: ${r.layers.length} layers x ${r.candidates.length} candidates (${r.candidates.join(', ')}), cost in ${r.cost === 'latency' ? 'ms of latency (predicted: fp32 minus the per-layer savings)' : 'bytes'}${max}; ${r.exhaustive ? 'every combination' : 'greedy with bisection and repair'}, ${r.plans.length} plans measured${r.cancelled ? ' (CANCELLED: what was found so far)' : ''}.`,
   );
-  lines.push('Pareto front (cost against the worst deciding slice):');
+  lines.push(...latencyLines(r), 'Pareto front (cost against the worst deciding slice):');
   for (const p of r.front) {
     const mark = p === r.chosen || (r.chosen && p.cost === r.chosen.cost && p.worst === r.chosen.worst) ? '*' : ' ';
     const verdict =
@@ -126,21 +214,25 @@ export function planSummary(r: FindPlanReport, written?: string): string {
             : 'passes'
           : 'breaks the budget';
     lines.push(
-      `  ${mark} ${costText(r, p.cost)}  worst ${p.worst.toFixed(3)} on ${p.worstSlice || '-'}  ${verdict}  (${decisionText(p, r.runs.samples)})`,
+      `  ${mark} ${costText(r, p.cost)}  worst ${p.worst.toFixed(3)} on ${p.worstSlice || '-'}  ${verdict}  (${decisionText(p, r.runs.samples)})${measuredText(r, p)}`,
     );
   }
   if (r.chosen) {
     lines.push(`Chosen plan: ${costText(r, r.chosen.cost)}${r.chosen.withinNoise ? ', passes only within noise' : ''}`);
+    if (r.chosen.measuredCost) lines.push(`  measured ${spreadText(r.chosen.measuredCost)}${meetsText(r)}`);
     lines.push(`  ${planText(r.chosen)}`);
     if (r.chosen.slices)
       lines.push('Per slice (whole evaluation set, simulated):', ...sliceTableText(r.chosen.slices, r.task));
     for (const [layer, note] of Object.entries(r.notes)) lines.push(`  ${layer}: ${note}`);
   } else if (!r.cancelled) {
-    lines.push(`No plan${r.maxCost !== undefined ? ' within maxCost' : ''} meets the budget on every slice.`);
+    lines.push(
+      `No plan${r.maxCost !== undefined ? ' within maxCost' : ''} meets the budget on every slice.`,
+      ...noneWithin(r),
+    );
     if (r.forcing?.length) lines.push(`Slices that force higher precision: ${r.forcing.join(', ')}.`);
     for (const route of r.routing ?? [])
       lines.push(
-        `Routing: serve ${route.slice} with ${planText(route.special)} (${costText(r, route.special.cost)}), everything else with ${planText(route.rest)} (${costText(r, route.rest.cost)}): both stored ${costText(r, route.cost)}; ${route.passes ? 'meets the budget on every slice' : 'still breaks the budget'} (measured):`,
+        `Routing: serve ${route.slice} with ${planText(route.special)} (${costText(r, route.special.cost)}), everything else with ${planText(route.rest)} (${costText(r, route.rest.cost)}): ${r.cost === 'latency' ? 'each request runs one of them' : `both stored ${costText(r, route.cost)}`}; ${route.passes ? 'meets the budget on every slice' : 'still breaks the budget'} (measured):`,
         ...sliceTableText(route.slices, r.task),
       );
     if (r.forcing?.length && !(r.routing ?? []).length)

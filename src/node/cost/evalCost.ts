@@ -23,7 +23,7 @@ export function latencySettings(checked: CheckedEval, forced?: boolean): Latency
 }
 
 /** The spec's first samples (repeated when there are fewer) as feeds of every batch size. */
-function evalFeeds(checked: CheckedEval, batchSizes: readonly number[]): NonNullable<CostRequest['feeds']> {
+export function evalFeeds(checked: CheckedEval, batchSizes: readonly number[]): NonNullable<CostRequest['feeds']> {
   const feeds: NonNullable<CostRequest['feeds']> = {};
   for (const batch of batchSizes) {
     const chunk = Array.from({ length: batch }, (_, i) => checked.samples[i % checked.samples.length]);

@@ -19,7 +19,8 @@ import { checkEval, type CheckedEval } from '../eval/evalCheck';
 import { configWeight } from '../eval/evalModel';
 import { PlanOracle, type PlanMeasure } from './planOracle';
 import { sensitivity, type Sensitivity } from './planSensitivity';
-import type { FindPlanReport, ReportedPlan } from '../../core/search/planReport';
+import type { FindPlanReport, LatencyCostReport, ReportedPlan } from '../../core/search/planReport';
+import { latencySearchLayers, measureFrontLatency } from './latencySearch';
 
 /** Options of a search. */
 export interface FindPlanOptions {
@@ -50,6 +51,8 @@ interface SearchContext {
   layers: SearchLayer[];
   fp32Cost: number;
   maxCost: number;
+  /** Cost "latency": layer costs and fp32Cost are measured ms. */
+  latency?: LatencyCostReport;
 }
 
 /** Checks the spec, model and data; the layers and their cost per candidate. */
@@ -60,19 +63,32 @@ async function prepare(specPath: string, options: FindPlanOptions): Promise<Sear
     throw new SearchInputError(
       `${specPath} has no 'search' field: add "search": {"candidates": ["fp32", "fp16", "int8-channel", "int4-block32"], "maxCost": "0.5x"}.`,
     );
-  if ((options.cost ?? settings.cost) === 'latency')
-    throw new SearchInputError(
-      'cost "latency" is not supported yet: per-layer latency costs are not measured; use cost "bytes".',
-    );
+  checkCostUnit(specPath, settings, options.cost);
   const weights = checked.model.weights.map(configWeight);
-  const layers: SearchLayer[] = weights.map((w) => ({
+  const byteLayers: SearchLayer[] = weights.map((w) => ({
     name: w.name,
     costs: new Map(settings.candidates.map((c) => [c, weightBytes(w, c)])),
   }));
-  const fp32Cost = weights.reduce((sum, w) => sum + weightBytes(w, KEEP_FLOAT), 0);
+  const keys = planKeys(checked);
+  const progress = (message: string): void => options.onProgress?.(message, 0);
+  const latency =
+    (options.cost ?? settings.cost) === 'latency'
+      ? await latencySearchLayers(checked, byteLayers, keys, settings.candidates, { ...options, onProgress: progress })
+      : undefined;
+  const layers = latency?.layers ?? byteLayers;
+  const fp32Cost = latency?.fp32Cost ?? weights.reduce((sum, w) => sum + weightBytes(w, KEEP_FLOAT), 0);
   const minSliceSize = checked.spec.budget.minSliceSize ?? DEFAULT_THRESHOLDS.minSliceSize;
   const maxCost = maxCostOf(settings, fp32Cost);
-  return { checked, settings, minSliceSize, keys: planKeys(checked), layers, fp32Cost, maxCost };
+  return { checked, settings, minSliceSize, keys, layers, fp32Cost, maxCost, latency: latency?.report };
+}
+
+/** A maxCost given in the spec's unit (bytes or ms) cannot be read in the other one that --cost asks for. */
+function checkCostUnit(specPath: string, settings: SearchSettings, cost: FindPlanOptions['cost']): void {
+  const m = settings.maxCost;
+  if (cost && cost !== settings.cost && m && 'value' in m)
+    throw new SearchInputError(
+      `${specPath}: search.maxCost ${m.value} is in ${settings.cost === 'latency' ? 'ms' : 'bytes'} (the spec's cost "${settings.cost}"); with cost "${cost}" give it as a fraction of fp32's ("0.5x") or set "cost": "${cost}" in the spec.`,
+    );
 }
 
 /** Runs the search a spec describes. */
@@ -114,10 +130,7 @@ export async function findPlan(specPath: string, options: FindPlanOptions = {}):
       plans: result.plans.map(report),
       front: result.front.map(report),
       ...(chosen ? { chosen: report(chosen) } : {}),
-      steps: result.steps.map((s) => ({
-        ...s,
-        moves: s.moves.map((m) => ({ layer: keys.get(m.layer)!, from: m.from, to: m.to, saving: m.saving })),
-      })),
+      steps: reportSteps(result, keys),
       notes: chosen ? layerNotes(chosen, layers, sens, keys, result) : {},
       sensitivity: { from: sens.from, runs: sensitivityRuns },
       runs: runsOf(oracle, sensitivityRuns, result, checked),
@@ -128,6 +141,8 @@ export async function findPlan(specPath: string, options: FindPlanOptions = {}):
       ms: 0,
     };
     if (!chosen && !result.cancelled) await noPlanWithin(out, result, oracle, checked, maxCost, keys, minSliceSize);
+    const latencyOptions = { ...options, onProgress: progress };
+    if (ctx.latency && !result.cancelled) await measureFrontLatency(out, result.front, chosen, ctx, latencyOptions);
     out.runs.total = oracle.runs;
     out.ms = performance.now() - t0;
     return out;
@@ -136,20 +151,28 @@ export async function findPlan(specPath: string, options: FindPlanOptions = {}):
   }
 }
 
+/** The search's steps as reported: moves named by plan key. */
+const reportSteps = (result: SearchResult, keys: ReadonlyMap<string, string>): FindPlanReport['steps'] =>
+  result.steps.map((s) => ({
+    ...s,
+    moves: s.moves.map((m) => ({ layer: keys.get(m.layer)!, from: m.from, to: m.to, saving: m.saving })),
+  }));
+
 /** The report's fields that say what was searched. */
 function reportHead(
   specPath: string,
   ctx: SearchContext,
 ): Pick<
   FindPlanReport,
-  'spec' | 'model' | 'task' | 'cost' | 'fp32Cost' | 'maxCost' | 'candidates' | 'minSliceSize' | 'layers'
+  'spec' | 'model' | 'task' | 'cost' | 'latency' | 'fp32Cost' | 'maxCost' | 'candidates' | 'minSliceSize' | 'layers'
 > {
   const { checked, keys, layers, maxCost } = ctx;
   return {
     spec: path.basename(specPath),
     model: checked.spec.model,
     task: checked.spec.task.type,
-    cost: 'bytes',
+    cost: ctx.latency ? 'latency' : 'bytes',
+    ...(ctx.latency ? { latency: ctx.latency } : {}),
     fp32Cost: ctx.fp32Cost,
     ...(maxCost !== Infinity ? { maxCost } : {}),
     candidates: ctx.settings.candidates,
@@ -181,7 +204,7 @@ function cheapest(plans: readonly MeasuredPlan[], maxCost: number): MeasuredPlan
   return plans.filter((p) => p.passes && p.cost <= maxCost).sort((a, b) => a.cost - b.cost || a.worst - b.worst)[0];
 }
 
-/** maxCost in bytes: as given, a fraction of fp32's, or none. */
+/** maxCost in bytes (ms for cost latency): as given, a fraction of fp32's, or none. */
 export function maxCostOf(settings: SearchSettings, fp32Cost: number): number {
   const m = settings.maxCost;
   if (!m) return Infinity;
