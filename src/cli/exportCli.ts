@@ -97,7 +97,7 @@ function activationLines(a: NonNullable<ExportResult['activations']>, c?: Export
   return [
     `Activations: ${a.tensors} quantized (${a.types.join(', ')}, per tensor, static QuantizeLinear -> DequantizeLinear)${on}.`,
     ...(a.foldedRelus.length
-      ? [`  Relu folded into its output's range (as onnxruntime's quantizer does): ${a.foldedRelus.join(', ')}`]
+      ? [`  Relu / Clip folded into its output's range (as onnxruntime's quantizer does): ${a.foldedRelus.join(', ')}`]
       : []),
     ...(a.int32Biases.length
       ? [`  biases stored int32 (scale input_scale * weight_scale): ${a.int32Biases.join(', ')}`]

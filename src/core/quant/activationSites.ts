@@ -4,9 +4,10 @@
  * operators/*): nodes are visited in graph order;
  * - compute ops (Conv, ConvTranspose, MatMul, Gemm) and other fusable ops (Add, Mul, Concat, ...) quantize their
  *   float activation inputs and their output (QDQConv, QDQMatMul, QDQGemm, QDQOperatorBase);
- * - Relu / Clip whose input is quantized, has no other consumer and is no graph output are "removed": the
+ * - Relu / Clip whose input is quantized, has no other consumer and is no graph output or input are "removed": the
  *   preceding op's output takes the Relu's output range (QDQRemovableActivation, try_replacing_upstream_output);
- *   with symmetric activations they are kept and their output quantized on its own;
+ *   with symmetric activations they are kept and their output quantized on its own (the export removes the node
+ *   only when its bounds change no integer: src/core/export/activationQdq.ts);
  * - MaxPool, Reshape, Transpose, Squeeze, ... (QDQDirect8BitOp, QDQMaxPool) quantize their output with their
  *   input's scale when the input is quantized (`shareWith`);
  * - Softmax and the normalizations stay float by default (`floatOps`); graph inputs and outputs are quantized
@@ -142,7 +143,8 @@ export function activationSites(graph: SiteGraph, options: SiteOptions = {}): Ac
     } else if (has(REMOVABLE_OPS, n.op)) {
       const input = n.inputs[0];
       if (!quantized.has(input) || !out || !isFloatActivation(out)) continue;
-      const only = (consumers.get(input) ?? []).length === 1 && !graphOutputs.has(input);
+      // try_replacing_upstream_output: the input read only here, neither a graph output nor a graph input.
+      const only = (consumers.get(input) ?? []).length === 1 && !graphOutputs.has(input) && !graphInputs.has(input);
       if (only && !options.symmetric) quantized.delete(input);
       add(out);
     } else if (has(SHARED_SCALE_OPS, n.op)) {
