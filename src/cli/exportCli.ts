@@ -22,6 +22,7 @@ import { DataProblem } from '../node/eval/dataFields';
 import { readRegularFile } from '../node/safeRead';
 import {
   calibrateForExport,
+  calibrationRecord,
   readPlanFile,
   requestQuantizesActivations,
   type ExportCalibration,
@@ -183,6 +184,7 @@ export async function runExport(model: string, options: ExportCliOptions, versio
     if (code !== undefined) return code;
     const result = await exportModel(model, {
       activations: calibration?.activations,
+      ...(calibration && options.spec ? { calibration: calibrationRecord(calibration, options.spec) } : {}),
       plan: options.plan,
       scheme: options.scheme,
       output: options.output,

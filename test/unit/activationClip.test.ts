@@ -110,7 +110,7 @@ describe('Clip folding (w8a8)', () => {
       activations.map((a) => a.tensor),
       ['r', 'k1', 'f', 'k2', 'logits'],
     );
-    const k1 = activations.find((a) => a.tensor === 'k1')!;
+    const k1 = activations.find((a) => a.tensor === 'k1') as ActivationQuant;
     assert.equal(k1.rangeMin, 0);
     assert.equal(k1.rangeMax, 6, 'the calibration saw the Clip clip at 6');
     const out = path.join(dir, 'clip.w8a8.onnx');

@@ -6,11 +6,13 @@
  * input's).
  */
 import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { splitCalibration } from '../../core/eval/calibrationSpec';
 import { parsePlan, planEntry, type QuantPlan } from '../../core/eval/plan';
 import { ExportError, quantizesActivations } from '../../core/export/exportPlan';
 import type { ActivationQdqParams } from '../../core/export/activationQdq';
+import type { ExportCalibrationRecord } from '../../core/export/marker';
 import { parseVariantScheme, type ActivationScheme } from '../../core/quant/schemes';
 import { checkEval, type CheckedEval } from '../eval/evalCheck';
 import { batchInputs } from '../eval/evalInputs';
@@ -25,6 +27,8 @@ export interface ExportCalibration {
   source: string;
   samples: number;
   method: string;
+  seed: number;
+  percentile?: number;
   ms: number;
 }
 
@@ -123,7 +127,16 @@ export async function calibrateForExport(
     ? await engineRanges(checked, c, options, signal)
     : await calibrateRanges(modelBytes, feeds(c), options, signal);
   const activations = calibratedParams(ranges, (site) => schemeOf(site.layer, site.tensor), method, c.spec.percentile);
-  return { activations, source: c.source, samples: ranges.samples, method, ms: ranges.ms };
+  const percentile = method === 'percentile' ? { percentile: c.spec.percentile } : {};
+  return {
+    activations,
+    source: c.source,
+    samples: ranges.samples,
+    method,
+    seed: c.spec.seed,
+    ...percentile,
+    ms: ranges.ms,
+  };
 }
 
 /** A plan file's plan (the export reads and checks it again when it writes). */
@@ -149,10 +162,23 @@ export async function calibrateExport(
   spec: string,
   options: { scheme?: string; plan?: string },
   signal?: AbortSignal,
-): Promise<ActivationQdqParams[] | undefined> {
+): Promise<ExportCalibration | undefined> {
   const request =
     options.plan !== undefined ? { plan: await readPlanFile(options.plan, signal) } : { scheme: options.scheme ?? '' };
   if (!requestQuantizesActivations(request)) return undefined;
   const bytes = await readRegularFile(model, 2 ** 31 - 1, signal, `The model ${model}`);
-  return (await calibrateForExport(spec, bytes, request, signal)).activations;
+  return calibrateForExport(spec, bytes, request, signal);
+}
+
+/** What an export's metadata records of its calibration. */
+export function calibrationRecord(c: ExportCalibration, spec: string): ExportCalibrationRecord {
+  const { source, samples, seed, method, percentile } = c;
+  return {
+    source,
+    samples,
+    seed,
+    method,
+    ...(percentile !== undefined ? { percentile } : {}),
+    spec: path.basename(spec),
+  };
 }
