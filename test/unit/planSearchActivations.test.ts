@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SpecError } from '../../src/core/eval/spec';
 import { evaluate } from '../../src/node/eval/evaluate';
+import { calibrateForExport } from '../../src/node/export/specCalibration';
 import { findPlan } from '../../src/node/search/findPlan';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -63,10 +64,25 @@ describe('plan search with w8a8 candidates', () => {
         assert.ok(Math.abs(s.metrics.kl! - m.kl!) < 1e-9, `${s.name}: ${s.metrics.kl} vs ${m.kl}`);
       }
     }
-    // The whole-model w8a8 variant of an evaluation measures what the all-w8a8 plan measured.
+    // Every layer w8a8 is the w8a8 variant: the same 8 activations (outputs read by a MaxPool or a Flatten follow
+    // the layer producing them), the same metrics.
     const w8a8 = await evaluate(writeSpec('w8a8-variant.quantlens.json', { variants: ['w8a8'] }), { latency: false });
     const v = w8a8.variants.find((x) => x.id === 'w8a8')!;
-    for (const s of all.slices!) assert.equal(s.metrics.accuracy, v.metrics[s.name].accuracy, s.name);
+    const allPlan = results.variants.find((x) => x.kind === 'plan' && x.id.endsWith('front0.qplan.json'))!;
+    assert.equal(allPlan.activations?.sites, 8);
+    assert.equal(v.activations?.sites, 8);
+    for (const s of all.slices!) {
+      assert.equal(s.metrics.accuracy, v.metrics[s.name].accuracy, s.name);
+      assert.equal(s.metrics.agreement, v.metrics[s.name].agreement, s.name);
+      assert.ok(Math.abs(s.metrics.kl! - v.metrics[s.name].kl!) < 1e-9, s.name);
+    }
+    // Its export calibrates the same activations as the w8a8 export (the plan's sites follow the evaluation's rule).
+    const bytes = readFileSync(path.join(dir, 'mnist_cnn.onnx'));
+    const asPlan = await calibrateForExport(spec, bytes, { plan: { default: 'fp32', layers: all.layers } });
+    const asScheme = await calibrateForExport(spec, bytes, { scheme: 'w8a8' });
+    const params = (c: typeof asPlan) => c.activations.map((a) => [a.tensor, a.scale, a.zeroPoint]);
+    assert.equal(asPlan.activations.length, 8);
+    assert.deepEqual(params(asPlan), params(asScheme));
   });
 
   it('with int8-channel too: w8a8 plans are measured (same bytes as int8-channel), sensitivity per candidate', async () => {

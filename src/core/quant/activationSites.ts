@@ -62,6 +62,11 @@ export interface ActivationSite {
   op: string;
   /** A tensor whose scale and zero point this one shares (the input of a MaxPool-like op). */
   shareWith?: string;
+  /**
+   * The node computing it, followed back through Relu / Clip and shared-scale ops (MaxPool, Reshape...): the
+   * layer whose output it is (a plan entry of that layer decides it when `layer` has none).
+   */
+  producer?: string;
 }
 
 /** Ops that quantize their float inputs and output. */
@@ -163,6 +168,18 @@ function rootOf(quantized: Map<string, { shareWith?: string }>, t: string): stri
   return quantized.get(t)?.shareWith ?? t;
 }
 
+/** The node computing `tensor`, followed back through activation functions and shared-scale ops. */
+function producerOf(tensor: string, graph: SiteGraph): string | undefined {
+  let t = tensor;
+  for (let hops = 0; hops < graph.nodes.length; hops++) {
+    const writer = graph.nodes.find((n) => n.outputs.includes(t));
+    if (!writer) return undefined;
+    if (!has(REMOVABLE_OPS, writer.op) && !has(SHARED_SCALE_OPS, writer.op)) return writer.name;
+    t = writer.inputs[0];
+  }
+  return undefined;
+}
+
 function site(
   tensor: string,
   shareWith: string | undefined,
@@ -185,5 +202,7 @@ function site(
     op: first?.op ?? '',
   };
   if (shareWith !== undefined) result.shareWith = shareWith;
+  const producer = producerOf(tensor, graph);
+  if (producer !== undefined) result.producer = producer;
   return result;
 }

@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { splitCalibration } from '../../core/eval/calibrationSpec';
-import { parsePlan, planEntry, type QuantPlan } from '../../core/eval/plan';
+import { siteEntry } from '../../core/eval/activationConfigs';
+import { parsePlan, type QuantPlan } from '../../core/eval/plan';
 import { ExportError, quantizesActivations } from '../../core/export/exportPlan';
 import type { ActivationQdqParams } from '../../core/export/activationQdq';
 import type { ExportCalibrationRecord } from '../../core/export/marker';
@@ -17,7 +18,7 @@ import { parseVariantScheme, type ActivationScheme } from '../../core/quant/sche
 import { checkEval, type CheckedEval } from '../eval/evalCheck';
 import { batchInputs } from '../eval/evalInputs';
 import { readRegularFile } from '../safeRead';
-import { activationSites, type SiteOptions } from '../../core/quant/activationSites';
+import { activationSites, type ActivationSite, type SiteOptions } from '../../core/quant/activationSites';
 import { collectRanges } from '../eval/calibrate';
 import { calibrateRanges, calibratedParams, type CalibratedRanges, type CalibrationBatch } from './exportCalibration';
 
@@ -80,14 +81,14 @@ function* feeds(c: NonNullable<CheckedEval['calibration']>): Generator<Calibrati
 /** The activation scheme of each site: the one scheme, or the plan entry of the site's layer. */
 function schemeOfSite(
   request: { scheme: string } | { plan: QuantPlan },
-): (layer: string, tensor: string) => ActivationScheme | undefined {
+): (site: ActivationSite) => ActivationScheme | undefined {
   if ('scheme' in request) {
     const a = parseVariantScheme(request.scheme, true).activation;
     return () => a;
   }
   const plan = request.plan;
-  return (layer, tensor) =>
-    parseVariantScheme(planEntry(plan, { name: tensor, layers: [layer] }).scheme, true).activation;
+  // The evaluation's rule (planActivations), so that the export quantizes what the simulation of the plan does.
+  return (site) => parseVariantScheme(siteEntry(plan, site), true).activation;
 }
 
 /** The engine's calibration (src/node/eval/calibrate.ts) of the sites `options` choose. */
@@ -119,14 +120,21 @@ export async function calibrateForExport(
     'scheme' in request
       ? (parseVariantScheme(request.scheme, true).activation?.method ?? c.spec.method)
       : c.spec.method;
-  const options = { exclude: s.exclude, ...s.activationSites, symmetric, histogram: method !== 'minmax' };
+  const entryMethods =
+    'plan' in request
+      ? [request.plan.default, ...Object.values(request.plan.layers)].map(
+          (id) => parseVariantScheme(id, true).activation?.method,
+        )
+      : [];
+  const histogram = [method, ...entryMethods].some((m) => m !== undefined && m !== 'minmax');
+  const options = { exclude: s.exclude, ...s.activationSites, symmetric, histogram };
   // The model as the spec names it: the engine's own calibration (same session, batches and collectors), so the
   // export's parameters are the ones its evaluation simulates. Another model file: calibrated as it is.
   const same = checked.model.sha256 === createHash('sha256').update(modelBytes).digest('hex');
   const ranges = same
     ? await engineRanges(checked, c, options, signal)
     : await calibrateRanges(modelBytes, feeds(c), options, signal);
-  const activations = calibratedParams(ranges, (site) => schemeOf(site.layer, site.tensor), method, c.spec.percentile);
+  const activations = calibratedParams(ranges, schemeOf, method, c.spec.percentile);
   const percentile = method === 'percentile' ? { percentile: c.spec.percentile } : {};
   return {
     activations,
