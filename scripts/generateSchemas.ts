@@ -34,7 +34,7 @@ export const PATTERN_TARGETS: PatternTarget[] = [
   {
     file: 'schemas/evaluation.schema.json',
     keys: ['definitions', 'candidate', 'pattern'],
-    pattern: schemePattern([KEEP_FLOAT]),
+    pattern: variantSchemePattern([KEEP_FLOAT]),
   },
   {
     file: 'schemas/plan.schema.json',

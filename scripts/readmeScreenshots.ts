@@ -2,8 +2,9 @@
  * `npx tsx scripts/readmeScreenshots.ts`: retakes the README's screenshots in a real VS Code at 1600 x 1000 on
  * realistic models — the torch export (test/fixtures/models/torch_block.onnx: long torch names) and the Paddle
  * export with an LSTM and If branches (paddle_lstm.onnx) for the inspector, the trained demo classifier with its
- * 14-slice spec (demo/mnist, evaluated here for real) for the results, plan and Problems. Writes docs/screenshots/
- * and docs/images/error-view.png. Build first (`node scripts/build.mjs`).
+ * 14-slice spec (demo/mnist, evaluated here for real) for the results, plan and Problems, the demo CNN's spec for the
+ * W8A8 results (`--activations`: that shot only). Writes docs/screenshots/ and docs/images/error-view.png. Build
+ * first (`node scripts/build.mjs`).
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +32,9 @@ function workspace(): string {
     cpSync(path.join(ROOT, 'test', 'fixtures', 'models', f), path.join(dir, f));
   const torch = readFileSync(path.join(dir, 'torch_block.onnx'));
   writeFileSync(path.join(dir, 'torch_block_truncated.onnx'), torch.subarray(0, Math.floor(torch.length / 2)));
-  for (const f of ['mnist_mlp.onnx', 'images.idx.gz', 'labels.idx.gz', 'fields.csv', 'mnist.quantlens.json'])
+  const demo = ['mnist_mlp.onnx', 'images.idx.gz', 'labels.idx.gz', 'fields.csv', 'mnist.quantlens.json'];
+  // The demo CNN: fp32, int8 weight-only, W8A8 simulated and its committed export.
+  for (const f of [...demo, 'mnist_cnn.onnx', 'mnist_cnn.w8a8.onnx', 'cnn.quantlens.json'])
     cpSync(path.join(ROOT, 'demo', 'mnist', f), path.join(dir, f));
   const trap = { model: 'mnist_mlp.onnx', default: 'int2-block32' };
   writeFileSync(path.join(dir, 'mnist-int2.qplan.json'), `${JSON.stringify(trap, null, 2)}\n`);
@@ -136,6 +139,22 @@ async function resultsShots(page: Page): Promise<void> {
   await closeEditors(page);
 }
 
+/** The demo CNN's results: every variant says whether it quantizes activations and on which calibration data. */
+async function activationShot(page: Page): Promise<void> {
+  await doubleClickInExplorer(page, 'cnn.quantlens.json');
+  await page.locator('.monaco-editor .view-line', { hasText: 'mnist_cnn.onnx' }).first().waitFor({ timeout: TIMEOUT });
+  await command(page, 'QuantLens: Run Slice Evaluation');
+  const done = page.locator('.notifications-toasts .notification-toast', { hasText: 'Evaluated' });
+  await done.waitFor({ timeout: 600_000 });
+  await done.locator('.monaco-button', { hasText: 'Show Results' }).click();
+  const view = webview(page);
+  await view.locator('[data-field="calibration"]').waitFor({ timeout: TIMEOUT });
+  await view.locator('.variant-activations li').nth(3).waitFor({ timeout: TIMEOUT });
+  await view.locator('table.results tr').nth(5).waitFor({ timeout: TIMEOUT });
+  await shot(page, 'results-w8a8.png');
+  await closeEditors(page);
+}
+
 async function errorShot(page: Page): Promise<void> {
   await doubleClickInExplorer(page, 'torch_block_truncated.onnx');
   await webview(page).locator('[data-field="errorMessage"]', { hasText: 'truncated' }).waitFor({ timeout: TIMEOUT });
@@ -154,8 +173,14 @@ async function main(): Promise<void> {
     await fixWebviewServiceWorkers(page);
     await page.goto(workbenchUrl(server.port, { folder, extensionDevelopmentPath: ROOT }));
     await waitForActivation(page);
+    // `--activations`: only the W8A8 results shot (the others are unchanged by activation work).
+    if (process.argv.includes('--activations')) {
+      await activationShot(page);
+      return;
+    }
     await inspectorShots(page);
     await resultsShots(page);
+    await activationShot(page);
     await errorShot(page);
   } finally {
     await browser.close();

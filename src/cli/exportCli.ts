@@ -22,6 +22,7 @@ import { DataProblem } from '../node/eval/dataFields';
 import { readRegularFile } from '../node/safeRead';
 import {
   calibrateForExport,
+  calibrationRecord,
   readPlanFile,
   requestQuantizesActivations,
   type ExportCalibration,
@@ -97,7 +98,7 @@ function activationLines(a: NonNullable<ExportResult['activations']>, c?: Export
   return [
     `Activations: ${a.tensors} quantized (${a.types.join(', ')}, per tensor, static QuantizeLinear -> DequantizeLinear)${on}.`,
     ...(a.foldedRelus.length
-      ? [`  Relu folded into its output's range (as onnxruntime's quantizer does): ${a.foldedRelus.join(', ')}`]
+      ? [`  Relu / Clip folded into its output's range (as onnxruntime's quantizer does): ${a.foldedRelus.join(', ')}`]
       : []),
     ...(a.int32Biases.length
       ? [`  biases stored int32 (scale input_scale * weight_scale): ${a.int32Biases.join(', ')}`]
@@ -183,6 +184,7 @@ export async function runExport(model: string, options: ExportCliOptions, versio
     if (code !== undefined) return code;
     const result = await exportModel(model, {
       activations: calibration?.activations,
+      ...(calibration && options.spec ? { calibration: calibrationRecord(calibration, options.spec) } : {}),
       plan: options.plan,
       scheme: options.scheme,
       output: options.output,

@@ -250,6 +250,33 @@ describe('Activations end to end: a real w8a8 evaluation in VS Code (issue 20)',
     assert.equal(row[at], worst.toFixed(1), `${layer.layer}: ${row.join(' | ')}`);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
+
+  it('on the demo CNN spec: W8A8 simulated and its export file both say W8A8 and on which calibration data', async () => {
+    const ql = await api();
+    const dir = path.join(workspaceDir(), 'mnist');
+    const demo = JSON.parse(readFileSync(path.join(dir, 'cnn.quantlens.json'), 'utf8')) as Record<string, unknown>;
+    const spec = vscode.Uri.file(path.join(dir, 'cnn-e2e.quantlens.json'));
+    writeFileSync(spec.fsPath, JSON.stringify({ ...demo, limit: 300, latency: false, sensitivity: false }, null, 2));
+    const stored = await vscode.commands.executeCommand<StoredResults | undefined>('quantlens.runEvaluation', spec);
+    assert.ok(stored, 'the demo CNN spec ran');
+    const r = stored.results;
+    const exported = r.variants.find((v) => v.kind === 'export')!;
+    assert.equal(exported.activations?.detected, 'marker');
+    await vscode.commands.executeCommand('quantlens.showResults', stored.model);
+    const report = await waitFor('the results view', () => ql.resultsView(stored.model), 30_000);
+    assert.equal(
+      report.calibration,
+      'Activations calibrated on 256 samples of a seeded split of the evaluation data (minmax, seed 1); disjoint from the evaluation samples.',
+    );
+    assert.deepEqual(report.variantActivations, {
+      fp32: 'float reference',
+      'int8-channel': 'weights only',
+      w8a8: 'W8A8 · calibrated on 256 samples of a seeded split of the evaluation data (minmax, seed 1, disjoint from evaluation)',
+      [exported.id]:
+        'W8A8 · calibrated at export on 256 samples of a seeded split of the evaluation data of cnn.quantlens.json (minmax, seed 1)',
+    });
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
 });
 
 function codeOf(d: vscode.Diagnostic): string {

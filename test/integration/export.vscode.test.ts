@@ -10,7 +10,8 @@ import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isExportedModel } from '../../src/core/export/marker';
+import { onnx } from 'onnx-proto';
+import { EXPORT_MARKER_KEY, isExportedModel } from '../../src/core/export/marker';
 import type { StoredResults } from '../../src/extension/evaluationStore';
 import { variantAction } from '../../src/extension/resultsVariant';
 import type { ExportOutcome } from '../../src/extension/exportCommand';
@@ -154,5 +155,13 @@ describe('export', function () {
     assert.deepEqual(outcome.result.activations?.foldedRelus, ['/Relu', '/Relu_1', '/Relu_2']);
     assert.ok(outcome.verification?.ok, outcome.verifyNote ?? JSON.stringify(outcome.verification?.weights));
     assert.ok(outcome.verification.run.ok, outcome.verification.run.error);
+    // Its marker records the calibration, so a results view listing the file says on which data it was calibrated.
+    const model8 = onnx.ModelProto.decode(readFileSync(outcome.result.output));
+    const marker = model8.metadataProps?.find((m) => m.key === EXPORT_MARKER_KEY)?.value ?? '{}';
+    const record = JSON.parse(marker) as { calibration?: { samples: number; spec: string; source: string } };
+    assert.deepEqual(record.calibration && [record.calibration.samples, record.calibration.spec], [
+      256,
+      'cnn.quantlens.json',
+    ]);
   });
 });

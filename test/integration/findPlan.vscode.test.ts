@@ -47,4 +47,37 @@ describe('QuantLens: Find a Plan', () => {
     assert.deepEqual(Object.keys(plan.notes).sort(), Object.keys(plan.layers).sort());
     assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, written.fsPath);
   });
+
+  it('with w8a8 among the candidates (demo CNN): the plan found quantizes activations', async function () {
+    this.timeout(240_000);
+    await api();
+    const dir = path.join(workspaceDir(), 'plansearch-w8a8');
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['mnist_cnn.onnx', 'images.idx.gz', 'labels.idx.gz', 'fields.csv'])
+      copyFileSync(path.join(workspaceDir(), 'mnist', f), path.join(dir, f));
+    const spec = JSON.parse(readFileSync(path.join(workspaceDir(), 'mnist', 'cnn.quantlens.json'), 'utf8')) as object;
+    const specFile = path.join(dir, 'cnn.quantlens.json');
+    writeFileSync(
+      specFile,
+      JSON.stringify({
+        ...spec,
+        limit: 400,
+        latency: false,
+        sensitivity: false,
+        variants: ['int8-channel'],
+        calibration: { samples: 128 },
+        search: { candidates: ['fp32', 'fp16', 'w8a8'], maxCost: '0.3x' },
+      }),
+    );
+    const written = await vscode.commands.executeCommand<vscode.Uri | undefined>(
+      'quantlens.findPlan',
+      vscode.Uri.file(specFile),
+    );
+    assert.ok(written, 'a plan was written');
+    const plan = JSON.parse(readFileSync(written.fsPath, 'utf8')) as { layers: Record<string, string> };
+    assert.deepEqual(Object.keys(plan.layers).sort(), ['/conv1/Conv', '/conv2/Conv', '/fc1/Gemm', '/fc2/Gemm']);
+    // Within 0.3x of fp32's bytes, most layers must be w8a8 (fp16 is 0.5x).
+    assert.ok(Object.values(plan.layers).filter((s) => s === 'w8a8').length >= 3, JSON.stringify(plan.layers));
+    assert.ok(Object.values(plan.layers).every((s) => ['fp32', 'fp16', 'w8a8'].includes(s)));
+  });
 });

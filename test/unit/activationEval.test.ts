@@ -6,7 +6,8 @@
  * bad calibration input is a SpecError at its line.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -236,5 +237,39 @@ describe('activation variants in an evaluation', () => {
       evaluate(spec('many.quantlens.json', { ...base, variants: ['w8a8'], calibration: { samples: N } })),
       (e: unknown) => e instanceof SpecError && /asks for 400 samples but the data holds 400/.test(e.message),
     );
+  });
+
+  it('from the CLI: exit 2 naming the spec line (the variant, the samples)', () => {
+    const write = (name: string, body: object): string => {
+      const file = path.join(dir, name);
+      // One field per line, so that the line named is the field's.
+      writeFileSync(
+        file,
+        JSON.stringify({ model: 'outlier.onnx', task: 'outputs', data: { path: 'data.jsonl' }, ...body }, null, 2),
+      );
+      return file;
+    };
+    const cli = (file: string) =>
+      spawnSync(
+        process.execPath,
+        ['--import', 'tsx', path.join(__dirname, '..', '..', 'src', 'cli', 'main.ts'), 'eval', file],
+        {
+          encoding: 'utf8',
+        },
+      );
+    const lineOf = (file: string, text: string): number =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes(text)) + 1;
+    const nocal = write('cli-nocal.quantlens.json', { variants: ['int8-channel', 'w8a8'], latency: false });
+    const a = cli(nocal);
+    assert.equal(a.status, 2, a.stderr);
+    assert.ok(a.stderr.includes(`${nocal}:${lineOf(nocal, '"w8a8"')}:`), a.stderr);
+    assert.match(a.stderr, /Variant 'w8a8' quantizes activations/);
+    const many = write('cli-many.quantlens.json', { variants: ['w8a8'], calibration: { samples: N }, latency: false });
+    const b = cli(many);
+    assert.equal(b.status, 2, b.stderr);
+    assert.ok(b.stderr.includes(`${many}:${lineOf(many, '"samples"')}:`), b.stderr);
+    assert.match(b.stderr, /asks for 400 samples but the data holds 400/);
   });
 });

@@ -52,6 +52,12 @@ describe('activation sites', () => {
       ],
     );
     assert.deepEqual(sites[0].consumers, ['conv1', 'shape']);
+    // The layer whose output each one is (through the folded Relu and the MaxPool): what a plan without an entry
+    // for the reading node (pool1) follows.
+    assert.deepEqual(
+      sites.map((s) => s.producer ?? ''),
+      ['', 'conv1', 'conv1', 'flatten', 'fc'],
+    );
   });
 
   it('symmetric activations keep the Relu and quantize the Conv output too', () => {

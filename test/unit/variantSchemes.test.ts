@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { variantSchemePattern } from '../../src/core/quant/schemeGrammar';
-import { activationSuffix, parseVariantScheme } from '../../src/core/quant/schemes';
+import { activationSuffix, parseScheme, parseVariantScheme } from '../../src/core/quant/schemes';
 
 const accepts = (id: string, allowFloat = false): boolean => {
   try {
@@ -29,6 +29,11 @@ function candidates(): string[] {
 describe('variant scheme ids', () => {
   it('w8a8 is int8-channel with uint8 asymmetric activations', () => {
     assert.deepEqual(parseVariantScheme('w8a8'), { weight: 'int8-channel', activation: { bits: 8, signed: false } });
+  });
+
+  it('the weight-only grammar (inspect --schemes, the scheme bar) refuses activation ids', () => {
+    for (const id of ['w8a8', 'int8-channel+a8', 'fp32+a8']) assert.throws(() => parseScheme(id), id);
+    assert.equal(parseScheme('int8-channel').id, 'int8-channel');
   });
 
   it('parses the weight part, bits, sign and calibration method', () => {

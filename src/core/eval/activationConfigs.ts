@@ -49,12 +49,22 @@ export function planActivations(
   if (!('plan' in v)) return undefined;
   const chosen = new Map<string, ActivationQuant>();
   for (const site of input.sites) {
-    const entry = v.plan.layers[site.layer] ?? v.plan.layers[site.tensor] ?? v.plan.default;
+    const entry = siteEntry(v.plan, site);
     const a = parseVariantScheme(entry, true).activation;
     const p = a && input.paramsFor(a).get(site.tensor);
     if (p) chosen.set(site.tensor, p);
   }
   return chosen.size > 0 ? chosen : undefined;
+}
+
+/**
+ * The plan entry deciding a site's activations: its layer's (the node reading it), its tensor's, else the entry of
+ * the layer whose output it is (an output read only by a MaxPool, a Flatten or the graph), else the default.
+ */
+export function siteEntry(plan: QuantPlan, site: Pick<ActivationSite, 'layer' | 'tensor' | 'producer'>): string {
+  const own = plan.layers[site.layer] ?? plan.layers[site.tensor];
+  if (own !== undefined) return own;
+  return (site.producer !== undefined ? plan.layers[site.producer] : undefined) ?? plan.default;
 }
 
 /** Whether a plan quantizes activations anywhere (an entry or its default with a `+a` suffix). */

@@ -9,7 +9,15 @@ const WORST = 5;
 export function activationSchemeText(a: VariantActivations): string {
   const type = `${a.signed ? 'int' : 'uint'}${a.bits} ${a.signed ? 'symmetric' : 'asymmetric'}`;
   const method = a.method === 'percentile' && a.percentile !== undefined ? `percentile ${a.percentile}` : a.method;
-  return `${type}, ${method}${a.sites !== undefined ? `, ${a.sites} tensors` : ''}`;
+  const sites = a.sites !== undefined ? `, ${a.sites} tensors` : '';
+  if (a.method === 'dynamic') return `uint8 dynamic (DynamicQuantizeLinear, no calibration)${sites}`;
+  const c = a.calibration;
+  const file = c
+    ? `, calibrated at export on ${c.samples} samples, ${c.source} of ${c.spec} (seed ${c.seed})`
+    : a.detected === 'graph'
+      ? ': read from the file (QuantizeLinear on activations), calibration not recorded'
+      : '';
+  return `${type}, ${method}${sites}${file}`;
 }
 
 /** The calibration line: samples, source, seed, method, time. */
@@ -45,7 +53,7 @@ export function activationLines(r: EvalResults, table: (rows: string[][]) => str
   if (stats.length > 0) {
     out.push(
       '',
-      `Worst activations (${quantizing[0]?.label ?? ''}, lowest accumulated SQNR first):`,
+      `Worst activations (${quantizing.find((v) => !v.activations!.detected)?.label ?? ''}, lowest accumulated SQNR first):`,
       table([
         ['tensor', 'layer', 'SQNR alone', 'accumulated', 'clipped', 'outliers', 'observed'],
         ...stats.map(statRow),

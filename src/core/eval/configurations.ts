@@ -16,6 +16,7 @@ import {
 } from './activationConfigs';
 import { schemeBytes } from '../stats/layerDetail';
 import { KEEP_FLOAT, planEntry, type QuantPlan } from './plan';
+import type { VariantActivations } from './results';
 import type { EvalSpec } from './spec';
 import { sweepSchemes } from './spec';
 
@@ -61,6 +62,8 @@ export interface VariantConfiguration extends ConfigurationBase {
   sessionOptions?: Record<string, string>;
   /** An export: what it was exported from, as its metadata records (`plan:<file name>` or a scheme id). */
   exportedFrom?: string;
+  /** A model-file variant that quantizes activations (read from the file). */
+  fileActivations?: VariantActivations;
 }
 
 /** One point of the bit-width sweep: every weight under `scheme`. */
@@ -105,6 +108,8 @@ export interface FileVariant {
   sessionOptions: Record<string, string>;
   /** An export: what it was exported from, as its metadata records (`plan:<file name>` or a scheme id). */
   exportedFrom?: string;
+  /** Its activation quantization, read from the file (absent: weights only). */
+  fileActivations?: VariantActivations;
 }
 
 /** Whether a configuration runs a model file of its own rather than fp32's weights fed. */
@@ -156,9 +161,15 @@ function variantConfiguration(
 
 function weightConfiguration(weights: readonly ConfigWeight[], v: ResolvedVariant): VariantConfiguration {
   if ('model' in v) {
-    const { id, label, kind, model, storedBytes, sessionOptions, exportedFrom } = v;
+    const { id, label, kind, model, storedBytes, sessionOptions, exportedFrom, fileActivations } = v;
     const why = `variant: model file ${model}`;
-    const file = { model, storedBytes, sessionOptions, ...(exportedFrom !== undefined ? { exportedFrom } : {}) };
+    const file = {
+      model,
+      storedBytes,
+      sessionOptions,
+      ...(exportedFrom !== undefined ? { exportedFrom } : {}),
+      ...(fileActivations ? { fileActivations } : {}),
+    };
     return { kind: 'variant', variant: kind, id, label, why, ...file, quantized: new Map() };
   }
   if ('scheme' in v) {

@@ -4,6 +4,7 @@ import type { Budget, LatencySettings } from './spec';
 import type { Effect, Thresholds, Verdict, Violation } from './verdict';
 import { nonFiniteReplacer, reviveNumbers, type NumberShape } from '../rpc/numbers';
 import type { ModelCost } from '../cost/costTypes';
+import type { ExportCalibrationRecord } from '../export/marker';
 import { COST_NUMBERS } from '../cost/costShape';
 
 /** Metrics of one configuration (fp32, a variant, a sweep point...) per slice name. */
@@ -48,6 +49,12 @@ export interface VariantActivations {
   percentile?: number;
   /** Activation tensors quantized. */
   sites?: number;
+  /** A model-file variant: read from its export marker, or from its QuantizeLinear nodes on activations. */
+  detected?: 'marker' | 'graph';
+  /** A QuantLens export: the scheme id (or `plan:<file>`) its marker says it was exported from. */
+  exportedFrom?: string;
+  /** A QuantLens export: the calibration its marker records (the data its activation ranges came from). */
+  calibration?: ExportCalibrationRecord;
 }
 
 /** Where the activation ranges came from. */
@@ -236,7 +243,7 @@ export const RESULTS_NUMBERS: NumberShape<EvalResults> = {
     metrics: BY_SLICE,
     violations: { value: N, limit: N },
     cost: COST_NUMBERS,
-    activations: { bits: N, percentile: N, sites: N },
+    activations: { bits: N, percentile: N, sites: N, calibration: { samples: N, seed: N, percentile: N } },
   },
   calibration: { samples: N, seed: N, percentile: N, ms: N, sites: N },
   activations: {

@@ -289,12 +289,28 @@ function searchProblems(raw: RawSpec, json: JsonText): JsonProblem[] {
   search.candidates.forEach((c, i) => {
     if (search.candidates.indexOf(c) !== i)
       problems.push(json.problem(`/search/candidates/${i}`, `Candidate '${c}' is listed twice.`));
+    else if (!raw.calibration && candidateQuantizesActivations(c))
+      problems.push(
+        json.problem(
+          `/search/candidates/${i}`,
+          `Candidate '${c}' quantizes activations: add "calibration": {"samples": N} (ranges are calibrated on N samples of your data).`,
+        ),
+      );
   });
   if (typeof search.maxCost === 'string' && !(maxCostFraction(search.maxCost) > 0))
     problems.push(
       json.problem('/search/maxCost', `'search.maxCost' "${search.maxCost}" must be a fraction above 0, like "0.5x".`),
     );
   return problems;
+}
+
+/** Whether a search candidate id has an activation part (`w8a8`, `…+aN…`); false for ids that do not parse. */
+function candidateQuantizesActivations(id: string): boolean {
+  try {
+    return parseVariantScheme(id, true).activation !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** The fraction of "0.5x" (NaN when it is not one). */

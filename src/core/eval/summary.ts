@@ -127,7 +127,11 @@ function variantResults(
       metrics,
       violations: readings.flatMap((r) => r.violations),
       verdicts: Object.fromEntries(names.map((n, k) => [n, readings[k].verdict])),
-      ...(input.calibration ? { activations: variantActivations(c, input.calibration) } : {}),
+      ...(c.fileActivations
+        ? { activations: c.fileActivations }
+        : input.calibration
+          ? { activations: variantActivations(c, input.calibration) }
+          : {}),
     });
   }
   return variants;

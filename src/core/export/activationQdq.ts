@@ -3,13 +3,16 @@
  * calibrated activation (scale and zero point as scalar initializers), the consumers reading the dequantized
  * tensor, so that onnxruntime fuses DQ -> Conv/Gemm/MatMul -> Q into QLinearConv / QGemm / QLinearMatMul.
  * Following onnxruntime's quantizer (python/tools/quantization: registry.py, operators/activation.py,
- * base_quantizer.py): a Relu whose input feeds only it is removed when its output's zero point is the type's
- * lowest value (QuantizeLinear saturates negatives to it: the same integers as Relu then Q), and the float bias
+ * base_quantizer.py): a Relu or Clip whose input feeds only it is removed (QDQRemovableActivation) when that changes
+ * no integer: QuantizeLinear of its output's parameters saturates at its bounds anyway (Q(min) = qmin, Q(max) =
+ * qmax; a Relu's min is 0), the check onnxruntime's ClipQuantFusion (core/optimizer/qdq_transformer/
+ * clip_quantizelinear.cc) makes before removing a Clip in front of a QuantizeLinear; and the float bias
  * of a Conv/Gemm whose input activation and weight are quantized becomes int32 with scale input_scale *
  * weight_scale (DequantizeLinear, axis 0), which the fused kernels need.
  */
 import type { onnx } from 'onnx-proto';
 import { DType } from '../onnx/dtypes';
+import { quantizeValue } from '../quant/activationQuant';
 import { roundHalfEven } from '../quant/rounding';
 import type { StoredTensor } from './encodeWeight';
 import type { NameSource } from './exportNodes';
@@ -32,6 +35,8 @@ export interface QdqGraph {
   initializers: ReadonlySet<string>;
   /** Weights the export stores int8 + DequantizeLinear (bias quantization needs their scales). */
   dqWeights: ReadonlySet<string>;
+  /** Values of scalar float initializers (a Clip's min and max). */
+  constants?: ReadonlyMap<string, number>;
 }
 
 /** A float bias to store as int32: the node layer computes it with quantizeBias from the weight's scales. */
@@ -48,13 +53,16 @@ export interface BiasRequest {
 export interface ActivationRewrite {
   /** Nodes inserted before the node at an index (index = nodes.length: after the last). */
   before: Map<number, onnx.INodeProto[]>;
-  /** The node at an index replaced (inputs renamed), or removed (null: a Relu folded into its output's range). */
+  /** The node at an index replaced (inputs renamed), or removed (null: a Relu / Clip folded into its output's range). */
   nodes: Map<number, onnx.INodeProto | null>;
   /** Scalar scales and zero points (biases are added by the node layer). */
   tensors: { name: string; tensor: StoredTensor }[];
   biases: BiasRequest[];
   /** Float initializers no longer used (the biases stored as int32). */
   removedInitializers: Set<string>;
+  /** Bound initializers of removed Clips (dropped when nothing else reads them). */
+  clipBounds: Set<string>;
+  /** Relu and Clip nodes removed (folded into their output's range). */
   removedRelus: string[];
   /** Tensors that no longer exist (a folded Relu's input): their value_info entries go. */
   goneTensors: Set<string>;
@@ -69,6 +77,7 @@ const ELEMENT: Record<ActivationQdqParams['type'], number> = {
   int16: DType.int16,
 };
 const LOWEST: Record<ActivationQdqParams['type'], number> = { uint8: 0, int8: -128, uint16: 0, int16: -32768 };
+const HIGHEST: Record<ActivationQdqParams['type'], number> = { uint8: 255, int8: 127, uint16: 65535, int16: 32767 };
 /** Ops whose bias becomes int32 when their input activation and weight are quantized. */
 export const BIASED_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm']);
 
@@ -94,19 +103,48 @@ function consumerIndex(nodes: readonly onnx.INodeProto[]): Map<string, number[]>
   return out;
 }
 
-/** Relus onnxruntime removes: input produced by a node, read only by the Relu, its output's zero point the lowest value. */
+/** A Clip's bounds: attributes before opset 11, else scalar float initializers (undefined: not constant). */
+function clipBounds(n: onnx.INodeProto, graph: QdqGraph): { min: number; max: number } | undefined {
+  const attr = (name: string): number | undefined => {
+    const a = (n.attribute ?? []).find((x) => x.name === name);
+    return a ? Number(a.f ?? 0) : undefined;
+  };
+  const bound = (slot: number, attribute: string, absent: number): number | undefined => {
+    const name = n.input?.[slot] ?? '';
+    if (name) return graph.constants?.get(name);
+    return attr(attribute) ?? absent;
+  };
+  const min = bound(1, 'min', -Infinity);
+  const max = bound(2, 'max', Infinity);
+  return min === undefined || max === undefined ? undefined : { min, max };
+}
+
+/** Whether QuantizeLinear with `q` gives the same integers with or without clipping to [min, max] first. */
+export function clipIsNoOp(q: Pick<ActivationQdqParams, 'scale' | 'zeroPoint' | 'type'>, min: number, max: number) {
+  const [qmin, qmax] = [LOWEST[q.type], HIGHEST[q.type]];
+  const scale = Math.fround(q.scale);
+  const at = (x: number): number => quantizeValue(Math.fround(x), scale, q.zeroPoint, qmin, qmax);
+  return (min === -Infinity || at(min) === qmin) && (max === Infinity || at(max) === qmax);
+}
+
+/**
+ * Relus and Clips onnxruntime removes: input produced by a node, read only by it, not a graph output, its output
+ * quantized, and removing it changes no integer (clipIsNoOp; a Relu is a Clip to [0, inf)).
+ */
 function foldableRelus(graph: QdqGraph, byTensor: Map<string, ActivationQdqParams>): Map<number, number> {
   const consumers = consumerIndex(graph.nodes);
   const producer = new Map<string, number>();
   graph.nodes.forEach((n, i) => (n.output ?? []).forEach((t) => producer.set(t, i)));
-  const folds = new Map<number, number>(); // Relu index -> producer index
+  const folds = new Map<number, number>(); // Relu / Clip index -> producer index
   graph.nodes.forEach((n, i) => {
-    if (n.opType !== 'Relu' || (n.domain ?? '') !== '') return;
+    if ((n.opType !== 'Relu' && n.opType !== 'Clip') || (n.domain ?? '') !== '') return;
     const input = n.input?.[0] ?? '';
     const output = n.output?.[0] ?? '';
     const q = byTensor.get(output);
     const from = producer.get(input);
-    if (!q || q.zeroPoint !== LOWEST[q.type] || from === undefined || byTensor.has(input)) return;
+    if (!q || from === undefined || byTensor.has(input)) return;
+    const bounds = n.opType === 'Relu' ? { min: 0, max: Infinity } : clipBounds(n, graph);
+    if (!bounds || !clipIsNoOp(q, bounds.min, bounds.max)) return;
     // Folded, the producer writes the Relu's output: every reader of it must read the quantized tensor.
     const readers = (consumers.get(output) ?? []).map((r) => graph.nodes[r].name ?? '');
     if (q.consumers && readers.some((r) => !q.consumers!.includes(r))) return;
@@ -140,7 +178,10 @@ function foldRelus(r: Pick<Rewriting, 'graph' | 'work' | 'touched' | 'out'>, fol
     r.out.goneTensors.add(r.work[relu].input[0]);
     r.touched.add(from);
     r.out.nodes.set(relu, null);
-    r.out.removedRelus.push(r.graph.nodes[relu].name || `Relu_${relu}`);
+    const node = r.graph.nodes[relu];
+    r.out.removedRelus.push(node.name || `${node.opType}_${relu}`);
+    for (const bound of (node.input ?? []).slice(1))
+      if (bound && r.graph.initializers.has(bound)) r.out.clipBounds.add(bound);
   }
 }
 
@@ -223,6 +264,7 @@ export function activationRewrite(
     tensors: [],
     biases: [],
     removedInitializers: new Set(),
+    clipBounds: new Set(),
     removedRelus: [],
     goneTensors: new Set(),
     microsoft: false,
@@ -236,6 +278,7 @@ export function activationRewrite(
   work.forEach((n, i) => n.output.forEach((t) => producer.set(t, i)));
   const r: Rewriting = { graph, work, touched, out, names, consumers, producer, dequantized: new Map(), opset };
   for (const p of params) addPair(r, p);
+  for (const t of out.clipBounds) if (!consumers.has(t)) out.removedInitializers.add(t);
   planBiases(graph, work, byTensor, r.dequantized, names, out, touched);
   for (const i of touched) if (live(i)) out.nodes.set(i, work[i]);
   return out;

@@ -21,6 +21,20 @@ export interface ExportRecord {
   /** Static QDQ: activations quantized, and Relus folded into their output's range. */
   activations?: number;
   foldedRelus?: number;
+  /** Static QDQ: the data its activations were calibrated on (what a results view says about the file). */
+  calibration?: ExportCalibrationRecord;
+}
+
+/** Where an export's activation ranges came from. */
+export interface ExportCalibrationRecord {
+  /** `split of the evaluation data`, `slice <name>`, or the calibration data's paths. */
+  source: string;
+  samples: number;
+  seed: number;
+  method: string;
+  percentile?: number;
+  /** The spec's file name. */
+  spec: string;
 }
 
 /** The metadata_props entries recording an export (the marker first). */

@@ -4,9 +4,10 @@
  * operators/*): nodes are visited in graph order;
  * - compute ops (Conv, ConvTranspose, MatMul, Gemm) and other fusable ops (Add, Mul, Concat, ...) quantize their
  *   float activation inputs and their output (QDQConv, QDQMatMul, QDQGemm, QDQOperatorBase);
- * - Relu / Clip whose input is quantized, has no other consumer and is no graph output are "removed": the
+ * - Relu / Clip whose input is quantized, has no other consumer and is no graph output or input are "removed": the
  *   preceding op's output takes the Relu's output range (QDQRemovableActivation, try_replacing_upstream_output);
- *   with symmetric activations they are kept and their output quantized on its own;
+ *   with symmetric activations they are kept and their output quantized on its own (the export removes the node
+ *   only when its bounds change no integer: src/core/export/activationQdq.ts);
  * - MaxPool, Reshape, Transpose, Squeeze, ... (QDQDirect8BitOp, QDQMaxPool) quantize their output with their
  *   input's scale when the input is quantized (`shareWith`);
  * - Softmax and the normalizations stay float by default (`floatOps`); graph inputs and outputs are quantized
@@ -61,6 +62,11 @@ export interface ActivationSite {
   op: string;
   /** A tensor whose scale and zero point this one shares (the input of a MaxPool-like op). */
   shareWith?: string;
+  /**
+   * The node computing it, followed back through Relu / Clip and shared-scale ops (MaxPool, Reshape...): the
+   * layer whose output it is (a plan entry of that layer decides it when `layer` has none).
+   */
+  producer?: string;
 }
 
 /** Ops that quantize their float inputs and output. */
@@ -142,7 +148,8 @@ export function activationSites(graph: SiteGraph, options: SiteOptions = {}): Ac
     } else if (has(REMOVABLE_OPS, n.op)) {
       const input = n.inputs[0];
       if (!quantized.has(input) || !out || !isFloatActivation(out)) continue;
-      const only = (consumers.get(input) ?? []).length === 1 && !graphOutputs.has(input);
+      // try_replacing_upstream_output: the input read only here, neither a graph output nor a graph input.
+      const only = (consumers.get(input) ?? []).length === 1 && !graphOutputs.has(input) && !graphInputs.has(input);
       if (only && !options.symmetric) quantized.delete(input);
       add(out);
     } else if (has(SHARED_SCALE_OPS, n.op)) {
@@ -159,6 +166,18 @@ export function activationSites(graph: SiteGraph, options: SiteOptions = {}): Ac
 /** The tensor owning the scale that `t` uses (following chains of shared scales). */
 function rootOf(quantized: Map<string, { shareWith?: string }>, t: string): string {
   return quantized.get(t)?.shareWith ?? t;
+}
+
+/** The node computing `tensor`, followed back through activation functions and shared-scale ops. */
+function producerOf(tensor: string, graph: SiteGraph): string | undefined {
+  let t = tensor;
+  for (let hops = 0; hops < graph.nodes.length; hops++) {
+    const writer = graph.nodes.find((n) => n.outputs.includes(t));
+    if (!writer) return undefined;
+    if (!has(REMOVABLE_OPS, writer.op) && !has(SHARED_SCALE_OPS, writer.op)) return writer.name;
+    t = writer.inputs[0];
+  }
+  return undefined;
 }
 
 function site(
@@ -183,5 +202,7 @@ function site(
     op: first?.op ?? '',
   };
   if (shareWith !== undefined) result.shareWith = shareWith;
+  const producer = producerOf(tensor, graph);
+  if (producer !== undefined) result.producer = producer;
   return result;
 }

@@ -88,6 +88,15 @@ export interface FindPlanReport {
   runs: { search: number; total: number; fullDataEquivalent: number; samples: number; batches: number };
   sequential: boolean;
   alpha: number;
+  /** Activation candidates (w8a8, +aN): the calibration their ranges come from (costs count weight bytes only). */
+  calibration?: {
+    source: string;
+    samples: number;
+    seed: number;
+    method: string;
+    percentile?: number;
+    disjoint: boolean;
+  };
   /** When no plan within maxCost passes: the slices that force higher precision and routing measured. */
   forcing?: string[];
   routing?: RoutingReport[];
@@ -202,7 +211,9 @@ export function planSummary(r: FindPlanReport, written?: string): string {
   lines.push(
     `Plan search on ${r.spec}: ${r.layers.length} layers x ${r.candidates.length} candidates (${r.candidates.join(', ')}), cost in ${r.cost === 'latency' ? 'ms of latency (predicted: fp32 minus the per-layer savings)' : 'bytes'}${max}; ${r.exhaustive ? 'every combination' : 'greedy with bisection and repair'}, ${r.plans.length} plans measured${r.cancelled ? ' (CANCELLED: what was found so far)' : ''}.`,
   );
-  lines.push(...latencyLines(r), 'Pareto front (cost against the worst deciding slice):');
+  lines.push(...latencyLines(r));
+  if (r.calibration) lines.push(activationCandidatesLine(r.calibration));
+  lines.push('Pareto front (cost against the worst deciding slice):');
   for (const p of r.front) {
     const mark = p === r.chosen || (r.chosen && p.cost === r.chosen.cost && p.worst === r.chosen.worst) ? '*' : ' ';
     const verdict =
@@ -246,4 +257,11 @@ export function planSummary(r: FindPlanReport, written?: string): string {
   );
   if (written) lines.push(`Plan written to ${written}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The line on activation candidates: where their ranges come from, and that bytes count weights only. */
+function activationCandidatesLine(c: NonNullable<FindPlanReport['calibration']>): string {
+  const method = c.method === 'percentile' && c.percentile !== undefined ? `percentile ${c.percentile}` : c.method;
+  const kept = c.disjoint ? 'kept out of the evaluation' : 'also evaluated';
+  return `Activation candidates calibrated on ${c.samples} samples, ${c.source} (seed ${c.seed}, ${kept}), ${method}; their cost is their weight scheme's bytes (activations are not counted).`;
 }

@@ -28,7 +28,7 @@ export function methodText(method: string, c?: { percentile?: number }): string 
 }
 
 /** The calibration source as a phrase: the engine's "split of the evaluation data" reads "a seeded split of …". */
-const sourceText = (c: CalibrationInfo): string => c.source.replace(/^split of /, 'a seeded split of ');
+const sourceText = (c: Pick<CalibrationInfo, 'source'>): string => c.source.replace(/^split of /, 'a seeded split of ');
 
 /** The calibration line at the top of the results view; undefined when nothing was calibrated. */
 export function calibrationText(r: EvalResults): string | undefined {
@@ -59,8 +59,23 @@ export function variantActivationTag(v: EvalResults['variants'][number]): string
   const a = variantActivations(v);
   if (v.kind === 'reference') return 'float reference';
   if (!a) return 'weights only';
-  const bits = weightBits(v.id);
+  if (a.method === 'dynamic') return 'dynamic A8';
+  // A QuantLens export: the weight bits of the scheme it was exported from.
+  const bits = weightBits(a.exportedFrom ?? v.id);
   return `${bits ? `W${bits}` : ''}A${a.bits}${a.signed ? ' (signed)' : ''}`;
+}
+
+/** A model-file variant's activations: the calibration its export recorded, or what its graph shows. */
+function fileActivationText(label: string, a: VariantActivations): string {
+  const c = a.calibration;
+  if (c) {
+    const method = methodText(c.method, c);
+    return `${label} · calibrated at export on ${c.samples} samples of ${sourceText(c)} of ${c.spec} (${method}, seed ${c.seed})`;
+  }
+  if (a.method === 'dynamic')
+    return `${label} · activations quantized at run time (DynamicQuantizeLinear), no calibration`;
+  const sites = a.sites !== undefined ? ` on ${a.sites} tensors` : '';
+  return `${label} · the file quantizes activations (QuantizeLinear${sites}); its calibration data are not recorded`;
 }
 
 /** What a variant does to activations: "weights only", or "W8A8 · calibrated on 256 samples of … (minmax, seed 7, disjoint from evaluation)". */
@@ -68,6 +83,7 @@ export function variantActivationText(r: EvalResults, v: EvalResults['variants']
   const a = variantActivations(v);
   const label = variantActivationTag(v);
   if (!a || v.kind === 'reference') return label;
+  if (a.detected !== undefined) return fileActivationText(label, a);
   const c = r.calibration;
   if (!c) return `${label} · calibration not recorded`;
   const split = c.disjoint ? 'disjoint from evaluation' : 'overlaps evaluation';

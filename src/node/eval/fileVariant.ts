@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { FileVariant } from '../../core/eval/configurations';
+import { fileActivations, parseExportRecord } from '../../core/eval/fileActivations';
 import { EXPORT_MARKER_KEY } from '../../core/export/marker';
 import { ModelError, plainErrorMessage } from '../../core/onnx/errors';
 import type { ValueInfo } from '../../core/onnx/overview';
@@ -114,6 +115,7 @@ export async function checkFileVariant(
     const marker = loaded.overview.metadata.find((m) => m.key === EXPORT_MARKER_KEY);
     const exported = marker !== undefined;
     const exportedFrom = marker ? recordedSource(marker.value) : undefined;
+    const activations = fileActivations(loaded.model, parseExportRecord(marker?.value));
     const variant: FileVariant = {
       id: `${exported ? 'export' : 'model'}:${v.model}`,
       label: v.name ?? path.basename(v.model),
@@ -122,6 +124,7 @@ export async function checkFileVariant(
       storedBytes,
       sessionOptions: fileSessionOptions(v.sessionOptions, threads),
       ...(exportedFrom !== undefined ? { exportedFrom } : {}),
+      ...(activations ? { fileActivations: activations } : {}),
     };
     const externalData = await externalDataOf(loaded, new Set());
     return { variant, pointer, path: resolved, bytes: loaded.bytes, externalData };

@@ -21,6 +21,18 @@ function floats(bytes: Uint8Array): Float32Array {
   return new Float32Array(copy.buffer, 0, copy.length / 4);
 }
 
+/** Values of the scalar float32 initializers (a Clip's min and max). */
+export function scalarConstants(initializers: readonly onnx.ITensorProto[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of initializers) {
+    if (t.dataType !== 1 || (t.dims ?? []).some((d) => Number(d) !== 1) || t.dataLocation === 1) continue;
+    const raw = t.rawData;
+    if (raw && raw.length === 4) out.set(t.name ?? '', new DataView(raw.buffer, raw.byteOffset, 4).getFloat32(0, true));
+    else if (!raw?.length && t.floatData?.length === 1) out.set(t.name ?? '', t.floatData[0]);
+  }
+  return out;
+}
+
 /** Plans the activations' QDQ rewrite and computes its int32 biases; mutates `plan.microsoft` when 16-bit needs it. */
 export async function activationEdits(
   modelPath: string,
@@ -41,6 +53,7 @@ export async function activationEdits(
     outputs: (g.output ?? []).map((v) => v.name ?? ''),
     initializers,
     dqWeights: new Set(dq.map((e) => e.decision.weight.name)),
+    constants: scalarConstants(g.initializer ?? []),
   };
   const rewrite = activationRewrite(graph, params, names, plan.opset);
   plan.microsoft ||= rewrite.microsoft;

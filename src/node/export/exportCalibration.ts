@@ -91,20 +91,23 @@ export async function calibrateRanges(
   return { sites, ranges, samples, ms: performance.now() - t0 };
 }
 
-/** The parameters of every site whose scheme `schemeOf` gives (shared sites take their root's scheme and range). */
+/**
+ * The parameters of every site whose scheme `schemeOf` gives (a shared site: its own scheme on its root's range,
+ * as the simulation computes it).
+ */
 export function calibratedParams(
   c: CalibratedRanges,
-  schemeOf: (site: ActivationSite) => Pick<ActivationScheme, 'bits' | 'signed'> | undefined,
+  schemeOf: (site: ActivationSite) => Pick<ActivationScheme, 'bits' | 'signed' | 'method'> | undefined,
   method: CalibrationMethod = 'minmax',
   percentile?: number,
 ): (ActivationQuant & { consumers: string[] })[] {
-  const byTensor = new Map(c.sites.map((s) => [s.tensor, s]));
   const out: (ActivationQuant & { consumers: string[] })[] = [];
   for (const s of c.sites) {
-    const scheme = schemeOf(s.shareWith ? (byTensor.get(s.shareWith) ?? s) : s);
+    const scheme = schemeOf(s);
     if (!scheme) continue;
     const root = s.shareWith ?? s.tensor;
-    const { min, max } = c.ranges.get(root)!.range(method, scheme, percentile);
+    // A plan entry's own method suffix wins, as in the simulation (siteParams).
+    const { min, max } = c.ranges.get(root)!.range(scheme.method ?? method, scheme, percentile);
     out.push({
       ...activationQuantParams(root, min, max, scheme),
       tensor: s.tensor,

@@ -18,7 +18,7 @@ import {
   type ExportPlan,
   type ExportRequest,
 } from '../../core/export/exportPlan';
-import { exportMetadata } from '../../core/export/marker';
+import { exportMetadata, type ExportCalibrationRecord } from '../../core/export/marker';
 import { rewriteModel, type Pieces } from '../../core/export/modelRewrite';
 import { paddedVarint } from '../../core/export/wire';
 import { loadModelFile, type LoadedModelFile } from '../modelFile';
@@ -41,6 +41,8 @@ export interface ExportOptions {
   onProgress?: (p: { done: number; total: number }) => void;
   /** Calibrated activations to quantize (static QDQ); required when the scheme or plan has activation ids. */
   activations?: readonly ActivationQdqParams[];
+  /** The data the activations were calibrated on (recorded in the export's metadata). */
+  calibration?: ExportCalibrationRecord;
   /** Output size above which new tensors' data go to an external data file (default: just under 2 GB). */
   externalAbove?: number;
 }
@@ -253,6 +255,7 @@ export async function exportModel(modelPath: string, options: ExportOptions): Pr
     exported: edits.length,
     leftFloat: plan.decisions.length - edits.length,
     ...(activation ? { activations: options.activations!.length, foldedRelus: activation.removedRelus.length } : {}),
+    ...(activation && options.calibration ? { calibration: options.calibration } : {}),
   };
   const tooLarge = estimate(loaded, plan) > (options.externalAbove ?? PROTOBUF_LIMIT);
   const external = tooLarge ? `${path.basename(output)}.data` : undefined;

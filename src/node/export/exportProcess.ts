@@ -8,16 +8,17 @@ import { serveProcess } from '../rpcPorts';
 import { diffModels } from './diffModels';
 import { exportModel } from './exportModel';
 import type { ExportMethods } from './exportProtocol';
-import { calibrateExport } from './specCalibration';
+import { calibrateExport, calibrationRecord } from './specCalibration';
 import { verifyExport } from './verifyExport';
 
 serveProcess<ExportMethods>(
   {
     export: async ({ model, spec, ...options }, context) => {
-      const activations = spec ? await calibrateExport(model, spec, options, context.signal) : undefined;
+      const calibration = spec ? await calibrateExport(model, spec, options, context.signal) : undefined;
       return exportModel(model, {
         ...options,
-        activations,
+        activations: calibration?.activations,
+        ...(calibration && spec ? { calibration: calibrationRecord(calibration, spec) } : {}),
         signal: context.signal,
         onProgress: (p) => context.progress(p),
       });

@@ -6,16 +6,19 @@
  * input's).
  */
 import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { splitCalibration } from '../../core/eval/calibrationSpec';
-import { parsePlan, planEntry, type QuantPlan } from '../../core/eval/plan';
+import { siteEntry } from '../../core/eval/activationConfigs';
+import { parsePlan, type QuantPlan } from '../../core/eval/plan';
 import { ExportError, quantizesActivations } from '../../core/export/exportPlan';
 import type { ActivationQdqParams } from '../../core/export/activationQdq';
+import type { ExportCalibrationRecord } from '../../core/export/marker';
 import { parseVariantScheme, type ActivationScheme } from '../../core/quant/schemes';
 import { checkEval, type CheckedEval } from '../eval/evalCheck';
 import { batchInputs } from '../eval/evalInputs';
 import { readRegularFile } from '../safeRead';
-import { activationSites, type SiteOptions } from '../../core/quant/activationSites';
+import { activationSites, type ActivationSite, type SiteOptions } from '../../core/quant/activationSites';
 import { collectRanges } from '../eval/calibrate';
 import { calibrateRanges, calibratedParams, type CalibratedRanges, type CalibrationBatch } from './exportCalibration';
 
@@ -25,6 +28,8 @@ export interface ExportCalibration {
   source: string;
   samples: number;
   method: string;
+  seed: number;
+  percentile?: number;
   ms: number;
 }
 
@@ -76,14 +81,14 @@ function* feeds(c: NonNullable<CheckedEval['calibration']>): Generator<Calibrati
 /** The activation scheme of each site: the one scheme, or the plan entry of the site's layer. */
 function schemeOfSite(
   request: { scheme: string } | { plan: QuantPlan },
-): (layer: string, tensor: string) => ActivationScheme | undefined {
+): (site: ActivationSite) => ActivationScheme | undefined {
   if ('scheme' in request) {
     const a = parseVariantScheme(request.scheme, true).activation;
     return () => a;
   }
   const plan = request.plan;
-  return (layer, tensor) =>
-    parseVariantScheme(planEntry(plan, { name: tensor, layers: [layer] }).scheme, true).activation;
+  // The evaluation's rule (planActivations), so that the export quantizes what the simulation of the plan does.
+  return (site) => parseVariantScheme(siteEntry(plan, site), true).activation;
 }
 
 /** The engine's calibration (src/node/eval/calibrate.ts) of the sites `options` choose. */
@@ -115,15 +120,31 @@ export async function calibrateForExport(
     'scheme' in request
       ? (parseVariantScheme(request.scheme, true).activation?.method ?? c.spec.method)
       : c.spec.method;
-  const options = { exclude: s.exclude, ...s.activationSites, symmetric, histogram: method !== 'minmax' };
+  const entryMethods =
+    'plan' in request
+      ? [request.plan.default, ...Object.values(request.plan.layers)].map(
+          (id) => parseVariantScheme(id, true).activation?.method,
+        )
+      : [];
+  const histogram = [method, ...entryMethods].some((m) => m !== undefined && m !== 'minmax');
+  const options = { exclude: s.exclude, ...s.activationSites, symmetric, histogram };
   // The model as the spec names it: the engine's own calibration (same session, batches and collectors), so the
   // export's parameters are the ones its evaluation simulates. Another model file: calibrated as it is.
   const same = checked.model.sha256 === createHash('sha256').update(modelBytes).digest('hex');
   const ranges = same
     ? await engineRanges(checked, c, options, signal)
     : await calibrateRanges(modelBytes, feeds(c), options, signal);
-  const activations = calibratedParams(ranges, (site) => schemeOf(site.layer, site.tensor), method, c.spec.percentile);
-  return { activations, source: c.source, samples: ranges.samples, method, ms: ranges.ms };
+  const activations = calibratedParams(ranges, schemeOf, method, c.spec.percentile);
+  const percentile = method === 'percentile' ? { percentile: c.spec.percentile } : {};
+  return {
+    activations,
+    source: c.source,
+    samples: ranges.samples,
+    method,
+    seed: c.spec.seed,
+    ...percentile,
+    ms: ranges.ms,
+  };
 }
 
 /** A plan file's plan (the export reads and checks it again when it writes). */
@@ -149,10 +170,23 @@ export async function calibrateExport(
   spec: string,
   options: { scheme?: string; plan?: string },
   signal?: AbortSignal,
-): Promise<ActivationQdqParams[] | undefined> {
+): Promise<ExportCalibration | undefined> {
   const request =
     options.plan !== undefined ? { plan: await readPlanFile(options.plan, signal) } : { scheme: options.scheme ?? '' };
   if (!requestQuantizesActivations(request)) return undefined;
   const bytes = await readRegularFile(model, 2 ** 31 - 1, signal, `The model ${model}`);
-  return (await calibrateForExport(spec, bytes, request, signal)).activations;
+  return calibrateForExport(spec, bytes, request, signal);
+}
+
+/** What an export's metadata records of its calibration. */
+export function calibrationRecord(c: ExportCalibration, spec: string): ExportCalibrationRecord {
+  const { source, samples, seed, method, percentile } = c;
+  return {
+    source,
+    samples,
+    seed,
+    method,
+    ...(percentile !== undefined ? { percentile } : {}),
+    spec: path.basename(spec),
+  };
 }

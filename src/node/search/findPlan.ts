@@ -18,6 +18,7 @@ import { inputSideSlices, routeChoices, violatedSlices, type RoutablePlan } from
 import { checkEval, type CheckedEval } from '../eval/evalCheck';
 import { configWeight } from '../eval/evalModel';
 import { PlanOracle, type PlanMeasure } from './planOracle';
+import { candidateWeightScheme, SearchActivations } from './searchActivations';
 import { sensitivity, type Sensitivity } from './planSensitivity';
 import type { FindPlanReport, LatencyCostReport, ReportedPlan } from '../../core/search/planReport';
 import { latencySearchLayers, measureFrontLatency } from './latencySearch';
@@ -67,7 +68,7 @@ async function prepare(specPath: string, options: FindPlanOptions): Promise<Sear
   const weights = checked.model.weights.map(configWeight);
   const byteLayers: SearchLayer[] = weights.map((w) => ({
     name: w.name,
-    costs: new Map(settings.candidates.map((c) => [c, weightBytes(w, c)])),
+    costs: new Map(settings.candidates.map((c) => [c, weightBytes(w, candidateWeightScheme(c))])),
   }));
   const keys = planKeys(checked);
   const progress = (message: string): void => options.onProgress?.(message, 0);
@@ -97,12 +98,7 @@ export async function findPlan(specPath: string, options: FindPlanOptions = {}):
   const ctx = await prepare(specPath, options);
   const { checked, minSliceSize, keys, layers, maxCost } = ctx;
   const sequential = options.sequential ?? true;
-  const oracle = await PlanOracle.open(checked, checked.spec.budget, minSliceSize, ctx.settings.candidates.length, {
-    sequential,
-    threads: options.threads,
-    signal: options.signal,
-    firstLook: options.firstLook,
-  });
+  const { oracle, activations } = await openOracle(ctx, sequential, options);
   const progress = (message: string): void => options.onProgress?.(message, oracle.runs);
   try {
     progress('One-at-a-time sensitivity per candidate');
@@ -136,6 +132,7 @@ export async function findPlan(specPath: string, options: FindPlanOptions = {}):
       runs: runsOf(oracle, sensitivityRuns, result, checked),
       sequential,
       alpha: 0.05,
+      ...(activations ? { calibration: calibrationOf(activations) } : {}),
       cancelled: result.cancelled,
       exhaustive: result.exhaustive,
       ms: 0,
@@ -157,6 +154,28 @@ const reportSteps = (result: SearchResult, keys: ReadonlyMap<string, string>): F
     ...s,
     moves: s.moves.map((m) => ({ layer: keys.get(m.layer)!, from: m.from, to: m.to, saving: m.saving })),
   }));
+
+/** The measurement oracle, with the activation candidates' calibration and QDQ session when there are some. */
+async function openOracle(
+  ctx: SearchContext,
+  sequential: boolean,
+  options: FindPlanOptions,
+): Promise<{ oracle: PlanOracle; activations?: SearchActivations }> {
+  const { checked, settings, keys, minSliceSize } = ctx;
+  const { threads, signal } = options;
+  const activations = await SearchActivations.open(checked, settings.candidates, keys, { threads, signal });
+  const oracle = await PlanOracle.open(checked, checked.spec.budget, minSliceSize, settings.candidates.length, {
+    sequential,
+    threads,
+    signal,
+    firstLook: options.firstLook,
+    ...(activations ? { activations } : {}),
+  }).catch(async (error: unknown) => {
+    await activations?.release();
+    throw error;
+  });
+  return { oracle, activations };
+}
 
 /** The report's fields that say what was searched. */
 function reportHead(
@@ -356,4 +375,10 @@ async function noPlanWithin(
     });
   }
   out.plans = result.plans.map((p) => reported(routable.find((r) => r.plan === p)!));
+}
+
+/** The report's calibration of the activation candidates. */
+function calibrationOf(a: SearchActivations): NonNullable<FindPlanReport['calibration']> {
+  const { source, samples, seed, method, percentile, disjoint } = a.calibration;
+  return { source, samples, seed, method, ...(percentile !== undefined ? { percentile } : {}), disjoint };
 }

@@ -63,9 +63,15 @@ class PlanExports {
     const id = `plan${this.count++}`;
     const plan = path.join(this.dir, `${id}.qplan.json`);
     await fs.writeFile(plan, JSON.stringify({ default: 'fp32', layers }), { flag: 'wx' });
-    const activations = await calibrateExport(this.model, this.checked.specPath, { plan }, this.signal);
+    const calibration = await calibrateExport(this.model, this.checked.specPath, { plan }, this.signal);
     const output = path.join(this.dir, `${id}.onnx`);
-    await exportModel(this.model, { plan, output, version: 'plan-search', signal: this.signal, activations });
+    await exportModel(this.model, {
+      plan,
+      output,
+      version: 'plan-search',
+      signal: this.signal,
+      activations: calibration?.activations,
+    });
     return output;
   }
 

@@ -18,6 +18,7 @@ import type { CheckedEval } from '../eval/evalCheck';
 import { WeightCache, type EvalWeight } from '../eval/evalModel';
 import { batchOf, createSession, fixedBatch, type Batch } from '../eval/evalRun';
 import { PlanScorer, type PlanTally } from './planScorer';
+import type { SearchActivations } from './searchActivations';
 
 /** How the oracle measures. */
 export interface OracleOptions {
@@ -31,6 +32,8 @@ export interface OracleOptions {
   signal?: AbortSignal;
   /** Called after every inference run. */
   onRun?: (runs: number) => void;
+  /** Activation candidates: their weight schemes, calibrated sites and QDQ session (searchActivations.ts). */
+  activations?: SearchActivations;
 }
 
 /** What measuring a plan says. */
@@ -137,6 +140,7 @@ export class PlanOracle {
 
   async close(): Promise<void> {
     await this.session.release();
+    await this.options.activations?.release();
   }
 
   /** Measures a plan (weight -> scheme; weights not listed as stored), sequentially unless asked otherwise. */
@@ -211,7 +215,7 @@ export class PlanOracle {
   /** Runs the plan's next batches until it has seen `samples` samples. */
   private async runUntil(state: PlanState, samples: number): Promise<void> {
     if (!this.keepAllWeights) {
-      const all = [...state.quantized, ...(state.route?.special ?? [])];
+      const all = [...this.weightsOf(state.quantized), ...this.weightsOf(state.route?.special ?? new Map())];
       this.cache.retain(new Set(all.map(([w, s]) => weightKey(w, s))));
     }
     while (state.tally.samples < Math.min(samples, this.total)) {
@@ -260,15 +264,23 @@ export class PlanOracle {
     return ref;
   }
 
+  /** Weight -> weight scheme of an assignment (an activation candidate's weight part). */
+  private weightsOf(quantized: ReadonlyMap<string, string>): ReadonlyMap<string, string> {
+    return this.options.activations?.configOf(quantized).quantized ?? quantized;
+  }
+
   private async run(batch: Batch, quantized: ReadonlyMap<string, string>): Promise<Float32Array> {
     this.options.signal?.throwIfAborted();
     const feeds = { ...batch.feeds, ...this.floatFeeds };
-    for (const [name, scheme] of quantized) {
+    const config = this.options.activations?.configOf(quantized);
+    for (const [name, scheme] of config?.quantized ?? quantized) {
       const w = this.weights.get(name)!;
       if (scheme !== KEEP_FLOAT) feeds[name] = new ort.Tensor('float32', this.cache.get(w, scheme), w.dims);
     }
     const output = this.checked.out.output.name;
-    const out = await this.session.run(feeds, [output]);
+    const out = config?.activations
+      ? await this.options.activations!.run(feeds, config, output)
+      : await this.session.run(feeds, [output]);
     this.runs++;
     this.options.onRun?.(this.runs);
     return out[output].data as Float32Array;
