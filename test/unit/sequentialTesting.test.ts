@@ -117,6 +117,20 @@ describe('an early look against the full-data verdict', () => {
     assert.ok(r.passes && r.withinNoise);
   });
 
+  it('MSE: read against the smallest full fp32 MSE the prefix allows; never outside early (no upper bound)', () => {
+    const mse = (n: number, change: number, sd: number, full: number): SliceSoFar => {
+      const half = (Z_95 * sd) / Math.sqrt(n);
+      const mseChange = { value: change, low: change - half, high: change + half };
+      const metrics: SliceMetrics = { n, mse: 1 + change, refMse: 1, mseChange, outputSqnrDb: 30, varianceRatio: 1 };
+      return { name: 's', metrics, kl: { n, sum: 0, sumSq: 0 }, fullSize: full };
+    };
+    const budget = { mseIncrease: 5 };
+    // 900 of 1000 seen: the full fp32 MSE is at least 0.9, the limit at least 0.045 in absolute units.
+    assert.equal(earlyLook([mse(900, 0.01, 0.05, 1000)], budget, 0, 0.05), 'inside');
+    assert.equal(earlyLook([mse(900, 0.5, 0.05, 1000)], budget, 0, 0.05), 'undecided');
+    assert.equal(earlyLook([mse(1000, 0.5, 0.05, 1000)], budget, 0, 0.05), 'outside', 'the whole slice decides');
+  });
+
   it('a wrong early accuracy decision has probability at most its alpha, for every population (exact enumeration)', () => {
     // Every (a, b) a prefix of n can show, with its multivariate hypergeometric probability.
     const lnC = lnChoose;

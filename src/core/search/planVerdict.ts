@@ -6,7 +6,7 @@
  * sample without replacement of each finite slice. A look stops when every deciding slice's full verdict is sure
  * not to be `violated` on every limit (`inside`), or one is sure to be (`outside`). Accuracy is bounded exactly
  * (hypergeometric bounds on the full counts of flips, the verdict computed at their worst case); continuous
- * effects (KL, perplexity, MSE) by the normal approximation metrics.ts's intervals use. For a given population
+ * effects (KL, perplexity, MSE) by normal theory (Student's t), as metrics.ts's intervals are normal. For a given population
  * the full verdict is fixed, so only one direction can be wrong: each (slice, limit) test at a look errs with
  * probability at most its share of alpha, and a plan's early stop contradicts its full-data pass/fail with
  * probability at most the sum of the shares (the look schedule's alpha).
@@ -121,7 +121,12 @@ function sampleStats(s: SliceSoFar, metric: LimitKey, limit: number): SampleStat
     const d = fromInterval(Math.log1p(r.low / 100), Math.log1p(r.high / 100), n);
     return { n, ...d, limit: Math.log1p(limit / 100), interval: true };
   }
-  return { n, ...fromInterval(r.low, r.high, n), limit, interval: true };
+  // MSE: the verdict reads the change over the FULL set's fp32 MSE, unknown here but at least the prefix's sum of
+  // squared errors over the full count (squares are never negative). Worked in absolute units against the limit
+  // at that smallest fp32 MSE, the result can only be `inside` (the full fp32 MSE has no upper bound).
+  if (!m.mseChange || !(m.refMse! > 0) || limit < 0) return undefined;
+  const refLow = (m.refMse! * n) / s.fullSize;
+  return { n, ...fromInterval(m.mseChange.low, m.mseChange.high, n), limit: (limit / 100) * refLow, interval: true };
 }
 
 /**
@@ -174,7 +179,8 @@ export function pairDecision(
   if (metric === 'accuracyDrop') return accuracyDecision(s.metrics, s.fullSize, limit, alpha);
   if (s.metrics.n < Math.min(EARLY_MIN_SAMPLES, s.fullSize)) return 'undecided';
   const st = sampleStats(s, metric, limit);
-  return st ? predictVerdict({ ...st, nonNegative: metric === 'kl' }, s.fullSize, alpha) : 'undecided';
+  const d = st ? predictVerdict({ ...st, nonNegative: metric === 'kl' }, s.fullSize, alpha) : 'undecided';
+  return metric === 'mseIncrease' && d === 'outside' ? 'undecided' : d;
 }
 
 /**
