@@ -162,6 +162,22 @@ function lnChoose(m: number, k: number): number {
   return s;
 }
 
+/** A language-model slice of per-window NLL differences `d` (the interval as metrics.ts computes it). */
+function perplexitySlice(d: readonly number[], fullSize: number): SliceSoFar {
+  const e = meanEstimate(
+    d.length,
+    d.reduce((a, x) => a + x, 0),
+    d.reduce((a, x) => a + x * x, 0),
+  );
+  const perplexityChange = {
+    value: Math.expm1(e.value) * 100,
+    low: Math.expm1(e.low) * 100,
+    high: Math.expm1(e.high) * 100,
+  };
+  const metrics: SliceMetrics = { n: d.length, perplexityChange, outputSqnrDb: 30, varianceRatio: 1 };
+  return { name: 's', metrics, kl: { n: 0, sum: 0, sumSq: 0 }, fullSize };
+}
+
 /** A random order of 0..n-1. */
 function permutation(n: number, random: () => number): number[] {
   const p = Array.from({ length: n }, (_, i) => i);
@@ -280,6 +296,38 @@ describe('the stated error rate holds on random finite populations (whole look s
     }
     assert.ok(wrong <= alpha * runs, `${wrong} wrong early stops in ${runs} populations`);
     assert.ok(early > runs / 4, `many populations stop early (${early} of ${runs})`);
+  });
+
+  it('perplexity, one look: for fixed populations at the limit, wrong decisions over random orders stay below alpha', () => {
+    const random = mulberry32(5);
+    const L = Math.log1p(0.02);
+    for (const N of [23, 80, 200])
+      for (const frac of [0.3, 0.85])
+        for (const skewed of [false, true])
+          for (const shift of [-1, 1]) {
+            const n = Math.max(10, Math.round(frac * N));
+            // Normal or exponential (skewed) per-window values, shifted so the full low end is half a standard
+            // error on either side of the limit.
+            const draw = (): number =>
+              skewed
+                ? -Math.log(1 - random()) - 1
+                : Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+            const base = Array.from({ length: N }, () => 0.05 * draw());
+            const m0 = base.reduce((a, b) => a + b, 0) / N;
+            const sdN = Math.sqrt(base.reduce((a, b) => a + (b - m0) ** 2, 0) / (N - 1));
+            const pop = base.map((v) => v - m0 + L + ((Z_95 + shift / 2) * sdN) / Math.sqrt(N));
+            const truth = fullReading([perplexitySlice(pop, N)], { perplexityIncrease: 2 }, 0).passes;
+            let wrong = 0;
+            const runs = 400;
+            for (let r = 0; r < runs; r++) {
+              const prefix = permutation(N, random)
+                .slice(0, n)
+                .map((i) => pop[i]);
+              const d = earlyLook([perplexitySlice(prefix, N)], { perplexityIncrease: 2 }, 0, 0.1);
+              if ((d === 'inside' && !truth) || (d === 'outside' && truth)) wrong++;
+            }
+            assert.ok(wrong <= 0.1 * runs, `N=${N} n=${n} ${skewed ? 'skewed' : 'normal'} ${shift}: ${wrong}`);
+          }
   });
 
   it("predictVerdict: inside reads the full interval's low end, bounded with the prefix's own spread", () => {

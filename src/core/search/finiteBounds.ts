@@ -2,10 +2,9 @@
  * Exact confidence bounds for a finite population seen through a random sample drawn without replacement: the
  * number K of marked items among N, given k marked among the first n of a uniform random order (X ~
  * Hypergeometric(N, K, n)). The bounds are exact (no normal approximation): P(K > upper) <= alpha and
- * P(K < lower) <= alpha for every N and K.
+ * P(K < lower) <= alpha for every N and K. Also Student's t and Fisher's F quantiles (regularized incomplete
+ * beta), for the normal-theory bounds of continuous effects.
  */
-import { normalQuantile } from './sequential';
-
 const lnFact: number[] = [0];
 
 /** ln(m!) (summed once and kept: exact to rounding for the population sizes of an evaluation set). */
@@ -63,16 +62,6 @@ export function markedLower(k: number, n: number, total: number, alpha: number):
     else lo = mid + 1;
   }
   return lo;
-}
-
-/**
- * The p-quantile of the chi-square distribution with `df` degrees of freedom (Wilson-Hilferty; 0 where the cube
- * would be negative, i.e. far in the lower tail at few degrees of freedom).
- */
-export function chiSquareQuantile(p: number, df: number): number {
-  const a = 2 / (9 * df);
-  const c = 1 - a + normalQuantile(p) * Math.sqrt(a);
-  return c > 0 ? df * c * c * c : 0;
 }
 
 /** ln Gamma(x) for x > 0 (Lanczos, g = 7, 9 terms: relative error below 1e-14). */
@@ -135,5 +124,25 @@ export function studentUpper(p: number, df: number): number {
     else hi = mid;
   }
   tCache.set(key, hi);
+  return hi;
+}
+
+const fCache = new Map<string, number>();
+
+/** The upper-tail quantile of Fisher's F with (d1, d2) degrees of freedom: P(F > f) = p (bisection). */
+export function fisherUpper(p: number, d1: number, d2: number): number {
+  const key = `${p}/${d1}/${d2}`;
+  const kept = fCache.get(key);
+  if (kept !== undefined) return kept;
+  const tail = (f: number): number => incompleteBeta(d2 / (d2 + d1 * f), d2 / 2, d1 / 2);
+  let lo = 0;
+  let hi = 1;
+  while (tail(hi) > p && hi < 1e12) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
+    const mid = (lo + hi) / 2;
+    if (tail(mid) > p) lo = mid;
+    else hi = mid;
+  }
+  fCache.set(key, hi);
   return hi;
 }

@@ -22,7 +22,7 @@ import {
   readSlice,
   type Verdict,
 } from '../eval/verdict';
-import { chiSquareQuantile, markedLower, markedUpper, studentUpper } from './finiteBounds';
+import { fisherUpper, markedLower, markedUpper, studentUpper } from './finiteBounds';
 import { meanRange, Z_95, type LookDecision, type RunningMean } from './sequential';
 
 /** One slice of a plan measured so far: its metrics, the per-sample KL sums, and its size on the full data. */
@@ -131,13 +131,13 @@ function sampleStats(s: SliceSoFar, metric: LimitKey, limit: number): SampleStat
 
 /**
  * What a prefix of `n` of a slice's `full` samples says of the slice's FULL-DATA verdict on a continuous effect
- * (normal theory: Student's t for the mean, chi-square for the sd; metrics.ts's intervals are normal too). The full
- * verdict is `violated` when the full mean's 95% interval's low end is over the limit. `inside`: the full mean's
- * one-sided upper bound (t for alpha.inside, with the finite-population correction) minus the full interval's
- * half width at the smallest full sd the prefix allows (no error: the full set's squared deviations include the
- * prefix's) is within the limit. `outside`: the mean's lower bound (alpha.outside / 2) minus the half width at
- * the sd's upper bound (chi-square, the other half) is over; for KL (never negative, read as a point value) also
- * when the prefix's KL sum alone, over the full count, is over. Each direction errs at most at its alpha.
+ * (normal theory: Student's t for means, Fisher's F for the unseen part's variance; metrics.ts's intervals are
+ * normal too). The full verdict is `violated` when the full mean's 95% interval's low end is over the limit.
+ * `inside`: the full mean's one-sided upper bound (t for alpha.inside, with the finite-population correction)
+ * minus the full interval's half width at the smallest full sd the prefix allows (no error: the full set's squared
+ * deviations include the prefix's) is within the limit. `outside`: the full interval's low end at its smallest
+ * (lowestFullLow, alpha.outside) is over; for KL (never negative, read as a point value) the mean's lower bound,
+ * or the prefix's KL sum alone over the full count, is over. Each direction errs at most at its alpha.
  */
 export function predictVerdict(st: SampleStats, full: number, alpha: PairAlpha): LookDecision {
   const { n } = st;
@@ -147,10 +147,24 @@ export function predictVerdict(st: SampleStats, full: number, alpha: PairAlpha):
   const sdLow = st.sd * Math.sqrt((n - 1) / (full - 1));
   if (!overLimit(st.mean + studentUpper(alpha.inside, n - 1) * se - half(sdLow), st.limit)) return 'inside';
   if (st.nonNegative && !st.interval && overLimit((st.mean * n) / full, st.limit)) return 'outside';
-  const chi = chiSquareQuantile(alpha.outside / 2, n - 1);
-  const sdHigh = chi > 0 ? st.sd * Math.sqrt((n - 1) / chi) : Infinity;
-  const lo = st.mean - studentUpper(alpha.outside / 2, n - 1) * se - half(sdHigh);
+  if (!st.interval)
+    return overLimit(st.mean - studentUpper(alpha.outside, n - 1) * se, st.limit) ? 'outside' : 'undecided';
+  const lo = lowestFullLow(st, full, alpha.outside);
   return overLimit(lo, st.limit) ? 'outside' : 'undecided';
+}
+
+/**
+ * The smallest low end of the full 95% interval the prefix allows (normal theory, alpha split in two): the unseen
+ * u = full - n values as new draws, their mean at its lower prediction bound m - t s sqrt(1/n + 1/u) and their
+ * variance at its upper bound s^2 F(u - 1, n - 1), combined with the prefix's exactly into the full mean and sd.
+ */
+function lowestFullLow(st: SampleStats, full: number, alpha: number): number {
+  const { n, mean, sd } = st;
+  const u = full - n;
+  const delta = studentUpper(alpha / 2, n - 1) * sd * Math.sqrt(1 / n + 1 / u);
+  const restVar = u >= 2 ? sd * sd * fisherUpper(alpha / 2, u - 1, n - 1) : 0;
+  const fullVar = ((n - 1) * sd * sd + (u - 1) * restVar + ((n * u) / full) * delta * delta) / (full - 1);
+  return (n * mean + u * (mean - delta)) / full - (Z_95 * Math.sqrt(fullVar)) / Math.sqrt(full);
 }
 
 /** A slice seen whole: its verdict on one limit is the full data's, no error spent. */
