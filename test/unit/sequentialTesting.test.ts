@@ -12,6 +12,7 @@ import {
   hypergeometricPmf,
   hypergeometricTail,
   markedLower,
+  markedSequence,
   markedUpper,
   studentUpper,
 } from '../../src/core/search/finiteBounds';
@@ -77,6 +78,32 @@ describe('finite-population bounds', () => {
         }
   });
 
+  it('the confidence sequence keeps the true count at EVERY sample size at once, but for alpha (exact, all paths)', () => {
+    // Dynamic programming over the draws: the probability of each k after n draws, on paths that never excluded K.
+    for (const N of [40, 90])
+      for (const alpha of [0.2, 0.05])
+        for (let K = 0; K <= N; K += N === 40 ? 1 : 3) {
+          let alive = new Float64Array(K + 1);
+          alive[0] = 1;
+          let left = 0;
+          for (let n = 0; n < N; n++) {
+            const next = new Float64Array(K + 1);
+            for (let k = 0; k <= Math.min(K, n); k++) {
+              if (alive[k] === 0) continue;
+              const up = (K - k) / (N - n);
+              if (k < K) next[k + 1] += alive[k] * up;
+              next[k] += alive[k] * (1 - up);
+            }
+            for (let k = 0; k <= Math.min(K, n + 1); k++) {
+              const cs = markedSequence(k, n + 1, N, alpha);
+              if (next[k] > 0 && (K < cs.lower || K > cs.upper)) [left, next[k]] = [left + next[k], 0];
+            }
+            alive = next;
+          }
+          assert.ok(left <= alpha + 1e-12, `N=${N} K=${K} alpha=${alpha}: ${left}`);
+        }
+  });
+
   it("Student's t upper quantiles match scipy.stats.t.isf", () => {
     // python3 -c "from scipy import stats; print(stats.t.isf(0.025, 9), stats.t.isf(1e-4, 9), stats.t.isf(0.05, 1))"
     for (const [p, df, t] of [
@@ -91,16 +118,20 @@ describe('finite-population bounds', () => {
 
 describe('an early look against the full-data verdict', () => {
   const budget = { accuracyDrop: 1 };
-  const alpha = { inside: 0.05, outside: 0.05 };
+  const alpha = { inside: 0.05, outside: 0.05, plan: 0.05 };
 
   it('reads "inside" as "the full verdict cannot be violated": a passing slice with no flips stops before its end', () => {
     // 200 samples, 1 pp: the full data is violated from 8 right -> wrong flips on (B = 0).
     assert.ok(!violated(200, 7, 0, 1) && violated(200, 8, 0, 1));
     assert.equal(accuracyDecision(accuracyMetrics(40, 0, 0), 200, 1, alpha), 'undecided');
-    // P(no flip in the first n | 8 among 200) <= 0.05 from n = 62 on: the earliest an honest stop can come.
+    // P(no flip in the first n | 8 among 200) <= 0.05 from n = 62 on: the earliest an honest stop can come, in a
+    // single look. The confidence sequence, valid at every look at once, stops where it excludes 8 flips.
     assert.ok(hypergeometricPmf(0, 200, 8, 62) <= 0.05 && hypergeometricPmf(0, 200, 8, 61) > 0.05);
-    assert.equal(accuracyDecision(accuracyMetrics(61, 0, 0), 200, 1, alpha), 'undecided');
-    assert.equal(accuracyDecision(accuracyMetrics(62, 0, 0), 200, 1, alpha), 'inside');
+    let stop = 0;
+    while (markedSequence(0, stop, 200, 0.05).upper >= 8) stop++;
+    assert.ok(stop >= 62 && stop <= 80, `stops at ${stop}`);
+    assert.equal(accuracyDecision(accuracyMetrics(stop - 1, 0, 0), 200, 1, alpha), 'undecided');
+    assert.equal(accuracyDecision(accuracyMetrics(stop, 0, 0), 200, 1, alpha), 'inside');
   });
 
   it('stops outside when even the fewest flips the sample allows break the limit on the full data', () => {
@@ -147,7 +178,7 @@ describe('an early look against the full-data verdict', () => {
           for (let a = 0; a <= Math.min(A, n); a++)
             for (let b = 0; b <= Math.min(B, n - a); b++) {
               const p = Math.exp(lnC(A, a) + lnC(B, b) + lnC(N - A - B, n - a - b) - lnC(N, n));
-              const d = accuracyDecision(accuracyMetrics(n, a, b), N, limit, { inside: 0.1, outside: 0.1 });
+              const d = accuracyDecision(accuracyMetrics(n, a, b), N, limit, { inside: 0.1, outside: 0.1, plan: 0.1 });
               if ((d === 'inside' && truth) || (d === 'outside' && !truth)) wrong += p;
             }
           assert.ok(wrong <= 0.1 + 1e-9, `N=${N} n=${n} A=${A} B=${B}: ${wrong}`);
@@ -206,7 +237,7 @@ function runPopulation(
   const schedule = lookSchedule(N, { alpha, batch, first: batch });
   for (let j = 0; j < schedule.looks.length - 1; j++) {
     const prefix = metricsOf(order.slice(0, schedule.looks[j]));
-    const d = earlyLook([{ ...prefix, fullSize: N }], budget, 0, schedule.lookAlphas[j]);
+    const d = earlyLook([{ ...prefix, fullSize: N }], budget, 0, schedule.lookAlphas[j], schedule.alpha);
     if (d !== 'undecided') return { decision: d, passes };
   }
   return { decision: 'full', passes };
@@ -333,9 +364,12 @@ describe('the stated error rate holds on random finite populations (whole look s
   it("predictVerdict: inside reads the full interval's low end, bounded with the prefix's own spread", () => {
     // Mean 0.5 of a limit 1 with sd 3 on 100 of 400: the full mean may be up to ~1.2, its low end ~0.9: inside.
     const st = { n: 100, mean: 0.5, sd: 3, limit: 1, interval: true };
-    assert.equal(predictVerdict(st, 400, { inside: 0.01, outside: 0.01 }), 'inside');
+    assert.equal(predictVerdict(st, 400, { inside: 0.01, outside: 0.01, plan: 0.01 }), 'inside');
     // Read as a point value (KL) the same numbers settle nothing.
-    assert.equal(predictVerdict({ ...st, interval: false }, 400, { inside: 0.01, outside: 0.01 }), 'undecided');
+    assert.equal(
+      predictVerdict({ ...st, interval: false }, 400, { inside: 0.01, outside: 0.01, plan: 0.01 }),
+      'undecided',
+    );
     assert.equal(limitVerdict({ value: 1.1, low: 1.1 - Z_95 * 0.15, high: 1.1 + Z_95 * 0.15 }, 1), 'noise');
   });
 });

@@ -146,3 +146,35 @@ export function fisherUpper(p: number, d1: number, d2: number): number {
   fCache.set(key, hi);
   return hi;
 }
+
+/** ln of the falling factorial m (m - 1) ... (m - j + 1). */
+const lnFalling = (m: number, j: number): number => lnFactorial(m) - lnFactorial(m - j);
+
+/**
+ * A time-uniform confidence sequence for K (Waudby-Smith and Ramdas, "Confidence sequences for sampling without
+ * replacement", 2020: the prior-posterior ratio martingale). After k marked among the first n draws, keep the K
+ * whose probability of the draws is more than alpha times the prior mixture's, the prior being 1/((K+1)(K+2))
+ * (a fixed choice that favours few marked items, total mass at most 1). For the true K that ratio is a
+ * nonnegative martingale of mean at most 1, so by Ville's inequality the true K leaves the sequence at SOME n with
+ * probability at most alpha: any number of looks, at any times, share no alpha. The kept K form an interval (the
+ * likelihood is unimodal in K).
+ */
+export function markedSequence(k: number, n: number, total: number, alpha: number): { lower: number; upper: number } {
+  const first = k;
+  const last = k + (total - n);
+  const lp: number[] = [];
+  let max = -Infinity;
+  for (let K = first; K <= last; K++) {
+    const v = lnFalling(K, k) + lnFalling(total - K, n - k) - lnFalling(total, n);
+    lp.push(v);
+    max = Math.max(max, v - Math.log((K + 1) * (K + 2)));
+  }
+  let sum = 0;
+  for (let i = 0; i < lp.length; i++) sum += Math.exp(lp[i] - Math.log((first + i + 1) * (first + i + 2)) - max);
+  const threshold = Math.log(alpha) + max + Math.log(sum);
+  let lower = first;
+  while (lower < last && !(lp[lower - first] > threshold)) lower++;
+  let upper = last;
+  while (upper > lower && !(lp[upper - first] > threshold)) upper--;
+  return { lower, upper };
+}

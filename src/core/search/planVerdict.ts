@@ -22,7 +22,7 @@ import {
   readSlice,
   type Verdict,
 } from '../eval/verdict';
-import { fisherUpper, markedLower, markedUpper, studentUpper } from './finiteBounds';
+import { fisherUpper, markedLower, markedSequence, markedUpper, studentUpper } from './finiteBounds';
 import { meanRange, Z_95, type LookDecision, type RunningMean } from './sequential';
 
 /** One slice of a plan measured so far: its metrics, the per-sample KL sums, and its size on the full data. */
@@ -55,7 +55,8 @@ export function testedPairs(fullSizes: readonly number[], budget: Budget, minSli
  * Accuracy on a slice of `full` samples: what its prefix's flips (fp32 right -> variant wrong: `a`; wrong ->
  * right: `b`) say of the full verdict. The full counts A, B are bounded exactly (hypergeometric bounds of a
  * random sample without replacement), and the full verdict is computed as metrics.ts and verdict.ts compute it at
- * the worst case of the bounds: `inside` when even A at its upper bound (alpha.inside) with B at b keeps the 95%
+ * the worst case of the bounds: `inside` when even A at its upper bound (a time-uniform confidence sequence at the
+ * plan's alpha: it holds at every look at once) with B at b keeps the 95%
  * interval's low end within the limit, `outside` when even A at its lower bound with B at its upper (alpha.outside
  * / 2 each) puts it over.
  */
@@ -75,7 +76,7 @@ export function accuracyDecision(m: SliceMetrics, full: number, limit: number, a
   // Inside: A at its upper bound (the whole inside alpha), B at least the prefix's b (no error spent: with rare
   // flips a lower bound of B is b anyway).
   const bLow = b;
-  const aHigh = markedUpper(a, n, full, alpha.inside);
+  const aHigh = markedSequence(a, n, full, alpha.plan).upper;
   let inside = true;
   for (let A = a; inside && A <= aHigh && A - a + (bLow - b) <= unseen; A++) inside = !overLimit(low(A, bLow), limit);
   if (inside) return 'inside';
@@ -174,22 +175,19 @@ function wholeDecision(s: SliceSoFar, metric: LimitKey, limit: number): LookDeci
   return limitVerdict(r, limit) === 'violated' ? 'outside' : 'inside';
 }
 
-/** Error rates a (slice, limit) test may spend at one look: wrongly `inside`, wrongly `outside`. */
+/**
+ * Error rates a (slice, limit) test may spend: wrongly `inside` and wrongly `outside` at this look, and `plan`,
+ * the plan's whole alpha, for accuracy's inside test (a time-uniform confidence sequence: no split over looks).
+ */
 export interface PairAlpha {
   inside: number;
   outside: number;
+  plan: number;
 }
 
 /** One (slice, limit) pair at an early look (see earlyLook for what each direction may spend). */
-export function pairDecision(
-  s: SliceSoFar,
-  metric: LimitKey,
-  limit: number,
-  inside: number,
-  outside: number,
-): LookDecision {
+export function pairDecision(s: SliceSoFar, metric: LimitKey, limit: number, alpha: PairAlpha): LookDecision {
   if (s.metrics.n >= s.fullSize) return wholeDecision(s, metric, limit);
-  const alpha = { inside, outside };
   if (metric === 'accuracyDrop') return accuracyDecision(s.metrics, s.fullSize, limit, alpha);
   if (s.metrics.n < Math.min(EARLY_MIN_SAMPLES, s.fullSize)) return 'undecided';
   const st = sampleStats(s, metric, limit);
@@ -199,9 +197,10 @@ export function pairDecision(
 
 /**
  * An early look: `outside` when a deciding slice's full-data verdict is sure to be `violated` on a limit, `inside`
- * when no deciding slice's can be, else `undecided`. `alpha` is what this look may spend. A plan that truly fails
- * has a violated (slice, limit) pair, fixed by the population, and a wrong `inside` needs THAT pair's test to err:
- * the inside tests each get the whole `alpha`. A plan that truly passes is wrongly `outside` when any pair's test
+ * when no deciding slice's can be, else `undecided`. `alpha` is what this look may spend, `planAlpha` the plan's
+ * whole error rate (what accuracy's time-uniform inside test uses at every look). A plan that truly fails has a
+ * violated (slice, limit) pair, fixed by the population, and a wrong `inside` needs THAT pair's test to err: the
+ * inside tests each get the whole `alpha`. A plan that truly passes is wrongly `outside` when any pair's test
  * errs: the outside tests share `alpha` over the (deciding slice, limit) pairs (a union bound).
  */
 export function earlyLook(
@@ -209,6 +208,7 @@ export function earlyLook(
   budget: Budget,
   minSliceSize: number,
   alpha: number,
+  planAlpha = alpha,
 ): LookDecision {
   const deciding = decidingSlices(slices, minSliceSize);
   const pairs = testedPairs(
@@ -221,7 +221,7 @@ export function earlyLook(
     for (const metric of LIMIT_KEYS) {
       const limit = budget[metric];
       if (limit === undefined) continue;
-      const decision = pairDecision(s, metric, limit, alpha, alpha / pairs);
+      const decision = pairDecision(s, metric, limit, { inside: alpha, outside: alpha / pairs, plan: planAlpha });
       if (decision === 'outside') return 'outside';
       if (decision !== 'inside') allInside = false;
     }

@@ -151,11 +151,11 @@ export class PlanOracle {
     const state = this.state(key, quantized);
     if (state.last) return { ...state.last, runs: 0 };
     const before = this.runs;
-    const { looks, lookAlphas } = this.schedule;
+    const { looks, lookAlphas, alpha } = this.schedule;
     if (need === 'estimate' && looks.length > 1) {
       await this.runUntil(state, looks[0]);
       const slices = state.tally.slices();
-      const early = earlyLook(slices, this.budget, this.minSliceSize, lookAlphas[0]);
+      const early = earlyLook(slices, this.budget, this.minSliceSize, lookAlphas[0], alpha);
       const reading = fullReading(slices, this.budget, this.minSliceSize);
       const decision = early === 'undecided' ? 'estimate' : early;
       const passes = early === 'undecided' ? reading.passes : early === 'inside';
@@ -164,7 +164,7 @@ export class PlanOracle {
     }
     for (let i = 0; i < looks.length - 1; i++) {
       await this.runUntil(state, looks[i]);
-      const decision = earlyLook(state.tally.slices(), this.budget, this.minSliceSize, lookAlphas[i]);
+      const decision = earlyLook(state.tally.slices(), this.budget, this.minSliceSize, lookAlphas[i], alpha);
       if (decision === 'undecided') continue;
       const slices = state.tally.slices();
       const passes = decision === 'inside';
