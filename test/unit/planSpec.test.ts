@@ -1,9 +1,7 @@
-/** The spec's `search` field, the look decisions of the plan search and its routing recommendation (pure). */
+/** The spec's `search` field and the plan search's routing recommendation (pure; looks: sequentialTesting.test.ts). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { SliceMetrics } from '../../src/core/eval/metrics';
 import { parseSpec, SpecError } from '../../src/core/eval/spec';
-import { earlyLook, fullReading, predictVerdict, type SliceSoFar } from '../../src/core/search/planVerdict';
 import { inputSideSlices, routeChoices } from '../../src/core/search/routing';
 import { foundPlanName, foundPlanText } from '../../src/core/search/planReport';
 import { isQuantLensFile } from '../../src/core/files/writePolicy';
@@ -48,52 +46,6 @@ describe('spec: search', () => {
     assert.equal(p.length, 2, p.join('\n'));
     assert.match(p[0], /^x\.quantlens\.json:6:\d+: Candidate 'fp32' is listed twice\./);
     assert.match(p[1], /:6:\d+: 'search\.maxCost' "0x" must be a fraction above 0/);
-  });
-});
-
-/** A classification slice with `drops` net drops among `n` samples (one drop = -100 points) and a KL mean. */
-function slice(name: string, n: number, drops: number, fullSize: number, kl = 0): SliceSoFar {
-  // Paired differences: `drops` of -1, the rest 0; the 95% interval as metrics.ts computes it.
-  const mean = -drops / n;
-  const variance = n > 1 ? (drops * (1 - -mean) ** 2 + (n - drops) * mean ** 2) / (n - 1) : 0;
-  const half = 1.959963984540054 * Math.sqrt(variance / n);
-  const metrics: SliceMetrics = {
-    n,
-    accuracyChange: { value: mean * 100, low: (mean - half) * 100, high: (mean + half) * 100 },
-    kl,
-    outputSqnrDb: 30,
-    varianceRatio: 1,
-  };
-  return { name, metrics, kl: { n, sum: kl * n, sumSq: kl * kl * n }, fullSize };
-}
-
-describe('sequential looks', () => {
-  const budget = { accuracyDrop: 1 };
-  it('a prefix without a single disagreement proves nothing on its own (sd floor), but does near the end', () => {
-    const early = slice('all', 200, 0, 2000);
-    assert.equal(earlyLook([early], budget, 20, 3), 'undecided');
-    const stats = {
-      n: 1990,
-      mean: 0,
-      sd: 0,
-      limit: 1,
-      interval: true,
-      sdFloor: 100 * Math.sqrt((1 / 1991) * (1990 / 1991)),
-    };
-    assert.equal(predictVerdict(stats, 2000, 3), 'inside');
-  });
-
-  it('stops outside when even the lower end of the full mean breaks the limit', () => {
-    assert.equal(earlyLook([slice('all', 256, 40, 2000)], budget, 20, 3), 'outside');
-  });
-
-  it('slices below minSliceSize never decide, early or on the full data', () => {
-    const small = slice('rare', 10, 5, 10);
-    assert.equal(earlyLook([slice('all', 1000, 0, 1000), small], budget, 20, 3), 'undecided');
-    const r = fullReading([slice('all', 1000, 0, 1000), small], budget, 20);
-    assert.deepEqual(r.verdicts, { all: 'pass', rare: 'noise' });
-    assert.ok(r.passes);
-    assert.ok(r.withinNoise);
   });
 });
 

@@ -1,24 +1,28 @@
 /**
  * Reading a whole plan's per-slice metrics against the budget, at an early look or on the full data. The full
  * data is read exactly as an evaluation reads it (verdict.ts readSlice: slices below minSliceSize never decide;
- * `pass` or `noise` passes). An early look predicts that full-data verdict: the samples are fed in a random order,
- * so a prefix is a random sample of the finite evaluation set, and the full set's mean lies within the prefix's
- * interval at the look schedule's strict z, narrowed by the finite-population correction. A look stops when every
- * deciding slice's full verdict is sure not to be `violated` on every limit (`inside`), or one is sure to be
- * (`outside`). Accuracy's sd has a floor (one disagreement in n + 1 samples): a prefix without a single
- * disagreement proves nothing by a zero-width interval.
+ * `pass` or `noise` passes, i.e. a limit breaks only when the full 95% interval's LOW end is over it). An early
+ * look predicts that full-data verdict: the samples are fed in a random order, so a prefix is a uniform random
+ * sample without replacement of each finite slice. A look stops when every deciding slice's full verdict is sure
+ * not to be `violated` on every limit (`inside`), or one is sure to be (`outside`). Accuracy is bounded exactly
+ * (hypergeometric bounds on the full counts of flips, the verdict computed at their worst case); continuous
+ * effects (KL, perplexity, MSE) by normal theory (Student's t), as metrics.ts's intervals are normal. For a given population
+ * the full verdict is fixed, so only one direction can be wrong: each (slice, limit) test at a look errs with
+ * probability at most its share of alpha, and a plan's early stop contradicts its full-data pass/fail with
+ * probability at most the sum of the shares (the look schedule's alpha).
  */
-import type { SliceMetrics, TaskKind } from '../eval/metrics';
+import { meanEstimate, type SliceMetrics, type TaskKind } from '../eval/metrics';
 import type { Budget } from '../eval/spec';
 import {
   effectOf,
   effectRanges,
   overLimit,
   primaryEffect,
+  limitVerdict,
   readSlice,
-  type EffectRange,
   type Verdict,
 } from '../eval/verdict';
+import { fisherUpper, markedLower, markedSequence, markedUpper, studentUpper } from './finiteBounds';
 import { meanRange, Z_95, type LookDecision, type RunningMean } from './sequential';
 
 /** One slice of a plan measured so far: its metrics, the per-sample KL sums, and its size on the full data. */
@@ -34,8 +38,8 @@ export interface SliceSoFar {
 export const LIMIT_KEYS = ['accuracyDrop', 'kl', 'perplexityIncrease', 'mseIncrease'] as const;
 type LimitKey = (typeof LIMIT_KEYS)[number];
 
-/** Early decisions need at least this many samples of a slice. */
-export const EARLY_MIN_SAMPLES = 30;
+/** Early decisions on continuous effects (Student's t bounds) need at least this many samples of a slice. */
+export const EARLY_MIN_SAMPLES = 10;
 
 /** The slices that decide: at least `minSliceSize` samples on the full data. */
 export const decidingSlices = <S extends { fullSize: number }>(slices: readonly S[], minSliceSize: number): S[] =>
@@ -47,92 +51,177 @@ export function testedPairs(fullSizes: readonly number[], budget: Budget, minSli
   return Math.max(1, fullSizes.filter((n) => n >= minSliceSize).length * limits);
 }
 
-/** Per-sample statistics of an effect in the unit its final verdict is read in (larger is worse). */
-interface SampleStats {
+/**
+ * Accuracy on a slice of `full` samples: what its prefix's flips (fp32 right -> variant wrong: `a`; wrong ->
+ * right: `b`) say of the full verdict. The full counts A, B are bounded exactly (hypergeometric bounds of a
+ * random sample without replacement), and the full verdict is computed as metrics.ts and verdict.ts compute it at
+ * the worst case of the bounds: `inside` when even A at its upper bound (a time-uniform confidence sequence at the
+ * plan's alpha: it holds at every look at once) with B at b keeps the 95%
+ * interval's low end within the limit, `outside` when even A at its lower bound with B at its upper (alpha.outside
+ * / 2 each) puts it over.
+ */
+export function accuracyDecision(m: SliceMetrics, full: number, limit: number, alpha: PairAlpha): LookDecision {
+  const c = m.accuracyChange;
+  if (!c || limit < -50) return 'undecided'; // (below -50 points the B-monotony used here is not shown)
+  const { n } = m;
+  const mean = c.value / 100;
+  const variance = n * ((c.high - c.low) / 200 / Z_95) ** 2;
+  const flips = Math.round(variance * (n - 1) + n * mean * mean);
+  const b = Math.round((flips + n * mean) / 2);
+  const a = flips - b;
+  const unseen = full - n;
+  // The full verdict's low end (accuracy drop, points) for full counts A, B: exactly meanEstimate's arithmetic.
+  const low = (A: number, B: number): number => -meanEstimate(full, B - A, A + B, 100).high;
+  // It falls as B grows (for B - A < full / 2; beyond, the drop is below -50 points): scan A at B's extreme.
+  // Inside: A at its upper bound (the whole inside alpha), B at least the prefix's b (no error spent: with rare
+  // flips a lower bound of B is b anyway).
+  const bLow = b;
+  const aHigh = markedSequence(a, n, full, alpha.plan).upper;
+  let inside = true;
+  for (let A = a; inside && A <= aHigh && A - a + (bLow - b) <= unseen; A++) inside = !overLimit(low(A, bLow), limit);
+  if (inside) return 'inside';
+  const bHigh = markedUpper(b, n, full, alpha.outside / 2);
+  const aLow = markedLower(a, n, full, alpha.outside / 2);
+  for (let A = aLow; A <= a + unseen; A++)
+    if (!overLimit(low(A, Math.min(bHigh, b + unseen - (A - a))), limit)) return 'undecided';
+  return 'outside';
+}
+
+/** Per-sample statistics of a continuous effect in the unit its full verdict is read in (larger is worse). */
+export interface SampleStats {
   n: number;
   mean: number;
   sd: number;
   /** The limit in this unit. */
   limit: number;
-  /** Whether the final verdict reads a 95% interval (KL is read as a point value). */
+  /** Whether the full verdict reads the 95% interval's low end (KL is read as a point value). */
   interval: boolean;
-  /** Smallest sd a bounded effect is given (one disagreement in n + 1 samples), so a prefix without any is no proof. */
-  sdFloor: number;
+  /** Per-sample values are never negative (KL): the prefix's sum alone bounds the full mean from below. */
+  nonNegative?: boolean;
 }
 
-/** Rebuilds the per-sample mean and sd of an effect from a 95% interval (`value` is the mean unless `mid`). */
+/** Rebuilds the per-sample mean and sd of an effect from its 95% interval. */
 const fromInterval = (low: number, high: number, n: number): { mean: number; sd: number } => ({
   mean: (low + high) / 2,
   sd: n > 0 ? ((high - low) / 2 / Z_95) * Math.sqrt(n) : 0,
 });
 
-/** The statistics the final verdict of `metric` on a slice is computed from (undefined where it has none). */
+/** The statistics the full verdict of a continuous `metric` on a slice is computed from. */
 function sampleStats(s: SliceSoFar, metric: LimitKey, limit: number): SampleStats | undefined {
   const m = s.metrics;
   const n = m.n;
   if (metric === 'kl') {
     if (m.kl === undefined) return undefined;
     const r = meanRange(s.kl, Z_95);
-    return { n, mean: s.kl.n > 0 ? s.kl.sum / s.kl.n : 0, ...sdOf(r, n), limit, interval: false, sdFloor: 0 };
+    return { n, ...fromInterval(r.low, r.high, n), limit, interval: false };
   }
   const r = effectRanges(m)[metric];
   if (!r) return undefined;
   if (metric === 'perplexityIncrease') {
     // The verdict reads exp(d) - 1 of the per-window mean NLL difference d: work on d, the limit as log1p.
     const d = fromInterval(Math.log1p(r.low / 100), Math.log1p(r.high / 100), n);
-    return { n, ...d, limit: Math.log1p(limit / 100), interval: true, sdFloor: 0 };
+    return { n, ...d, limit: Math.log1p(limit / 100), interval: true };
   }
-  const d = fromInterval(r.low, r.high, n);
-  // Accuracy: per-sample differences in {-100, 0, 100} points.
-  const p = 1 / (n + 1);
-  const sdFloor = metric === 'accuracyDrop' ? 100 * Math.sqrt(p * (1 - p)) : 0;
-  return { n, ...d, limit, interval: true, sdFloor };
+  // MSE: the verdict reads the change over the FULL set's fp32 MSE, unknown here but at least the prefix's sum of
+  // squared errors over the full count (squares are never negative). Worked in absolute units against the limit
+  // at that smallest fp32 MSE, the result can only be `inside` (the full fp32 MSE has no upper bound).
+  if (!m.mseChange || !(m.refMse! > 0) || limit < 0) return undefined;
+  const refLow = (m.refMse! * n) / s.fullSize;
+  return { n, ...fromInterval(m.mseChange.low, m.mseChange.high, n), limit: (limit / 100) * refLow, interval: true };
 }
 
-const sdOf = (r: EffectRange, n: number): { sd: number } => ({
-  sd: n > 0 ? ((r.high - r.low) / 2 / Z_95) * Math.sqrt(n) : 0,
-});
+/**
+ * What a prefix of `n` of a slice's `full` samples says of the slice's FULL-DATA verdict on a continuous effect
+ * (normal theory: Student's t for means, Fisher's F for the unseen part's variance; metrics.ts's intervals are
+ * normal too). The full verdict is `violated` when the full mean's 95% interval's low end is over the limit.
+ * `inside`: the full mean's one-sided upper bound (t for alpha.inside, with the finite-population correction)
+ * minus the full interval's half width at the smallest full sd the prefix allows (no error: the full set's squared
+ * deviations include the prefix's) is within the limit. `outside`: the full interval's low end at its smallest
+ * (lowestFullLow, alpha.outside) is over; for KL (never negative, read as a point value) the mean's lower bound,
+ * or the prefix's KL sum alone over the full count, is over. Each direction errs at most at its alpha.
+ */
+export function predictVerdict(st: SampleStats, full: number, alpha: PairAlpha): LookDecision {
+  const { n } = st;
+  if (n < 2 || n >= full) return 'undecided';
+  const se = (st.sd / Math.sqrt(n)) * Math.sqrt((full - n) / (full - 1));
+  const half = (sd: number): number => (st.interval ? (Z_95 * sd) / Math.sqrt(full) : 0);
+  const sdLow = st.sd * Math.sqrt((n - 1) / (full - 1));
+  if (!overLimit(st.mean + studentUpper(alpha.inside, n - 1) * se - half(sdLow), st.limit)) return 'inside';
+  if (st.nonNegative && !st.interval && overLimit((st.mean * n) / full, st.limit)) return 'outside';
+  if (!st.interval)
+    return overLimit(st.mean - studentUpper(alpha.outside, n - 1) * se, st.limit) ? 'outside' : 'undecided';
+  const lo = lowestFullLow(st, full, alpha.outside);
+  return overLimit(lo, st.limit) ? 'outside' : 'undecided';
+}
 
 /**
- * What a prefix of `n` of a slice's `full` samples says of the slice's FULL-DATA verdict on one limit: the full
- * set's mean lies within the prefix mean +- z x sd / sqrt(n) x sqrt((full - n) / (full - 1)) (a random prefix of a
- * finite set); `inside` when even its upper end keeps the full verdict from `violated`, `outside` when even its
- * lower end makes it `violated`.
+ * The smallest low end of the full 95% interval the prefix allows (normal theory, alpha split in two): the unseen
+ * u = full - n values as new draws, their mean at its lower prediction bound m - t s sqrt(1/n + 1/u) and their
+ * variance at its upper bound s^2 F(u - 1, n - 1), combined with the prefix's exactly into the full mean and sd.
  */
-export function predictVerdict(st: SampleStats, full: number, z: number): LookDecision {
-  if (st.n >= full) return 'undecided';
-  const sd = Math.max(st.sd, st.sdFloor);
-  const se = (sd / Math.sqrt(st.n)) * Math.sqrt((full - st.n) / Math.max(1, full - 1));
-  const hi = st.mean + z * se;
-  const lo = st.mean - z * se;
-  // The full set's own interval half-width (its sd estimated by the prefix's).
-  const fullHalf = st.interval ? (Z_95 * sd) / Math.sqrt(full) : 0;
-  if (!overLimit(hi, st.limit)) return 'inside';
-  if (overLimit(lo - fullHalf, st.limit)) return 'outside';
-  return 'undecided';
+function lowestFullLow(st: SampleStats, full: number, alpha: number): number {
+  const { n, mean, sd } = st;
+  const u = full - n;
+  const delta = studentUpper(alpha / 2, n - 1) * sd * Math.sqrt(1 / n + 1 / u);
+  const restVar = u >= 2 ? sd * sd * fisherUpper(alpha / 2, u - 1, n - 1) : 0;
+  const fullVar = ((n - 1) * sd * sd + (u - 1) * restVar + ((n * u) / full) * delta * delta) / (full - 1);
+  return (n * mean + u * (mean - delta)) / full - (Z_95 * Math.sqrt(fullVar)) / Math.sqrt(full);
+}
+
+/** A slice seen whole: its verdict on one limit is the full data's, no error spent. */
+function wholeDecision(s: SliceSoFar, metric: LimitKey, limit: number): LookDecision {
+  const r = effectRanges(s.metrics)[metric];
+  if (!r) return 'undecided';
+  return limitVerdict(r, limit) === 'violated' ? 'outside' : 'inside';
+}
+
+/**
+ * Error rates a (slice, limit) test may spend: wrongly `inside` and wrongly `outside` at this look, and `plan`,
+ * the plan's whole alpha, for accuracy's inside test (a time-uniform confidence sequence: no split over looks).
+ */
+export interface PairAlpha {
+  inside: number;
+  outside: number;
+  plan: number;
+}
+
+/** One (slice, limit) pair at an early look (see earlyLook for what each direction may spend). */
+export function pairDecision(s: SliceSoFar, metric: LimitKey, limit: number, alpha: PairAlpha): LookDecision {
+  if (s.metrics.n >= s.fullSize) return wholeDecision(s, metric, limit);
+  if (metric === 'accuracyDrop') return accuracyDecision(s.metrics, s.fullSize, limit, alpha);
+  if (s.metrics.n < Math.min(EARLY_MIN_SAMPLES, s.fullSize)) return 'undecided';
+  const st = sampleStats(s, metric, limit);
+  const d = st ? predictVerdict({ ...st, nonNegative: metric === 'kl' }, s.fullSize, alpha) : 'undecided';
+  return metric === 'mseIncrease' && d === 'outside' ? 'undecided' : d;
 }
 
 /**
  * An early look: `outside` when a deciding slice's full-data verdict is sure to be `violated` on a limit, `inside`
- * when no deciding slice's can be, else `undecided` (also while a deciding slice has fewer than EARLY_MIN_SAMPLES).
+ * when no deciding slice's can be, else `undecided`. `alpha` is what this look may spend, `planAlpha` the plan's
+ * whole error rate (what accuracy's time-uniform inside test uses at every look). A plan that truly fails has a
+ * violated (slice, limit) pair, fixed by the population, and a wrong `inside` needs THAT pair's test to err: the
+ * inside tests each get the whole `alpha`. A plan that truly passes is wrongly `outside` when any pair's test
+ * errs: the outside tests share `alpha` over the (deciding slice, limit) pairs (a union bound).
  */
 export function earlyLook(
   slices: readonly SliceSoFar[],
   budget: Budget,
   minSliceSize: number,
-  z: number,
+  alpha: number,
+  planAlpha = alpha,
 ): LookDecision {
+  const deciding = decidingSlices(slices, minSliceSize);
+  const pairs = testedPairs(
+    deciding.map((s) => s.fullSize),
+    budget,
+    0,
+  );
   let allInside = true;
-  for (const s of decidingSlices(slices, minSliceSize)) {
-    if (s.metrics.n < Math.min(EARLY_MIN_SAMPLES, s.fullSize)) {
-      allInside = false;
-      continue;
-    }
+  for (const s of deciding) {
     for (const metric of LIMIT_KEYS) {
       const limit = budget[metric];
       if (limit === undefined) continue;
-      const st = sampleStats(s, metric, limit);
-      const decision = st ? predictVerdict(st, s.fullSize, z) : 'undecided';
+      const decision = pairDecision(s, metric, limit, { inside: alpha, outside: alpha / pairs, plan: planAlpha });
       if (decision === 'outside') return 'outside';
       if (decision !== 'inside') allInside = false;
     }

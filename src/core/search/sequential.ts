@@ -15,8 +15,8 @@ export const Z_95 = 1.959963984540054;
 export interface LookSchedule {
   /** Sample counts of the looks, increasing; the last is the whole set. */
   looks: number[];
-  /** The z of every early look (all looks but the last). */
-  earlyZ: number;
+  /** The error rate each early look may spend (alpha split over the early looks in proportion to their samples). */
+  lookAlphas: number[];
   /** The overall error rate of early stops. */
   alpha: number;
 }
@@ -100,17 +100,34 @@ function erfc(x: number): number {
   return x < 0 ? 2 - r : r;
 }
 
+/** How looks are placed: the first at `first` samples, then growing by `growth`, on batch boundaries. */
+export interface LookOptions {
+  /** Overall error rate of the early looks (default 0.05), split over them in proportion to their samples. */
+  alpha?: number;
+  /** Samples of the first look (default 32, rounded up to a whole batch). */
+  first?: number;
+  /** Samples per inference run: looks fall on whole batches, so no run is wasted (default 1). */
+  batch?: number;
+  /** Each look has at least this many times the previous look's batches (default 1.25), at least one more. */
+  growth?: number;
+}
+
 /**
- * Looks at `first`, 2 x first, 4 x first... and finally `total` samples; early looks use z for alpha / (number
- * of early looks), two-sided. `total` at most `first`: one look, the full data.
+ * Looks at `first` samples, then x growth (rounded up to whole batches, at least one batch more), and finally the
+ * whole set. Early look j may err with probability alpha x n_j / (sum of the early looks' n): a union bound
+ * (Bonferroni with weights) that gives later looks, where a passing plan is settled, more of alpha than the
+ * first ones, where only clear failures stop. `total` at most `first`: one look, the full data.
  */
-export function lookSchedule(total: number, first = 64, alpha = 0.05): LookSchedule {
+export function lookSchedule(total: number, options: LookOptions = {}): LookSchedule {
+  const { alpha = 0.05, first = 32, batch = 1, growth = 1.1 } = options;
+  const size = Math.max(1, Math.floor(batch));
   const looks: number[] = [];
-  for (let n = Math.max(1, Math.floor(first)); n < total; n *= 2) looks.push(n);
+  for (let b = Math.max(1, Math.ceil(first / size)); b * size < total; b = Math.max(b + 1, Math.ceil(b * growth)))
+    looks.push(b * size);
   looks.push(total);
-  const early = looks.length - 1;
-  const earlyZ = early > 0 ? normalQuantile(1 - alpha / (2 * early)) : Z_95;
-  return { looks, earlyZ, alpha };
+  const early = looks.slice(0, -1);
+  const sum = early.reduce((a, n) => a + n, 0);
+  return { looks, lookAlphas: early.map((n) => (alpha * n) / sum), alpha };
 }
 
 /** The mean of a running sum with its two-sided interval at `z`, times `scale` (sample variance, as metrics.ts). */
@@ -123,16 +140,6 @@ export function meanRange(m: RunningMean, z: number, scale = 1): EffectRange {
 
 /** What a look says: stop inside, stop outside, or look again (`undecided`). */
 export type LookDecision = 'inside' | 'outside' | 'undecided';
-
-/**
- * One early look at an effect (larger is worse) against `limit`: `outside` when its strict interval is wholly
- * over the limit, `inside` when wholly within it, else `undecided`. The last look is not early: read it with
- * `finalVerdict`.
- */
-export function earlyDecision(range: EffectRange, limit: number): LookDecision {
-  const v: Verdict = limitVerdict(range, limit);
-  return v === 'violated' ? 'outside' : v === 'pass' ? 'inside' : 'undecided';
-}
 
 /** The last look (the whole set), read as a full evaluation reads it: the 95% interval's verdict. */
 export function finalVerdict(m: RunningMean, limit: number, scale = 1): Verdict {

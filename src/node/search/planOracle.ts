@@ -1,8 +1,8 @@
 /**
  * The measurement oracle of the plan search: one onnxruntime session (the evaluation's, weights fed as inputs)
  * serving every plan, fp32's outputs of each batch computed once and reused by every plan, quantized weights
- * kept across plans. A plan is measured on a growing sample (looks at doubling sample counts, in a seeded random
- * order of the samples) and stopped early when it is clearly inside or clearly outside the budget
+ * kept across plans. A plan is measured on a growing sample (looks on whole batches, each about 1.25 x the last,
+ * in a seeded random order of the samples) and stopped early when it is clearly inside or clearly outside the budget
  * (core/search/planVerdict.ts); without sequential testing, or when no look decides, on the whole set, read
  * exactly as an evaluation reads it. A measured plan can be completed on the whole set later (its accumulators
  * are kept), so the chosen plan's per-slice table is always the full data's.
@@ -13,7 +13,7 @@ import { KEEP_FLOAT } from '../../core/eval/plan';
 import { weightKey } from '../../core/eval/runGroups';
 import type { Budget } from '../../core/eval/spec';
 import { lookSchedule, type LookSchedule } from '../../core/search/sequential';
-import { earlyLook, fullReading, testedPairs, type FullReading, type SliceSoFar } from '../../core/search/planVerdict';
+import { earlyLook, fullReading, type FullReading, type SliceSoFar } from '../../core/search/planVerdict';
 import type { CheckedEval } from '../eval/evalCheck';
 import { WeightCache, type EvalWeight } from '../eval/evalModel';
 import { batchOf, createSession, fixedBatch, type Batch } from '../eval/evalRun';
@@ -26,7 +26,7 @@ export interface OracleOptions {
   sequential?: boolean;
   /** Overall error rate of early stops per plan (default 0.05), split over looks and (slice, limit) pairs. */
   alpha?: number;
-  /** Samples of the first look (default 64). */
+  /** Samples of the first look (default 32, rounded up to a whole batch). */
   firstLook?: number;
   threads?: number;
   signal?: AbortSignal;
@@ -108,11 +108,14 @@ export class PlanOracle {
     this.cache = new WeightCache(this.keepAllWeights ? floatBytes * candidates : floatBytes);
     this.batchSize = fixedBatch(checked) ?? checked.spec.batchSize;
     this.total = checked.samples.length;
-    const pairs = testedPairs(checked.slices.sizes, budget, minSliceSize);
     this.schedule =
       options.sequential === false
-        ? lookSchedule(this.total, this.total)
-        : lookSchedule(this.total, options.firstLook ?? 64, (options.alpha ?? 0.05) / pairs);
+        ? lookSchedule(this.total, { first: this.total })
+        : lookSchedule(this.total, {
+            alpha: options.alpha ?? 0.05,
+            first: options.firstLook ?? 32,
+            batch: this.batchSize,
+          });
   }
 
   /** Opens the session of a checked evaluation. */
@@ -152,11 +155,11 @@ export class PlanOracle {
     const state = this.state(key, quantized);
     if (state.last) return { ...state.last, runs: 0 };
     const before = this.runs;
-    const { looks, earlyZ } = this.schedule;
+    const { looks, lookAlphas, alpha } = this.schedule;
     if (need === 'estimate' && looks.length > 1) {
       await this.runUntil(state, looks[0]);
       const slices = state.tally.slices();
-      const early = earlyLook(slices, this.budget, this.minSliceSize, earlyZ);
+      const early = earlyLook(slices, this.budget, this.minSliceSize, lookAlphas[0], alpha);
       const reading = fullReading(slices, this.budget, this.minSliceSize);
       const decision = early === 'undecided' ? 'estimate' : early;
       const passes = early === 'undecided' ? reading.passes : early === 'inside';
@@ -165,7 +168,7 @@ export class PlanOracle {
     }
     for (let i = 0; i < looks.length - 1; i++) {
       await this.runUntil(state, looks[i]);
-      const decision = earlyLook(state.tally.slices(), this.budget, this.minSliceSize, earlyZ);
+      const decision = earlyLook(state.tally.slices(), this.budget, this.minSliceSize, lookAlphas[i], alpha);
       if (decision === 'undecided') continue;
       const slices = state.tally.slices();
       const passes = decision === 'inside';
