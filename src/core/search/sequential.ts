@@ -108,7 +108,7 @@ export interface LookOptions {
   first?: number;
   /** Samples per inference run: looks fall on whole batches, so no run is wasted (default 1). */
   batch?: number;
-  /** Each look has at least this many times the previous look's batches (default 1.25), at least one more. */
+  /** Each look has at least this many times the previous look's batches (default 1.1), at least one more. */
   growth?: number;
 }
 
