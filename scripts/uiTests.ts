@@ -7,6 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
+import { planSearchTests } from '../test/ui/planSearch';
 import { resultsViewTests } from '../test/ui/resultsView';
 import { runTableLayoutTests } from '../test/ui/tableLayout';
 import { doubleClickInExplorer, waitForActivation, webview } from '../test/ui/workbench';
@@ -233,7 +234,12 @@ const devTests: UiTest[] = [
     },
   },
   ...resultsViewTests({ webview, runCommand, openFromExplorer, closeEditors, artifacts: ARTIFACTS }),
+  ...planSearchTests({ webview, runCommand, openFromExplorer, closeEditors, artifacts: ARTIFACTS }),
 ];
+
+/** QUANTLENS_UI_GREP: only the UI tests whose name contains it (and none of the table layout tests). */
+const UI_GREP = process.env.QUANTLENS_UI_GREP ?? '';
+const picked = (tests: UiTest[]): UiTest[] => (UI_GREP ? tests.filter((t) => t.name.includes(UI_GREP)) : tests);
 
 const vsixTests: UiTest[] = [
   {
@@ -301,12 +307,12 @@ export async function runUiTests(
   const total: UiResult = { passed: 0, failed: 0 };
   const groups: { label: string; tests: UiTest[]; vsix?: string }[] = [];
   if (options.dev !== false) {
-    groups.push({ label: 'UI tests (development build)', tests: devTests });
+    groups.push({ label: 'UI tests (development build)', tests: picked(devTests) });
   }
   if (options.vsix) {
     groups.push({ label: `UI tests (installed ${path.basename(options.vsix)})`, tests: vsixTests, vsix: options.vsix });
   }
-  if (options.dev !== false) {
+  if (options.dev !== false && !UI_GREP) {
     console.log('UI tests: the layer table at 1600 x 1000 (development build)');
     const r = await runTableLayoutTests(codeServer, options.verbose);
     total.passed += r.passed;
@@ -341,6 +347,6 @@ export async function runUiTests(
       }
     }
   }
-  if (options.dev !== false) await runFirstOpen(codeServer, { verbose: options.verbose, addTo: total });
+  if (options.dev !== false && !UI_GREP) await runFirstOpen(codeServer, { verbose: options.verbose, addTo: total });
   return total;
 }

@@ -18,7 +18,7 @@ import { inputSideSlices, routeChoices, violatedSlices, type RoutablePlan } from
 import { checkEval, type CheckedEval } from '../eval/evalCheck';
 import { configWeight } from '../eval/evalModel';
 import { PlanOracle, type PlanMeasure } from './planOracle';
-import { sensitivity, type Sensitivity } from './planSensitivity';
+import { sensitivity, sensitivityTable, type Sensitivity } from './planSensitivity';
 import type { FindPlanReport, ReportedPlan } from '../../core/search/planReport';
 
 /** Options of a search. */
@@ -120,6 +120,7 @@ export async function findPlan(specPath: string, options: FindPlanOptions = {}):
       })),
       notes: chosen ? layerNotes(chosen, layers, sens, keys, result) : {},
       sensitivity: { from: sens.from, runs: sensitivityRuns },
+      sliceSensitivity: sensitivityTable(sens, keys),
       runs: runsOf(oracle, sensitivityRuns, result, checked),
       sequential,
       alpha: 0.05,

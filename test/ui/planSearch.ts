@@ -1,0 +1,106 @@
+/**
+ * UI tests of the plan search view (issue 21) on the real workbench at 1600 x 1000, dark and light: Find a Plan on
+ * the demo spec (palette) shows the Pareto chart, the chosen plan's per-slice table next to its export's, the
+ * heatmap and the steps, with no horizontal overflow and the chart beside (not over) the table; a real click on a
+ * point opens its menu (Write this plan, Export this plan); the spec's code lens shows the last search again.
+ */
+import * as path from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+import type { UiHelpers } from './resultsView';
+import { setColorTheme } from './workbench';
+
+const TIMEOUT = 30_000;
+
+/** Layout of the view: nothing wider than the view, the chart and the slice table side by side without overlap. */
+async function expectLayout(view: FrameLocator): Promise<void> {
+  const layout = await view.locator('body').evaluate((body) => {
+    const doc = body.ownerDocument;
+    const box = (sel: string): { left: number; right: number; top: number; bottom: number } | undefined => {
+      const r = doc.querySelector(sel)?.getBoundingClientRect();
+      return r ? { left: r.left, right: r.right, top: r.top, bottom: r.bottom } : undefined;
+    };
+    return {
+      scroll: doc.documentElement.scrollWidth,
+      width: doc.documentElement.clientWidth,
+      chart: box('.front-chart .uplot'),
+      table: box('table.plan-slices'),
+    };
+  });
+  if (layout.scroll > layout.width + 1)
+    throw new Error(`the view is ${layout.scroll} px wide in ${layout.width} px: it scrolls sideways`);
+  const { chart, table } = layout;
+  if (!chart || !table) throw new Error('the chart or the per-slice table is missing');
+  const apart = chart.right <= table.left || table.top >= chart.bottom;
+  if (!apart) throw new Error(`the chart (${JSON.stringify(chart)}) overlaps the table (${JSON.stringify(table)})`);
+}
+
+/** Clicks the first front point with the mouse; its menu must offer to write and export the plan. */
+async function clickPoint(page: Page, view: FrameLocator): Promise<void> {
+  const chart = view.locator('.front-chart');
+  const points = JSON.parse((await chart.getAttribute('data-points')) ?? '[]') as { x: number; y: number }[];
+  if (points.length === 0) throw new Error('the chart reports no points');
+  const over = await chart.locator('.u-over').boundingBox();
+  if (!over) throw new Error('the chart has no plot area');
+  await page.mouse.click(over.x + points[0].x, over.y + points[0].y);
+  const menu = view.locator('.point-menu');
+  await menu.waitFor({ timeout: TIMEOUT });
+  for (const label of ['Write this plan', 'Export this plan'])
+    if ((await menu.locator('button', { hasText: label }).count()) !== 1) throw new Error(`the menu lacks "${label}"`);
+}
+
+async function shoot(page: Page, view: FrameLocator, h: UiHelpers, theme: string): Promise<void> {
+  await expectLayout(view);
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(h.artifacts, `plan-search-${theme}.png`) });
+  await clickPoint(page, view);
+  await page.screenshot({ path: path.join(h.artifacts, `plan-search-${theme}-menu.png`) });
+  await view.locator('.point-menu button.close').click();
+  await view.locator('table.heatmap-table').scrollIntoViewIfNeeded();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(h.artifacts, `plan-search-${theme}-heatmap.png`) });
+}
+
+async function planSearchView(page: Page, h: UiHelpers): Promise<void> {
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  try {
+    await setColorTheme(page, 'Dark Modern', 'vs-dark');
+    await h.openFromExplorer(page, 'mnist.quantlens.json');
+    await page
+      .locator('.monaco-editor .view-line', { hasText: 'mnist_mlp.onnx' })
+      .first()
+      .waitFor({ timeout: TIMEOUT });
+    await h.runCommand(page, 'QuantLens: Find a Plan');
+    // The export is measured on the demo spec (its sweep and sensitivity included): give it time.
+    let view = h.webview(page);
+    await view.locator('.export-line').waitFor({ timeout: 300_000 });
+    await view.locator('table.plan-slices th', { hasText: 'exported' }).waitFor({ timeout: TIMEOUT });
+    // The results view opened for the export's evaluation; the search view comes back to the front.
+    view = h.webview(page);
+    await view.locator('.front-chart canvas').first().waitFor({ timeout: TIMEOUT });
+    await shoot(page, view, h, 'dark');
+    await h.closeEditors(page);
+
+    await setColorTheme(page, 'Light Modern', 'vs');
+    await h.openFromExplorer(page, 'mnist.quantlens.json');
+    const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Show the last plan search' });
+    await lens.first().waitFor({ timeout: TIMEOUT });
+    await lens.first().click();
+    view = h.webview(page);
+    await view.locator('.front-chart canvas').first().waitFor({ timeout: TIMEOUT });
+    await shoot(page, view, h, 'light');
+    await h.closeEditors(page);
+  } finally {
+    await setColorTheme(page, 'Dark Modern', 'vs-dark').catch(() => undefined);
+    await page.setViewportSize({ width: 1400, height: 900 });
+  }
+}
+
+/** The plan search view's UI tests. */
+export function planSearchTests(h: UiHelpers): { name: string; run: (page: Page) => Promise<void> }[] {
+  return [
+    {
+      name: 'Find a Plan on the demo spec shows the front, the per-slice table and its export; a point click offers its plan',
+      run: (page) => planSearchView(page, h),
+    },
+  ];
+}

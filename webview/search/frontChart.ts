@@ -1,0 +1,200 @@
+/**
+ * The plan search's Pareto chart (uPlot): every measured plan, its cost (percent of fp32) against its worst deciding
+ * slice's change, the front drawn as a line, the chosen plan ringed, the budget across. A marker's shape says how the
+ * plan was measured (filled: the whole set; hollow: stopped early by the sequential test; diamond: only estimated),
+ * its colour whether it passes, "≈" that it passes only within noise. Clicking a point picks its plan.
+ */
+import uPlot from 'uplot';
+import { planId } from '../../src/core/search/planSearchFile';
+import type { FindPlanReport, ReportedPlan } from '../../src/core/search/planReport';
+import { EFFECT_LABEL } from '../results/costChart';
+import { nearestPoint } from '../results/pointHit';
+import { el, theme } from '../results/dom';
+
+/** Called with the index (in `report.plans`) of the plan whose point was clicked, and where (CSS pixels in `box`). */
+export type PickPlan = (index: number, at: { x: number; y: number }) => void;
+
+/** A plan as drawn. */
+interface Point {
+  index: number;
+  plan: ReportedPlan;
+  x: number;
+  y: number;
+  front: boolean;
+  chosen: boolean;
+}
+
+/** The points, sorted by cost. */
+function pointsOf(r: FindPlanReport): Point[] {
+  const front = new Set(r.front.map(planId));
+  const chosen = r.chosen ? planId(r.chosen) : undefined;
+  return r.plans
+    .map((plan, index) => ({
+      index,
+      plan,
+      x: (100 * plan.cost) / r.fp32Cost,
+      y: plan.worst,
+      front: front.has(planId(plan)),
+      chosen: planId(plan) === chosen,
+    }))
+    .sort((a, b) => a.x - b.x || a.y - b.y);
+}
+
+/** Draws one marker on the canvas (device pixels). */
+function marker(ctx: CanvasRenderingContext2D, p: Point, cx: number, cy: number, colors: Record<string, string>): void {
+  const k = uPlot.pxRatio;
+  const r = (p.front ? 5.5 : 4) * k;
+  const color = p.plan.decision === 'estimate' ? colors.estimate : p.plan.passes ? colors.pass : colors.fail;
+  ctx.save();
+  ctx.globalAlpha = p.front ? 1 : 0.6;
+  ctx.strokeStyle = color;
+  ctx.fillStyle = color;
+  ctx.lineWidth = 2 * k;
+  ctx.beginPath();
+  if (p.plan.decision === 'estimate') {
+    ctx.moveTo(cx, cy - r - k);
+    ctx.lineTo(cx + r + k, cy);
+    ctx.lineTo(cx, cy + r + k);
+    ctx.lineTo(cx - r - k, cy);
+    ctx.closePath();
+    ctx.stroke();
+  } else {
+    ctx.arc(cx, cy, r, 0, 2 * Math.PI);
+    if (p.plan.decision === 'full') ctx.fill();
+    else ctx.stroke();
+  }
+  ctx.globalAlpha = 1;
+  if (p.chosen) {
+    ctx.strokeStyle = colors.fg;
+    ctx.lineWidth = 1.5 * k;
+    ctx.beginPath();
+    ctx.arc(cx, cy, r + 5 * k, 0, 2 * Math.PI);
+    ctx.stroke();
+    ctx.fillStyle = colors.fg;
+    ctx.font = `${11 * k}px sans-serif`;
+    ctx.fillText('chosen', cx + r + 8 * k, cy + 12 * k);
+  }
+  if (p.plan.withinNoise && p.plan.passes) {
+    ctx.fillStyle = colors.fg;
+    ctx.font = `bold ${12 * k}px sans-serif`;
+    ctx.fillText('≈', cx - 4 * k, cy - r - 4 * k);
+  }
+  ctx.restore();
+}
+
+/** Hover text of a point. */
+export function pointTitle(r: FindPlanReport, p: ReportedPlan): string {
+  const verdict =
+    p.decision === 'estimate'
+      ? 'estimate'
+      : p.passes
+        ? p.withinNoise
+          ? 'passes within noise'
+          : 'passes'
+        : 'breaks the budget';
+  return `${((100 * p.cost) / r.fp32Cost).toFixed(1)}% of fp32, worst ${p.worst.toPrecision(3)} on ${p.worstSlice || '-'}: ${verdict}`;
+}
+
+/** Wires the click (a press and release on one spot) and the hover text. */
+function interact(chart: uPlot, box: HTMLElement, points: Point[], r: FindPlanReport, pick: PickPlan): void {
+  const at = (): { x: number; y: number }[] =>
+    points.map((p) => ({ x: chart.valToPos(p.x, 'x'), y: chart.valToPos(p.y, 'y') }));
+  chart.over.style.cursor = 'pointer';
+  let down = { x: NaN, y: NaN };
+  chart.over.addEventListener('mousedown', (e) => (down = { x: e.offsetX, y: e.offsetY }));
+  chart.over.addEventListener('mouseup', (e) => {
+    if (Math.hypot(e.offsetX - down.x, e.offsetY - down.y) > 4) return;
+    const i = nearestPoint(at(), e.offsetX, e.offsetY);
+    if (i < 0) return;
+    const overBox = chart.over.getBoundingClientRect();
+    const boxRect = box.getBoundingClientRect();
+    pick(points[i].index, { x: overBox.left - boxRect.left + e.offsetX, y: overBox.top - boxRect.top + e.offsetY });
+  });
+  chart.over.addEventListener('mousemove', (e) => {
+    const i = nearestPoint(at(), e.offsetX, e.offsetY);
+    chart.over.title = i >= 0 ? `${pointTitle(r, points[i].plan)} (click: write or export this plan)` : '';
+  });
+}
+
+/** The chart (appended to `parent`); `budget` on the y axis's effect, when the spec sets one. */
+export function frontChart(
+  parent: HTMLElement,
+  r: FindPlanReport,
+  budget: number | undefined,
+  pick: PickPlan,
+): { chart: uPlot; points: number; front: number } {
+  const t = theme();
+  const s = getComputedStyle(document.body);
+  const colors = {
+    fg: t.fg,
+    pass: s.getPropertyValue('--vscode-charts-green').trim() || '#388a34',
+    fail: s.getPropertyValue('--vscode-charts-red').trim() || '#e51400',
+    estimate: s.getPropertyValue('--vscode-disabledForeground').trim() || '#888',
+  };
+  const points = pointsOf(r);
+  const box = el('div', 'chart front-chart');
+  parent.append(box);
+  const common = { stroke: t.fg, font: t.font, labelFont: t.font, grid: { stroke: t.grid }, ticks: { stroke: t.grid } };
+  const data: (number | null)[][] = [
+    points.map((p) => p.x),
+    points.map((p) => p.y),
+    points.map((p) => (p.front ? p.y : null)),
+  ];
+  const series: uPlot.Series[] = [
+    {},
+    { label: 'plans', paths: () => null, points: { show: false } },
+    { label: 'front', stroke: t.palette[0], width: 1.5, spanGaps: true, points: { show: false } },
+  ];
+  if (budget !== undefined) {
+    series.push({ label: 'budget', stroke: t.palette[1], dash: [6, 4], width: 1.5, points: { show: false } });
+    data.push(points.map(() => budget));
+  }
+  const chart = new uPlot(
+    {
+      width: Math.max(360, Math.min(760, parent.clientWidth - 20)),
+      height: 340,
+      scales: { x: { time: false } },
+      legend: { show: false },
+      axes: [
+        { label: 'cost: stored weight bytes (% of fp32)', ...common },
+        { label: EFFECT_LABEL[r.task] ?? 'worst-slice KL', ...common, size: 60 },
+      ],
+      series,
+      hooks: {
+        draw: [
+          (u) => {
+            for (const p of points) marker(u.ctx, p, u.valToPos(p.x, 'x', true), u.valToPos(p.y, 'y', true), colors);
+            const at = points.map((p) => ({ index: p.index, x: u.valToPos(p.x, 'x'), y: u.valToPos(p.y, 'y') }));
+            box.dataset.points = JSON.stringify(at);
+          },
+        ],
+      },
+    },
+    data as uPlot.AlignedData,
+    box,
+  );
+  interact(chart, box, points, r, pick);
+  box.append(legend());
+  return { chart, points: points.length, front: points.filter((p) => p.front).length };
+}
+
+/** What the markers mean. */
+function legend(): HTMLElement {
+  const list = el('div', 'front-legend small');
+  const items: [string, string][] = [
+    ['mark-full', 'measured on the whole set'],
+    ['mark-early', 'stopped early (sequential test)'],
+    ['mark-estimate', 'estimate (placed on the front only)'],
+    ['mark-pass', 'passes'],
+    ['mark-fail', 'breaks the budget'],
+    ['mark-noise', 'passes only within noise'],
+    ['mark-chosen', 'chosen'],
+    ['mark-front', 'Pareto front'],
+  ];
+  for (const [cls, text] of items) {
+    const item = el('span', 'legend-item');
+    item.append(el('span', `legend-mark ${cls}`, cls === 'mark-noise' ? '≈' : ''), document.createTextNode(text));
+    list.append(item);
+  }
+  return list;
+}
