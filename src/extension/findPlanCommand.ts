@@ -15,6 +15,7 @@ import type { Log } from './log';
 import { exportAndMeasure, persistSearch, pickedPlan, writeSearchPlan } from './planSearchActions';
 import { registerPlanSearchLens } from './planSearchLens';
 import { PlanSearchViews } from './planSearchView';
+import type { PlanAction } from '../planSearchProtocol';
 
 /** The command's id. */
 export const FIND_PLAN = 'quantlens.findPlan';
@@ -58,15 +59,24 @@ class FindPlan {
     private readonly log: Log,
   ) {
     this.views = new PlanSearchViews(extensionUri, {
-      plan: async (spec, search, index, action) => {
-        const busy = action === 'export' ? vscode.l10n.t('Exporting the plan and measuring the export…') : undefined;
-        if (busy) await this.views.update(spec, search, busy);
-        const picked = await pickedPlan(spec, search, index, action);
-        await this.views.update(spec, picked.search);
-        if (action === 'export') await this.views.show(spec, picked.search);
-        return picked.file;
-      },
+      plan: (spec, search, index, action) =>
+        this.picked(spec, search, index, action).catch((error: unknown) => {
+          const message = error instanceof Error ? error.message : String(error);
+          this.log.error(`Plan ${index} of the search of ${spec.fsPath}: ${action} failed: ${message}`);
+          void vscode.window.showErrorMessage(vscode.l10n.t('QuantLens could not {0} the plan: {1}', action, message));
+        }),
     });
+  }
+
+  /** A plan picked in the view (a chart point, a front row): written, or exported and measured. */
+  private async picked(spec: vscode.Uri, search: PlanSearchFile, index: number, action: PlanAction): Promise<void> {
+    this.log.info(`Plan search view of ${path.basename(spec.fsPath)}: ${action} plan ${index}`);
+    const busy = action === 'export' ? vscode.l10n.t('Exporting the plan and measuring the export…') : undefined;
+    if (busy) await this.views.update(spec, search, busy);
+    const picked = await pickedPlan(spec, search, index, action);
+    if (picked.file) this.log.info(`Wrote ${picked.file.fsPath}`);
+    await this.views.update(spec, picked.search);
+    if (action === 'export') await this.views.show(spec, picked.search);
   }
 
   /** Stops every running search (each answers with the front it found); returns how many. */

@@ -120,8 +120,8 @@ describe('QuantLens: Find a Plan', () => {
     assert.ok(await vscode.commands.executeCommand<boolean>('quantlens.showPlanSearch', spec), 'the search is shown');
     const report = readJson<PlanSearchFile>(path.join(path.dirname(specFile), 'small.search.json')).report;
     await viewReport(specFile, (r) => r.points === report.plans.length);
-    const chosen = JSON.stringify(report.chosen?.layers);
-    const index = report.plans.findIndex((p) => JSON.stringify(p.layers) !== chosen);
+    const key = (layers: Record<string, string> = {}): string => JSON.stringify(Object.entries(layers).sort());
+    const index = report.plans.findIndex((p) => key(p.layers) !== key(report.chosen?.layers));
     assert.ok(index >= 0, 'a plan other than the chosen one was measured');
     const p = report.plans[index];
     const pct = ((100 * p.cost) / report.fp32Cost).toFixed(1).replace(/\.0$/, '');
@@ -130,7 +130,12 @@ describe('QuantLens: Find a Plan', () => {
     assert.ok(await vscode.commands.executeCommand<boolean>('quantlens.test.pickPlan', spec, index, 'write'));
     const picked = await viewReport(specFile, (r) => r.picked !== undefined);
     assert.match(picked.picked!, /^clicked write on /, `the click: ${picked.picked}`);
-    assert.ok(picked.picked!.includes(`${((100 * p.cost) / report.fp32Cost).toFixed(1)}% of fp32`), picked.picked);
+    assert.ok(
+      picked.picked!.includes(
+        `${((100 * p.cost) / report.fp32Cost).toFixed(1)}% of fp32; worst ${p.worst.toPrecision(3)}`,
+      ),
+      `${picked.picked} (plan ${index}: ${JSON.stringify(p)})`,
+    );
     await waitFor(`${path.basename(file)} written`, () => existsSync(file), 30_000);
     const written = readJson<Plan>(file);
     assert.deepEqual(written.layers, p.layers);

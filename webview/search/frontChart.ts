@@ -11,8 +11,14 @@ import { EFFECT_LABEL } from '../results/costChart';
 import { nearestPoint } from '../results/pointHit';
 import { el, theme } from '../results/dom';
 
-/** Called with the index (in `report.plans`) of the plan whose point was clicked, and where (CSS pixels in `box`). */
-export type PickPlan = (index: number, at: { x: number; y: number }) => void;
+/**
+ * Called with the indices (in `report.plans`) of the plans whose point was clicked (several when their points
+ * coincide: equal cost and effect to the pixel), and where (CSS pixels in the chart's box).
+ */
+export type PickPlan = (indices: number[], at: { x: number; y: number }) => void;
+
+/** Points closer than this (CSS pixels) to the clicked one are offered with it. */
+const SAME_SPOT = 3;
 
 /** A plan as drawn. */
 interface Point {
@@ -104,11 +110,17 @@ function interact(chart: uPlot, box: HTMLElement, points: Point[], r: FindPlanRe
   chart.over.addEventListener('mousedown', (e) => (down = { x: e.offsetX, y: e.offsetY }));
   chart.over.addEventListener('mouseup', (e) => {
     if (Math.hypot(e.offsetX - down.x, e.offsetY - down.y) > 4) return;
-    const i = nearestPoint(at(), e.offsetX, e.offsetY);
+    const drawn = at();
+    const i = nearestPoint(drawn, e.offsetX, e.offsetY);
     if (i < 0) return;
+    const here = points.filter((_, j) => Math.hypot(drawn[j].x - drawn[i].x, drawn[j].y - drawn[i].y) <= SAME_SPOT);
     const overBox = chart.over.getBoundingClientRect();
     const boxRect = box.getBoundingClientRect();
-    pick(points[i].index, { x: overBox.left - boxRect.left + e.offsetX, y: overBox.top - boxRect.top + e.offsetY });
+    const where = { x: overBox.left - boxRect.left + e.offsetX, y: overBox.top - boxRect.top + e.offsetY };
+    pick(
+      [points[i], ...here.filter((p) => p !== points[i])].map((p) => p.index),
+      where,
+    );
   });
   chart.over.addEventListener('mousemove', (e) => {
     const i = nearestPoint(at(), e.offsetX, e.offsetY);

@@ -80,32 +80,31 @@ function header(app: HTMLElement, s: PlanSearchFile, searchFile: string, busy?: 
   if (busy) app.append(el('p', 'muted busy', busy));
 }
 
-/** The menu of a clicked point: what was measured, Write this plan, Export this plan. */
-function pointMenu(box: HTMLElement, s: PlanSearchFile, index: number, at: { x: number; y: number }): void {
+/** The menu of a clicked point: what was measured of its plan (of each, when points coincide), Write, Export. */
+function pointMenu(box: HTMLElement, s: PlanSearchFile, indices: number[], at: { x: number; y: number }): void {
   box.querySelector('.point-menu')?.remove();
-  const p = s.report.plans[index];
   const menu = el('div', 'point-menu');
   menu.setAttribute('role', 'dialog');
   menu.style.left = `${Math.round(at.x + 12)}px`;
   menu.style.top = `${Math.round(at.y + 12)}px`;
-  menu.append(
-    el('div', 'point-title', measuredText(s.report, p)),
-    el(
-      'div',
-      'small muted',
-      Object.entries(p.layers)
-        .map(([l, sch]) => `${l}=${sch}`)
-        .join(', '),
-    ),
-  );
   const close = (): void => menu.remove();
-  const row = el('div', 'point-actions');
-  row.append(
-    button('Write this plan', 'write', () => (close(), act(index, 'write'))),
-    button('Export this plan', 'export', () => (close(), act(index, 'export'))),
-    button('Close', 'close', close),
-  );
-  menu.append(row);
+  if (indices.length > 1) menu.append(el('div', 'small muted', `${indices.length} plans at this point:`));
+  for (const index of indices) {
+    const p = s.report.plans[index];
+    const item = el('div', 'point-plan');
+    item.dataset.plan = String(index);
+    const layers = Object.entries(p.layers)
+      .map(([l, sch]) => `${l}=${sch}`)
+      .join(', ');
+    const row = el('div', 'point-actions');
+    row.append(
+      button('Write this plan', 'write', () => (close(), act(index, 'write'))),
+      button('Export this plan', 'export', () => (close(), act(index, 'export'))),
+    );
+    item.append(el('div', 'point-title', measuredText(s.report, p)), el('div', 'small muted', layers), row);
+    menu.append(item);
+  }
+  menu.append(button('Close', 'close', close));
   menu.addEventListener('keydown', (e) => e.key === 'Escape' && close());
   box.append(menu);
   menu.querySelector<HTMLButtonElement>('button.write')?.focus();
@@ -163,19 +162,27 @@ function testPick(index: number, action: PlanAction): string {
   const init = { clientX: rect.left + at.x, clientY: rect.top + at.y, bubbles: true };
   over.dispatchEvent(new MouseEvent('mousedown', init));
   over.dispatchEvent(new MouseEvent('mouseup', init));
-  const button = box.querySelector<HTMLButtonElement>(`.point-menu button.${action}`);
-  if (!button) return `no menu after a click at (${at.x.toFixed(0)}, ${at.y.toFixed(0)})`;
-  const title = box.querySelector('.point-menu .point-title')?.textContent ?? '';
+  const item = box.querySelector<HTMLElement>(`.point-menu .point-plan[data-plan="${index}"]`);
+  const button = item?.querySelector<HTMLButtonElement>(`button.${action}`);
+  if (!item || !button)
+    return `no menu entry for plan ${index} after a click at (${at.x.toFixed(0)}, ${at.y.toFixed(0)})`;
+  const title = item.querySelector('.point-title')?.textContent ?? '';
   button.click();
   return `clicked ${action} on ${title}`;
 }
 
 let last: SearchRender | undefined;
+/** What the last test pick did (kept in the reports after it). */
+let picked: string | undefined;
 
 window.addEventListener('message', (event: MessageEvent) => {
   const message = decodeNumbers(event.data) as SearchToView;
   if (__QUANTLENS_TEST_HOOKS__ && message.type === 'test/pick') {
-    const picked = testPick(message.plan, message.action);
+    try {
+      picked = testPick(message.plan, message.action);
+    } catch (e) {
+      picked = `the click threw: ${e instanceof Error ? e.stack : String(e)}`;
+    }
     if (last) vscode.postMessage({ type: 'rendered', report: { ...last, picked } });
     return;
   }
@@ -183,6 +190,10 @@ window.addEventListener('message', (event: MessageEvent) => {
   const report = render(message.search, message.searchFile, message.budget, message.busy);
   last = report;
   if (__QUANTLENS_TEST_HOOKS__)
-    requestAnimationFrame(() => requestAnimationFrame(() => vscode.postMessage({ type: 'rendered', report })));
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() =>
+        vscode.postMessage({ type: 'rendered', report: picked ? { ...report, picked } : report }),
+      ),
+    );
 });
 vscode.postMessage({ type: 'ready' });
