@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import type { UiHelpers } from './resultsView';
-import { setColorTheme } from './workbench';
+import { setColorTheme, waitForActivation } from './workbench';
 
 const TIMEOUT = 30_000;
 
@@ -15,16 +15,12 @@ const TIMEOUT = 30_000;
 async function expectLayout(view: Frame): Promise<void> {
   const layout = await view.locator('body').evaluate((body) => {
     const doc = body.ownerDocument;
-    const box = (sel: string): { left: number; right: number; top: number; bottom: number } | undefined => {
+    // No named inner functions here: the page has no bundler helpers.
+    const [chart, table] = ['.front-chart .uplot', 'table.plan-slices'].map((sel) => {
       const r = doc.querySelector(sel)?.getBoundingClientRect();
       return r ? { left: r.left, right: r.right, top: r.top, bottom: r.bottom } : undefined;
-    };
-    return {
-      scroll: doc.documentElement.scrollWidth,
-      width: doc.documentElement.clientWidth,
-      chart: box('.front-chart .uplot'),
-      table: box('table.plan-slices'),
-    };
+    });
+    return { scroll: doc.documentElement.scrollWidth, width: doc.documentElement.clientWidth, chart, table };
   });
   if (layout.scroll > layout.width + 1)
     throw new Error(`the view is ${layout.scroll} px wide in ${layout.width} px: it scrolls sideways`);
@@ -84,9 +80,32 @@ async function searchFrame(page: Page, selector: string, timeoutMs = TIMEOUT): P
   }
 }
 
+/** The results view of a spec with `search` has Find a Plan and Show the last plan search; the latter shows it. */
+async function resultsButtons(page: Page): Promise<void> {
+  await page.locator('.tab', { hasText: 'Evaluation: mnist_mlp.onnx' }).first().click();
+  let results: Frame | undefined;
+  for (let tries = 0; !results && tries < 60; tries++) {
+    for (const frame of page.frames())
+      if (
+        await frame
+          .locator('button.showPlanSearch')
+          .isVisible()
+          .catch(() => false)
+      )
+        results = frame;
+    if (!results) await page.waitForTimeout(500);
+  }
+  if (!results) throw new Error('the results view has no "Show the last plan search" button');
+  if ((await results.locator('button.findPlan').count()) !== 1) throw new Error('the results view has no Find a Plan');
+  await results.locator('button.showPlanSearch').click();
+  await page.locator('.tab.active', { hasText: 'Plan search: mnist.quantlens.json' }).waitFor({ timeout: TIMEOUT });
+}
+
 async function planSearchView(page: Page, h: UiHelpers): Promise<void> {
   await page.setViewportSize({ width: 1600, height: 1000 });
   try {
+    await waitForActivation(page);
+    await h.closeEditors(page);
     await setColorTheme(page, 'Dark Modern', 'vs-dark');
     await h.openFromExplorer(page, 'mnist.quantlens.json');
     await page
@@ -98,6 +117,7 @@ async function planSearchView(page: Page, h: UiHelpers): Promise<void> {
     let view = await searchFrame(page, '.export-line', 300_000);
     await view.locator('table.plan-slices th', { hasText: 'exported' }).waitFor({ timeout: TIMEOUT });
     await shoot(page, view, h, 'dark');
+    await resultsButtons(page);
     await h.closeEditors(page);
 
     await setColorTheme(page, 'Light Modern', 'vs');

@@ -165,7 +165,11 @@ export function frontChart(
     {
       width: Math.max(360, Math.min(760, parent.clientWidth - 20)),
       height: 340,
-      scales: { x: { time: false } },
+      scales: {
+        // From zero cost, and room around the points for their marks ("chosen", "≈").
+        x: { time: false, range: (_u, _min, max) => [0, max * 1.04 + 1] },
+        y: { range: (_u, min, max) => [Math.min(0, min), max + Math.max(0.25 * (max - Math.min(0, min)), 0.05)] },
+      },
       legend: { show: false },
       axes: [
         { label: 'cost: stored weight bytes (% of fp32)', ...common },
