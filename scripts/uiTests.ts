@@ -42,6 +42,10 @@ function workspaceCopy(): string {
   // The trained demo classifier with its data and evaluation spec (paths in the spec are relative).
   for (const f of ['mnist_mlp.onnx', 'images.idx.gz', 'labels.idx.gz', 'fields.csv', 'mnist.quantlens.json'])
     cpSync(path.join(ROOT, 'demo', 'mnist', f), path.join(dir, f));
+  // The language-model demo (the plan search view's cancelled search).
+  mkdirSync(path.join(dir, 'lm'));
+  for (const f of ['char_gpt.onnx', 'heldout.jsonl', 'char_gpt.quantlens.json'])
+    cpSync(path.join(ROOT, 'demo', 'lm', f), path.join(dir, 'lm', f));
   // A plan at the scheme the demo measures breaking the budget (the plan the evaluation creates starts from one
   // that met it, so it has no warning): its default line gets the whole-model and per-layer warnings.
   const trap = { model: 'mnist_mlp.onnx', default: 'int2-block32' };

@@ -53,7 +53,7 @@ function header(app: HTMLElement, s: PlanSearchFile, searchFile: string, busy?: 
       el(
         'p',
         'verdict ok chosen-line',
-        `Chosen: ${measuredText(r, r.chosen)}${max}${s.written ? ` → ${s.written}` : ''}`,
+        `${r.cancelled ? 'Best so far' : 'Chosen'}: ${measuredText(r, r.chosen)}${max}${s.written ? ` → ${s.written}` : ''}`,
       ),
     );
   else if (!r.cancelled)
