@@ -30,6 +30,28 @@ async function expectLayout(view: Frame): Promise<void> {
   if (!apart) throw new Error(`the chart (${JSON.stringify(chart)}) overlaps the table (${JSON.stringify(table)})`);
 }
 
+/** High contrast: heatmap cells carry no tint, over-budget ones a solid border and a "✗" after their figure. */
+async function highContrastHeatmap(view: Frame): Promise<void> {
+  const cells = await view.locator('table.heatmap-table td.heat').evaluateAll((list) =>
+    list.map((td) => {
+      const st = td.ownerDocument.defaultView!.getComputedStyle(td);
+      return {
+        over: td.classList.contains('over'),
+        text: td.textContent ?? '',
+        bg: st.backgroundColor,
+        outline: st.outlineStyle,
+      };
+    }),
+  );
+  if (cells.length === 0) throw new Error('the heatmap has no cells');
+  for (const c of cells) {
+    if (!/rgba\(0, 0, 0, 0\)|transparent/.test(c.bg)) throw new Error(`a heatmap cell (${c.text}) is tinted: ${c.bg}`);
+    if (c.over && (c.outline !== 'solid' || !c.text.endsWith('✗')))
+      throw new Error(`an over-budget cell (${c.text}) is not marked: outline ${c.outline}`);
+  }
+  if (!cells.some((c) => c.over)) throw new Error('the demo has no over-budget cell in the heatmap');
+}
+
 /** Clicks the first front point with the mouse; its menu must offer to write and export the plan. */
 async function clickPoint(page: Page, view: Frame): Promise<void> {
   const chart = view.locator('.front-chart');
@@ -127,6 +149,15 @@ async function planSearchView(page: Page, h: UiHelpers): Promise<void> {
     await lens.first().click();
     view = await searchFrame(page, '.front-chart canvas');
     await shoot(page, view, h, 'light');
+    await h.closeEditors(page);
+
+    await setColorTheme(page, 'Dark High Contrast', 'hc-black');
+    await h.openFromExplorer(page, 'mnist.quantlens.json');
+    await lens.first().waitFor({ timeout: TIMEOUT });
+    await lens.first().click();
+    view = await searchFrame(page, 'body.vscode-high-contrast .front-chart canvas');
+    await highContrastHeatmap(view);
+    await shoot(page, view, h, 'high-contrast');
     await h.closeEditors(page);
   } finally {
     await setColorTheme(page, 'Dark Modern', 'vs-dark').catch(() => undefined);
