@@ -28,6 +28,8 @@ interface Point {
   y: number;
   front: boolean;
   chosen: boolean;
+  /** Above the zoomed range: drawn at its top edge as a triangle. */
+  clipped?: boolean;
 }
 
 /** The points, sorted by cost. */
@@ -51,6 +53,19 @@ function marker(ctx: CanvasRenderingContext2D, p: Point, cx: number, cy: number,
   const k = uPlot.pxRatio;
   const r = (p.front ? 5.5 : 4) * k;
   const color = p.plan.decision === 'estimate' ? colors.estimate : p.plan.passes ? colors.pass : colors.fail;
+  if (p.clipped) {
+    // Off the zoomed range: a triangle pointing up at the top edge.
+    ctx.save();
+    ctx.fillStyle = color;
+    ctx.beginPath();
+    ctx.moveTo(cx, cy - r);
+    ctx.lineTo(cx + r, cy + r);
+    ctx.lineTo(cx - r, cy + r);
+    ctx.closePath();
+    ctx.fill();
+    ctx.restore();
+    return;
+  }
   ctx.save();
   ctx.globalAlpha = p.front ? 1 : 0.6;
   ctx.strokeStyle = color;
@@ -128,22 +143,33 @@ function interact(chart: uPlot, box: HTMLElement, points: Point[], r: FindPlanRe
   });
 }
 
-/** The chart (appended to `parent`); `budget` on the y axis's effect, when the spec sets one. */
+/** The markers' colours from the theme. */
+function markerColors(fg: string): Record<string, string> {
+  const s = getComputedStyle(document.body);
+  return {
+    fg,
+    pass: s.getPropertyValue('--vscode-charts-green').trim() || '#388a34',
+    fail: s.getPropertyValue('--vscode-charts-red').trim() || '#e51400',
+    estimate: s.getPropertyValue('--vscode-disabledForeground').trim() || '#888',
+  };
+}
+
+/**
+ * The chart (appended to `parent`); `budget` on the y axis's effect, when the spec sets one; `zoomTo`: the y axis
+ * ends there, points above it drawn at its top edge.
+ */
 export function frontChart(
   parent: HTMLElement,
   r: FindPlanReport,
   budget: number | undefined,
   pick: PickPlan,
+  zoomTo?: number,
 ): { chart: uPlot; points: number; front: number } {
   const t = theme();
-  const s = getComputedStyle(document.body);
-  const colors = {
-    fg: t.fg,
-    pass: s.getPropertyValue('--vscode-charts-green').trim() || '#388a34',
-    fail: s.getPropertyValue('--vscode-charts-red').trim() || '#e51400',
-    estimate: s.getPropertyValue('--vscode-disabledForeground').trim() || '#888',
-  };
-  const points = pointsOf(r);
+  const colors = markerColors(t.fg);
+  const points = pointsOf(r).map((p) =>
+    zoomTo !== undefined && p.y > zoomTo ? { ...p, y: zoomTo, clipped: true } : p,
+  );
   const box = el('div', 'chart front-chart');
   parent.append(box);
   const common = { stroke: t.fg, font: t.font, labelFont: t.font, grid: { stroke: t.grid }, ticks: { stroke: t.grid } };
@@ -168,7 +194,9 @@ export function frontChart(
       scales: {
         // From zero cost, and room around the points for their marks ("chosen", "≈").
         x: { time: false, range: (_u, _min, max) => [0, max * 1.04 + 1] },
-        y: { range: (_u, min, max) => [Math.min(0, min), max + Math.max(0.25 * (max - Math.min(0, min)), 0.05)] },
+        y: {
+          range: (_u, min, max) => [Math.min(0, min), max + Math.max(0.25 * (max - Math.min(0, min)), 0.05)],
+        },
       },
       legend: { show: false },
       axes: [
@@ -205,11 +233,15 @@ function legend(): HTMLElement {
     ['mark-fail', 'breaks the budget'],
     ['mark-noise', 'passes only within noise'],
     ['mark-chosen', 'chosen'],
+    ['mark-clipped', 'beyond the zoomed range'],
     ['mark-front', 'Pareto front'],
   ];
   for (const [cls, text] of items) {
     const item = el('span', 'legend-item');
-    item.append(el('span', `legend-mark ${cls}`, cls === 'mark-noise' ? '≈' : ''), document.createTextNode(text));
+    item.append(
+      el('span', `legend-mark ${cls}`, cls === 'mark-noise' ? '≈' : cls === 'mark-clipped' ? '▲' : ''),
+      document.createTextNode(text),
+    );
     list.append(item);
   }
   return list;

@@ -23,7 +23,13 @@ import { sensitivityHeatmap } from './sensitivityHeatmap';
 
 declare function acquireVsCodeApi(): { postMessage(message: SearchFromView | SearchTestFromView): void };
 const vscode = acquireVsCodeApi();
-const state: { chart?: uPlot; heat: { scheme?: string } } = { heat: {} };
+const state: { chart?: uPlot; heat: { scheme?: string }; zoom: boolean; redraw?: () => void } = {
+  heat: {},
+  zoom: true,
+};
+
+/** Where the chart's y axis ends when zoomed: four budgets, when some plan is far beyond that. */
+const ZOOM_BUDGETS = 4;
 
 const act = (plan: number, action: PlanAction): void => vscode.postMessage({ type: 'plan', plan, action });
 
@@ -110,6 +116,25 @@ function pointMenu(box: HTMLElement, s: PlanSearchFile, indices: number[], at: {
   menu.querySelector<HTMLButtonElement>('button.write')?.focus();
 }
 
+/** When some plan is far beyond the budget: a button to zoom to the budget or show every plan; the y axis's end. */
+function zoomToggle(parent: HTMLElement, s: PlanSearchFile, budget: number | undefined): number | undefined {
+  const zoomTo = budget !== undefined && budget > 0 ? ZOOM_BUDGETS * budget : undefined;
+  if (zoomTo === undefined || !s.report.plans.some((p) => p.worst > zoomTo)) return undefined;
+  const toggle = button(
+    state.zoom
+      ? `Show every plan (some are beyond ${ZOOM_BUDGETS}× the budget)`
+      : `Zoom to ${ZOOM_BUDGETS}× the budget`,
+    'zoom',
+    () => {
+      state.zoom = !state.zoom;
+      state.redraw?.();
+    },
+  );
+  toggle.setAttribute('aria-pressed', String(state.zoom));
+  parent.append(toggle);
+  return state.zoom ? zoomTo : undefined;
+}
+
 function render(s: PlanSearchFile, searchFile: string, budgetSpec?: Budget, busy?: string): SearchRender {
   state.chart?.destroy();
   const app = document.getElementById('app')!;
@@ -125,9 +150,16 @@ function render(s: PlanSearchFile, searchFile: string, budgetSpec?: Budget, busy
   left.append(
     el('h2', undefined, `Pareto front: cost against the worst slice (${r.front.length} of ${r.plans.length} plans)`),
   );
-  const drawn = frontChart(left, r, budget, (i, at) => pointMenu(left.querySelector('.front-chart')!, s, i, at));
+  const zoomTo = zoomToggle(left, s, budget);
+  const drawn = frontChart(
+    left,
+    r,
+    budget,
+    (i, at) => pointMenu(left.querySelector('.front-chart')!, s, i, at),
+    zoomTo,
+  );
   state.chart = drawn.chart;
-  right.append(el('h2', undefined, 'Chosen plan per slice'));
+  right.append(el('h2', undefined, r.cancelled ? 'Best plan so far, per slice' : 'Chosen plan per slice'));
   const line = exportLine(s);
   if (line) right.append(line);
   const table = chosenTable(right, s);
@@ -187,6 +219,11 @@ window.addEventListener('message', (event: MessageEvent) => {
     return;
   }
   if (message.type !== 'search') return;
+  state.redraw = () => {
+    const y = window.scrollY;
+    last = render(message.search, message.searchFile, message.budget, message.busy);
+    window.scrollTo(0, y);
+  };
   const report = render(message.search, message.searchFile, message.budget, message.busy);
   last = report;
   if (__QUANTLENS_TEST_HOOKS__)
