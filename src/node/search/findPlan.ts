@@ -124,11 +124,11 @@ export async function findPlan(specPath: string, options: FindPlanOptions = {}):
       runs: runsOf(oracle, sensitivityRuns, result, checked),
       sequential,
       alpha: 0.05,
-      cancelled: result.cancelled,
+      cancelled: result.cancelled || (options.signal?.aborted ?? false),
       exhaustive: result.exhaustive,
       ms: 0,
     };
-    if (!chosen && !result.cancelled) await noPlanWithin(out, result, oracle, checked, maxCost, keys, minSliceSize);
+    if (!chosen && !out.cancelled) await noPlanWithin(out, result, oracle, checked, maxCost, keys, minSliceSize);
     out.runs.total = oracle.runs;
     out.ms = performance.now() - t0;
     return out;
@@ -169,7 +169,13 @@ async function completeChosen(
   let chosen = result.chosen;
   const full = new Map<MeasuredPlan, PlanMeasure>();
   while (chosen && !signal?.aborted) {
-    const m = await oracle.complete(planKey(chosen.assignment), quantizedOf(chosen.assignment));
+    // Stopped while completing it: the plan stays as its early decision measured it, the front is kept and the
+    // report marked cancelled (findPlan reads the signal).
+    const m = await oracle.complete(planKey(chosen.assignment), quantizedOf(chosen.assignment)).catch((e: unknown) => {
+      if (signal?.aborted) return undefined;
+      throw e;
+    });
+    if (!m) break;
     full.set(chosen, m);
     if (m.passes) break;
     chosen.passes = false;
