@@ -11,6 +11,16 @@ import { setColorTheme, waitForActivation } from './workbench';
 
 const TIMEOUT = 30_000;
 
+/** Opens a workspace file by name with Quick Open (the explorer's list may have scrolled it out of view). */
+async function quickOpen(page: Page, name: string): Promise<void> {
+  await page.locator('.part.sidebar .title-label').first().click();
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget input').fill(name);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
+  await row.waitFor({ timeout: TIMEOUT });
+  await row.click();
+}
+
 /** Layout of the view: nothing wider than the view, the chart and the slice table side by side without overlap. */
 async function expectLayout(view: Frame): Promise<void> {
   const layout = await view.locator('body').evaluate((body) => {
@@ -129,7 +139,7 @@ async function planSearchView(page: Page, h: UiHelpers): Promise<void> {
     await waitForActivation(page);
     await h.closeEditors(page);
     await setColorTheme(page, 'Dark Modern', 'vs-dark');
-    await h.openFromExplorer(page, 'mnist.quantlens.json');
+    await quickOpen(page, 'mnist.quantlens.json');
     await page
       .locator('.monaco-editor .view-line', { hasText: 'mnist_mlp.onnx' })
       .first()
@@ -143,7 +153,7 @@ async function planSearchView(page: Page, h: UiHelpers): Promise<void> {
     await h.closeEditors(page);
 
     await setColorTheme(page, 'Light Modern', 'vs');
-    await h.openFromExplorer(page, 'mnist.quantlens.json');
+    await quickOpen(page, 'mnist.quantlens.json');
     const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Show the last plan search' });
     await lens.first().waitFor({ timeout: TIMEOUT });
     await lens.first().click();
@@ -152,7 +162,7 @@ async function planSearchView(page: Page, h: UiHelpers): Promise<void> {
     await h.closeEditors(page);
 
     await setColorTheme(page, 'Dark High Contrast', 'hc-black');
-    await h.openFromExplorer(page, 'mnist.quantlens.json');
+    await quickOpen(page, 'mnist.quantlens.json');
     await lens.first().waitFor({ timeout: TIMEOUT });
     await lens.first().click();
     view = await searchFrame(page, 'body.vscode-high-contrast .front-chart canvas');
@@ -174,10 +184,7 @@ async function cancelledSearch(page: Page, h: UiHelpers): Promise<void> {
   try {
     await waitForActivation(page);
     await h.closeEditors(page);
-    const folder = page.locator('.explorer-folders-view .monaco-list-row', { hasText: /^lm$/ }).first();
-    await folder.waitFor({ timeout: TIMEOUT });
-    if ((await folder.getAttribute('aria-expanded')) !== 'true') await folder.click();
-    await h.openFromExplorer(page, 'char_gpt.quantlens.json');
+    await quickOpen(page, 'char_gpt.quantlens.json');
     await page.locator('.monaco-editor .view-line', { hasText: 'char_gpt.onnx' }).first().waitFor({ timeout: TIMEOUT });
     await h.runCommand(page, 'QuantLens: Find a Plan');
     const toast = page
