@@ -59,7 +59,11 @@ const builds = [
     platform: 'browser',
     target: 'chrome120',
     format: 'iife',
-    entryPoints: { inspector: 'webview/inspector/inspectorMain.ts', results: 'webview/results/resultsMain.ts' },
+    entryPoints: {
+      inspector: 'webview/inspector/inspectorMain.ts',
+      results: 'webview/results/resultsMain.ts',
+      search: 'webview/search/searchMain.ts',
+    },
     outdir: 'dist/webview',
   },
 ];

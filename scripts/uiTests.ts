@@ -7,6 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
+import { planSearchTests } from '../test/ui/planSearch';
 import { resultsViewTests } from '../test/ui/resultsView';
 import { runTableLayoutTests } from '../test/ui/tableLayout';
 import { doubleClickInExplorer, waitForActivation, webview } from '../test/ui/workbench';
@@ -41,6 +42,10 @@ function workspaceCopy(): string {
   // The trained demo classifier with its data and evaluation spec (paths in the spec are relative).
   for (const f of ['mnist_mlp.onnx', 'images.idx.gz', 'labels.idx.gz', 'fields.csv', 'mnist.quantlens.json'])
     cpSync(path.join(ROOT, 'demo', 'mnist', f), path.join(dir, f));
+  // The language-model demo (the plan search view's cancelled search).
+  mkdirSync(path.join(dir, 'lm'));
+  for (const f of ['char_gpt.onnx', 'heldout.jsonl', 'char_gpt.quantlens.json'])
+    cpSync(path.join(ROOT, 'demo', 'lm', f), path.join(dir, 'lm', f));
   // A plan at the scheme the demo measures breaking the budget (the plan the evaluation creates starts from one
   // that met it, so it has no warning): its default line gets the whole-model and per-layer warnings.
   const trap = { model: 'mnist_mlp.onnx', default: 'int2-block32' };
@@ -233,7 +238,12 @@ const devTests: UiTest[] = [
     },
   },
   ...resultsViewTests({ webview, runCommand, openFromExplorer, closeEditors, artifacts: ARTIFACTS }),
+  ...planSearchTests({ webview, runCommand, openFromExplorer, closeEditors, artifacts: ARTIFACTS }),
 ];
+
+/** QUANTLENS_UI_GREP: only the UI tests whose name contains it (and none of the table layout tests). */
+const UI_GREP = process.env.QUANTLENS_UI_GREP ?? '';
+const picked = (tests: UiTest[]): UiTest[] => (UI_GREP ? tests.filter((t) => t.name.includes(UI_GREP)) : tests);
 
 const vsixTests: UiTest[] = [
   {
@@ -301,12 +311,12 @@ export async function runUiTests(
   const total: UiResult = { passed: 0, failed: 0 };
   const groups: { label: string; tests: UiTest[]; vsix?: string }[] = [];
   if (options.dev !== false) {
-    groups.push({ label: 'UI tests (development build)', tests: devTests });
+    groups.push({ label: 'UI tests (development build)', tests: picked(devTests) });
   }
   if (options.vsix) {
     groups.push({ label: `UI tests (installed ${path.basename(options.vsix)})`, tests: vsixTests, vsix: options.vsix });
   }
-  if (options.dev !== false) {
+  if (options.dev !== false && !UI_GREP) {
     console.log('UI tests: the layer table at 1600 x 1000 (development build)');
     const r = await runTableLayoutTests(codeServer, options.verbose);
     total.passed += r.passed;
@@ -341,6 +351,6 @@ export async function runUiTests(
       }
     }
   }
-  if (options.dev !== false) await runFirstOpen(codeServer, { verbose: options.verbose, addTo: total });
+  if (options.dev !== false && !UI_GREP) await runFirstOpen(codeServer, { verbose: options.verbose, addTo: total });
   return total;
 }

@@ -127,7 +127,11 @@ function createEvaluation(
     resultsViews,
     runner,
     ...registerEvaluationCommands(runner),
-    registerFindPlan(vscode.Uri.joinPath(context.extensionUri, 'dist', 'evalProcess.js').fsPath, log),
+    ...registerFindPlan(
+      context.extensionUri,
+      vscode.Uri.joinPath(context.extensionUri, 'dist', 'evalProcess.js').fsPath,
+      log,
+    ),
     ...registerPlanEvaluation(runner),
     vscode.commands.registerCommand('quantlens.runEvaluation', (arg?: vscode.Uri) =>
       runner.command(arg).catch(() => undefined),

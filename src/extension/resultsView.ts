@@ -66,6 +66,9 @@ export class ResultsViews implements vscode.Disposable {
         void vscode.commands.executeCommand('quantlens.revealLayer', stored.model, message.weight, message.scheme);
       } else if (message.type === 'variant') {
         void openVariant(this.store.get(stored.model) ?? stored, message.id);
+      } else if (message.type === 'findPlan' || message.type === 'showPlanSearch') {
+        const spec = (this.store.get(stored.model) ?? stored).spec;
+        void vscode.commands.executeCommand(`quantlens.${message.type}`, spec);
       }
     });
     panel.onDidDispose(() => this.panels.delete(key));

@@ -18,13 +18,15 @@ type Variant = EvalResults['variants'][number];
 /** Called with the variant whose point was clicked. */
 export type PickVariant = (v: Variant) => void;
 
-const EFFECT_LABEL: Record<string, string> = {
+/** The y axis's label per task (the worst slice's primary effect). */
+export const EFFECT_LABEL: Record<string, string> = {
   classification: 'worst-slice accuracy drop (pp)',
   'language-model': 'worst-slice perplexity increase',
   regression: 'worst-slice MSE increase (%)',
 };
 
-function budgetOf(task: string, b: Budget): number | undefined {
+/** The budget on the task's primary effect (what the y axis shows). */
+export function budgetOf(task: string, b: Budget): number | undefined {
   return task === 'classification'
     ? b.accuracyDrop
     : task === 'language-model'

@@ -37,7 +37,24 @@ function header(app: HTMLElement, r: EvalResults, resultsFile: string): void {
     ),
     ...planRun(r, resultsFile),
     verdictLine(r, violated),
+    ...planSearchButtons(r),
   );
+}
+
+/** A spec with a "search" field: Find a Plan, and its last plan search. */
+function planSearchButtons(r: EvalResults): HTMLElement[] {
+  const content = r.spec.content as { search?: unknown } | null;
+  if (!content || typeof content !== 'object' || !content.search) return [];
+  const bar = el('div', 'search-actions');
+  for (const [type, text] of [
+    ['findPlan', 'Find a Plan'],
+    ['showPlanSearch', 'Show the last plan search'],
+  ] as const) {
+    const b = el('button', `search-button ${type}`, text);
+    b.addEventListener('click', () => vscode.postMessage({ type }));
+    bar.append(b);
+  }
+  return [bar];
 }
 
 /** An evaluation with plans added ("Evaluate this plan") has its own results file: say so, and which plans. */

@@ -27,7 +27,7 @@ const SUMMARY: [string, (m: SliceMetrics) => string][] = [
   ['variance ratio', (m) => m.varianceRatio.toFixed(3)],
 ];
 
-const CELL_CLASS: Record<Verdict, string> = { pass: 'ok', noise: 'noise', violated: 'bad' };
+export const CELL_CLASS: Record<Verdict, string> = { pass: 'ok', noise: 'noise', violated: 'bad' };
 
 function sliceCell(r: EvalResults, v: Variant, slice: string): { td: HTMLTableCellElement; verdict: Verdict } {
   const m = v.metrics[slice];
@@ -49,7 +49,7 @@ const MARKS: Record<Verdict, string> = { pass: '✓', noise: '≈', violated: '�
  * The verdict in words with a marker ("✗ violated: KL 7.57e-2 > 0.05", "≈ within noise: …"), so that it never rests
  * on a tint alone; "✓ pass" shows in high-contrast themes only (inspector.css), where cells lose their tint.
  */
-function verdictMark(verdict: Verdict, note: string): HTMLElement {
+export function verdictMark(verdict: Verdict, note: string): HTMLElement {
   const line = el('div', `small verdict-note mark-${verdict}`);
   line.append(el('span', 'verdict-mark', `${MARKS[verdict]} `), document.createTextNode(note || 'pass'));
   return line;

@@ -84,6 +84,11 @@ export interface FindPlanReport {
   /** Why each layer of the chosen plan took its scheme. */
   notes: Record<string, string>;
   sensitivity: { from: 'results' | 'measured'; runs: number };
+  /**
+   * The one-at-a-time effects the search predicted from (the layer x slice sensitivity matrix): layer (plan key) ->
+   * candidate -> deciding slice -> primary effect (larger is worse; the starting and fp32 candidates: none).
+   */
+  sliceSensitivity?: Record<string, Record<string, Record<string, number>>>;
   /** Inference runs: the search's, and what the same plans would take on the whole set. */
   runs: { search: number; total: number; fullDataEquivalent: number; samples: number; batches: number };
   sequential: boolean;

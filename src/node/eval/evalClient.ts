@@ -7,7 +7,7 @@ import { errorFromInfo } from '../../core/rpc/domainErrors';
 import { RpcCode, RpcError } from '../../core/rpc/errors';
 import { childClient } from '../rpcPorts';
 import type { EvalProgress } from './evaluate';
-import type { EvalChildRequest, EvalMethods } from './evalProtocol';
+import { STOP_SEARCH, type EvalChildRequest, type EvalMethods } from './evalProtocol';
 
 /** The inference process ended without an answer (a crash, a kill, out of memory): code `peer-exited`. */
 export class EvalProcessError extends RpcError {
@@ -36,12 +36,16 @@ export async function evaluateInChild(
   return requestInChild(entry, 'evaluate', { specPath, ...request }, { signal, onProgress, onSpawn, execArgv });
 }
 
-/** Finds the plan a spec asks for in a fresh child process (`quantlens plan`); aborting keeps what was found. */
+/**
+ * Finds the plan a spec asks for in a fresh child process (`quantlens plan`). Aborting `stop` asks the child to stop
+ * searching and answer with what it found so far (a report marked `cancelled`); aborting `signal` kills it.
+ */
 export async function findPlanInChild(
   entry: string,
   specPath: string,
   options: Pick<ChildRunOptions, 'signal' | 'onSpawn' | 'execArgv' | 'threads'> & {
     onProgress?: (p: EvalMethods['findPlan']['progress']) => void;
+    stop?: AbortSignal;
   } = {},
 ): Promise<FindPlanReport> {
   const { threads, ...rest } = options;
@@ -58,9 +62,11 @@ async function requestInChild<M extends keyof EvalMethods>(
     execArgv?: string[];
     onSpawn?: (pid: number) => void;
     onProgress?: (p: EvalMethods[M]['progress']) => void;
+    /** Sends the child STOP_SEARCH when aborted (it answers with what it has). */
+    stop?: AbortSignal;
   },
 ): Promise<EvalMethods[M]['result']> {
-  const { signal, onProgress, onSpawn, execArgv } = options;
+  const { signal, onProgress, onSpawn, execArgv, stop } = options;
   signal?.throwIfAborted();
   const child = fork(entry, [], {
     serialization: 'advanced',
@@ -82,10 +88,16 @@ async function requestInChild<M extends keyof EvalMethods>(
     },
   });
   if (child.pid !== undefined) onSpawn?.(child.pid);
+  const sendStop = (): void => {
+    if (child.connected) child.send(STOP_SEARCH, () => undefined);
+  };
+  if (stop?.aborted) sendStop();
+  stop?.addEventListener('abort', sendStop, { once: true });
   try {
     return await client.request(method, params, { signal, onProgress });
   } finally {
     // Done, failed or cancelled: onnxruntime may still be running in the child; it has nothing more to say.
+    stop?.removeEventListener('abort', sendStop);
     child.kill('SIGKILL');
   }
 }

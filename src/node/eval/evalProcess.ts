@@ -4,7 +4,7 @@
  */
 import { errorToInfo } from '../../core/rpc/domainErrors';
 import { serveProcess } from '../rpcPorts';
-import type { EvalMethods } from './evalProtocol';
+import { STOP_SEARCH, type EvalMethods } from './evalProtocol';
 import { evaluate } from './evaluate';
 import { findPlan } from '../search/findPlan';
 
@@ -31,9 +31,16 @@ serveProcess<EvalMethods>(
     },
     findPlan: (request, context) => {
       let last = 0;
+      // A cancel of the request (the caller stopped waiting) or a STOP_SEARCH (the caller waits for the front so far).
+      const stop = new AbortController();
+      context.signal.addEventListener('abort', () => stop.abort(context.signal.reason), { once: true });
+      process.on('message', (m: unknown) => {
+        if ((m as { type?: unknown } | null)?.type === STOP_SEARCH.type)
+          stop.abort(new Error('The plan search was stopped.'));
+      });
       return findPlan(request.specPath, {
         threads: request.threads,
-        signal: context.signal,
+        signal: stop.signal,
         onProgress: (message, runs) => {
           const now = Date.now();
           if (now - last < 100) return;

@@ -30,3 +30,6 @@ export interface EvalMethods {
     progress: { message: string; runs: number };
   };
 }
+
+/** Extension -> child (outside the request): stop the plan search and answer with the front found so far. */
+export const STOP_SEARCH = { type: 'quantlens/stopSearch' } as const;

@@ -19,7 +19,7 @@ import { checkEval, type CheckedEval } from '../eval/evalCheck';
 import { configWeight } from '../eval/evalModel';
 import { PlanOracle, type PlanMeasure } from './planOracle';
 import { candidateWeightScheme, SearchActivations } from './searchActivations';
-import { sensitivity, type Sensitivity } from './planSensitivity';
+import { sensitivity, sensitivityTable, type Sensitivity } from './planSensitivity';
 import type { FindPlanReport, LatencyCostReport, ReportedPlan } from '../../core/search/planReport';
 import { latencySearchLayers, measureFrontLatency } from './latencySearch';
 
@@ -129,17 +129,18 @@ export async function findPlan(specPath: string, options: FindPlanOptions = {}):
       steps: reportSteps(result, keys),
       notes: chosen ? layerNotes(chosen, layers, sens, keys, result) : {},
       sensitivity: { from: sens.from, runs: sensitivityRuns },
+      sliceSensitivity: sensitivityTable(sens, keys),
       runs: runsOf(oracle, sensitivityRuns, result, checked),
       sequential,
       alpha: 0.05,
       ...(activations ? { calibration: calibrationOf(activations) } : {}),
-      cancelled: result.cancelled,
+      cancelled: result.cancelled || (options.signal?.aborted ?? false),
       exhaustive: result.exhaustive,
       ms: 0,
     };
-    if (!chosen && !result.cancelled) await noPlanWithin(out, result, oracle, checked, maxCost, keys, minSliceSize);
+    if (!chosen && !out.cancelled) await noPlanWithin(out, result, oracle, checked, maxCost, keys, minSliceSize);
     const latencyOptions = { ...options, onProgress: progress };
-    if (ctx.latency && !result.cancelled) await measureFrontLatency(out, result.front, chosen, ctx, latencyOptions);
+    if (ctx.latency && !out.cancelled) await measureFrontLatency(out, result.front, chosen, ctx, latencyOptions);
     out.runs.total = oracle.runs;
     out.ms = performance.now() - t0;
     return out;
@@ -210,7 +211,13 @@ async function completeChosen(
   let chosen = result.chosen;
   const full = new Map<MeasuredPlan, PlanMeasure>();
   while (chosen && !signal?.aborted) {
-    const m = await oracle.complete(planKey(chosen.assignment), quantizedOf(chosen.assignment));
+    // Stopped while completing it: the plan stays as its early decision measured it, the front is kept and the
+    // report marked cancelled (findPlan reads the signal).
+    const m = await oracle.complete(planKey(chosen.assignment), quantizedOf(chosen.assignment)).catch((e: unknown) => {
+      if (signal?.aborted) return undefined;
+      throw e;
+    });
+    if (!m) break;
     full.set(chosen, m);
     if (m.passes) break;
     chosen.passes = false;

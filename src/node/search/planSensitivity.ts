@@ -77,3 +77,16 @@ async function resultsSensitivity(
     ]),
   );
 }
+
+/** The sensitivities as the report carries them: plan key -> candidate -> deciding slice -> effect. */
+export function sensitivityTable(
+  sens: Sensitivity,
+  keys: ReadonlyMap<string, string>,
+): Record<string, Record<string, Record<string, number>>> {
+  return Object.fromEntries(
+    [...sens].map(([weight, per]) => [
+      keys.get(weight) ?? weight,
+      Object.fromEntries([...per].map(([s, e]) => [s, { ...e }])),
+    ]),
+  );
+}
