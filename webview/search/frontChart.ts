@@ -32,6 +32,11 @@ interface Point {
   clipped?: boolean;
 }
 
+const costAxisLabel = (r: FindPlanReport): string =>
+  r.cost === 'latency'
+    ? 'cost: latency from per-layer measurements (% of fp32)'
+    : 'cost: stored weight bytes (% of fp32)';
+
 /** The points, sorted by cost. */
 function pointsOf(r: FindPlanReport): Point[] {
   const front = new Set(r.front.map(planId));
@@ -200,7 +205,7 @@ export function frontChart(
       },
       legend: { show: false },
       axes: [
-        { label: 'cost: stored weight bytes (% of fp32)', ...common },
+        { label: costAxisLabel(r), ...common },
         { label: EFFECT_LABEL[r.task] ?? 'worst-slice KL', ...common, size: 60 },
       ],
       series,

@@ -6,7 +6,7 @@
 import type { SliceMetrics } from '../../src/core/eval/metrics';
 import { changeText, klText, mainValue } from '../../src/core/eval/describe';
 import type { Verdict } from '../../src/core/eval/verdict';
-import type { FindPlanReport, ReportedPlan } from '../../src/core/search/planReport';
+import { spreadText, type FindPlanReport, type ReportedPlan } from '../../src/core/search/planReport';
 import { planId, type PlanSearchFile } from '../../src/core/search/planSearchFile';
 import type { PlanAction } from '../../src/planSearchProtocol';
 import { el } from '../results/dom';
@@ -102,7 +102,10 @@ export function frontTable(
       b.addEventListener('click', () => act(index, a));
       actions.append(b);
     }
-    tr.append(el('td', undefined, pointTitle(r, p)), el('td', 'small', layersText(p)), actions);
+    const measured = p.measuredCost
+      ? `; measured ${spreadText(p.measuredCost)}${p.costWithinNoise ? ', cost order within noise of a neighbour' : ''}`
+      : '';
+    tr.append(el('td', undefined, pointTitle(r, p) + measured), el('td', 'small', layersText(p)), actions);
     table.append(tr);
   }
   parent.append(table);
