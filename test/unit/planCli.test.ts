@@ -61,6 +61,12 @@ describe('plan search on the MNIST demo', () => {
     // Every plan of the front is a measured one, and the chosen plan is within maxCost.
     assert.ok(seq.chosen.cost <= seq.maxCost!);
     assert.ok(seq.front.every((p) => seq.plans.some((q) => q.cost === p.cost && q.worst === p.worst)));
+    // The chosen plan's point is its whole-set reading (an early look's worst would place it elsewhere): the largest
+    // accuracy drop of its deciding slices, the same in both searches.
+    const drops = seq.chosen.slices!.filter((s) => s.n >= 20).map((s) => -s.metrics.accuracyChange!.value);
+    assert.ok(Math.abs(seq.chosen.worst - Math.max(...drops)) < 1e-9, `${seq.chosen.worst} vs ${Math.max(...drops)}`);
+    assert.equal(seq.chosen.worst, full.chosen.worst);
+    assert.equal(seq.chosen.worstSlice, full.chosen.worstSlice);
   });
 });
 

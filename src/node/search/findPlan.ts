@@ -11,7 +11,8 @@ import { weightBytes } from '../../core/eval/configurations';
 import { KEEP_FLOAT } from '../../core/eval/plan';
 import type { SearchSettings } from '../../core/eval/spec';
 import { DEFAULT_THRESHOLDS } from '../../core/eval/verdict';
-import type { SearchLayer, SliceEffects } from '../../core/search/moves';
+import { worstOf, type SearchLayer, type SliceEffects } from '../../core/search/moves';
+import { paretoFront } from '../../core/search/pareto';
 import { searchPlan, type MeasuredPlan, type SearchResult } from '../../core/search/planSearch';
 import { decidingSlices, sliceEffects } from '../../core/search/planVerdict';
 import { inputSideSlices, routeChoices, violatedSlices, type RoutablePlan } from '../../core/search/routing';
@@ -118,7 +119,8 @@ export async function findPlan(specPath: string, options: FindPlanOptions = {}):
       },
       onStep: (step, plans) => progress(`${plans.length} plans measured (${step.kind})`),
     });
-    const { chosen, full } = await completeChosen(oracle, result, maxCost, options.signal);
+    const effectsOf = (m: PlanMeasure): SliceEffects => sliceEffects(m.slices, checked.spec.task.type, minSliceSize);
+    const { chosen, full } = await completeChosen(oracle, result, maxCost, effectsOf, options.signal);
     const report = (p: MeasuredPlan): ReportedPlan =>
       reportPlan(p, full.get(p) ?? oracle.measured(planKey(p.assignment)), keys, checked, minSliceSize);
     const out: FindPlanReport = {
@@ -201,11 +203,12 @@ function reportHead(
   };
 }
 
-/** The chosen plan on the whole set; an early 'inside' the full data contradicts is dropped and the next tried. */
+/** The chosen plan on the whole set (worst slice and front updated); if the full data fails it, the next is tried. */
 async function completeChosen(
   oracle: PlanOracle,
   result: SearchResult,
   maxCost: number,
+  effectsOf: (m: PlanMeasure) => SliceEffects,
   signal?: AbortSignal,
 ): Promise<{ chosen?: MeasuredPlan; full: Map<MeasuredPlan, PlanMeasure> }> {
   let chosen = result.chosen;
@@ -219,6 +222,11 @@ async function completeChosen(
     });
     if (!m) break;
     full.set(chosen, m);
+    // Its place on the front is the whole set's reading now, not the early look's.
+    const worst = worstOf(effectsOf(m));
+    chosen.worst = worst.value;
+    chosen.worstSlice = worst.slice;
+    result.front = paretoFront(result.plans);
     if (m.passes) break;
     chosen.passes = false;
     chosen = cheapest(result.plans, maxCost);
