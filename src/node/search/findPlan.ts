@@ -104,7 +104,7 @@ export async function findPlan(specPath: string, options: FindPlanOptions = {}):
   try {
     progress('One-at-a-time sensitivity per candidate');
     const sens = await sensitivity(checked, oracle, layers, minSliceSize, options.reuseResults ?? true);
-    const sensitivityRuns = oracle.runs;
+    const [sensitivityRuns, sensitivityPlanRuns] = [oracle.runs, oracle.runs - oracle.referenceRuns];
     const result = await searchPlan({
       layers,
       predicted: (layer, scheme) => sens.get(layer)?.get(scheme) ?? {},
@@ -132,7 +132,7 @@ export async function findPlan(specPath: string, options: FindPlanOptions = {}):
       notes: chosen ? layerNotes(chosen, layers, sens, keys, result) : {},
       sensitivity: { from: sens.from, runs: sensitivityRuns },
       sliceSensitivity: sensitivityTable(sens, keys),
-      runs: runsOf(oracle, sensitivityRuns, result, checked),
+      runs: runsOf(oracle, sensitivityPlanRuns, result, checked),
       sequential,
       alpha: 0.05,
       ...(activations ? { calibration: calibrationOf(activations) } : {}),
@@ -296,13 +296,14 @@ function sliceTable(m: PlanMeasure, verdicts: Record<string, string>, minSliceSi
 /** Inference runs of the search, and those of the same plans each on the whole set (the fp32 plan runs none). */
 function runsOf(
   oracle: PlanOracle,
-  sensitivityRuns: number,
+  sensitivityPlanRuns: number,
   result: SearchResult,
   checked: CheckedEval,
 ): FindPlanReport['runs'] {
   const batches = oracle.batchCount;
   return {
-    search: oracle.runs - sensitivityRuns,
+    // Quantized plans' runs only: fp32's are shared (counted in neither side, as fullDataEquivalent leaves them out).
+    search: oracle.runs - oracle.referenceRuns - sensitivityPlanRuns,
     total: oracle.runs,
     fullDataEquivalent: batches * result.plans.filter((p) => quantizedOf(p.assignment).size > 0).length,
     samples: checked.samples.length,

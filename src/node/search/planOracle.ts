@@ -67,6 +67,8 @@ const KEEP_BYTES = 256 * 2 ** 20;
 export class PlanOracle {
   /** Inference runs so far (fp32's included). */
   runs = 0;
+  /** Of those, fp32's (the reference outputs, computed once per batch and shared by every plan). */
+  referenceRuns = 0;
   readonly schedule: LookSchedule;
   readonly total: number;
   private readonly order: CheckedEval;
@@ -260,6 +262,7 @@ export class PlanOracle {
     const kept = this.refs[b];
     if (kept) return kept;
     const ref = await this.run(batch, new Map<string, string>());
+    this.referenceRuns++;
     if (this.keptBytes + ref.byteLength <= KEEP_BYTES) {
       this.refs[b] = ref;
       this.keptBytes += ref.byteLength;
