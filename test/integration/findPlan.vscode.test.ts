@@ -206,10 +206,14 @@ describe('QuantLens: Find a Plan', () => {
         search: { candidates: ['fp32', 'fp16', 'w8a8'], maxCost: '0.3x' },
       }),
     );
-    const written = await vscode.commands.executeCommand<vscode.Uri | undefined>(
-      'quantlens.findPlan',
-      vscode.Uri.file(specFile),
-    );
+    const { written } =
+      (await vscode.commands.executeCommand<FindPlanOutcome | undefined>(
+        'quantlens.findPlan',
+        vscode.Uri.file(specFile),
+        {
+          export: false,
+        },
+      )) ?? {};
     assert.ok(written, 'a plan was written');
     const plan = JSON.parse(readFileSync(written.fsPath, 'utf8')) as { layers: Record<string, string> };
     assert.deepEqual(Object.keys(plan.layers).sort(), ['/conv1/Conv', '/conv2/Conv', '/fc1/Gemm', '/fc2/Gemm']);
