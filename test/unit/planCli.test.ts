@@ -67,6 +67,9 @@ describe('plan search on the MNIST demo', () => {
     assert.ok(Math.abs(seq.chosen.worst - Math.max(...drops)) < 1e-9, `${seq.chosen.worst} vs ${Math.max(...drops)}`);
     assert.equal(seq.chosen.worst, full.chosen.worst);
     assert.equal(seq.chosen.worstSlice, full.chosen.worstSlice);
+    // ... and so is the step that measured it (its "measured" against "predicted").
+    const steps = seq.steps.filter((s) => s.cost === seq.chosen!.cost && s.passes);
+    assert.ok(steps.length > 0 && steps.every((s) => s.measuredWorst === seq.chosen!.worst), JSON.stringify(steps));
   });
 });
 

@@ -19,6 +19,7 @@ import { inputSideSlices, routeChoices, violatedSlices, type RoutablePlan } from
 import { checkEval, type CheckedEval } from '../eval/evalCheck';
 import { configWeight } from '../eval/evalModel';
 import { PlanOracle, type PlanMeasure } from './planOracle';
+import { planKey, planKeys, quantizedOf } from './planKeys';
 import { candidateWeightScheme, SearchActivations } from './searchActivations';
 import { sensitivity, sensitivityTable, type Sensitivity } from './planSensitivity';
 import type { FindPlanReport, LatencyCostReport, ReportedPlan } from '../../core/search/planReport';
@@ -203,7 +204,7 @@ function reportHead(
   };
 }
 
-/** The chosen plan on the whole set (worst slice and front updated); if the full data fails it, the next is tried. */
+/** The chosen plan on the whole set (worst, steps, front updated); if the full data fails it, the next is tried. */
 async function completeChosen(
   oracle: PlanOracle,
   result: SearchResult,
@@ -224,8 +225,9 @@ async function completeChosen(
     full.set(chosen, m);
     // Its place on the front is the whole set's reading now, not the early look's.
     const worst = worstOf(effectsOf(m));
-    chosen.worst = worst.value;
-    chosen.worstSlice = worst.slice;
+    for (const step of result.steps)
+      if (step.cost === chosen.cost && step.measuredWorst === chosen.worst) step.measuredWorst = worst.value;
+    [chosen.worst, chosen.worstSlice] = [worst.value, worst.slice];
     result.front = paretoFront(result.plans);
     if (m.passes) break;
     chosen.passes = false;
@@ -243,23 +245,6 @@ export function maxCostOf(settings: SearchSettings, fp32Cost: number): number {
   const m = settings.maxCost;
   if (!m) return Infinity;
   return 'value' in m ? m.value : m.fraction * fp32Cost;
-}
-
-/** Weights fed quantized (fp32 ones left out). */
-const quantizedOf = (a: ReadonlyMap<string, string>): Map<string, string> =>
-  new Map([...a].filter(([, s]) => s !== KEEP_FLOAT));
-
-const planKey = (a: ReadonlyMap<string, string>): string =>
-  [...quantizedOf(a)]
-    .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
-    .map(([w, s]) => `${w}=${s}`)
-    .join('\u0000');
-
-/** The plan key of each weight: its first layer, or its own name when another weight shares that layer. */
-function planKeys(checked: CheckedEval): Map<string, string> {
-  const count = new Map<string, number>();
-  for (const w of checked.model.weights) count.set(w.layer, (count.get(w.layer) ?? 0) + 1);
-  return new Map(checked.model.weights.map((w) => [w.name, count.get(w.layer)! > 1 ? w.name : w.layer]));
 }
 
 function reportPlan(
