@@ -36,6 +36,8 @@ export interface ExportCliOptions {
   accuracyLevel: number;
   json?: boolean;
   force?: boolean;
+  /** With `json`: receives the JSON document instead of stdout (`plan --json --export` prints one document). */
+  onJson?: (value: object) => void;
 }
 
 /** The export child's entry: next to the bundled CLI, or the source file when running under tsx. */
@@ -205,11 +207,24 @@ export async function runExport(model: string, options: ExportCliOptions, versio
           })
         : {};
     const evaluation = step.evaluation;
-    process.stdout.write(
-      options.json
-        ? `${JSON.stringify({ export: result, calibration: calibration && { ...calibration, activations: calibration.activations.length }, verification, verifyError, evaluation: evaluation && { comparison: evaluation.comparison, unfused: evaluation.unfused, results: evaluation.results } }, finiteReplacer, 2)}\n`
-        : exportSummary(result, verification, verifyError, calibration) + (evaluation ? `\n${evaluation.text}` : ''),
-    );
+    const doc = options.json && {
+      export: result,
+      calibration: calibration && { ...calibration, activations: calibration.activations.length },
+      verification,
+      verifyError,
+      evaluation: evaluation && {
+        comparison: evaluation.comparison,
+        unfused: evaluation.unfused,
+        results: evaluation.results,
+      },
+    };
+    if (doc && options.onJson) options.onJson(doc);
+    else
+      process.stdout.write(
+        doc
+          ? `${JSON.stringify(doc, finiteReplacer, 2)}\n`
+          : exportSummary(result, verification, verifyError, calibration) + (evaluation ? `\n${evaluation.text}` : ''),
+      );
     if (!verification?.ok) return 3;
     return step.code ?? (evaluation?.exportViolated ? 1 : 0);
   } catch (error) {

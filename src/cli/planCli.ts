@@ -61,20 +61,15 @@ async function runPlan(spec: string, options: PlanCliOptions, version: string): 
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     const written =
       report.chosen && options.write && !report.cancelled ? await writeFound(spec, report, options) : undefined;
-    process.stdout.write(
-      options.json ? `${JSON.stringify({ ...report, written }, finiteReplacer, 2)}\n` : planSummary(report, written),
-    );
-    if (report.cancelled) return 130;
-    if (!report.chosen) return 1;
-    // Cost latency: the chosen plan's exported model, timed, is clearly above maxCost (a CI gate, as on accuracy).
-    if (report.latency?.chosenMeetsMaxCost === 'no') return 1;
-    if (options.export !== undefined && options.export !== false && written) {
-      process.stdout.write('\nExporting the chosen plan and evaluating the export on onnxruntime:\n');
-      const model = path.resolve(path.dirname(path.resolve(spec)), report.model);
-      const output = typeof options.export === 'string' ? options.export : undefined;
-      return await runExport(model, { plan: written, spec, output, accuracyLevel: 0, force: options.replace }, version);
+    const code = planExitCode(report);
+    const exporting = code === undefined && options.export !== undefined && options.export !== false && !!written;
+    const print = (doc: object): void => void process.stdout.write(`${JSON.stringify(doc, finiteReplacer, 2)}\n`);
+    if (!options.json) process.stdout.write(planSummary(report, written));
+    if (!exporting) {
+      if (options.json) print({ ...report, written });
+      return code ?? 0;
     }
-    return 0;
+    return await exportChosen(report, written, spec, options, version);
   } catch (error) {
     if (abort.signal.aborted) {
       process.stderr.write('quantlens: cancelled\n');
@@ -101,6 +96,35 @@ async function runPlan(spec: string, options: PlanCliOptions, version: string): 
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** --export: exports the written plan and evaluates the export; with --json, one document (the export's under `export`). */
+async function exportChosen(
+  report: FindPlanReport,
+  written: string,
+  spec: string,
+  options: PlanCliOptions,
+  version: string,
+): Promise<number> {
+  if (!options.json) process.stdout.write('\nExporting the chosen plan and evaluating the export on onnxruntime:\n');
+  const model = path.resolve(path.dirname(path.resolve(spec)), report.model);
+  const output = typeof options.export === 'string' ? options.export : undefined;
+  let exported: object | undefined;
+  const exportOptions = { plan: written, spec, output, accuracyLevel: 0, force: options.replace };
+  const json = options.json ? { json: true, onJson: (doc: object) => (exported = doc) } : {};
+  const code = await runExport(model, { ...exportOptions, ...json }, version);
+  if (options.json)
+    process.stdout.write(`${JSON.stringify({ ...report, written, export: exported }, finiteReplacer, 2)}\n`);
+  return code;
+}
+
+/** The exit code a report decides alone (cancelled, no plan, latency over maxCost); undefined: 0, or the export's. */
+function planExitCode(report: FindPlanReport): number | undefined {
+  if (report.cancelled) return 130;
+  if (!report.chosen) return 1;
+  // Cost latency: the chosen plan's exported model, timed, is clearly above maxCost (a CI gate, as on accuracy).
+  if (report.latency?.chosenMeetsMaxCost === 'no') return 1;
+  return undefined;
 }
 
 /** Adds `plan` to the program; `setExit` receives its exit code. */

@@ -95,6 +95,25 @@ describe('quantlens plan', () => {
     assert.equal(cli('plan', spec, '--json').code, 0);
   });
 
+  it('--export: exports the chosen plan and evaluates it on onnxruntime; with --json, one JSON document', () => {
+    const spec = writeSpec('exported.quantlens.json', { ...small, search });
+    const out = path.join(dir, 'exported.found.onnx');
+    const r = cli('plan', spec, '--json', '--export', out);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as {
+      chosen: { layers: Record<string, string> };
+      written: string;
+      export: { export: { output: string }; verification: { ok: boolean }; evaluation: { results: unknown } };
+    };
+    assert.equal(doc.written, path.join(dir, 'exported.found.qplan.json'));
+    assert.equal(doc.export.export.output, out);
+    assert.equal(doc.export.verification.ok, true);
+    assert.ok(doc.export.evaluation.results, 'the export evaluated on the spec');
+    const text = cli('plan', spec, '--export', out, '--replace');
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /Pareto front[\s\S]*Exporting the chosen plan and evaluating the export on onnxruntime/);
+  });
+
   it('exit 1 when no plan within maxCost meets the budget; names the slices that force higher precision', () => {
     const spec = writeSpec('tight.quantlens.json', { ...small, search: { ...search, maxCost: 1000 } });
     const r = cli('plan', spec);
