@@ -9,10 +9,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { planSummary, type FindPlanReport } from '../core/search/planReport';
-import { searchFile, type PlanSearchFile } from '../core/search/planSearchFile';
+import { searchFile, searchFileName, type PlanSearchFile } from '../core/search/planSearchFile';
 import { findPlanInChild } from '../node/eval/evalClient';
 import type { Log } from './log';
-import { exportAndMeasure, persistSearch, pickedPlan, writeSearchPlan } from './planSearchActions';
+import { exportAndMeasure, persistSearch, pickedPlan, readSearch, writeSearchPlan } from './planSearchActions';
 import { registerPlanSearchLens } from './planSearchLens';
 import { PlanSearchViews } from './planSearchView';
 import type { PlanAction } from '../planSearchProtocol';
@@ -105,7 +105,11 @@ class FindPlan {
     const search = searchFile(report, new Date());
     const name = path.basename(spec.fsPath);
     if (report.cancelled || !report.chosen) {
-      await persistSearch(spec, search);
+      // A cancelled search does not replace a finished one (whose plan and export are next to the spec).
+      const last = report.cancelled ? await readSearch(spec) : undefined;
+      if (last && !last.report.cancelled)
+        this.log.info(`Plan search of ${name} cancelled: ${searchFileName(name)} keeps the last finished search.`);
+      else await persistSearch(spec, search);
       await this.views.show(spec, search);
       if (report.cancelled)
         void vscode.window.showInformationMessage(

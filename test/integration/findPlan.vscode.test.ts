@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FindPlanOutcome } from '../../src/extension/findPlanCommand';
 import type { PlanSearchFile } from '../../src/core/search/planSearchFile';
+import { worstText } from '../../src/core/search/planReport';
 import type { SearchRender } from '../../src/planSearchProtocol';
 import { api, EXTENSION_ID, waitFor, waitForAsync, workspaceDir } from './helpers';
 
@@ -132,7 +133,7 @@ describe('QuantLens: Find a Plan', () => {
     assert.match(picked.picked!, /^clicked write on /, `the click: ${picked.picked}`);
     assert.ok(
       picked.picked!.includes(
-        `${((100 * p.cost) / report.fp32Cost).toFixed(1)}% of fp32; worst ${p.worst.toPrecision(3)}`,
+        `${((100 * p.cost) / report.fp32Cost).toFixed(1)}% of fp32; worst: ${worstText(report.task, p.worst, p.worstSlice)}`,
       ),
       `${picked.picked} (plan ${index}: ${JSON.stringify(p)})`,
     );
@@ -183,6 +184,33 @@ describe('QuantLens: Find a Plan', () => {
     const drawn = await viewReport(specFile, (r) => r.cancelled);
     assert.equal(drawn.points, report.plans.length);
     assert.equal(drawn.frontPoints, report.front.length);
+    // A cancelled search does not replace a finished one: stand in a finished search file, search again, stop.
+    const finished = { ...kept, report: { ...kept.report, cancelled: false } };
+    writeFileSync(path.join(dir, 'char_gpt.search.json'), JSON.stringify(finished));
+    const again = vscode.commands.executeCommand<FindPlanOutcome | undefined>(
+      'quantlens.findPlan',
+      vscode.Uri.file(specFile),
+    );
+    await waitForAsync(
+      'the second search started',
+      async () =>
+        !/plans measured/.test(await vscode.commands.executeCommand<string>('quantlens.test.planSearchProgress')),
+      60_000,
+    );
+    await waitForAsync(
+      'plans measured again',
+      async () => {
+        const m = /^(\d+) plans measured/.exec(
+          await vscode.commands.executeCommand<string>('quantlens.test.planSearchProgress'),
+        );
+        return m && Number(m[1]) >= 2 ? m : undefined;
+      },
+      240_000,
+    );
+    assert.equal(await vscode.commands.executeCommand<number>('quantlens.stopPlanSearch'), 1);
+    assert.equal((await again)?.search?.report.cancelled, true);
+    const still = readJson<PlanSearchFile>(path.join(dir, 'char_gpt.search.json'));
+    assert.equal(still.report.cancelled, false, 'the finished search is kept');
   });
 
   it('with w8a8 among the candidates (demo CNN): the plan found quantizes activations', async function () {

@@ -33,6 +33,7 @@ const other = plan({ '/fc1/MatMul': 'int8-channel', '/fc2/MatMul': 'int8-channel
   withinNoise: true,
 });
 const report = {
+  task: 'classification',
   fp32Cost: 10_000,
   plans: [other, { ...chosen, layers: { '/fc2/MatMul': 'int8-channel', '/fc1/MatMul': 'int4-block32' } }],
   front: [chosen],
@@ -68,9 +69,9 @@ describe('plan search file', () => {
     assert.deepEqual(b.layers, other.layers);
     assert.deepEqual(b.notes, {
       '/fc1/MatMul':
-        "int8-channel: from the plan search's front (15.7% of fp32; worst 0.500 on digit=2, passes within noise (stopped inside the budget at 128 samples)).",
+        "int8-channel: from the plan search's front (15.7% of fp32; worst: accuracy drop 0.50 pp on digit=2, passes within noise (stopped inside the budget at 128 samples)).",
       '/fc2/MatMul':
-        "int8-channel: from the plan search's front (15.7% of fp32; worst 0.500 on digit=2, passes within noise (stopped inside the budget at 128 samples)).",
+        "int8-channel: from the plan search's front (15.7% of fp32; worst: accuracy drop 0.50 pp on digit=2, passes within noise (stopped inside the budget at 128 samples)).",
     });
   });
 

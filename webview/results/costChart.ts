@@ -21,7 +21,7 @@ export type PickVariant = (v: Variant) => void;
 /** The y axis's label per task (the worst slice's primary effect). */
 export const EFFECT_LABEL: Record<string, string> = {
   classification: 'worst-slice accuracy drop (pp)',
-  'language-model': 'worst-slice perplexity increase',
+  'language-model': 'worst-slice perplexity increase (%)',
   regression: 'worst-slice MSE increase (%)',
 };
 

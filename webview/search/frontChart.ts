@@ -6,7 +6,7 @@
  */
 import uPlot from 'uplot';
 import { planId } from '../../src/core/search/planSearchFile';
-import type { FindPlanReport, ReportedPlan } from '../../src/core/search/planReport';
+import { worstText, type FindPlanReport, type ReportedPlan } from '../../src/core/search/planReport';
 import { EFFECT_LABEL } from '../results/costChart';
 import { nearestPoint } from '../results/pointHit';
 import { el, theme } from '../results/dom';
@@ -118,7 +118,7 @@ export function pointTitle(r: FindPlanReport, p: ReportedPlan): string {
           ? 'passes within noise'
           : 'passes'
         : 'breaks the budget';
-  return `${((100 * p.cost) / r.fp32Cost).toFixed(1)}% of fp32, worst ${p.worst.toPrecision(3)} on ${p.worstSlice || '-'}: ${verdict}`;
+  return `${((100 * p.cost) / r.fp32Cost).toFixed(1)}% of fp32, worst: ${worstText(r.task, p.worst, p.worstSlice)}: ${verdict}`;
 }
 
 /** Wires the click (a press and release on one spot) and the hover text. */

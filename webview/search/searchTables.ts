@@ -6,7 +6,7 @@
 import type { SliceMetrics } from '../../src/core/eval/metrics';
 import { changeText, klText, mainValue } from '../../src/core/eval/describe';
 import type { Verdict } from '../../src/core/eval/verdict';
-import { spreadText, type FindPlanReport, type ReportedPlan } from '../../src/core/search/planReport';
+import { effectUnit, spreadText, type FindPlanReport, type ReportedPlan } from '../../src/core/search/planReport';
 import { planId, type PlanSearchFile } from '../../src/core/search/planSearchFile';
 import type { PlanAction } from '../../src/planSearchProtocol';
 import { el } from '../results/dom';
@@ -121,7 +121,17 @@ const layersText = (p: ReportedPlan): string =>
 export function stepsTable(parent: HTMLElement, r: FindPlanReport, budget: number | undefined): number {
   const table = el('table', 'results steps');
   const head = el('tr');
-  for (const h of ['#', 'step', 'moves', 'cost', 'predicted worst', 'measured worst', 'measured − predicted', ''])
+  const unit = effectUnit(r.task);
+  for (const h of [
+    '#',
+    'step',
+    'moves',
+    'cost',
+    `predicted worst (${unit})`,
+    `measured worst (${unit})`,
+    'measured − predicted',
+    '',
+  ])
     head.append(el('th', /worst|cost|−/.test(h) ? 'num' : undefined, h));
   table.append(head);
   r.steps.forEach((s, i) => {

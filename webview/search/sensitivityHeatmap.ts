@@ -2,7 +2,7 @@
  * Which layers hurt which slices: the one-at-a-time effects the search predicted from, layers x deciding slices for
  * one candidate at a time (buttons), each cell's effect in figures and as a tint (over the budget: marked).
  */
-import type { FindPlanReport } from '../../src/core/search/planReport';
+import { effectUnit, type FindPlanReport } from '../../src/core/search/planReport';
 import { el } from '../results/dom';
 
 /** Candidates with measured effects, cheapest (most damaging) first. */
@@ -23,7 +23,10 @@ function grid(r: FindPlanReport, scheme: string, budget: number | undefined): HT
   table.dataset.rows = String(layers.length);
   table.dataset.cols = String(slices.length);
   const head = el('tr');
-  head.append(el('th', undefined, `layer (${scheme} alone)`), ...slices.map((s) => el('th', 'num', s)));
+  head.append(
+    el('th', undefined, `layer (${scheme} alone, ${effectUnit(r.task)})`),
+    ...slices.map((s) => el('th', 'num', s)),
+  );
   table.append(head);
   for (const k of layers) {
     const tr = el('tr');

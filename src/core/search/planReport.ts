@@ -9,6 +9,25 @@ import { GENERATED_BY } from '../files/writePolicy';
 import type { SearchStep } from './planSearch';
 import type { MsSpread } from './costNoise';
 
+/** The unit of a task's primary effect (what "worst" is measured in): pp of accuracy, % of perplexity or MSE, KL. */
+export const effectUnit = (task: string): string =>
+  task === 'classification' ? 'pp' : task === 'language-model' || task === 'regression' ? '%' : 'nats';
+
+/** A worst-slice effect in words and units: "accuracy drop 1.52 pp on digit=2", "perplexity +40.3% on all". */
+export function worstText(task: string, value: number, slice?: string): string {
+  const n = (v: number): string => (v === 0 ? '0' : Math.abs(v) >= 0.01 ? v.toFixed(2) : v.toPrecision(2));
+  const signed = (v: number): string => `${v > 0 ? '+' : ''}${n(v)}`;
+  const what =
+    task === 'classification'
+      ? `accuracy drop ${n(value)} pp`
+      : task === 'language-model'
+        ? `perplexity ${signed(value)}%`
+        : task === 'regression'
+          ? `MSE ${signed(value)}%`
+          : `KL ${value === 0 ? '0' : value.toExponential(2)}`;
+  return slice === undefined ? what : `${what} on ${slice || '-'}`;
+}
+
 /** A measured plan as reported. */
 export interface ReportedPlan {
   /** Layer (plan key) -> scheme, every searched layer. */
@@ -230,7 +249,7 @@ export function planSummary(r: FindPlanReport, written?: string): string {
             : 'passes'
           : 'breaks the budget';
     lines.push(
-      `  ${mark} ${costText(r, p.cost)}  worst ${p.worst.toFixed(3)} on ${p.worstSlice || '-'}  ${verdict}  (${decisionText(p, r.runs.samples)})${measuredText(r, p)}`,
+      `  ${mark} ${costText(r, p.cost)}  ${worstText(r.task, p.worst, p.worstSlice)}  ${verdict}  (${decisionText(p, r.runs.samples)})${measuredText(r, p)}`,
     );
   }
   if (r.chosen) {

@@ -4,7 +4,7 @@
  * from the front. Pure.
  */
 import type { SliceMetrics } from '../eval/metrics';
-import { FOUND_PLAN_MARKER, foundPlanName, type FindPlanReport, type ReportedPlan } from './planReport';
+import { FOUND_PLAN_MARKER, foundPlanName, worstText, type FindPlanReport, type ReportedPlan } from './planReport';
 
 /** The found plan exported and evaluated on onnxruntime's kernels (the acceptance), next to its simulation. */
 export interface ExportedPlan {
@@ -97,7 +97,7 @@ export function measuredText(r: FindPlanReport, p: ReportedPlan): string {
         ? `estimated on ${p.samples} samples`
         : `stopped ${p.decision} the budget at ${p.samples} samples`;
   const pct = ((100 * p.cost) / r.fp32Cost).toFixed(1);
-  return `${pct}% of fp32; worst ${p.worst.toPrecision(3)} on ${p.worstSlice || '-'}, ${p.decision === 'estimate' ? 'estimate' : verdict} (${how})`;
+  return `${pct}% of fp32; worst: ${worstText(r.task, p.worst, p.worstSlice)}, ${p.decision === 'estimate' ? 'estimate' : verdict} (${how})`;
 }
 
 /** The text of a plan of the search: the chosen one with its notes, another with what the search measured of it. */

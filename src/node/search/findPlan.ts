@@ -22,7 +22,12 @@ import { PlanOracle, type PlanMeasure } from './planOracle';
 import { planKey, planKeys, quantizedOf } from './planKeys';
 import { candidateWeightScheme, SearchActivations } from './searchActivations';
 import { sensitivity, sensitivityTable, type Sensitivity } from './planSensitivity';
-import type { FindPlanReport, LatencyCostReport, ReportedPlan } from '../../core/search/planReport';
+import {
+  worstText,
+  type FindPlanReport,
+  type LatencyCostReport,
+  type ReportedPlan,
+} from '../../core/search/planReport';
 import { latencySearchLayers, measureFrontLatency } from './latencySearch';
 
 /** Options of a search. */
@@ -130,7 +135,7 @@ export async function findPlan(specPath: string, options: FindPlanOptions = {}):
       front: result.front.map(report),
       ...(chosen ? { chosen: report(chosen) } : {}),
       steps: reportSteps(result, keys),
-      notes: chosen ? layerNotes(chosen, layers, sens, keys, result) : {},
+      notes: chosen ? layerNotes(chosen, layers, sens, keys, result, checked.spec.task.type) : {},
       sensitivity: { from: sens.from, runs: sensitivityRuns },
       sliceSensitivity: sensitivityTable(sens, keys),
       runs: runsOf(oracle, sensitivityPlanRuns, result, checked),
@@ -303,26 +308,27 @@ function layerNotes(
   sens: Sensitivity,
   keys: ReadonlyMap<string, string>,
   result: SearchResult,
+  task: string,
 ): Record<string, string> {
   const notes: Record<string, string> = {};
-  const worstText = (e: SliceEffects | undefined): string => {
+  const aloneText = (e: SliceEffects | undefined): string => {
     const entries = Object.entries(e ?? {});
     if (entries.length === 0) return 'no measured effect';
     const [slice, value] = entries.reduce((w, x) => (x[1] > w[1] ? x : w));
-    return `alone ${value >= 0 ? '+' : ''}${value.toPrecision(3)} on ${slice}`;
+    return `alone: ${worstText(task, value, slice)}`;
   };
   const measured = new Map(result.plans.map((p) => [planKey(p.assignment), p]));
   for (const l of layers) {
     const scheme = chosen.assignment.get(l.name)!;
     const cheaper = [...l.costs].filter(([, c]) => c < l.costs.get(scheme)!).sort((a, b) => a[1] - b[1]);
-    const took = `${scheme} (${worstText(sens.get(l.name)?.get(scheme))})`;
+    const took = `${scheme} (${aloneText(sens.get(l.name)?.get(scheme))})`;
     // What the chosen plan with this layer one step cheaper measured, when the search measured it.
     const why = cheaper.map(([c]) => {
       const neighbour = measured.get(planKey(new Map([...chosen.assignment, [l.name, c]])));
-      const alone = `${c} ${worstText(sens.get(l.name)?.get(c))}`;
+      const alone = `${c} ${aloneText(sens.get(l.name)?.get(c))}`;
       if (!neighbour) return `${alone} (that plan was not measured: the search kept ${scheme} here)`;
       const verdict = neighbour.passes ? 'passes' : 'breaks the budget';
-      return `${alone}; the plan with it measured worst ${neighbour.worst.toPrecision(3)} on ${neighbour.worstSlice}, ${verdict}${neighbour.measurement.estimate ? ' (estimate)' : ''}`;
+      return `${alone}; the plan with it measured worst: ${worstText(task, neighbour.worst, neighbour.worstSlice)}, ${verdict}${neighbour.measurement.estimate ? ' (estimate)' : ''}`;
     });
     notes[keys.get(l.name)!] =
       cheaper.length === 0 ? `${took}: the cheapest candidate.` : `${took}; cheaper: ${why.join('; ')}.`;
