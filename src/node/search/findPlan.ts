@@ -123,7 +123,8 @@ export async function findPlan(specPath: string, options: FindPlanOptions = {}):
         const estimate = m.decision === 'estimate';
         return { effects, passes: m.passes, withinNoise: m.withinNoise, runs: m.runs, estimate };
       },
-      onStep: (step, plans) => progress(`${plans.length} plans measured (${step.kind})`),
+      onStep: (step, plans) =>
+        progress(`${plans.length} ${plans.length === 1 ? 'plan' : 'plans'} measured (${step.kind})`),
     });
     const effectsOf = (m: PlanMeasure): SliceEffects => sliceEffects(m.slices, checked.spec.task.type, minSliceSize);
     const { chosen, full } = await completeChosen(oracle, result, maxCost, effectsOf, options.signal);
