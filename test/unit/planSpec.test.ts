@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseSpec, SpecError } from '../../src/core/eval/spec';
-import { inputSideSlices, routeChoices } from '../../src/core/search/routing';
+import { inputSideSlices, routeChoices, routedCost } from '../../src/core/search/routing';
 import { foundPlanName, foundPlanText } from '../../src/core/search/planReport';
 import { isQuantLensFile } from '../../src/core/files/writePolicy';
 
@@ -63,6 +63,12 @@ describe('routing', () => {
       [...inputSideSlices(defs, 'label', names)],
       ['ink < 0.1', 'ink 0.1–0.2', 'ink ≥ 0.2', 'vip', 'source=web'],
     );
+  });
+
+  it("routing's cost: both models' bytes; for latency, a request's mean (the slice's share served by the special plan)", () => {
+    assert.equal(routedCost('bytes', 3000, 1000, 0.25), 4000);
+    assert.equal(routedCost('latency', 2, 1, 0.25), 1.25);
+    assert.equal(routedCost('latency', 2, 1, 0), 1);
   });
 
   it('routes a forcing input-side slice to the cheapest plan that protects it, the rest within maxCost', () => {

@@ -76,7 +76,7 @@ export interface RoutingReport {
   slice: string;
   special: ReportedPlan;
   rest: ReportedPlan;
-  /** Both models stored. */
+  /** Bytes: both models stored. Latency: the mean per request (the slice's share of the data runs `special`). */
   cost: number;
   passes: boolean;
   slices: { name: string; n: number; verdict: string; metrics: SliceMetrics }[];
@@ -267,7 +267,7 @@ export function planSummary(r: FindPlanReport, written?: string): string {
     if (r.forcing?.length) lines.push(`Slices that force higher precision: ${r.forcing.join(', ')}.`);
     for (const route of r.routing ?? [])
       lines.push(
-        `Routing: serve ${route.slice} with ${planText(route.special)} (${costText(r, route.special.cost)}), everything else with ${planText(route.rest)} (${costText(r, route.rest.cost)}): ${r.cost === 'latency' ? 'each request runs one of them' : `both stored ${costText(r, route.cost)}`}; ${route.passes ? 'meets the budget on every slice' : 'still breaks the budget'} (measured):`,
+        `Routing: serve ${route.slice} with ${planText(route.special)} (${costText(r, route.special.cost)}), everything else with ${planText(route.rest)} (${costText(r, route.rest.cost)}): ${r.cost === 'latency' ? `each request runs one of them, ${costText(r, route.cost)} per request on average` : `both stored ${costText(r, route.cost)}`}; ${route.passes ? 'meets the budget on every slice' : 'still breaks the budget'} (measured):`,
         ...sliceTableText(route.slices, r.task),
       );
     if (r.forcing?.length && !(r.routing ?? []).length)

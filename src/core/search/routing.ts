@@ -77,3 +77,7 @@ export const violatedSlices = (p: RoutablePlan): string[] =>
   Object.entries(p.verdicts)
     .filter(([, v]) => v === 'violated')
     .map(([s]) => s);
+
+/** Routing's cost: bytes of both models stored; latency of a request on average (the slice's share runs `special`). */
+export const routedCost = (cost: 'bytes' | 'latency', special: number, rest: number, share: number): number =>
+  cost === 'latency' ? share * special + (1 - share) * rest : special + rest;

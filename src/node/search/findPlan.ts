@@ -15,7 +15,13 @@ import { worstOf, type SearchLayer, type SliceEffects } from '../../core/search/
 import { paretoFront } from '../../core/search/pareto';
 import { searchPlan, type MeasuredPlan, type SearchResult } from '../../core/search/planSearch';
 import { decidingSlices, sliceEffects } from '../../core/search/planVerdict';
-import { inputSideSlices, routeChoices, violatedSlices, type RoutablePlan } from '../../core/search/routing';
+import {
+  inputSideSlices,
+  routeChoices,
+  routedCost,
+  violatedSlices,
+  type RoutablePlan,
+} from '../../core/search/routing';
 import { checkEval, type CheckedEval } from '../eval/evalCheck';
 import { configWeight } from '../eval/evalModel';
 import { PlanOracle, type PlanMeasure } from './planOracle';
@@ -377,13 +383,16 @@ async function noPlanWithin(
       slice: choice.slice,
       special: reported(special),
       rest: reported(rest),
-      cost: special.cost + rest.cost,
+      cost: routedCost(out.cost, special.cost, rest.cost, sliceShare(checked, choice.slice)),
       passes: m.passes,
       slices: sliceTable(m, m.reading!.verdicts, minSliceSize)!,
     });
   }
   out.plans = result.plans.map((p) => reported(routable.find((r) => r.plan === p)!));
 }
+
+const sliceShare = (checked: CheckedEval, slice: string): number =>
+  (checked.slices.sizes[checked.slices.names.indexOf(slice)] ?? 0) / Math.max(1, checked.samples.length);
 
 /** The report's calibration of the activation candidates. */
 function calibrationOf(a: SearchActivations): NonNullable<FindPlanReport['calibration']> {
