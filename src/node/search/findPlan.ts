@@ -371,6 +371,8 @@ async function noPlanWithin(
   const inputSide = inputSideSlices(checked.spec.slices, checked.spec.label, checked.slices.names);
   const reported = (r: (typeof routable)[number]): ReportedPlan => reportPlan(r.plan, r.m, keys, checked, minSliceSize);
   out.routing = [];
+  const share = (slice: string): number =>
+    checked.slices.sizes[checked.slices.names.indexOf(slice)] / checked.samples.length;
   for (const choice of routeChoices(forcing, inputSide, routable, maxCost)) {
     const special = routable.find((r) => r.id === choice.special.id)!;
     const rest = routable.find((r) => r.id === choice.rest.id)!;
@@ -383,16 +385,13 @@ async function noPlanWithin(
       slice: choice.slice,
       special: reported(special),
       rest: reported(rest),
-      cost: routedCost(out.cost, special.cost, rest.cost, sliceShare(checked, choice.slice)),
+      cost: routedCost(out.cost, special.cost, rest.cost, share(choice.slice)),
       passes: m.passes,
       slices: sliceTable(m, m.reading!.verdicts, minSliceSize)!,
     });
   }
   out.plans = result.plans.map((p) => reported(routable.find((r) => r.plan === p)!));
 }
-
-const sliceShare = (checked: CheckedEval, slice: string): number =>
-  (checked.slices.sizes[checked.slices.names.indexOf(slice)] ?? 0) / Math.max(1, checked.samples.length);
 
 /** The report's calibration of the activation candidates. */
 function calibrationOf(a: SearchActivations): NonNullable<FindPlanReport['calibration']> {
