@@ -31,7 +31,7 @@ export const activationId = (weight: string): string => `activation:${weight}`;
 /** Id of the configuration quantizing every activation but a layer's inputs. */
 export const activationLeaveOneOutId = (weight: string): string => `activationLeaveOneOut:${weight}`;
 
-/** The sites belonging to a weight's layer (its nodes' input activations). */
+/** The sites belonging to a weight's layer: its nodes' input activations, and model outputs no other node reads. */
 export function layerSites(sites: readonly ActivationSite[], weight: Pick<ConfigWeight, 'layers'>): ActivationSite[] {
   return sites.filter((s) => weight.layers.includes(s.layer));
 }
@@ -95,7 +95,7 @@ export function activationSensitivity(
       ...base,
       kind: 'activation',
       id: activationId(w.name),
-      why: `activation sensitivity: only ${w.layer}'s input activations quantized (${scheme})`,
+      why: `activation sensitivity: only ${w.layer}'s activations quantized (${scheme})`,
       activations: pick((t) => own.has(t)),
     });
     if (leaveOneOut)

@@ -68,7 +68,7 @@ export function activationLines(r: EvalResults, table: (rows: string[][]) => str
   if (layers.length > 0) {
     out.push(
       '',
-      `Activation sensitivity (${r.sensitivity!.activationScheme}: only this layer's input activations quantized, weights float):`,
+      `Activation sensitivity (${r.sensitivity!.activationScheme}: only this layer's activations quantized (its inputs, and a model output it computes), weights float):`,
       table([
         ['rank', 'layer', 'worst effect', 'slice', 'KL (all)'],
         ...layers.map((l) => [

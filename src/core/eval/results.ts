@@ -123,9 +123,9 @@ export interface LayerResult {
   leaveOneOut?: LayerSchemeResult;
   /** Rank by one-at-a-time effect under the most aggressive scheme (1 = most sensitive). */
   rank: number;
-  /** Only this layer's input activations quantized (weights float). */
+  /** Only this layer's activations quantized: its inputs, and a model output it computes (weights float). */
   activation?: LayerSchemeResult;
-  /** Every activation quantized but this layer's inputs (weights float). */
+  /** Every activation quantized but this layer's (weights float). */
   activationLeaveOneOut?: LayerSchemeResult;
   /** Rank by `activation`'s effect (1 = most sensitive). */
   activationRank?: number;
