@@ -82,6 +82,21 @@ describe('latency costs', () => {
     );
   });
 
+  it('a layer never costs less than nothing: savings beyond its share are floored, no plan is predicted below 0 ms', () => {
+    // The failure seen on the MNIST demo at 0.08 ms: three layers each "saving" more than a third of fp32.
+    const { layers } = latencyLayers(0.0823, [
+      { name: 'a', start: 'fp32', savings: new Map([['int4', spread(0.0435, 0.0221, 0.0902)]]) },
+      { name: 'b', start: 'fp32', savings: new Map([['int4', spread(0.0363, 0.00934, 0.0941)]]) },
+      { name: 'c', start: 'fp32', savings: new Map([['int4', spread(0.0126, 0.00327, 0.0211)]]) },
+    ]);
+    const all = new Map(layers.map((l) => [l.name, 'int4']));
+    assert.deepEqual(
+      layers.map((l) => l.costs.get('int4')),
+      [0, 0, 0.0823 / 3 - 0.0126],
+    );
+    assert.ok(assignmentCost(layers, all) >= 0);
+  });
+
   it('a start other than fp32 keeps its own cost; only candidates faster than it in every round stay', () => {
     const { layers, dropped } = latencyLayers(4, [
       {

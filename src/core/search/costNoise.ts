@@ -61,7 +61,8 @@ export interface DroppedCandidate {
  * candidate saves, so a plan's cost is fp32's latency minus the sum of its layers' one-at-a-time savings (fp32's
  * plan costs exactly fp32's measured latency). A candidate that is not faster than the layer's start in every round
  * (its lowest round's saving at most the start's median saving) is dropped: slower, or faster only within noise, it
- * would quantize more for no measured gain (the search keeps the start for that layer).
+ * would quantize more for no measured gain (the search keeps the start for that layer). A layer's cost is at
+ * least 0, so no plan is predicted faster than instantaneous.
  */
 export function latencyLayers(
   fp32Ms: number,
@@ -72,10 +73,12 @@ export function latencyLayers(
   const out = layers.map((l) => {
     const saved = (scheme: string): number => (scheme === 'fp32' ? 0 : (l.savings.get(scheme)?.ms ?? 0));
     const startSaving = saved(l.start);
-    const costs = new Map<string, number>([[l.start, share - startSaving]]);
+    // Never below nothing: on a model timed in hundredths of a ms the savings of a few layers can add up to more
+    // than fp32's whole latency (noise, or layers far from an equal share); the front's measurement decides.
+    const costs = new Map<string, number>([[l.start, Math.max(0, share - startSaving)]]);
     for (const [scheme, saving] of l.savings) {
       if (scheme === l.start) continue;
-      if (saving.low > startSaving && saving.ms > startSaving) costs.set(scheme, share - saving.ms);
+      if (saving.low > startSaving && saving.ms > startSaving) costs.set(scheme, Math.max(0, share - saving.ms));
       else dropped.push({ layer: l.name, scheme, saving });
     }
     return { name: l.name, costs };
