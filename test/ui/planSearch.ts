@@ -73,14 +73,12 @@ async function chartColours(
   return view.locator('.front-chart').evaluate((box, colours) => {
     const doc = box.ownerDocument;
     const win = doc.defaultView!;
+    // No named inner functions here: the page has no bundler helpers.
     const probe = doc.createElement('span');
     doc.body.append(probe);
-    const rgbOf = (css: string): string => {
-      probe.style.color = css;
-      return win.getComputedStyle(probe).color;
-    };
     const bodyFg = win.getComputedStyle(doc.body).getPropertyValue('--vscode-foreground').trim();
-    const rgb = rgbOf(bodyFg);
+    probe.style.color = bodyFg;
+    const rgb = win.getComputedStyle(probe).color;
     probe.remove();
     const canvas = box.querySelector('canvas')!;
     const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
@@ -140,8 +138,33 @@ async function clickPoint(page: Page, view: Frame): Promise<void> {
     if ((await menu.locator('button', { hasText: label }).count()) < 1) throw new Error(`the menu lacks "${label}"`);
 }
 
+/** The chart's marks ("chosen", "≈"): each clear of every marker (its ring included) and of the other marks. */
+async function expectMarksClear(view: Frame): Promise<void> {
+  const chart = view.locator('.front-chart');
+  const points = JSON.parse((await chart.getAttribute('data-points')) ?? '[]') as { x: number; y: number; r: number }[];
+  const labels = JSON.parse((await chart.getAttribute('data-labels')) ?? '[]') as {
+    text: string;
+    x: number;
+    y: number;
+    w: number;
+    h: number;
+  }[];
+  if (!labels.some((l) => l.text === 'chosen'))
+    throw new Error(`the chart marks no chosen plan: ${JSON.stringify(labels)}`);
+  const overlaps = (a: { x: number; y: number; w: number; h: number }, b: typeof a): boolean =>
+    a.x < b.x + b.w - 0.5 && b.x < a.x + a.w - 0.5 && a.y < b.y + b.h - 0.5 && b.y < a.y + a.h - 0.5;
+  for (const l of labels) {
+    const hit = points.find((p) => overlaps(l, { x: p.x - p.r, y: p.y - p.r, w: 2 * p.r, h: 2 * p.r }));
+    if (hit) throw new Error(`the mark "${l.text}" ${JSON.stringify(l)} covers the marker at ${JSON.stringify(hit)}`);
+    const other = labels.find((m) => m !== l && overlaps(l, m));
+    if (other) throw new Error(`the marks "${l.text}" and "${other.text}" overlap`);
+  }
+  console.log(`    ${labels.length} marks clear of ${points.length} markers: ${JSON.stringify(labels)}`);
+}
+
 async function shoot(page: Page, view: Frame, h: UiHelpers, theme: string): Promise<void> {
   await expectLayout(view);
+  await expectMarksClear(view);
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(h.artifacts, `plan-search-${theme}.png`) });
   await clickPoint(page, view);

@@ -21,6 +21,14 @@ describe('plan chart label placement', () => {
     assert.deepEqual(box, sideBox(own, 40, 12, 3, [0, -1]), 'above');
   });
 
+  it('the side asked for first, when it is free', () => {
+    const own: Disc = { x: 100, y: 100, r: 10 };
+    assert.deepEqual(placeLabel(own, 8, 12, 2, [own], [], area, [0, -1]), sideBox(own, 8, 12, 2, [0, -1]));
+    const taken = sideBox(own, 8, 12, 2, [0, -1]);
+    const moved = placeLabel(own, 8, 12, 2, [own], [taken], area, [0, -1]);
+    assert.equal(boxOverlap(moved, taken), 0);
+  });
+
   it('a second label avoids the first; at the plot edge it stays inside', () => {
     const own: Disc = { x: 100, y: 100, r: 10 };
     const first = placeLabel(own, 40, 12, 3, [own], [], area);

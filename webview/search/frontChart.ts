@@ -110,7 +110,8 @@ function ringRadius(p: Point): number {
 
 /**
  * The marks beside the markers, "≈" (passes within noise) and "chosen", each where it covers no marker, no ring and
- * no other mark (drawn after every marker); returns their boxes in CSS pixels (the UI test checks them).
+ * no other mark (drawn after every marker); returns their boxes in the plot's CSS pixels, as the points' positions
+ * (the UI test checks them).
  */
 function drawLabels(u: uPlot, points: Point[], colors: Record<string, string>): (Box & { text: string })[] {
   const k = uPlot.pxRatio;
@@ -125,20 +126,23 @@ function drawLabels(u: uPlot, points: Point[], colors: Record<string, string>): 
   const area = { x: u.bbox.left, y: u.bbox.top, w: u.bbox.width, h: u.bbox.height };
   ctx.save();
   ctx.fillStyle = colors.fg;
+  // From the box's top-left corner (uPlot leaves its axes' alignment on the context).
+  ctx.textAlign = 'left';
   ctx.textBaseline = 'top';
   points.forEach((p, i) => {
     const marks = [
+      // "chosen" to the right first, "≈" above first (where they were), each moved when that side is taken.
+      ...(p.chosen ? [{ text: 'chosen', font: `${11 * k}px sans-serif`, side: [1, 0] as [number, number] }] : []),
       ...(p.plan.withinNoise && p.plan.passes && !p.clipped
-        ? [{ text: '≈', font: `bold ${12 * k}px sans-serif` }]
+        ? [{ text: '≈', font: `bold ${12 * k}px sans-serif`, side: [0, -1] as [number, number] }]
         : []),
-      ...(p.chosen ? [{ text: 'chosen', font: `${11 * k}px sans-serif` }] : []),
     ];
     for (const m of marks) {
       ctx.font = m.font;
-      const box = placeLabel(discs[i], ctx.measureText(m.text).width, 12 * k, 2 * k, discs, placed, area);
+      const box = placeLabel(discs[i], ctx.measureText(m.text).width, 12 * k, 2 * k, discs, placed, area, m.side);
       ctx.fillText(m.text, box.x, box.y);
       placed.push(box);
-      out.push({ text: m.text, x: box.x / k, y: box.y / k, w: box.w / k, h: box.h / k });
+      out.push({ text: m.text, x: (box.x - area.x) / k, y: (box.y - area.y) / k, w: box.w / k, h: box.h / k });
     }
   });
   ctx.restore();

@@ -57,7 +57,8 @@ function outside(b: Box, area: Box): number {
 
 /**
  * The box of a `w` x `h` label of `own` (a disc, its ring included), clear of `discs` (every marker, `own` among
- * them or not), of the labels already `placed` and inside `area`, when some side allows it.
+ * them or not), of the labels already `placed` and inside `area`, when some side allows it; `first`: the side
+ * tried first.
  */
 export function placeLabel(
   own: Disc,
@@ -67,9 +68,10 @@ export function placeLabel(
   discs: readonly Disc[],
   placed: readonly Box[],
   area: Box,
+  first?: [number, number],
 ): Box {
   let best: { box: Box; cost: number } | undefined;
-  for (const side of SIDES) {
+  for (const side of first ? [first, ...SIDES] : SIDES) {
     const box = sideBox(own, w, h, gap, side);
     const cost =
       discs.reduce((s, d) => s + discOverlap(box, d), 0) +
