@@ -38,6 +38,8 @@ async function showResults(page: Page, h: UiHelpers): Promise<FrameLocator> {
     const done = page.locator('.notifications-toasts .notification-toast', { hasText: 'Evaluated 1996 samples' });
     await done.waitFor({ timeout: 120_000 });
     await done.locator('.monaco-button', { hasText: 'Show Results' }).click();
+    // Drawn once the new results arrive (the view was open, empty, since "No evaluation results yet").
+    await table.waitFor({ timeout: TIMEOUT });
   }
   return h.webview(page);
 }
@@ -79,6 +81,32 @@ async function expectSensitivityLabelsAligned(view: FrameLocator): Promise<void>
     if (xs.size !== 1) throw new Error(`a layer's sensitivity values start at different x: ${JSON.stringify(row)}`);
   }
   console.log(`    sensitivity values aligned at x=${withLoo[0][0].x} in ${withLoo.length} layers`);
+}
+
+/** The sweep chart's drawn foreground and the body's theme foreground now. */
+const sweepColours = (view: FrameLocator): Promise<{ drawn: string; body: string }> =>
+  view.locator('.sweep .chart').evaluate((box) => ({
+    drawn: (box as unknown as { dataset: Record<string, string> }).dataset.fg ?? '',
+    body: box.ownerDocument
+      .defaultView!.getComputedStyle(box.ownerDocument.body)
+      .getPropertyValue('--vscode-foreground')
+      .trim(),
+  }));
+
+/** A live theme switch with the results open: the sweep is drawn again in the new theme's foreground. */
+async function expectRedrawnOnThemeSwitch(page: Page, view: FrameLocator, label: string, cls: string): Promise<void> {
+  const before = await sweepColours(view);
+  if (before.drawn !== before.body) throw new Error(`the sweep was drawn in ${before.drawn}, not ${before.body}`);
+  await setColorTheme(page, label, cls);
+  const deadline = Date.now() + TIMEOUT;
+  let after = await sweepColours(view);
+  while (after.drawn !== after.body || after.body === before.body) {
+    if (Date.now() > deadline)
+      throw new Error(`after switching to ${label} the sweep is drawn in ${after.drawn} (theme ${after.body})`);
+    await page.waitForTimeout(200);
+    after = await sweepColours(view);
+  }
+  console.log(`    live switch to ${label}: sweep drawn in ${before.drawn} -> ${after.drawn}`);
 }
 
 async function sweepShowsEverySlice(page: Page, h: UiHelpers): Promise<void> {
@@ -140,6 +168,9 @@ async function sweepShowsEverySlice(page: Page, h: UiHelpers): Promise<void> {
     await page.screenshot({ path: path.join(h.artifacts, 'results-sweep-filtered.png') });
     await view.locator('.sweep-filter').fill('');
     await expectShown(view, 14);
+    await expectRedrawnOnThemeSwitch(page, view, 'Dark High Contrast', 'hc-black');
+    await expectShown(view, 14);
+    await expectRedrawnOnThemeSwitch(page, view, 'Dark Modern', 'vs-dark');
     await h.closeEditors(page);
   } finally {
     await page.setViewportSize({ width: 1400, height: 900 });
