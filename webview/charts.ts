@@ -55,7 +55,7 @@ function countAxis(label: string, t: ReturnType<typeof theme>, log = false): uPl
  * The legend shows values only under the cursor: when nothing is hovered it is a key of the series (no "value:",
  * no "count:" with nothing after it).
  */
-function idleLegend(u: uPlot): void {
+export function idleLegend(u: uPlot): void {
   const idle = u.cursor.idx === null || u.cursor.idx === undefined;
   u.root.classList.toggle('legend-idle', idle);
   u.root.querySelector('.u-legend')?.classList.toggle('u-live', !idle);

@@ -62,6 +62,68 @@ async function highContrastHeatmap(view: Frame): Promise<void> {
   if (!cells.some((c) => c.over)) throw new Error('the demo has no over-budget cell in the heatmap');
 }
 
+/**
+ * The chart's theme colours: the foreground it was drawn with, the body's foreground now (as rgb), and how many
+ * opaque canvas pixels lie near each of `near` (rgb strings; what the axes' labels and ticks are painted in).
+ */
+async function chartColours(
+  view: Frame,
+  near: string[] = [],
+): Promise<{ drawnFg: string; bodyFg: string; rgb: string; counts: number[] }> {
+  return view.locator('.front-chart').evaluate((box, colours) => {
+    const doc = box.ownerDocument;
+    const win = doc.defaultView!;
+    // No named inner functions here: the page has no bundler helpers.
+    const probe = doc.createElement('span');
+    doc.body.append(probe);
+    const bodyFg = win.getComputedStyle(doc.body).getPropertyValue('--vscode-foreground').trim();
+    probe.style.color = bodyFg;
+    const rgb = win.getComputedStyle(probe).color;
+    probe.remove();
+    const canvas = box.querySelector('canvas')!;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    const counts = colours.map((c) => {
+      const [r, g, b] = (c.match(/\d+/g) ?? []).map(Number);
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4)
+        if (data[i + 3] > 200 && Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) < 40)
+          n++;
+      return n;
+    });
+    return { drawnFg: (box as unknown as { dataset: Record<string, string> }).dataset.fg ?? '', bodyFg, rgb, counts };
+  }, near);
+}
+
+/**
+ * A live theme switch with the view open: the chart is drawn again in the new theme's foreground (its axes'
+ * labels and ticks painted in it, none left in the old one).
+ */
+async function liveThemeSwitch(page: Page, view: Frame, label: string, workbenchClass: string): Promise<void> {
+  const before = await chartColours(view);
+  const [oldCount] = (await chartColours(view, [before.rgb])).counts;
+  if (before.drawnFg !== before.bodyFg)
+    throw new Error(`the chart was drawn in ${before.drawnFg}, not ${before.bodyFg}`);
+  if (oldCount === 0) throw new Error(`no pixel of the chart is in the theme's foreground ${before.rgb}`);
+  await setColorTheme(page, label, workbenchClass);
+  const deadline = Date.now() + TIMEOUT;
+  let after = await chartColours(view);
+  while (after.drawnFg !== after.bodyFg || after.bodyFg === before.bodyFg) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `after switching to ${label} the chart is still drawn in ${after.drawnFg} (theme: ${after.bodyFg})`,
+      );
+    await page.waitForTimeout(200);
+    after = await chartColours(view);
+  }
+  const [newCount, stale] = (await chartColours(view, [after.rgb, before.rgb])).counts;
+  if (newCount === 0) throw new Error(`no pixel of the redrawn chart is in ${label}'s foreground ${after.rgb}`);
+  if (stale > oldCount / 10)
+    throw new Error(`${stale} pixels still in the old foreground ${before.rgb} (${oldCount} before the switch)`);
+  console.log(
+    `    live switch to ${label}: chart fg ${before.rgb} -> ${after.rgb} (${oldCount} -> ${newCount} pixels)`,
+  );
+}
+
 /** Clicks the first front point with the mouse; its menu must offer to write and export the plan. */
 async function clickPoint(page: Page, view: Frame): Promise<void> {
   const chart = view.locator('.front-chart');
@@ -76,8 +138,33 @@ async function clickPoint(page: Page, view: Frame): Promise<void> {
     if ((await menu.locator('button', { hasText: label }).count()) < 1) throw new Error(`the menu lacks "${label}"`);
 }
 
+/** The chart's marks ("chosen", "≈"): each clear of every marker (its ring included) and of the other marks. */
+async function expectMarksClear(view: Frame): Promise<void> {
+  const chart = view.locator('.front-chart');
+  const points = JSON.parse((await chart.getAttribute('data-points')) ?? '[]') as { x: number; y: number; r: number }[];
+  const labels = JSON.parse((await chart.getAttribute('data-labels')) ?? '[]') as {
+    text: string;
+    x: number;
+    y: number;
+    w: number;
+    h: number;
+  }[];
+  if (!labels.some((l) => l.text === 'chosen'))
+    throw new Error(`the chart marks no chosen plan: ${JSON.stringify(labels)}`);
+  const overlaps = (a: { x: number; y: number; w: number; h: number }, b: typeof a): boolean =>
+    a.x < b.x + b.w - 0.5 && b.x < a.x + a.w - 0.5 && a.y < b.y + b.h - 0.5 && b.y < a.y + a.h - 0.5;
+  for (const l of labels) {
+    const hit = points.find((p) => overlaps(l, { x: p.x - p.r, y: p.y - p.r, w: 2 * p.r, h: 2 * p.r }));
+    if (hit) throw new Error(`the mark "${l.text}" ${JSON.stringify(l)} covers the marker at ${JSON.stringify(hit)}`);
+    const other = labels.find((m) => m !== l && overlaps(l, m));
+    if (other) throw new Error(`the marks "${l.text}" and "${other.text}" overlap`);
+  }
+  console.log(`    ${labels.length} marks clear of ${points.length} markers: ${JSON.stringify(labels)}`);
+}
+
 async function shoot(page: Page, view: Frame, h: UiHelpers, theme: string): Promise<void> {
   await expectLayout(view);
+  await expectMarksClear(view);
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(h.artifacts, `plan-search-${theme}.png`) });
   await clickPoint(page, view);
@@ -159,6 +246,9 @@ async function planSearchView(page: Page, h: UiHelpers): Promise<void> {
     await lens.first().click();
     view = await searchFrame(page, '.front-chart canvas');
     await shoot(page, view, h, 'light');
+    await view.locator('.point-menu').waitFor({ state: 'detached', timeout: TIMEOUT });
+    await liveThemeSwitch(page, view, 'Dark High Contrast', 'hc-black');
+    await page.screenshot({ path: path.join(h.artifacts, 'plan-search-live-switch-hc.png') });
     await h.closeEditors(page);
 
     await setColorTheme(page, 'Dark High Contrast', 'hc-black');
@@ -173,6 +263,27 @@ async function planSearchView(page: Page, h: UiHelpers): Promise<void> {
     await setColorTheme(page, 'Dark Modern', 'vs-dark').catch(() => undefined);
     await page.setViewportSize({ width: 1400, height: 900 });
   }
+}
+
+/**
+ * A cancelled search: the primary button offers the best plan so far with the samples it was measured on (not
+ * "Export and verify the chosen plan"), and without full-data slices its section says why in one line.
+ */
+async function expectCancelledTexts(view: Frame): Promise<void> {
+  const label = (await view.locator('button.export-chosen').textContent()) ?? '';
+  if (/chosen plan/.test(label)) throw new Error(`the cancelled search's button reads "${label}"`);
+  if ((await view.locator('p.chosen-line').count()) === 0) return;
+  const partial = /^Export the best plan so far \(measured on (\d+) of (\d+) samples\)$/.exec(label);
+  if ((await view.locator('table.plan-slices').count()) > 0) {
+    if (partial) throw new Error(`a plan with full-data slices reads "${label}"`);
+    return;
+  }
+  if (!partial || Number(partial[1]) >= Number(partial[2]))
+    throw new Error(`the best plan so far has no slices but the button reads "${label}"`);
+  const note = (await view.locator('section.chosen p.no-slices').textContent()) ?? '';
+  const expected = `Measured on ${partial[1]} samples only: the search was cancelled before it was read on all of them.`;
+  if (note !== expected) throw new Error(`the best plan's section says "${note}", not "${expected}"`);
+  console.log(`    cancelled: "${label}"; "${note}"`);
 }
 
 /**
@@ -196,6 +307,7 @@ async function cancelledSearch(page: Page, h: UiHelpers): Promise<void> {
     const points = JSON.parse((await view.locator('.front-chart').getAttribute('data-points')) ?? '[]') as unknown[];
     if (points.length < 8)
       throw new Error(`the cancelled search shows ${points.length} plans, not the 8 or more measured`);
+    await expectCancelledTexts(view);
     await expectLayout(view);
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(h.artifacts, 'plan-search-cancelled-lm.png') });

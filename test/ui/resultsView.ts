@@ -38,6 +38,8 @@ async function showResults(page: Page, h: UiHelpers): Promise<FrameLocator> {
     const done = page.locator('.notifications-toasts .notification-toast', { hasText: 'Evaluated 1996 samples' });
     await done.waitFor({ timeout: 120_000 });
     await done.locator('.monaco-button', { hasText: 'Show Results' }).click();
+    // Drawn once the new results arrive (the view was open, empty, since "No evaluation results yet").
+    await table.waitFor({ timeout: TIMEOUT });
   }
   return h.webview(page);
 }
@@ -51,6 +53,60 @@ const chartPixels = (view: FrameLocator): Promise<string> =>
 
 async function expectShown(view: FrameLocator, shown: number): Promise<void> {
   await view.locator(`.sweep .chart[data-shown="${shown}"]`).waitFor({ timeout: TIMEOUT });
+}
+
+/**
+ * The layer sensitivity rows: in every layer, the one-layer values and the "all but this" value start at the same x
+ * (one value column), wherever the bars end.
+ */
+async function expectSensitivityLabelsAligned(view: FrameLocator): Promise<void> {
+  const cells = view.locator('.bars .barcell');
+  await cells.first().waitFor({ timeout: TIMEOUT });
+  const lefts = await cells.evaluateAll((list) =>
+    list.map((c) =>
+      Array.from(c.querySelectorAll('.barrow > .value')).map((e) => {
+        // Runs in the webview (this tsconfig has no DOM types).
+        const v = e as unknown as {
+          parentElement: { classList: { contains(c: string): boolean } };
+          getBoundingClientRect(): { left: number };
+        };
+        return { loo: v.parentElement.classList.contains('loo'), x: Math.round(v.getBoundingClientRect().left) };
+      }),
+    ),
+  );
+  const withLoo = lefts.filter((row) => row.some((v) => v.loo) && row.some((v) => !v.loo));
+  if (withLoo.length === 0) throw new Error(`no layer shows both a one-layer and an "all but this" value`);
+  for (const row of withLoo) {
+    const xs = new Set(row.map((v) => v.x));
+    if (xs.size !== 1) throw new Error(`a layer's sensitivity values start at different x: ${JSON.stringify(row)}`);
+  }
+  console.log(`    sensitivity values aligned at x=${withLoo[0][0].x} in ${withLoo.length} layers`);
+}
+
+/** The sweep chart's drawn foreground and the body's theme foreground now. */
+const sweepColours = (view: FrameLocator): Promise<{ drawn: string; body: string }> =>
+  view.locator('.sweep .chart').evaluate((box) => ({
+    drawn: (box as unknown as { dataset: Record<string, string> }).dataset.fg ?? '',
+    body: box.ownerDocument
+      .defaultView!.getComputedStyle(box.ownerDocument.body)
+      .getPropertyValue('--vscode-foreground')
+      .trim(),
+  }));
+
+/** A live theme switch with the results open: the sweep is drawn again in the new theme's foreground. */
+async function expectRedrawnOnThemeSwitch(page: Page, view: FrameLocator, label: string, cls: string): Promise<void> {
+  const before = await sweepColours(view);
+  if (before.drawn !== before.body) throw new Error(`the sweep was drawn in ${before.drawn}, not ${before.body}`);
+  await setColorTheme(page, label, cls);
+  const deadline = Date.now() + TIMEOUT;
+  let after = await sweepColours(view);
+  while (after.drawn !== after.body || after.body === before.body) {
+    if (Date.now() > deadline)
+      throw new Error(`after switching to ${label} the sweep is drawn in ${after.drawn} (theme ${after.body})`);
+    await page.waitForTimeout(200);
+    after = await sweepColours(view);
+  }
+  console.log(`    live switch to ${label}: sweep drawn in ${before.drawn} -> ${after.drawn}`);
 }
 
 async function sweepShowsEverySlice(page: Page, h: UiHelpers): Promise<void> {
@@ -82,6 +138,7 @@ async function sweepShowsEverySlice(page: Page, h: UiHelpers): Promise<void> {
     const legendText = (await view.locator('.sweep-legend').textContent()) ?? '';
     if (/--|Value/.test(legendText)) throw new Error(`the legend shows placeholders: ${legendText}`);
     if ((await view.locator('.u-legend').count()) > 0) throw new Error("uPlot's own legend is shown");
+    await expectSensitivityLabelsAligned(view);
     await view.locator('.sweep').scrollIntoViewIfNeeded();
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(h.artifacts, 'results-sweep-all-slices.png') });
@@ -111,6 +168,9 @@ async function sweepShowsEverySlice(page: Page, h: UiHelpers): Promise<void> {
     await page.screenshot({ path: path.join(h.artifacts, 'results-sweep-filtered.png') });
     await view.locator('.sweep-filter').fill('');
     await expectShown(view, 14);
+    await expectRedrawnOnThemeSwitch(page, view, 'Dark High Contrast', 'hc-black');
+    await expectShown(view, 14);
+    await expectRedrawnOnThemeSwitch(page, view, 'Dark Modern', 'vs-dark');
     await h.closeEditors(page);
   } finally {
     await page.setViewportSize({ width: 1400, height: 900 });
@@ -304,6 +364,13 @@ async function exportFromPlanLens(page: Page, h: UiHelpers): Promise<void> {
       throw new Error(`the export at accuracy level 0 should compute what the simulation does; it says ${agreement}`);
     const costRows = await view.locator('table.results.cost tr.cost-row').count();
     if (costRows !== 2) throw new Error(`cost rows: fp32 and the export expected, ${costRows} shown`);
+    const costHead = (await view.locator('table.results.cost tr').first().textContent()) ?? '';
+    if (!costHead.includes('samples/s b1') || costHead.includes('throughput'))
+      throw new Error(`the cost table's header does not say "samples/s" as the CLI does: ${costHead}`);
+    // Nothing hovered: the cost charts' legends are keys of the variants (no "Value: --" placeholders).
+    const costLegend = (await view.locator('.cost-chart .u-legend').allInnerTexts()).join(' ');
+    if (!costLegend || /--|Value/.test(costLegend))
+      throw new Error(`the cost chart's legend shows placeholders: ${costLegend}`);
     await view.locator('table.results.cost').scrollIntoViewIfNeeded();
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(h.artifacts, 'results-export-cost.png') });

@@ -11,6 +11,7 @@ import {
   activationFindings,
   activationRows,
   calibrationText,
+  clippingText,
   quantizesActivations,
   variantActivationTag,
   variantActivationText,
@@ -136,6 +137,21 @@ describe('activations in the inspector (issue 20)', () => {
     const a16 = activationGrid({ bits: 16, signed: false, scale: 1 / 65535, zeroPoint: 0 });
     assert.equal(a16.levels.length, 0, '16 bits are finer than any histogram');
     assert.equal(a16.clipMax, 1);
+  });
+
+  it('the clipped share: tiny non-zero rates read "<0.001%" with their count, never "0.000%"; zero is "0%"', () => {
+    assert.equal(clippingText(0), '0%');
+    assert.equal(clippingText(0, 0), '0%');
+    assert.equal(clippingText(1.7e-6, 3), '<0.001% (3 values)');
+    assert.equal(clippingText(1.7e-6, 1), '<0.001% (1 value)');
+    assert.equal(clippingText(1.7e-6), '<0.001%');
+    assert.equal(clippingText(1.7e-6, 0), '<0.001%', 'no count when no bin lies wholly beyond the range');
+    assert.equal(clippingText(0.0123, 40), '1.230% (40 values)');
+    assert.equal(clippingText(1e-5), '0.001%');
+    const conv2 = fixtureActivations()[1];
+    const beyond = activationDetail(conv2).beyondGrid;
+    assert.ok(conv2.clippingRate > 0 && beyond > 0);
+    assert.match(clippingText(conv2.clippingRate, beyond), new RegExp(`\\(${beyond} values\\)$`));
   });
 
   it('the detail: values beyond the clipping range and the outlier channels', () => {

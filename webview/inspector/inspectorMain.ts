@@ -16,6 +16,7 @@ import { InspectorPage } from './inspectorPage';
 import { createState, type Persisted } from './state';
 import { runScrollProbe } from './testHooks';
 import { debounce, reportError } from './ui';
+import { onThemeChange } from '../themeWatch';
 
 const saved = vscode.getState() as Partial<Persisted> | undefined;
 const state = createState(saved);
@@ -40,6 +41,8 @@ window.addEventListener(
   'resize',
   debounce(() => page.resized(), 150),
 );
+// A live theme switch: the charts drawn again with the new colours (the resize path).
+onThemeChange(() => page.resized());
 window.addEventListener('error', (event) => reportError(event.message));
 window.addEventListener('unhandledrejection', (event) => reportError(event.reason));
 

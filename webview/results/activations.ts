@@ -11,10 +11,12 @@ import {
   ACTIVATION_LIMITS,
   activationRows,
   calibrationText,
+  clippingText,
   variantActivationTag,
   variantActivationText,
   type ActivationRow,
 } from '../../src/core/view/activationView';
+import { activationDetail } from '../../src/core/view/activationDetail';
 import { el } from './dom';
 
 /** What the activation parts drew (the test builds' report). */
@@ -70,7 +72,7 @@ function rowCells(row: ActivationRow, measured: boolean): string[] {
     `${s.signed ? 'int' : 'uint'}${s.bits}`,
     db(s.sqnrAloneDb),
     db(s.sqnrAccumulatedDb),
-    `${(s.clippingRate * 100).toFixed(3)}%`,
+    clippingText(s.clippingRate, s.clippingRate > 0 ? activationDetail(s).beyondGrid : undefined),
     s.outlierRatio === undefined ? '—' : s.outlierRatio.toFixed(1),
     ...(measured ? [verdict] : []),
     row.warnings.join('; ') || '—',

@@ -12,6 +12,8 @@ import { primaryEffect } from '../../src/core/eval/verdict';
 import { el, theme } from './dom';
 import { costChartsShown, NO_LATENCY_CHART } from '../../src/core/cost/costFormat';
 import { nearestPoint } from './pointHit';
+import { idleLegend } from '../charts';
+import { formatNum } from '../format';
 
 type Variant = EvalResults['variants'][number];
 
@@ -64,6 +66,33 @@ function onPick(
   });
 }
 
+/** One series per variant (its point only) and the budget's line; values show under the cursor only. */
+function seriesOf(
+  sorted: { v: Variant; x: number }[],
+  effect: (v: Variant) => number,
+  budget: number | undefined,
+  palette: string[],
+): { series: uPlot.Series[]; data: (number | null)[][] } {
+  const series: uPlot.Series[] = sorted.map((p, i) => ({
+    label: p.v.label,
+    stroke: palette[i % palette.length],
+    paths: () => null,
+    points: { show: true, size: 9 },
+    // Under the cursor only (an empty value, not uPlot's "--", for the variants not hovered).
+    value: (_u: uPlot, v: number | null) => (v === null ? '' : formatNum(v)),
+  }));
+  const data: (number | null)[][] = [
+    sorted.map((p) => p.x),
+    ...sorted.map((p, i) => sorted.map((_, k) => (k === i ? effect(p.v) : null))),
+  ];
+  if (budget !== undefined) {
+    const line = { stroke: palette[1], dash: [6, 4], width: 1.5, points: { show: false } };
+    series.push({ label: `budget ${budget}`, ...line, value: () => '' });
+    data.push(sorted.map(() => budget));
+  }
+  return { series, data };
+}
+
 /** A point per variant (sorted by x) and the budget drawn across. */
 function scatter(
   parent: HTMLElement,
@@ -81,20 +110,7 @@ function scatter(
   const common = { stroke: t.fg, font: t.font, labelFont: t.font, grid: { stroke: t.grid }, ticks: { stroke: t.grid } };
   const box = el('div', 'chart cost-chart');
   parent.append(box);
-  const series: uPlot.Series[] = sorted.map((p, i) => ({
-    label: p.v.label,
-    stroke: t.palette[i % t.palette.length],
-    paths: () => null,
-    points: { show: true, size: 9 },
-  }));
-  const data: (number | null)[][] = [
-    sorted.map((p) => p.x),
-    ...sorted.map((p, i) => sorted.map((_, k) => (k === i ? effect(p.v) : null))),
-  ];
-  if (budget !== undefined) {
-    series.push({ label: `budget ${budget}`, stroke: t.palette[1], dash: [6, 4], width: 1.5, points: { show: false } });
-    data.push(sorted.map(() => budget));
-  }
+  const { series, data } = seriesOf(sorted, effect, budget, t.palette);
   const chart = new uPlot(
     {
       width: Math.max(320, Math.min(600, parent.clientWidth / 2 - 20)),
@@ -104,10 +120,13 @@ function scatter(
         { label: xLabel, ...common },
         { label: EFFECT_LABEL[r.task] ?? 'worst-slice KL', ...common },
       ],
-      series: [{}, ...series],
+      // The legend follows the inspector's rule: a key of the series when nothing is hovered (no "Value: --").
+      series: [{ label: xLabel, value: (_u, v) => (v === null ? '' : formatNum(v)) }, ...series],
       // Where each variant's point is, in the plot's CSS pixels once drawn (what a click is matched against; UI tests
       // read it).
       hooks: {
+        ready: [idleLegend],
+        setLegend: [idleLegend],
         draw: [
           (u) => {
             const at = pointsAt(u, sorted, effect);

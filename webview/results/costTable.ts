@@ -33,7 +33,7 @@ function batchCells(cost: ModelCost, batch: string): HTMLElement[] {
   return [
     cell(`${msText(l.p50Ms)} ms`, r?.p50Ms),
     cell(`${msText(l.p90Ms!)} ms`),
-    cell(`${l.samplesPerSec!.toFixed(0)}/s`, r?.samplesPerSec, false),
+    cell(l.samplesPerSec!.toFixed(0), r?.samplesPerSec, false),
   ];
 }
 
@@ -64,7 +64,7 @@ export function costTable(parent: HTMLElement, r: EvalResults): number {
     'size',
     'load',
     'peak memory',
-    ...batches.flatMap((b) => [`p50 b${b}`, `p90 b${b}`, `throughput b${b}`]),
+    ...batches.flatMap((b) => [`p50 b${b}`, `p90 b${b}`, `samples/s b${b}`]),
   ])
     head.append(el('th', undefined, h));
   table.append(head);

@@ -18,6 +18,7 @@ import { sensitivityBars } from './sensitivityBars';
 import { sliceTable } from './sliceTable';
 import type { DrawnCounts, ResultsState } from './state';
 import { sweepChart } from './sweepChart';
+import { onThemeChange } from '../themeWatch';
 
 declare function acquireVsCodeApi(): { postMessage(message: ResultsFromView | ResultsTestFromView): void };
 const vscode = acquireVsCodeApi();
@@ -153,5 +154,10 @@ window.addEventListener('message', (event: MessageEvent) => {
   state.resultsFile = message.resultsFile;
   const drawn = render(state);
   if (__QUANTLENS_TEST_HOOKS__ && drawn) reportRendered(state, drawn);
+});
+// A live theme switch: the results drawn again (the charts with the new theme's colours), where the user was.
+onThemeChange(() => {
+  const y = window.scrollY;
+  if (render(state)) window.scrollTo(0, y);
 });
 vscode.postMessage({ type: 'ready' });

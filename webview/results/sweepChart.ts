@@ -121,6 +121,8 @@ export function sweepChart(
     ];
     s.chart = chart;
     box.dataset.styles = styles.map(styleKey).join(' ');
+    // The axes' colour drawn with (a UI test checks a live theme switch redraws with the new one).
+    box.dataset.fg = theme().fg;
     countVisible(box, chart);
     return chart;
   };

@@ -10,6 +10,7 @@ import { worstText, type FindPlanReport, type ReportedPlan } from '../../src/cor
 import { EFFECT_LABEL } from '../results/costChart';
 import { nearestPoint } from '../results/pointHit';
 import { el, theme } from '../results/dom';
+import { placeLabel, type Box, type Disc } from './labelPlace';
 
 /**
  * Called with the indices (in `report.plans`) of the plans whose point was clicked (several when their points
@@ -94,18 +95,58 @@ function marker(ctx: CanvasRenderingContext2D, p: Point, cx: number, cy: number,
     ctx.strokeStyle = colors.fg;
     ctx.lineWidth = 1.5 * k;
     ctx.beginPath();
-    ctx.arc(cx, cy, r + 5 * k, 0, 2 * Math.PI);
+    ctx.arc(cx, cy, ringRadius(p), 0, 2 * Math.PI);
     ctx.stroke();
-    ctx.fillStyle = colors.fg;
-    ctx.font = `${11 * k}px sans-serif`;
-    ctx.fillText('chosen', cx + r + 8 * k, cy + 12 * k);
-  }
-  if (p.plan.withinNoise && p.plan.passes) {
-    ctx.fillStyle = colors.fg;
-    ctx.font = `bold ${12 * k}px sans-serif`;
-    ctx.fillText('≈', cx - 4 * k, cy - r - 4 * k);
   }
   ctx.restore();
+}
+
+/** A marker's outer radius (device pixels): its ring's when chosen, the diamond's corner for an estimate. */
+function ringRadius(p: Point): number {
+  const k = uPlot.pxRatio;
+  const r = (p.front ? 5.5 : 4) * k;
+  return p.chosen ? r + 5 * k + 0.75 * k : p.plan.decision === 'estimate' ? r + 2 * k : r + k;
+}
+
+/**
+ * The marks beside the markers, "≈" (passes within noise) and "chosen", each where it covers no marker, no ring and
+ * no other mark (drawn after every marker); returns their boxes in the plot's CSS pixels, as the points' positions
+ * (the UI test checks them).
+ */
+function drawLabels(u: uPlot, points: Point[], colors: Record<string, string>): (Box & { text: string })[] {
+  const k = uPlot.pxRatio;
+  const ctx = u.ctx;
+  const discs: Disc[] = points.map((p) => ({
+    x: u.valToPos(p.x, 'x', true),
+    y: u.valToPos(p.y, 'y', true),
+    r: ringRadius(p),
+  }));
+  const placed: Box[] = [];
+  const out: (Box & { text: string })[] = [];
+  const area = { x: u.bbox.left, y: u.bbox.top, w: u.bbox.width, h: u.bbox.height };
+  ctx.save();
+  ctx.fillStyle = colors.fg;
+  // From the box's top-left corner (uPlot leaves its axes' alignment on the context).
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'top';
+  points.forEach((p, i) => {
+    const marks = [
+      // "chosen" to the right first, "≈" above first (where they were), each moved when that side is taken.
+      ...(p.chosen ? [{ text: 'chosen', font: `${11 * k}px sans-serif`, side: [1, 0] as [number, number] }] : []),
+      ...(p.plan.withinNoise && p.plan.passes && !p.clipped
+        ? [{ text: '≈', font: `bold ${12 * k}px sans-serif`, side: [0, -1] as [number, number] }]
+        : []),
+    ];
+    for (const m of marks) {
+      ctx.font = m.font;
+      const box = placeLabel(discs[i], ctx.measureText(m.text).width, 12 * k, 2 * k, discs, placed, area, m.side);
+      ctx.fillText(m.text, box.x, box.y);
+      placed.push(box);
+      out.push({ text: m.text, x: (box.x - area.x) / k, y: (box.y - area.y) / k, w: box.w / k, h: box.h / k });
+    }
+  });
+  ctx.restore();
+  return out;
 }
 
 /** Hover text of a point. */
@@ -159,6 +200,20 @@ function markerColors(fg: string): Record<string, string> {
   };
 }
 
+/** Draws the markers, then their marks; keeps where they are on the chart's box (CSS pixels; UI tests read them). */
+function drawMarks(u: uPlot, box: HTMLElement, points: Point[], colors: Record<string, string>): void {
+  for (const p of points) marker(u.ctx, p, u.valToPos(p.x, 'x', true), u.valToPos(p.y, 'y', true), colors);
+  const labels = drawLabels(u, points, colors);
+  const at = points.map((p) => ({
+    index: p.index,
+    x: u.valToPos(p.x, 'x'),
+    y: u.valToPos(p.y, 'y'),
+    r: ringRadius(p) / uPlot.pxRatio,
+  }));
+  box.dataset.points = JSON.stringify(at);
+  box.dataset.labels = JSON.stringify(labels);
+}
+
 /**
  * The chart (appended to `parent`); `budget` on the y axis's effect, when the spec sets one; `zoomTo`: the y axis
  * ends there, points above it drawn at its top edge.
@@ -176,6 +231,9 @@ export function frontChart(
     zoomTo !== undefined && p.y > zoomTo ? { ...p, y: zoomTo, clipped: true } : p,
   );
   const box = el('div', 'chart front-chart');
+  // The theme colours drawn with (a UI test checks a live theme switch redraws with the new ones).
+  box.dataset.fg = t.fg;
+  box.dataset.grid = t.grid;
   parent.append(box);
   const common = { stroke: t.fg, font: t.font, labelFont: t.font, grid: { stroke: t.grid }, ticks: { stroke: t.grid } };
   const data: (number | null)[][] = [
@@ -210,13 +268,7 @@ export function frontChart(
       ],
       series,
       hooks: {
-        draw: [
-          (u) => {
-            for (const p of points) marker(u.ctx, p, u.valToPos(p.x, 'x', true), u.valToPos(p.y, 'y', true), colors);
-            const at = points.map((p) => ({ index: p.index, x: u.valToPos(p.x, 'x'), y: u.valToPos(p.y, 'y') }));
-            box.dataset.points = JSON.stringify(at);
-          },
-        ],
+        draw: [(u) => drawMarks(u, box, points, colors)],
       },
     },
     data as uPlot.AlignedData,

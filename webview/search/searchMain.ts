@@ -20,6 +20,8 @@ import { el } from '../results/dom';
 import { frontChart } from './frontChart';
 import { chosenTable, exportLine, frontTable, stepsTable } from './searchTables';
 import { sensitivityHeatmap } from './sensitivityHeatmap';
+import { exportChosenLabel, noSlicesText } from './searchText';
+import { onThemeChange } from '../themeWatch';
 
 declare function acquireVsCodeApi(): { postMessage(message: SearchFromView | SearchTestFromView): void };
 const vscode = acquireVsCodeApi();
@@ -73,12 +75,7 @@ function header(app: HTMLElement, s: PlanSearchFile, searchFile: string, busy?: 
   const chosenIndex = r.chosen ? r.plans.findIndex((p) => planId(p) === planId(r.chosen!)) : -1;
   const bar = el('div', 'search-actions');
   bar.append(
-    button(
-      'Export and verify the chosen plan',
-      'export-chosen',
-      () => act(chosenIndex, 'export'),
-      !!busy || chosenIndex < 0,
-    ),
+    button(exportChosenLabel(r), 'export-chosen', () => act(chosenIndex, 'export'), !!busy || chosenIndex < 0),
     button('Find a Plan again', 'find-again', () => vscode.postMessage({ type: 'findPlan' }), !!busy),
     button('Show evaluation results', 'open-results', () => vscode.postMessage({ type: 'openResults' })),
   );
@@ -163,7 +160,7 @@ function render(s: PlanSearchFile, searchFile: string, budgetSpec?: Budget, busy
   const line = exportLine(s);
   if (line) right.append(line);
   const table = chosenTable(right, s);
-  if (!table.rows) right.append(el('p', 'muted', r.chosen ? 'Measured on part of the data only.' : 'No plan chosen.'));
+  if (!table.rows) right.append(el('p', 'muted no-slices', noSlicesText(r) ?? 'No plan chosen.'));
   app.append(el('h2', undefined, 'Front plans'));
   frontTable(app, r, act);
   app.append(el('h2', undefined, 'Which layers hurt which slices (one at a time)'));
@@ -233,4 +230,6 @@ window.addEventListener('message', (event: MessageEvent) => {
       ),
     );
 });
+// A live theme switch: everything drawn again (the chart with the new theme's colours).
+onThemeChange(() => state.redraw?.());
 vscode.postMessage({ type: 'ready' });

@@ -216,3 +216,15 @@ export function activationBitsOf(id: string): number | undefined {
 export function quantizesActivations(id: string): boolean {
   return activationBitsOf(id) !== undefined;
 }
+
+/**
+ * The clipped share of an activation's evaluation values as the results table shows it: "0%" only when nothing
+ * clipped, a tiny non-zero share as "<0.001%" (never "0.000%"), with the count of values beyond the clipping range
+ * when it is known ("<0.001% (3 values)").
+ */
+export function clippingText(rate: number, beyond?: number): string {
+  if (rate === 0) return '0%';
+  const pct = rate * 100;
+  const text = pct < 0.001 ? '<0.001%' : `${pct.toFixed(3)}%`;
+  return beyond && beyond > 0 ? `${text} (${beyond} value${beyond === 1 ? '' : 's'})` : text;
+}
