@@ -67,8 +67,19 @@ function workspaceCopy(): string {
 }
 
 async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  await page.locator('.quick-input-widget input').fill(`>${title}`);
+  const input = page.locator('.quick-input-widget input');
+  // F1 pressed while a webview has the focus sometimes never reaches the workbench: focus the side bar, again.
+  for (let attempt = 0; ; attempt++) {
+    await page.keyboard.press('F1');
+    const shown = await input.waitFor({ timeout: 5000 }).then(
+      () => true,
+      () => false,
+    );
+    if (shown) break;
+    if (attempt === 2) throw new Error(`the command palette did not open for "${title}"`);
+    await page.locator('.part.sidebar .composite.title').first().click();
+  }
+  await input.fill(`>${title}`);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: TIMEOUT });
   await page.keyboard.press('Enter');
 }

@@ -50,7 +50,7 @@ function header(app: HTMLElement, s: PlanSearchFile, searchFile: string, busy?: 
     el(
       'p',
       'muted',
-      `${r.model}: ${r.layers.length} layers × ${r.candidates.length} candidates (${r.candidates.join(', ')}), ${r.exhaustive ? 'every combination' : 'greedy with bisection and repair'}; ${r.plans.length} plans measured with ${r.runs.search} inference runs (${pct.toFixed(0)}% of the ${r.runs.fullDataEquivalent} the same plans take on all ${r.runs.samples} samples), ${(r.ms / 1000).toFixed(1)} s · ${searchFile} · ${new Date(s.createdAt).toLocaleString()}`,
+      `${r.model}: ${r.layers.length} layers × ${r.candidates.length} candidates (${r.candidates.join(', ')}), ${r.exhaustive ? 'every combination' : 'greedy with bisection and repair'}; ${r.plans.length} plans measured with ${r.runs.search} inference runs (${pct.toFixed(0)}% of the ${r.runs.fullDataEquivalent} the same plans take on all ${r.runs.samples} samples)${r.sensitivity.from === 'measured' ? `, after ${r.sensitivity.runs} runs of one-at-a-time sensitivity` : ', sensitivity read from the results file'}, ${(r.ms / 1000).toFixed(1)} s · ${searchFile} · ${new Date(s.createdAt).toLocaleString()}`,
     ),
   );
   if (r.cancelled)
