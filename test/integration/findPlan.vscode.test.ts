@@ -159,16 +159,7 @@ describe('QuantLens: Find a Plan', () => {
       vscode.Uri.file(specFile),
     );
     // Stop once the search has measured plans (past the one-at-a-time sensitivities).
-    await waitForAsync(
-      'plans measured',
-      async () => {
-        const m = /^(\d+) plans measured/.exec(
-          await vscode.commands.executeCommand<string>('quantlens.test.planSearchProgress'),
-        );
-        return m && Number(m[1]) >= 2 ? m : undefined;
-      },
-      240_000,
-    );
+    await plansMeasured('plans measured');
     assert.equal(await vscode.commands.executeCommand<number>('quantlens.stopPlanSearch'), 1);
     const outcome = await run;
     const report = outcome?.search?.report;
@@ -197,16 +188,7 @@ describe('QuantLens: Find a Plan', () => {
         !/plans measured/.test(await vscode.commands.executeCommand<string>('quantlens.test.planSearchProgress')),
       60_000,
     );
-    await waitForAsync(
-      'plans measured again',
-      async () => {
-        const m = /^(\d+) plans measured/.exec(
-          await vscode.commands.executeCommand<string>('quantlens.test.planSearchProgress'),
-        );
-        return m && Number(m[1]) >= 2 ? m : undefined;
-      },
-      240_000,
-    );
+    await plansMeasured('plans measured again');
     assert.equal(await vscode.commands.executeCommand<number>('quantlens.stopPlanSearch'), 1);
     assert.equal((await again)?.search?.report.cancelled, true);
     const still = readJson<PlanSearchFile>(path.join(dir, 'char_gpt.search.json'));
@@ -250,3 +232,17 @@ describe('QuantLens: Find a Plan', () => {
     assert.ok(Object.values(plan.layers).every((s) => ['fp32', 'fp16', 'w8a8'].includes(s)));
   });
 });
+
+/** Waits until the running search has measured at least two plans (its progress message says so). */
+async function plansMeasured(what: string): Promise<void> {
+  await waitForAsync(
+    what,
+    async () => {
+      const m = /^(\d+) plans measured/.exec(
+        await vscode.commands.executeCommand<string>('quantlens.test.planSearchProgress'),
+      );
+      return m && Number(m[1]) >= 2 ? m : undefined;
+    },
+    240_000,
+  );
+}

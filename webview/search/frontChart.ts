@@ -6,7 +6,7 @@
  */
 import uPlot from 'uplot';
 import { planId } from '../../src/core/search/planSearchFile';
-import { worstText, type FindPlanReport, type ReportedPlan } from '../../src/core/search/planReport';
+import { planVerdictText, worstText, type FindPlanReport, type ReportedPlan } from '../../src/core/search/planReport';
 import { EFFECT_LABEL } from '../results/costChart';
 import { nearestPoint } from '../results/pointHit';
 import { el, theme } from '../results/dom';
@@ -151,15 +151,7 @@ function drawLabels(u: uPlot, points: Point[], colors: Record<string, string>): 
 
 /** Hover text of a point. */
 export function pointTitle(r: FindPlanReport, p: ReportedPlan): string {
-  const verdict =
-    p.decision === 'estimate'
-      ? 'estimate'
-      : p.passes
-        ? p.withinNoise
-          ? 'passes within noise'
-          : 'passes'
-        : 'breaks the budget';
-  return `${((100 * p.cost) / r.fp32Cost).toFixed(1)}% of fp32, worst: ${worstText(r.task, p.worst, p.worstSlice)}: ${verdict}`;
+  return `${((100 * p.cost) / r.fp32Cost).toFixed(1)}% of fp32, worst: ${worstText(r.task, p.worst, p.worstSlice)}: ${planVerdictText(p)}`;
 }
 
 /** Wires the click (a press and release on one spot) and the hover text. */

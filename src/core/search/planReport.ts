@@ -28,6 +28,16 @@ export function worstText(task: string, value: number, slice?: string): string {
   return slice === undefined ? what : `${what} on ${slice || '-'}`;
 }
 
+/** A reported plan's reading: an estimate, passes (within noise), or breaks the budget. */
+export const planVerdictText = (p: Pick<ReportedPlan, 'decision' | 'passes' | 'withinNoise'>): string =>
+  p.decision === 'estimate'
+    ? 'estimate'
+    : p.passes
+      ? p.withinNoise
+        ? 'passes within noise'
+        : 'passes'
+      : 'breaks the budget';
+
 /** A measured plan as reported. */
 export interface ReportedPlan {
   /** Layer (plan key) -> scheme, every searched layer. */
@@ -240,16 +250,8 @@ export function planSummary(r: FindPlanReport, written?: string): string {
   lines.push('Pareto front (cost against the worst deciding slice):');
   for (const p of r.front) {
     const mark = p === r.chosen || (r.chosen && p.cost === r.chosen.cost && p.worst === r.chosen.worst) ? '*' : ' ';
-    const verdict =
-      p.decision === 'estimate'
-        ? 'estimate'
-        : p.passes
-          ? p.withinNoise
-            ? 'passes within noise'
-            : 'passes'
-          : 'breaks the budget';
     lines.push(
-      `  ${mark} ${costText(r, p.cost)}  ${worstText(r.task, p.worst, p.worstSlice)}  ${verdict}  (${decisionText(p, r.runs.samples)})${measuredText(r, p)}`,
+      `  ${mark} ${costText(r, p.cost)}  ${worstText(r.task, p.worst, p.worstSlice)}  ${planVerdictText(p)}  (${decisionText(p, r.runs.samples)})${measuredText(r, p)}`,
     );
   }
   if (r.chosen) {
