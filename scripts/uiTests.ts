@@ -68,19 +68,21 @@ function workspaceCopy(): string {
 
 async function runCommand(page: Page, title: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
-  // F1 pressed while a webview has the focus sometimes never reaches the workbench: focus the side bar, again.
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  // F1 pressed while a webview has the focus sometimes never reaches the workbench, and a webview panel revealed
+  // a moment later can take the focus back and close the palette: try again from the side bar.
   for (let attempt = 0; ; attempt++) {
-    await page.keyboard.press('F1');
-    const shown = await input.waitFor({ timeout: 5000 }).then(
-      () => true,
-      () => false,
-    );
-    if (shown) break;
-    if (attempt === 2) throw new Error(`the command palette did not open for "${title}"`);
-    await page.locator('.part.sidebar .composite.title').first().click();
+    try {
+      if (!(await input.isVisible())) await page.keyboard.press('F1');
+      await input.fill(`>${title}`, { timeout: 5000 });
+      await row.waitFor({ timeout: attempt === 2 ? TIMEOUT : 10_000 });
+      break;
+    } catch (error) {
+      if (attempt === 2) throw error;
+      await page.keyboard.press('Escape');
+      await page.locator('.part.sidebar .composite.title').first().click();
+    }
   }
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: TIMEOUT });
   await page.keyboard.press('Enter');
 }
 
