@@ -5,6 +5,7 @@
 import { bytesText } from '../bytes';
 import { msText } from '../cost/costFormat';
 import type { SliceMetrics } from '../eval/metrics';
+import type { CalibrationInfo } from '../eval/results';
 import { GENERATED_BY } from '../files/writePolicy';
 import type { SearchStep } from './planSearch';
 import type { MsSpread } from './costNoise';
@@ -123,14 +124,7 @@ export interface FindPlanReport {
   sequential: boolean;
   alpha: number;
   /** Activation candidates (w8a8, +aN): the calibration their ranges come from (costs count weight bytes only). */
-  calibration?: {
-    source: string;
-    samples: number;
-    seed: number;
-    method: string;
-    percentile?: number;
-    disjoint: boolean;
-  };
+  calibration?: Omit<CalibrationInfo, 'ms' | 'sites'>;
   /** When no plan within maxCost passes: the slices that force higher precision and routing measured. */
   forcing?: string[];
   routing?: RoutingReport[];

@@ -137,14 +137,18 @@ async function createQdqSession(
   } catch (error) {
     throw checked.check.error('/variants', error instanceof Error ? error.message : String(error));
   }
+  return { session: await openQdqSession(checked, model, options.threads), model };
+}
+
+/** An onnxruntime session of a model with QDQ chains (the model's external data, the evaluation's threads). */
+export function openQdqSession(checked: CheckedEval, model: QdqModel, threads?: number): Promise<ort.InferenceSession> {
   const { externalData } = checked.model;
-  const session = await ort.InferenceSession.create(model.bytes, {
-    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+  return ort.InferenceSession.create(model.bytes, {
+    ...(threads ? { intraOpNumThreads: threads } : {}),
     ...(externalData.length > 0 ? { externalData } : {}),
     graphOptimizationLevel: 'all',
     logSeverityLevel: 4,
   });
-  return { session, model };
 }
 
 /** onnxruntime's message, first line (its own code prefix dropped). */

@@ -8,7 +8,6 @@
  * zero points and flags, int32-dequantized biases). Plans without activations run in the plain session as before.
  */
 import type * as ortTypes from 'onnxruntime-node';
-import * as ort from 'onnxruntime-node';
 import { planActivations } from '../../core/eval/activationConfigs';
 import { KEEP_FLOAT } from '../../core/eval/plan';
 import type { ActivationQuant } from '../../core/quant/activationQuant';
@@ -17,7 +16,7 @@ import { BiasFeeds } from '../eval/activationBias';
 import { withQdq, type QdqModel } from '../eval/activationModel';
 import { prepareActivations } from '../eval/calibrate';
 import type { CheckedEval } from '../eval/evalCheck';
-import { qdqFeeds } from '../eval/evalRun';
+import { openQdqSession, qdqFeeds } from '../eval/evalRun';
 
 /** Whether a candidate id quantizes activations (`w8a8`, `int8-channel+a8`, `fp32+a8`...). */
 export const isActivationCandidate = (id: string): boolean => parseVariantScheme(id, true).activation !== undefined;
@@ -64,13 +63,7 @@ export class SearchActivations {
       ...new Set(ids.map((id) => [...input.plan.paramsFor(parseVariantScheme(id).activation!).values()][0]?.type)),
     ].filter((t) => t !== undefined);
     const model = withQdq(checked.model.bytes, input.sites, types, { biases: true });
-    const { externalData } = checked.model;
-    const session = await ort.InferenceSession.create(model.bytes, {
-      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-      ...(externalData.length > 0 ? { externalData } : {}),
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 4,
-    });
+    const session = await openQdqSession(checked, model, options.threads);
     const biases = new BiasFeeds(model.biases, new Map(checked.model.weights.map((w) => [w.name, w])));
     return new SearchActivations(input, keys, model, session, biases);
   }
